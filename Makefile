@@ -1,0 +1,43 @@
+# Two commands a new user needs: `make demo` and `make test`. Each sets up everything
+# it needs (virtual environment, PyTorch, the package) on a fresh machine.
+#
+# PyTorch is installed first and pinned, so the rest resolves against it: on a CPU-only
+# machine that is the CPU wheel (no CUDA downloads); on a GPU box the same pin gives the
+# CUDA build. Override with `make TORCH_SPEC=torch==X.Y.Z ...`.
+
+PYTHON ?= python3
+VENV ?= .venv
+TORCH_SPEC ?= torch==2.13.0
+PIP := $(VENV)/bin/pip
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.ftui-installed
+
+.PHONY: demo test lint screenshots bench setup clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip 2>/dev/null || true
+	$(PIP) install -q "$(TORCH_SPEC)"
+	$(PIP) install -q -e ".[dev]"
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/ftui demo-model
+	$(VENV)/bin/ftui
+
+test: $(STAMP)
+	$(PY) -m pytest -q -p no:cacheprovider
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+screenshots: $(STAMP)
+	$(PY) -m ftui.tui.screenshots
+
+bench: $(STAMP)
+	for b in bench/*.py; do $(PY) $$b --quick || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

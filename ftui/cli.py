@@ -1,0 +1,93 @@
+"""Command line: parse arguments, then call the core or launch the TUI.
+
+Imports nothing heavy: ``ftui.tui`` is imported only when the TUI is launched, and
+each sub-command module imports its heavy libraries inside its command function.
+Every user error ends as one readable line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ftui import __version__
+from ftui.commands import COMMAND_MODULES
+
+EXIT_USAGE = 2
+
+
+class UserError(Exception):
+    """An error the user can fix; printed as one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line with the fix, not a usage dump."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="ftui",
+        description="A terminal workbench for fine-tuning LLMs: plan, data, train, evaluate. "
+        "Run with no command to open the TUI.",
+    )
+    parser.add_argument("--version", action="version", version=f"ftui {__version__}")
+    parser.add_argument("--data", metavar="PATH", help="open this dataset in the Data screen")
+    parser.add_argument("--model", metavar="PATH_OR_ID", help="model to use (default: the built-in demo model)")
+    parser.add_argument(
+        "--mode", choices=("plan", "data", "train", "evaluate"), help="mode to open first (default: plan)"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"ftui.commands.{name}")
+        module.register(sub)
+    return parser
+
+
+def _launch_tui(args: argparse.Namespace) -> int:
+    from ftui import paths
+
+    if args.data is not None:
+        data = Path(args.data).expanduser()
+        if not data.exists():
+            raise UserError(f"--data: {data} does not exist. Give the path of a .jsonl or .json dataset.")
+        if data.is_dir():
+            raise UserError(f"--data: {data} is a directory. Give the path of a .jsonl or .json file inside it.")
+    for directory, what, env in (
+        (paths.runs_dir(), "runs", "FTUI_RUNS_DIR"),
+        (paths.cache_dir(), "cache", "FTUI_CACHE_DIR"),
+    ):
+        try:
+            paths.ensure_writable_dir(directory, what, env)
+        except paths.DirectoryError as exc:
+            raise UserError(str(exc)) from None
+
+    from ftui.tui.app import FtuiApp
+
+    app = FtuiApp(data_path=args.data, model=args.model, start_mode=args.mode)
+    app.run()
+    return app.return_code or 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command is None:
+            return _launch_tui(args)
+        return int(args.func(args) or 0)
+    except UserError as exc:
+        print(f"ftui: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("ftui: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,241 @@
+"""Typed training events and the append-only event log.
+
+The event log (``events.jsonl`` in a run directory) is the source of truth for a run:
+the Train screen rebuilds every plot of a live or past run from it, so "watch",
+"reattach" and "compare" are the same code. One JSON object per line, flushed per
+event; a torn last line (crash mid-write) is skipped by the reader, never fatal.
+
+This module imports nothing heavy and nothing from Textual.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, ClassVar
+
+EVENT_LOG_NAME = "events.jsonl"
+
+
+@dataclass(kw_only=True)
+class Event:
+    """Base of every event: its ``type`` tag and wall-clock time ``t`` (unix seconds)."""
+
+    type: ClassVar[str] = "event"
+    t: float = field(default_factory=time.time)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {"type": self.type}
+        data.update({k: v for k, v in asdict(self).items() if v is not None})
+        return data
+
+
+@dataclass(kw_only=True)
+class Started(Event):
+    type: ClassVar[str] = "started"
+    run_id: str
+    method: str
+    model: str
+    total_steps: int | None = None
+    num_epochs: float | None = None
+    device: str | None = None
+    pid: int | None = None
+    resumed_from_step: int | None = None
+    versions: dict[str, str] | None = None
+    datasets: dict[str, str] | None = None  # path -> sha256
+    estimate_gb: float | None = None  # the VRAM estimator's figure, drawn as a line on the memory plot
+
+
+@dataclass(kw_only=True)
+class Log(Event):
+    type: ClassVar[str] = "log"
+    step: int
+    epoch: float | None = None
+    loss: float | None = None
+    lr: float | None = None
+    grad_norm: float | None = None
+    tokens: int | None = None
+    tokens_per_s: float | None = None
+    mean_token_accuracy: float | None = None
+
+
+@dataclass(kw_only=True)
+class Eval(Event):
+    type: ClassVar[str] = "eval"
+    step: int
+    epoch: float | None = None
+    eval_loss: float | None = None
+    metrics: dict[str, float] | None = None
+
+
+@dataclass(kw_only=True)
+class Memory(Event):
+    """Memory in bytes. ``source`` is ``"cuda"`` (allocator + NVML) or ``"cpu-rss"`` (process RSS, no GPU)."""
+
+    type: ClassVar[str] = "memory"
+    step: int | None = None
+    source: str = "cuda"
+    allocated: int | None = None
+    reserved: int | None = None
+    peak: int | None = None
+    device_used: int | None = None
+    device_total: int | None = None
+    rss: int | None = None
+
+
+@dataclass(kw_only=True)
+class Checkpoint(Event):
+    type: ClassVar[str] = "checkpoint"
+    step: int
+    path: str
+
+
+@dataclass(kw_only=True)
+class Finished(Event):
+    type: ClassVar[str] = "finished"
+    step: int | None = None
+    adapter_path: str | None = None
+    merged_path: str | None = None
+    best_checkpoint: str | None = None
+    best_eval_loss: float | None = None
+
+
+@dataclass(kw_only=True)
+class Failed(Event):
+    type: ClassVar[str] = "failed"
+    message: str
+    hint: str | None = None
+    step: int | None = None
+
+
+@dataclass(kw_only=True)
+class Stopped(Event):
+    type: ClassVar[str] = "stopped"
+    step: int | None = None
+    saved: bool = False
+    checkpoint: str | None = None
+
+
+@dataclass(kw_only=True)
+class Message(Event):
+    """A free-text status line for the monitor (e.g. "loading model", "tokenizing 400 rows")."""
+
+    type: ClassVar[str] = "message"
+    text: str
+    level: str = "info"
+
+
+EVENT_CLASSES: dict[str, type[Event]] = {
+    cls.type: cls for cls in (Started, Log, Eval, Memory, Checkpoint, Finished, Failed, Stopped, Message)
+}
+TERMINAL_TYPES = frozenset({"finished", "failed", "stopped"})
+
+
+def event_from_dict(data: dict[str, Any]) -> Event | None:
+    """Rebuild a typed event; unknown types or fields (a newer ftui wrote them) are tolerated."""
+    cls = EVENT_CLASSES.get(data.get("type", ""))
+    if cls is None:
+        return None
+    names = {f.name for f in fields(cls)}
+    try:
+        return cls(**{k: v for k, v in data.items() if k in names})
+    except TypeError:
+        return None
+
+
+class EventLogWriter:
+    """Appends events to ``events.jsonl``, one line each, flushed per event.
+
+    Not thread-safe by design: exactly one writer thread owns it (the training callback
+    only enqueues). ``fsync`` is optional because a flushed write survives a process
+    crash; only a power loss needs fsync.
+    """
+
+    def __init__(self, path: Path, fsync: bool = False) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fh = open(self.path, "a", encoding="utf-8")
+        self._fsync = fsync
+
+    def write(self, event: Event | dict[str, Any]) -> None:
+        data = event.to_dict() if isinstance(event, Event) else event
+        self._fh.write(json.dumps(data, ensure_ascii=False, allow_nan=True) + "\n")
+        self._fh.flush()
+        if self._fsync:
+            os.fsync(self._fh.fileno())
+
+    def close(self) -> None:
+        if not self._fh.closed:
+            self._fh.close()
+
+    def __enter__(self) -> EventLogWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _parse_lines(chunk: bytes) -> Iterator[dict[str, Any]]:
+    for line in chunk.splitlines():
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+        except ValueError:
+            continue  # a torn line from a crash: skip it, never fail
+        if isinstance(data, dict):
+            yield data
+
+
+def read_events(path: Path) -> list[Event]:
+    """All complete events of a log (a torn last line is skipped)."""
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        return []
+    events = (event_from_dict(d) for d in _parse_lines(raw))
+    return [e for e in events if e is not None]
+
+
+class EventLogTail:
+    """Incremental reader for a log another thread or process is appending to.
+
+    ``poll()`` returns the events completed since the last call. A partial last line
+    is held back until its newline arrives, so a reader never sees half an event.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._pos = 0
+        self._pending = b""
+
+    def poll(self) -> list[Event]:
+        try:
+            with open(self.path, "rb") as fh:
+                fh.seek(self._pos)
+                chunk = fh.read()
+        except FileNotFoundError:
+            return []
+        if not chunk:
+            return []
+        self._pos += len(chunk)
+        data = self._pending + chunk
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            self._pending = data
+            return []
+        self._pending = data[cut + 1 :]
+        events = (event_from_dict(d) for d in _parse_lines(data[: cut + 1]))
+        return [e for e in events if e is not None]
+
+
+def status_from_events(events: list[Event]) -> str:
+    """A run's status derived from its log: ``finished``/``failed``/``stopped``, ``running`` or ``created``."""
+    for event in reversed(events):
+        if event.type in TERMINAL_TYPES:
+            return event.type
+    return "running" if any(e.type == "started" for e in events) else "created"

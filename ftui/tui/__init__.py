@@ -1,0 +1,1 @@
+"""The Textual shell. Only this package imports Textual."""

@@ -1,0 +1,123 @@
+"""The ftui Textual app: four modes (Plan, Data, Train, Evaluate), help, quit guard.
+
+This module must import fast (the TUI paints before any ML library loads): screens
+are imported lazily when their mode is first shown, and nothing here imports torch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from ftui import __version__
+from ftui.tui.widgets.mode_bar import MODES as MODE_TABLE
+from ftui.workspace import Workspace
+
+
+def _plan() -> Screen:
+    from ftui.tui.screens.plan import PlanScreen
+
+    return PlanScreen()
+
+
+def _data() -> Screen:
+    from ftui.tui.screens.data import DataScreen
+
+    return DataScreen()
+
+
+def _train() -> Screen:
+    from ftui.tui.screens.train import TrainScreen
+
+    return TrainScreen()
+
+
+def _evaluate() -> Screen:
+    from ftui.tui.screens.evaluate import EvaluateScreen
+
+    return EvaluateScreen()
+
+
+class FtuiApp(App[int]):
+    """The terminal workbench."""
+
+    TITLE = "ftui"
+    CSS_PATH = "app.tcss"
+    MODES = {"plan": _plan, "data": _data, "train": _train, "evaluate": _evaluate}
+    BINDINGS = [
+        Binding("f1", "switch_mode('plan')", "Plan", id="mode.plan", priority=True),
+        Binding("f2", "switch_mode('data')", "Data", id="mode.data", priority=True),
+        Binding("f3", "switch_mode('train')", "Train", id="mode.train", priority=True),
+        Binding("f4", "switch_mode('evaluate')", "Evaluate", id="mode.evaluate", priority=True),
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+    ]
+
+    def __init__(
+        self,
+        data_path: str | Path | None = None,
+        model: str | None = None,
+        start_mode: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.workspace = Workspace.create(data_path, model)
+        self.start_mode = start_mode or "plan"
+        self.sub_title = f"v{__version__}"
+
+    def on_mount(self) -> None:
+        self.switch_mode(self.start_mode)
+
+    # ----------------------------------------------------------------- commands
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        for mode, key, label in MODE_TABLE:
+            yield SystemCommand(f"Go to {label}", f"Switch to the {label} mode ({key})", self._mode_switcher(mode))
+        yield SystemCommand("Help: keys", "List every key of this screen (?)", self.action_help)
+        yield from super().get_system_commands(screen)
+
+    def _mode_switcher(self, mode: str):  # noqa: ANN202
+        return lambda: self.switch_mode(mode)
+
+    # ------------------------------------------------------------------ actions
+    def action_help(self) -> None:
+        from ftui.tui.screens.help import HelpScreen, format_key
+
+        if isinstance(self.screen, HelpScreen):
+            return
+        rows: list[tuple[str, str, str]] = []
+        seen: set[str] = set()
+        for key, active in self.active_bindings.items():
+            binding = active.binding
+            if not binding.description or key in seen:
+                continue
+            seen.add(key)
+            scope = "everywhere" if active.node is self else "this screen"
+            rows.append((format_key(binding.key_display or key), binding.description, scope))
+        rows.append(("ctrl+p", "Command palette: every action by name", "everywhere"))
+        rows.sort(key=lambda r: (r[2] != "this screen", r[0]))
+        title = f"Keys — {self.screen.__class__.__name__.removesuffix('Screen') or 'ftui'}"
+        self.push_screen(HelpScreen(rows, title))
+
+    async def action_quit(self) -> None:
+        from ftui.train import live
+
+        runs = live.active()
+        if not runs:
+            self.exit(0)
+            return
+        from ftui.tui.screens.confirm import ChoiceScreen
+
+        names = ", ".join(r.run_id for r in runs)
+        question = (
+            f"A training run is active ({names}). Quitting ends this process and the run with it.\n"
+            "Quit anyway?"
+        )
+
+        def answer(choice: str | None) -> None:
+            if choice == "quit":
+                self.exit(0)
+
+        self.push_screen(ChoiceScreen(question, [("y", "quit", "quit"), ("n", "stay", "stay")]), answer)

@@ -1,0 +1,42 @@
+"""What the app has open: the dataset and the model. Shared by every screen.
+
+``ftui`` with no arguments opens the demo workspace: the sample support-ticket data
+and the built-in demo model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ftui import paths
+
+DEMO_MODEL = "demo"
+DEMO_TRAIN = "support_tickets_train.jsonl"
+DEMO_TEST = "support_tickets_test.jsonl"
+
+
+@dataclass
+class Workspace:
+    data_path: Path | None
+    model: str
+    eval_path: Path | None = None
+
+    @property
+    def is_demo(self) -> bool:
+        return self.model == DEMO_MODEL
+
+    @classmethod
+    def create(cls, data_path: str | Path | None = None, model: str | None = None) -> Workspace:
+        """The workspace for the given arguments; missing parts come from the demo."""
+        if data_path is None:
+            data = paths.sample_data(DEMO_TRAIN)
+            eval_path: Path | None = paths.sample_data(DEMO_TEST)
+        else:
+            data, eval_path = Path(data_path).expanduser(), None
+        return cls(data_path=data, model=model or DEMO_MODEL, eval_path=eval_path)
+
+    def describe(self) -> str:
+        data = self.data_path.name if self.data_path else "no dataset"
+        model = "demo model" if self.is_demo else self.model
+        return f"{data} · {model}"
