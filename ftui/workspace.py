@@ -6,8 +6,9 @@ and the built-in demo model.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ftui import paths
 
@@ -21,6 +22,8 @@ class Workspace:
     data_path: Path | None
     model: str
     eval_path: Path | None = None
+    # RunConfig field overrides carried from the Plan screen's "use this plan" to the Train form
+    plan_overrides: dict[str, Any] = field(default_factory=dict)
 
     @property
     def is_demo(self) -> bool:

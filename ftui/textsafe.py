@@ -1,0 +1,54 @@
+"""Make untrusted text (dataset rows, model outputs, library errors) safe to display.
+
+Terminal control sequences in data must never reach the terminal: an ESC sequence in
+a dataset row could move the cursor, change colours or retitle the window. We replace
+them with visible escapes so the user still sees they are there. (Rich markup is the
+other hazard: callers pass the result to ``Text(...)`` / ``Content(...)``, never to a
+markup-parsing widget.)
+"""
+
+from __future__ import annotations
+
+import re
+
+# CSI (ESC [ ... final), OSC (ESC ] ... BEL or ST), other two-byte ESC sequences, and C1 CSI.
+_ANSI = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC ... BEL / ST
+    r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"  # DCS / SOS / PM / APC ... ST
+    r"|\x1b[@-Z\\-_]"  # other Fe escapes
+    r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
+)
+# C0 controls except tab and newline, DEL, and C1 controls.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x80-\x9f]")
+
+
+def _visible(match: re.Match[str]) -> str:
+    return "".join(_escape_char(c) for c in match.group(0))
+
+
+def _escape_char(char: str) -> str:
+    code = ord(char)
+    if code == 0x1B:
+        return "␛"
+    if code < 0x20:
+        return chr(0x2400 + code)  # the Unicode "control picture" for C0
+    if code == 0x7F:
+        return "␡"
+    return f"\\x{code:02x}"
+
+
+def neutralize(text: str) -> str:
+    """``text`` with every terminal control sequence made visible and inert.
+
+    Tabs and newlines are kept; ``\\r`` is shown as ␍ (a bare carriage return would
+    overwrite the line in a terminal).
+    """
+    text = _ANSI.sub(_visible, text)
+    return _CONTROL.sub(lambda m: _escape_char(m.group(0)), text)
+
+
+def one_line(text: str, limit: int = 200) -> str:
+    """A neutralised single-line preview, cut to ``limit`` characters with an ellipsis."""
+    flat = neutralize(text).replace("\n", " ⏎ ").replace("\t", " ")
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

@@ -1,0 +1,101 @@
+"""Regenerate the SVG screenshots in ``screenshots/``: ``python -m ftui.tui.screenshots``.
+
+Every scenario runs the real app headless at a fixed terminal size in a throw-away
+ftui home (so no user data shows), drives it with a Pilot, and saves one SVG. Add a
+scenario for every screen or state worth showing; ``make screenshots`` runs them all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import tempfile
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ftui.paths import REPO_ROOT
+
+SIZE = (120, 40)
+OUT_DIR = REPO_ROOT / "screenshots"
+
+
+@dataclass
+class Scenario:
+    name: str  # file name without .svg
+    mode: str  # mode the app opens in
+    setup: Callable[..., Awaitable[None]] | None = None  # async (pilot, home: Path) -> None
+    prepare: Callable[[Path], None] | None = None  # sync (home) -> None, before the app starts
+    data_path: str | None = None
+
+
+async def _nothing(pilot, home: Path) -> None:  # noqa: ANN001
+    return None
+
+
+def _open_help(mode: str):  # noqa: ANN202
+    async def setup(pilot, home: Path) -> None:  # noqa: ANN001
+        await pilot.press("question_mark")
+
+    return setup
+
+
+SCENARIOS: list[Scenario] = [
+    Scenario("shell-help", "plan", _open_help("plan")),
+]
+
+
+def _register_screen_scenarios() -> None:
+    """Screens contribute their own scenarios through a ``SCREENSHOT_SCENARIOS`` list."""
+    import importlib
+
+    for module in ("plan", "data", "train", "evaluate"):
+        mod = importlib.import_module(f"ftui.tui.screens.{module}")
+        extra = getattr(mod, "SCREENSHOT_SCENARIOS", None)
+        if extra:
+            SCENARIOS.extend(extra)
+        elif not any(s.name == module for s in SCENARIOS):
+            SCENARIOS.append(Scenario(module, module, _nothing))
+
+
+async def take(scenario: Scenario, out_dir: Path) -> Path:
+    from ftui.tui.app import FtuiApp
+
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        os.environ["FTUI_HOME"] = str(home / "home")
+        os.environ["FTUI_RUNS_DIR"] = str(home / "home" / "runs")
+        if scenario.prepare:
+            scenario.prepare(home)
+        app = FtuiApp(data_path=scenario.data_path, start_mode=scenario.mode)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            if scenario.setup:
+                await scenario.setup(pilot, home)
+            await pilot.pause(0.3)
+            await pilot.wait_for_scheduled_animations()
+            path = out_dir / f"{scenario.name}.svg"
+            app.save_screenshot(filename=path.name, path=str(out_dir))
+        return path
+
+
+async def take_all(names: list[str] | None, out_dir: Path) -> list[Path]:
+    _register_screen_scenarios()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    chosen = [s for s in SCENARIOS if not names or s.name in names]
+    return [await take(s, out_dir) for s in chosen]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("names", nargs="*", help="only these scenarios (default: all)")
+    parser.add_argument("--out", type=Path, default=OUT_DIR)
+    args = parser.parse_args()
+    os.environ.setdefault("FTUI_CACHE_DIR", str(Path(tempfile.gettempdir()) / "ftui-screenshot-cache"))
+    for path in asyncio.run(take_all(args.names, args.out)):
+        print(path)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,39 @@
+"""Shared fixtures. Every test runs with its own ftui home and cache, never the user's."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_ftui_dirs(tmp_path_factory: pytest.TempPathFactory) -> None:
+    base = tmp_path_factory.mktemp("ftui-home")
+    os.environ["FTUI_HOME"] = str(base / "home")
+    os.environ["FTUI_CACHE_DIR"] = str(base / "cache")
+    os.environ.pop("FTUI_RUNS_DIR", None)
+    os.environ.pop("FTUI_SESSIONS_DIR", None)
+    os.environ.pop("FTUI_DEMO_MODEL", None)
+    os.environ.pop("OPENAI_API_KEY", None)
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    os.environ["HF_DATASETS_OFFLINE"] = "1"
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+@pytest.fixture(scope="session")
+def demo_model(_isolated_ftui_dirs: None) -> Path:
+    """The demo model, built once per test session into the isolated cache."""
+    from ftui.models.demo import ensure_demo_model
+
+    return ensure_demo_model()
+
+
+@pytest.fixture
+def runs_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh, empty runs directory for one test."""
+    path = tmp_path / "runs"
+    monkeypatch.setenv("FTUI_RUNS_DIR", str(path))
+    return path
