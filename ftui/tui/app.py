@@ -42,6 +42,10 @@ def _evaluate() -> Screen:
     return EvaluateScreen()
 
 
+# Textual's own bindings that would only clutter the help (the palette still has them).
+_HIDDEN_IN_HELP = frozenset({"screen.copy_text", "copy_text", "command_palette", "app.command_palette"})
+
+
 class FtuiApp(App[int]):
     """The terminal workbench."""
 
@@ -91,13 +95,14 @@ class FtuiApp(App[int]):
         seen: set[str] = set()
         for key, active in self.active_bindings.items():
             binding = active.binding
-            if not binding.description or key in seen:
+            if not binding.description or key in seen or binding.action in _HIDDEN_IN_HELP:
                 continue
             seen.add(key)
             scope = "everywhere" if active.node is self else "this screen"
             rows.append((format_key(binding.key_display or key), binding.description, scope))
         rows.append(("ctrl+p", "Command palette: every action by name", "everywhere"))
-        rows.sort(key=lambda r: (r[2] != "this screen", r[0]))
+        order = {"F1": 0, "F2": 1, "F3": 2, "F4": 3}
+        rows.sort(key=lambda r: (r[2] != "this screen", order.get(r[0], 9), r[0]))
         title = f"Keys — {self.screen.__class__.__name__.removesuffix('Screen') or 'ftui'}"
         self.push_screen(HelpScreen(rows, title))
 

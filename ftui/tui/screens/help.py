@@ -13,9 +13,34 @@ from textual.widgets import Static
 KeyRow = tuple[str, str, str]  # (key, description, scope)
 
 
+_KEY_NAMES = {
+    "question_mark": "?",
+    "escape": "Esc",
+    "enter": "Enter",
+    "space": "Space",
+    "tab": "Tab",
+    "shift+tab": "Shift+Tab",
+    "backspace": "Backspace",
+    "slash": "/",
+    "up": "↑",
+    "down": "↓",
+    "left": "←",
+    "right": "→",
+}
+
+
 def format_key(key: str) -> str:
-    names = {"question_mark": "?", "escape": "Esc", "enter": "Enter", "space": "Space", "tab": "Tab"}
-    return ",".join(names.get(k.strip(), k.strip()) for k in key.split(","))
+    """A key as the user types it: ``f1`` -> ``F1``, ``question_mark`` -> ``?``."""
+
+    def one(k: str) -> str:
+        k = k.strip()
+        if k in _KEY_NAMES:
+            return _KEY_NAMES[k]
+        if len(k) in (2, 3) and k[0] == "f" and k[1:].isdigit():
+            return k.upper()
+        return k
+
+    return " / ".join(one(k) for k in key.split(","))
 
 
 class HelpScreen(ModalScreen[None]):

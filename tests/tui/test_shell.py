@@ -1,0 +1,107 @@
+"""The app shell: modes, help, command palette, quit guard."""
+
+from __future__ import annotations
+
+from textual.widgets import Footer
+
+from ftui.train import live
+from ftui.tui.app import FtuiApp
+from ftui.tui.screens.help import HelpScreen
+
+SIZE = (120, 40)
+
+
+async def test_opens_on_plan_and_switches_modes_with_function_keys() -> None:
+    app = FtuiApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.current_mode == "plan"
+        for key, mode in (("f2", "data"), ("f3", "train"), ("f4", "evaluate"), ("f1", "plan")):
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.current_mode == mode
+            assert app.screen.query_one(Footer)
+
+
+async def test_start_mode_and_workspace_from_arguments(tmp_path) -> None:
+    data = tmp_path / "mine.jsonl"
+    data.write_text('{"messages": []}\n')
+    app = FtuiApp(data_path=data, start_mode="data")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.current_mode == "data"
+        assert app.workspace.data_path == data
+        assert not app.workspace.is_demo or app.workspace.model == "demo"
+
+
+async def test_command_palette_reaches_every_mode() -> None:
+    app = FtuiApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        for label in ("Plan", "Data", "Train", "Evaluate"):
+            assert f"Go to {label}" in titles
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"go to train")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.current_mode == "train"
+
+
+async def test_help_lists_mode_keys_and_closes_with_escape() -> None:
+    app = FtuiApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        keys = {row[0]: row[1] for row in app.screen.rows}
+        for key, label in (("f1", "Plan"), ("f2", "Data"), ("f3", "Train"), ("f4", "Evaluate"), ("ctrl+q", "Quit")):
+            assert keys.get(key.upper() if key.startswith("f") else key) == label
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_quit_without_active_run_exits_at_once() -> None:
+    app = FtuiApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+class _FakeRun:
+    run_id = "20261123-lora-demo"
+
+    def __init__(self) -> None:
+        self.alive = True
+
+    def is_alive(self) -> bool:
+        return self.alive
+
+
+async def test_quit_asks_while_a_run_is_active() -> None:
+    run = _FakeRun()
+    live.register(run)
+    try:
+        app = FtuiApp()
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            await pilot.press("ctrl+q")
+            await pilot.pause()
+            assert app.is_running, "quit must ask first while a run is active"
+            assert "active" in str(app.screen.query("Static").first().render())
+            await pilot.press("n")  # stay
+            await pilot.pause()
+            assert app.is_running
+            await pilot.press("ctrl+q")
+            await pilot.pause()
+            await pilot.press("y")
+            await pilot.pause()
+        assert app.return_code == 0
+    finally:
+        run.alive = False

@@ -1,0 +1,77 @@
+"""The CLI's own surface: --version, --help, and one clear line (exit 2) for each bad input."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from ftui import __version__
+
+
+def run_ftui(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ftui", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+    )
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], *needles: str) -> None:
+    assert result.returncode == 2, result
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, f"expected one line on stderr, got: {result.stderr!r}"
+    assert "Traceback" not in result.stderr
+    for needle in needles:
+        assert needle in lines[0]
+
+
+def test_version() -> None:
+    result = run_ftui("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"ftui {__version__}"
+
+
+def test_help_lists_commands() -> None:
+    result = run_ftui("--help")
+    assert result.returncode == 0
+    assert "usage: ftui" in result.stdout
+    assert "--data" in result.stdout
+
+
+def test_unknown_subcommand() -> None:
+    assert_one_line_error(run_ftui("frobnicate"), "frobnicate", "--help")
+
+
+def test_missing_data_path(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.jsonl"
+    assert_one_line_error(run_ftui("--data", str(missing)), "does not exist", str(missing))
+
+
+def test_data_path_is_directory(tmp_path: Path) -> None:
+    assert_one_line_error(run_ftui("--data", str(tmp_path)), "is a directory")
+
+
+def test_runs_dir_cannot_be_created(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    result = run_ftui(env={"FTUI_RUNS_DIR": str(blocker / "runs")})
+    assert_one_line_error(result, "runs directory", "FTUI_RUNS_DIR")
+
+
+def test_cache_dir_not_writable(tmp_path: Path) -> None:
+    if os.geteuid() == 0:
+        # root ignores permission bits; a path below a regular file fails for everyone
+        blocker = tmp_path / "cache-file"
+        blocker.write_text("x")
+        cache = blocker / "cache"
+    else:
+        cache = tmp_path / "ro"
+        cache.mkdir()
+        cache.chmod(0o500)
+    result = run_ftui(env={"FTUI_CACHE_DIR": str(cache)})
+    assert_one_line_error(result, "cache directory", "FTUI_CACHE_DIR")
