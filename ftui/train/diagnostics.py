@@ -1,0 +1,308 @@
+"""Read a run's curves the way an experienced practitioner does, and say what to change.
+
+``diagnose(history)`` looks at a ``RunHistory`` (live or finished) and returns the
+findings worth interrupting someone for, each with the usual fix:
+
+- ``loss-nan``            loss or grad norm went NaN/inf (learning rate too high, fp16 overflow, bad rows)
+- ``loss-zero``           training loss is exactly 0 (every label masked, or the data leaks the answer)
+- ``loss-spikes``         sudden jumps in the loss (learning rate too high, bad rows)
+- ``grad-explosion``      grad norm far above its usual level (learning rate too high)
+- ``loss-flat``           loss has not moved since the start (learning rate too low, nothing trainable)
+- ``overfitting``         eval loss rising while train loss falls (fewer epochs, more data, early stopping)
+- ``throughput-collapse`` tokens/s fell far below its earlier level (memory pressure, other jobs, eval too often)
+- ``memory-near-limit``   device memory close to the card's total
+- ``memory-creep``        memory rising steadily; at this slope it reaches the limit before the end
+
+The thresholds are deliberately conservative: a healthy run must show nothing.
+Pure Python, no Textual, no torch: cheap enough to run once a second on a live run.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass
+
+from ftui.train.history import RunHistory
+
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+# how many logged points before a finding about a trend is trusted
+MIN_POINTS_FLAT = 20
+MIN_POINTS_THROUGHPUT = 8
+MIN_EVALS_OVERFIT = 3
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    id: str
+    severity: str  # "error" | "warning" | "info"
+    title: str
+    detail: str
+    fix: str
+
+
+def diagnose(history: RunHistory) -> list[Diagnosis]:
+    """Every finding for this run, most severe first."""
+    found: list[Diagnosis] = []
+    for check in CHECKS:
+        result = check(history)
+        if result is not None:
+            found.append(result)
+    found.sort(key=lambda d: SEVERITY_ORDER.get(d.severity, 9))
+    return found
+
+
+# ---------------------------------------------------------------------- loss health
+def check_nan(history: RunHistory) -> Diagnosis | None:
+    for name, series in (("loss", history.loss), ("grad norm", history.grad_norm)):
+        for step, value in zip(series.steps, series.values, strict=True):
+            if not math.isfinite(value):
+                return Diagnosis(
+                    "loss-nan",
+                    "error",
+                    f"{name.capitalize()} became {_nan_word(value)} at step {step}",
+                    "Training has diverged: the weights are no longer usable from this point on.",
+                    "Lower the learning rate (÷3 to ÷10) and keep warm-up; prefer bf16 over fp16 "
+                    "(fp16 overflows); look for bad rows (empty or huge examples) near that step.",
+                )
+    return None
+
+
+def check_zero_loss(history: RunHistory) -> Diagnosis | None:
+    values = history.loss.values
+    if len(values) >= 5 and all(v == 0.0 for v in values[-5:]):
+        return Diagnosis(
+            "loss-zero",
+            "error",
+            "Training loss is exactly 0",
+            "A loss of exactly zero means no token contributes to it.",
+            "Check that assistant turns are not all masked (assistant_only_loss needs a chat template "
+            "with generation markers) and that the data has non-empty answers.",
+        )
+    return None
+
+
+def check_spikes(history: RunHistory) -> Diagnosis | None:
+    steps, values = history.loss.steps, history.loss.values
+    window = 8
+    spikes: list[int] = []
+    for i in range(window, len(values)):
+        value = values[i]
+        if not math.isfinite(value):
+            continue
+        previous = [v for v in values[i - window : i] if math.isfinite(v)]
+        if len(previous) < window // 2:
+            continue
+        base = statistics.median(previous)
+        if value > 2.0 * base and value - base > 0.5:
+            spikes.append(steps[i])
+    if not spikes:
+        return None
+    where = ", ".join(str(s) for s in spikes[:5]) + (" …" if len(spikes) > 5 else "")
+    return Diagnosis(
+        "loss-spikes",
+        "warning",
+        f"Loss spiked {len(spikes)}× (step {where})",
+        "The loss jumped to more than twice its recent level.",
+        "Lower the learning rate or lengthen warm-up; inspect the rows of the batches at those steps "
+        "for broken or extreme examples; keep gradient clipping on.",
+    )
+
+
+def check_grad_explosion(history: RunHistory) -> Diagnosis | None:
+    values = [v for v in history.grad_norm.values if math.isfinite(v)]
+    steps = [s for s, v in zip(history.grad_norm.steps, history.grad_norm.values, strict=True) if math.isfinite(v)]
+    if len(values) < 6:
+        return None
+    for i in range(5, len(values)):
+        base = statistics.median(values[:i])
+        if base > 0 and values[i] > 10.0 * base and values[i] > 1.0:
+            return Diagnosis(
+                "grad-explosion",
+                "warning",
+                f"Gradient norm exploded at step {steps[i]} ({values[i]:.3g} vs usual {base:.3g})",
+                "A gradient norm ten times its usual level usually precedes a loss spike or divergence.",
+                "Lower the learning rate, keep gradient clipping (max_grad_norm 1.0), and check the batch's "
+                "rows for extreme lengths or garbage.",
+            )
+    return None
+
+
+def check_flat(history: RunHistory) -> Diagnosis | None:
+    values = [v for v in history.loss.values if math.isfinite(v)]
+    if len(values) < MIN_POINTS_FLAT:
+        return None
+    if history.progress is not None and history.progress < 0.15:
+        return None  # too early to call
+    k = max(3, len(values) // 10)
+    head = statistics.fmean(values[:k])
+    tail = statistics.fmean(values[-k:])
+    if head <= 0:
+        return None
+    drop = (head - tail) / head
+    if drop >= 0.02:
+        return None
+    return Diagnosis(
+        "loss-flat",
+        "warning",
+        f"Loss flat since the start ({head:.3f} → {tail:.3f})",
+        f"After {len(values)} logged steps the loss has dropped by {max(drop, 0) * 100:.1f}% only.",
+        "Raise the learning rate (×3 to ×10; LoRA usually wants 1e-4–3e-4); check warm-up is not "
+        "most of the run and that the LoRA targets include the linear layers.",
+    )
+
+
+def check_overfitting(history: RunHistory) -> Diagnosis | None:
+    evals = [(s, v) for s, v in zip(history.eval_loss.steps, history.eval_loss.values, strict=True) if math.isfinite(v)]
+    if len(evals) < MIN_EVALS_OVERFIT:
+        return None
+    best_step, best_value = min(evals, key=lambda sv: sv[1])
+    last_step, last_value = evals[-1]
+    if best_step == last_step or best_value <= 0:
+        return None
+    rise = (last_value - best_value) / best_value
+    # rising for at least the last two evals, by a margin that noise rarely gives
+    if rise < 0.05 or evals[-1][1] <= evals[-2][1]:
+        return None
+    train_then = _mean_loss_near(history, best_step)
+    train_now = _mean_loss_near(history, last_step)
+    if train_then is None or train_now is None or train_now >= train_then:
+        return None
+    checkpoint = history.checkpoint_at_or_before(best_step)
+    best_epoch = _epoch_at(history, best_step)
+    where = f"step {best_step}" + (f" (epoch {best_epoch:.2f})" if best_epoch is not None else "")
+    keep = (
+        f"the best checkpoint is {checkpoint.path} (step {checkpoint.step})"
+        if checkpoint is not None
+        else "no checkpoint was saved at or before it: save more often (lower save_steps)"
+    )
+    return Diagnosis(
+        "overfitting",
+        "warning",
+        f"Overfitting: eval loss up {rise * 100:.0f}% since {where}",
+        f"Eval loss was lowest ({best_value:.3f}) at {where} and is {last_value:.3f} now, while training "
+        f"loss kept falling ({train_then:.3f} → {train_now:.3f}); {keep}.",
+        "Train fewer epochs (stop near the best step), add more or more varied data, or turn on early "
+        "stopping (early_stopping_patience) so the best checkpoint is kept.",
+    )
+
+
+# ---------------------------------------------------------------------- speed and memory
+def check_throughput(history: RunHistory) -> Diagnosis | None:
+    values = [v for v in history.tokens_per_s.values if v is not None and math.isfinite(v) and v > 0]
+    if len(values) < MIN_POINTS_THROUGHPUT:
+        return None
+    warm = values[max(1, len(values) // 10) :]  # the first steps include compilation and caching
+    recent = warm[-max(3, len(warm) // 5) :]
+    earlier = warm[: -len(recent)]
+    if len(earlier) < 3:
+        return None
+    before = statistics.median(earlier)
+    now = statistics.median(recent)
+    if before <= 0 or now >= 0.5 * before:
+        return None
+    return Diagnosis(
+        "throughput-collapse",
+        "warning",
+        f"Throughput fell to {now:,.0f} tokens/s (was {before:,.0f})",
+        f"Recent steps run at {now / before * 100:.0f}% of the earlier speed.",
+        "Usually memory pressure (swapping, paged optimizer spilling to host), another job on the "
+        "same GPU, or thermal throttling: check nvidia-smi; also evaluating or saving too often.",
+    )
+
+
+def check_memory(history: RunHistory) -> Diagnosis | None:
+    limit = history.memory_limit_bytes()
+    points = [(p, _used(p)) for p in history.memory]
+    points = [(p, u) for p, u in points if u is not None]
+    if not limit or len(points) < 2:
+        return None
+    used_now = points[-1][1]
+    fraction = used_now / limit
+    if fraction >= 0.92:
+        return Diagnosis(
+            "memory-near-limit",
+            "error" if fraction >= 0.97 else "warning",
+            f"Memory at {fraction * 100:.0f}% of the device ({_gb(used_now)} of {_gb(limit)})",
+            "An out-of-memory error is one long batch away.",
+            "Halve micro_batch_size and double grad_accum (same effective batch), keep gradient "
+            "checkpointing on, shorten max_seq_len, or use an 8-bit optimizer / QLoRA.",
+        )
+    return _memory_creep(history, points, limit)
+
+
+def _memory_creep(history: RunHistory, points: list, limit: int) -> Diagnosis | None:
+    half = points[len(points) // 2 :]
+    with_steps = [(p.step, u) for p, u in half if p.step is not None]
+    if len(with_steps) < 6 or not history.total_steps:
+        return None
+    xs = [float(s) for s, _ in with_steps]
+    ys = [float(u) for _, u in with_steps]
+    slope = _slope(xs, ys)
+    if slope is None or slope <= 0:
+        return None
+    rise = ys[-1] - ys[0]
+    if rise < 0.03 * limit:
+        return None  # noise, not creep
+    projected = ys[-1] + slope * max(0, history.total_steps - with_steps[-1][0])
+    if projected < 0.97 * limit:
+        return None
+    return Diagnosis(
+        "memory-creep",
+        "warning",
+        f"Memory creeping up: about {_gb(projected)} by the end, the device has {_gb(limit)}",
+        f"Memory grew {_gb(rise)} over the last {len(with_steps)} samples and keeps rising.",
+        "Something accumulates: evaluation predictions kept in memory (eval_accumulation_steps), "
+        "growing sequence lengths, or fragmentation (PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True).",
+    )
+
+
+# ---------------------------------------------------------------------- helpers
+def _used(point) -> int | None:  # noqa: ANN001 - MemoryPoint
+    candidates = [v for v in (point.device_used, point.reserved, point.allocated) if v]
+    return max(candidates) if candidates else None
+
+
+def _slope(xs: list[float], ys: list[float]) -> float | None:
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    den = sum((x - mx) ** 2 for x in xs)
+    if den == 0:
+        return None
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / den
+
+
+def _mean_loss_near(history: RunHistory, step: int, window: int = 5) -> float | None:
+    near = [
+        v
+        for s, v in zip(history.loss.steps, history.loss.values, strict=True)
+        if s <= step and math.isfinite(v)
+    ][-window:]
+    return statistics.fmean(near) if near else None
+
+
+def _epoch_at(history: RunHistory, step: int) -> float | None:
+    for s, e in zip(history.eval_loss.steps, history.eval_loss.epochs, strict=True):
+        if s == step:
+            return e
+    return None
+
+
+def _nan_word(value: float) -> str:
+    return "NaN" if math.isnan(value) else "infinite"
+
+
+def _gb(n: float) -> str:
+    return f"{n / 1e9:.1f} GB"
+
+
+CHECKS = (
+    check_nan,
+    check_zero_loss,
+    check_spikes,
+    check_grad_explosion,
+    check_flat,
+    check_overfitting,
+    check_throughput,
+    check_memory,
+)
