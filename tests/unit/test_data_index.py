@@ -1,0 +1,136 @@
+"""The background row index: O(1) reads while it grows, huge lines cut before parsing."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import orjson
+import pytest
+
+from ftui.data.index import RowIndex, row_preview
+from ftui.data.source import DatasetError
+
+
+def _jsonl(path: Path, rows: list[object], tail: bytes = b"\n") -> Path:
+    path.write_bytes(b"\n".join(orjson.dumps(r) for r in rows) + tail)
+    return path
+
+
+def _chat(i: int) -> dict:
+    return {"messages": [{"role": "user", "content": f"question {i}"}, {"role": "assistant", "content": f"answer {i}"}]}
+
+
+def test_index_matches_every_row(tmp_path: Path) -> None:
+    rows = [_chat(i) for i in range(5000)]
+    with RowIndex(_jsonl(tmp_path / "a.jsonl", rows), chunk_bytes=4096) as index:
+        index.build()
+        assert index.done and index.rows_known == 5000 and index.progress == 1.0
+        for k in (0, 1, 2499, 4999):
+            assert index.display_row(k).value == rows[k]
+            assert index.display_row(k).row == k + 1
+
+
+def test_pread_of_last_row_without_newline(tmp_path: Path) -> None:
+    rows = [_chat(i) for i in range(100)]
+    with RowIndex(_jsonl(tmp_path / "a.jsonl", rows, tail=b"")) as index:
+        index.build()
+        assert index.rows_known == 100
+        data, size, truncated = index.read_raw(99)
+        assert orjson.loads(data) == rows[99] and size == len(data) and not truncated
+
+
+def test_rows_readable_while_index_grows(tmp_path: Path) -> None:
+    rows = [_chat(i) for i in range(20_000)]
+    path = _jsonl(tmp_path / "big.jsonl", rows)
+    index = RowIndex(path, chunk_bytes=64 << 10)
+    step = threading.Semaphore(0)
+    index.after_chunk = lambda: step.acquire(timeout=5)  # the scan advances one chunk per release
+    index.start()
+    assert index.wait_for_rows(1)
+    known_before = index.rows_known
+    assert not index.done and 0 < known_before < 20_000
+    assert 0 < index.progress < 1
+    assert index.display_row(known_before - 1).value == rows[known_before - 1]
+    with pytest.raises(IndexError):
+        index.span(known_before)
+    step.release()
+    assert index.wait_for_rows(known_before + 1)
+    assert index.rows_known > known_before
+    for _ in range(1000):
+        step.release()
+    assert index.wait(10)
+    assert index.rows_known == 20_000
+    assert index.display_row(19_999).value == rows[19_999]
+    index.close()
+
+
+def test_blank_lines_count_like_the_linter(tmp_path: Path) -> None:
+    path = tmp_path / "gaps.jsonl"
+    path.write_bytes(b'{"a": 1}\n\n{"a": 3}\r\n')
+    with RowIndex(path) as index:
+        index.build()
+        assert index.rows_known == 3
+        assert index.display_row(1).error == "blank line"
+        assert index.display_row(2).value == {"a": 3} and index.display_row(2).row == 3
+
+
+def test_huge_line_is_cut_before_parsing(tmp_path: Path) -> None:
+    path = tmp_path / "huge.jsonl"
+    with open(path, "wb") as f:
+        f.write(b'{"a": 1}\n{"text": "')
+        f.write(b"z" * (8 << 20))
+        f.write(b'"}\n{"a": 3}\n')
+    with RowIndex(path, display_cap=4096) as index:
+        index.build()
+        row = index.display_row(1)
+        assert row.truncated and row.value is None and len(row.text) == 4096
+        assert "8.0 MB" in (row.error or "")
+        assert index.display_row(2).value == {"a": 3}
+
+
+def test_parse_error_shows_raw_text(tmp_path: Path) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(b'{"a": 1}\n{"a": \n\xff\xfe{}\n')
+    with RowIndex(path) as index:
+        index.build()
+        bad = index.display_row(1)
+        assert bad.value is None and bad.error.startswith("not valid JSON") and bad.text == '{"a": '
+        assert index.display_row(2).error.startswith("not valid JSON")
+        assert "\ufffd" in index.display_row(2).text
+
+
+def test_lru_cache_is_bounded(tmp_path: Path) -> None:
+    with RowIndex(_jsonl(tmp_path / "a.jsonl", [_chat(i) for i in range(50)]), cache_rows=10) as index:
+        index.build()
+        first = index.display_row(0)
+        assert index.display_row(0) is first
+        for k in range(1, 30):
+            index.display_row(k)
+        assert len(index._cache) == 10
+        assert index.display_row(0) is not first
+
+
+def test_json_array_and_bom(tmp_path: Path) -> None:
+    path = tmp_path / "arr.json"
+    path.write_bytes(b"\xef\xbb\xbf[" + b",".join(orjson.dumps(_chat(i)) for i in range(3)) + b"]")
+    with RowIndex(path) as index:
+        index.build()
+        assert index.rows_known == 3 and index.display_row(2).value == _chat(2)
+    bom = tmp_path / "bom.jsonl"
+    bom.write_bytes(b"\xef\xbb\xbf" + orjson.dumps(_chat(0)) + b"\n")
+    with RowIndex(bom) as index:
+        index.build()
+        assert index.display_row(0).value == _chat(0)
+
+
+def test_file_level_error_raises(tmp_path: Path) -> None:
+    with pytest.raises(DatasetError):
+        RowIndex(tmp_path / "missing.jsonl")
+
+
+def test_search_and_preview(tmp_path: Path) -> None:
+    with RowIndex(_jsonl(tmp_path / "a.jsonl", [_chat(i) for i in range(300)])) as index:
+        index.build()
+        assert list(index.search("QUESTION 29")) == [29] + list(range(290, 300))
+        assert row_preview(index.display_row(3)) == "user: question 3  assistant: answer 3"
