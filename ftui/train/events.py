@@ -238,4 +238,6 @@ def status_from_events(events: list[Event]) -> str:
     for event in reversed(events):
         if event.type in TERMINAL_TYPES:
             return event.type
-    return "running" if any(e.type == "started" for e in events) else "created"
+        if event.type == "started":  # a resumed run: its new start is later than the old stop
+            return "running"
+    return "created"
