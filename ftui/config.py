@@ -9,6 +9,7 @@ No secret (API key) is ever a field: keys come from the environment only.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 Method = Literal["full", "lora", "qlora", "openai"]
@@ -53,6 +54,8 @@ class RunConfig:
     early_stopping_patience: int = 0  # 0 = off
     logging_steps: int = 1
     merge_at_end: bool = False
+    eval_fraction: float = 0.1  # share of train rows held out for eval when eval_path is empty (0 = no eval)
+    weight_decay: float = 0.0
     # reproducibility and output
     seed: int = 42
     output_dir: str | None = None  # the run directory; default: a new one under the runs dir
@@ -63,3 +66,573 @@ class RunConfig:
     openai_batch_size: int | str = "auto"
     openai_lr_multiplier: float | str = "auto"
     extra: dict = field(default_factory=dict)  # passed through to SFTConfig for switches we do not model
+
+
+# ---------------------------------------------------------------------------------------------
+# Field metadata, YAML round-trip and ``--set`` overrides
+# ---------------------------------------------------------------------------------------------
+
+METHODS = ("full", "lora", "qlora", "openai")
+DATA_FORMATS = ("auto", "chat", "alpaca", "sharegpt", "prompt-completion", "text")
+PRECISIONS = ("auto", "bf16", "fp16", "fp32")
+QUANT_TYPES = ("nf4", "fp4")
+COMPUTE_DTYPES = ("bfloat16", "float16", "float32")
+SCHEDULERS = (
+    "linear",
+    "cosine",
+    "cosine_with_restarts",
+    "cosine_with_min_lr",
+    "polynomial",
+    "constant",
+    "constant_with_warmup",
+    "inverse_sqrt",
+    "warmup_stable_decay",
+)
+OPTIMIZERS_TORCH = ("adamw_torch", "adamw_torch_fused", "adafactor", "sgd", "adagrad", "rmsprop")
+OPTIMIZERS_BNB = ("adamw_8bit", "adamw_bnb_8bit", "paged_adamw_8bit", "paged_adamw_32bit", "lion_8bit", "paged_lion_8bit")
+OPTIMIZERS = OPTIMIZERS_TORCH + OPTIMIZERS_BNB
+SECRET_WORDS = ("token", "api_key", "apikey", "secret", "password", "passwd")
+# Fields that must not be smuggled through ``extra`` because RunConfig models them.
+EXTRA_MODELLED = {
+    "learning_rate": "learning_rate",
+    "num_train_epochs": "num_epochs",
+    "max_steps": "max_steps",
+    "per_device_train_batch_size": "micro_batch_size",
+    "gradient_accumulation_steps": "grad_accum",
+    "max_length": "max_seq_len",
+    "output_dir": "output_dir",
+    "seed": "seed",
+    "bf16": "precision",
+    "fp16": "precision",
+    "trust_remote_code": "(nothing: remote code is never trusted)",
+}
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    """One bad value: which field, what is wrong, and how to fix it."""
+
+    field: str
+    message: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}. {self.fix}"
+
+
+class ConfigError(ValueError):
+    """A config file or override that cannot be read into a RunConfig; ``str()`` is one line with the fix."""
+
+    def __init__(self, problem: ConfigProblem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+def field_names() -> list[str]:
+    from dataclasses import fields as dc_fields
+
+    return [f.name for f in dc_fields(RunConfig)]
+
+
+def _type_hints() -> dict[str, object]:
+    import typing
+
+    return typing.get_type_hints(RunConfig)
+
+
+def _suggest(name: str) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, field_names(), n=1)
+    if close:
+        return f"Did you mean '{close[0]}'?"
+    return "Run 'ftui train --example' to see every key."
+
+
+_TRUE = {"true", "yes", "on", "1", "y"}
+_FALSE = {"false", "no", "off", "0", "n"}
+
+
+def _coerce_one(name: str, value: object, hint: object) -> object:
+    """Coerce ``value`` to the (non-union) type ``hint`` or raise ValueError with a short reason."""
+    import typing
+
+    origin = typing.get_origin(hint)
+    if origin is typing.Literal:
+        choices = typing.get_args(hint)
+        if value in choices:
+            return value
+        raise ValueError(f"must be one of {', '.join(map(str, choices))}")
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int) and value in (0, 1):
+            return bool(value)
+        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+            return value.strip().lower() in _TRUE
+        raise ValueError("must be true or false")
+    if hint is int:
+        if isinstance(value, bool):
+            raise ValueError("must be a whole number")
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str):
+            try:
+                number = float(value.strip())
+            except ValueError:
+                raise ValueError("must be a whole number") from None
+            if number.is_integer():
+                return int(number)
+        raise ValueError("must be a whole number")
+    if hint is float:
+        if isinstance(value, bool):
+            raise ValueError("must be a number")
+        if isinstance(value, (int, float)):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return float(value.strip())
+            except ValueError:
+                raise ValueError("must be a number") from None
+        raise ValueError("must be a number")
+    if hint is str:
+        if isinstance(value, str):
+            return value
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return str(value)
+        raise ValueError("must be text")
+    if origin is list:
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+            return list(value)
+        raise ValueError("must be a list of names")
+    if hint is dict or origin is dict:
+        if isinstance(value, dict):
+            return dict(value)
+        raise ValueError("must be a mapping of key: value")
+    return value
+
+
+def coerce_value(name: str, value: object) -> object:
+    """Coerce a raw (YAML or ``--set``) value to the type of field ``name``; raise ConfigError if impossible."""
+    import types
+    import typing
+
+    hints = _type_hints()
+    if name not in hints:
+        raise ConfigError(ConfigProblem(name, "is not a config key", _suggest(name)))
+    hint = hints[name]
+    options = typing.get_args(hint) if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union else (hint,)
+    if type(None) in options:
+        if value is None or (isinstance(value, str) and value.strip().lower() in ("", "null", "none", "~")):
+            return None
+        options = tuple(o for o in options if o is not type(None))
+    # Try the options in an order that keeps "2" an int for ``int | str`` and "q,v" a list for ``str | list``.
+    reasons = []
+    ordered = sorted(options, key=lambda o: {bool: 0, int: 1, float: 2}.get(o, 3))  # type: ignore[arg-type]
+    if str in ordered and any(typing.get_origin(o) is list for o in ordered) and isinstance(value, str):
+        if "," in value:
+            ordered = [o for o in ordered if o is not str] + [str]
+    for option in ordered:
+        try:
+            return _coerce_one(name, value, option)
+        except ValueError as exc:
+            reasons.append(str(exc))
+    reason = " or ".join(dict.fromkeys(reasons)) or "has the wrong type"
+    shown = repr(value) if not isinstance(value, str) else f"'{value}'"
+    raise ConfigError(ConfigProblem(name, f"{shown} {reason}", f"Set {name} to a valid value."))
+
+
+def config_from_dict(data: dict, source: str = "config") -> RunConfig:
+    """Build a RunConfig from a mapping; an unknown key or a wrong type raises ConfigError naming it."""
+    if not isinstance(data, dict):
+        raise ConfigError(ConfigProblem("(file)", f"{source} is not a mapping of key: value", "Start from 'ftui train --example'."))
+    known = set(field_names())
+    values = {}
+    for key, value in data.items():
+        key = str(key)
+        if key not in known:
+            raise ConfigError(ConfigProblem(key, f"unknown key in {source}", _suggest(key)))
+        values[key] = coerce_value(key, value)
+    return RunConfig(**values)
+
+
+def config_to_dict(config: RunConfig) -> dict:
+    from dataclasses import asdict
+
+    return asdict(config)
+
+
+def load_config_text(text: str, source: str = "config") -> RunConfig:
+    """Parse YAML text (a file's contents or stdin) into a RunConfig."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(
+            ConfigProblem("(file)", f"{source} is not valid YAML{where}", "Fix the syntax; 'ftui train --example' shows the format.")
+        ) from None
+    if data is None:
+        data = {}
+    return config_from_dict(data, source)
+
+
+def load_config(path: str | Path) -> RunConfig:
+    """Read a YAML run config; errors name the key and the fix."""
+    path = Path(path).expanduser()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(ConfigProblem("(file)", f"{path} does not exist", "Give the path of a YAML run config, or '-' for stdin.")) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(ConfigProblem("(file)", f"cannot read {path}: {exc}", "Check the path and its permissions.")) from None
+    return load_config_text(text, path.name)
+
+
+def dump_config(config: RunConfig) -> str:
+    """YAML text of a config, keys in field order, secrets never included."""
+    import yaml
+
+    data = config_to_dict(config)
+    data["extra"] = {k: v for k, v in (data.get("extra") or {}).items() if not _looks_secret(str(k))}
+    if data.get("openai_base_url"):
+        data["openai_base_url"] = _strip_url_credentials(str(data["openai_base_url"]))
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def save_config(config: RunConfig, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(dump_config(config), encoding="utf-8")
+    return path
+
+
+def apply_overrides(config: RunConfig, assignments: list[str] | tuple[str, ...]) -> RunConfig:
+    """Apply ``key=value`` strings (``--set``); ``extra.NAME=value`` sets one SFTConfig pass-through switch."""
+    import dataclasses
+
+    import yaml
+
+    updates: dict[str, object] = {}
+    extra = dict(config.extra)
+    for item in assignments:
+        if "=" not in item:
+            raise ConfigError(ConfigProblem(item, "--set needs key=value", f"Write it as --set {item}=VALUE."))
+        key, raw = item.split("=", 1)
+        key = key.strip()
+        try:
+            parsed = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError:
+            parsed = raw
+        if key.startswith("extra."):
+            extra[key[len("extra.") :]] = parsed
+            continue
+        if key not in field_names():
+            raise ConfigError(ConfigProblem(key, "unknown key in --set", _suggest(key)))
+        # Keep the literal text for str fields so e.g. a model named "1e3" stays text.
+        value = raw if isinstance(parsed, (int, float)) and _type_hints()[key] is str else parsed
+        updates[key] = coerce_value(key, value)
+    if extra != config.extra:
+        updates["extra"] = extra
+    return dataclasses.replace(config, **updates)
+
+
+def _looks_secret(name: str) -> bool:
+    lowered = name.lower()
+    return any(word in lowered for word in SECRET_WORDS)
+
+
+def _strip_url_credentials(url: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.username or parts.password:
+        host = parts.hostname or ""
+        if parts.port:
+            host = f"{host}:{parts.port}"
+        return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    return url
+
+
+def resolve_data_path(value: str | None) -> Path | None:
+    """A dataset path as given, or under the ftui checkout when relative and missing here (the sample data)."""
+    from ftui import paths
+
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    if path.is_absolute() or path.exists():
+        return path
+    candidate = paths.REPO_ROOT / path
+    return candidate if candidate.exists() else path
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation
+# ---------------------------------------------------------------------------------------------
+
+
+def validate(
+    config: RunConfig,
+    *,
+    check_files: bool = True,
+    check_model: bool = True,
+    check_env: bool = True,
+) -> list[ConfigProblem]:
+    """Every problem with ``config``, each naming the field and the fix; empty when it can run.
+
+    ``check_files`` reads the datasets (existence, and the linter's errors when available),
+    ``check_model`` reads the model's config to check target modules and the VRAM estimate,
+    ``check_env`` looks at CUDA, bitsandbytes and OPENAI_API_KEY. The cheap checks always run.
+    Heavy imports happen only inside the deep checks, so call this from a worker thread in a UI.
+    """
+    problems: list[ConfigProblem] = []
+    add = problems.append
+    c = config
+
+    if c.method not in METHODS:
+        add(ConfigProblem("method", f"'{c.method}' is not a training method", f"Use one of: {', '.join(METHODS)}."))
+        return problems
+    hf = c.method != "openai"
+    lora = c.method in ("lora", "qlora")
+
+    if not str(c.model or "").strip():
+        add(ConfigProblem("model", "is empty", "Give a local model directory, a Hub id, or 'demo'."))
+    elif hf and _looks_like_path(c.model) and not Path(c.model).expanduser().exists():
+        add(ConfigProblem("model", f"the directory {c.model} does not exist", "Fix the path, or use a Hub id or 'demo'."))
+
+    if c.data_format not in DATA_FORMATS:
+        add(ConfigProblem("data_format", f"'{c.data_format}' is not a known format", f"Use one of: {', '.join(DATA_FORMATS)}."))
+
+    # schedule
+    if not c.learning_rate > 0:
+        add(ConfigProblem("learning_rate", f"must be greater than 0 (got {c.learning_rate})", "Try 2e-4 for LoRA/QLoRA or 2e-5 for full fine-tuning."))
+    elif c.learning_rate >= 1:
+        add(ConfigProblem("learning_rate", f"{c.learning_rate} is far too large and will diverge", "Use a value like 2e-4 (LoRA) or 2e-5 (full)."))
+    if c.max_steps == 0 or c.max_steps < -1:
+        add(ConfigProblem("max_steps", f"must be -1 (use num_epochs) or a positive number (got {c.max_steps})", "Set max_steps to -1 or e.g. 200."))
+    if c.max_steps <= 0 and not c.num_epochs > 0:
+        add(ConfigProblem("num_epochs", f"must be greater than 0 (got {c.num_epochs})", "Set num_epochs to e.g. 3, or set max_steps > 0."))
+    if hf:
+        _validate_hf_numbers(c, add)
+    if lora:
+        if c.lora_r < 1:
+            add(ConfigProblem("lora_r", f"must be at least 1 (got {c.lora_r})", "Use 8, 16 or 32."))
+        if not c.lora_alpha > 0:
+            add(ConfigProblem("lora_alpha", f"must be greater than 0 (got {c.lora_alpha})", "Use about twice lora_r, e.g. 32 for r=16."))
+        if not 0 <= c.lora_dropout < 1:
+            add(ConfigProblem("lora_dropout", f"must be in [0, 1) (got {c.lora_dropout})", "Use 0.05 or 0."))
+        targets = c.target_modules
+        if isinstance(targets, str) and targets not in TARGET_PRESETS:
+            targets = [t.strip() for t in targets.split(",") if t.strip()]
+            if not targets:
+                add(ConfigProblem("target_modules", "is empty", "Use 'all-linear', 'attention' or a list of module names."))
+        elif isinstance(targets, list) and not targets:
+            add(ConfigProblem("target_modules", "is an empty list", "Use 'all-linear', 'attention' or a list of module names."))
+    if c.method == "qlora":
+        if c.load_in_4bit_quant_type not in QUANT_TYPES:
+            add(ConfigProblem("load_in_4bit_quant_type", f"'{c.load_in_4bit_quant_type}' is not a 4-bit type", "Use nf4 (or fp4)."))
+        if c.compute_dtype not in COMPUTE_DTYPES:
+            add(ConfigProblem("compute_dtype", f"'{c.compute_dtype}' is not a dtype", f"Use one of: {', '.join(COMPUTE_DTYPES)}."))
+    for key in c.extra or {}:
+        key = str(key)
+        if _looks_secret(key):
+            add(ConfigProblem(f"extra.{key}", "looks like a secret, and secrets never go into a config file", "Remove it and set it in the environment (e.g. HF_TOKEN)."))
+        elif key in EXTRA_MODELLED:
+            add(ConfigProblem(f"extra.{key}", "is set through a config key, not extra", f"Use {EXTRA_MODELLED[key]} instead."))
+
+    if c.method == "openai":
+        if not str(c.openai_model or "").strip():
+            add(ConfigProblem("openai_model", "is empty", "Name a fine-tunable model, e.g. gpt-4o-mini-2024-07-18."))
+        if c.openai_base_url and not str(c.openai_base_url).startswith(("http://", "https://")):
+            add(ConfigProblem("openai_base_url", f"'{c.openai_base_url}' is not an http(s) URL", "Use e.g. https://api.openai.com/v1 or leave it empty."))
+        if check_env:
+            import os
+
+            if not os.environ.get("OPENAI_API_KEY"):
+                add(ConfigProblem("method", "openai needs OPENAI_API_KEY in the environment", "Export OPENAI_API_KEY=... (it is never stored in the config)."))
+
+    if check_files:
+        _validate_datasets(c, add)
+    if hf and check_env:
+        _validate_environment(c, add)
+    if hf and check_model and not any(p.field == "model" for p in problems):
+        _validate_against_model(c, add, lora)
+    return problems
+
+
+def _looks_like_path(value: str) -> bool:
+    return value.startswith(("/", "./", "../", "~")) or Path(value).expanduser().exists()
+
+
+def _validate_hf_numbers(c: RunConfig, add) -> None:
+    positive_ints = {
+        "micro_batch_size": ("a batch of", "Use 1-8; raise grad_accum for a larger effective batch."),
+        "grad_accum": ("accumulation over", "Use 1 or more."),
+        "eval_steps": ("eval every", "Use e.g. 50."),
+        "save_steps": ("save every", "Use e.g. 100."),
+        "logging_steps": ("log every", "Use 1-10."),
+    }
+    for name, (_, fix) in positive_ints.items():
+        value = getattr(c, name)
+        if value < 1:
+            add(ConfigProblem(name, f"must be at least 1 (got {value})", fix))
+    if c.max_seq_len < 8:
+        add(ConfigProblem("max_seq_len", f"must be at least 8 tokens (got {c.max_seq_len})", "Use 512-4096, long enough for your longest example."))
+    if c.save_total_limit < 0:
+        add(ConfigProblem("save_total_limit", f"must be 0 (keep all) or more (got {c.save_total_limit})", "Use 2."))
+    if c.early_stopping_patience < 0:
+        add(ConfigProblem("early_stopping_patience", f"must be 0 (off) or more (got {c.early_stopping_patience})", "Use 0, or 3 evals."))
+    if c.early_stopping_patience > 0 and not c.eval_path and c.eval_fraction <= 0:
+        add(ConfigProblem("early_stopping_patience", "needs eval data", "Set eval_path or eval_fraction > 0, or set early_stopping_patience to 0."))
+    if not 0 <= c.warmup_ratio < 1:
+        add(ConfigProblem("warmup_ratio", f"must be in [0, 1) (got {c.warmup_ratio})", "Use 0.03."))
+    if not 0 <= c.eval_fraction <= 0.5:
+        add(ConfigProblem("eval_fraction", f"must be between 0 and 0.5 (got {c.eval_fraction})", "Use 0.1, or 0 for no held-out eval."))
+    if c.weight_decay < 0:
+        add(ConfigProblem("weight_decay", f"must be 0 or more (got {c.weight_decay})", "Use 0 or 0.01."))
+    if c.lr_scheduler not in SCHEDULERS:
+        add(ConfigProblem("lr_scheduler", f"'{c.lr_scheduler}' is not a scheduler", f"Use one of: {', '.join(SCHEDULERS)}."))
+    if c.optimizer not in OPTIMIZERS:
+        add(ConfigProblem("optimizer", f"'{c.optimizer}' is not a known optimizer", f"Use one of: {', '.join(OPTIMIZERS)}."))
+    if c.precision not in PRECISIONS:
+        add(ConfigProblem("precision", f"'{c.precision}' is not a precision", f"Use one of: {', '.join(PRECISIONS)}."))
+    if c.seed < 0:
+        add(ConfigProblem("seed", f"must be 0 or more (got {c.seed})", "Use 42."))
+
+
+def _validate_datasets(c: RunConfig, add) -> None:
+    for name in ("train_path", "eval_path"):
+        raw = getattr(c, name)
+        if name == "eval_path" and not raw:
+            continue
+        if name == "train_path" and not raw:
+            add(ConfigProblem(name, "is empty", "Give the path of a .jsonl training file."))
+            continue
+        path = resolve_data_path(raw)
+        assert path is not None
+        if not path.exists():
+            add(ConfigProblem(name, f"{raw} does not exist", "Fix the path (relative paths are from the current directory)."))
+            continue
+        if path.is_dir():
+            add(ConfigProblem(name, f"{raw} is a directory", "Give the path of a .jsonl file inside it."))
+            continue
+        try:
+            with open(path, "rb") as fh:
+                head = fh.read(1 << 16)
+        except OSError as exc:
+            add(ConfigProblem(name, f"cannot read {raw}: {exc.strerror or exc}", "Check the file's permissions."))
+            continue
+        if not head.strip():
+            add(ConfigProblem(name, f"{raw} is empty", "Point it at a dataset with at least a few rows."))
+            continue
+        for message in _lint_errors(path):
+            add(ConfigProblem(name, f"{raw}: {message}", "Fix the rows (see 'ftui lint') or pick another file."))
+
+
+def _lint_errors(path: Path) -> list[str]:
+    """Error-level findings of the data linter when it is available; a readability check otherwise."""
+    try:
+        from ftui.data import lint  # type: ignore[attr-defined]
+    except ImportError:
+        lint = None
+    run = getattr(lint, "lint_file", None) if lint is not None else None
+    if run is not None:
+        try:
+            report = run(path)
+            findings = getattr(report, "findings", None) or getattr(report, "issues", None) or []
+            errors = [f for f in findings if str(getattr(f, "severity", "")).lower().endswith("error")]
+            out = []
+            for finding in errors[:3]:
+                out.append(str(getattr(finding, "message", finding)))
+            if len(errors) > 3:
+                out.append(f"and {len(errors) - 3} more lint errors")
+            return out
+        except Exception:  # noqa: BLE001 - the linter failing must not block a run; the loader reports bad rows
+            pass
+    # Fallback: the first rows must parse as JSON objects.
+    import json
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            first = fh.read(1 << 16)
+    except UnicodeDecodeError:
+        return ["is not UTF-8 text"]
+    text = first.lstrip()
+    if text.startswith("["):
+        return []  # a JSON array file; the loader reads it whole
+    for number, line in enumerate(first.splitlines()[:20], start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError:
+            if number == len(first.splitlines()) and not first.endswith("\n"):
+                break  # a long last line cut by our read window
+            return [f"line {number} is not valid JSON"]
+        if not isinstance(row, dict):
+            return [f"line {number} is not a JSON object"]
+    return []
+
+
+def _validate_environment(c: RunConfig, add) -> None:
+    needs_cuda = c.method == "qlora" or c.optimizer in OPTIMIZERS_BNB or c.precision == "fp16"
+    if not needs_cuda:
+        return
+    import importlib.util
+
+    import torch
+
+    has_cuda = torch.cuda.is_available()
+    has_bnb = importlib.util.find_spec("bitsandbytes") is not None
+    if c.method == "qlora":
+        if not has_cuda:
+            add(ConfigProblem("method", "QLoRA needs an NVIDIA GPU with CUDA, and none is available here", "Use method: lora (or full) on this machine, or run on a GPU box."))
+        elif not has_bnb:
+            add(ConfigProblem("method", "QLoRA needs the bitsandbytes package", "pip install bitsandbytes, or use method: lora."))
+    if c.optimizer in OPTIMIZERS_BNB and (not has_cuda or not has_bnb):
+        add(ConfigProblem("optimizer", f"{c.optimizer} needs CUDA and bitsandbytes", "Use adamw_torch here."))
+    if c.precision == "fp16" and not has_cuda:
+        add(ConfigProblem("precision", "fp16 mixed precision needs a GPU", "Use auto (fp32 on CPU)."))
+
+
+def _validate_against_model(c: RunConfig, add, lora: bool) -> None:
+    from ftui.train import modelinfo
+
+    try:
+        info = modelinfo.inspect_model(c.model)
+    except modelinfo.ModelInfoError as exc:
+        add(ConfigProblem("model", str(exc), "Give a local model directory, a Hub id available offline, or 'demo'."))
+        return
+    if lora:
+        try:
+            modelinfo.resolve_target_modules(c.target_modules, info)
+        except modelinfo.ModelInfoError as exc:
+            add(ConfigProblem("target_modules", str(exc), "Use 'all-linear', 'attention' or names from the list above."))
+    estimate = _vram_check(c, info)
+    if estimate is not None:
+        add(estimate)
+
+
+def _vram_check(c: RunConfig, info) -> ConfigProblem | None:
+    """Ask the VRAM estimator (when present and on a GPU) whether the run can fit."""
+    try:
+        from ftui.advisor import vram  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    check = getattr(vram, "check_fits", None)
+    if check is None:
+        return None
+    try:
+        verdict = check(c)
+    except Exception:  # noqa: BLE001 - an estimator bug must not block a run
+        return None
+    if verdict:
+        return ConfigProblem("micro_batch_size", str(verdict), "Lower micro_batch_size or max_seq_len, or use QLoRA.")
+    return None

@@ -1,0 +1,418 @@
+"""Run directories: creation, metadata, the live-run lock, the cross-process stop file, listing.
+
+A run directory (``<runs_dir>/<run_id>/``) holds::
+
+    config.yaml      the RunConfig as run (dataset paths made absolute; never a secret)
+    run.json         metadata: id, created, host, sha256 of each dataset, library versions, device
+    events.jsonl     the append-only event log, the source of truth for status and plots
+    run.lock         present while a process trains it: {"pid", "host"}; flock-ed by that process
+    control.json     written by another process (``ftui attach``) to ask the run to stop
+    checkpoints/     trainer checkpoints (checkpoint-<step>/)
+    adapter/         the final PEFT adapter + tokenizer (full fine-tuning: the model itself)
+    merged/          the merged model, when merge_at_end is set
+
+Nothing here imports torch: the TUI and ``ftui runs`` list runs instantly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import re
+import secrets
+import socket
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ftui import paths
+from ftui.config import RunConfig, dump_config, load_config, resolve_data_path
+from ftui.train.events import EVENT_LOG_NAME, Eval, Started, read_events, status_from_events
+
+CONFIG_NAME = "config.yaml"
+META_NAME = "run.json"
+LOCK_NAME = "run.lock"
+CONTROL_NAME = "control.json"
+CHECKPOINTS_DIR = "checkpoints"
+ADAPTER_DIR = "adapter"
+MERGED_DIR = "merged"
+TRACEBACK_NAME = "traceback.txt"
+LIBRARIES = ("torch", "transformers", "peft", "trl", "bitsandbytes", "accelerate", "datasets", "openai")
+
+STOP = "stop"
+STOP_AND_SAVE = "stop-and-save"
+
+
+class RunDirError(Exception):
+    """A run directory cannot be created, found or used; the message says how to fix it."""
+
+
+# ---------------------------------------------------------------------------- ids and creation
+
+
+def _slug(text: str, limit: int = 24) -> str:
+    name = Path(str(text).rstrip("/")).name or str(text)
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.").lower()
+    return slug[:limit].strip("-.") or "model"
+
+
+def new_run_id(config: RunConfig, now: float | None = None) -> str:
+    """``20261123-183000-lora-demo-3f2a``: sortable by time, readable, unique via a short random suffix."""
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now if now is not None else time.time()))
+    model = config.openai_model if config.method == "openai" else config.model
+    return f"{stamp}-{config.method}-{_slug(model)}-{secrets.token_hex(2)}"
+
+
+def create_run(config: RunConfig, run_dir: Path | None = None) -> tuple[Path, RunConfig]:
+    """Make the run directory and write its config.yaml; returns the directory and the config as run.
+
+    The stored config has absolute dataset paths and ``output_dir`` set to the run
+    directory, so ``ftui train --resume`` and reproductions do not depend on the cwd.
+    """
+    if run_dir is None and config.output_dir:
+        run_dir = Path(config.output_dir).expanduser()
+    if run_dir is None:
+        base = paths.runs_dir()
+        try:
+            paths.ensure_writable_dir(base, "runs", "FTUI_RUNS_DIR")
+        except paths.DirectoryError as exc:
+            raise RunDirError(str(exc)) from None
+        run_dir = base / new_run_id(config)
+    run_dir = Path(run_dir).expanduser().resolve()
+    if (run_dir / EVENT_LOG_NAME).exists():
+        raise RunDirError(
+            f"{run_dir} already holds a run. Resume it with 'ftui train --resume {run_dir.name}' "
+            "or choose another output_dir."
+        )
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RunDirError(f"cannot create the run directory {run_dir}: {exc.strerror or exc}") from None
+    as_run = dataclasses.replace(
+        config,
+        train_path=_absolute(config.train_path),
+        eval_path=_absolute(config.eval_path) if config.eval_path else None,
+        output_dir=str(run_dir),
+    )
+    (run_dir / CONFIG_NAME).write_text(dump_config(as_run), encoding="utf-8")
+    return run_dir, as_run
+
+
+def _absolute(value: str) -> str:
+    path = resolve_data_path(value)
+    return str(path.resolve()) if path is not None and path.exists() else value
+
+
+def load_run_config(run_dir: Path) -> RunConfig:
+    path = Path(run_dir) / CONFIG_NAME
+    if not path.exists():
+        raise RunDirError(f"{run_dir} has no {CONFIG_NAME}; it is not an ftui run directory.")
+    return load_config(path)
+
+
+# ---------------------------------------------------------------------------- metadata
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def dataset_hashes(config: RunConfig) -> dict[str, str]:
+    """sha256 of each dataset file the run reads, keyed by its path."""
+    out: dict[str, str] = {}
+    for value in (config.train_path, config.eval_path):
+        path = resolve_data_path(value) if value else None
+        if path is not None and path.is_file():
+            out[str(path)] = sha256_file(path)
+    return out
+
+
+def library_versions() -> dict[str, str]:
+    """Installed versions, read from package metadata (no import of torch & co)."""
+    from importlib import metadata
+
+    out = {}
+    for name in LIBRARIES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    try:
+        from ftui import __version__
+
+        out["ftui"] = __version__
+    except ImportError:
+        pass
+    return out
+
+
+def write_run_metadata(run_dir: Path, config: RunConfig, **fields: object) -> dict:
+    """Write run.json (merging with what is there, so a resume adds to it)."""
+    path = Path(run_dir) / META_NAME
+    meta = read_run_metadata(run_dir)
+    meta.setdefault("run_id", Path(run_dir).name)
+    meta.setdefault("created", time.time())
+    meta.update(
+        {
+            "host": socket.gethostname(),
+            "method": config.method,
+            "model": config.openai_model if config.method == "openai" else config.model,
+            "datasets": dataset_hashes(config),
+            "versions": library_versions(),
+        }
+    )
+    meta.update(fields)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(meta, indent=2, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, path)
+    return meta
+
+
+def update_run_metadata(run_dir: Path, **fields: object) -> None:
+    path = Path(run_dir) / META_NAME
+    meta = read_run_metadata(run_dir)
+    meta.update(fields)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(meta, indent=2, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def read_run_metadata(run_dir: Path) -> dict:
+    try:
+        data = json.loads((Path(run_dir) / META_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+# ---------------------------------------------------------------------------- live lock
+
+
+class RunLock:
+    """``run.lock`` held (flock) by the process training the run.
+
+    A lock survives nothing: when the process dies, the kernel drops the flock, so a
+    stale file from a crash reads as "not live". The pid inside lets ``ftui attach``
+    say which process it is.
+    """
+
+    def __init__(self, run_dir: Path) -> None:
+        self.path = Path(run_dir) / LOCK_NAME
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            os.close(fd)
+            if exc.errno in (errno.EAGAIN, errno.EACCES):
+                owner = read_lock(self.path.parent) or {}
+                raise RunDirError(
+                    f"run {self.path.parent.name} is being trained by process {owner.get('pid', '?')}; "
+                    f"attach to it with 'ftui attach {self.path.parent.name}'."
+                ) from None
+            raise
+        payload = json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}).encode()
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, payload, 0)
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        try:
+            self.path.unlink(missing_ok=True)
+        finally:
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> RunLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def read_lock(run_dir: Path) -> dict | None:
+    try:
+        data = json.loads((Path(run_dir) / LOCK_NAME).read_text(encoding="utf-8") or "{}")
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def is_live(run_dir: Path) -> bool:
+    """True while some process (this one included) holds the run's lock."""
+    path = Path(run_dir) / LOCK_NAME
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError as exc:
+        if exc.errno in (errno.EAGAIN, errno.EACCES):
+            return True
+        return _pid_alive(read_lock(run_dir))  # a filesystem without flock: trust the pid
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
+
+
+def _pid_alive(owner: dict | None) -> bool:
+    if not owner or owner.get("host") != socket.gethostname():
+        return False
+    try:
+        os.kill(int(owner["pid"]), 0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return True
+
+
+# ---------------------------------------------------------------------------- cross-process control
+
+
+def request_stop(run_dir: Path, save: bool = True) -> None:
+    """Ask the process training ``run_dir`` to stop at its next step boundary (it polls control.json)."""
+    path = Path(run_dir) / CONTROL_NAME
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps({"action": STOP_AND_SAVE if save else STOP, "t": time.time(), "by": os.getpid()}))
+    os.replace(tmp, path)
+
+
+def read_control(run_dir: Path) -> str | None:
+    """The pending action in control.json (``stop`` / ``stop-and-save``), if any."""
+    try:
+        data = json.loads((Path(run_dir) / CONTROL_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    action = data.get("action") if isinstance(data, dict) else None
+    return action if action in (STOP, STOP_AND_SAVE) else None
+
+
+def clear_control(run_dir: Path) -> None:
+    (Path(run_dir) / CONTROL_NAME).unlink(missing_ok=True)
+
+
+# ---------------------------------------------------------------------------- checkpoints
+
+
+def checkpoints_dir(run_dir: Path) -> Path:
+    return Path(run_dir) / CHECKPOINTS_DIR
+
+
+def latest_checkpoint(run_dir: Path) -> Path | None:
+    """The checkpoint with the highest step under ``checkpoints/``."""
+    best: tuple[int, Path] | None = None
+    base = checkpoints_dir(run_dir)
+    if not base.is_dir():
+        return None
+    for child in base.iterdir():
+        match = re.fullmatch(r"checkpoint-(\d+)", child.name)
+        if match and child.is_dir() and (child / "trainer_state.json").exists():
+            step = int(match.group(1))
+            if best is None or step > best[0]:
+                best = (step, child)
+    return best[1] if best else None
+
+
+# ---------------------------------------------------------------------------- listing
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    run_id: str
+    run_dir: Path
+    status: str  # created | running | finished | failed | stopped | interrupted (log says running, no process)
+    method: str | None
+    model: str | None
+    best_eval_loss: float | None
+    started: float | None  # unix time of the first "started" event
+    duration_s: float | None
+    last_step: int | None
+    total_steps: int | None
+    live: bool = False
+    message: str | None = None  # the failure message, for failed runs
+
+
+def summarize_run(run_dir: Path) -> RunSummary:
+    """A run's summary, derived from its event log (and its config when the log is empty)."""
+    run_dir = Path(run_dir)
+    events = read_events(run_dir / EVENT_LOG_NAME)
+    live = is_live(run_dir)
+    status = status_from_events(events)
+    if status == "running" and not live:
+        status = "interrupted"
+    starts = [e for e in events if isinstance(e, Started)]
+    method = starts[-1].method if starts else None
+    model = starts[-1].model if starts else None
+    if method is None:
+        try:
+            cfg = load_run_config(run_dir)
+            method, model = cfg.method, cfg.openai_model if cfg.method == "openai" else cfg.model
+        except Exception:  # noqa: BLE001 - a broken config.yaml must not break the listing
+            pass
+    losses = [e.eval_loss for e in events if isinstance(e, Eval) and e.eval_loss is not None]
+    steps = [getattr(e, "step", None) for e in events]
+    steps = [s for s in steps if isinstance(s, int)]
+    started = starts[0].t if starts else None
+    duration = None
+    if started is not None and events:
+        end = time.time() if live else events[-1].t
+        duration = max(0.0, end - started)
+    message = next((getattr(e, "message", None) for e in reversed(events) if e.type == "failed"), None)
+    return RunSummary(
+        run_id=run_dir.name,
+        run_dir=run_dir,
+        status=status,
+        method=method,
+        model=model,
+        best_eval_loss=min(losses) if losses else None,
+        started=started,
+        duration_s=duration,
+        last_step=max(steps) if steps else None,
+        total_steps=next((s.total_steps for s in reversed(starts) if s.total_steps), None),
+        live=live,
+        message=message,
+    )
+
+
+def list_runs(base: Path | None = None) -> list[RunSummary]:
+    """Every run under the runs directory, newest first."""
+    base = Path(base) if base is not None else paths.runs_dir()
+    if not base.is_dir():
+        return []
+    out = []
+    for child in base.iterdir():
+        if child.is_dir() and ((child / EVENT_LOG_NAME).exists() or (child / CONFIG_NAME).exists()):
+            out.append(summarize_run(child))
+    out.sort(key=lambda s: (s.started or 0.0, s.run_id), reverse=True)
+    return out
+
+
+def find_run(ref: str, base: Path | None = None) -> Path:
+    """A run directory from a path, a full run id, or a unique prefix/suffix of one."""
+    candidate = Path(ref).expanduser()
+    if candidate.is_dir() and ((candidate / CONFIG_NAME).exists() or (candidate / EVENT_LOG_NAME).exists()):
+        return candidate.resolve()
+    base = Path(base) if base is not None else paths.runs_dir()
+    if (base / ref).is_dir():
+        return base / ref
+    matches = sorted(p for p in base.iterdir() if p.is_dir() and (p.name.startswith(ref) or p.name.endswith(ref))) if base.is_dir() else []
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise RunDirError(f"no run '{ref}' in {base}; 'ftui runs' lists them.")
+    raise RunDirError(f"'{ref}' matches {len(matches)} runs ({', '.join(m.name for m in matches[:3])}...); give more of the id.")

@@ -1,0 +1,270 @@
+"""The training worker: one thread per run in this process, plus a writer thread for its log.
+
+``start_run`` creates (or reopens, for ``resume``) the run directory, takes its lock and
+starts the run. The backend (HF or OpenAI) gets ``emit`` and ``control``: ``emit`` only
+puts a small dict on a ``queue.SimpleQueue`` (no I/O on the training thread); the writer
+thread drains it into ``events.jsonl``, one flushed line per event, and polls
+``control.json`` so another process (``ftui attach``) can stop the run.
+
+Whatever happens inside the backend, the run ends with exactly one terminal event
+(``finished`` / ``stopped`` / ``failed``): an exception, CUDA out-of-memory included,
+becomes a ``failed`` event with a readable message and a hint, and the traceback goes to
+``traceback.txt``. The thread never dies silently.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from ftui.config import ConfigProblem, RunConfig, validate
+from ftui.train import live, runs
+from ftui.train.control import RunControl
+from ftui.train.events import EVENT_LOG_NAME, TERMINAL_TYPES, Event, EventLogWriter, Failed, Message
+
+Emit = Callable[[Event | dict], None]
+SECRET_ENV_VARS = ("OPENAI_API_KEY", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "WANDB_API_KEY", "AZURE_OPENAI_API_KEY")
+_SENTINEL = object()
+CONTROL_POLL_S = 0.5
+
+
+class InvalidRunConfig(Exception):
+    """The config has problems; ``problems`` lists each with its field and fix."""
+
+    def __init__(self, problems: list[ConfigProblem]) -> None:
+        super().__init__("; ".join(str(p) for p in problems))
+        self.problems = problems
+
+
+class TrainError(Exception):
+    """A failure the backend already explained: ``str()`` is the message, ``hint`` the fix."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+def secret_values() -> list[str]:
+    """Values of secret environment variables, so no event or file we write can contain them."""
+    return [v for v in (os.environ.get(name, "") for name in SECRET_ENV_VARS) if len(v) >= 6]
+
+
+def scrub(text: str, secrets: Sequence[str]) -> str:
+    for value in secrets:
+        if value in text:
+            text = text.replace(value, "***")
+    return text
+
+
+def describe_failure(exc: BaseException, step: int | None) -> tuple[str, str | None]:
+    """One readable line and a hint for an exception raised while training."""
+    at = f" at step {step}" if step is not None else ""
+    text = str(exc).strip()
+    name = type(exc).__name__
+    if name == "OutOfMemoryError" or "out of memory" in text.lower():
+        if "cuda" in text.lower() or name == "OutOfMemoryError":
+            return (
+                f"out of GPU memory{at}: lower the batch size or sequence length, or use QLoRA",
+                "set micro_batch_size (raise grad_accum to keep the effective batch) or max_seq_len lower, "
+                "keep gradient_checkpointing on, or switch to method: qlora",
+            )
+        return (f"out of memory{at}", "lower micro_batch_size or max_seq_len, or train a smaller model")
+    if isinstance(exc, TrainError):
+        return (text, exc.hint)
+    first = text.splitlines()[0] if text else ""
+    message = f"{name}{at}: {first[:400]}" if first else f"{name}{at}"
+    return (message, f"the full traceback is in {runs.TRACEBACK_NAME} in the run directory")
+
+
+class TrainingWorker:
+    """A run executing in a thread of this process. Safe to query and stop from any thread."""
+
+    def __init__(
+        self,
+        config: RunConfig,
+        run_dir: Path,
+        resume: bool = False,
+        callbacks: Sequence[Any] = (),
+    ) -> None:
+        self.config = config
+        self.run_dir = Path(run_dir)
+        self.run_id = self.run_dir.name
+        self.resume = resume
+        self.control = RunControl()
+        self.events_path = self.run_dir / EVENT_LOG_NAME
+        self.result: str | None = None  # the terminal event type once the run has ended
+        self.error: BaseException | None = None
+        self.last_step: int | None = None
+        self._callbacks = list(callbacks)
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._lock = runs.RunLock(self.run_dir)
+        self._secrets = secret_values()
+        self._thread = threading.Thread(target=self._run, name=f"ftui-train-{self.run_id}")
+        self._writer = threading.Thread(target=self._drain, name=f"ftui-events-{self.run_id}")
+
+    # ------------------------------------------------------------------ public API
+
+    def stop(self, save: bool = False) -> None:
+        """Stop at the next step boundary; with ``save`` write a checkpoint (and the adapter) first."""
+        self.control.request_stop(save=save)
+
+    def is_alive(self) -> bool:
+        return self._thread.is_alive() or self._writer.is_alive()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the run (and its log writer) to end; True when it has."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        self._thread.join(timeout)
+        remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+        self._writer.join(remaining)
+        return not self.is_alive()
+
+    def emit(self, event: Event | dict) -> None:
+        """Queue an event for the log; called from the training thread, never blocks on I/O."""
+        data = event.to_dict() if isinstance(event, Event) else event
+        step = data.get("step")
+        if isinstance(step, int):
+            self.last_step = step
+        if data.get("type") in TERMINAL_TYPES and self.result is None:
+            self.result = data["type"]
+        self._queue.put(data)
+
+    # ------------------------------------------------------------------ internals
+
+    def start(self) -> None:
+        self._lock.acquire()
+        runs.clear_control(self.run_dir)
+        self._writer.start()
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            backend = _backend_for(self.config.method)
+            if self.config.method == "openai":
+                backend(self.config, self.run_dir, self.emit, self.control)
+            else:
+                backend(self.config, self.run_dir, self.emit, self.control, resume=self.resume, callbacks=self._callbacks)
+            if self.result is None:
+                self.emit(Failed(message="the training ended without a result", hint="see traceback.txt or the log above", step=self.last_step))
+        except BaseException as exc:  # noqa: BLE001 - the thread must never die silently
+            self.error = exc
+            message, hint = describe_failure(exc, self.last_step)
+            self._write_traceback(exc)
+            self.emit(Failed(message=scrub(message, self._secrets), hint=hint, step=self.last_step))
+        finally:
+            self._queue.put(_SENTINEL)
+
+    def _write_traceback(self, exc: BaseException) -> None:
+        try:
+            text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+            (self.run_dir / runs.TRACEBACK_NAME).write_text(scrub(text, self._secrets), encoding="utf-8")
+        except OSError:
+            pass
+
+    def _drain(self) -> None:
+        writer = EventLogWriter(self.events_path)
+        next_poll = 0.0
+        try:
+            while True:
+                try:
+                    item = self._queue.get(timeout=0.25)
+                except queue.Empty:
+                    item = None
+                if item is _SENTINEL:
+                    break
+                if item is not None:
+                    self._write(writer, item)
+                now = time.monotonic()
+                if now >= next_poll:
+                    next_poll = now + CONTROL_POLL_S
+                    self._poll_control(writer)
+            # drain what raced the sentinel (nothing should, but never lose an event)
+            while True:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is not _SENTINEL:
+                    self._write(writer, item)
+        finally:
+            writer.close()
+            self._lock.release()
+
+    def _write(self, writer: EventLogWriter, data: dict) -> None:
+        if self._secrets:
+            data = {k: scrub(v, self._secrets) if isinstance(v, str) else v for k, v in data.items()}
+        try:
+            writer.write(data)
+        except (OSError, ValueError, TypeError) as exc:
+            # a full disk must not kill the run; the event is lost but training goes on
+            if isinstance(exc, TypeError):
+                writer.write({"type": "message", "t": time.time(), "text": f"unserialisable event dropped: {exc}", "level": "warning"})
+
+    def _poll_control(self, writer: EventLogWriter) -> None:
+        action = runs.read_control(self.run_dir)
+        if action is None:
+            return
+        runs.clear_control(self.run_dir)
+        if self.control.stop_requested:
+            return
+        save = action == runs.STOP_AND_SAVE
+        self.control.request_stop(save=save)
+        text = "stop-and-save requested from another process" if save else "stop requested from another process"
+        self._write(writer, Message(text=text).to_dict())
+
+
+def _backend_for(method: str) -> Callable[..., None]:
+    if method == "openai":
+        from ftui.train.openai_backend import run_openai
+
+        return run_openai
+    from ftui.train.hf_backend import run_hf
+
+    return run_hf
+
+
+def start_run(
+    config: RunConfig,
+    run_dir: Path | None = None,
+    resume: bool = False,
+    callbacks: Sequence[Any] = (),
+    check: bool = True,
+) -> TrainingWorker:
+    """Start training ``config`` in a thread of this process and return its worker.
+
+    New run: creates the run directory (``run_dir``, else ``config.output_dir``, else a new
+    one under the runs directory). ``resume``: reopens ``run_dir`` (its config.yaml wins
+    over ``config``'s run-shaping fields only where ``config`` is its own copy) and continues
+    from the latest checkpoint. Raises ``InvalidRunConfig`` (with every problem) or
+    ``runs.RunDirError`` before anything starts; after that, every failure is a ``failed``
+    event in the log.
+    """
+    if check:
+        problems = validate(config, check_model=False)
+        if problems:
+            raise InvalidRunConfig(problems)
+    if resume:
+        target = run_dir or (Path(config.output_dir) if config.output_dir else None)
+        if target is None:
+            raise runs.RunDirError("resume needs the run directory; give the run id or path.")
+        target = Path(target)
+        if not (target / runs.CONFIG_NAME).exists():
+            raise runs.RunDirError(f"{target} is not an ftui run directory (no {runs.CONFIG_NAME}).")
+        if config.method != "openai" and runs.latest_checkpoint(target) is None:
+            raise runs.RunDirError(
+                f"run {target.name} has no checkpoint to resume from (it was stopped without saving); start a new run."
+            )
+        run_dir = target.resolve()
+    else:
+        run_dir, config = runs.create_run(config, run_dir)
+    runs.write_run_metadata(run_dir, config, pid=os.getpid())
+    worker = TrainingWorker(config, run_dir, resume=resume, callbacks=callbacks)
+    worker.start()
+    live.register(worker)
+    return worker
