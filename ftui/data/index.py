@@ -35,6 +35,7 @@ except ImportError:  # pragma: no cover - numpy ships with torch
     _np = None
 
 INDEX_CHUNK_BYTES = 16 << 20
+FIRST_CHUNK_BYTES = 256 << 10
 DISPLAY_CAP = 64 << 10
 CACHE_ROWS = 2048
 
@@ -132,10 +133,12 @@ class RowIndex:
         line_start = base
         pos = base
         buf = bytearray(self.chunk_bytes)
+        # A small first read: the first screen of rows is known in about a millisecond.
+        first = memoryview(buf)[: min(FIRST_CHUNK_BYTES, self.chunk_bytes)]
         with open(self.path, "rb", buffering=0) as f:
             f.seek(pos)
             while not self._stop.is_set():
-                n = f.readinto(buf)
+                n = f.readinto(first if pos == base else buf)
                 if not n:
                     break
                 if _np is not None:

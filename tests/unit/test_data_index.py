@@ -134,3 +134,18 @@ def test_search_and_preview(tmp_path: Path) -> None:
         index.build()
         assert list(index.search("QUESTION 29")) == [29] + list(range(290, 300))
         assert row_preview(index.display_row(3)) == "user: question 3  assistant: answer 3"
+
+
+def test_browse_bench_quick_runs() -> None:
+    import json
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run(
+        [sys.executable, str(root / "bench" / "browse.py"), "--quick", "--rows", "3000"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["bench"] == "browse" and result["rows"] == 3000 and result["ok"] is True
