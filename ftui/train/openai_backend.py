@@ -43,17 +43,23 @@ TRAIN_FILE_NAME = "openai_train.jsonl"
 VALID_FILE_NAME = "openai_valid.jsonl"
 TERMINAL_STATUSES = ("succeeded", "failed", "cancelled")
 LEVELS = {"info": "info", "warn": "warning", "warning": "warning", "error": "error"}
+POLL_INTERVAL_S = 10.0  # a job takes minutes to hours; polling faster only spends rate limit
+STOP_CHECK_S = 0.5
 
 
 @dataclass
 class OpenAIDeps:
-    """What tests replace: time, randomness and pacing (production uses the real ones)."""
+    """What tests replace: time, randomness and pacing (production uses the real ones).
+
+    The pacing defaults are read from the module constants at creation, so a test that
+    goes through the worker (which calls ``run_openai`` without ``deps``) can shorten them.
+    """
 
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
     rng: random.Random = field(default_factory=random.Random)
-    poll_interval_s: float = 10.0
-    stop_check_s: float = 0.5  # how soon a stop request is noticed while waiting
+    poll_interval_s: float = field(default_factory=lambda: POLL_INTERVAL_S)
+    stop_check_s: float = field(default_factory=lambda: STOP_CHECK_S)  # how soon a stop is noticed while waiting
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     request_timeout_s: float = 120.0
 
@@ -225,7 +231,13 @@ class _JobRunner:
             if self.control.stop_requested and not self.state.get("id"):
                 self.emit(Stopped(step=None, saved=False))
                 return
-        self._follow(self.state["id"], resumed)
+        try:
+            self._follow(self.state["id"], resumed)
+        except OpenAIBackendError as exc:
+            # The job lives on the server whatever happened here: say so, and how to pick it up again.
+            note = (f"job {self.state['id']} may still be running on the server; resuming this run directory "
+                    f"follows it again ({JOB_STATE_NAME})")
+            raise OpenAIBackendError(exc.message, f"{exc.hint}; {note}" if exc.hint else note) from None
 
     def _prepare_and_create(self) -> None:
         config = self.config

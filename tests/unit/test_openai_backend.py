@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -422,3 +423,58 @@ def test_key_echoed_by_the_server_is_scrubbed_from_events_and_errors(server, dat
     assert isinstance(failed, Failed) and "[redacted key]" in failed.message and "(400)" in failed.message
     assert any(m.text == "debug: request signed with [redacted key]" for m in of(events, Message))
     assert_no_key_anywhere(run_dir, events, FAKE_KEY)
+
+
+def test_network_lost_while_following_says_the_job_lives_on(server, data, tmp_path):
+    server.fail("GET", r"/v1/fine_tuning/jobs/[^/]+", None, times=100)  # every poll: connection dropped
+    events = run(make_config(data, server.base_url), tmp_path / "run")
+    assert_one_terminal_last(events)
+    failed = events[-1]
+    (job_id,) = server.jobs
+    assert isinstance(failed, Failed)
+    assert failed.message == f"cannot reach {server.base_url}: check the network or OPENAI_BASE_URL"
+    assert f"job {job_id} may still be running" in failed.hint and "openai_job.json" in failed.hint
+
+
+# -- through the real worker (the path `ftui train` takes) --------------------------------------
+
+
+@pytest.fixture
+def fast_polling(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ftui.train import openai_backend
+
+    monkeypatch.setattr(openai_backend, "POLL_INTERVAL_S", 0.01)
+    monkeypatch.setattr(openai_backend, "STOP_CHECK_S", 0.01)
+
+
+def test_worker_runs_an_openai_job_and_no_file_in_the_run_dir_holds_the_key(server, data, tmp_path, fast_polling):
+    from ftui.train.events import read_events, status_from_events
+    from ftui.train.worker import start_run
+
+    run_dir = tmp_path / "runs" / "oa"
+    worker = start_run(make_config(data, server.base_url, output_dir=str(run_dir)))
+    assert worker.join(timeout=20)
+    events = read_events(run_dir / "events.jsonl")
+    assert status_from_events(events) == "finished", [e.to_dict() for e in events][-3:]
+    assert events[-1].adapter_path == FINE_TUNED_MODEL
+    assert [e.step for e in of(events, Log)] == [1, 2, 3, 4, 5, 6]
+    assert (run_dir / JOB_STATE_NAME).exists()
+    assert_no_key_anywhere(run_dir, events, FAKE_KEY)
+
+
+def test_worker_stop_cancels_the_job(server, data, tmp_path, fast_polling):
+    from ftui.train.events import read_events
+    from ftui.train.worker import start_run
+
+    server.script = endless_script()
+    run_dir = tmp_path / "runs" / "oa-stop"
+    worker = start_run(make_config(data, server.base_url, output_dir=str(run_dir)))
+    deadline = time.monotonic() + 10
+    while not server.jobs or next(iter(server.jobs.values()))["status"] != "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    worker.stop()
+    assert worker.join(timeout=10)
+    events = read_events(run_dir / "events.jsonl")
+    assert events[-1].type == "stopped"
+    assert next(iter(server.jobs.values()))["status"] == "cancelled"
