@@ -1,0 +1,350 @@
+"""The Hugging Face backend: full / LoRA / QLoRA fine-tuning through TRL's SFTTrainer.
+
+``run_hf(config, run_dir, emit, control, resume=False)`` is called on the worker thread
+(or the main thread of an ``accelerate launch`` rank). It uses the libraries' own
+machinery end to end: ``SFTConfig``/``SFTTrainer`` (assistant-only loss on chat data),
+PEFT ``LoraConfig``, ``BitsAndBytesConfig`` + ``prepare_model_for_kbit_training`` for
+QLoRA, the Trainer's checkpointing and resume, ``EarlyStoppingCallback``. It emits a
+``started`` event, then the callback's log/eval/memory/checkpoint events, and ends with
+``finished`` or ``stopped``; anything raised is turned into ``failed`` by the worker.
+
+Every refusal that can be decided without weights (QLoRA without CUDA, unknown target
+modules, unreadable data) happens before the model is loaded.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from ftui.config import RunConfig
+from ftui.train import runs
+from ftui.train.control import RunControl
+from ftui.train.events import Finished, Message, Started, Stopped
+from ftui.train.worker import TrainError
+
+Emit = Callable[[Any], None]
+
+
+def _say(emit: Emit, text: str) -> None:
+    emit(Message(text=text))
+
+
+def check_qlora_available() -> None:
+    """Raise TrainError unless 4-bit QLoRA can run here (CUDA + bitsandbytes). Loads no weights."""
+    import importlib.util
+
+    import torch
+
+    if not torch.cuda.is_available():
+        raise TrainError(
+            "QLoRA needs an NVIDIA GPU with CUDA, and none is available here",
+            "use method: lora (or full) on this machine, or run the config on a GPU box",
+        )
+    if importlib.util.find_spec("bitsandbytes") is None:
+        raise TrainError("QLoRA needs the bitsandbytes package", "pip install bitsandbytes, or use method: lora")
+
+
+def choose_precision(config: RunConfig) -> tuple[bool, bool]:
+    """(bf16, fp16) for the trainer: bf16 where supported, fp32 on CPU."""
+    import torch
+
+    cuda = torch.cuda.is_available()
+    if config.precision == "fp32":
+        return False, False
+    if config.precision == "bf16":
+        return True, False
+    if config.precision == "fp16":
+        return False, True
+    if cuda and torch.cuda.is_bf16_supported():
+        return True, False
+    if cuda:
+        return False, True
+    return False, False
+
+
+def build_sft_config(config: RunConfig, run_dir: Path, kind: str, has_eval: bool, resume: bool) -> Any:
+    from trl import SFTConfig
+
+    bf16, fp16 = choose_precision(config)
+    early = config.early_stopping_patience > 0 and has_eval
+    save_steps = config.eval_steps if early else config.save_steps
+    kwargs: dict[str, Any] = dict(
+        output_dir=str(runs.checkpoints_dir(run_dir)),
+        num_train_epochs=config.num_epochs,
+        max_steps=config.max_steps,
+        learning_rate=config.learning_rate,
+        lr_scheduler_type=config.lr_scheduler,
+        warmup_steps=config.warmup_ratio,  # transformers 5: a float < 1 is a ratio of the total steps
+        weight_decay=config.weight_decay,
+        per_device_train_batch_size=config.micro_batch_size,
+        per_device_eval_batch_size=config.micro_batch_size,
+        gradient_accumulation_steps=config.grad_accum,
+        max_length=config.max_seq_len,
+        packing=config.packing,
+        gradient_checkpointing=config.gradient_checkpointing,
+        gradient_checkpointing_kwargs={"use_reentrant": False} if config.gradient_checkpointing else None,
+        optim=config.optimizer,
+        bf16=bf16,
+        fp16=fp16,
+        assistant_only_loss=config.assistant_only_loss and kind == "chat",
+        logging_steps=config.logging_steps,
+        logging_first_step=True,
+        eval_strategy="steps" if has_eval else "no",
+        eval_steps=config.eval_steps if has_eval else None,
+        eval_on_start=has_eval and not resume,
+        save_strategy="steps",
+        save_steps=save_steps,
+        save_total_limit=config.save_total_limit or None,
+        load_best_model_at_end=early,
+        metric_for_best_model="eval_loss" if early else None,
+        greater_is_better=False if early else None,
+        seed=config.seed,
+        data_seed=config.seed,
+        report_to="none",
+        skip_memory_metrics=True,
+        trust_remote_code=False,
+        disable_tqdm=True,
+        dataset_text_field="text",
+    )
+    kwargs.update(config.extra or {})
+    return SFTConfig(**{k: v for k, v in kwargs.items() if v is not None or k in ("save_total_limit",)})
+
+
+def load_model(config: RunConfig, model_path: str, bf16: bool) -> Any:
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    kwargs: dict[str, Any] = {"trust_remote_code": False}
+    if config.method == "qlora":
+        from transformers import BitsAndBytesConfig
+
+        compute = getattr(torch, config.compute_dtype)
+        kwargs["quantization_config"] = BitsAndBytesConfig(
+            load_in_4bit=True,
+            bnb_4bit_quant_type=config.load_in_4bit_quant_type,
+            bnb_4bit_use_double_quant=config.double_quant,
+            bnb_4bit_compute_dtype=compute,
+            bnb_4bit_quant_storage=compute,
+        )
+        kwargs["dtype"] = compute
+        kwargs["device_map"] = {"": torch.cuda.current_device()}
+    elif config.method == "lora" and bf16:
+        kwargs["dtype"] = torch.bfloat16  # frozen base in bf16; PEFT keeps the adapters in fp32
+    else:
+        kwargs["dtype"] = torch.float32  # full fine-tuning keeps fp32 master weights (bf16 autocast on GPU)
+    model = AutoModelForCausalLM.from_pretrained(model_path, **kwargs)
+    if config.method == "qlora":
+        from peft import prepare_model_for_kbit_training
+
+        model = prepare_model_for_kbit_training(
+            model,
+            use_gradient_checkpointing=config.gradient_checkpointing,
+            gradient_checkpointing_kwargs={"use_reentrant": False},
+        )
+    return model
+
+
+def lora_config(config: RunConfig, targets: str | list[str]) -> Any:
+    from peft import LoraConfig
+
+    return LoraConfig(
+        r=config.lora_r,
+        lora_alpha=config.lora_alpha,
+        lora_dropout=config.lora_dropout,
+        target_modules=targets,
+        bias="none",
+        task_type="CAUSAL_LM",
+    )
+
+
+def total_steps(trainer: Any, config: RunConfig) -> int:
+    """The optimizer steps the trainer will run (its own formula, for the progress bar)."""
+    if config.max_steps > 0:
+        return config.max_steps
+    batches = len(trainer.get_train_dataloader())
+    per_epoch = max(batches // config.grad_accum + int(batches % config.grad_accum > 0), 1)
+    return math.ceil(config.num_epochs * per_epoch)
+
+
+def run_hf(
+    config: RunConfig,
+    run_dir: Path,
+    emit: Emit,
+    control: RunControl,
+    resume: bool = False,
+    callbacks: Sequence[Any] = (),
+) -> None:
+    """Train ``config`` into ``run_dir``; ends by emitting ``finished`` or ``stopped`` (raises on failure)."""
+    from ftui.train import modelinfo
+    from ftui.train.dataset import DataError, build_datasets
+    from ftui.train.gpu import MemorySampler, describe_device
+
+    run_dir = Path(run_dir)
+    if config.method not in ("full", "lora", "qlora"):
+        raise TrainError(f"method '{config.method}' is not a Hugging Face method", "use full, lora or qlora")
+    if config.method == "qlora":
+        check_qlora_available()
+    _say(emit, "reading the model config")
+    try:
+        info = modelinfo.inspect_model(config.model)
+    except modelinfo.ModelInfoError as exc:
+        raise TrainError(str(exc), "give a local model directory, a Hub id available offline, or 'demo'") from None
+    targets: str | list[str] | None = None
+    if config.method in ("lora", "qlora"):
+        try:
+            targets = modelinfo.resolve_target_modules(config.target_modules, info)
+        except modelinfo.ModelInfoError as exc:
+            raise TrainError(f"target_modules: {exc}", "use 'all-linear', 'attention' or names from that list") from None
+
+    _say(emit, "loading the data")
+    try:
+        train_ds, eval_ds, loaded = build_datasets(config)
+    except DataError as exc:
+        raise TrainError(str(exc), "fix the dataset or train_path / eval_path / data_format") from None
+    if loaded.skipped:
+        _say(emit, f"skipped {loaded.skipped} rows of {Path(config.train_path).name} that have no usable answer")
+
+    import datasets
+    import torch
+    from transformers import AutoTokenizer, EarlyStoppingCallback, PrinterCallback
+    from trl import SFTTrainer
+
+    datasets.disable_progress_bars()  # the event log and our progress bar say what happens
+
+    from ftui.train.metrics_callback import MetricsCallback
+
+    torch.manual_seed(config.seed)
+    _say(emit, f"loading {config.model}")
+    tokenizer = AutoTokenizer.from_pretrained(info.path, trust_remote_code=False)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    bf16, _ = choose_precision(config)
+    model = load_model(config, info.path, bf16)
+    args = build_sft_config(config, run_dir, loaded.kind, eval_ds is not None, resume)
+    distributed = int(getattr(args, "world_size", 1) or 1) > 1
+    callback = MetricsCallback(emit, control, MemorySampler(), distributed_stop=distributed)
+    all_callbacks: list[Any] = [callback, *callbacks]
+    if args.load_best_model_at_end:
+        all_callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience))
+    _say(emit, "tokenizing")
+    trainer = SFTTrainer(
+        model=model,
+        args=args,
+        train_dataset=train_ds,
+        eval_dataset=eval_ds,
+        processing_class=tokenizer,
+        peft_config=lora_config(config, targets) if targets is not None else None,
+        callbacks=all_callbacks,
+    )
+    trainer.remove_callback(PrinterCallback)  # our events replace its prints of every log dict
+    checkpoint = runs.latest_checkpoint(run_dir) if resume else None
+    resumed_from = _checkpoint_step(checkpoint) if checkpoint else None
+    meta = runs.read_run_metadata(run_dir)
+    device = describe_device()
+    if trainer.is_world_process_zero():
+        runs.update_run_metadata(run_dir, device=device, world_size=args.world_size)
+    emit(
+        Started(
+            run_id=run_dir.name,
+            method=config.method,
+            model=config.model,
+            total_steps=total_steps(trainer, config),
+            num_epochs=config.num_epochs if config.max_steps <= 0 else None,
+            device=device,
+            pid=_pid(),
+            resumed_from_step=resumed_from,
+            versions=meta.get("versions"),
+            datasets=meta.get("datasets"),
+            estimate_gb=_estimate_gb(config),
+        )
+    )
+    if control.stop_requested:
+        emit(Stopped(step=resumed_from or 0, saved=False))
+        return
+    started = time.monotonic()
+    trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    step = int(trainer.state.global_step)
+    if not trainer.is_world_process_zero():
+        return
+
+    if control.stop_requested:
+        saved = control.save_requested
+        ckpt = runs.latest_checkpoint(run_dir) if saved else None
+        if saved:
+            _save_final(trainer, tokenizer, config, run_dir, emit, merge=False)
+        emit(Stopped(step=step, saved=saved, checkpoint=str(ckpt) if ckpt else None))
+        return
+
+    adapter_path, merged_path = _save_final(trainer, tokenizer, config, run_dir, emit, merge=config.merge_at_end)
+    best_metric = trainer.state.best_metric
+    _say(emit, f"trained {step} steps in {time.monotonic() - started:.0f} s")
+    emit(
+        Finished(
+            step=step,
+            adapter_path=adapter_path,
+            merged_path=merged_path,
+            best_checkpoint=trainer.state.best_model_checkpoint,
+            best_eval_loss=float(best_metric) if best_metric is not None else None,
+        )
+    )
+
+
+def _save_final(trainer: Any, tokenizer: Any, config: RunConfig, run_dir: Path, emit: Emit, merge: bool) -> tuple[str | None, str | None]:
+    """Write the adapter (LoRA) or the model (full) with its tokenizer; merge on request."""
+    if config.method == "full":
+        out = run_dir / "model"
+        _say(emit, "saving the model")
+        trainer.save_model(str(out))
+        tokenizer.save_pretrained(str(out))
+        return None, str(out)
+    out = run_dir / runs.ADAPTER_DIR
+    _say(emit, "saving the adapter")
+    trainer.save_model(str(out))
+    tokenizer.save_pretrained(str(out))
+    if not merge:
+        return str(out), None
+    _say(emit, "merging the adapter into the base model")
+    merged_dir = run_dir / runs.MERGED_DIR
+    merge_adapter(str(out), str(merged_dir), config)
+    return str(out), str(merged_dir)
+
+
+def merge_adapter(adapter_dir: str, out_dir: str, config: RunConfig) -> None:
+    """Merge a LoRA adapter into a fresh full-precision copy of its base and save it (safetensors)."""
+    import torch
+    from peft import AutoPeftModelForCausalLM
+    from transformers import AutoTokenizer
+
+    dtype = torch.bfloat16 if choose_precision(config)[0] else torch.float32
+    model = AutoPeftModelForCausalLM.from_pretrained(adapter_dir, dtype=dtype, trust_remote_code=False)
+    merged = model.merge_and_unload()
+    merged.save_pretrained(out_dir, safe_serialization=True)
+    AutoTokenizer.from_pretrained(adapter_dir).save_pretrained(out_dir)
+
+
+def _checkpoint_step(path: Path) -> int | None:
+    try:
+        return int(path.name.rsplit("-", 1)[-1])
+    except ValueError:
+        return None
+
+
+def _pid() -> int:
+    import os
+
+    return os.getpid()
+
+
+def _estimate_gb(config: RunConfig) -> float | None:
+    try:
+        from ftui.train.estimate import estimate_run_gb
+    except ImportError:
+        return None
+    try:
+        return estimate_run_gb(config)
+    except Exception:  # noqa: BLE001 - an estimate is decoration, never a failure
+        return None
