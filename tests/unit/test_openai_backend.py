@@ -394,8 +394,30 @@ def test_other_formats_are_converted_to_chat(tmp_path):
 
 
 def test_missing_data_file_names_the_field(tmp_path):
-    with pytest.raises(OpenAIBackendError, match="eval_path: file not found"):
+    with pytest.raises(OpenAIBackendError, match=r"^eval_path: .*nope.jsonl does not exist"):
         prepare_openai_file(tmp_path / "nope.jsonl", tmp_path / "out.jsonl", "eval_path")
+
+
+def test_preference_data_is_refused_with_the_reason(tmp_path):
+    src = write_jsonl(tmp_path / "pref.jsonl", [{"prompt": "q", "chosen": "a", "rejected": "b"}] * 12)
+    with pytest.raises(OpenAIBackendError, match="preference data"):
+        prepare_openai_file(src, tmp_path / "out.jsonl", "train_path", min_examples=10)
+    assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_chat_rows_keep_tool_calls_weights_and_tools(tmp_path):
+    row = {"messages": [{"role": "user", "content": "weather?"},
+                        {"role": "assistant", "content": None, "weight": 0,
+                         "tool_calls": [{"id": "c1", "type": "function",
+                                         "function": {"name": "get_weather", "arguments": "{}"}}]},
+                        {"role": "tool", "tool_call_id": "c1", "content": "sunny"},
+                        {"role": "assistant", "content": "It is sunny."}],
+           "tools": [{"type": "function", "function": {"name": "get_weather"}}], "id": "dropped"}
+    src = write_jsonl(tmp_path / "tools.jsonl", [row])
+    src.write_text(src.read_text() + "\n")  # a trailing blank line is skipped, not an error
+    prepare_openai_file(src, tmp_path / "out.jsonl", "train_path")
+    (written,) = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert written == {"messages": row["messages"], "tools": row["tools"]}
 
 
 def test_epochs_auto_and_rounding():
