@@ -331,7 +331,9 @@ def _preview_value(value: Any) -> str:
         for key in ("messages", "conversations", "conversation"):
             turns = value.get(key)
             if isinstance(turns, list):
-                return "  ".join(_preview_turn(t) for t in turns[:6])
+                # the system prompt is usually the same on every row: lead with what differs
+                shown = [t for t in turns if not (isinstance(t, dict) and t.get("role", t.get("from")) == "system")]
+                return "  ".join(_preview_turn(t) for t in (shown or turns)[:6])
         parts = []
         for key in ("instruction", "input", "prompt", "output", "completion", "response", "chosen", "rejected", "text"):
             if key in value:

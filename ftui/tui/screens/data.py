@@ -1,20 +1,665 @@
-"""The Data mode screen."""
+"""The Data mode: browse a dataset of any size, see lint findings next to their rows, fix it.
+
+Layout: a file bar (path, rows, format, index/lint progress), the row list (lazy, Line
+API, read through the background row index), and on the right the findings grouped by
+check id above the selected row's conversation (or the stats charts, ``t``).
+
+Nothing heavy runs on the UI thread: the index builds in its own thread, the linter
+and the text search run in thread workers, and their results arrive in time-batched
+messages (~4 per second), so the screen stays responsive on a multi-GB file.
+"""
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
-from textual.widgets import Static
+import threading
+import time
+from bisect import bisect_left, bisect_right
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
 
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import ContentSwitcher, Input, ProgressBar, Static
+
+from ftui.data.index import RowIndex
+from ftui.data.source import DatasetError
+from ftui.textsafe import one_line
+from ftui.tui.screens import data_backend as backend
 from ftui.tui.screens.base import ModeScreen
+from ftui.tui.screens.confirm import ChoiceScreen
+from ftui.tui.screenshots import Scenario
+from ftui.tui.widgets.conversation_view import ConversationView
+from ftui.tui.widgets.findings_panel import SEVERITY_ORDER, FindingsPanel, finding_attr
+from ftui.tui.widgets.path_input import OpenFileScreen
+from ftui.tui.widgets.row_list import RowList
+from ftui.tui.widgets.stats_panel import StatsPanel
+
+BATCH_SECONDS = 0.25
+SEVERITY_CYCLE = (None, "error", "warning", "info")
 
 
 class DataScreen(ModeScreen):
     MODE = "data"
     TITLE_TEXT = "Data"
+    CSS_PATH = "data.tcss"
 
+    BINDINGS = [
+        Binding("o", "open", "Open", id="data.open"),
+        Binding("slash", "search", "Search", id="data.search", key_display="/"),
+        Binding("f", "filter_id", "Filter id", id="data.filter_id"),
+        Binding("e", "filter_severity", "Severity", id="data.filter_severity"),
+        Binding("escape", "clear_filters", "Clear filters", id="data.clear_filters", show=False),
+        Binding("n", "next_finding", "Next finding", id="data.next_finding"),
+        Binding("N", "previous_finding", "Prev finding", id="data.previous_finding", show=False),
+        Binding("l", "lint", "Re-lint", id="data.lint"),
+        Binding("t", "toggle_stats", "Stats", id="data.stats"),
+        Binding("c", "clean", "Clean", id="data.clean"),
+        Binding("s", "split", "Split", id="data.split"),
+        Binding("v", "convert", "Convert", id="data.convert"),
+        Binding("g", "top", "Top", id="data.top", show=False),
+        Binding("G", "bottom", "Bottom", id="data.bottom", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.index: RowIndex | None = None
+        self.path: Path | None = None
+        self.findings: list[Any] = []
+        self.findings_by_row: dict[int, list[Any]] = defaultdict(list)
+        self.rows_by_id: dict[str, list[int]] = defaultdict(list)
+        self.severity_by_id: dict[str, str] = {}
+        self.finding_rows: list[int] = []  # sorted 0-based rows with any finding
+        self.id_filter: str | None = None
+        self.severity_filter: str | None = None
+        self.text_filter: str = ""
+        self.text_matches: list[int] | None = None
+        self.lint_outcome: backend.LintOutcome | None = None
+        self.lint_state = "not run"
+        self.file_error: str | None = None
+        self._lint_stop = threading.Event()
+        self._search_stop = threading.Event()
+        self._dirty_rows = False
+
+    # ------------------------------------------------------------------ layout
     def compose_body(self) -> ComposeResult:
-        yield Static(
-            "Data — not built yet.\n\nThis mode will hold the dataset browser, the linter's findings next to their rows, stats, and clean / split / convert.",
-            classes="placeholder",
-            markup=False,
-        )
+        with Horizontal(id="data-filebar"):
+            yield Static(Text("no dataset open", "dim"), id="data-file")
+            yield ProgressBar(total=100, show_eta=False, id="data-progress")
+        yield Static("", id="data-error")
+        with Horizontal(id="data-main"):
+            with Vertical(id="rows-pane"):
+                yield Input(placeholder="search rows (Enter to apply, Esc to clear)", id="text-filter")
+                yield Static("", id="filter-bar")
+                yield RowList(id="row-list")
+            with Vertical(id="side-pane"):
+                yield FindingsPanel(id="findings", titles=backend.check_titles())
+                with ContentSwitcher(initial="detail", id="side-switch"):
+                    yield ConversationView(id="detail")
+                    yield StatsPanel(id="stats")
+
+    def on_mount(self) -> None:
+        self.query_one("#rows-pane").border_title = "Rows"
+        self.query_one("#findings").border_title = "Findings"
+        self.query_one("#detail").border_title = "Row"
+        self.query_one("#stats").border_title = "Stats"
+        self.query_one("#text-filter").display = False
+        self.query_one("#data-error").display = False
+        self.set_interval(BATCH_SECONDS, self._tick)
+        path = getattr(self.app, "workspace", None) and self.app.workspace.data_path  # type: ignore[attr-defined]
+        if path:
+            self.open_path(Path(path))
+        else:
+            self._set_file_error("no dataset: press o to open a JSONL file")
+
+    def on_unmount(self) -> None:
+        self._lint_stop.set()
+        self._search_stop.set()
+        if self.index is not None:
+            self.index.close()
+
+    # ------------------------------------------------------------------ opening
+    def open_path(self, path: Path) -> None:
+        """Open ``path``: a file-level problem is shown as one message; otherwise index + lint."""
+        self._lint_stop.set()
+        self._search_stop.set()
+        if self.index is not None:
+            self.index.close()
+            self.index = None
+        self.path = path
+        row_list = self.query_one(RowList)
+        try:
+            self.index = RowIndex(path).start()
+        except DatasetError as exc:
+            row_list.set_index(None)
+            self._reset_findings()
+            self._set_file_error(str(exc))
+            return
+        self._set_file_error(None)
+        workspace = getattr(self.app, "workspace", None)
+        if workspace is not None:
+            workspace.data_path = self.index.path
+        row_list.set_index(self.index)
+        self._reset_findings()
+        self.text_filter, self.text_matches, self.id_filter, self.severity_filter = "", None, None, None
+        self._apply_view()
+        row_list.focus()
+        self.index.wait_for_rows(1, timeout=0.2)  # the first chunk is tiny: paint real rows at once
+        row_list.sync_size()
+        self._show_current()
+        self.action_lint()
+
+    def _set_file_error(self, message: str | None) -> None:
+        self.file_error = message
+        error = self.query_one("#data-error", Static)
+        error.display = message is not None
+        self.query_one("#data-main").display = message is None
+        if message is not None:
+            text = Text()
+            text.append("Cannot open this dataset\n\n", "bold")
+            text.append(one_line(message, 1000))
+            text.append("\n\nPress o to open another file.", "dim")
+            error.update(text)
+        self._update_filebar()
+
+    def action_open(self) -> None:
+        def opened(path: Path | None) -> None:
+            if path is not None:
+                self.open_path(path)
+
+        start = self.path.parent if self.path else None
+        self.app.push_screen(OpenFileScreen(Path(str(start) + "/") if start else None), opened)
+
+    # ------------------------------------------------------------------ ticking
+    def _tick(self) -> None:
+        """Pick up index growth; cheap, runs 4x a second."""
+        if self.index is None:
+            return
+        row_list = self.query_one(RowList)
+        if row_list.view is None:
+            before = row_list.row_count
+            row_list.sync_size()
+            if before == 0 and row_list.row_count:
+                self._show_current()
+        self._update_filebar()
+        if self.index.error and not self.file_error:
+            self.notify(self.index.error, severity="error", markup=False)
+            self.file_error = self.index.error
+
+    def _update_filebar(self) -> None:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        progress = self.query_one("#data-progress", ProgressBar)
+        if self.path is None:
+            text.append("no dataset open", "dim")
+        else:
+            text.append(one_line(self.path.name, 60), "bold")
+            if self.index is not None:
+                idx = self.index
+                text.append(f"  {idx.rows_known:,} rows", "")
+                if not idx.done:
+                    text.append(f" (indexing {idx.progress:.0%})", "dim")
+                text.append(f"  ·  {_size(idx.size)}  ·  {idx.info.kind}", "dim")
+                if self.lint_outcome is not None:
+                    text.append(f"  ·  {self.lint_outcome.format}", "dim")
+            text.append("  ·  lint: ", "dim")
+            counts = self._severity_counts()
+            if self.lint_state == "running":
+                text.append("running", "yellow")
+            elif self.lint_state == "done":
+                text.append(f"{counts.get('error', 0)} errors", "bold red" if counts.get("error") else "green")
+                text.append(f", {counts.get('warning', 0)} warnings", "yellow" if counts.get("warning") else "dim")
+                text.append(f", {counts.get('info', 0)} info", "dim")
+            else:
+                text.append(one_line(self.lint_state, 80), "dim")
+        self.query_one("#data-file", Static).update(text)
+        progress.display = self.lint_state == "running"
+
+    def _severity_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = defaultdict(int)
+        for f in self.findings:
+            counts[str(finding_attr(f, "severity"))] += 1
+        return counts
+
+    # ------------------------------------------------------------------ lint
+    def _reset_findings(self) -> None:
+        self.findings = []
+        self.findings_by_row = defaultdict(list)
+        self.rows_by_id = defaultdict(list)
+        self.severity_by_id = {}
+        self.finding_rows = []
+        self.lint_outcome = None
+        self.lint_state = "not run"
+        self.query_one(FindingsPanel).reset_findings()
+        self.query_one(RowList).marks = {}
+        self.query_one(StatsPanel).show_unavailable("Stats appear when the lint finishes.")
+
+    def action_lint(self) -> None:
+        if self.index is None or self.path is None:
+            self.notify("Open a dataset first (o).", severity="warning")
+            return
+        self._lint_stop.set()
+        self._reset_findings()
+        self._lint_stop = threading.Event()
+        self.lint_state = "running"
+        self.query_one("#data-progress", ProgressBar).update(total=100, progress=0)
+        self._update_filebar()
+        eval_path = getattr(getattr(self.app, "workspace", None), "eval_path", None)
+        self._lint_worker(self.path, self._lint_stop, eval_path)
+
+    @work(thread=True, exclusive=True, group="lint")
+    def _lint_worker(self, path: Path, stop: threading.Event, eval_path: Path | None) -> None:
+        pending: list[Any] = []
+        lock = threading.Lock()
+        last = [time.monotonic()]
+        progress = [0.0]
+
+        def flush(force: bool = False) -> None:
+            now = time.monotonic()
+            if not force and now - last[0] < BATCH_SECONDS:
+                return
+            last[0] = now
+            with lock:
+                batch, pending[:] = list(pending), []
+            if not stop.is_set():
+                self.app.call_from_thread(self._lint_batch, batch, progress[0], stop)
+
+        def on_findings(batch: list[Any]) -> None:
+            with lock:
+                pending.extend(batch)
+            flush()
+
+        def on_progress(fraction: float) -> None:
+            progress[0] = fraction
+            flush()
+
+        try:
+            outcome = backend.run_lint(path, on_findings, on_progress, stop, eval_path)
+        except backend.NotAvailable as exc:
+            self.app.call_from_thread(self._lint_failed, str(exc), stop)
+            return
+        except DatasetError as exc:
+            self.app.call_from_thread(self._lint_failed, str(exc), stop)
+            return
+        except Exception as exc:  # a linter bug must not take the screen down
+            self.app.call_from_thread(self._lint_failed, f"the linter failed: {type(exc).__name__}: {exc}", stop)
+            return
+        flush(force=True)
+        if not stop.is_set():
+            self.app.call_from_thread(self._lint_done, outcome, stop)
+
+    def _lint_batch(self, batch: list[Any], fraction: float, stop: threading.Event) -> None:
+        if stop.is_set():
+            return
+        if batch:
+            self._add_findings(batch)
+        self.query_one("#data-progress", ProgressBar).update(progress=fraction * 100)
+        self._update_filebar()
+
+    def _add_findings(self, batch: list[Any]) -> None:
+        self.findings.extend(batch)
+        marks = self.query_one(RowList).marks
+        new_rows = False
+        for f in batch:
+            row = finding_attr(f, "row")
+            check_id = str(finding_attr(f, "id"))
+            severity = str(finding_attr(f, "severity") or "info")
+            self.severity_by_id.setdefault(check_id, severity)
+            if not isinstance(row, int) or row < 1:
+                continue
+            k = row - 1
+            if k not in self.findings_by_row:
+                new_rows = True
+            self.findings_by_row[k].append(f)
+            ids = self.rows_by_id[check_id]
+            if not ids or ids[-1] != k:
+                ids.append(k)
+            old = marks.get(k)
+            if old is None:
+                marks[k] = (severity, check_id)
+            else:
+                worst = old[0] if SEVERITY_ORDER.get(old[0], 9) <= SEVERITY_ORDER.get(severity, 9) else severity
+                names = old[1] if check_id in old[1].split(",") else f"{old[1]},{check_id}"
+                marks[k] = (worst, names)
+        if new_rows:
+            self.finding_rows = sorted(self.findings_by_row)
+        self.query_one(FindingsPanel).add_findings(batch)
+        self.query_one(RowList).refresh()
+        if self.id_filter or self.severity_filter:
+            self._apply_view()
+
+    def _lint_done(self, outcome: backend.LintOutcome, stop: threading.Event) -> None:
+        if stop.is_set():
+            return
+        self.lint_outcome = outcome
+        self.lint_state = "done"
+        for ids in self.rows_by_id.values():
+            ids.sort()
+        self._update_filebar()
+        self._show_stats(outcome.stats)
+        self._show_current()
+
+    def _lint_failed(self, message: str, stop: threading.Event) -> None:
+        if stop.is_set():
+            return
+        self.lint_state = "not available" if "not available" in message else "failed"
+        self.notify(one_line(message, 300), severity="error", markup=False, timeout=8)
+        self.query_one(StatsPanel).show_unavailable(f"Stats not available: {message}")
+        self._update_filebar()
+
+    def _show_stats(self, stats: dict[str, Any]) -> None:
+        panel = self.query_one(StatsPanel)
+        if not stats:
+            panel.show_unavailable("The linter returned no stats for this file.")
+            return
+        lengths, unit = _lengths_from_stats(stats)
+        labels = _labels_from_stats(stats)
+        summary = _summary_from_stats(stats, self.lint_outcome)
+        panel.show(lengths, labels, summary, unit)
+
+    # ------------------------------------------------------------------ detail
+    @on(RowList.Highlighted)
+    def _row_highlighted(self, event: RowList.Highlighted) -> None:
+        self._show_row(event.row)
+
+    @on(RowList.Selected)
+    def _row_selected(self, event: RowList.Selected) -> None:
+        self.query_one(ContentSwitcher).current = "detail"
+        self.query_one(ConversationView).focus()
+
+    def _show_current(self) -> None:
+        row = self.query_one(RowList).current_row
+        view = self.query_one(ConversationView)
+        if row is None:
+            view.show(None)
+        else:
+            self._show_row(row)
+
+    def _show_row(self, row: int) -> None:
+        if self.index is None:
+            return
+        view = self.query_one(ConversationView)
+        try:
+            shown = self.index.display_row(row)
+        except (IndexError, OSError) as exc:
+            view.show_message(f"cannot read row {row + 1}: {exc}", "red")
+            return
+        findings = [_with_hint(f) for f in self.findings_by_row.get(row, [])]
+        view.show(shown, findings)
+        view.border_title = f"Row {row + 1:,}"
+
+    @on(FindingsPanel.JumpToRow)
+    def _jump_to_finding(self, event: FindingsPanel.JumpToRow) -> None:
+        self.jump_to_row(event.row)
+
+    def jump_to_row(self, row: int) -> None:
+        """Show 0-based ``row``; clears a filter that hides it."""
+        row_list = self.query_one(RowList)
+        if self.index is not None and row >= self.index.rows_known:
+            self.index.wait_for_rows(row + 1, timeout=2.0)
+            row_list.sync_size()
+        if not row_list.go_to_row(row):
+            self._clear_filters(quiet=True)
+            row_list.go_to_row(row)
+        self._show_row(row)
+
+    # ------------------------------------------------------------------ filters
+    def _apply_view(self) -> None:
+        row_list = self.query_one(RowList)
+        rows: list[int] | None = None
+        if self.id_filter:
+            rows = list(self.rows_by_id.get(self.id_filter, []))
+        if self.severity_filter:
+            wanted = {cid for cid, sev in self.severity_by_id.items() if sev == self.severity_filter}
+            by_sev = sorted({r for cid in wanted for r in self.rows_by_id.get(cid, [])})
+            rows = by_sev if rows is None else sorted(set(rows) & set(by_sev))
+        if self.text_matches is not None:
+            rows = list(self.text_matches) if rows is None else sorted(set(rows) & set(self.text_matches))
+        row_list.set_view(None if rows is None else sorted(set(rows)))
+        self._update_filter_bar()
+        self._show_current()
+
+    def _update_filter_bar(self) -> None:
+        bar = self.query_one("#filter-bar", Static)
+        parts = []
+        if self.id_filter:
+            parts.append(f"id {self.id_filter}")
+        if self.severity_filter:
+            parts.append(f"severity {self.severity_filter}")
+        if self.text_filter:
+            parts.append(f'text "{self.text_filter}"' + (" (searching…)" if self.text_matches is None else ""))
+        if not parts:
+            bar.display = False
+            return
+        bar.display = True
+        shown = self.query_one(RowList).row_count
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(" filter ", "bold reverse")
+        text.append(" " + one_line(" · ".join(parts), 200))
+        text.append(f"   {shown:,} rows   Esc clears", "dim")
+        bar.update(text)
+
+    def action_filter_id(self) -> None:
+        panel = self.query_one(FindingsPanel)
+        check_id = panel.highlighted_id
+        if self.id_filter and (check_id is None or check_id == self.id_filter):
+            self.id_filter = None
+        elif check_id is None:
+            ids = panel.group_ids()
+            if not ids:
+                self.notify("No findings to filter by yet.", severity="warning")
+                return
+            check_id = ids[0]
+            self.id_filter = check_id
+        else:
+            self.id_filter = check_id
+        self._apply_view()
+
+    def set_id_filter(self, check_id: str | None) -> None:
+        self.id_filter = check_id
+        self._apply_view()
+
+    def action_filter_severity(self) -> None:
+        i = SEVERITY_CYCLE.index(self.severity_filter)
+        self.severity_filter = SEVERITY_CYCLE[(i + 1) % len(SEVERITY_CYCLE)]
+        self._apply_view()
+        self.notify(f"Severity filter: {self.severity_filter or 'all rows'}", timeout=2)
+
+    def action_search(self) -> None:
+        box = self.query_one("#text-filter", Input)
+        box.display = True
+        box.value = self.text_filter
+        box.focus()
+
+    @on(Input.Submitted, "#text-filter")
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.set_text_filter(event.value.strip())
+        self.query_one(RowList).focus()
+
+    def set_text_filter(self, needle: str) -> None:
+        self._search_stop.set()
+        self.text_filter = needle
+        if not needle or self.index is None:
+            self.text_matches = None
+            self.query_one("#text-filter", Input).display = bool(needle)
+            self._apply_view()
+            return
+        self.text_matches = []
+        self._search_stop = threading.Event()
+        self._apply_view()
+        self._search_worker(self.index, needle, self._search_stop)
+
+    @work(thread=True, exclusive=True, group="search")
+    def _search_worker(self, index: RowIndex, needle: str, stop: threading.Event) -> None:
+        found: list[int] = []
+        last = time.monotonic()
+        for row in index.search(needle, stop=stop):
+            found.append(row)
+            if time.monotonic() - last > BATCH_SECONDS:
+                last = time.monotonic()
+                self.app.call_from_thread(self._search_batch, list(found), stop, False)
+        if not stop.is_set():
+            self.app.call_from_thread(self._search_batch, found, stop, True)
+
+    def _search_batch(self, rows: list[int], stop: threading.Event, done: bool) -> None:
+        if stop.is_set():
+            return
+        self.text_matches = rows
+        self._apply_view()
+        if done:
+            self.notify(f"{len(rows):,} rows contain “{one_line(self.text_filter, 40)}”", timeout=3, markup=False)
+
+    def action_clear_filters(self) -> None:
+        box = self.query_one("#text-filter", Input)
+        if box.has_focus:
+            box.value = ""
+            box.display = False
+        self._clear_filters()
+
+    def _clear_filters(self, quiet: bool = False) -> None:
+        self._search_stop.set()
+        had = self.id_filter or self.severity_filter or self.text_filter
+        self.id_filter = self.severity_filter = None
+        self.text_filter, self.text_matches = "", None
+        self.query_one("#text-filter", Input).display = False
+        self._apply_view()
+        self.query_one(RowList).focus()
+        if had and not quiet:
+            self.notify("Filters cleared.", timeout=2)
+
+    # ------------------------------------------------------------------ movement
+    def action_next_finding(self) -> None:
+        self._step_finding(1)
+
+    def action_previous_finding(self) -> None:
+        self._step_finding(-1)
+
+    def _step_finding(self, direction: int) -> None:
+        rows = self.rows_by_id.get(self.id_filter, []) if self.id_filter else self.finding_rows
+        if not rows:
+            self.notify("No findings." if self.lint_state == "done" else "No findings yet.", timeout=2)
+            return
+        rows = sorted(rows)
+        current = self.query_one(RowList).current_row
+        current = -1 if current is None else current
+        if direction > 0:
+            i = bisect_right(rows, current)
+            target = rows[i] if i < len(rows) else rows[0]
+        else:
+            i = bisect_left(rows, current) - 1
+            target = rows[i] if i >= 0 else rows[-1]
+        self.jump_to_row(target)
+
+    def action_top(self) -> None:
+        self.query_one(RowList).action_edge(0)
+
+    def action_bottom(self) -> None:
+        row_list = self.query_one(RowList)
+        if self.index is not None and not self.index.done and row_list.view is None:
+            self.notify(f"Still indexing ({self.index.progress:.0%}): showing the last row found so far.", timeout=3)
+        row_list.action_edge(1)
+
+    def action_toggle_stats(self) -> None:
+        switch = self.query_one(ContentSwitcher)
+        switch.current = "stats" if switch.current == "detail" else "detail"
+
+    # ------------------------------------------------------------------ fixes
+    def action_clean(self) -> None:
+        self._fix("clean")
+
+    def action_split(self) -> None:
+        self._fix("split")
+
+    def action_convert(self) -> None:
+        self._fix("convert")
+
+    def _fix(self, kind: str) -> None:
+        if self.path is None or self.index is None:
+            self.notify("Open a dataset first (o).", severity="warning")
+            return
+        try:
+            plan = backend.plan_fix(kind, self.path)
+        except backend.NotAvailable as exc:
+            self.notify(str(exc), severity="warning", markup=False)
+            return
+        question = f"{plan.describe}\n\nWrites:\n" + "\n".join(f"  {p}" for p in plan.outputs)
+        question += "\n\nThe input file is not changed."
+
+        def answer(choice: str | None) -> None:
+            if choice == "go":
+                self._fix_worker(plan)
+
+        self.app.push_screen(ChoiceScreen(question, [("y", "write the files", "go"), ("n", "cancel", "no")]), answer)
+
+    @work(thread=True, exclusive=True, group="fix")
+    def _fix_worker(self, plan: backend.FixPlan) -> None:
+        try:
+            message = backend.run_fix(plan)
+        except Exception as exc:  # a file-level or library error becomes one line on screen
+            self.app.call_from_thread(self.notify, one_line(f"{plan.kind} failed: {exc}", 300), severity="error", markup=False)
+            return
+        self.app.call_from_thread(self.notify, one_line(message, 300), title=plan.kind, markup=False, timeout=8)
+
+
+def _with_hint(finding: Any) -> Any:
+    if finding_attr(finding, "hint"):
+        return finding
+    check_id = str(finding_attr(finding, "id"))
+    return {
+        "id": check_id,
+        "severity": finding_attr(finding, "severity"),
+        "message": finding_attr(finding, "message"),
+        "hint": backend.check_hint(check_id),
+    }
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} B"
+
+
+def _lengths_from_stats(stats: dict[str, Any]) -> tuple[dict[str, list[int]], str]:
+    lengths = stats.get("lengths") or stats.get("token_lengths") or {}
+    unit = "tokens (estimate)" if stats.get("tokens_estimated") or stats.get("estimated") else "tokens"
+    out: dict[str, list[int]] = {}
+    if isinstance(lengths, dict):
+        for role, values in lengths.items():
+            if isinstance(values, list):
+                out[str(role)] = [int(v) for v in values if isinstance(v, (int, float))]
+    return out, unit
+
+
+def _labels_from_stats(stats: dict[str, Any]) -> dict[str, int]:
+    labels = stats.get("labels") or stats.get("label_distribution") or {}
+    if isinstance(labels, dict):
+        return {str(k): int(v) for k, v in labels.items() if isinstance(v, (int, float))}
+    return {}
+
+
+def _summary_from_stats(stats: dict[str, Any], outcome: backend.LintOutcome | None) -> list[str]:
+    lines = []
+    if outcome is not None:
+        lines.append(f"{outcome.rows:,} rows · format {outcome.format}")
+    for key in ("turns", "cost", "summary"):
+        if key in stats and not isinstance(stats[key], (dict, list)):
+            lines.append(f"{key}: {stats[key]}")
+    return lines
+
+
+async def _open_demo(pilot, home: Path) -> None:  # noqa: ANN001
+    screen = pilot.app.screen
+    for _ in range(100):  # the lint worker: wait until it finished (or said why not)
+        if getattr(screen, "lint_state", "running") != "running":
+            break
+        await pilot.pause(0.05)
+    await pilot.pause(0.1)
+
+
+SCREENSHOT_SCENARIOS: list[Scenario] = [
+    Scenario("data", "data", _open_demo),
+]

@@ -1,0 +1,190 @@
+"""The selected row, rendered as a conversation: roles told apart, content shown literally.
+
+Every piece of row text goes through ``neutralize`` and into ``rich.text.Text`` (never
+markup), so ``[bold]`` in a row is shown as ``[bold]`` and an ANSI escape is shown as
+``␛[…`` instead of reaching the terminal. Any format is shown: chat ``messages``
+(with tool calls), ShareGPT, Alpaca, prompt-completion, preference pairs; anything
+else is pretty-printed JSON. A row that did not parse is shown raw with the error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from rich.console import Group, RenderableType
+from rich.padding import Padding
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from ftui.data.index import DisplayRow
+from ftui.textsafe import neutralize
+
+ROLE_STYLES = {
+    "system": "bold white on #6c5b7b",
+    "user": "bold black on #5fafd7",
+    "assistant": "bold black on #87d787",
+    "tool": "bold black on #d7af5f",
+    "chosen": "bold black on #87d787",
+    "rejected": "bold white on #d75f5f",
+}
+SHAREGPT_ROLES = {"human": "user", "gpt": "assistant", "system": "system", "function_call": "assistant", "observation": "tool", "tool": "tool"}
+SEVERITY_STYLE = {"error": ("✖", "bold red"), "warning": ("▲", "yellow"), "info": ("·", "dim")}
+_ALPACA_ROLES = {"instruction": "user", "input": "user", "output": "assistant"}
+
+
+def _to_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(p, dict) for p in value):  # content parts
+        pieces = []
+        for part in value:
+            if part.get("type") in (None, "text") and isinstance(part.get("text"), str):
+                pieces.append(part["text"])
+            else:
+                pieces.append(f"<{part.get('type', 'part')}>")
+        return "\n".join(pieces)
+    return orjson.dumps(value, option=orjson.OPT_INDENT_2, default=str).decode("utf-8", errors="replace")
+
+
+def turns_of(value: Any) -> tuple[list[dict[str, Any]], list[str]]:
+    """(turns, unshown keys). A turn: {"label", "style_role", "content", "tool_calls", "note"}."""
+    if not isinstance(value, dict):
+        return [], []
+    turns: list[dict[str, Any]] = []
+    used: set[str] = set()
+    if isinstance(value.get("messages"), list):
+        used.add("messages")
+        for m in value["messages"]:
+            if not isinstance(m, dict):
+                turns.append({"label": "?", "style_role": "", "content": _to_text(m)})
+                continue
+            role = str(m.get("role", "?"))
+            notes = [f"{k}={m[k]}" for k in ("name", "weight", "tool_call_id") if k in m]
+            turns.append(
+                {"label": role, "style_role": role, "content": _to_text(m.get("content") or ""),
+                 "tool_calls": m.get("tool_calls"), "note": " ".join(notes)}
+            )
+    elif isinstance(value.get("conversations"), list):
+        used.add("conversations")
+        for m in value["conversations"]:
+            if isinstance(m, dict):
+                who = str(m.get("from", m.get("role", "?")))
+                turns.append({"label": who, "style_role": SHAREGPT_ROLES.get(who, who), "content": _to_text(m.get("value", m.get("content", "")))})
+    elif "chosen" in value or "rejected" in value:
+        for key, role in (("prompt", "user"), ("chosen", "chosen"), ("rejected", "rejected")):
+            if key in value:
+                used.add(key)
+                turns.extend(_field_turns(key, role, value[key]))
+    elif "instruction" in value or "output" in value:
+        for key, role in _ALPACA_ROLES.items():
+            if key in value:
+                used.add(key)
+                turns.append({"label": key, "style_role": role, "content": _to_text(value[key])})
+    elif "prompt" in value or "completion" in value:
+        for key, role in (("prompt", "user"), ("completion", "assistant")):
+            if key in value:
+                used.add(key)
+                turns.extend(_field_turns(key, role, value[key]))
+    elif isinstance(value.get("text"), str):
+        used.add("text")
+        turns.append({"label": "text", "style_role": "assistant", "content": value["text"]})
+    return turns, [k for k in value if k not in used]
+
+
+def _field_turns(key: str, role: str, field: Any) -> list[dict[str, Any]]:
+    if isinstance(field, list) and field and all(isinstance(m, dict) and "role" in m for m in field):
+        return [{"label": f"{key}·{m['role']}", "style_role": role if key != "prompt" else str(m["role"]), "content": _to_text(m.get("content") or "")} for m in field]
+    return [{"label": key, "style_role": role, "content": _to_text(field)}]
+
+
+def render_row(row: DisplayRow, findings: list[Any] | None = None) -> RenderableType:
+    """The whole detail for one row (a Rich renderable made of ``Text`` only)."""
+    parts: list[RenderableType] = []
+    head = Text()
+    head.append(f"Row {row.row:,}", "bold")
+    head.append(f"   offset {row.offset:,} · {row.size:,} bytes", "dim")
+    parts.append(head)
+    for f in findings or []:
+        glyph, style = SEVERITY_STYLE.get(_attr(f, "severity"), ("·", "dim"))
+        line = Text()
+        line.append(f"{glyph} {_attr(f, 'id')} ", style)
+        line.append(neutralize(str(_attr(f, "message") or "")))
+        hint = _attr(f, "hint")
+        if hint:
+            line.append(f"\n    fix: {neutralize(str(hint))}", "dim italic")
+        parts.append(line)
+    parts.append(Text(""))
+    if row.value is None:
+        parts.append(Text(neutralize(row.error or "could not parse"), "bold red"))
+        parts.append(Text("raw text:", "dim"))
+        parts.append(Padding(Text(neutralize(row.text)), (0, 0, 0, 2)))
+        return Group(*parts)
+    turns, other_keys = turns_of(row.value)
+    if not turns:
+        parts.append(Text(neutralize(_to_text(row.value))))
+        return Group(*parts)
+    for turn in turns:
+        label = Text()
+        label.append(f" {neutralize(turn['label']).upper()} ", ROLE_STYLES.get(turn["style_role"], "bold reverse"))
+        if turn.get("note"):
+            label.append(f"  {neutralize(turn['note'])}", "dim")
+        parts.append(label)
+        content = turn["content"]
+        body = Text(neutralize(content)) if content else Text("(empty)", "dim italic")
+        parts.append(Padding(body, (0, 0, 0, 1)))
+        for call in turn.get("tool_calls") or []:
+            parts.append(Padding(_tool_call_text(call), (0, 0, 0, 1)))
+        parts.append(Text(""))
+    if other_keys:
+        extra = {k: row.value[k] for k in other_keys}
+        parts.append(Text("other keys:", "dim"))
+        parts.append(Padding(Text(neutralize(_to_text(extra)), "dim"), (0, 0, 0, 2)))
+    return Group(*parts)
+
+
+def _tool_call_text(call: Any) -> Text:
+    text = Text()
+    text.append("⚙ tool call ", "bold #d7af5f")
+    if isinstance(call, dict):
+        fn = call.get("function") if isinstance(call.get("function"), dict) else {}
+        name = fn.get("name", call.get("name", "?"))
+        args = fn.get("arguments", call.get("arguments", ""))
+        text.append(neutralize(str(name)), "bold")
+        text.append("(")
+        text.append(neutralize(args if isinstance(args, str) else _to_text(args)))
+        text.append(")")
+        if call.get("id"):
+            text.append(f"  id={neutralize(str(call['id']))}", "dim")
+    else:
+        text.append(neutralize(_to_text(call)))
+    return text
+
+
+def _attr(obj: Any, name: str) -> Any:
+    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+
+
+class ConversationView(VerticalScroll, can_focus=True):
+    """Scrollable detail of one row."""
+
+    DEFAULT_CSS = """
+    ConversationView { padding: 0 1; }
+    ConversationView > #conversation-body { width: 100%; height: auto; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("No row selected.", "dim"), id="conversation-body")
+
+    def show(self, row: DisplayRow | None, findings: list[Any] | None = None) -> None:
+        body = self.query_one("#conversation-body", Static)
+        if row is None:
+            body.update(Text("No row selected.", "dim"))
+        else:
+            body.update(render_row(row, findings))
+        self.scroll_home(animate=False)
+
+    def show_message(self, message: str, style: str = "dim") -> None:
+        self.query_one("#conversation-body", Static).update(Text(neutralize(message), style))

@@ -1,0 +1,140 @@
+"""Lint findings grouped by check id, with counts; selecting one jumps to its row.
+
+Findings stream in while the linter runs, so groups are created and re-counted
+incrementally. A group lists at most ``MAX_CHILDREN`` rows (a file can have 100k
+duplicates); the row list's id filter (``f``) shows all of them.
+Findings are duck-typed: any object (or dict) with ``id``, ``severity``, ``row``
+(1-based), ``message`` and optionally ``hint`` / ``offset``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.message import Message
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from ftui.textsafe import one_line
+
+MAX_CHILDREN = 200
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+SEVERITY_LOOK = {"error": ("✖", "bold red"), "warning": ("▲", "yellow"), "info": ("·", "dim")}
+
+
+def finding_attr(finding: Any, name: str) -> Any:
+    return finding.get(name) if isinstance(finding, dict) else getattr(finding, name, None)
+
+
+class _Group:
+    __slots__ = ("id", "severity", "title", "count", "node", "shown")
+
+    def __init__(self, check_id: str, severity: str, title: str, node: TreeNode[Any]) -> None:
+        self.id, self.severity, self.title, self.node = check_id, severity, title, node
+        self.count = 0
+        self.shown = 0
+
+
+class FindingsPanel(Tree[Any]):
+    """The findings tree: one node per check id, one leaf per finding (capped)."""
+
+    DEFAULT_CSS = """
+    FindingsPanel { background: $surface; padding: 0 0; }
+    """
+
+    class JumpToRow(Message):
+        """A finding was chosen: show 0-based ``row``."""
+
+        def __init__(self, row: int, finding: Any) -> None:
+            super().__init__()
+            self.row = row
+            self.finding = finding
+
+    def __init__(self, *, id: str | None = None, titles: dict[str, str] | None = None) -> None:
+        super().__init__(Text("findings"), id=id)
+        self.show_root = False
+        self.guide_depth = 2
+        self.titles = titles or {}
+        self._groups: dict[str, _Group] = {}
+        self.total = 0
+
+    def reset_findings(self, titles: dict[str, str] | None = None) -> None:
+        if titles is not None:
+            self.titles = titles
+        self._groups.clear()
+        self.total = 0
+        self.clear()
+
+    def add_findings(self, findings: list[Any]) -> None:
+        """Add a batch (called from the UI thread, ~4 times a second while linting)."""
+        touched: set[str] = set()
+        new_group = False
+        for f in findings:
+            check_id = str(finding_attr(f, "id"))
+            group = self._groups.get(check_id)
+            if group is None:
+                severity = str(finding_attr(f, "severity") or "info")
+                group = _Group(check_id, severity, self.titles.get(check_id, ""), self.root.add(Text(check_id), data=check_id))
+                self._groups[check_id] = group
+                new_group = True
+            group.count += 1
+            self.total += 1
+            touched.add(check_id)
+            if group.shown < MAX_CHILDREN:
+                group.shown += 1
+                group.node.add_leaf(self._leaf_label(f), data=f)
+        for check_id in touched:
+            self._relabel(self._groups[check_id])
+        if new_group:
+            self._sort_groups()
+
+    def _sort_groups(self) -> None:
+        children = self.root._children  # Tree has no public reorder; the order is display order
+        children.sort(key=lambda n: (SEVERITY_ORDER.get(self._groups[n.data].severity, 9), n.data))
+        self._invalidate()
+
+    def _relabel(self, group: _Group) -> None:
+        glyph, style = SEVERITY_LOOK.get(group.severity, ("·", "dim"))
+        label = Text(no_wrap=True, overflow="ellipsis")
+        label.append(f"{glyph} ", style)
+        label.append(f"{group.id:<5}", "bold")
+        label.append(f"{group.count:>6,}  ", style)
+        label.append(group.title or "", "")
+        if group.count > group.shown:
+            label.append(f"  (first {group.shown})", "dim")
+        group.node.set_label(label)
+
+    @staticmethod
+    def _leaf_label(f: Any) -> Text:
+        label = Text(no_wrap=True, overflow="ellipsis")
+        row = finding_attr(f, "row")
+        label.append(f"row {row:<7}" if row else "file      ", "dim")
+        label.append(one_line(str(finding_attr(f, "message") or ""), 160))
+        return label
+
+    @property
+    def highlighted_id(self) -> str | None:
+        """The check id under the cursor (a group, or the group of a finding)."""
+        node = self.cursor_node
+        if node is None or node.data is None:
+            return None
+        return node.data if isinstance(node.data, str) else str(finding_attr(node.data, "id"))
+
+    def group_ids(self) -> list[str]:
+        return [n.data for n in self.root.children]
+
+    def expand_group(self, check_id: str) -> None:
+        group = self._groups.get(check_id)
+        if group is not None:
+            group.node.expand()
+            self.move_cursor(group.node)
+
+    def on_tree_node_selected(self, event: Tree.NodeSelected[Any]) -> None:
+        data = event.node.data
+        if data is None or isinstance(data, str):
+            return  # a group: Enter toggles it (Tree's default)
+        event.stop()
+        row = finding_attr(data, "row")
+        if isinstance(row, int) and row >= 1:
+            self.post_message(self.JumpToRow(row - 1, data))

@@ -1,0 +1,242 @@
+"""A lazily read list of dataset rows: one line per row, millions of rows, instant scroll.
+
+Line API (``ScrollView`` + ``render_line``): the widget's virtual height is the row
+count, and only the ~40 visible lines are ever read — each one from the
+:class:`~ftui.data.index.RowIndex` (one ``pread``, parsed rows in its LRU cache). A
+stock ``DataTable`` would hold every row in memory and build them all up front.
+
+A *view* (a sorted list of 0-based rows) restricts the list to filtered rows; ``None``
+shows every row. ``marks`` maps a 0-based row to (worst severity, finding ids) so rows
+with findings stand out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.segment import Segment
+from rich.text import Text
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from ftui.data.index import RowIndex, row_preview
+from ftui.textsafe import one_line
+
+SEVERITY_GLYPH = {"error": ("✖", "row-list--error"), "warning": ("▲", "row-list--warning"), "info": ("·", "row-list--info")}
+
+
+class RowList(ScrollView, can_focus=True):
+    """Rows of the open dataset, read on demand."""
+
+    BINDINGS = [
+        Binding("up", "cursor(-1)", "Up", show=False),
+        Binding("down", "cursor(1)", "Down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home", "edge(0)", "First row", show=False),
+        Binding("end", "edge(1)", "Last row", show=False),
+        Binding("enter", "select", "Show row", show=False),
+    ]
+
+    COMPONENT_CLASSES = {
+        "row-list--cursor",
+        "row-list--rownum",
+        "row-list--error",
+        "row-list--warning",
+        "row-list--info",
+        "row-list--ids",
+        "row-list--bad",
+    }
+
+    DEFAULT_CSS = """
+    RowList { background: $surface; }
+    RowList > .row-list--cursor { background: $accent 40%; text-style: bold; }
+    RowList:focus > .row-list--cursor { background: $accent 70%; }
+    RowList > .row-list--rownum { color: $text-muted; }
+    RowList > .row-list--error { color: $error; text-style: bold; }
+    RowList > .row-list--warning { color: $warning; }
+    RowList > .row-list--info { color: $text-muted; }
+    RowList > .row-list--ids { color: $text-muted; }
+    RowList > .row-list--bad { color: $error; }
+    """
+
+    cursor: reactive[int] = reactive(0, always_update=True, repaint=False)
+
+    class Highlighted(Message):
+        """The cursor moved to ``row`` (0-based file row)."""
+
+        def __init__(self, row: int) -> None:
+            super().__init__()
+            self.row = row
+
+    class Selected(Message):
+        """Enter was pressed on ``row`` (0-based file row)."""
+
+        def __init__(self, row: int) -> None:
+            super().__init__()
+            self.row = row
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.index: RowIndex | None = None
+        self.view: Sequence[int] | None = None
+        self.marks: dict[int, tuple[str, str]] = {}
+        self._last_count = -1
+
+    # -- data ---------------------------------------------------------------------------
+
+    def set_index(self, index: RowIndex | None) -> None:
+        self.index = index
+        self.view = None
+        self.marks = {}
+        self.cursor = 0
+        self.scroll_to(y=0, animate=False)
+        self.sync_size()
+
+    def set_view(self, view: Sequence[int] | None) -> None:
+        """Show only ``view`` (0-based rows, ascending); keeps the cursor on the same row if it is in it."""
+        current = self.current_row
+        self.view = view
+        self.sync_size()
+        line = self.line_of(current) if current is not None else None
+        self.move_to_line(line if line is not None else 0)
+        self.refresh()
+
+    @property
+    def row_count(self) -> int:
+        if self.view is not None:
+            return len(self.view)
+        return self.index.rows_known if self.index is not None else 0
+
+    @property
+    def current_row(self) -> int | None:
+        """The 0-based file row under the cursor, or None when the list is empty."""
+        return self.row_at(self.cursor)
+
+    def row_at(self, line: int) -> int | None:
+        if not 0 <= line < self.row_count:
+            return None
+        return self.view[line] if self.view is not None else line
+
+    def line_of(self, row: int) -> int | None:
+        """The list line showing 0-based ``row``, or None when it is filtered out / not indexed yet."""
+        if self.view is None:
+            return row if 0 <= row < self.row_count else None
+        import bisect
+
+        i = bisect.bisect_left(self.view, row)
+        return i if i < len(self.view) and self.view[i] == row else None
+
+    def sync_size(self) -> None:
+        """Pick up rows the index found since the last call (cheap; called on a timer)."""
+        count = self.row_count
+        if count != self._last_count:
+            self._last_count = count
+            self.virtual_size = Size(self.scrollable_content_region.width, count)
+            self.refresh()
+
+    # -- movement -----------------------------------------------------------------------
+
+    def move_to_line(self, line: int) -> None:
+        count = self.row_count
+        line = max(0, min(line, count - 1)) if count else 0
+        self.cursor = line
+        height = max(1, self.scrollable_content_region.height)
+        top = int(self.scroll_y)
+        if line < top:
+            self.scroll_to(y=line, animate=False)
+        elif line >= top + height:
+            self.scroll_to(y=line - height + 1, animate=False)
+        self.refresh()
+        row = self.current_row
+        if row is not None:
+            self.post_message(self.Highlighted(row))
+
+    def go_to_row(self, row: int) -> bool:
+        """Move the cursor to 0-based ``row``; False if it is not in the current view."""
+        line = self.line_of(row)
+        if line is None:
+            return False
+        self.move_to_line(line)
+        height = max(1, self.scrollable_content_region.height)
+        if not (self.scroll_y <= line < self.scroll_y + height - 2):  # centre a far jump
+            self.scroll_to(y=max(0, line - height // 3), animate=False)
+        return True
+
+    def action_cursor(self, delta: int) -> None:
+        self.move_to_line(self.cursor + delta)
+
+    def action_page(self, direction: int) -> None:
+        height = max(1, self.scrollable_content_region.height - 1)
+        self.move_to_line(self.cursor + direction * height)
+
+    def action_edge(self, end: int) -> None:
+        self.move_to_line(self.row_count - 1 if end else 0)
+
+    def action_select(self) -> None:
+        row = self.current_row
+        if row is not None:
+            self.post_message(self.Selected(row))
+
+    def on_click(self, event: events.Click) -> None:
+        line = int(self.scroll_y) + event.y
+        if 0 <= line < self.row_count:
+            self.move_to_line(line)
+            if event.chain >= 2:
+                self.action_select()
+
+    # -- rendering ----------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        line = int(self.scroll_y) + y
+        row = self.row_at(line)
+        if row is None or self.index is None:
+            return Strip.blank(width, base)
+        text = self._line_text(row, width)
+        if line == self.cursor:
+            text.stylize(self.get_component_rich_style("row-list--cursor"))
+        segments = list(text.render(self.app.console))
+        return Strip(segments).crop_extend(0, width, base).simplify()
+
+    def _line_text(self, row: int, width: int) -> Text:
+        assert self.index is not None
+        total = max(self.index.rows_known, 1)
+        digits = max(4, len(str(total)))
+        text = Text(no_wrap=True, overflow="ellipsis", end="")
+        text.append(f"{row + 1:>{digits}} ", self.get_component_rich_style("row-list--rownum"))
+        mark = self.marks.get(row)
+        if mark:
+            glyph, style = SEVERITY_GLYPH.get(mark[0], ("·", "row-list--info"))
+            text.append(glyph + " ", self.get_component_rich_style(style))
+            text.append(f"{mark[1]:<10.10} ", self.get_component_rich_style("row-list--ids"))
+        elif self.marks:
+            text.append("  " + " " * 11)
+        else:
+            text.append(" ")
+        try:
+            shown = self.index.display_row(row)
+        except (IndexError, OSError) as exc:
+            text.append(one_line(f"cannot read this row: {exc}", width), self.get_component_rich_style("row-list--bad"))
+            return text
+        preview = one_line(row_preview(shown, width * 2), width)
+        if shown.value is None:
+            text.append(preview or f"({shown.error})", self.get_component_rich_style("row-list--bad"))
+        else:
+            text.append(preview)
+        return text
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        self.refresh()
+
+
+def strip_text(strip: Strip) -> str:
+    """Plain text of a rendered strip (tests)."""
+    return "".join(seg.text for seg in strip if isinstance(seg, Segment))
+

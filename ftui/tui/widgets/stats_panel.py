@@ -1,0 +1,74 @@
+"""Dataset statistics as terminal charts: token lengths per role, label distribution.
+
+One ``PlotextPlot`` per chart, each with its own ``plt`` (textual-plotext), replotted
+from plain numbers the screen hands over; nothing here computes statistics.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Static
+from textual_plotext import PlotextPlot
+
+from ftui.textsafe import one_line
+
+ROLE_COLORS = {"system": "magenta", "user": "cyan", "assistant": "green", "tool": "orange"}
+
+
+class StatsPanel(Vertical):
+    """Summary line, a token-length histogram per role and a label bar chart."""
+
+    DEFAULT_CSS = """
+    StatsPanel { height: 1fr; }
+    StatsPanel > #stats-summary { height: auto; color: $text-muted; padding: 0 1; }
+    StatsPanel > PlotextPlot { height: 1fr; min-height: 8; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("Stats appear when the lint finishes.", "dim"), id="stats-summary")
+        yield PlotextPlot(id="stats-lengths")
+        yield PlotextPlot(id="stats-labels")
+
+    def show_unavailable(self, message: str) -> None:
+        self.query_one("#stats-summary", Static).update(Text(message, "dim"))
+        for plot in self.query(PlotextPlot):
+            plot.plt.clear_data()
+            plot.plt.clear_figure()
+            plot.refresh()
+
+    def show(
+        self,
+        lengths: dict[str, list[int]],
+        labels: dict[str, int],
+        summary: list[str],
+        length_unit: str = "tokens",
+    ) -> None:
+        """Replot. ``lengths``: role -> per-row lengths; ``labels``: label -> count."""
+        self.query_one("#stats-summary", Static).update(Text("\n".join(one_line(s, 300) for s in summary)))
+        with self.app.batch_update():
+            length_plot = self.query_one("#stats-lengths", PlotextPlot)
+            plt = length_plot.plt
+            plt.clear_data()
+            plt.clear_figure()
+            plotted = False
+            for role, values in lengths.items():
+                if values:
+                    plt.hist(values, bins=30, label=one_line(role, 20), color=ROLE_COLORS.get(role, "white"))
+                    plotted = True
+            plt.title(f"{length_unit} per message, by role" if plotted else f"no {length_unit} counts")
+            plt.xlabel(length_unit)
+            length_plot.refresh()
+
+            label_plot = self.query_one("#stats-labels", PlotextPlot)
+            plt = label_plot.plt
+            plt.clear_data()
+            plt.clear_figure()
+            if labels:
+                top = sorted(labels.items(), key=lambda kv: -kv[1])[:12]
+                plt.bar([one_line(k, 18) for k, _ in top], [v for _, v in top], orientation="horizontal", width=0.6)
+                plt.title("labels (assistant answers), top 12")
+            else:
+                plt.title("no label distribution (answers are free text)")
+            label_plot.refresh()
