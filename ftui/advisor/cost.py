@@ -231,4 +231,13 @@ def break_even(training_cost: float, requests_per_day: float, prompt_tokens_befo
 
 
 def money(value: float) -> str:
-    return f"${value:,.2f}" if value < 1000 else f"${value:,.0f}"
+    return f"${value:,.2f}" if abs(value) < 1000 else f"${value:,.0f}"
+
+
+def duration(hours: float) -> str:
+    """Hours as the unit a person reads: minutes, hours or days."""
+    if hours < 1:
+        return f"{hours * 60:.0f} min" if hours * 60 >= 1 else "< 1 min"
+    if hours < 48:
+        return f"{hours:.1f} h"
+    return f"{hours / 24:.1f} days"
