@@ -1,20 +1,563 @@
-"""The Train mode screen."""
+"""The Train mode: launch a run, watch it live, list, reopen, compare and resume runs.
+
+Four panels in one screen (``tab`` cycles; ``n`` / ``m`` / ``r`` jump):
+
+- launcher  (``LauncherForm``)  every RunConfig field, presets, inline validation, VRAM preflight
+- monitor   (``RunMonitor``)    live charts, progress, diagnostics and log of the watched run
+- runs      (``RunsPanel``)     every run on disk; open, mark, compare, resume, reattach
+- compare   (``ComparePanel``)  overlaid loss curves and the config diff of marked runs
+
+Runs started here train in a thread of this process (``ftui.train.worker.start_run``);
+any run — started here, by another ftui, by ``ftui train`` or ``accelerate launch`` —
+is watched the same way, by tailing its event log (``tui.bridge``). Heavy work
+(validation that reads files and models, starting the worker, reading logs) runs in
+thread workers; the UI thread only applies events and redraws at 4 Hz.
+"""
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
-from textual.widgets import Static
+import shutil
+from pathlib import Path
+from typing import Any, ClassVar
 
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import ContentSwitcher, DataTable, Input, Static
+
+from ftui.textsafe import one_line
+from ftui.train.events import TERMINAL_TYPES, Failed, Finished, Stopped
+from ftui.tui.bridge import RunEvents, RunFeedEnded, RunSnapshot, watch_run
 from ftui.tui.screens.base import ModeScreen
+from ftui.tui.screens.train_form import LauncherForm
+from ftui.tui.screens.train_monitor import RunMonitor
+from ftui.tui.screens.train_runs import RESUMABLE, ComparePanel, RunsPanel, load_comparison
+from ftui.tui.screenshots import Scenario
+
+PANELS = ("launcher", "monitor", "runs", "compare")
+PANEL_TITLES = {"launcher": "New run", "monitor": "Monitor", "runs": "Runs", "compare": "Compare"}
+RUNS_REFRESH_S = 2.0
+
+
+class RunStarted(Message):
+    def __init__(self, worker: Any) -> None:  # ftui.train.worker.TrainingWorker
+        super().__init__()
+        self.worker = worker
+
+
+class StartRefused(Message):
+    """Nothing was started; ``problems`` are (field, message) pairs, ``lint`` whether the data is at fault."""
+
+    def __init__(self, problems: list[tuple[str, str]], lint: bool = False) -> None:
+        super().__init__()
+        self.problems = problems
+        self.lint = lint
+
+
+class ComparisonLoaded(Message):
+    def __init__(self, run_dirs: list[Path], histories: list, configs: list[dict]) -> None:
+        super().__init__()
+        self.run_dirs = run_dirs
+        self.histories = histories
+        self.configs = configs
+
+
+class PanelBar(Static):
+    """Which panel is showing, and the key for each."""
+
+    DEFAULT_CSS = "PanelBar { height: 1; padding: 0 1; color: $text-muted; }"
+
+    def show(self, current: str, run_label: str | None) -> None:
+        text = Text()
+        for key, panel in (("n", "launcher"), ("m", "monitor"), ("r", "runs"), ("c", "compare")):
+            style = "bold reverse" if panel == current else ""
+            text.append(f" {key} ", style="bold")
+            text.append(f"{PANEL_TITLES[panel]} ", style=style)
+            text.append("  ")
+        if run_label:
+            text.append("  watching ", style="dim")
+            text.append(one_line(run_label, 60), style="bold")
+        self.update(text)
 
 
 class TrainScreen(ModeScreen):
     MODE = "train"
     TITLE_TEXT = "Train"
+    CSS_PATH = "train.tcss"
+    HORIZONTAL_BREAKPOINTS: ClassVar = [(0, "-narrow"), (110, "-wide")]
+    VERTICAL_BREAKPOINTS: ClassVar = [(0, "-short"), (34, "-tall")]
+    BINDINGS: ClassVar = [
+        Binding("f5", "start", "Start run", id="train.start", priority=True),
+        Binding("s", "start", "Start run", id="train.start_key", show=False),
+        Binding("x", "stop", "Stop…", id="train.stop"),
+        Binding("n", "panel('launcher')", "New run", id="train.new", show=False),
+        Binding("m", "panel('monitor')", "Monitor", id="train.monitor", show=False),
+        Binding("r", "panel('runs')", "Runs", id="train.runs", show=False),
+        Binding("c", "compare", "Compare", id="train.compare", show=False),
+        Binding("u", "resume", "Resume", id="train.resume"),
+        Binding("space", "mark", "Mark", id="train.mark"),
+        Binding("l", "toggle_log", "Log y", id="train.log_y"),
+        Binding("e", "toggle_axis", "Step/epoch", id="train.x_axis"),
+        Binding("a", "apply_fix", "Apply memory fix", id="train.apply_fix"),
+        Binding("d", "open_data", "Open data", id="train.open_data"),
+        Binding("tab", "next_panel", "Next panel", id="train.next_panel"),
+        Binding("escape", "leave_field", "Leave field", id="train.leave_field", show=False),
+    ]
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.panel = "launcher"
+        self.worker: Any = None  # the TrainingWorker started from this screen, if any
+        self.watched: Path | None = None
+        self.ylog = False
+        self.xaxis = "step"
+        self.ended: list[tuple[str, str]] = []  # (run id, status) of runs seen ending live
+        self._applied_overrides: dict[str, Any] | None = None
+        self._workspace_applied = False
+
+    # ------------------------------------------------------------------ layout
     def compose_body(self) -> ComposeResult:
-        yield Static(
-            "Train — not built yet.\n\nThis mode will hold the launcher form with a VRAM preflight, live loss / learning-rate / memory plots, and the runs list.",
-            classes="placeholder",
-            markup=False,
+        yield PanelBar(id="panel-bar")
+        with ContentSwitcher(initial="launcher", id="panels"):
+            yield LauncherForm(id="launcher")
+            yield RunMonitor(id="monitor")
+            yield RunsPanel(id="runs")
+            yield ComparePanel(id="compare")
+
+    def on_mount(self) -> None:
+        self._show_panel_bar()
+        self.set_interval(RUNS_REFRESH_S, self._refresh_runs_if_shown)
+
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        self._apply_workspace()
+
+    @property
+    def form(self) -> LauncherForm:
+        return self.query_one(LauncherForm)
+
+    @property
+    def monitor(self) -> RunMonitor:
+        return self.query_one(RunMonitor)
+
+    @property
+    def runs_panel(self) -> RunsPanel:
+        return self.query_one(RunsPanel)
+
+    def _apply_workspace(self) -> None:
+        """Fill the form from the workspace once, and from the Plan's "use this plan" whenever it changes."""
+        workspace = getattr(self.app, "workspace", None)
+        if workspace is None:
+            return
+        if not self._workspace_applied:
+            self._workspace_applied = True
+            values: dict[str, Any] = {"model": workspace.model}
+            if workspace.data_path is not None:
+                values["train_path"] = _display_path(workspace.data_path)
+                values["eval_path"] = _display_path(workspace.eval_path) if workspace.eval_path else None
+            self.form.set_values(values)
+        overrides = dict(workspace.plan_overrides or {})
+        self.form.offer_plan_preset(bool(overrides))
+        if overrides and overrides != self._applied_overrides:
+            self._applied_overrides = overrides
+            self.form.set_values(overrides)
+            self.notify("Filled the form from the plan; check it and press F5 to start.", title="Plan applied")
+            self.show_panel("launcher")
+
+    # ------------------------------------------------------------------ panels
+    def show_panel(self, panel: str) -> None:
+        self.panel = panel
+        self.query_one("#panels", ContentSwitcher).current = panel
+        if panel == "runs":
+            self.runs_panel.reload()
+            self.query_one("#runs-table", DataTable).focus()
+        elif panel != "launcher" and isinstance(self.focused, Input):
+            self.set_focus(None)
+        self._show_panel_bar()
+        self.refresh_bindings()
+
+    def _show_panel_bar(self) -> None:
+        self.query_one(PanelBar).show(self.panel, self.watched.name if self.watched else None)
+
+    def action_panel(self, panel: str) -> None:
+        self.show_panel(panel)
+
+    def action_next_panel(self) -> None:
+        if self.panel == "launcher" and self.focused is not None and self.focused is not self:
+            if self.focused in self.form.query("*"):
+                self.focus_next()
+                return
+        order = [p for p in PANELS if p != "compare" or self.query_one(ComparePanel).histories]
+        self.show_panel(order[(order.index(self.panel) + 1) % len(order)] if self.panel in order else order[0])
+
+    def action_leave_field(self) -> None:
+        self.set_focus(None)
+
+    def _refresh_runs_if_shown(self) -> None:
+        if self.panel == "runs":
+            self.runs_panel.reload()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        panel = self.panel
+        if action == "start":
+            return panel == "launcher"
+        if action == "apply_fix":
+            return panel == "launcher" and bool(self.form.preflight and self.form.preflight.fix_changes)
+        if action == "open_data":
+            return panel == "launcher" and self.form.has_data_problems
+        if action == "stop":
+            return panel == "monitor" and self._watched_is_live()
+        if action in ("toggle_log", "toggle_axis"):
+            return panel in ("monitor", "compare")
+        if action in ("mark", "compare"):
+            return panel in ("runs", "compare")
+        if action == "resume":
+            return panel in ("runs", "monitor")
+        return True
+
+    # ------------------------------------------------------------------ start
+    def action_start(self) -> None:
+        form = self.form
+        config = form.config()
+        problems = form.all_problems
+        if config is None or problems:
+            self._refuse(problems)
+            return
+        if self.worker is not None and self.worker.is_alive():
+            self.notify("A run is already training in this ftui; stop it first (m, then x).", severity="warning")
+            return
+        self.notify("Checking the data, model and memory, then starting…", title="Starting")
+        self._start_worker(config)
+
+    def _refuse(self, problems: list[tuple[str, str]], lint: bool = False) -> None:
+        self.show_panel("launcher")
+        first = problems[0] if problems else ("form", "fix the fields in red")
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        self.notify(Text(f"{first[0]}: {one_line(first[1], 200)}{more}"), title="Nothing started", severity="error",
+                    timeout=8)
+        self.form.focus_first_problem()
+        if lint:
+            self._offer_data_screen(first[1])
+
+    def _offer_data_screen(self, message: str) -> None:
+        from ftui.tui.screens.confirm import ChoiceScreen
+
+        def answer(choice: str | None) -> None:
+            if choice == "data":
+                self.action_open_data()
+
+        question = f"The dataset has lint errors:\n{one_line(message, 200)}\n\nOpen it in the Data screen to fix it?"
+        self.app.push_screen(ChoiceScreen(question, [("d", "open in Data", "data")]), answer)
+
+    @work(thread=True, exclusive=True, group="train-start", exit_on_error=False)
+    def _start_worker(self, config) -> None:  # noqa: ANN001 - RunConfig
+        from ftui.config import validate
+        from ftui.train import runs
+        from ftui.train.worker import InvalidRunConfig, start_run
+
+        problems = validate(config)
+        if problems:
+            lint = any(p.field in ("train_path", "eval_path") and ":" in p.message for p in problems)
+            self.post_message(StartRefused([(p.field, f"{p.message}. {p.fix}") for p in problems], lint=lint))
+            return
+        try:
+            worker = start_run(config, check=False)
+        except InvalidRunConfig as exc:
+            self.post_message(StartRefused([(p.field, f"{p.message}. {p.fix}") for p in exc.problems]))
+            return
+        except runs.RunDirError as exc:
+            self.post_message(StartRefused([("output_dir", str(exc))]))
+            return
+        except Exception as exc:  # noqa: BLE001 - never a traceback on screen
+            self.post_message(StartRefused([("run", f"{type(exc).__name__}: {exc}")]))
+            return
+        self.post_message(RunStarted(worker))
+
+    @on(StartRefused)
+    def _start_refused(self, message: StartRefused) -> None:
+        self._refuse(message.problems, lint=message.lint)
+
+    @on(RunStarted)
+    def _run_started(self, message: RunStarted) -> None:
+        self.worker = message.worker
+        self.notify(Text(f"Training {one_line(message.worker.run_id, 80)}"), title="Run started")
+        self.open_run(Path(message.worker.run_dir))
+
+    # ------------------------------------------------------------------ watching
+    def open_run(self, run_dir: Path) -> None:
+        """Show ``run_dir`` in the monitor: its whole log, then live events while it runs (reattach)."""
+        self.watched = Path(run_dir)
+        self.monitor.history = None
+        watch_run(self, self.watched)
+        self.show_panel("monitor")
+
+    @on(RunSnapshot)
+    def _snapshot(self, message: RunSnapshot) -> None:
+        if message.run_dir != self.watched:
+            return
+        self.monitor.ylog, self.monitor.xaxis = self.ylog, self.xaxis
+        self.monitor.load(message.run_dir, message.history)
+        self.refresh_bindings()
+
+    @on(RunEvents)
+    def _events(self, message: RunEvents) -> None:
+        if message.run_dir != self.watched:
+            return
+        self.monitor.apply(message.events)
+        for event in message.events:
+            if event.type in TERMINAL_TYPES:
+                self._run_ended(event)
+
+    @on(RunFeedEnded)
+    def _feed_ended(self, message: RunFeedEnded) -> None:
+        self.refresh_bindings()
+        if self.panel == "runs":
+            self.runs_panel.reload()
+
+    def _run_ended(self, event) -> None:  # noqa: ANN001 - a terminal Event
+        run_id = self.monitor.history.run_id if self.monitor.history else (self.watched.name if self.watched else "")
+        self.ended.append((run_id, event.type))
+        self.app.bell()
+        if isinstance(event, Finished):
+            best = f" · best eval loss {event.best_eval_loss:.4f}" if event.best_eval_loss is not None else ""
+            self.notify(Text(f"{one_line(run_id, 80)} finished{best}"), title="Run finished", timeout=10)
+        elif isinstance(event, Failed):
+            hint = f"\n{one_line(event.hint, 200)}" if event.hint else ""
+            self.notify(Text(f"{one_line(event.message, 200)}{hint}"), title="Run failed", severity="error", timeout=15)
+        elif isinstance(event, Stopped):
+            saved = "saved" if event.saved else "not saved"
+            self.notify(Text(f"{one_line(run_id, 80)} stopped ({saved})"), title="Run stopped", severity="warning")
+        self.refresh_bindings()
+
+    def _watched_is_live(self) -> bool:
+        if self.watched is None:
+            return False
+        if self.worker is not None and Path(self.worker.run_dir) == self.watched and self.worker.is_alive():
+            return True
+        history = self.monitor.history
+        return history is not None and history.status == "running" and _is_live(self.watched)
+
+    # ------------------------------------------------------------------ stop / resume
+    def action_stop(self) -> None:
+        if not self._watched_is_live():
+            self.notify("The run shown is not training.", severity="warning")
+            return
+        from ftui.tui.screens.confirm import ChoiceScreen
+
+        name = self.watched.name if self.watched else ""
+        question = (
+            f"Stop run {one_line(name, 60)}?\n\n"
+            "s  stop and save: write a checkpoint and the adapter first (resumable)\n"
+            "x  stop now: keep only the checkpoints already saved"
         )
+        self.app.push_screen(
+            ChoiceScreen(question, [("s", "stop and save", "save"), ("x", "stop now", "stop")]), self._stop_answer
+        )
+
+    def _stop_answer(self, choice: str | None) -> None:
+        if choice not in ("save", "stop") or self.watched is None:
+            return
+        save = choice == "save"
+        if self.worker is not None and Path(self.worker.run_dir) == self.watched and self.worker.is_alive():
+            self.worker.stop(save=save)
+        else:
+            from ftui.train.runs import request_stop
+
+            request_stop(self.watched, save=save)  # the other process polls control.json
+        self.notify("Stopping at the next step boundary" + (" after saving…" if save else "…"), title="Stop requested")
+
+    def action_resume(self) -> None:
+        run_dir: Path | None = None
+        if self.panel == "runs":
+            summary = self.runs_panel.selected
+            if summary is None:
+                return
+            if summary.status not in RESUMABLE:
+                self.notify(f"Only a stopped, failed or interrupted run can be resumed (this one is {summary.status}).",
+                            severity="warning")
+                return
+            run_dir = summary.run_dir
+        elif self.watched is not None and self.monitor.history is not None:
+            if self.monitor.history.status not in RESUMABLE and not (
+                self.monitor.history.status == "running" and not self._watched_is_live()
+            ):
+                self.notify("Only a stopped, failed or interrupted run can be resumed.", severity="warning")
+                return
+            run_dir = self.watched
+        if run_dir is None:
+            return
+        if self.worker is not None and self.worker.is_alive():
+            self.notify("A run is already training in this ftui; stop it first.", severity="warning")
+            return
+        self.notify(Text(f"Resuming {one_line(run_dir.name, 80)} from its last checkpoint…"), title="Resume")
+        self._resume_worker(run_dir)
+
+    @work(thread=True, exclusive=True, group="train-start", exit_on_error=False)
+    def _resume_worker(self, run_dir: Path) -> None:
+        from ftui.train import runs
+        from ftui.train.worker import InvalidRunConfig, start_run
+
+        try:
+            config = runs.load_run_config(run_dir)
+            worker = start_run(config, run_dir=run_dir, resume=True)
+        except InvalidRunConfig as exc:
+            self.post_message(StartRefused([(p.field, f"{p.message}. {p.fix}") for p in exc.problems]))
+            return
+        except Exception as exc:  # noqa: BLE001 - RunDirError, ConfigError: one line on screen
+            self.app.call_from_thread(self.notify, Text(one_line(str(exc), 300)), title="Cannot resume",
+                                      severity="error", timeout=10)
+            return
+        self.post_message(RunStarted(worker))
+
+    # ------------------------------------------------------------------ runs list and compare
+    @on(DataTable.RowSelected, "#runs-table")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        key = event.row_key.value
+        if key and key != "__empty__":
+            self.open_run(Path(key))
+
+    def action_mark(self) -> None:
+        if self.panel != "runs":
+            self.show_panel("runs")
+            return
+        self.runs_panel.toggle_mark()
+
+    def action_compare(self) -> None:
+        marked = list(self.runs_panel.marked)
+        if len(marked) < 2:
+            if self.panel != "runs":
+                self.show_panel("runs")
+            self.notify("Mark two or more runs with space in the runs list, then press c.", severity="warning")
+            return
+        self._load_comparison(marked)
+
+    @work(thread=True, exclusive=True, group="train-compare", exit_on_error=False)
+    def _load_comparison(self, run_dirs: list[Path]) -> None:
+        histories, configs = load_comparison(run_dirs)
+        self.post_message(ComparisonLoaded(run_dirs, histories, configs))
+
+    @on(ComparisonLoaded)
+    def _comparison_loaded(self, message: ComparisonLoaded) -> None:
+        compare = self.query_one(ComparePanel)
+        compare.xaxis, compare.ylog = self.xaxis, self.ylog
+        self.show_panel("compare")
+        compare.show_runs(message.run_dirs, message.histories, message.configs)
+
+    # ------------------------------------------------------------------ view toggles
+    def action_toggle_log(self) -> None:
+        self.ylog = not self.ylog
+        if self.panel == "compare":
+            self.query_one(ComparePanel).set_view(ylog=self.ylog)
+        else:
+            self.monitor.set_ylog(self.ylog)
+
+    def action_toggle_axis(self) -> None:
+        self.xaxis = "epoch" if self.xaxis == "step" else "step"
+        if self.panel == "compare":
+            self.query_one(ComparePanel).set_view(xaxis=self.xaxis)
+        else:
+            self.monitor.set_xaxis(self.xaxis)
+
+    # ------------------------------------------------------------------ launcher helpers
+    def action_apply_fix(self) -> None:
+        if self.form.apply_fix():
+            self.notify("Applied the cheapest memory fix to the form.")
+        else:
+            self.notify("No memory fix to apply: the run fits, or no estimate is available.")
+
+    def action_open_data(self) -> None:
+        self.app.switch_mode("data")
+
+
+def _display_path(path: Path) -> str:
+    """A dataset path as the user would type it: relative when under the current directory."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _is_live(run_dir: Path) -> bool:
+    from ftui.train.runs import is_live
+
+    return is_live(run_dir)
+
+
+# ---------------------------------------------------------------------- screenshots
+FIXTURES = Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "train"
+
+
+def write_fixture_run(runs_dir: Path, fixture: str, **config_overrides: Any) -> Path:
+    """Install a recorded event log as a run directory (screenshots and snapshot tests)."""
+    from ftui.config import RunConfig, dump_config
+
+    first = (FIXTURES / f"{fixture}.jsonl").read_text(encoding="utf-8").splitlines()[0]
+    import json
+
+    run_id = json.loads(first)["run_id"]
+    run_dir = runs_dir / run_id
+    run_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(FIXTURES / f"{fixture}.jsonl", run_dir / "events.jsonl")
+    config = RunConfig(train_path="sample_data/support_tickets_train.jsonl", output_dir=None, **config_overrides)
+    (run_dir / "config.yaml").write_text(dump_config(config), encoding="utf-8")
+    return run_dir
+
+
+def _prepare_runs(home: Path) -> None:
+    import os
+
+    runs_dir = Path(os.environ.get("FTUI_RUNS_DIR") or home / "home" / "runs")
+    write_fixture_run(runs_dir, "overfit", learning_rate=3e-4, num_epochs=3.0)
+    write_fixture_run(runs_dir, "failed", micro_batch_size=16)
+    write_fixture_run(runs_dir, "stopped")
+    write_fixture_run(runs_dir, "compare_a", learning_rate=2e-4)
+    write_fixture_run(runs_dir, "compare_b", learning_rate=5e-5, lora_r=8)
+
+
+async def _wait(pilot, predicate, timeout: float = 10.0) -> None:  # noqa: ANN001
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not predicate() and time.monotonic() < deadline:
+        await pilot.pause(0.05)
+
+
+async def _launcher(pilot, home: Path) -> None:  # noqa: ANN001
+    screen = pilot.app.screen
+    await _wait(pilot, lambda: screen.form.checked, 20)
+
+
+async def _runs(pilot, home: Path) -> None:  # noqa: ANN001
+    await pilot.press("r")
+    await _wait(pilot, lambda: pilot.app.screen.runs_panel.loaded > 0)
+    await pilot.pause(0.1)
+
+
+async def _monitor(pilot, home: Path) -> None:  # noqa: ANN001
+    await _runs(pilot, home)
+    screen = pilot.app.screen
+    target = next(s.run_dir for s in screen.runs_panel.summaries if s.run_id.endswith("overfit"))
+    screen.open_run(target)
+    await _wait(pilot, lambda: screen.monitor.history is not None)
+    await pilot.pause(0.2)
+
+
+async def _compare(pilot, home: Path) -> None:  # noqa: ANN001
+    await _runs(pilot, home)
+    screen = pilot.app.screen
+    for summary in screen.runs_panel.summaries:
+        if summary.run_id.endswith(("lr2e-4", "lr5e-5")):
+            screen.runs_panel.marked.append(summary.run_dir)
+    await pilot.press("c")
+    await _wait(pilot, lambda: bool(screen.query_one(ComparePanel).histories))
+    await pilot.pause(0.2)
+
+
+SCREENSHOT_SCENARIOS = [
+    Scenario("train-launcher", "train", _launcher),
+    Scenario("train-monitor", "train", _monitor, prepare=_prepare_runs),
+    Scenario("train-runs", "train", _runs, prepare=_prepare_runs),
+    Scenario("train-compare", "train", _compare, prepare=_prepare_runs),
+]

@@ -1,0 +1,230 @@
+"""How each ``RunConfig`` field is edited as text: its kind, choices, help, section; presets.
+
+The launcher form (TUI) is generated from this table, so every field of the run
+config is editable and a new field shows up with a sensible default widget. Parsing
+turns what was typed into the typed value, or a one-line reason it is not valid;
+cross-field rules live in ``ftui.config.validate`` (the engine's). No Textual here.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import MISSING, dataclass, fields
+from typing import Any
+
+from ftui.config import (
+    COMPUTE_DTYPES,
+    DATA_FORMATS,
+    METHODS,
+    OPTIMIZERS,
+    PRECISIONS,
+    QUANT_TYPES,
+    SCHEDULERS,
+    ConfigError,
+    RunConfig,
+    coerce_value,
+)
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    label: str
+    kind: str  # "str" | "opt_str" | "int" | "float" | "bool" | "choice" | "list_or_str" | "int_or_auto" | "float_or_auto" | "json"
+    section: str  # "basic" | "advanced" | "qlora" | "openai"
+    help: str = ""
+    choices: tuple[str, ...] = ()
+
+
+CHOICES: dict[str, tuple[str, ...]] = {
+    "method": tuple(sorted(METHODS, key=("lora", "qlora", "full", "openai").index)),
+    "data_format": DATA_FORMATS,
+    "lr_scheduler": SCHEDULERS,
+    "optimizer": OPTIMIZERS,
+    "precision": PRECISIONS,
+    "load_in_4bit_quant_type": QUANT_TYPES,
+    "compute_dtype": COMPUTE_DTYPES,
+}
+
+KIND_OVERRIDES = {
+    "eval_path": "opt_str",
+    "output_dir": "opt_str",
+    "openai_suffix": "opt_str",
+    "openai_base_url": "opt_str",
+    "target_modules": "list_or_str",
+    "openai_batch_size": "int_or_auto",
+    "openai_lr_multiplier": "float_or_auto",
+    "extra": "json",
+}
+
+HELP = {
+    "model": "local path, Hub id, or demo",
+    "train_path": "training JSONL",
+    "eval_path": "held-out JSONL for eval loss (empty: none)",
+    "method": "lora: adapters on a bf16 base · qlora: 4-bit base (GPU) · full: every weight",
+    "num_epochs": "passes over the data",
+    "max_steps": "> 0 overrides epochs",
+    "learning_rate": "LoRA 1e-4–3e-4; full 1e-5–5e-5",
+    "micro_batch_size": "rows per step per device",
+    "grad_accum": "effective batch = micro batch × this",
+    "max_seq_len": "longer rows are truncated",
+    "lora_r": "adapter rank",
+    "lora_alpha": "scale, usually 2 × r",
+    "lora_dropout": "0–0.1",
+    "target_modules": "all-linear, attention, or names (q_proj,v_proj)",
+    "packing": "pack short rows into full sequences",
+    "gradient_checkpointing": "less memory, ~30% slower",
+    "optimizer": "8-bit variants save memory (GPU)",
+    "precision": "auto = bf16 where supported",
+    "assistant_only_loss": "learn only the answers",
+    "eval_steps": "evaluate every N steps",
+    "save_steps": "checkpoint every N steps",
+    "save_total_limit": "keep the last N checkpoints",
+    "early_stopping_patience": "evals without improvement before stopping (0 off)",
+    "logging_steps": "log every N steps",
+    "merge_at_end": "also write a merged model",
+    "seed": "seeds data order and init",
+    "output_dir": "empty: a new run directory",
+    "extra": "JSON object passed to SFTConfig",
+    "openai_batch_size": "auto or a number",
+    "openai_lr_multiplier": "auto or a number",
+}
+
+BASIC = (
+    "model", "train_path", "eval_path", "method", "num_epochs", "max_steps", "learning_rate",
+    "micro_batch_size", "grad_accum", "max_seq_len", "lora_r", "lora_alpha", "lora_dropout", "target_modules",
+)
+QLORA = ("load_in_4bit_quant_type", "double_quant", "compute_dtype")
+
+
+def _label(name: str) -> str:
+    return name.replace("_", " ")
+
+
+def _kind(name: str, default: Any) -> str:
+    if name in KIND_OVERRIDES:
+        return KIND_OVERRIDES[name]
+    if name in CHOICES:
+        return "choice"
+    if isinstance(default, bool):
+        return "bool"
+    if isinstance(default, int):
+        return "int"
+    if isinstance(default, float):
+        return "float"
+    if default is None:
+        return "opt_str"
+    return "str"
+
+
+def _section(name: str) -> str:
+    if name in BASIC:
+        return "basic"
+    if name in QLORA:
+        return "qlora"
+    if name.startswith("openai_"):
+        return "openai"
+    return "advanced"
+
+
+def _default(f) -> Any:  # noqa: ANN001 - dataclasses.Field
+    if f.default is not MISSING:
+        return f.default
+    if f.default_factory is not MISSING:
+        return f.default_factory()
+    return None
+
+
+def field_specs() -> list[FieldSpec]:
+    """One spec per RunConfig field, basic ones in the order a practitioner fills them."""
+    specs = []
+    for f in fields(RunConfig):
+        kind = _kind(f.name, _default(f))
+        specs.append(FieldSpec(f.name, _label(f.name), kind, _section(f.name), HELP.get(f.name, ""), CHOICES.get(f.name, ())))
+    order = {name: i for i, name in enumerate(BASIC)}
+    return sorted(specs, key=lambda s: (order.get(s.name, len(order)),))
+
+
+SPECS: dict[str, FieldSpec] = {s.name: s for s in field_specs()}
+
+
+class FieldError(ValueError):
+    """A value that cannot be parsed; the message says what is expected."""
+
+
+def parse_value(spec: FieldSpec, text: str) -> Any:
+    """The typed value for what was typed, or FieldError with the reason (the engine's coercion rules)."""
+    raw = text.strip()
+    if spec.kind == "json":
+        if not raw:
+            return {}
+        try:
+            value = json.loads(raw)
+        except ValueError as exc:
+            raise FieldError(f"not JSON: {exc.msg}") from None
+        if not isinstance(value, dict):
+            raise FieldError('expected a JSON object like {"max_grad_norm": 0.5}')
+        return value
+    if spec.kind == "choice" and raw not in spec.choices:
+        raise FieldError("one of " + ", ".join(spec.choices))
+    if spec.kind == "str" and not raw:
+        raise FieldError("required")
+    try:
+        return coerce_value(spec.name, raw)
+    except ConfigError as exc:
+        raise FieldError(exc.problem.message) from None
+
+
+def format_value(spec: FieldSpec, value: Any) -> str:
+    """The text shown for a typed value (inverse of ``parse_value``)."""
+    if value is None:
+        return ""
+    if spec.kind == "bool":
+        return "yes" if value else "no"
+    if spec.kind == "list_or_str" and isinstance(value, (list, tuple)):
+        return ",".join(str(v) for v in value)
+    if spec.kind == "json":
+        return json.dumps(value) if value else ""
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+# ---------------------------------------------------------------------- presets
+PRESETS: dict[str, dict[str, Any]] = {
+    # short labels: little context, few epochs suffice, small rank
+    "classification": {
+        "max_seq_len": 512, "num_epochs": 3.0, "learning_rate": 2e-4, "lora_r": 8, "lora_alpha": 16,
+        "micro_batch_size": 8, "grad_accum": 1, "assistant_only_loss": True, "packing": False,
+    },
+    # structured output: exact formats need a few more steps, moderate rank
+    "extraction": {
+        "max_seq_len": 1024, "num_epochs": 3.0, "learning_rate": 1e-4, "lora_r": 16, "lora_alpha": 32,
+        "micro_batch_size": 4, "grad_accum": 2, "assistant_only_loss": True, "packing": False,
+    },
+    # long-form style: long sequences, higher rank, packing for throughput, fewer epochs to avoid parroting
+    "style": {
+        "max_seq_len": 2048, "num_epochs": 2.0, "learning_rate": 1e-4, "lora_r": 32, "lora_alpha": 64,
+        "micro_batch_size": 2, "grad_accum": 8, "packing": True, "assistant_only_loss": True,
+    },
+}
+# the built-in demo model trains in well under a minute with these
+DEMO_QUICK: dict[str, Any] = {
+    "max_steps": 40, "micro_batch_size": 8, "max_seq_len": 256, "eval_steps": 10, "save_steps": 20,
+    "logging_steps": 1, "learning_rate": 1e-3, "gradient_checkpointing": False,
+}
+
+
+def preset_names(has_plan: bool) -> list[str]:
+    names = ["custom"]
+    if has_plan:
+        names.append("plan")
+    return names + list(PRESETS) + ["demo-quick"]
+
+
+def preset_values(name: str, plan_overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    if name == "plan":
+        return {k: v for k, v in (plan_overrides or {}).items() if k in SPECS}
+    if name == "demo-quick":
+        return dict(DEMO_QUICK)
+    return dict(PRESETS.get(name, {}))

@@ -1,0 +1,353 @@
+"""The launcher form: every RunConfig field, presets, inline validation, VRAM preflight.
+
+Generated from ``ftui.train.config_fields`` so a new config field appears here by
+itself. A field that cannot be parsed, or that the engine's ``validate`` rejects,
+turns red and its help text is replaced by the reason and the fix. The slow checks
+(datasets, lint, model, GPU, memory estimate) run in a thread worker after the user
+pauses typing; the form never blocks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields, replace
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import Button, Checkbox, Collapsible, Input, Label, Select, Static
+
+from ftui.config import ConfigProblem, RunConfig
+from ftui.textsafe import one_line
+from ftui.train.config_fields import (
+    SPECS,
+    FieldError,
+    FieldSpec,
+    format_value,
+    parse_value,
+    preset_names,
+    preset_values,
+)
+
+DEEP_CHECK_DELAY_S = 0.6
+SECTIONS = (
+    ("advanced", "Advanced: schedule, packing, optimizer, eval and checkpoints, seed"),
+    ("qlora", "QLoRA quantisation"),
+    ("openai", "OpenAI fine-tuning"),
+)
+
+
+class DeepCheckDone(Message):
+    """Result of the slow checks (validate with files/model/env, preflight) for one form state."""
+
+    def __init__(self, generation: int, problems: list[ConfigProblem], preflight: Any) -> None:
+        super().__init__()
+        self.generation = generation
+        self.problems = problems
+        self.preflight = preflight
+
+
+class LauncherForm(Horizontal):
+    """Left: the fields. Right: dataset, preflight, problems, the start button."""
+
+    def __init__(self, **kwargs) -> None:  # noqa: ANN003
+        super().__init__(**kwargs)
+        self._base = RunConfig()
+        self.parse_errors: dict[str, str] = {}
+        self.problems: list[ConfigProblem] = []
+        self.deep_problems: list[ConfigProblem] = []
+        self.preflight: Any = None
+        self._generation = 0
+        self._loading = False
+        self._deep_timer = None
+        self.deep_pending = True
+
+    # ------------------------------------------------------------------ layout
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="form-fields"):
+            yield self._row_for_preset()
+            for spec in SPECS.values():
+                if spec.section == "basic":
+                    yield self._row(spec)
+            for section, title in SECTIONS:
+                with Collapsible(title=title, collapsed=True, id=f"sec-{section}"):
+                    for spec in SPECS.values():
+                        if spec.section == section:
+                            yield self._row(spec)
+        with Vertical(id="form-side"):
+            yield Static("", id="form-dataset")
+            yield Static(Text("checking memory…", style="dim"), id="form-preflight")
+            yield Static("", id="form-problems")
+            yield Button("Start run  (F5)", id="form-start", variant="success")
+
+    def _row_for_preset(self) -> Horizontal:
+        select = Select([(n, n) for n in preset_names(False)], value="custom", allow_blank=False, compact=True,
+                        id="f-preset")
+        return Horizontal(
+            Label("preset", classes="field-label"),
+            select,
+            Static("fills the fields below", classes="field-help"),
+            classes="field-row",
+        )
+
+    def _row(self, spec: FieldSpec) -> Horizontal:
+        value = getattr(self._base, spec.name)
+        widget: Any
+        if spec.kind == "bool":
+            widget = Checkbox("", value=bool(value), compact=True, id=f"f-{spec.name}")
+        elif spec.kind == "choice":
+            widget = Select([(c, c) for c in spec.choices], value=value, allow_blank=False, compact=True,
+                            id=f"f-{spec.name}")
+        else:
+            widget = Input(format_value(spec, value), compact=True, id=f"f-{spec.name}", select_on_focus=False)
+        widget.tooltip = spec.help or None
+        return Horizontal(
+            Label(spec.label, classes="field-label"),
+            widget,
+            Static(spec.help, classes="field-help", id=f"h-{spec.name}", markup=False),
+            classes="field-row",
+            id=f"row-{spec.name}",
+        )
+
+    def on_mount(self) -> None:
+        self.query_one("#form-fields").border_title = "new run"
+        self.query_one("#form-side").border_title = "before you start"
+        self._update_side()
+
+    # ------------------------------------------------------------------ values
+    def set_values(self, values: dict[str, Any], base: RunConfig | None = None) -> None:
+        """Fill the form (from a preset, the plan, a workspace or a past run's config)."""
+        if base is not None:
+            self._base = base
+            values = {f.name: getattr(base, f.name) for f in fields(RunConfig)} | values
+        self._loading = True
+        try:
+            for name, value in values.items():
+                spec = SPECS.get(name)
+                if spec is None:
+                    continue
+                widget = self.query_one(f"#f-{name}")
+                if isinstance(widget, Checkbox):
+                    widget.value = bool(value)
+                elif isinstance(widget, Select):
+                    if value in spec.choices:
+                        widget.value = value
+                elif isinstance(widget, Input):
+                    widget.value = format_value(spec, value)
+        finally:
+            self._loading = False
+        self.revalidate()
+
+    def offer_plan_preset(self, available: bool) -> None:
+        select = self.query_one("#f-preset", Select)
+        current = select.value
+        select.set_options([(n, n) for n in preset_names(available)])
+        select.value = current if current in preset_names(available) else "custom"
+
+    def raw_values(self) -> tuple[dict[str, Any], dict[str, str]]:
+        """(parsed values, parse errors) of every field as typed."""
+        values: dict[str, Any] = {}
+        errors: dict[str, str] = {}
+        for spec in SPECS.values():
+            widget = self.query_one(f"#f-{spec.name}")
+            if isinstance(widget, Checkbox):
+                values[spec.name] = widget.value
+                continue
+            text = str(widget.value) if isinstance(widget, Select) else widget.value
+            try:
+                values[spec.name] = parse_value(spec, text)
+            except FieldError as exc:
+                errors[spec.name] = str(exc)
+        return values, errors
+
+    def config(self) -> RunConfig | None:
+        """The config as typed, or None when a field cannot be parsed."""
+        values, errors = self.raw_values()
+        if errors:
+            return None
+        return replace(self._base, **values)
+
+    @property
+    def all_problems(self) -> list[tuple[str, str]]:
+        """(field, message) of everything wrong now: parse errors first, then the engine's checks."""
+        out = [(name, f"{message}") for name, message in self.parse_errors.items()]
+        seen = {(n, m) for n, m in out}
+        for p in self.problems + self.deep_problems:
+            item = (p.field, f"{p.message}. {p.fix}")
+            if item not in seen and p.field not in self.parse_errors:
+                seen.add(item)
+                out.append(item)
+        return out
+
+    # ------------------------------------------------------------------ validation
+    @on(Input.Changed)
+    @on(Select.Changed)
+    @on(Checkbox.Changed)
+    def _field_changed(self, event: Message) -> None:
+        if self._loading:
+            return
+        control = getattr(event, "control", None) or getattr(event, "select", None)
+        if control is not None and control.id == "f-preset":
+            self._apply_preset(str(event.value))  # type: ignore[attr-defined]
+            return
+        self.revalidate()
+
+    def _apply_preset(self, name: str) -> None:
+        if name == "custom":
+            return
+        overrides = getattr(self.app, "workspace", None)
+        plan = getattr(overrides, "plan_overrides", {}) if overrides is not None else {}
+        self.set_values(preset_values(name, plan))
+
+    def revalidate(self) -> None:
+        """Cheap checks now (parse + validate without files/model/env); deep checks after a pause."""
+        from ftui.config import validate
+
+        values, self.parse_errors = self.raw_values()
+        self.problems = []
+        config = None
+        if not self.parse_errors:
+            config = replace(self._base, **values)
+            self.problems = validate(config, check_files=False, check_model=False, check_env=False)
+        self._show_field_states()
+        self._generation += 1
+        if self._deep_timer is not None:
+            self._deep_timer.stop()
+        self.deep_pending = config is not None
+        if config is not None:
+            generation = self._generation
+            self._deep_timer = self.set_timer(DEEP_CHECK_DELAY_S, lambda: self._deep_check(config, generation))
+        self._update_side()
+
+    @work(thread=True, exclusive=True, group="form-deep-check", exit_on_error=False)
+    def _deep_check(self, config: RunConfig, generation: int) -> None:
+        from ftui.config import validate
+        from ftui.train.preflight import preflight
+
+        try:
+            problems = validate(config, check_model=True)
+        except Exception as exc:  # noqa: BLE001 - a checker bug must not break the form
+            problems = [ConfigProblem("model", f"could not check: {one_line(str(exc))}", "Check the model and paths.")]
+        result = preflight(config)
+        self.post_message(DeepCheckDone(generation, problems, result))
+
+    @on(DeepCheckDone)
+    def _deep_done(self, message: DeepCheckDone) -> None:
+        if message.generation != self._generation:
+            return  # the form changed since; a newer check is coming
+        cheap = {(p.field, p.message) for p in self.problems}
+        self.deep_problems = [p for p in message.problems if (p.field, p.message) not in cheap]
+        self.preflight = message.preflight
+        self.deep_pending = False
+        self._show_field_states()
+        self._update_side()
+        self.screen.refresh_bindings()
+
+    @property
+    def checked(self) -> bool:
+        """True once the slow checks have answered for the form exactly as it is now."""
+        return not self.deep_pending
+
+    def _show_field_states(self) -> None:
+        by_field: dict[str, str] = {}
+        for name, message in self.all_problems:
+            by_field.setdefault(name.split(".")[0], message)
+        for spec in SPECS.values():
+            row = self.query_one(f"#row-{spec.name}")
+            help_widget = self.query_one(f"#h-{spec.name}", Static)
+            message = by_field.get(spec.name)
+            row.set_class(message is not None, "-invalid")
+            help_widget.update(Text(one_line(message, 160) if message else spec.help))
+        # open a collapsed section that hides a red field, so the user sees why
+        for section, _ in SECTIONS:
+            if any(SPECS[n].section == section for n in by_field if n in SPECS):
+                self.query_one(f"#sec-{section}", Collapsible).collapsed = False
+
+    def _update_side(self) -> None:
+        self._update_dataset()
+        self._update_preflight()
+        self._update_problems()
+
+    def _update_dataset(self) -> None:
+        widget = self.query_one("#form-dataset", Static)
+        values, _ = self.raw_values()
+        text = Text()
+        text.append("dataset  ", style="bold")
+        text.append(_file_name(values.get("train_path")))
+        eval_path = values.get("eval_path")
+        text.append("\neval     ", style="bold")
+        text.append(_file_name(eval_path) if eval_path else "held out from train", style="" if eval_path else "dim")
+        data_problems = [p for p in self.deep_problems if p.field in ("train_path", "eval_path")]
+        text.append("\nlint     ", style="bold")
+        if self.preflight is None:
+            text.append("checking…", style="dim")
+        elif data_problems:
+            text.append(f"✖ {len(data_problems)} problem(s): ", style="bold red")
+            text.append(one_line(data_problems[0].message, 80))
+            text.append("\n         d: open it in the Data screen", style="dim")
+        else:
+            text.append("✔ no errors", style="green")
+        widget.update(text)
+
+    def _update_preflight(self) -> None:
+        widget = self.query_one("#form-preflight", Static)
+        result = self.preflight
+        text = Text()
+        text.append("memory   ", style="bold")
+        if result is None:
+            text.append("estimating…", style="dim")
+        else:
+            style = {"fits": "green", "does-not-fit": "bold red", "no-gpu": "yellow"}.get(result.verdict, "dim")
+            mark = {"fits": "✔ ", "does-not-fit": "✖ ", "no-gpu": "▲ "}.get(result.verdict, "")
+            text.append(mark + one_line(result.summary, 200), style=style)
+            if result.fix:
+                text.append("\ncheapest fix: ", style="bold")
+                text.append(one_line(result.fix, 200))
+                text.append("\n         a: apply it", style="dim")
+        widget.update(text)
+
+    def _update_problems(self) -> None:
+        widget = self.query_one("#form-problems", Static)
+        problems = self.all_problems
+        if not problems:
+            widget.update(Text("✔ every field is valid", style="green"))
+            return
+        text = Text()
+        text.append(f"✖ {len(problems)} problem(s) to fix before starting\n", style="bold red")
+        for name, message in problems[:6]:
+            text.append(f"{name}: ", style="bold")
+            text.append(one_line(message, 150) + "\n")
+        widget.update(text)
+
+    @property
+    def has_data_problems(self) -> bool:
+        return any(p.field in ("train_path", "eval_path") for p in self.deep_problems)
+
+    def apply_fix(self) -> bool:
+        """Apply the preflight's cheapest fix to the form; False when there is none."""
+        if self.preflight is None or not self.preflight.fix_changes:
+            return False
+        values = {name: value for name, value in self.preflight.fix_changes if name in SPECS}
+        if values.get("micro_batch_size"):
+            current, _ = self.raw_values()
+            old = int(current.get("micro_batch_size") or 1)
+            values["grad_accum"] = int(current.get("grad_accum") or 1) * max(1, old // values["micro_batch_size"])
+        self.set_values(values)
+        return True
+
+    def focus_first_problem(self) -> None:
+        problems = self.all_problems
+        if not problems:
+            return
+        name = problems[0][0].split(".")[0]
+        if name in SPECS:
+            self.query_one(f"#f-{name}").focus()
+
+
+def _file_name(value: object) -> str:
+    """The file name only (the full path is in the field): keeps the side panel readable."""
+    from pathlib import Path
+
+    return one_line(Path(str(value)).name, 36) if value else "—"

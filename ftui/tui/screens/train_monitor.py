@@ -1,0 +1,280 @@
+"""The run monitor: status, progress, four live charts, diagnostics, last log lines.
+
+Fed by ``RunHistory`` (a snapshot) and batches of events from ``tui.bridge``; it
+only marks itself dirty on events and redraws on a 4 Hz timer, so a fast run
+costs at most four redraws a second. Everything shown is derived from the event log
+alone (no wall clock), which is what makes a past run, a reattached run and a
+snapshot test look the same as a live one.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Grid, Horizontal, Vertical
+from textual.widgets import Static
+
+from ftui.textsafe import neutralize, one_line
+from ftui.train.diagnostics import Diagnosis, diagnose
+from ftui.train.events import Event, Failed, Finished, Stopped
+from ftui.train.history import RunHistory, format_duration
+from ftui.tui.widgets.metric_plot import MetricPlot, PlotLine, PlotSpec
+
+REDRAW_S = 0.25  # 4 Hz
+DIAGNOSE_EVERY = 4  # ticks: diagnostics once a second
+GB = 1e9
+STATUS_STYLE = {
+    "running": ("●", "bold green"),
+    "finished": ("✔", "bold cyan"),
+    "failed": ("✖", "bold red"),
+    "stopped": ("■", "bold yellow"),
+    "created": ("○", "dim"),
+}
+SEVERITY_STYLE = {"error": "bold red", "warning": "bold yellow", "info": "bold cyan"}
+
+
+class RunMonitor(Vertical):
+    """Everything about one run. ``load`` a snapshot, ``apply`` new events."""
+
+    def __init__(self, **kwargs) -> None:  # noqa: ANN003
+        super().__init__(**kwargs)
+        self.history: RunHistory | None = None
+        self.run_dir: Path | None = None
+        self.ylog = False
+        self.xaxis = "step"
+        self.diagnoses: list[Diagnosis] = []
+        self._dirty = False
+        self._ticks = 0
+        self.redraws = 0
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="mon-head"):
+            yield Static(Text("No run open. Start one (F5 on the form) or pick one in the runs list (r).", style="dim"),
+                         id="mon-status")
+            yield Static("", id="mon-progress")
+        with Grid(id="mon-plots"):
+            yield MetricPlot("loss", id="plot-loss")
+            yield MetricPlot("learning rate", id="plot-lr")
+            yield MetricPlot("memory (GB)", id="plot-mem")
+            yield MetricPlot("tokens / s", id="plot-tps")
+        with Horizontal(id="mon-bottom"):
+            yield Static("", id="mon-diag")
+            yield Static("", id="mon-log")
+
+    def on_mount(self) -> None:
+        self.query_one("#mon-diag").border_title = "diagnostics"
+        self.query_one("#mon-log").border_title = "log"
+        self.set_interval(REDRAW_S, self._tick)
+
+    # ------------------------------------------------------------------ feeding
+    def load(self, run_dir: Path, history: RunHistory) -> None:
+        """Show ``history`` (replacing whatever was shown) and redraw now."""
+        self.run_dir = Path(run_dir)
+        self.history = history
+        self.diagnoses = diagnose(history)
+        self.redraw()
+
+    def apply(self, events: list[Event]) -> None:
+        if self.history is None:
+            return
+        self.history.extend(events)
+        self._dirty = True
+
+    def set_ylog(self, value: bool) -> None:
+        self.ylog = value
+        self._redraw_loss()
+
+    def set_xaxis(self, axis: str) -> None:
+        self.xaxis = axis
+        self.redraw()
+
+    def _tick(self) -> None:
+        self._ticks += 1
+        if not self._dirty or self.history is None:
+            return
+        if self._ticks % DIAGNOSE_EVERY == 0 or self.history.terminal is not None:
+            self.diagnoses = diagnose(self.history)
+        self.redraw()
+
+    # ------------------------------------------------------------------ drawing
+    def redraw(self) -> None:
+        self._dirty = False
+        self.redraws += 1
+        with self.app.batch_update():
+            self._draw_head()
+            self._redraw_loss()
+            self._draw_lr()
+            self._draw_memory()
+            self._draw_tps()
+            self._draw_diagnoses()
+            self._draw_log()
+
+    def _redraw_loss(self) -> None:
+        h = self.history
+        plot = self.query_one("#plot-loss", MetricPlot)
+        if h is None:
+            plot.show(PlotSpec(empty_text="no run"))
+            return
+        lines = [
+            PlotLine("train", h.loss.xs(self.xaxis), h.loss.values, color="cyan"),
+            PlotLine("eval", h.eval_loss.xs(self.xaxis), h.eval_loss.values, color="orange", marker="dot",
+                     points=len(h.eval_loss) < 3),
+        ]
+        if len(h.eval_loss) >= 3:
+            lines[1].marker = "braille"
+        plot.title = "loss (log y)" if self.ylog else "loss"
+        plot.show(PlotSpec(lines, xlabel=self.xaxis, ylog=self.ylog))
+
+    def _draw_lr(self) -> None:
+        h = self.history
+        lines = [PlotLine("lr", h.lr.xs(self.xaxis), h.lr.values, color="green")] if h else []
+        self.query_one("#plot-lr", MetricPlot).show(PlotSpec(lines, xlabel=self.xaxis))
+
+    def _draw_tps(self) -> None:
+        h = self.history
+        lines = [PlotLine("tokens/s", h.tokens_per_s.xs(self.xaxis), h.tokens_per_s.values, color="magenta")] if h else []
+        self.query_one("#plot-tps", MetricPlot).show(PlotSpec(lines, xlabel=self.xaxis))
+
+    def _draw_memory(self) -> None:
+        h = self.history
+        plot = self.query_one("#plot-mem", MetricPlot)
+        if h is None or not h.memory:
+            plot.title = "memory (GB)"
+            plot.show(PlotSpec(empty_text="no memory samples yet"))
+            return
+        xs = [float(p.step if p.step is not None else i) for i, p in enumerate(h.memory)]
+        if self.xaxis == "epoch":
+            xs = _steps_to_epochs(h, xs)
+        lines: list[PlotLine] = []
+        if h.memory_source == "cpu-rss":
+            plot.title = "memory (GB) · process RSS (no GPU)"
+            lines.append(PlotLine("process RSS", xs, [_gb(p.rss) for p in h.memory], color="cyan"))
+        else:
+            plot.title = "GPU memory (GB)"
+            for label, attr, color in (
+                ("allocated", "allocated", "cyan"),
+                ("reserved", "reserved", "blue"),
+                ("device used", "device_used", "magenta"),
+            ):
+                ys = [_gb(getattr(p, attr)) for p in h.memory]
+                if any(not math.isnan(y) for y in ys):
+                    lines.append(PlotLine(label, xs, ys, color=color))
+            limit = h.memory_limit_bytes()
+            if limit:
+                lines.append(PlotLine("total", [xs[0], xs[-1]], [limit / GB] * 2, color="red"))
+        if h.estimate_gb:
+            lines.append(PlotLine("estimate", [xs[0], xs[-1]], [h.estimate_gb] * 2, color="yellow"))
+        plot.show(PlotSpec(lines, xlabel=self.xaxis))
+
+    def _draw_head(self) -> None:
+        h = self.history
+        status_widget = self.query_one("#mon-status", Static)
+        progress_widget = self.query_one("#mon-progress", Static)
+        if h is None:
+            return
+        icon, style = STATUS_STYLE.get(h.status, ("?", ""))
+        line = Text()
+        line.append(f"{icon} {h.status}", style=style)
+        line.append("  ")
+        line.append(one_line(neutralize(h.run_id)), style="bold")
+        details = [h.method, _short_model(h.model), h.device or ""]
+        line.append("  · " + " · ".join(neutralize(d) for d in details if d), style="dim")
+        if h.resumed_from_step:
+            line.append(f"  (resumed from step {h.resumed_from_step})", style="dim")
+        terminal = h.terminal
+        if isinstance(terminal, Failed):
+            line.append("   " + one_line(neutralize(terminal.message))[:160], style="red")
+        elif isinstance(terminal, Stopped):
+            line.append("   stopped" + (" and saved" if terminal.saved else " without saving"), style="yellow")
+        status_widget.update(line)
+        progress_widget.update(self._progress_text(h))
+
+    def _progress_text(self, h: RunHistory) -> Text:
+        width = max(10, min(40, (self.size.width or 100) // 3))
+        fraction = h.progress
+        text = Text()
+        if fraction is None:
+            text.append("░" * width, style="dim")
+        else:
+            full = int(round(fraction * width))
+            text.append("█" * full, style="green" if h.status != "failed" else "red")
+            text.append("░" * (width - full), style="dim")
+            text.append(f" {fraction * 100:3.0f}%", style="bold")
+        total = f"/{h.total_steps}" if h.total_steps else ""
+        parts = [f"step {h.last_step}{total}"]
+        if h.last_epoch is not None:
+            parts.append(f"epoch {h.last_epoch:.2f}" + (f"/{h.num_epochs:g}" if h.num_epochs else ""))
+        parts.append(f"elapsed {format_duration(h.elapsed_s())}")
+        if h.status == "running":
+            parts.append(f"ETA {format_duration(h.eta_s())}")
+        loss = h.loss.last()
+        if loss is not None:
+            parts.append(f"loss {loss:.4g}")
+        best = h.best_eval()
+        if best is not None:
+            parts.append(f"best eval {best[1]:.4g} @ {best[0]}")
+        tps = h.tokens_per_s.last()
+        if tps is not None:
+            parts.append(f"{tps:,.0f} tok/s")
+        text.append("  " + "  ·  ".join(parts))
+        return text
+
+    def _draw_diagnoses(self) -> None:
+        h = self.history
+        widget = self.query_one("#mon-diag", Static)
+        text = Text()
+        terminal = h.terminal if h else None
+        if isinstance(terminal, Failed):
+            text.append("✖ run failed: ", style="bold red")
+            text.append(one_line(neutralize(terminal.message)) + "\n")
+            if terminal.hint:
+                text.append("  fix: ", style="bold")
+                text.append(one_line(neutralize(terminal.hint)) + "\n")
+        for d in self.diagnoses:
+            text.append("▲ " if d.severity != "error" else "✖ ", style=SEVERITY_STYLE.get(d.severity, ""))
+            text.append(d.title + "\n", style=SEVERITY_STYLE.get(d.severity, ""))
+            text.append("  " + d.detail + "\n", style="dim")
+            text.append("  fix: ", style="bold")
+            text.append(d.fix + "\n")
+        if h is not None and not self.diagnoses and not isinstance(terminal, Failed):
+            text.append("✔ nothing unusual in the curves so far", style="green")
+        widget.update(text)
+
+    def _draw_log(self) -> None:
+        h = self.history
+        widget = self.query_one("#mon-log", Static)
+        if h is None:
+            widget.update("")
+            return
+        text = Text()
+        ckpt = h.last_checkpoint
+        text.append("last checkpoint: ", style="bold")
+        text.append(f"{one_line(neutralize(ckpt.path))} (step {ckpt.step})" if ckpt else "none yet", style="")
+        text.append("\n")
+        terminal = h.terminal
+        if isinstance(terminal, Finished) and terminal.adapter_path:
+            text.append("output: ", style="bold")
+            text.append(one_line(neutralize(terminal.adapter_path)) + "\n")
+        for msg in list(h.messages)[-6:]:
+            style = {"error": "red", "warning": "yellow"}.get(msg.level, "")
+            text.append("· " + one_line(neutralize(msg.text))[:200] + "\n", style=style)
+        widget.update(text)
+
+
+def _gb(value: int | None) -> float:
+    return value / GB if value else math.nan
+
+
+def _short_model(model: str) -> str:
+    return model if len(model) <= 40 else "…" + model[-39:]
+
+
+def _steps_to_epochs(h: RunHistory, steps: list[float]) -> list[float]:
+    """Map memory sample steps to epochs via the loss curve (memory events carry no epoch)."""
+    if not h.loss.steps or any(e is None for e in h.loss.epochs):
+        return steps
+    per_step = (h.loss.epochs[-1] or 0) / max(1, h.loss.steps[-1])
+    return [s * per_step for s in steps]

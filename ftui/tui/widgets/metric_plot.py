@@ -1,0 +1,151 @@
+"""One training chart: a ``PlotextPlot`` with its own plotext figure.
+
+The owner hands it complete curves (``PlotLine``) and calls ``show``; the widget
+clears its figure, plots, and refreshes. Curves are thinned to about two points per
+column first, so a 100k-step run draws as fast as a 100-step one. Non-finite values
+(a NaN loss) are left out of the drawing — the diagnostics panel reports them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from textual_plotext import PlotextPlot
+
+# plotext colour names that read well on dark and light themes
+PALETTE = ("cyan", "orange", "green", "magenta", "blue", "red", "yellow", "white")
+
+
+@dataclass
+class PlotLine:
+    label: str
+    xs: list[float]
+    ys: list[float]
+    color: str = "cyan"
+    marker: str = "braille"
+    points: bool = False  # draw as scattered markers (few points, e.g. eval loss) instead of a line
+
+
+@dataclass
+class PlotSpec:
+    """Everything one redraw needs; equal specs are not redrawn."""
+
+    lines: list[PlotLine] = field(default_factory=list)
+    xlabel: str = "step"
+    ylog: bool = False
+    empty_text: str = "waiting for the first points…"
+    y_format: str = "{:.3g}"
+
+
+class MetricPlot(PlotextPlot):
+    """A titled chart of one or more curves sharing an x axis."""
+
+    DEFAULT_CSS = """
+    MetricPlot {
+        height: 1fr;
+        width: 1fr;
+        min-height: 6;
+    }
+    """
+
+    def __init__(self, title: str, *, id: str | None = None, classes: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id, classes=classes)
+        self.title = title
+        self._spec = PlotSpec()
+        self.draws = 0  # how many times the figure was rebuilt (tests, bench)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self._draw()
+
+    def show(self, spec: PlotSpec) -> None:
+        """Replace the curves and redraw (clear data, plot, refresh)."""
+        self._spec = spec
+        self._draw()
+
+    @property
+    def point_count(self) -> int:
+        return sum(len(line.ys) for line in self._spec.lines)
+
+    def on_resize(self) -> None:
+        self._draw()  # thinning depends on the width
+
+    def _draw(self) -> None:
+        plt = self.plt
+        spec = self._spec
+        plt.clear_figure()
+        plt.title(self.title)
+        plt.xlabel(spec.xlabel)
+        width = max(20, self.size.width or 60)
+        drawn = 0
+        xs_all: list[float] = []
+        for line in spec.lines:
+            xs, ys = _finite(line.xs, line.ys, positive=spec.ylog)
+            xs, ys = _thin(xs, ys, 2 * width)
+            if not xs:
+                continue
+            drawn += 1
+            xs_all.extend((xs[0], xs[-1]))
+            if line.points:
+                plt.scatter(xs, ys, label=line.label, color=line.color, marker=line.marker)
+            else:
+                plt.plot(xs, ys, label=line.label, color=line.color, marker=line.marker)
+        if drawn == 0:
+            plt.text(spec.empty_text, 0.5, 0.5, alignment="center", color="gray")
+            plt.xlim(0, 1)
+            plt.ylim(0, 1)
+            plt.xticks([])
+            plt.yticks([])
+        else:
+            if spec.ylog:
+                plt.yscale("log")
+            lo, hi = min(xs_all), max(xs_all)
+            ticks = _nice_ticks(lo, hi, max(2, width // 16))
+            plt.xticks(ticks, [_tick_label(t) for t in ticks])
+        self.draws += 1
+        self.refresh()
+
+
+def _finite(xs: list[float], ys: list[float], positive: bool) -> tuple[list[float], list[float]]:
+    out_x, out_y = [], []
+    for x, y in zip(xs, ys, strict=False):
+        if y is None or not math.isfinite(y) or (positive and y <= 0):
+            continue
+        out_x.append(x)
+        out_y.append(y)
+    return out_x, out_y
+
+
+def _thin(xs: list[float], ys: list[float], limit: int) -> tuple[list[float], list[float]]:
+    """Keep about ``limit`` points: every k-th plus the last (the newest point always shows)."""
+    n = len(xs)
+    if n <= limit:
+        return xs, ys
+    k = math.ceil(n / limit)
+    idx = list(range(0, n, k))
+    if idx[-1] != n - 1:
+        idx.append(n - 1)
+    return [xs[i] for i in idx], [ys[i] for i in idx]
+
+
+def _nice_ticks(lo: float, hi: float, count: int) -> list[float]:
+    """Round tick positions (1/2/5 × 10^k) covering [lo, hi]."""
+    if hi <= lo:
+        return [lo]
+    raw = (hi - lo) / count
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw)
+    start = math.ceil(lo / step) * step
+    ticks = []
+    value = start
+    while value <= hi + 1e-9 * step:
+        ticks.append(round(value, 10))
+        value += step
+    return ticks or [lo]
+
+
+def _tick_label(value: float) -> str:
+    if float(value).is_integer():
+        return f"{int(value):,}" if abs(value) < 1e6 else f"{value:.0e}"
+    return f"{value:g}"
