@@ -18,6 +18,7 @@ import json
 import math
 import os
 import random
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -255,7 +256,8 @@ class _JobRunner:
                                        + (f" (converted from {prepared.converted_from})"
                                           if prepared.converted_from != "chat" else "")))
         self.state = {
-            "run_tag": self.run_dir.name,
+            # unique per attempt: a retried create adopts only a job this very run made
+            "run_tag": f"{self.run_dir.name}-{secrets.token_hex(4)}",
             "model": params["model"],
             "base_url": display_url(self.base_url),
             "datasets": {str(p.source): p.sha256 for p in (train, valid) if p is not None},

@@ -147,7 +147,7 @@ def test_happy_path_streams_losses_checkpoints_and_finishes_with_model_id(server
     assert body["method"] == {"type": "supervised", "supervised": {"hyperparameters": {
         "n_epochs": 3, "batch_size": "auto", "learning_rate_multiplier": "auto"}}}
     assert body["model"] == "gpt-4o-mini-2024-07-18" and body["suffix"] == "tickets" and body["seed"] == 7
-    assert body["metadata"] == {"ftui_run": "run-1"}
+    assert list(body["metadata"]) == ["ftui_run"] and body["metadata"]["ftui_run"].startswith("run-1-")
     uploaded = [f["content"].decode().splitlines() for f in server.files.values()]
     assert [len(lines) for lines in uploaded] == [12, 3]
     assert json.loads(uploaded[0][0]) == chat_row(0)
