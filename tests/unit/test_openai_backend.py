@@ -500,3 +500,14 @@ def test_worker_stop_cancels_the_job(server, data, tmp_path, fast_polling):
     events = read_events(run_dir / "events.jsonl")
     assert events[-1].type == "stopped"
     assert next(iter(server.jobs.values()))["status"] == "cancelled"
+
+
+def test_resume_of_an_unknown_job_explains_404(server, data, tmp_path):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / JOB_STATE_NAME).write_text(json.dumps({"id": "ftjob-gone", "model": "gpt-4o-mini-2024-07-18"}))
+    events = run(make_config(data, server.base_url), run_dir)
+    assert_one_terminal_last(events)
+    failed = events[-1]
+    assert isinstance(failed, Failed) and failed.message.startswith("not found (404) while reading job ftjob-gone")
+    assert "same account" in failed.hint
