@@ -35,6 +35,8 @@ def _escape_char(char: str) -> str:
         return chr(0x2400 + code)  # the Unicode "control picture" for C0
     if code == 0x7F:
         return "␡"
+    if 0x20 <= code < 0x7F:  # the printable rest of an escape sequence ("[31m") stays readable
+        return char
     return f"\\x{code:02x}"
 
 
