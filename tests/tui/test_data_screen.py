@@ -1,0 +1,245 @@
+"""Pilot tests of the Data screen: open, browse, filter, jump to findings, bad files."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from ftui.tui.app import FtuiApp
+from ftui.tui.screens import data_backend
+from ftui.tui.screens.data import DataScreen
+from ftui.tui.widgets.findings_panel import FindingsPanel
+from ftui.tui.widgets.row_list import RowList, strip_text
+
+SIZE = (120, 40)
+
+
+def text_of(widget) -> str:
+    """What a Static shows, as plain text (Rich renderables printed to a wide console)."""
+    import io
+
+    from rich.console import Console
+
+    shown = widget.render()
+    if hasattr(shown, "plain"):
+        return shown.plain
+    console = Console(width=300, file=io.StringIO(), record=True, color_system=None)
+    console.print(getattr(shown, "_renderable", shown))
+    return console.export_text()
+
+
+def _chat(i: int, user: str | None = None, answer: str = "billing") -> dict:
+    return {
+        "messages": [
+            {"role": "system", "content": "Classify the ticket."},
+            {"role": "user", "content": user or f"ticket number {i}"},
+            {"role": "assistant", "content": answer},
+        ]
+    }
+
+
+def _write(path: Path, rows: list[Any]) -> Path:
+    path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in rows))
+    return path
+
+
+@pytest.fixture
+def fake_lint(monkeypatch: pytest.MonkeyPatch):
+    """Stand-in linter: one E002 on row 3, W002 on rows 5 and 9 (the screen's behaviour is under test)."""
+    findings = [
+        {"id": "E002", "severity": "error", "row": 3, "offset": 0, "message": "invalid JSON"},
+        {"id": "W002", "severity": "warning", "row": 5, "offset": 0, "message": "exact duplicate of row 4"},
+        {"id": "W002", "severity": "warning", "row": 9, "offset": 0, "message": "exact duplicate of row 4"},
+    ]
+
+    def run_lint(path: Path, on_findings, on_progress, stop: threading.Event, eval_path=None):
+        on_progress(0.5)
+        on_findings(findings)
+        return data_backend.LintOutcome(format="chat", rows=12, summary={"errors": 1, "warnings": 2}, findings=findings)
+
+    monkeypatch.setattr(data_backend, "run_lint", run_lint)
+    return findings
+
+
+async def _settle(pilot, screen: DataScreen) -> None:
+    for _ in range(100):
+        if screen.lint_state != "running" and screen.index is not None and screen.index.done:
+            break
+        await pilot.pause(0.02)
+    await pilot.pause(0.05)
+
+
+async def test_opens_workspace_dataset_and_shows_first_row(tmp_path: Path, fake_lint) -> None:
+    path = _write(tmp_path / "d.jsonl", [_chat(i) for i in range(12)])
+    app = FtuiApp(data_path=path, start_mode="data")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        assert isinstance(screen, DataScreen)
+        await _settle(pilot, screen)
+        rows = screen.query_one(RowList)
+        assert rows.row_count == 12
+        assert "ticket number 0" in strip_text(rows.render_line(0))
+        body = text_of(screen.query_one("#conversation-body"))
+        assert "ticket number 0" in body
+        await pilot.press("down", "down")
+        assert rows.current_row == 2
+        assert "ticket number 2" in text_of(screen.query_one("#conversation-body"))
+        await pilot.press("G")
+        assert rows.current_row == 11
+        await pilot.press("g")
+        assert rows.current_row == 0
+
+
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (lambda d: d / "missing.jsonl", "does not exist"),
+        (lambda d: d, "is a directory"),
+        (lambda d: (d / "empty.jsonl").write_bytes(b"") and None or d / "empty.jsonl", "empty"),
+        (lambda d: (d / "bin.jsonl").write_bytes(bytes(range(256)) * 40) and None or d / "bin.jsonl", "binary"),
+    ],
+    ids=["missing", "directory", "empty", "binary"],
+)
+async def test_file_level_error_is_one_message_on_screen(tmp_path: Path, make, expected: str) -> None:
+    app = FtuiApp(data_path=make(tmp_path), start_mode="data")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.05)
+        screen = app.screen
+        assert screen.file_error is not None and expected in screen.file_error
+        assert "\n" not in screen.file_error
+        error = screen.query_one("#data-error")
+        assert error.display and expected in text_of(error)
+        assert not screen.query_one("#data-main").display
+        await pilot.press("n", "f", "l", "t", "G")  # keys on an error screen do nothing harmful
+
+
+async def test_open_dialog_completes_and_reports_errors(tmp_path: Path, fake_lint) -> None:
+    first = _write(tmp_path / "first.jsonl", [_chat(i) for i in range(3)])
+    _write(tmp_path / "second_dataset.jsonl", [_chat(i, user=f"second file row {i}") for i in range(7)])
+    app = FtuiApp(data_path=first, start_mode="data")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await _settle(pilot, screen)
+        await pilot.press("o")
+        dialog = app.screen
+        box = dialog.query_one("#open-path")
+        box.value = str(tmp_path / "nope.jsonl")
+        await pilot.press("enter")
+        assert app.screen is dialog
+        assert "does not exist" in text_of(dialog.query_one("#open-error"))
+        box.value = str(tmp_path / "sec")
+        await pilot.pause(0.1)
+        await pilot.press("end", "right")  # accept the completion
+        assert box.value == str(tmp_path / "second_dataset.jsonl")
+        await pilot.press("enter")
+        await _settle(pilot, screen)
+        assert app.screen is screen
+        assert screen.path == tmp_path / "second_dataset.jsonl"
+        assert screen.query_one(RowList).row_count == 7
+        assert app.workspace.data_path == tmp_path / "second_dataset.jsonl"
+
+
+async def test_filter_by_id_and_jump_to_findings(tmp_path: Path, fake_lint) -> None:
+    path = _write(tmp_path / "d.jsonl", [_chat(i) for i in range(12)])
+    app = FtuiApp(data_path=path, start_mode="data")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await _settle(pilot, screen)
+        panel = screen.query_one(FindingsPanel)
+        assert panel.group_ids() == ["E002", "W002"]
+        rows = screen.query_one(RowList)
+        assert rows.marks[2][0] == "error" and rows.marks[4] == ("warning", "W002")
+        # n / N walk the rows with findings
+        await pilot.press("n")
+        assert rows.current_row == 2
+        await pilot.press("n")
+        assert rows.current_row == 4
+        await pilot.press("N")
+        assert rows.current_row == 2
+        # filter by the highlighted group's id
+        panel.focus()
+        panel.expand_group("W002")
+        await pilot.pause()
+        await pilot.press("f")
+        assert screen.id_filter == "W002"
+        assert list(rows.view) == [4, 8]
+        assert "id W002" in text_of(screen.query_one("#filter-bar"))
+        # a finding leaf jumps to its row
+        panel.move_cursor(panel.root.children[1].children[1])
+        await pilot.press("enter")
+        assert rows.current_row == 8
+        assert "exact duplicate" in text_of(screen.query_one("#conversation-body"))
+        # Esc clears the filter, the cursor stays on the row
+        await pilot.press("escape")
+        assert rows.view is None and rows.current_row == 8
+        # severity filter cycles error -> warning -> info -> all
+        await pilot.press("e")
+        assert list(rows.view) == [2]
+        await pilot.press("e")
+        assert list(rows.view) == [4, 8]
+
+
+async def test_text_search_filters_rows(tmp_path: Path, fake_lint) -> None:
+    rows_data = [_chat(i, user="refund please" if i % 4 == 0 else f"other {i}") for i in range(20)]
+    app = FtuiApp(data_path=_write(tmp_path / "d.jsonl", rows_data), start_mode="data")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await _settle(pilot, screen)
+        await pilot.press("slash")
+        await pilot.press(*"REFUND", "enter")
+        for _ in range(50):
+            if screen.text_matches and len(screen.text_matches) == 5:
+                break
+            await pilot.pause(0.02)
+        rows = screen.query_one(RowList)
+        assert list(rows.view) == [0, 4, 8, 12, 16]
+        assert rows.has_focus
+
+
+async def test_markup_and_ansi_in_rows_show_literally(tmp_path: Path, fake_lint) -> None:
+    nasty = "\x1b[31mred\x1b[0m [bold]not bold[/] [/ [link=https://evil.example]click[/link] \x1b]0;pwned\x07 end"
+    path = _write(tmp_path / "nasty.jsonl", [_chat(0, user=nasty, answer="[red]x[/red]")])
+    app = FtuiApp(data_path=path, start_mode="data")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await _settle(pilot, screen)
+        line = strip_text(screen.query_one(RowList).render_line(0))
+        assert "[bold]not bold[/]" in line and "\x1b" not in line and "␛[31m" in line
+        body = text_of(screen.query_one("#conversation-body"))
+        assert "[bold]not bold[/] [/ [link=https://evil.example]click[/link]" in body
+        assert "[red]x[/red]" in body and "\x1b" not in body
+        svg = app.export_screenshot()
+        assert "\x1b" not in svg and "pwned" in svg
+        assert "[link=https://evil.example]" in svg.replace("&#160;", " ")
+
+
+async def test_huge_line_is_shown_cut_with_a_marker(tmp_path: Path, fake_lint) -> None:
+    path = tmp_path / "huge.jsonl"
+    with open(path, "wb") as f:
+        f.write(orjson.dumps(_chat(0)) + b"\n")
+        f.write(b'{"messages": [{"role": "user", "content": "' + b"w" * (3 << 20) + b'"}]}\n')
+    app = FtuiApp(data_path=path, start_mode="data")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await _settle(pilot, screen)
+        await pilot.press("down")
+        body = text_of(screen.query_one("#conversation-body"))
+        assert "row is 3.0 MB" in body and "too long to parse" in body
+
+
+async def test_lint_not_available_is_said_not_faked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def missing(*args, **kwargs):
+        raise data_backend.NotAvailable("the linter (ftui.data.lint) is not available in this build")
+
+    monkeypatch.setattr(data_backend, "run_lint", missing)
+    app = FtuiApp(data_path=_write(tmp_path / "d.jsonl", [_chat(0)]), start_mode="data")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await _settle(pilot, screen)
+        assert screen.lint_state == "not available"
+        assert screen.findings == []
+        assert "not available" in text_of(screen.query_one("#data-file"))
