@@ -1,0 +1,388 @@
+"""Automatic metrics on normalised outputs: per item (for drill-down and "worst items") and per system.
+
+Stated normalisation for exact match / accuracy (``answer_key``): the output normaliser
+(``normalize.normalize_output``), then Unicode case-folding, whitespace runs collapsed to
+one space, and surrounding quotes/backticks and trailing ``.``/``!`` removed. For JSON
+tasks exact match compares the *parsed* objects instead, so key order and spacing do
+not matter.
+
+Task kinds (``detect_task`` picks one from the references):
+- ``label``: short answers from a small label set -> accuracy, macro-F1 with an
+  ``unparseable`` class (an output that is not exactly one known label);
+- ``json``: every reference is a JSON object -> parse rate, schema-valid rate, exact match;
+- ``text``: anything else -> exact match and ROUGE-L F1.
+ROUGE-L and average output length are computed for every kind.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+
+from ftui.evaluate.normalize import normalize_output
+from ftui.evaluate.stats import Difference, mcnemar_exact, paired_bootstrap_diff, paired_bootstrap_stat
+
+UNPARSEABLE = "unparseable"
+TASK_KINDS = ("label", "json", "text")
+
+_WS = re.compile(r"\s+")
+# CJK ideographs, kana, hangul, and CJK punctuation-free letters: each char is one token
+_CJK = (
+    "\u3040-\u30ff"  # hiragana, katakana
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # CJK unified ideographs (+ext A, compatibility)
+    "\uac00-\ud7af"  # hangul syllables
+)
+_TOKEN = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+", re.UNICODE)
+_FENCE = re.compile(r"\A```[a-zA-Z]*\s*\n?(.*?)\n?```\s*\Z", re.DOTALL)
+
+
+def answer_key(text: str) -> str:
+    """The comparison form used by exact match (see the module docstring)."""
+    text = normalize_output(text).casefold()
+    text = _WS.sub(" ", text).strip()
+    text = text.strip("\"'`“”‘’ ")
+    text = text.rstrip(".!").strip()
+    return text
+
+
+def exact_match(prediction: str, reference: str) -> bool:
+    return answer_key(prediction) == answer_key(reference)
+
+
+def tokenize(text: str) -> list[str]:
+    """Unicode-aware tokens for ROUGE-L: runs of word characters (any script, case-folded),
+    and every CJK character on its own (those scripts do not separate words with spaces)."""
+    return _TOKEN.findall(text.casefold())
+
+
+def _lcs_length(a: Sequence[str], b: Sequence[str]) -> int:
+    if len(a) < len(b):
+        a, b = b, a
+    previous = [0] * (len(b) + 1)
+    for x in a:
+        current = [0]
+        for j, y in enumerate(b):
+            current.append(previous[j] + 1 if x == y else max(previous[j + 1], current[j]))
+        previous = current
+    return previous[-1]
+
+
+def rouge_l_f1(prediction: str, reference: str, max_tokens: int = 2000) -> float:
+    """ROUGE-L F1 (β = 1) from the longest common subsequence of ``tokenize`` tokens.
+    Both empty -> 1.0; one empty -> 0.0. Inputs are capped at ``max_tokens`` tokens (O(n·m))."""
+    p = tokenize(prediction)[:max_tokens]
+    r = tokenize(reference)[:max_tokens]
+    if not p and not r:
+        return 1.0
+    if not p or not r:
+        return 0.0
+    lcs = _lcs_length(p, r)
+    if lcs == 0:
+        return 0.0
+    precision, recall = lcs / len(p), lcs / len(r)
+    return 2 * precision * recall / (precision + recall)
+
+
+def parse_json(text: str) -> object | None:
+    """The JSON value in an output (a ```json fence is tolerated), or None when it does not parse."""
+    text = normalize_output(text).strip()
+    fenced = _FENCE.match(text)
+    if fenced:
+        text = fenced.group(1).strip()
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _json_type(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def schema_valid(value: object, reference: object) -> bool:
+    """True when ``value`` is an object with exactly the reference object's keys and, for every key
+    where both are non-null, the same JSON type (null is allowed either way: "not stated")."""
+    if not isinstance(value, dict) or not isinstance(reference, dict):
+        return False
+    if set(value) != set(reference):
+        return False
+    for key, ref in reference.items():
+        got = value[key]
+        if ref is not None and got is not None and _json_type(got) != _json_type(ref):
+            return False
+    return True
+
+
+def label_of(prediction: str, labels: Sequence[str]) -> str:
+    """The label an output names, or ``UNPARSEABLE``: strict — the whole answer (``answer_key``)
+    must be one label (spaces/hyphens read as underscores), not a sentence containing one."""
+    key = answer_key(prediction).replace(" ", "_").replace("-", "_")
+    by_key = {answer_key(lab).replace(" ", "_").replace("-", "_"): lab for lab in labels}
+    return by_key.get(key, UNPARSEABLE)
+
+
+def detect_task(references: Sequence[str], max_labels: int = 20) -> str:
+    """``json`` if every reference is a JSON object, ``label`` if they are short one-line answers drawn
+    from a small set (≤ ``max_labels`` values, each repeated on average), else ``text``."""
+    refs = [r for r in references if r is not None]
+    if not refs:
+        return "text"
+    if all(isinstance(parse_json(r), dict) for r in refs):
+        return "json"
+    keys = [answer_key(r) for r in refs]
+    distinct = set(keys)
+    short = all(len(k) <= 40 and "\n" not in k and len(k.split()) <= 4 for k in keys)
+    if short and len(distinct) <= max_labels and (len(distinct) < len(keys) or len(keys) <= 2):
+        return "label"
+    return "text"
+
+
+@dataclass
+class ItemScores:
+    """Per-item scores of one system's output (what drill-down and "worst items" show)."""
+
+    exact: float  # 1.0 / 0.0
+    rouge_l: float
+    length_chars: int
+    length_words: int
+    label: str | None = None  # label tasks: the parsed label or "unparseable"
+    json_parse: float | None = None  # json tasks: 1.0 / 0.0
+    json_valid: float | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @property
+    def primary(self) -> float:
+        """The score the disagreement filter and "worst items" sort by: correctness for label/json tasks
+        (exact), ROUGE-L for free text."""
+        return self.exact if self.label is not None or self.json_parse is not None else self.rouge_l
+
+
+def score_item(prediction: str, reference: str, task: str, labels: Sequence[str] = ()) -> ItemScores:
+    """Scores of one output against its reference for a task kind (see ``TASK_KINDS``)."""
+    shown = normalize_output(prediction)
+    scores = ItemScores(
+        exact=1.0 if exact_match(shown, reference) else 0.0,
+        rouge_l=rouge_l_f1(shown, reference),
+        length_chars=len(shown),
+        length_words=len(tokenize(shown)),
+    )
+    if task == "label":
+        scores.label = label_of(shown, labels)
+        scores.exact = 1.0 if scores.label == label_of(reference, labels) else 0.0
+    elif task == "json":
+        parsed = parse_json(shown)
+        ref = parse_json(reference)
+        ok = parsed is not None
+        scores.json_parse = 1.0 if ok else 0.0
+        scores.json_valid = 1.0 if ok and schema_valid(parsed, ref) else 0.0
+        scores.exact = 1.0 if ok and parsed == ref else 0.0
+    return scores
+
+
+@dataclass
+class ClassRow:
+    label: str
+    support: int  # reference items with this label
+    predicted: int  # outputs parsed as this label
+    precision: float | None
+    recall: float | None
+    f1: float
+
+
+@dataclass
+class ClassificationReport:
+    """Per-class table and macro-F1. Macro-F1 averages over the reference labels only; ``unparseable``
+    is a row of its own (support 0) whose items count as misses for their true class."""
+
+    rows: list[ClassRow]
+    macro_f1: float
+    accuracy: float
+    unparseable: int
+
+
+def classification_report(predicted: Sequence[str], gold: Sequence[str], labels: Sequence[str]) -> ClassificationReport:
+    """Per-class precision/recall/F1 for parsed labels (``label_of``) against gold labels."""
+    pairs = list(zip(predicted, gold, strict=True))
+    n = len(pairs)
+    classes = [lab for lab in labels if any(g == lab for _, g in pairs)]
+    rows: list[ClassRow] = []
+    for lab in classes:
+        tp = sum(1 for p, g in pairs if p == lab and g == lab)
+        pred = sum(1 for p, _ in pairs if p == lab)
+        sup = sum(1 for _, g in pairs if g == lab)
+        precision = tp / pred if pred else None
+        recall = tp / sup if sup else None
+        f1 = 2 * tp / (pred + sup) if pred + sup else 0.0
+        rows.append(ClassRow(lab, sup, pred, precision, recall, f1))
+    unparseable = sum(1 for p, _ in pairs if p == UNPARSEABLE)
+    rows.append(ClassRow(UNPARSEABLE, 0, unparseable, 0.0 if unparseable else None, None, 0.0))
+    macro = sum(r.f1 for r in rows[:-1]) / len(classes) if classes else 0.0
+    accuracy = sum(1 for p, g in pairs if p == g) / n if n else 0.0
+    return ClassificationReport(rows, macro, accuracy, unparseable)
+
+
+@dataclass
+class SystemMetrics:
+    """Aggregate metrics of one system on one test set."""
+
+    system: str
+    task: str
+    n: int
+    accuracy: float  # mean of ItemScores.exact (exact match; label match; parsed-JSON equality)
+    rouge_l: float
+    avg_length_chars: float
+    avg_length_words: float
+    macro_f1: float | None = None
+    classes: list[ClassRow] = field(default_factory=list)
+    unparseable_rate: float | None = None
+    json_parse_rate: float | None = None
+    json_valid_rate: float | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _mean(values: Sequence[float]) -> float:
+    return sum(values) / len(values) if values else math.nan
+
+
+def labels_from(references: Sequence[str]) -> list[str]:
+    """The label set of a label task: the distinct normalised references, in first-seen order."""
+    seen: dict[str, None] = {}
+    for ref in references:
+        seen.setdefault(normalize_output(ref).strip(), None)
+    return list(seen)
+
+
+@dataclass
+class EvalScores:
+    """One system's per-item scores plus what is needed to aggregate them."""
+
+    system: str
+    task: str
+    labels: list[str]
+    items: dict[str, ItemScores]  # item id -> scores
+    gold: dict[str, str]  # item id -> gold label (label tasks) or reference
+
+
+def score_system(
+    system: str, outputs: Mapping[str, str], references: Mapping[str, str], task: str | None = None,
+    labels: Sequence[str] | None = None,
+) -> EvalScores:
+    """Score every item that has both an output and a reference."""
+    ids = [i for i in references if i in outputs]
+    refs = [references[i] for i in ids]
+    task = task or detect_task(refs)
+    labs = list(labels) if labels is not None else (labels_from(references.values()) if task == "label" else [])
+    items = {i: score_item(outputs[i], references[i], task, labs) for i in ids}
+    gold = {i: (label_of(references[i], labs) if task == "label" else references[i]) for i in ids}
+    return EvalScores(system, task, labs, items, gold)
+
+
+def summarize(scores: EvalScores, ids: Sequence[str] | None = None) -> SystemMetrics:
+    """Aggregate per-item scores (optionally over a subset of item ids)."""
+    ids = list(ids) if ids is not None else list(scores.items)
+    items = [scores.items[i] for i in ids]
+    metrics = SystemMetrics(
+        system=scores.system,
+        task=scores.task,
+        n=len(items),
+        accuracy=_mean([s.exact for s in items]),
+        rouge_l=_mean([s.rouge_l for s in items]),
+        avg_length_chars=_mean([s.length_chars for s in items]),
+        avg_length_words=_mean([s.length_words for s in items]),
+    )
+    if scores.task == "label":
+        report = classification_report([s.label or UNPARSEABLE for s in items], [scores.gold[i] for i in ids], scores.labels)
+        metrics.macro_f1 = report.macro_f1
+        metrics.classes = report.rows
+        metrics.unparseable_rate = report.unparseable / len(items) if items else math.nan
+    if scores.task == "json":
+        metrics.json_parse_rate = _mean([s.json_parse or 0.0 for s in items])
+        metrics.json_valid_rate = _mean([s.json_valid or 0.0 for s in items])
+    return metrics
+
+
+@dataclass
+class PairedComparison:
+    """System B against system A on the items both have (B − A)."""
+
+    system_a: str
+    system_b: str
+    n: int
+    only_a_correct: int  # McNemar's b
+    only_b_correct: int  # McNemar's c
+    mcnemar_p: float
+    accuracy_diff: Difference
+    rouge_l_diff: Difference
+    macro_f1_diff: Difference | None = None
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        return out
+
+
+def compare(a: EvalScores, b: EvalScores, n_bootstrap: int = 1000, seed: int = 0) -> PairedComparison:
+    """McNemar's exact test on correctness and paired bootstrap CIs (resampling items) for the
+    accuracy, ROUGE-L and (label tasks) macro-F1 differences."""
+    ids = [i for i in a.items if i in b.items]
+    ea = [a.items[i].exact for i in ids]
+    eb = [b.items[i].exact for i in ids]
+    only_a = sum(1 for x, y in zip(ea, eb, strict=True) if x >= 0.5 > y)
+    only_b = sum(1 for x, y in zip(ea, eb, strict=True) if y >= 0.5 > x)
+    result = PairedComparison(
+        system_a=a.system,
+        system_b=b.system,
+        n=len(ids),
+        only_a_correct=only_a,
+        only_b_correct=only_b,
+        mcnemar_p=mcnemar_exact(only_a, only_b),
+        accuracy_diff=paired_bootstrap_diff(ea, eb, n_bootstrap=n_bootstrap, seed=seed),
+        rouge_l_diff=paired_bootstrap_diff(
+            [a.items[i].rouge_l for i in ids], [b.items[i].rouge_l for i in ids], n_bootstrap=n_bootstrap, seed=seed
+        ),
+    )
+    if a.task == "label" and b.task == "label":
+        labels = a.labels
+        gold = [a.gold[i] for i in ids]
+        pa = [a.items[i].label or UNPARSEABLE for i in ids]
+        pb = [b.items[i].label or UNPARSEABLE for i in ids]
+
+        def macro_diff(idx: Sequence[int]) -> float:
+            g = [gold[k] for k in idx]
+            return (classification_report([pb[k] for k in idx], g, labels).macro_f1
+                    - classification_report([pa[k] for k in idx], g, labels).macro_f1)
+
+        result.macro_f1_diff = paired_bootstrap_stat(len(ids), macro_diff, n_bootstrap=min(n_bootstrap, 500), seed=seed)
+    return result
+
+
+def worst_items(scores: EvalScores, metric: str = "primary", k: int = 10) -> list[tuple[str, float]]:
+    """The k lowest-scoring items for a metric (``primary``, ``exact``, ``rouge_l``, ``json_valid``),
+    ties broken by item order, for the "worst items" view."""
+    def value(s: ItemScores) -> float:
+        v = s.primary if metric == "primary" else getattr(s, metric)
+        return math.inf if v is None else float(v)
+
+    ranked = sorted(enumerate(scores.items.items()), key=lambda e: (value(e[1][1]), e[0]))
+    return [(item_id, value(s)) for _, (item_id, s) in ranked[:k]]
+
+
+def counts(values: Sequence[str]) -> dict[str, int]:
+    return dict(Counter(values))
