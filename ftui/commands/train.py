@@ -1,9 +1,318 @@
-"""CLI sub-commands for the train area (see ftui/commands/__init__.py for the contract)."""
+"""CLI sub-commands for the train area: ``ftui train``, ``ftui runs``, ``ftui attach``.
+
+Heavy libraries load only inside the command functions (and only for ``ftui train``).
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
+import time
+from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this area's sub-commands to the ftui parser."""
+    train = sub.add_parser(
+        "train",
+        help="train a run config headless (full / LoRA / QLoRA / OpenAI)",
+        description="Train a YAML run config in this terminal with a progress bar; prints the run directory. "
+        "Ctrl+C asks whether to stop (and save); SIGTERM stops and saves; a dropped SSH link does not stop it.",
+    )
+    train.add_argument("config", nargs="?", metavar="CONFIG.yaml", help="run config file, or '-' to read it from stdin")
+    train.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                       help="override a config key (repeatable), e.g. --set max_steps=20; extra.NAME=V for SFTConfig switches")
+    train.add_argument("--example", action="store_true", help="print a commented example config and exit")
+    train.add_argument("--resume", metavar="RUN", help="continue RUN (id, unique prefix or path) from its latest checkpoint")
+    train.add_argument("--check", action="store_true", help="validate the config (data, model, GPU) and exit")
+    train.set_defaults(func=cmd_train)
+
+    runs = sub.add_parser("runs", help="list training runs", description="List training runs, newest first.")
+    runs.add_argument("--json", action="store_true", help="one JSON object per run instead of a table")
+    runs.set_defaults(func=cmd_runs)
+
+    attach = sub.add_parser(
+        "attach",
+        help="follow a live run's log; s = stop and save, x = stop, q = detach",
+        description="Print a run's log and follow it while it trains. Keys (on a terminal): s stop and save, "
+        "x stop without saving, q detach. Ctrl+C asks. The run keeps going after you detach.",
+    )
+    attach.add_argument("run", metavar="RUN", help="run id, unique prefix or path ('ftui runs' lists them)")
+    attach.add_argument("--stop", action="store_true", help="ask the run to stop and save a checkpoint, then follow it to the end")
+    attach.add_argument("--stop-now", action="store_true", help="ask the run to stop without saving, then follow it to the end")
+    attach.add_argument("--no-follow", action="store_true", help="print the log so far and exit")
+    attach.set_defaults(func=cmd_attach)
+
+
+# ---------------------------------------------------------------------------------- train
+
+
+def load_cli_config(config_arg: str | None, overrides: list[str], resume: str | None):
+    """(RunConfig, run_dir or None) from a file / stdin / a run to resume, with --set applied."""
+    from ftui.config import apply_overrides, load_config, load_config_text
+    from ftui.train import runs
+
+    run_dir: Path | None = None
+    if resume:
+        if config_arg:
+            raise _user_error("give either a config or --resume RUN, not both (the run's own config.yaml is used)")
+        run_dir = runs.find_run(resume)
+        config = runs.load_run_config(run_dir)
+    elif config_arg == "-":
+        if sys.stdin is None or sys.stdin.isatty():
+            raise _user_error("'-' reads the config from stdin; pipe one in, e.g. ftui train --example | ftui train -")
+        config = load_config_text(sys.stdin.read(), "stdin")
+    elif config_arg:
+        config = load_config(config_arg)
+    else:
+        raise _user_error("give a config file (ftui train CONFIG.yaml), '-' for stdin, or --resume RUN; "
+                          "'ftui train --example' prints one")
+    return apply_overrides(config, overrides), run_dir
+
+
+def _user_error(message: str) -> Exception:
+    from ftui.cli import UserError
+
+    return UserError(message)
+
+
+def report_problems(config, resume: bool = False) -> bool:
+    """Validate fully; print each problem as one line on stderr. True if there were any."""
+    from ftui.config import validate
+
+    problems = validate(config)
+    for problem in problems:
+        print(f"ftui: config: {problem}", file=sys.stderr)
+    return bool(problems)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from ftui.cli import UserError
+    from ftui.config import ConfigError
+
+    if args.example:
+        from ftui.train.example import EXAMPLE_CONFIG
+
+        sys.stdout.write(EXAMPLE_CONFIG)
+        return 0
+    from ftui.train import runs
+
+    try:
+        config, run_dir = load_cli_config(args.config, args.overrides, args.resume)
+    except (ConfigError, runs.RunDirError) as exc:
+        raise UserError(str(exc)) from None
+    if report_problems(config, resume=bool(args.resume)):
+        return 2
+    if args.check:
+        print("config OK")
+        return 0
+    from ftui.train.headless import run_headless
+    from ftui.train.worker import InvalidRunConfig
+
+    try:
+        return run_headless(config, run_dir=run_dir, resume=bool(args.resume))
+    except (InvalidRunConfig, runs.RunDirError) as exc:
+        raise UserError(str(exc)) from None
+
+
+# ---------------------------------------------------------------------------------- runs
+
+
+def _fmt_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    seconds = int(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+STATUS_STYLE = {"finished": "green", "failed": "red", "stopped": "yellow", "running": "cyan", "interrupted": "magenta"}
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    import json
+
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from ftui.textsafe import neutralize, one_line
+    from ftui.train.runs import list_runs
+
+    summaries = list_runs()
+    if args.json:
+        for s in summaries:
+            print(json.dumps({k: (str(v) if isinstance(v, Path) else v) for k, v in s.__dict__.items()}))
+        return 0
+    console = Console(highlight=False)
+    if not summaries:
+        from ftui import paths
+
+        console.print(Text(f"no runs yet in {paths.runs_dir()}; start one with 'ftui train --example | ftui train -'"))
+        return 0
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for name, justify in (("id", "left"), ("status", "left"), ("method", "left"), ("model", "left"),
+                          ("best eval loss", "right"), ("steps", "right"), ("duration", "right")):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for s in summaries:
+        steps = f"{s.last_step or 0}/{s.total_steps}" if s.total_steps else str(s.last_step or "-")
+        table.add_row(
+            Text(s.run_id),
+            Text(s.status, style=STATUS_STYLE.get(s.status, "")),
+            Text(s.method or "-"),
+            Text(one_line(neutralize(s.model or "-"), 40)),
+            Text(f"{s.best_eval_loss:.4f}" if s.best_eval_loss is not None else "-"),
+            Text(steps),
+            Text(_fmt_duration(s.duration_s)),
+        )
+    console.print(table)
+    return 0
+
+
+# ---------------------------------------------------------------------------------- attach
+
+
+def _describe(event) -> str | None:
+    from ftui.textsafe import neutralize, one_line
+
+    t = event.type
+    if t == "started":
+        resumed = f" (resumed at step {event.resumed_from_step})" if event.resumed_from_step else ""
+        return f"started {event.method} on {one_line(neutralize(event.model), 60)} · {event.device} · {event.total_steps} steps{resumed}"
+    if t == "log":
+        parts = [f"step {event.step}"]
+        if event.loss is not None:
+            parts.append(f"loss {event.loss:.4f}")
+        if event.lr is not None:
+            parts.append(f"lr {event.lr:.2e}")
+        if event.tokens_per_s:
+            parts.append(f"{event.tokens_per_s:,.0f} tok/s")
+        return "  ".join(parts)
+    if t == "eval":
+        return f"eval step {event.step}  eval_loss {event.eval_loss:.4f}" if event.eval_loss is not None else None
+    if t == "checkpoint":
+        return f"checkpoint step {event.step}: {neutralize(event.path)}"
+    if t == "message":
+        return one_line(neutralize(event.text))
+    if t == "failed":
+        hint = f"  (hint: {one_line(neutralize(event.hint))})" if event.hint else ""
+        return f"FAILED: {one_line(neutralize(event.message))}{hint}"
+    if t == "stopped":
+        return f"stopped at step {event.step}" + (f", checkpoint {event.checkpoint}" if event.checkpoint else "")
+    if t == "finished":
+        where = event.adapter_path or event.merged_path or ""
+        return f"finished at step {event.step}" + (f": {where}" if where else "")
+    return None
+
+
+class _Keys:
+    """Single-key reads from a terminal stdin (cbreak mode), restored on exit."""
+
+    def __init__(self) -> None:
+        self.enabled = sys.stdin is not None and sys.stdin.isatty()
+        self._saved = None
+
+    def __enter__(self) -> _Keys:
+        if self.enabled:
+            import termios
+            import tty
+
+            fd = sys.stdin.fileno()
+            self._saved = termios.tcgetattr(fd)
+            tty.setcbreak(fd)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._saved is not None:
+            import termios
+
+            termios.tcsetattr(sys.stdin.fileno(), termios.TCSADRAIN, self._saved)
+
+    def read(self, timeout: float) -> str | None:
+        if not self.enabled:
+            time.sleep(timeout)
+            return None
+        import os
+        import select
+
+        ready, _, _ = select.select([sys.stdin], [], [], timeout)
+        if not ready:
+            return None
+        return os.read(sys.stdin.fileno(), 1).decode(errors="ignore")
+
+
+def cmd_attach(args: argparse.Namespace) -> int:
+    from ftui.cli import UserError
+    from ftui.train import runs
+    from ftui.train.events import EVENT_LOG_NAME, EventLogTail
+
+    try:
+        run_dir = runs.find_run(args.run)
+    except runs.RunDirError as exc:
+        raise UserError(str(exc)) from None
+    tail = EventLogTail(run_dir / EVENT_LOG_NAME)
+    live = runs.is_live(run_dir)
+    last_log = 0.0
+
+    def show(events) -> str | None:
+        nonlocal last_log
+        end = None
+        for event in events:
+            if event.type == "log" and time.monotonic() - last_log < 1.0 and live:
+                continue
+            if event.type == "log":
+                last_log = time.monotonic()
+            if event.type == "memory":
+                continue
+            line = _describe(event)
+            if line:
+                print(line, flush=True)
+            if event.type in ("finished", "failed", "stopped"):
+                end = event.type
+            elif event.type == "started":
+                end = None
+        return end
+
+    end = show(tail.poll())
+    if args.no_follow or not live:
+        if not live:
+            print(f"run {run_dir.name} is not running ({end or 'no result in its log'})")
+        return 0
+    if args.stop or args.stop_now:
+        runs.request_stop(run_dir, save=args.stop)
+        print("stop requested" + (" (saving a checkpoint)" if args.stop else ""), flush=True)
+    with _Keys() as keys:
+        if keys.enabled:
+            print("following the run: s stop and save · x stop without saving · q detach", flush=True)
+        while True:
+            try:
+                key = keys.read(0.25)
+            except KeyboardInterrupt:
+                key = _ask_ctrl_c(keys.enabled)
+            if key in ("s", "x"):
+                runs.request_stop(run_dir, save=key == "s")
+                print("stop requested" + (" (saving a checkpoint)" if key == "s" else "") + "; waiting for the next step", flush=True)
+            elif key == "q":
+                print(f"detached; the run goes on. 'ftui attach {run_dir.name}' to come back.")
+                return 0
+            ended = show(tail.poll())
+            if ended:
+                return 0
+            if not runs.is_live(run_dir):
+                show(tail.poll())
+                print("the training process has gone without a result in the log (crashed or killed)")
+                return 1
+
+
+def _ask_ctrl_c(interactive: bool) -> str:
+    if not interactive:
+        return "q"
+    print("\nCtrl+C: [s] stop and save   [x] stop without saving   [q] detach   [c] continue", flush=True)
+    try:
+        answer = sys.stdin.read(1).lower()
+    except (KeyboardInterrupt, OSError):
+        return "q"
+    return answer if answer in ("s", "x", "q") else ""

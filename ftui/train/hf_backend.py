@@ -85,8 +85,8 @@ def build_sft_config(config: RunConfig, run_dir: Path, kind: str, has_eval: bool
         gradient_accumulation_steps=config.grad_accum,
         max_length=config.max_seq_len,
         packing=config.packing,
-        gradient_checkpointing=config.gradient_checkpointing,
-        gradient_checkpointing_kwargs={"use_reentrant": False} if config.gradient_checkpointing else None,
+        activation_checkpointing=config.gradient_checkpointing,  # transformers 5 name of gradient checkpointing
+        activation_checkpointing_kwargs={"use_reentrant": False} if config.gradient_checkpointing else None,
         optim=config.optimizer,
         bf16=bf16,
         fp16=fp16,
@@ -109,6 +109,7 @@ def build_sft_config(config: RunConfig, run_dir: Path, kind: str, has_eval: bool
         trust_remote_code=False,
         disable_tqdm=True,
         dataset_text_field="text",
+        dataloader_pin_memory=_has_cuda(),
     )
     kwargs.update(config.extra or {})
     return SFTConfig(**{k: v for k, v in kwargs.items() if v is not None or k in ("save_total_limit",)})
@@ -184,6 +185,7 @@ def run_hf(
     from ftui.train.gpu import MemorySampler, describe_device
 
     run_dir = Path(run_dir)
+    quiet_libraries()
     if config.method not in ("full", "lora", "qlora"):
         raise TrainError(f"method '{config.method}' is not a Hugging Face method", "use full, lora or qlora")
     if config.method == "qlora":
@@ -324,6 +326,28 @@ def merge_adapter(adapter_dir: str, out_dir: str, config: RunConfig) -> None:
     merged = model.merge_and_unload()
     merged.save_pretrained(out_dir, safe_serialization=True)
     AutoTokenizer.from_pretrained(adapter_dir).save_pretrained(out_dir)
+
+
+def _has_cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def quiet_libraries() -> None:
+    """Keep library chatter (progress bars, v6 deprecation notes, optional-kernel notices) off the terminal."""
+    import logging
+    import warnings
+
+    logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", message=r".*will be removed in v6.*", category=FutureWarning)
+    warnings.filterwarnings("ignore", message=r".*pin_memory.*", category=UserWarning)
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+    except ImportError:
+        pass
 
 
 def _checkpoint_step(path: Path) -> int | None:
