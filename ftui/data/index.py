@@ -326,6 +326,35 @@ def row_preview(row: DisplayRow, limit: int = 400) -> str:
     return _preview_value(row.value)[:limit]
 
 
+def row_preview_parts(row: DisplayRow) -> tuple[str, str]:
+    """(input, answer) previews of a row, so the list can show the answer in its own column.
+    ``answer`` is empty when the row has no recognisable target."""
+    value = row.value
+    if isinstance(value, dict):
+        turns = value.get("messages", value.get("conversations"))
+        if isinstance(turns, list) and turns:
+            def role(t: Any) -> Any:
+                return t.get("role", t.get("from")) if isinstance(t, dict) else None
+
+            answers = [t for t in turns if role(t) in ("assistant", "gpt")]
+            asks = [t for t in turns if role(t) in ("user", "human")]
+            if answers and asks:
+                return _flat(_content(asks[-1])), _flat(_content(answers[-1]))
+        for ask, answer in (("instruction", "output"), ("prompt", "completion"), ("prompt", "chosen")):
+            if ask in value and answer in value:
+                return _flat(value[ask]), _flat(value[answer])
+    return row_preview(row), ""
+
+
+def _content(turn: Any) -> Any:
+    if not isinstance(turn, dict):
+        return turn
+    content = turn.get("content", turn.get("value", ""))
+    if not content and turn.get("tool_calls"):
+        return "⚙ tool call"
+    return content
+
+
 def _preview_value(value: Any) -> str:
     if isinstance(value, dict):
         for key in ("messages", "conversations", "conversation"):
@@ -356,6 +385,8 @@ def _preview_turn(turn: Any) -> str:
 def _flat(value: Any) -> str:
     if isinstance(value, str):
         text = value
+    elif isinstance(value, list) and all(isinstance(m, dict) and "role" in m for m in value):  # a messages list
+        text = " ".join(f"{m['role']}: {_flat(m.get('content', ''))}" for m in value)
     elif isinstance(value, list):  # content parts
         text = " ".join(str(p.get("text", "")) if isinstance(p, dict) else str(p) for p in value)
     else:

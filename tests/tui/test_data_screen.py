@@ -208,7 +208,7 @@ async def test_markup_and_ansi_in_rows_show_literally(tmp_path: Path, fake_lint)
         screen = app.screen
         await _settle(pilot, screen)
         line = strip_text(screen.query_one(RowList).render_line(0))
-        assert "[bold]not bold[/]" in line and "\x1b" not in line and "␛[31m" in line
+        assert "[bold]not bold" in line and "[red]x[/red]" in line and "\x1b" not in line and "␛[31m" in line
         body = text_of(screen.query_one("#conversation-body"))
         assert "[bold]not bold[/] [/ [link=https://evil.example]click[/link]" in body
         assert "[red]x[/red]" in body and "\x1b" not in body

@@ -82,7 +82,7 @@ class DataScreen(ModeScreen):
         self.file_error: str | None = None
         self._lint_stop = threading.Event()
         self._search_stop = threading.Event()
-        self._dirty_rows = False
+        self._eval_pair: tuple[Path, Path] | None = None
 
     # ------------------------------------------------------------------ layout
     def compose_body(self) -> ComposeResult:
@@ -109,7 +109,10 @@ class DataScreen(ModeScreen):
         self.query_one("#text-filter").display = False
         self.query_one("#data-error").display = False
         self.set_interval(BATCH_SECONDS, self._tick)
-        path = getattr(self.app, "workspace", None) and self.app.workspace.data_path  # type: ignore[attr-defined]
+        workspace = getattr(self.app, "workspace", None)
+        path = workspace.data_path if workspace is not None else None
+        if path and workspace.eval_path:
+            self._eval_pair = (Path(path), Path(workspace.eval_path))
         if path:
             self.open_path(Path(path))
         else:
@@ -246,7 +249,8 @@ class DataScreen(ModeScreen):
         self.lint_state = "running"
         self.query_one("#data-progress", ProgressBar).update(total=100, progress=0)
         self._update_filebar()
-        eval_path = getattr(getattr(self.app, "workspace", None), "eval_path", None)
+        # the workspace's eval file belongs to its data file: check leakage only for that pair
+        eval_path = self._eval_pair[1] if self._eval_pair and self._eval_pair[0] == self.path else None
         self._lint_worker(self.path, self._lint_stop, eval_path)
 
     @work(thread=True, exclusive=True, group="lint")
@@ -623,31 +627,50 @@ def _size(n: int) -> str:
     return f"{n} B"
 
 
-def _lengths_from_stats(stats: dict[str, Any]) -> tuple[dict[str, list[int]], str]:
-    lengths = stats.get("lengths") or stats.get("token_lengths") or {}
-    unit = "tokens (estimate)" if stats.get("tokens_estimated") or stats.get("estimated") else "tokens"
-    out: dict[str, list[int]] = {}
-    if isinstance(lengths, dict):
-        for role, values in lengths.items():
-            if isinstance(values, list):
-                out[str(role)] = [int(v) for v in values if isinstance(v, (int, float))]
+def _lengths_from_stats(stats: dict[str, Any]) -> tuple[dict[str, dict], str]:
+    """Per-role histograms from the linter's ``stats["tokens"]``."""
+    tokens = stats.get("tokens") or {}
+    unit = "tokens (estimate)" if tokens.get("estimated") else "tokens"
+    out: dict[str, dict] = {}
+    for role, info in (tokens.get("per_role") or {}).items():
+        if isinstance(info, dict) and isinstance(info.get("histogram"), dict):
+            out[str(role)] = {**info["histogram"], "p50": info.get("p50", 0), "p95": info.get("p95", 0)}
     return out, unit
 
 
 def _labels_from_stats(stats: dict[str, Any]) -> dict[str, int]:
-    labels = stats.get("labels") or stats.get("label_distribution") or {}
-    if isinstance(labels, dict):
-        return {str(k): int(v) for k, v in labels.items() if isinstance(v, (int, float))}
-    return {}
+    labels = stats.get("labels") or {}
+    return {str(k): int(v) for k, v in labels.items() if isinstance(v, (int, float))} if isinstance(labels, dict) else {}
 
 
 def _summary_from_stats(stats: dict[str, Any], outcome: backend.LintOutcome | None) -> list[str]:
     lines = []
-    if outcome is not None:
-        lines.append(f"{outcome.rows:,} rows · format {outcome.format}")
-    for key in ("turns", "cost", "summary"):
-        if key in stats and not isinstance(stats[key], (dict, list)):
-            lines.append(f"{key}: {stats[key]}")
+    rows = stats.get("rows", outcome.rows if outcome else 0)
+    lines.append(f"{rows:,} rows ({stats.get('valid_rows', rows):,} usable) · {stats.get('format', outcome.format if outcome else '?')}")
+    tokens = stats.get("tokens") or {}
+    if tokens:
+        per_row = tokens.get("per_row") or {}
+        lines.append(
+            f"tokens: {tokens.get('total', 0):,} total · per row p50 {per_row.get('p50', 0):.0f} p95 {per_row.get('p95', 0):.0f} "
+            f"max {per_row.get('max', 0):,} · trained {tokens.get('trained_fraction', 0):.0%} · {tokens.get('method', '')}"
+        )
+    turns = stats.get("turns_per_row") or {}
+    if turns:
+        lines.append("turns per row: " + ", ".join(f"{k}: {v:,}" for k, v in list(turns.items())[:6]))
+    cost = stats.get("cost") or {}
+    models = cost.get("models") or {}
+    if models:
+        cheapest = min(models.items(), key=lambda kv: kv[1].get("usd", 0))
+        lines.append(
+            f"OpenAI cost: {cost.get('billable_tokens', 0):,} billable tokens ({cost.get('epochs', '?')} epochs) · "
+            f"from ${cheapest[1].get('usd', 0):,.2f} ({cheapest[0]}) · prices as of {cost.get('prices_as_of', '?')}"
+        )
+    dups = stats.get("duplicates") or {}
+    if dups:
+        lines.append(
+            f"duplicates: {dups.get('exact_duplicate_rows', 0):,} exact, {dups.get('near_duplicate_rows') or 0:,} near, "
+            f"{dups.get('contradictions', 0):,} contradictions · diversity {dups.get('diversity', 0):.0%}"
+        )
     return lines
 
 

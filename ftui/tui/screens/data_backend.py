@@ -56,48 +56,27 @@ def run_lint(
     stop: threading.Event,
     eval_path: Path | None = None,
 ) -> LintOutcome:
-    """Lint ``path``; findings are handed to ``on_findings`` in batches as they are found."""
+    """Lint ``path`` with ``ftui.data.lint.lint_file``; findings are handed to ``on_findings``
+    in batches as the linter streams them, progress as a 0..1 fraction of bytes read.
+
+    Raises DatasetError (file level), NotAvailable (no linter in this build).
+    """
     try:
-        from ftui.data import lint as core_lint
-    except ImportError:
-        raise NotAvailable("the linter (ftui.data.lint) is not available in this build") from None
-    runner = getattr(core_lint, "lint_file", None) or getattr(core_lint, "lint", None)
-    if runner is None:
-        raise NotAvailable("ftui.data.lint has no lint_file() entry point")
-    import inspect
+        from ftui.data.lint import lint_file
+    except ImportError as exc:
+        raise NotAvailable(f"the linter (ftui.data.lint) is not available in this build: {exc}") from None
 
-    kwargs: dict[str, Any] = {}
-    params = inspect.signature(runner).parameters
-    if "on_finding" in params:
-        batch: list[Any] = []
-        kwargs["on_finding"] = batch.append
-    else:
-        batch = []
-    if "on_progress" in params:
-        kwargs["on_progress"] = on_progress
-    if "progress" in params:
-        kwargs["progress"] = on_progress
-    if "stop" in params:
-        kwargs["stop"] = stop
-    if "eval_path" in params and eval_path is not None:
-        kwargs["eval_path"] = eval_path
-    report = runner(path, **kwargs)
-    findings = list(getattr(report, "findings", None) or (report.get("findings", []) if isinstance(report, dict) else []))
-    if not batch:
-        on_findings(findings)
-    else:
-        on_findings(batch)
+    def progress(rows_done: int, bytes_done: int, bytes_total: int) -> None:
+        on_progress(bytes_done / bytes_total if bytes_total else 1.0)
+
+    report = lint_file(path, eval_path=eval_path, on_progress=progress, on_findings=on_findings, cancel=stop)
     return LintOutcome(
-        format=str(_get(report, "format", "unknown")),
-        rows=int(_get(report, "rows", 0) or 0),
-        summary=dict(_get(report, "summary", {}) or {}),
-        stats=dict(_get(report, "stats", {}) or {}),
-        findings=findings,
+        format=report.format_label or report.format,
+        rows=report.rows,
+        summary=dict(report.summary),
+        stats=dict(report.stats),
+        findings=list(report.findings),
     )
-
-
-def _get(obj: Any, name: str, default: Any) -> Any:
-    return obj.get(name, default) if isinstance(obj, dict) else getattr(obj, name, default)
 
 
 @dataclass

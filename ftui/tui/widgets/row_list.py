@@ -24,7 +24,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ftui.data.index import RowIndex, row_preview
+from ftui.data.index import RowIndex, row_preview, row_preview_parts
 from ftui.textsafe import one_line
 
 SEVERITY_GLYPH = {"error": ("✖", "row-list--error"), "warning": ("▲", "row-list--warning"), "info": ("·", "row-list--info")}
@@ -51,6 +51,7 @@ class RowList(ScrollView, can_focus=True):
         "row-list--info",
         "row-list--ids",
         "row-list--bad",
+        "row-list--answer",
     }
 
     DEFAULT_CSS = """
@@ -63,6 +64,7 @@ class RowList(ScrollView, can_focus=True):
     RowList > .row-list--info { color: $text-muted; }
     RowList > .row-list--ids { color: $text-muted; }
     RowList > .row-list--bad { color: $error; }
+    RowList > .row-list--answer { color: $success; }
     """
 
     cursor: reactive[int] = reactive(0, always_update=True, repaint=False)
@@ -215,9 +217,11 @@ class RowList(ScrollView, can_focus=True):
         if mark:
             glyph, style = SEVERITY_GLYPH.get(mark[0], ("·", "row-list--info"))
             text.append(glyph + " ", self.get_component_rich_style(style))
-            text.append(f"{mark[1]:<10.10} ", self.get_component_rich_style("row-list--ids"))
+            ids = mark[1].split(",")
+            shown_ids = ids[0][:5] + ("+" if len(ids) > 1 else "")
+            text.append(f"{shown_ids:<7}", self.get_component_rich_style("row-list--ids"))
         elif self.marks:
-            text.append("  " + " " * 11)
+            text.append(" " * 9)
         else:
             text.append(" ")
         try:
@@ -225,11 +229,20 @@ class RowList(ScrollView, can_focus=True):
         except (IndexError, OSError) as exc:
             text.append(one_line(f"cannot read this row: {exc}", width), self.get_component_rich_style("row-list--bad"))
             return text
-        preview = one_line(row_preview(shown, width * 2), width)
         if shown.value is None:
+            preview = one_line(row_preview(shown, width * 2), width)
             text.append(preview or f"({shown.error})", self.get_component_rich_style("row-list--bad"))
-        else:
-            text.append(preview)
+            return text
+        ask, answer = row_preview_parts(shown)
+        room = width - text.cell_len - 1
+        if not answer or room < 30:
+            text.append(one_line(row_preview(shown, width * 2), max(room, 10)))
+            return text
+        answer_width = max(17, room // 3)
+        ask_width = room - answer_width - 2
+        text.append(one_line(ask, ask_width).ljust(ask_width))
+        text.append(" → ", self.get_component_rich_style("row-list--ids"))
+        text.append(one_line(answer, answer_width - 1), self.get_component_rich_style("row-list--answer"))
         return text
 
     def watch_cursor(self, old: int, new: int) -> None:

@@ -40,12 +40,13 @@ class StatsPanel(Vertical):
 
     def show(
         self,
-        lengths: dict[str, list[int]],
+        lengths: dict[str, dict],
         labels: dict[str, int],
         summary: list[str],
         length_unit: str = "tokens",
     ) -> None:
-        """Replot. ``lengths``: role -> per-row lengths; ``labels``: label -> count."""
+        """Replot. ``lengths``: role -> {"edges": [...], "counts": [...], "p50", "p95"} (a histogram
+        computed by the core); ``labels``: label -> count."""
         self.query_one("#stats-summary", Static).update(Text("\n".join(one_line(s, 300) for s in summary)))
         with self.app.batch_update():
             length_plot = self.query_one("#stats-lengths", PlotextPlot)
@@ -53,12 +54,17 @@ class StatsPanel(Vertical):
             plt.clear_data()
             plt.clear_figure()
             plotted = False
-            for role, values in lengths.items():
-                if values:
-                    plt.hist(values, bins=30, label=one_line(role, 20), color=ROLE_COLORS.get(role, "white"))
-                    plotted = True
+            for role, hist in lengths.items():
+                edges, counts = hist.get("edges") or [], hist.get("counts") or []
+                if len(edges) != len(counts) + 1 or not counts:
+                    continue
+                centers = [(a + b) / 2 for a, b in zip(edges, edges[1:], strict=False)]
+                label = f"{one_line(role, 12)} p50 {hist.get('p50', 0):.0f} p95 {hist.get('p95', 0):.0f}"
+                plt.plot(centers, counts, label=label, color=ROLE_COLORS.get(role, "white"), marker="braille")
+                plotted = True
             plt.title(f"{length_unit} per message, by role" if plotted else f"no {length_unit} counts")
             plt.xlabel(length_unit)
+            plt.ylabel("messages")
             length_plot.refresh()
 
             label_plot = self.query_one("#stats-labels", PlotextPlot)
@@ -66,9 +72,9 @@ class StatsPanel(Vertical):
             plt.clear_data()
             plt.clear_figure()
             if labels:
-                top = sorted(labels.items(), key=lambda kv: -kv[1])[:12]
-                plt.bar([one_line(k, 18) for k, _ in top], [v for _, v in top], orientation="horizontal", width=0.6)
-                plt.title("labels (assistant answers), top 12")
+                top = sorted(labels.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
+                plt.bar([one_line(k, 16) for k, _ in top], [v for _, v in top], orientation="horizontal", width=0.5)
+                plt.title("labels (the assistant answers), top 10")
             else:
-                plt.title("no label distribution (answers are free text)")
+                plt.title("no label distribution: answers are free text")
             label_plot.refresh()
