@@ -339,10 +339,10 @@ def row_preview_parts(row: DisplayRow) -> tuple[str, str]:
             answers = [t for t in turns if role(t) in ("assistant", "gpt")]
             asks = [t for t in turns if role(t) in ("user", "human")]
             if answers and asks:
-                return _flat(_content(asks[-1])), _flat(_content(answers[-1]))
+                return _flat(_content(asks[-1])), _flat(_content(answers[-1])) or "(empty)"
         for ask, answer in (("instruction", "output"), ("prompt", "completion"), ("prompt", "chosen")):
             if ask in value and answer in value:
-                return _flat(value[ask]), _flat(value[answer])
+                return _flat(value[ask]), _flat(value[answer]) or "(empty)"
     return row_preview(row), ""
 
 

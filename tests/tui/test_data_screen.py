@@ -114,7 +114,10 @@ async def test_file_level_error_is_one_message_on_screen(tmp_path: Path, make, e
         error = screen.query_one("#data-error")
         assert error.display and expected in text_of(error)
         assert not screen.query_one("#data-main").display
-        await pilot.press("n", "f", "l", "t", "G")  # keys on an error screen do nothing harmful
+        await pilot.press("n", "f", "l", "t", "G", "slash", "escape")  # keys on an error screen do nothing harmful
+        assert screen.file_error is not None
+        await pilot.press("o")
+        assert app.screen.__class__.__name__ == "OpenFileScreen"
 
 
 async def test_open_dialog_completes_and_reports_errors(tmp_path: Path, fake_lint) -> None:

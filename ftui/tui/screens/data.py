@@ -46,6 +46,7 @@ class DataScreen(ModeScreen):
     MODE = "data"
     TITLE_TEXT = "Data"
     CSS_PATH = "data.tcss"
+    AUTO_FOCUS = "#row-list"
 
     BINDINGS = [
         Binding("o", "open", "Open", id="data.open"),
@@ -106,8 +107,6 @@ class DataScreen(ModeScreen):
         self.query_one("#findings").border_title = "Findings"
         self.query_one("#detail").border_title = "Row"
         self.query_one("#stats").border_title = "Stats"
-        self.query_one("#text-filter").display = False
-        self.query_one("#data-error").display = False
         self.set_interval(BATCH_SECONDS, self._tick)
         workspace = getattr(self.app, "workspace", None)
         path = workspace.data_path if workspace is not None else None
@@ -161,6 +160,7 @@ class DataScreen(ModeScreen):
         error.display = message is not None
         self.query_one("#data-main").display = message is None
         if message is not None:
+            self.set_focus(None)  # nothing hidden may keep the keys
             text = Text()
             text.append("Cannot open this dataset\n\n", "bold")
             text.append(one_line(message, 1000))
@@ -371,6 +371,7 @@ class DataScreen(ModeScreen):
     @on(RowList.Selected)
     def _row_selected(self, event: RowList.Selected) -> None:
         self.query_one(ContentSwitcher).current = "detail"
+        self.query_one(FindingsPanel).display = True
         self.query_one(ConversationView).focus()
 
     def _show_current(self) -> None:
@@ -472,6 +473,9 @@ class DataScreen(ModeScreen):
         self.notify(f"Severity filter: {self.severity_filter or 'all rows'}", timeout=2)
 
     def action_search(self) -> None:
+        if self.index is None:
+            self.notify("Open a dataset first (o).", severity="warning")
+            return
         box = self.query_one("#text-filter", Input)
         box.display = True
         box.value = self.text_filter
@@ -569,6 +573,7 @@ class DataScreen(ModeScreen):
     def action_toggle_stats(self) -> None:
         switch = self.query_one(ContentSwitcher)
         switch.current = "stats" if switch.current == "detail" else "detail"
+        self.query_one(FindingsPanel).display = switch.current == "detail"  # the charts need the height
 
     # ------------------------------------------------------------------ fixes
     def action_clean(self) -> None:

@@ -211,7 +211,7 @@ class RowList(ScrollView, can_focus=True):
         assert self.index is not None
         total = max(self.index.rows_known, 1)
         digits = max(4, len(str(total)))
-        text = Text(no_wrap=True, overflow="ellipsis", end="")
+        text = Text(no_wrap=True, overflow="ellipsis", end="", style=self.rich_style)
         text.append(f"{row + 1:>{digits}} ", self.get_component_rich_style("row-list--rownum"))
         mark = self.marks.get(row)
         if mark:

@@ -23,7 +23,8 @@ class StatsPanel(Vertical):
     DEFAULT_CSS = """
     StatsPanel { height: 1fr; }
     StatsPanel > #stats-summary { height: auto; color: $text-muted; padding: 0 1; }
-    StatsPanel > PlotextPlot { height: 1fr; min-height: 8; }
+    StatsPanel > #stats-lengths { height: 3fr; min-height: 10; }
+    StatsPanel > #stats-labels { height: 2fr; min-height: 8; }
     """
 
     def compose(self) -> ComposeResult:
@@ -53,18 +54,19 @@ class StatsPanel(Vertical):
             plt = length_plot.plt
             plt.clear_data()
             plt.clear_figure()
-            plotted = False
-            for role, hist in lengths.items():
-                edges, counts = hist.get("edges") or [], hist.get("counts") or []
-                if len(edges) != len(counts) + 1 or not counts:
-                    continue
-                centers = [(a + b) / 2 for a, b in zip(edges, edges[1:], strict=False)]
-                label = f"{one_line(role, 12)} p50 {hist.get('p50', 0):.0f} p95 {hist.get('p95', 0):.0f}"
-                plt.plot(centers, counts, label=label, color=ROLE_COLORS.get(role, "white"), marker="braille")
-                plotted = True
-            plt.title(f"{length_unit} per message, by role" if plotted else f"no {length_unit} counts")
-            plt.xlabel(length_unit)
-            plt.ylabel("messages")
+            roles = [(r, h) for r, h in lengths.items() if h.get("counts") and len(h.get("edges") or []) == len(h["counts"]) + 1]
+            order = {"user": 0, "assistant": 1, "system": 2, "tool": 3}
+            roles = sorted(roles, key=lambda rh: order.get(rh[0], 9))[:3]
+            if roles:
+                plt.subplots(len(roles), 1)
+                for i, (role, hist) in enumerate(roles, start=1):
+                    edges, counts = hist["edges"], hist["counts"]
+                    sub = plt.subplot(i, 1)
+                    centers = [(a + b) / 2 for a, b in zip(edges, edges[1:], strict=False)]
+                    sub.bar(centers, counts, color=ROLE_COLORS.get(role, "white"), width=0.8)
+                    sub.title(f"{one_line(role, 12)} {length_unit}: p50 {hist.get('p50', 0):.0f} · p95 {hist.get('p95', 0):.0f}")
+            else:
+                plt.title(f"no {length_unit} counts")
             length_plot.refresh()
 
             label_plot = self.query_one("#stats-labels", PlotextPlot)
