@@ -1,0 +1,314 @@
+"""Dataset formats: detect a file's format by vote, and normalise every row to ``Conversation``.
+
+Detection samples rows from the beginning, the middle and the end of the file (by byte
+offset, so it is instant on any size) and lets each row vote for the format its keys
+say; the winner is the file's format and rows of another format are findings (E004).
+Preference data (prompt/chosen/rejected, or OpenAI's preferred_output) is named as such
+so the linter does not judge it by SFT rules.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ftui.data.conversation import Conversation, Message
+from ftui.data.source import SourceInfo, inspect_source, iter_raw_rows
+
+CHAT = "chat"
+SHAREGPT = "sharegpt"
+ALPACA = "alpaca"
+PROMPT_COMPLETION = "prompt_completion"
+TEXT = "text"
+PREFERENCE = "preference"
+UNKNOWN = "unknown"
+
+FORMATS = (CHAT, SHAREGPT, ALPACA, PROMPT_COMPLETION, TEXT, PREFERENCE)
+FORMAT_LABELS = {
+    CHAT: "chat messages",
+    SHAREGPT: "ShareGPT conversations",
+    ALPACA: "Alpaca instruction/input/output",
+    PROMPT_COMPLETION: "prompt-completion",
+    TEXT: "plain text (language modelling)",
+    PREFERENCE: "preference data (prompt/chosen/rejected), not SFT",
+    UNKNOWN: "unknown",
+}
+SHAREGPT_ROLES = {
+    "human": "user",
+    "user": "user",
+    "gpt": "assistant",
+    "assistant": "assistant",
+    "system": "system",
+    "function_call": "assistant",
+    "observation": "tool",
+    "tool": "tool",
+}
+
+SAMPLE_WINDOWS = 8  # byte windows spread over the file
+WINDOW_BYTES = 64 << 10
+ROWS_PER_WINDOW = 40
+
+
+class FormatError(ValueError):
+    """A row cannot be normalised; ``check_id`` names the lint check it fails."""
+
+    def __init__(self, check_id: str, message: str) -> None:
+        super().__init__(message)
+        self.check_id = check_id
+
+
+def row_format(obj: Any) -> str:
+    """The format one parsed row's keys say it is (``unknown`` when none fits)."""
+    if type(obj) is not dict:
+        return UNKNOWN
+    if "messages" in obj:
+        msgs = obj["messages"]
+        if type(msgs) is list and msgs and type(msgs[0]) is dict and "from" in msgs[0] and "role" not in msgs[0]:
+            return SHAREGPT
+        return CHAT
+    if ("chosen" in obj and "rejected" in obj) or "preferred_output" in obj:
+        return PREFERENCE
+    if "conversations" in obj:
+        return SHAREGPT
+    if "prompt" in obj or "completion" in obj:
+        return PROMPT_COMPLETION
+    if "instruction" in obj:
+        return ALPACA
+    if "text" in obj:
+        return TEXT
+    return UNKNOWN
+
+
+def preference_style(obj: dict[str, Any]) -> str:
+    """``conversational`` when chosen/rejected are message lists, else ``plain``."""
+    chosen = obj.get("chosen", obj.get("preferred_output"))
+    return "conversational" if isinstance(chosen, list) else "plain"
+
+
+@dataclass
+class FormatGuess:
+    """The file's format by vote; ``votes`` counts the sampled rows per format."""
+
+    format: str
+    container: str  # jsonl | json-array | parquet | hf-dir
+    votes: dict[str, int] = field(default_factory=dict)
+    sampled: int = 0
+    detail: str = ""  # e.g. "conversational" preference data, "list-of-parts content"
+
+    @property
+    def label(self) -> str:
+        base = FORMAT_LABELS.get(self.format, self.format)
+        return f"{base} ({self.detail})" if self.detail else base
+
+
+def _sample_jsonl(info: SourceInfo) -> list[bytes]:
+    """Up to ROWS_PER_WINDOW complete lines from each of SAMPLE_WINDOWS windows spread over the file."""
+    lines: list[bytes] = []
+    fd = os.open(info.path, os.O_RDONLY)
+    try:
+        size = info.size
+        starts = sorted({int(size * k / SAMPLE_WINDOWS) for k in range(SAMPLE_WINDOWS)})
+        covered = 0  # windows must not overlap, or a small file's rows would vote several times
+        for start in starts:
+            if start < covered:
+                continue
+            block = os.pread(fd, WINDOW_BYTES, start)
+            covered = start + len(block)
+            parts = block.split(b"\n")
+            if start > 0:
+                parts = parts[1:]  # the first piece is the tail of a line we did not start at
+            if start + len(block) < size:
+                parts = parts[:-1]  # the last piece may be cut by the window
+            lines.extend(p for p in parts[:ROWS_PER_WINDOW] if p.strip())
+    finally:
+        os.close(fd)
+    if info.has_bom and lines and lines[0].startswith(b"\xef\xbb\xbf"):
+        lines[0] = lines[0][3:]
+    return lines
+
+
+def detect_format(path: str | Path, info: SourceInfo | None = None) -> FormatGuess:
+    """Vote over rows sampled across the whole file; raises DatasetError for unreadable files."""
+    info = info or inspect_source(path)
+    if info.kind == "jsonl":
+        raw = _sample_jsonl(info)
+    else:
+        raw = []
+        for r in iter_raw_rows(info.path, info=info):
+            raw.append(r.data)
+            if len(raw) >= SAMPLE_WINDOWS * ROWS_PER_WINDOW:
+                break
+    votes: Counter[str] = Counter()
+    details: Counter[str] = Counter()
+    for line in raw:
+        try:
+            obj = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue
+        fmt = row_format(obj)
+        votes[fmt] += 1
+        if fmt == PREFERENCE:
+            details[preference_style(obj)] += 1
+        elif fmt == CHAT and type(obj.get("messages")) is list:
+            if any(type(m) is dict and isinstance(m.get("content"), list) for m in obj["messages"]):
+                details["list-of-parts content"] += 1
+            if any(type(m) is dict and m.get("tool_calls") for m in obj["messages"]):
+                details["tool calls"] += 1
+    known = {k: v for k, v in votes.items() if k != UNKNOWN}
+    fmt = max(known, key=lambda k: known[k]) if known else UNKNOWN
+    detail = ""
+    if fmt == PREFERENCE and details:
+        detail = details.most_common(1)[0][0]
+    elif fmt == CHAT:
+        detail = ", ".join(d for d in ("tool calls", "list-of-parts content") if details[d])
+    return FormatGuess(fmt, info.kind, dict(votes), sum(votes.values()), detail)
+
+
+# --- normalisation -------------------------------------------------------------------
+
+
+def flatten_content(content: Any) -> str:
+    """Text of a message's content: a string, or the text of a list of parts (images named, not inlined)."""
+    if content is None:
+        return ""
+    if type(content) is str:
+        return content
+    if type(content) is list:
+        pieces = []
+        for part in content:
+            if type(part) is str:
+                pieces.append(part)
+            elif type(part) is dict:
+                if type(part.get("text")) is str:
+                    pieces.append(part["text"])
+                elif part.get("type"):
+                    pieces.append(f"<{part['type']}>")
+        return "\n".join(pieces)
+    raise FormatError("E005", f"content is {type(content).__name__}, expected a string or a list of parts")
+
+
+def _message(m: Any, index: int) -> Message:
+    if type(m) is not dict:
+        raise FormatError("E005", f"message {index + 1} is {type(m).__name__}, expected an object")
+    role = m.get("role")
+    if type(role) is not str:
+        raise FormatError("E005", f"message {index + 1} has no string 'role'")
+    content = m.get("content")
+    weight = m.get("weight")
+    return Message(
+        role=role,
+        content=flatten_content(content),
+        tool_calls=m.get("tool_calls") if type(m.get("tool_calls")) is list else None,
+        name=m.get("name") if type(m.get("name")) is str else None,
+        weight=weight if type(weight) is int else None,
+        parts=content if type(content) is list else None,
+    )
+
+
+def _messages(value: Any, what: str) -> list[Message]:
+    if type(value) is not list:
+        raise FormatError("E005", f"'{what}' must be a list of messages")
+    return [_message(m, i) for i, m in enumerate(value)]
+
+
+def _text(obj: dict[str, Any], key: str, required: bool = True) -> str:
+    value = obj.get(key)
+    if value is None and not required:
+        return ""
+    if type(value) is not str:
+        what = "missing" if value is None else f"a {type(value).__name__}"
+        raise FormatError("E005", f"'{key}' is {what}, expected a string")
+    return value
+
+
+def normalize(obj: Any, fmt: str, row: int, offset: int) -> Conversation:
+    """One parsed row as a ``Conversation`` (raises FormatError when the row does not fit ``fmt``)."""
+    if type(obj) is not dict:
+        raise FormatError("E003", f"row is a JSON {type(obj).__name__}, not an object")
+    own = row_format(obj)
+    if own != fmt:
+        raise FormatError("E004", f"row looks like {FORMAT_LABELS.get(own, own)}, the file is {FORMAT_LABELS.get(fmt, fmt)}")
+    extras: dict[str, Any] = {}
+    if fmt == CHAT:
+        messages = _messages(obj.get("messages"), "messages")
+        if "tools" in obj:
+            extras["tools"] = obj["tools"]
+    elif fmt == SHAREGPT:
+        turns = obj.get("conversations", obj.get("messages"))
+        if type(turns) is not list:
+            raise FormatError("E005", "'conversations' must be a list of {from, value} turns")
+        messages = []
+        if type(obj.get("system")) is str and obj["system"]:
+            messages.append(Message("system", obj["system"]))
+        for i, t in enumerate(turns):
+            if type(t) is not dict or type(t.get("from")) is not str or type(t.get("value")) is not str:
+                raise FormatError("E005", f"turn {i + 1} needs string 'from' and 'value'")
+            role = SHAREGPT_ROLES.get(t["from"])
+            if role is None:
+                raise FormatError("E007", f"turn {i + 1} has unknown 'from': {t['from']!r}")
+            messages.append(Message(role, t["value"]))
+    elif fmt == ALPACA:
+        instruction = _text(obj, "instruction")
+        extra_input = _text(obj, "input", required=False)
+        prompt = f"{instruction}\n\n{extra_input}" if extra_input else instruction
+        messages = []
+        if type(obj.get("system")) is str and obj["system"]:
+            messages.append(Message("system", obj["system"]))
+        messages += [Message("user", prompt), Message("assistant", _text(obj, "output"))]
+    elif fmt == PROMPT_COMPLETION:
+        prompt, completion = obj.get("prompt"), obj.get("completion")
+        if type(prompt) is list or type(completion) is list:
+            messages = _messages(prompt, "prompt") + _messages(completion, "completion")
+        else:
+            messages = [Message("user", _text(obj, "prompt")), Message("assistant", _text(obj, "completion"))]
+    elif fmt == TEXT:
+        messages = [Message("assistant", _text(obj, "text"))]
+    elif fmt == PREFERENCE:
+        if "preferred_output" in obj:
+            inp = obj.get("input")
+            prompt_msgs = _messages(inp.get("messages") if type(inp) is dict else None, "input.messages")
+            chosen = _messages(obj.get("preferred_output"), "preferred_output")
+            rejected = _messages(obj.get("non_preferred_output"), "non_preferred_output")
+        else:
+            prompt = obj.get("prompt")
+            prompt_msgs = _messages(prompt, "prompt") if type(prompt) is list else (
+                [Message("user", prompt)] if type(prompt) is str else [])
+            chosen = _messages(obj["chosen"], "chosen") if type(obj.get("chosen")) is list else [
+                Message("assistant", _text(obj, "chosen"))]
+            rejected = _messages(obj["rejected"], "rejected") if type(obj.get("rejected")) is list else [
+                Message("assistant", _text(obj, "rejected"))]
+        messages = prompt_msgs + chosen
+        extras["rejected"] = rejected
+    else:
+        raise FormatError("E004", "row format not recognised (no messages, conversations, prompt/completion, instruction/output or text)")
+    return Conversation(row=row, offset=offset, messages=messages, source_format=fmt, raw=obj, extras=extras)
+
+
+def iter_conversations(
+    path: str | Path, fmt: str | None = None
+) -> Iterator[tuple[int, int, Conversation | None, FormatError | None]]:
+    """Every row of ``path`` as ``(row, offset, conversation, error)``; exactly one of the last two is set.
+
+    Used by the fixes (clean/split/convert) and stats, which need every row normalised.
+    """
+    info = inspect_source(path)
+    fmt = fmt or detect_format(path, info).format
+    for raw in iter_raw_rows(path, info=info):
+        if not raw.data.strip():
+            yield raw.row, raw.offset, None, FormatError("E003", "blank line")
+            continue
+        try:
+            obj = orjson.loads(raw.data)
+        except orjson.JSONDecodeError as exc:
+            yield raw.row, raw.offset, None, FormatError("E002", f"invalid JSON: {exc}")
+            continue
+        try:
+            yield raw.row, raw.offset, normalize(obj, fmt, raw.row, raw.offset), None
+        except FormatError as exc:
+            yield raw.row, raw.offset, None, exc

@@ -1,0 +1,841 @@
+"""The dataset linter: one streaming pass over the rows, then the file-wide checks.
+
+Design (why it is fast and small):
+- rows come from ``ftui.data.source.iter_raw_rows`` in batches of ~1 MB; one C-level
+  regex scan over the joined batch (``checks.content.SUSPECT``) picks the few rows that
+  need the precise text checks, so ordinary rows cost a parse, a shape check and a
+  few hash-table operations;
+- file-wide state is hash tables (duplicates, contradictions, responses) and compact
+  ``array`` columns (offsets, lengths, kinds: a few bytes per row); nothing else grows
+  with the file;
+- ``on_progress(rows_done, bytes_done, bytes_total)`` and ``on_findings(list)`` are called
+  once per batch so a UI can stream; ``cancel`` (anything with ``is_set()``) stops early.
+
+Check ids, severities and fixes live in ``checks.catalogue``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import json
+import os
+import time
+from array import array
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import orjson
+
+from ftui.data import formats, stats
+from ftui.data.checks import content as C
+from ftui.data.checks.catalogue import CHECKS, ERROR, INFO, SEVERITY_ORDER, WARNING
+from ftui.data.checks.structure import CHECKERS, PROFILES, Profile, RowView, check_order
+from ftui.data.checks.tokens import REPLY_PRIMING, make_counter, truncation_loss
+from ftui.data.source import SourceInfo, inspect_source, iter_raw_rows
+
+BATCH_BYTES = 1 << 20
+MAX_ROW_BYTES = 64 << 20
+ARROW_MIN_BYTES = 8 << 20  # below this, Python's re is fast enough and importing pyarrow is not worth it  # a longer row is reported (E013), not parsed
+SFT_FORMATS = {formats.CHAT, formats.SHAREGPT, formats.ALPACA, formats.PROMPT_COMPLETION, formats.TEXT}
+TURN_FORMATS = {formats.CHAT, formats.SHAREGPT, formats.PROMPT_COMPLETION}
+LABEL_MAX_CHARS = 64
+LABEL_MAX_DISTINCT = 50
+
+
+@dataclass(slots=True)
+class Finding:
+    """One problem: ``row``/``offset`` are None for findings about the whole file."""
+
+    id: str
+    severity: str
+    row: int | None
+    offset: int | None
+    message: str
+    hint: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "severity": self.severity, "row": self.row, "offset": self.offset,
+                "message": self.message, "hint": self.hint}
+
+
+@dataclass
+class LintReport:
+    format: str
+    rows: int
+    findings: list[Finding]
+    summary: dict[str, Any]
+    stats: dict[str, Any]
+    path: str = ""
+    profile: str = "trl"
+    format_label: str = ""
+    cancelled: bool = False
+    seconds: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> int:
+        return self.summary.get("errors", 0)
+
+    def to_json(self) -> dict[str, Any]:
+        """The documented ``--json`` object (docs/data-cli.md)."""
+        return {
+            "format": self.format,
+            "format_label": self.format_label,
+            "path": self.path,
+            "profile": self.profile,
+            "rows": self.rows,
+            "cancelled": self.cancelled,
+            "summary": self.summary,
+            "findings": [f.to_dict() for f in self.findings],
+            "stats": self.stats,
+        }
+
+    def by_id(self) -> dict[str, list[Finding]]:
+        out: dict[str, list[Finding]] = {}
+        for f in self.findings:
+            out.setdefault(f.id, []).append(f)
+        return dict(sorted(out.items(), key=lambda kv: (SEVERITY_ORDER[kv[1][0].severity], kv[0])))
+
+
+class _Flag(Protocol):
+    def is_set(self) -> bool: ...
+
+
+ProgressFn = Callable[[int, int, int], None]
+FindingsFn = Callable[[list[Finding]], None]
+
+
+def _hint(check_id: str) -> str:
+    return CHECKS[check_id].hint
+
+
+def _norm(text: str) -> str:
+    return text.strip().lower()
+
+
+class _Linter:
+    def __init__(
+        self,
+        info: SourceInfo,
+        guess: formats.FormatGuess,
+        profile: Profile,
+        tokenizer: str | None,
+        max_seq_len: int | None,
+        eval_path: str | Path | None,
+        near_dups: bool,
+        near_threshold: float,
+    ) -> None:
+        self.info = info
+        self.fmt = guess.format
+        self.profile = profile
+        self.counter = make_counter(tokenizer)
+        self.max_len = max_seq_len if max_seq_len else profile.default_max_seq_len
+        hard = profile.hard_limit
+        if hard is None and tokenizer and self.counter.model_max_length:
+            hard = self.counter.model_max_length
+        self.hard = hard
+        self.checker = CHECKERS.get(self.fmt)
+        self.sft = self.fmt in SFT_FORMATS
+        self.turns = self.fmt in TURN_FORMATS
+        self.pending: list[Finding] = []
+        self.n = 0  # rows seen
+        self.valid = 0  # rows that passed the structural checks
+        self.error_rows: set[int] = set()
+        # per-row columns (index = sequence number of the row)
+        self.row_no = array("q")
+        self.offsets = array("q")
+        self.totals = array("i")  # tokens per row (0 for broken rows)
+        self.kinds = bytearray()  # target kind for W017 (0 = none)
+        self.has_sys = bytearray()
+        self.has_user = bytearray()
+        self.sys_hash = array("q")
+        self.role_len: dict[str, tuple[array, array]] = {}  # role -> (row seq, tokens)
+        # hash tables
+        self.full_first: dict[int, int] = {}  # normalised full text -> first row seq
+        self.input_first: dict[int, tuple[int, int]] = {}  # normalised input -> (first seq, output hash)
+        self.out_count: Counter[int] = Counter()
+        self.out_example: dict[int, str] = {}
+        self.sys_count: Counter[int] = Counter()
+        self.sys_example: dict[int, str] = {}
+        self.labels: Counter[str] | None = Counter()
+        self.turn_count: Counter[int] = Counter()
+        self.exact_dup_rows = 0
+        self.dup_groups: set[int] = set()
+        self.contradictions = 0
+        self.trained_tokens = 0
+        self.all_tokens = 0
+        self.row_formats: Counter[str] = Counter()
+        # near duplicates and leakage
+        self.near = None
+        if near_dups:
+            from ftui.data.dedup import MinHashLSH
+
+            self.near = MinHashLSH()
+        self.near_threshold = near_threshold
+        self.near_texts: list[str] = []
+        self.near_seq: array = array("q")  # lsh id -> row seq
+        self.eval = _EvalSet(eval_path, self.fmt, near_dups) if eval_path else None
+        self.leaked: set[int] = set()
+        # current row (emit() attaches findings to it)
+        self._row: int | None = None
+        self._off: int | None = None
+        self._seq = -1
+
+    # -- emitting ---------------------------------------------------------------------
+
+    def emit(self, check_id: str, message: str) -> None:
+        sev = CHECKS[check_id].severity
+        self.pending.append(Finding(check_id, sev, self._row, self._off, message, CHECKS[check_id].hint))
+        if sev == ERROR and self._seq >= 0:
+            self.error_rows.add(self._seq)
+
+    def emit_at(self, seq: int | None, check_id: str, message: str) -> None:
+        row = self.row_no[seq] if seq is not None else None
+        off = self.offsets[seq] if seq is not None else None
+        self.pending.append(Finding(check_id, CHECKS[check_id].severity, row, off, message, CHECKS[check_id].hint))
+        if CHECKS[check_id].severity == ERROR and seq is not None:
+            self.error_rows.add(seq)
+
+    # -- the pass ---------------------------------------------------------------------
+
+    def batch(self, rows: list[Any], flags: list[bool] | None = None) -> None:
+        """Lint a batch of raw rows; ``flags`` (from RE2 in a thread) marks rows needing text checks."""
+        if flags is not None:
+            suspects = {j for j, f in enumerate(flags) if f}
+        else:
+            suspects = _suspects_re([r.data for r in rows])
+        near_texts = self.near_texts if (self.near is not None or self.eval is not None) else None
+        for j, r in enumerate(rows):
+            self.row(r, j in suspects, near_texts)
+        if self.near is not None and near_texts:
+            self.near.add(near_texts)
+            near_texts.clear()
+
+    def row(self, r: Any, suspect: bool, near_texts: list[str] | None) -> None:
+        seq = self.n
+        self.n += 1
+        self._seq = seq
+        self._row = r.row
+        self._off = r.offset
+        self.row_no.append(r.row)
+        self.offsets.append(r.offset)
+        view = self._parse(r)
+        if view is None:
+            self.totals.append(0)
+            self.kinds.append(0)
+            self.has_sys.append(2)
+            self.has_user.append(2)
+            self.sys_hash.append(0)
+            return
+        self.valid += 1
+        roles, texts, trained = view.roles, view.texts, view.trained
+        emit = self.emit
+        if suspect:
+            for k, (role, text) in enumerate(zip(roles, texts, strict=False)):
+                C.check_text(role, k, text, emit)
+        # tokens and lengths
+        counts, render_error = self.counter.count(roles, texts)
+        total = sum(counts) + REPLY_PRIMING
+        self.totals.append(total)
+        if render_error:
+            emit("E014", render_error)
+        role_len = self.role_len
+        trained_tok = 0
+        for role, cnt, t in zip(roles, counts, trained, strict=False):
+            cols = role_len.get(role)
+            if cols is None:
+                cols = role_len[role] = (array("q"), array("i"))
+            cols[0].append(seq)
+            cols[1].append(cnt)
+            if t:
+                trained_tok += cnt
+        self.trained_tokens += trained_tok
+        self.all_tokens += total
+        if self.hard and total > self.hard:
+            emit("E013", f"{total:,} tokens{self._est()}, over the {self.profile.name} limit of {self.hard:,}")
+        elif self.max_len and total > self.max_len and self.sft:
+            lost, kept = truncation_loss(counts, trained, self.max_len)
+            if trained_tok and not kept:
+                emit("E015", f"the prompt fills all {self.max_len:,} tokens{self._est()}: no assistant token survives "
+                     "truncation, so the trainer drops or learns nothing from this row")
+            else:
+                what = f"{lost:,} assistant tokens are lost" if lost else "no assistant tokens are lost"
+                emit("W001", f"{total:,} tokens{self._est()} > max_seq_len {self.max_len:,}: truncated, {what}")
+        if not self.sft:
+            self.kinds.append(0)
+            self.has_sys.append(2)
+            self.has_user.append(2)
+            self.sys_hash.append(0)
+            self._dups(seq, roles, texts, None)
+            return
+        # turn structure
+        if self.turns:
+            check_order(roles, emit)
+            if roles[-1] != "assistant":
+                emit("W007", f"the last turn is {roles[-1]!r}: it is never trained")
+        self.turn_count[sum(1 for ro in roles if ro != "system")] += 1
+        if trained_tok == 0:
+            if "assistant" in roles:
+                emit("E008", "every assistant turn has weight 0: nothing to train on")
+            else:
+                emit("E008", "no assistant turn: nothing to train on")
+        # target: the last trained turn
+        last_a = len(roles) - 1
+        while last_a >= 0 and not trained[last_a]:
+            last_a -= 1
+        target = texts[last_a] if last_a >= 0 else ""
+        kind, cut = C.target_kind_and_cut(target)
+        self.kinds.append(kind)
+        if cut:
+            emit("W016", f"the target {cut}")
+        sys = roles[0] == "system" or roles[0] == "developer"
+        self.has_sys.append(1 if sys else 0)
+        self.has_user.append(1 if "user" in roles else 0)
+        if sys:
+            h = hash(texts[0])
+            self.sys_hash.append(h)
+            if h not in self.sys_count:
+                self.sys_example[h] = texts[0]
+            self.sys_count[h] += 1
+        else:
+            self.sys_hash.append(0)
+        # labels / dominant response
+        out = _norm(target)
+        oh = hash(out)
+        if oh not in self.out_count:
+            self.out_example[oh] = target
+        self.out_count[oh] += 1
+        labels = self.labels
+        if labels is not None:
+            if len(out) <= LABEL_MAX_CHARS and "\n" not in out:
+                labels[out] += 1
+                if len(labels) > LABEL_MAX_DISTINCT:
+                    self.labels = None
+            else:
+                self.labels = None
+        self._dups(seq, roles, texts, (last_a, oh))
+        if near_texts is not None:
+            doc = "\n".join(t for ro, t in zip(roles, texts, strict=False) if ro != "system")
+            near_texts.append(doc)
+            self.near_seq.append(seq)
+            if self.eval is not None:
+                self.eval.check_exact(self, doc)
+
+    def _est(self) -> str:
+        return " (estimated)" if self.counter.estimated else ""
+
+    def _dups(self, seq: int, roles: list[str], texts: list[str], target: tuple[int, int] | None) -> None:
+        full = hash(("\x1e".join(roles), "\x1f".join(texts).lower()))
+        first = self.full_first.get(full)
+        if first is None:
+            self.full_first[full] = seq
+        else:
+            self.exact_dup_rows += 1
+            self.dup_groups.add(first)
+            self.emit("W002", f"exact duplicate of row {self.row_no[first]}")
+            return
+        if target is None:
+            return
+        last_a, oh = target
+        if last_a <= 0:
+            return
+        inp = hash("\x1f".join(texts[:last_a]).lower())
+        seen = self.input_first.get(inp)
+        if seen is None:
+            self.input_first[inp] = (seq, oh)
+        elif seen[1] != oh:
+            self.contradictions += 1
+            self.emit("W004", f"same input as row {self.row_no[seen[0]]}, different output")
+
+    def _parse(self, r: Any) -> RowView | None:
+        data = r.data
+        if r.truncated:
+            self.emit("E013", f"row is {r.size / 1e6:.1f} MB, too large to train on (not parsed)")
+            return None
+        if not data.strip():
+            self.emit("E003", "blank line: not a JSON object")
+            return None
+        try:
+            obj = orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
+            self._bad_json(r, exc)
+            return None
+        if type(obj) is not dict:
+            self.emit("E003", f"row is a JSON {_json_type(obj)}, not an object")
+            return None
+        fmt = self.fmt
+        own = formats.CHAT if ("messages" in obj and fmt == formats.CHAT) else formats.row_format(obj)
+        self.row_formats[own] += 1
+        if own != fmt:
+            if own == formats.UNKNOWN:
+                keys = ", ".join(list(obj)[:6]) or "no keys"
+                self.emit("E004", f"format not recognised (keys: {keys}); the file is {formats.FORMAT_LABELS.get(fmt, fmt)}")
+            else:
+                self.emit("E004", f"row is {formats.FORMAT_LABELS[own]}, but the file is {formats.FORMAT_LABELS.get(fmt, fmt)}")
+            return None
+        view = self.checker(obj, self.profile, self.emit) if self.checker else None
+        if view is None:
+            return None
+        if data.count(b'":') > view.nkeys:
+            _dup_key = _duplicate_key(data)
+            if _dup_key:
+                self.emit("E002", f"duplicate key {_dup_key!r}: parsers keep only the last value")
+                return None
+        return view
+
+    def _bad_json(self, r: Any, exc: Exception) -> None:
+        data = r.data
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as u:
+            self.emit("E001", f"not valid UTF-8 (byte 0x{data[u.start]:02x} at column {u.start + 1})")
+            return
+        if b"\x00" in data:
+            self.emit("E001", "contains a NUL byte")
+            return
+        msg = str(exc).split(":")[0]
+        if r.no_newline:
+            self.emit("E002", f"the last line is cut off ({msg}) and the file does not end with a newline: was it truncated mid-write?")
+        elif b"NaN" in data or b"Infinity" in data:
+            self.emit("E002", "NaN / Infinity is not valid JSON: write null or a number")
+        elif "depth" in msg:
+            self.emit("E002", "nested too deeply to parse (over 1024 levels)")
+        else:
+            self.emit("E002", f"invalid JSON: {msg}")
+
+    # -- after the pass ---------------------------------------------------------------
+
+    def finish(self, fmt_label: str) -> dict[str, Any]:
+        """File-wide checks; returns the stats dict."""
+        self._seq = -1
+        prof = self.profile
+        if self.valid < prof.min_rows:
+            self.emit_at(None, "E012", f"{self.valid} usable rows; {prof.name} fine-tuning needs at least {prof.min_rows}")
+        near_pairs = self._near()
+        if self.sft and self.valid:
+            self._system_drift()
+            self._missing_roles()
+            self._outliers()
+            self._format_consistency()
+            self._imbalance()
+        if self.info.has_bom:
+            self.pending.append(Finding("W012", WARNING, 1, 0, "the file starts with a UTF-8 BOM (some loaders keep it in the first key)", _hint("W012")))
+        return self._stats(fmt_label, near_pairs)
+
+    def _near(self) -> int:
+        count = 0
+        if self.near is None or self.near.count == 0:
+            return 0
+        from ftui.data.dedup import verified_pairs
+
+        pairs = verified_pairs(self.near.candidate_pairs(), self._doc_text, threshold=self.near_threshold)
+        exact_rows = {f.row for f in self.pending if f.id == "W002"}
+        flagged: set[int] = set()
+        for i, j, jac in sorted(pairs, key=lambda p: (p[1], p[0])):
+            a, b = self.near_seq[i], self.near_seq[j]
+            if self.row_no[b] in exact_rows or b in flagged:
+                continue
+            if jac >= 0.999 and self._doc_text(i) == self._doc_text(j):
+                continue
+            flagged.add(b)
+            count += 1
+            self.emit_at(b, "W003", f"near duplicate of row {self.row_no[a]} (Jaccard {jac:.2f})")
+        self.near_clusters = len({self.near_seq[i] for i, j, _ in pairs})
+        if self.eval is not None:
+            self.eval.check_near(self)
+        return count
+
+    def _doc_text(self, lsh_id: int) -> str:
+        seq = self.near_seq[lsh_id]
+        return _reread_doc(self.info, self.offsets[seq], self.fmt, self.profile)
+
+    def _system_drift(self) -> None:
+        with_sys = sum(self.sys_count.values())
+        if len(self.sys_count) < 2 or with_sys < 5:
+            return
+        dom, dom_n = self.sys_count.most_common(1)[0]
+        if dom_n / with_sys < 0.6:
+            return
+        for seq, h in enumerate(self.sys_hash):
+            if h and h != dom:
+                self.emit_at(seq, "W006", f"system prompt differs from the one in {dom_n} of {with_sys} rows: "
+                             f"{_short(self.sys_example[h])!r}")
+
+    def _missing_roles(self) -> None:
+        for flags, name in ((self.has_sys, "system"), (self.has_user, "user")):
+            have = flags.count(1)
+            lack = flags.count(0)
+            if lack and have >= 5 and have / (have + lack) >= 0.8:
+                for seq, f in enumerate(flags):
+                    if f == 0:
+                        self.emit_at(seq, "W008", f"no {name} message, while {have} of {have + lack} rows have one")
+
+    def _outliers(self) -> None:
+        import numpy as np
+
+        for role, (seqs, lens) in self.role_len.items():
+            if len(lens) < 30:
+                continue
+            a = np.frombuffer(lens, dtype=np.int32).astype(np.float64)
+            la = np.log1p(a)
+            med = float(np.median(la))
+            mad = float(np.median(np.abs(la - med)))
+            if mad < 0.05:
+                mad = 0.05
+            z = 0.6745 * (la - med) / mad
+            median_tokens = float(np.expm1(med))
+            hit = np.nonzero((np.abs(z) > 3.5) & (np.abs(a - median_tokens) >= 20)
+                             & ((a >= 5 * median_tokens) | (a * 5 <= median_tokens)))[0]
+            est = self._est()
+            s = np.frombuffer(seqs, dtype=np.int64)
+            for k in hit.tolist():
+                self.emit_at(int(s[k]), "W009", f"{role} turn of {int(a[k]):,} tokens{est}; the median is {median_tokens:,.0f}")
+
+    def _format_consistency(self) -> None:
+        counts = Counter(k for k in self.kinds if k)
+        total = sum(counts.values())
+        if total < 10 or len(counts) < 2:
+            return
+        major, major_n = counts.most_common(1)[0]
+        if major_n / total < 0.8:
+            return
+        name = C.KIND_NAMES[major]
+        for seq, k in enumerate(self.kinds):
+            if k and k != major:
+                self.emit_at(seq, "W017", f"the answer is {C.KIND_NAMES[k]}, while {major_n} of {total} answers are {name}")
+
+    def _imbalance(self) -> None:
+        labels = self.classification_labels()
+        if labels:
+            top, top_n = labels.most_common(1)[0]
+            low, low_n = labels.most_common()[-1]
+            total = sum(labels.values())
+            if len(labels) >= 2 and (top_n / total > 0.5 or top_n >= 10 * low_n):
+                self.emit_at(None, "W010", f"class imbalance: {top!r} is {top_n} of {total} rows, {low!r} only {low_n}")
+            return
+        total = sum(self.out_count.values())
+        if total >= 20:
+            h, c = self.out_count.most_common(1)[0]
+            if c / total >= 0.1 and c >= 5:
+                self.emit_at(None, "W010", f"one response dominates: {_short(self.out_example[h])!r} is the answer in {c} of {total} rows")
+
+    def classification_labels(self) -> Counter[str] | None:
+        labels = self.labels
+        total = sum(labels.values()) if labels else 0
+        if not labels or total < 20 or len(labels) > max(2, total // 4):
+            return None
+        return labels
+
+    def _stats(self, fmt_label: str, near_pairs: int) -> dict[str, Any]:
+        import numpy as np
+
+        per_role = {}
+        for role, (_, lens) in sorted(self.role_len.items()):
+            per_role[role] = stats.length_stats(np.frombuffer(lens, dtype=np.int32))
+        totals = np.frombuffer(self.totals, dtype=np.int32)
+        totals = totals[totals > 0]
+        assistant = self.role_len.get("assistant")
+        assistant_tokens = int(np.frombuffer(assistant[1], dtype=np.int32).sum()) if assistant else 0
+        tokens = {
+            "method": self.counter.label,
+            "estimated": self.counter.estimated,
+            "per_role": per_role,
+            "per_row": stats.length_stats(totals),
+            "total": int(self.all_tokens),
+            "assistant": assistant_tokens,
+            "trained": int(self.trained_tokens),
+            "trained_fraction": round(self.trained_tokens / self.all_tokens, 4) if self.all_tokens else 0.0,
+        }
+        turns = dict(sorted(self.turn_count.items()))
+        labels = self.classification_labels()
+        cost = stats.cost_estimate(totals, limit=PROFILES["openai"].hard_limit or 65_536)
+        cost["estimated_tokens"] = self.counter.estimated
+        cost["trained_fraction"] = tokens["trained_fraction"]
+        unique = self.n - self.exact_dup_rows - near_pairs
+        dups = {
+            "exact_duplicate_rows": self.exact_dup_rows,
+            "exact_groups": len(self.dup_groups),
+            "near_duplicate_rows": near_pairs if self.near is not None else None,
+            "near_clusters": getattr(self, "near_clusters", 0) if self.near is not None else None,
+            "contradictions": self.contradictions,
+            "diversity": round(unique / self.n, 4) if self.n else 0.0,
+        }
+        out = {
+            "format": fmt_label,
+            "rows": self.n,
+            "valid_rows": self.valid,
+            "rows_with_errors": len(self.error_rows),
+            "roles": {role: len(cols[1]) for role, cols in sorted(self.role_len.items())},
+            "turns_per_row": {str(k): v for k, v in turns.items()},
+            "tokens": tokens,
+            "labels": dict(labels.most_common()) if labels else None,
+            "cost": cost,
+            "duplicates": dups,
+            "max_seq_len": self.max_len,
+            "hard_limit": self.hard,
+        }
+        if self.eval is not None:
+            out["leakage"] = {"eval_path": str(self.eval.path), "eval_rows": self.eval.rows, "leaked_rows": len(self.leaked)}
+        self._info_findings(out)
+        return out
+
+    def _info_findings(self, s: dict[str, Any]) -> None:
+        turns = self.turn_count
+        nturn = sum(turns.values())
+        mean_turns = sum(k * v for k, v in turns.items()) / nturn if nturn else 0
+        roles = ", ".join(f"{r} {c}" for r, c in s["roles"].items())
+        self.emit_at(None, "I001", f"{s['format']}: {self.n} rows ({self.valid} usable); roles: {roles or 'none'}; "
+                     f"{mean_turns:.1f} turns per row (max {max(turns) if turns else 0})")
+        tok = s["tokens"]
+        parts = [f"{r} p5/p50/p95/max {v['p5']:.0f}/{v['p50']:.0f}/{v['p95']:.0f}/{v['max']}"
+                 for r, v in tok["per_role"].items() if v.get("count")]
+        self.emit_at(None, "I002", f"token lengths per role, {tok['method']}: " + "; ".join(parts))
+        cost = s["cost"]
+        if cost["models"]:
+            cheapest = min(cost["models"].items(), key=lambda kv: kv[1]["usd"])
+            price = f"e.g. {cheapest[0]} ${cheapest[1]['usd']:,.2f} (prices as of {cost['prices_as_of']})"
+        else:
+            price = "no price table"
+        self.emit_at(None, "I003", f"{cost['billable_tokens']:,} billable tokens{self._est()} = {cost['tokens_per_epoch']:,} x "
+                     f"{cost['epochs']} epochs; {price}; trained-token fraction {tok['trained_fraction']:.0%}")
+        if s["labels"]:
+            dist = ", ".join(f"{k} {v}" for k, v in list(s["labels"].items())[:10])
+            self.emit_at(None, "I004", f"label distribution: {dist}")
+        d = s["duplicates"]
+        near = f", {d['near_duplicate_rows']} near-duplicate rows" if d["near_duplicate_rows"] is not None else ""
+        self.emit_at(None, "I005", f"{d['exact_duplicate_rows']} exact-duplicate rows in {d['exact_groups']} groups{near}; "
+                     f"diversity {d['diversity']:.0%} unique")
+
+
+class _EvalSet:
+    """The eval/test file for leakage: exact hashes of its inputs, and MinHash bands for near matches."""
+
+    def __init__(self, path: str | Path, fmt: str, near: bool) -> None:
+        self.path = Path(path)
+        self.docs: list[str] = []
+        self.rows: int = 0
+        self.exact: dict[int, int] = {}
+        for row, _off, conv, _err in formats.iter_conversations(self.path):
+            self.rows += 1
+            if conv is None:
+                continue
+            doc = "\n".join(m.content for m in conv.messages if m.role != "system")
+            self.exact.setdefault(hash(_norm(doc)), row)
+            self.docs.append(doc)
+            self.doc_rows = getattr(self, "doc_rows", [])
+            self.doc_rows.append(row)
+        self.lsh = None
+        if near and self.docs:
+            from ftui.data.dedup import MinHashLSH
+
+            self.lsh = MinHashLSH()
+            for i in range(0, len(self.docs), 1000):
+                self.lsh.add(self.docs[i : i + 1000])
+
+    def check_exact(self, linter: _Linter, doc: str) -> None:
+        row = self.exact.get(hash(_norm(doc)))
+        if row is not None:
+            linter.leaked.add(linter._seq)
+            linter.emit("W005", f"also in the eval file {self.path.name} (row {row}, exact)")
+
+    def check_near(self, linter: _Linter) -> None:
+        if self.lsh is None or linter.near is None:
+            return
+        from ftui.data.dedup import verified_pairs
+
+        pairs = verified_pairs(linter.near.query(self.lsh), linter._doc_text, self.docs.__getitem__, linter.near_threshold)
+        best: dict[int, tuple[int, float]] = {}
+        for i, j, jac in pairs:
+            seq = linter.near_seq[i]
+            if seq in linter.leaked:
+                continue
+            if seq not in best or jac > best[seq][1]:
+                best[seq] = (j, jac)
+        for seq, (j, jac) in sorted(best.items()):
+            linter.leaked.add(seq)
+            linter.emit_at(seq, "W005", f"near copy of eval row {self.doc_rows[j]} in {self.path.name} (Jaccard {jac:.2f})")
+
+
+def _reread_doc(info: SourceInfo, offset: int, fmt: str, profile: Profile) -> str:
+    """The near-duplicate text of the row at ``offset`` (re-read from disk: texts are not kept in memory)."""
+    if info.kind == "jsonl":
+        with open(info.path, "rb") as f:
+            f.seek(offset)
+            data = f.readline()
+    else:
+        data = next(iter_raw_rows(info.path, offset, info=info)).data
+    try:
+        view = CHECKERS[fmt](orjson.loads(data), profile, lambda i, m: None)
+    except (orjson.JSONDecodeError, KeyError, AttributeError, TypeError):
+        return ""
+    if view is None:
+        return ""
+    return "\n".join(t for ro, t in zip(view.roles, view.texts, strict=False) if ro != "system")
+
+
+def _suspects_re(datas: list[bytes]) -> set[int]:
+    """Rows of a batch that need the precise text checks (Python re over the joined batch)."""
+    blob = b"\n".join(datas)
+    suspects: set[int] = set()
+    m = C.SUSPECT.search(blob)
+    if m is None:
+        return suspects
+    ends = list(itertools.accumulate(len(d) + 1 for d in datas))
+    while m is not None:
+        j = bisect.bisect_right(ends, m.start())
+        suspects.add(j)
+        if j >= len(ends):
+            break
+        m = C.SUSPECT.search(blob, ends[j])  # one hit per row is enough
+    return suspects
+
+
+def _prefilter_pool(size: int) -> Any:
+    """A one-thread pool for the RE2 prefilter on files big enough to pay for importing pyarrow."""
+    if size < ARROW_MIN_BYTES:
+        return None
+    try:
+        import pyarrow.compute  # noqa: F401
+    except ImportError:  # pragma: no cover
+        return None
+    from concurrent.futures import ThreadPoolExecutor
+
+    return ThreadPoolExecutor(1, thread_name_prefix="ftui-lint-prefilter")
+
+
+def _json_type(obj: Any) -> str:
+    return {list: "array", str: "string", int: "number", float: "number", bool: "boolean", type(None): "null"}.get(type(obj), "value")
+
+
+def _short(text: str, limit: int = 60) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _duplicate_key(data: bytes) -> str | None:
+    """The first duplicated key in a row, checked with the slow parser only when the fast count says maybe."""
+    found: list[str] = []
+
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        keys = [k for k, _ in pairs]
+        if not found and len(set(keys)) != len(keys):
+            seen = set()
+            for k in keys:
+                if k in seen:
+                    found.append(k)
+                    break
+                seen.add(k)
+        return dict(pairs)
+
+    try:
+        json.loads(data, object_pairs_hook=hook)
+    except (ValueError, RecursionError):
+        return None
+    return found[0] if found else None
+
+
+def lint_file(
+    path: str | Path,
+    profile: str = "trl",
+    tokenizer: str | None = None,
+    max_seq_len: int | None = None,
+    eval_path: str | Path | None = None,
+    near_dups: bool = True,
+    near_threshold: float = 0.8,
+    on_progress: ProgressFn | None = None,
+    on_findings: FindingsFn | None = None,
+    cancel: _Flag | None = None,
+) -> LintReport:
+    """Lint ``path``. Raises ``DatasetError`` (file level: unreadable), ``TokenizerError`` or ``ValueError`` (bad profile)."""
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}: use one of {', '.join(PROFILES)}")
+    start = time.perf_counter()
+    info = inspect_source(path)
+    if eval_path is not None:
+        inspect_source(eval_path)
+    guess = formats.detect_format(path, info)
+    linter = _Linter(info, guess, PROFILES[profile], tokenizer, max_seq_len, eval_path, near_dups, near_threshold)
+    total = info.size
+    done = 0
+    cancelled = False
+    streamed = 0
+    batch: list[Any] = []
+    size = 0
+    # RE2 prefilter of batch k+1 runs in a thread (pyarrow releases the GIL) while Python lints batch k.
+    pool = _prefilter_pool(info.size)
+    queued: tuple[list[Any], int, Any] | None = None
+
+    def run(item: tuple[list[Any], int, Any]) -> None:
+        nonlocal done, streamed
+        rows, nbytes, fut = item
+        linter.batch(rows, fut.result() if fut is not None else None)
+        done += nbytes
+        if on_findings and len(linter.pending) > streamed:
+            on_findings(linter.pending[streamed:])
+            streamed = len(linter.pending)
+        if on_progress:
+            on_progress(linter.n, min(done, total), total)
+
+    try:
+        for raw in iter_raw_rows(path, info=info, max_row_bytes=MAX_ROW_BYTES):
+            batch.append(raw)
+            size += len(raw.data) + 1
+            if size >= BATCH_BYTES:
+                fut = pool.submit(C.suspect_flags, [r.data for r in batch]) if pool else None
+                if queued:
+                    run(queued)
+                queued = (batch, size, fut)
+                batch, size = [], 0
+                if cancel is not None and cancel.is_set():
+                    cancelled = True
+                    break
+        if not cancelled:
+            if queued:
+                run(queued)
+            if batch:
+                run((batch, size, None))
+    finally:
+        if pool:
+            pool.shutdown(wait=True, cancel_futures=True)
+    if on_progress:
+        on_progress(linter.n, total if not cancelled else min(done, total), total)
+    stats_dict = linter.finish(guess.label)
+    findings = linter.pending
+    if on_findings and len(findings) > streamed:
+        on_findings(findings[streamed:])
+    findings.sort(key=lambda f: (f.row is not None, f.row or 0, SEVERITY_ORDER[f.severity], f.id))
+    counts = Counter(f.severity for f in findings)
+    by_id = Counter(f.id for f in findings)
+    summary = {
+        "errors": counts.get(ERROR, 0),
+        "warnings": counts.get(WARNING, 0),
+        "info": counts.get(INFO, 0),
+        "rows_with_errors": len(linter.error_rows),
+        "by_id": dict(sorted(by_id.items())),
+        "format_votes": guess.votes,
+        "tokens": linter.counter.label,
+    }
+    return LintReport(
+        format=guess.format,
+        rows=linter.n,
+        findings=findings,
+        summary=summary,
+        stats=stats_dict,
+        path=str(path),
+        profile=profile,
+        format_label=guess.label,
+        cancelled=cancelled,
+        seconds=round(time.perf_counter() - start, 3),
+        extra={"container": info.kind, "error_rows": sorted(linter.row_no[s] for s in linter.error_rows)},
+    )
+
+
+def report_json(report: LintReport) -> bytes:
+    return orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2 if os.environ.get("FTUI_JSON_INDENT") else 0)
+
+
+__all__ = ["Finding", "LintReport", "lint_file", "report_json"]

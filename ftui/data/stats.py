@@ -1,0 +1,113 @@
+"""Dataset statistics: token-length percentiles per role with histograms, turns per row,
+label distribution, and the OpenAI cost estimate (price table with its date, epoch
+heuristic, billable tokens, trained-token fraction).
+
+The price table ships in ``prices.yaml`` next to this file; a user overrides it with
+``$FTUI_PRICES`` or ``~/.config/ftui/prices.yaml`` (prices change; the file says when
+ours were taken).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+PRICES_FILE = Path(__file__).with_name("prices.yaml")
+USER_PRICES = Path("~/.config/ftui/prices.yaml")
+
+
+def percentiles(values: Sequence[int] | np.ndarray) -> dict[str, float]:
+    """True p5/p50/p95/max (computed on every value, not a sample)."""
+    a = np.asarray(values, dtype=np.int64)
+    if a.size == 0:
+        return {"count": 0}
+    p5, p50, p95 = np.percentile(a, [5, 50, 95])
+    return {
+        "count": int(a.size),
+        "min": int(a.min()),
+        "p5": float(p5),
+        "p50": float(p50),
+        "p95": float(p95),
+        "max": int(a.max()),
+        "mean": round(float(a.mean()), 1),
+        "sum": int(a.sum()),
+    }
+
+
+def histogram(values: Sequence[int] | np.ndarray, bins: int = 20) -> dict[str, list]:
+    """Histogram bins (``edges`` has one more entry than ``counts``) for the Data screen's plots."""
+    a = np.asarray(values, dtype=np.int64)
+    if a.size == 0:
+        return {"edges": [], "counts": []}
+    hi = int(np.percentile(a, 99.5)) if a.size > 200 else int(a.max())
+    hi = max(hi, int(a.min()) + 1)
+    counts, edges = np.histogram(np.clip(a, None, hi), bins=min(bins, max(1, hi - int(a.min()))), range=(int(a.min()), hi))
+    return {"edges": [round(float(e), 1) for e in edges], "counts": [int(c) for c in counts]}
+
+
+def length_stats(values: Sequence[int] | np.ndarray) -> dict[str, Any]:
+    out = percentiles(values)
+    out["histogram"] = histogram(values)
+    return out
+
+
+def openai_epochs(n_rows: int, default: int = 3, min_target: int = 100, max_target: int = 25_000) -> int:
+    """OpenAI's default epoch choice by dataset size (the cookbook's heuristic)."""
+    if n_rows <= 0:
+        return default
+    if n_rows * default < min_target:
+        return min(25, min_target // n_rows)
+    if n_rows * default > max_target:
+        return max(1, max_target // n_rows)
+    return default
+
+
+def load_prices() -> dict[str, Any]:
+    """The price table: $FTUI_PRICES, else ~/.config/ftui/prices.yaml, else the shipped one."""
+    import yaml
+
+    env = os.environ.get("FTUI_PRICES")
+    candidates = [Path(env).expanduser()] if env else []
+    candidates += [USER_PRICES.expanduser(), PRICES_FILE]
+    for path in candidates:
+        if path.is_file():
+            try:
+                data = yaml.safe_load(path.read_text()) or {}
+            except (OSError, yaml.YAMLError):
+                continue
+            if isinstance(data, dict) and isinstance(data.get("models"), dict):
+                data["source"] = str(path)
+                return data
+    return {"as_of": "unknown", "models": {}, "source": "none"}
+
+
+def cost_estimate(row_tokens: Sequence[int] | np.ndarray, limit: int = 65_536, epochs: int | None = None) -> dict[str, Any]:
+    """Billable tokens = sum(min(limit, tokens)) x epochs, priced per model from the table."""
+    a = np.asarray(row_tokens, dtype=np.int64)
+    n = int(a.size)
+    ep = epochs or openai_epochs(n)
+    per_epoch = int(np.minimum(a, limit).sum()) if n else 0
+    billable = per_epoch * ep
+    prices = load_prices()
+    models = {}
+    for name, entry in prices.get("models", {}).items():
+        try:
+            per_m = float(entry["training_per_1m"] if isinstance(entry, dict) else entry)
+        except (KeyError, TypeError, ValueError):
+            continue
+        models[name] = {"usd_per_1m_training_tokens": per_m, "usd": round(billable / 1e6 * per_m, 2)}
+    return {
+        "rows": n,
+        "epochs": ep,
+        "epochs_rule": "OpenAI default: 3; if rows*3 < 100 then min(25, 100 // rows); if rows*3 > 25000 then max(1, 25000 // rows)",
+        "tokens_per_epoch": per_epoch,
+        "billable_tokens": billable,
+        "limit_per_row": limit,
+        "models": models,
+        "prices_as_of": str(prices.get("as_of", "unknown")),
+        "prices_source": prices.get("source", ""),
+    }
