@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,48 @@ def _openai_row(conversation: Any, fmt: str) -> dict[str, Any]:
     return row
 
 
+class _RowProblem(Exception):
+    """A row-level problem in the fallback reader (same shape as ``ftui.data.formats.FormatError``)."""
+
+    def __init__(self, check_id: str, message: str) -> None:
+        super().__init__(message)
+        self.check_id = check_id
+
+
+@dataclass
+class _RawChat:
+    raw: Any
+
+
+def _iter_chat_rows(src: Path, info: Any) -> Iterator[tuple[int, int, Any, Any]]:
+    """Chat-only reading for when ``ftui.data.formats`` is unavailable (a partial checkout)."""
+    from ftui.data.source import iter_raw_rows
+
+    for raw in iter_raw_rows(src, info=info):
+        if not raw.data.strip():
+            yield raw.row, raw.offset, None, _RowProblem("E003", "blank line")
+            continue
+        try:
+            obj = json.loads(raw.data)
+        except ValueError as exc:
+            yield raw.row, raw.offset, None, _RowProblem("E002", f"invalid JSON: {exc}")
+            continue
+        if not isinstance(obj, dict) or "messages" not in obj:
+            yield raw.row, raw.offset, None, _RowProblem("E004", "not a chat row with `messages`")
+            continue
+        yield raw.row, raw.offset, _RawChat(obj), None
+
+
+def _rows_of(src: Path, info: Any) -> tuple[str, dict[str, str], Iterator[tuple[int, int, Any, Any]]]:
+    """The detected format, its labels, and ``(row, offset, conversation, error)`` for every row."""
+    try:
+        from ftui.data.formats import FORMAT_LABELS, detect_format, iter_conversations
+    except ImportError:
+        return "chat", {}, _iter_chat_rows(src, info)
+    fmt = detect_format(src, info).format
+    return fmt, FORMAT_LABELS, iter_conversations(src, fmt)
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -92,25 +135,24 @@ def prepare_openai_file(src: str | Path, dest: Path, field: str, *, min_examples
     even if the data happens to contain it. Raises :class:`OpenAIBackendError` naming
     ``field``, the row and the fix.
     """
-    from ftui.data.formats import FORMAT_LABELS, detect_format, iter_conversations
     from ftui.data.source import DatasetError, inspect_source
 
     src = Path(src).expanduser()
     try:
         info = inspect_source(src)
-        fmt = detect_format(src, info).format
+        fmt, labels, rows = _rows_of(src, info)
     except DatasetError as exc:
         raise OpenAIBackendError(f"{field}: {exc}", f"point {field} at a JSONL file of chat rows") from None
     if fmt not in ("chat", "alpaca", "sharegpt", "prompt_completion"):
         raise OpenAIBackendError(
-            f"{field}: {src.name} is {FORMAT_LABELS.get(fmt, fmt)}; OpenAI supervised fine-tuning needs chat rows",
+            f"{field}: {src.name} is {labels.get(fmt, fmt)}; OpenAI supervised fine-tuning needs chat rows",
             "give chat `messages` rows (or Alpaca, ShareGPT, prompt-completion, which ftui converts)")
     count = 0
     tmp = dest.with_name(dest.name + ".tmp")
     dest.parent.mkdir(parents=True, exist_ok=True)
     try:
         with open(tmp, "w", encoding="utf-8") as out:
-            for row, _offset, conversation, error in iter_conversations(src, fmt):
+            for row, _offset, conversation, error in rows:
                 if error is not None and str(error) == "blank line":
                     continue  # harmless; the uploaded copy has none
                 try:

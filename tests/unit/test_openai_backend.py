@@ -381,6 +381,7 @@ def test_bad_hyperparameter_names_the_field(server, data, tmp_path):
 
 
 def test_other_formats_are_converted_to_chat(tmp_path):
+    pytest.importorskip("ftui.data.formats")  # format detection and conversion are the data package's
     src = write_jsonl(tmp_path / "alpaca.jsonl", [{"instruction": "Classify", "input": f"t{i}", "output": "billing"}
                                                   for i in range(3)])
     prepared = prepare_openai_file(src, tmp_path / "out.jsonl", "train_path")
@@ -399,6 +400,7 @@ def test_missing_data_file_names_the_field(tmp_path):
 
 
 def test_preference_data_is_refused_with_the_reason(tmp_path):
+    pytest.importorskip("ftui.data.formats")  # format detection and conversion are the data package's
     src = write_jsonl(tmp_path / "pref.jsonl", [{"prompt": "q", "chosen": "a", "rejected": "b"}] * 12)
     with pytest.raises(OpenAIBackendError, match="preference data"):
         prepare_openai_file(src, tmp_path / "out.jsonl", "train_path", min_examples=10)
