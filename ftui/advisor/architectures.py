@@ -128,3 +128,15 @@ def find_preset(name: str) -> Architecture | None:
         if key.lower() == size.lower():
             return arch
     return NAMED.get(key.lower())
+
+# The Hub id each size preset stands for (what "use this plan" puts in RunConfig.model).
+PRESET_HUB_IDS: dict[str, str] = {
+    "0.5B": "Qwen/Qwen2.5-0.5B",
+    "1B": "meta-llama/Llama-3.2-1B",
+    "3B": "meta-llama/Llama-3.2-3B",
+    "7B": "meta-llama/Llama-2-7b-hf",
+    "8B": "meta-llama/Llama-3.1-8B",
+    "13B": "meta-llama/Llama-2-13b-hf",
+    "34B": "codellama/CodeLlama-34b-hf",
+    "70B": "meta-llama/Llama-3.1-70B",
+}

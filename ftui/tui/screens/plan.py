@@ -1,20 +1,630 @@
-"""The Plan mode screen."""
+"""The Plan mode: should you fine-tune at all, does it fit your GPU, and what does it cost.
+
+Left: the decision-tree wizard, one question at a time, answered with one key (1/2/3
+or y/n; b or Esc goes back, r restarts), ending in an outcome card. Right: the memory
+estimator (a form whose every change recomputes the breakdown at once — it is plain
+arithmetic) and the cost / break-even calculator. Reading a config.json, detecting the
+GPU and counting the dataset's tokens happen in thread workers. ``u`` carries the plan
+into the Train form (``workspace.plan_overrides``); ``w`` writes the decision record.
+"""
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
-from textual.widgets import Static
+from pathlib import Path
 
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.timer import Timer
+from textual.widgets import Input, Select, Static, TabbedContent, TabPane
+
+from ftui.advisor import cost as cost_mod
+from ftui.advisor.architectures import PRESET_HUB_IDS, PRESET_SIZES, PRESETS, Architecture
+from ftui.advisor.errors import AdvisorError
+from ftui.advisor.tree import Walker, load_tree
+from ftui.advisor.vram import LOSSES, METHODS, OPTIMIZERS, PRECISIONS, Estimate, Fix, TrainSetup, cheapest_fix, estimate
+from ftui.textsafe import one_line
 from ftui.tui.screens.base import ModeScreen
+from ftui.tui.screenshots import Scenario
+from ftui.tui.widgets.plan_view import (
+    render_breakdown,
+    render_cost,
+    render_fix,
+    render_model_line,
+    render_outcome,
+    render_question,
+)
+
+CUSTOM = "custom"
+NARROW_BELOW = 110
+ANSWER_KEYS = ("1", "2", "3", "4", "5", "y", "n")
+
+
+class FieldError(ValueError):
+    """A form field holds something the estimator cannot use; the message names the field."""
+
+
+class WizardPanel(Static, can_focus=True):
+    """The current question or the outcome card; owns the answer / back / restart keys."""
+
+    BINDINGS = [
+        Binding("up", "scroll_card(-1)", "Scroll up", show=False),
+        Binding("down", "scroll_card(1)", "Scroll down", show=False),
+        Binding("pageup", "scroll_card(-10)", "Page up", show=False),
+        Binding("pagedown", "scroll_card(10)", "Page down", show=False),
+        Binding("1", "answer('1')", "Answer", id="plan.answer", key_display="1-3 y/n"),
+        *[Binding(k, f"answer('{k}')", f"Answer {k}", show=False) for k in ANSWER_KEYS[1:]],
+        Binding("b", "back", "Back", id="plan.back"),
+        Binding("escape", "back", "Back", show=False),
+        Binding("r", "restart", "Restart", id="plan.restart"),
+    ]
+
+    def action_scroll_card(self, lines: int) -> None:
+        if self.parent is not None:
+            self.parent.scroll_relative(y=lines, animate=False)  # type: ignore[attr-defined]
+
+    def action_answer(self, key: str) -> None:
+        self.screen.answer(key)  # type: ignore[attr-defined]
+
+    def action_back(self) -> None:
+        self.screen.back()  # type: ignore[attr-defined]
+
+    def action_restart(self) -> None:
+        self.screen.restart()  # type: ignore[attr-defined]
+
+
+def _label(text: str) -> Static:
+    return Static(text, classes="flabel", markup=False)
+
+
+def _select(options: list[tuple[str, str]] | tuple[str, ...], value: str, wid: str) -> Select:
+    pairs = [(o, o) if isinstance(o, str) else o for o in options]
+    return Select(pairs, value=value, allow_blank=False, compact=True, id=wid)
+
+
+def _input(value: str, wid: str, placeholder: str = "", restrict: str | None = None) -> Input:
+    return Input(value, placeholder=placeholder, compact=True, id=wid, restrict=restrict)
 
 
 class PlanScreen(ModeScreen):
     MODE = "plan"
     TITLE_TEXT = "Plan"
+    CSS_PATH = "plan.tcss"
 
+    BINDINGS = [
+        Binding("u", "use_plan", "Use this plan", id="plan.use"),
+        Binding("w", "save_record", "Save record", id="plan.record"),
+        Binding("m", "tab('memory')", "Memory", id="plan.memory"),
+        Binding("c", "tab('cost')", "Cost", id="plan.cost"),
+        Binding("escape", "focus_wizard", "Wizard", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.walker = Walker(load_tree())
+        self.estimate: Estimate | None = None
+        self.fix: Fix | None = None
+        self.error: str | None = None
+        self.gpu_detected_gb: float | None = None
+        self.gpu_label: str | None = None
+        self.custom_arch: Architecture | None = None
+        self.custom_error: str | None = None
+        self.custom_loading = False
+        self.model_chosen = False
+        self.dataset_tokens: cost_mod.DatasetTokens | None = None
+        self.cost_lines: list[tuple[str, str, str]] = []
+        self._path_timer: Timer | None = None
+        self._ready = False
+        self._initial_model = "8B"
+
+    # ------------------------------------------------------------------ layout
     def compose_body(self) -> ComposeResult:
-        yield Static(
-            "Plan — not built yet.\n\nThis mode will hold the decision tree (prompt engineering, RAG or fine-tuning?), the VRAM estimator and the cost / break-even calculator.\n\nMeanwhile: ftui plan --help",
-            classes="placeholder",
-            markup=False,
+        prices = cost_mod.load_prices()
+        with Horizontal(id="plan-main"):
+            with VerticalScroll(id="wizard-pane"):
+                yield WizardPanel(id="wizard")
+            with Vertical(id="calc-pane"):
+                with TabbedContent(id="calc-tabs", initial="memory"):
+                    with TabPane("Memory (m)", id="memory"):
+                        with VerticalScroll(id="memory-scroll"):
+                            with Grid(id="mem-form", classes="form"):
+                                yield _label("Model")
+                                yield _select([(s, s) for s in PRESET_SIZES] + [("path / Hub id", CUSTOM)], "8B",
+                                              "f-model")
+                                yield _label("Path/id")
+                                yield _input("", "f-path", "local dir or org/name")
+                                yield _label("Method")
+                                yield _select(METHODS, "lora", "f-method")
+                                yield _label("Seq len")
+                                yield _input("2048", "f-seq", restrict=r"-?[0-9]*")
+                                yield _label("Batch")
+                                yield _input("1", "f-batch", restrict=r"-?[0-9]*")
+                                yield _label("Grad ckpt")
+                                yield _select([("on", "on"), ("off", "off")], "on", "f-gc")
+                                yield _label("Optimizer")
+                                yield _select(OPTIMIZERS, "adamw_torch", "f-optim")
+                                yield _label("Precision")
+                                yield _select(PRECISIONS, "bf16", "f-precision")
+                                yield _label("LoRA rank")
+                                yield _input("16", "f-rank", restrict=r"-?[0-9]*")
+                                yield _label("Targets")
+                                yield _select(("all-linear", "attention"), "all-linear", "f-targets")
+                                yield _label("Loss")
+                                yield _select(LOSSES, "plain", "f-loss")
+                                yield _label("GPU GB")
+                                yield _input("", "f-gpu", "auto")
+                            yield Static(id="model-line")
+                            yield Static(id="mem-error", classes="error")
+                            breakdown = Static(id="breakdown")
+                            breakdown.border_title = "Memory per training step"
+                            yield breakdown
+                            yield Static(id="fix")
+                    with TabPane("Cost (c)", id="cost"):
+                        with VerticalScroll(id="cost-scroll"):
+                            with Grid(id="cost-form", classes="form"):
+                                yield _label("Tokens")
+                                yield _input("", "c-tokens", "from dataset", restrict=r"-?[0-9]*")
+                                yield _label("Epochs")
+                                yield _input("3", "c-epochs")
+                                yield _label("OpenAI")
+                                yield _select(tuple(prices.openai_finetune), next(iter(prices.openai_finetune)),
+                                              "c-openai")
+                                yield _label("GPU type")
+                                yield _select(tuple(prices.gpus), next(iter(prices.gpus)), "c-gpu")
+                                yield _label("$/hour")
+                                yield _input("", "c-hourly", "table")
+                                yield _label("Req/day")
+                                yield _input("", "c-requests", "e.g. 100000", restrict=r"-?[0-9]*")
+                                yield _label("Prompt now")
+                                yield _input("1500", "c-before", restrict=r"-?[0-9]*")
+                                yield _label("Prompt FT")
+                                yield _input("100", "c-after", restrict=r"-?[0-9]*")
+                                yield _label("Output")
+                                yield _input("50", "c-output", restrict=r"-?[0-9]*")
+                                yield _label("Today")
+                                yield _select(tuple(prices.openai_base), "gpt-4o" if "gpt-4o" in prices.openai_base
+                                              else next(iter(prices.openai_base)), "c-today")
+                                yield _label("Serve FT")
+                                yield _select([("OpenAI", "openai"), ("self-hosted", "self-hosted")], "openai",
+                                              "c-serve")
+                            yield Static(id="cost-data", classes="muted")
+                            yield Static(id="cost-error", classes="error")
+                            yield Static(id="cost-result")
+                            yield Static(f"Prices checked {prices.checked}; edit {Path(prices.path).name} or set "
+                                         "FTUI_PRICES. Self-hosted speed is a FLOPs/MFU estimate.",
+                                         classes="muted", markup=False)
+
+    def on_mount(self) -> None:
+        model = getattr(self.app, "workspace", None)
+        name = getattr(model, "model", "demo") if model else "demo"
+        if name and name != "demo":
+            self._initial_model = CUSTOM
+            self.query_one("#f-model", Select).value = CUSTOM
+            self.query_one("#f-path", Input).value = name
+        self.render_wizard()
+        self.query_one("#wizard", WizardPanel).focus()
+        self._ready = True
+        self.recompute()
+        self.detect_gpu_worker()
+        self.count_tokens_worker()
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.width < NARROW_BELOW, "-narrow")
+
+    # ------------------------------------------------------------------ wizard
+    def render_wizard(self) -> None:
+        panel = self.query_one("#wizard", WizardPanel)
+        pane = self.query_one("#wizard-pane")
+        outcome = self.walker.outcome
+        if outcome is None:
+            panel.update(render_question(self.walker))
+            pane.border_title = "Should you fine-tune?"
+            pane.border_subtitle = f"question {self.walker.depth}"
+        else:
+            panel.update(render_outcome(outcome, self.walker))
+            pane.border_title = "Outcome"
+            pane.border_subtitle = "u use · w save · b back"
+        pane.scroll_home(animate=False)
+
+    def answer(self, key: str) -> None:
+        if self.walker.outcome is not None:
+            return
+        if not self.walker.answer(key):
+            q = self.walker.question
+            keys = "/".join(o.key for o in q.options) if q else ""
+            self.notify(f"'{key}' is not an answer here; press {keys}.", severity="warning", timeout=3)
+            return
+        outcome = self.walker.outcome
+        if outcome is not None and outcome.trains:
+            self._apply_outcome_to_form(outcome)
+        self.render_wizard()
+
+    def back(self) -> None:
+        if self.walker.back():
+            self.render_wizard()
+
+    def restart(self) -> None:
+        self.walker.restart()
+        self.render_wizard()
+
+    def _apply_outcome_to_form(self, outcome) -> None:  # noqa: ANN001
+        hp = outcome.hyperparameters
+        if outcome.method in METHODS:
+            self.query_one("#f-method", Select).value = outcome.method
+        if "lora_r" in hp:
+            self.query_one("#f-rank", Input).value = str(hp["lora_r"])
+        if hp.get("target_modules") in ("all-linear", "attention"):
+            self.query_one("#f-targets", Select).value = hp["target_modules"]
+        if "num_epochs" in hp:
+            self.query_one("#c-epochs", Input).value = f"{hp['num_epochs']:g}"
+
+    def action_focus_wizard(self) -> None:
+        self.query_one("#wizard", WizardPanel).focus()
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one("#calc-tabs", TabbedContent).active = tab
+
+    # ---------------------------------------------------------------- the form
+    def _text(self, wid: str) -> str:
+        return self.query_one(wid, Input).value.strip()
+
+    def _int(self, wid: str, name: str) -> int:
+        text = self._text(wid)
+        try:
+            value = int(text)
+        except ValueError:
+            raise FieldError(f"{name}: type a whole number above 0.") from None
+        if value <= 0:
+            raise FieldError(f"{name} must be above 0 (got {value}).")
+        return value
+
+    def _float(self, wid: str, name: str, allow_zero: bool = False) -> float:
+        text = self._text(wid)
+        try:
+            value = float(text)
+        except ValueError:
+            raise FieldError(f"{name}: type a number.") from None
+        if value < 0 or (value == 0 and not allow_zero) or value != value:
+            raise FieldError(f"{name} must be above 0 (got {text}).")
+        return value
+
+    def _select_value(self, wid: str) -> str:
+        return str(self.query_one(wid, Select).value)
+
+    def current_arch(self) -> tuple[Architecture, str]:
+        choice = self._select_value("#f-model")
+        if choice != CUSTOM:
+            return PRESETS[choice], f"{choice} = {PRESETS[choice].name}"
+        path = self._text("#f-path")
+        if not path:
+            raise FieldError("Path/id: type a local model directory or a Hub id, or pick a size preset.")
+        if self.custom_loading:
+            raise FieldError("reading config.json …")
+        if self.custom_error:
+            raise FieldError(self.custom_error)
+        if self.custom_arch is None:
+            raise FieldError("press Enter in Path/id to read its config.json.")
+        return self.custom_arch, path
+
+    def current_setup(self) -> TrainSetup:
+        method = self._select_value("#f-method")
+        for wid in ("#f-rank", "#f-targets"):
+            self.query_one(wid).disabled = method == "full"
+        rank = 16
+        if method != "full":
+            text = self._text("#f-rank")
+            try:
+                rank = int(text)
+            except ValueError:
+                raise FieldError("LoRA rank: type a whole number (8–64 is typical).") from None
+        return TrainSetup(
+            method=method,
+            seq_len=self._int("#f-seq", "Seq len"),
+            micro_batch=self._int("#f-batch", "Batch"),
+            grad_checkpointing=self._select_value("#f-gc") == "on",
+            optimizer=self._select_value("#f-optim"),
+            precision=self._select_value("#f-precision"),
+            lora_r=rank,
+            lora_targets=self._select_value("#f-targets"),
+            loss=self._select_value("#f-loss"),
         )
+
+    def current_gpu_gb(self) -> tuple[float | None, str | None]:
+        if self._text("#f-gpu"):
+            return self._float("#f-gpu", "GPU GB"), "typed"
+        return self.gpu_detected_gb, self.gpu_label
+
+    def recompute(self) -> None:
+        """Re-estimate from the form. Pure arithmetic: cheap enough for every keystroke."""
+        if not self._ready:
+            return
+        error = self.query_one("#mem-error", Static)
+        self.estimate, self.fix, self.error = None, None, None
+        try:
+            arch, label = self.current_arch()
+            setup = self.current_setup()
+            gpu_gb, gpu_label = self.current_gpu_gb()
+            est = estimate(arch, setup, gpu_gb)
+            fix = cheapest_fix(arch, setup, gpu_gb) if est.fits is False else None
+        except (FieldError, AdvisorError) as exc:
+            self.error = str(exc)
+            error.update(Text(one_line(str(exc), 400)))
+            error.display = True
+            self.query_one("#breakdown", Static).display = False
+            self.query_one("#fix", Static).display = False
+            self.query_one("#model-line", Static).update("")
+            self.recompute_cost()
+            return
+        self.estimate, self.fix = est, fix
+        error.display = False
+        breakdown = self.query_one("#breakdown", Static)
+        breakdown.display = True
+        self.query_one("#fix", Static).display = True
+        self.query_one("#model-line", Static).update(render_model_line(est, label))
+        width = self.query_one("#calc-pane").size.width - 32
+        breakdown.update(render_breakdown(est, gpu_label, bar_width=max(8, min(width, 36))))
+        self.query_one("#fix", Static).update(render_fix(est, fix))
+        self.recompute_cost()
+
+    def recompute_cost(self) -> None:
+        if not self._ready:
+            return
+        error = self.query_one("#cost-error", Static)
+        result = self.query_one("#cost-result", Static)
+        self.cost_lines = []
+        try:
+            self.cost_lines = self._cost_lines()
+        except (FieldError, AdvisorError) as exc:
+            error.update(Text(one_line(str(exc), 400)))
+            error.display = True
+            result.update("")
+            return
+        error.display = False
+        result.update(render_cost(self.cost_lines))
+
+    def _cost_lines(self) -> list[tuple[str, str, str]]:
+        money = cost_mod.money
+        if self._text("#c-tokens"):
+            tokens = self._int("#c-tokens", "Tokens")
+        elif self.dataset_tokens is not None:
+            tokens = self.dataset_tokens.tokens
+        else:
+            raise FieldError("Tokens: type the training tokens per epoch (no dataset is open).")
+        epochs = self._float("#c-epochs", "Epochs")
+        oa = cost_mod.openai_training_cost(tokens, epochs, self._select_value("#c-openai"))
+        lines = [("OpenAI training", money(oa.cost), f"{oa.billable_tokens:,} billable tokens × ${oa.price_per_m:g}/1M")]
+        sh = None
+        if self.estimate is not None:
+            hourly = self._float("#c-hourly", "$/hour", allow_zero=True) if self._text("#c-hourly") else None
+            arch, setup = self.estimate.arch, self.estimate.setup
+            sh = cost_mod.self_hosted_cost(arch.n_params, setup.method, tokens, epochs, self._select_value("#c-gpu"),
+                                           hourly)
+            lines.append(("Self-hosted", money(sh.cost), f"{cost_mod.duration(sh.hours)} on {sh.gpu} at "
+                          f"${sh.hourly:.2f}/h, {sh.tokens_per_s:,.0f} tok/s"))
+            lines.append(("", "", f"assumes {sh.assumption.split(' = ')[0]}"))
+        else:
+            lines.append(("Self-hosted", "—", "fix the memory form first"))
+        if not self._text("#c-requests"):
+            lines.append(("Break-even", "—", "type requests/day to see when the fine-tune pays back"))
+            return lines
+        requests = self._int("#c-requests", "Req/day")
+        prices = cost_mod.load_prices()
+        before = prices.openai_base[self._select_value("#c-today")]
+        serve = self._select_value("#c-serve")
+        if serve == "openai":
+            after, fixed, train_cost = prices.openai_finetune[oa.model], 0.0, oa.cost
+        else:
+            if sh is None:
+                raise FieldError("self-hosted serving needs a valid memory form (model and method).")
+            after, fixed, train_cost = {"input_per_m": 0.0, "output_per_m": 0.0}, sh.hourly * 24, sh.cost
+        be = cost_mod.break_even(train_cost, requests, self._int_or_zero("#c-before", "Prompt now"),
+                                 self._int_or_zero("#c-after", "Prompt FT"), self._int_or_zero("#c-output", "Output"),
+                                 before["input_per_m"], before["output_per_m"], after["input_per_m"],
+                                 after["output_per_m"], fixed)
+        lines.append(("Cost today", money(be.cost_before_per_day) + "/day",
+                      f"{self._select_value('#c-today')} with the long prompt"))
+        lines.append(("Cost after", money(be.cost_after_per_day) + "/day",
+                      "fine-tuned on OpenAI" if serve == "openai" else f"one {sh.gpu} 24 h/day"))
+        if be.days is None:
+            lines.append(("Break-even", "never", f"saving {money(be.saving_per_day)}/day: fine-tuning costs more here"))
+        else:
+            lines.append(("Break-even", cost_mod.duration(be.days * 24),
+                          f"saves {money(be.saving_per_day)}/day, {be.tokens_saved_per_day:,} prompt tokens/day"))
+        return lines
+
+    def _int_or_zero(self, wid: str, name: str) -> int:
+        text = self._text(wid)
+        try:
+            value = int(text or "0")
+        except ValueError:
+            raise FieldError(f"{name}: type a whole number.") from None
+        if value < 0:
+            raise FieldError(f"{name} cannot be negative.")
+        return value
+
+    @on(Input.Changed)
+    def _input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "f-path":
+            self.custom_arch, self.custom_error = None, None
+            if self._select_value("#f-model") != CUSTOM and event.value.strip():
+                self.query_one("#f-model", Select).value = CUSTOM
+            self.model_chosen = True
+            if self._path_timer is not None:
+                self._path_timer.stop()
+            self._path_timer = self.set_timer(0.6, self._load_path)
+        if event.input.id and event.input.id.startswith("c-"):
+            self.recompute_cost()
+        else:
+            self.recompute()
+
+    @on(Input.Submitted, "#f-path")
+    def _path_submitted(self) -> None:
+        if self._path_timer is not None:
+            self._path_timer.stop()
+        self._load_path()
+
+    @on(Select.Changed)
+    def _select_changed(self, event: Select.Changed) -> None:
+        if event.select.id == "f-model":
+            if event.value not in (CUSTOM, self._initial_model):
+                self.model_chosen = True
+            if event.value == CUSTOM and self.custom_arch is None and self._text("#f-path"):
+                self._load_path()
+        if event.select.id and event.select.id.startswith("c-"):
+            self.recompute_cost()
+        else:
+            self.recompute()
+
+    # ---------------------------------------------------------------- workers
+    def _load_path(self) -> None:
+        text = self._text("#f-path")
+        if not text or self._select_value("#f-model") != CUSTOM:
+            return
+        self.custom_loading = True
+        self.recompute()
+        self.load_model_worker(text)
+
+    @work(thread=True, exclusive=True, group="plan-model")
+    def load_model_worker(self, text: str) -> None:
+        from ftui.advisor.model_config import resolve_architecture
+
+        try:
+            arch, error = resolve_architecture(text), None
+        except AdvisorError as exc:
+            arch, error = None, str(exc)
+        except Exception as exc:  # noqa: BLE001 - never a traceback on screen
+            arch, error = None, f"cannot read the model's config: {type(exc).__name__}: {exc}"
+        self.app.call_from_thread(self._model_loaded, text, arch, error)
+
+    def _model_loaded(self, text: str, arch: Architecture | None, error: str | None) -> None:
+        if text != self._text("#f-path"):
+            return  # the user typed on; a newer load is coming
+        self.custom_loading = False
+        self.custom_arch, self.custom_error = arch, error
+        if error:
+            self.notify(one_line(error, 300), title="Model", severity="error", timeout=6)
+        self.recompute()
+
+    @work(thread=True, exclusive=True, group="plan-gpu")
+    def detect_gpu_worker(self) -> None:
+        from ftui.advisor.gpu import detect_gpu
+
+        info = detect_gpu()
+        self.app.call_from_thread(self._gpu_detected, info)
+
+    def _gpu_detected(self, info) -> None:  # noqa: ANN001
+        if info is None:
+            self.gpu_detected_gb, self.gpu_label = None, "no GPU detected"
+        else:
+            self.gpu_detected_gb = info.total_gb
+            self.gpu_label = f"{one_line(info.name, 40)} ({info.source})"
+            self.query_one("#f-gpu", Input).placeholder = f"auto: {info.total_gb:.0f}"
+        self.recompute()
+
+    @work(thread=True, exclusive=True, group="plan-tokens")
+    def count_tokens_worker(self) -> None:
+        workspace = getattr(self.app, "workspace", None)
+        path = getattr(workspace, "data_path", None)
+        if path is None:
+            return
+        try:
+            counted = cost_mod.dataset_tokens(path)
+        except AdvisorError:
+            return
+        self.app.call_from_thread(self._tokens_counted, counted)
+
+    def _tokens_counted(self, counted: cost_mod.DatasetTokens) -> None:
+        self.dataset_tokens = counted
+        text = Text()
+        text.append("Dataset: ", style="bold")
+        text.append(one_line(Path(counted.path).name, 60))
+        text.append(f" · {counted.examples:,} examples · ~{counted.tokens:,} tokens/epoch (≈ chars/4)", style="dim")
+        self.query_one("#cost-data", Static).update(text)
+        self.query_one("#c-tokens", Input).placeholder = f"dataset: {counted.tokens:,}"
+        self.recompute_cost()
+
+    # ---------------------------------------------------------------- actions
+    def plan_overrides(self) -> dict:
+        from ftui.advisor.overrides import plan_overrides
+
+        setup = self.estimate.setup if self.estimate is not None else None
+        model = None
+        if self.model_chosen:
+            choice = self._select_value("#f-model")
+            model = PRESET_HUB_IDS.get(choice) if choice != CUSTOM else self._text("#f-path") or None
+        return plan_overrides(self.walker.outcome, setup, model)
+
+    def action_use_plan(self) -> None:
+        outcome = self.walker.outcome
+        if outcome is None and self.estimate is None:
+            self.notify("Answer the questions or fix the memory form first; there is no plan yet.",
+                        severity="warning")
+            return
+        overrides = self.plan_overrides()
+        self.app.workspace.plan_overrides = overrides  # type: ignore[attr-defined]
+        summary = ", ".join(f"{k}={v}" for k, v in overrides.items() if k in ("method", "lora_r", "learning_rate",
+                                                                               "num_epochs", "max_seq_len"))
+        severity = "information"
+        if outcome is not None and not outcome.trains:
+            severity = "warning"
+            summary = f"'{outcome.method_label}' is the advice; carried the later fine-tune settings: {summary}"
+        elif outcome is None:
+            summary = f"no outcome yet; carried the estimator settings: {summary}"
+        self.notify(summary, title="Plan carried to Train", severity=severity, timeout=6)
+        self.app.switch_mode("train")
+
+    def action_save_record(self) -> None:
+        from ftui.advisor.record import render_record, save_record
+
+        extra = []
+        if self.cost_lines:
+            extra = ["## Cost", ""] + [f"- {label or ' '}: {value} {detail}".rstrip() for label, value, detail in
+                                       self.cost_lines]
+        try:
+            path = save_record(render_record(self.walker, self.estimate, extra=extra))
+        except OSError as exc:
+            self.notify(f"Could not write the record: {exc.strerror or exc}. Run ftui from a writable directory.",
+                        severity="error")
+            return
+        self.last_record_path = path
+        self.notify(Text(one_line(str(path), 200)).plain, title="Decision record saved", timeout=8)
+
+
+# ----------------------------------------------------------------- screenshots
+def _fixed_gpu(home: Path) -> None:
+    import os
+
+    os.environ["FTUI_GPU_GB"] = "24"
+
+
+async def _wizard_midway(pilot, home: Path) -> None:  # noqa: ANN001
+    await pilot.press("2", "n")
+
+
+async def _outcome_card(pilot, home: Path) -> None:  # noqa: ANN001
+    await pilot.press("2", "n", "1", "2")
+
+
+async def _estimator(pilot, home: Path) -> None:  # noqa: ANN001
+    screen = pilot.app.screen
+    await pilot.press("2", "n", "1", "2")
+    screen.query_one("#f-method", Select).value = "full"
+    await pilot.pause()
+
+
+async def _cost(pilot, home: Path) -> None:  # noqa: ANN001
+    await pilot.press("3", "y", "y", "n")
+    screen = pilot.app.screen
+    screen.query_one("#c-requests", Input).value = "200000"
+    await pilot.press("c")
+    await pilot.pause()
+
+
+SCREENSHOT_SCENARIOS: list[Scenario] = [
+    Scenario("plan-wizard", "plan", _wizard_midway, _fixed_gpu),
+    Scenario("plan-outcome", "plan", _outcome_card, _fixed_gpu),
+    Scenario("plan-estimator", "plan", _estimator, _fixed_gpu),
+    Scenario("plan-cost", "plan", _cost, _fixed_gpu),
+]
