@@ -246,3 +246,51 @@ async def test_lint_not_available_is_said_not_faked(tmp_path: Path, monkeypatch:
         assert screen.lint_state == "not available"
         assert screen.findings == []
         assert "not available" in text_of(screen.query_one("#data-file"))
+
+
+async def _wait_fix(pilot, screen: DataScreen) -> None:
+    for _ in range(250):
+        if screen.last_fix is not None:
+            return
+        await pilot.pause(0.02)
+
+
+async def test_split_confirms_then_writes_files(tmp_path: Path, fake_lint) -> None:
+    pytest.importorskip("ftui.data.fix")
+    labels = ["billing", "technical", "account", "other"]
+    path = _write(tmp_path / "tickets.jsonl", [_chat(i, user=f"ticket {i} about thing {i * 7}", answer=labels[i % 4]) for i in range(60)])
+    app = FtuiApp(data_path=path, start_mode="data")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await _settle(pilot, screen)
+        await pilot.press("s")
+        question = app.screen
+        assert question.__class__.__name__ == "ChoiceScreen"
+        assert "tickets_split/train.jsonl" in question.question and "not changed" in question.question
+        await pilot.press("n")  # cancel writes nothing
+        assert app.screen is screen and not (tmp_path / "tickets_split").exists()
+        await pilot.press("s")
+        await pilot.press("y")
+        await _wait_fix(pilot, screen)
+        plan, lines = screen.last_fix
+        assert lines, "split failed"
+        written = {p.name: sum(1 for _ in p.open()) for p in (tmp_path / "tickets_split").glob("*.jsonl")}
+        assert set(written) == {"train.jsonl", "val.jsonl", "test.jsonl"}
+        assert sum(written.values()) == 60 and written["train.jsonl"] >= 40 and written["val.jsonl"] > 0 and written["test.jsonl"] > 0
+        assert path.read_bytes().count(b"\n") == 60  # the input is untouched
+
+
+async def test_convert_to_openai_after_choosing(tmp_path: Path, fake_lint) -> None:
+    pytest.importorskip("ftui.data.fix")
+    path = _write(tmp_path / "alp.jsonl", [{"instruction": f"Say {i}", "input": "", "output": f"{i}"} for i in range(12)])
+    app = FtuiApp(data_path=path, start_mode="data")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await _settle(pilot, screen)
+        await pilot.press("v")
+        assert "alp.openai.jsonl" in app.screen.question
+        await pilot.press("2")
+        await _wait_fix(pilot, screen)
+        out = tmp_path / "alp.openai.jsonl"
+        rows = [orjson.loads(line) for line in out.read_bytes().splitlines()]
+        assert len(rows) == 12 and rows[0]["messages"][-1] == {"role": "assistant", "content": "0"}

@@ -84,6 +84,7 @@ class DataScreen(ModeScreen):
         self._lint_stop = threading.Event()
         self._search_stop = threading.Event()
         self._eval_pair: tuple[Path, Path] | None = None
+        self.last_fix: tuple[backend.FixPlan, list[str]] | None = None
 
     # ------------------------------------------------------------------ layout
     def compose_body(self) -> ComposeResult:
@@ -589,28 +590,39 @@ class DataScreen(ModeScreen):
         if self.path is None or self.index is None:
             self.notify("Open a dataset first (o).", severity="warning")
             return
+        fmt = self.lint_outcome.format if self.lint_outcome else None
         try:
-            plan = backend.plan_fix(kind, self.path)
+            ask = backend.fix_question(kind, self.path, fmt)
         except backend.NotAvailable as exc:
             self.notify(str(exc), severity="warning", markup=False)
             return
-        question = f"{plan.describe}\n\nWrites:\n" + "\n".join(f"  {p}" for p in plan.outputs)
-        question += "\n\nThe input file is not changed."
 
         def answer(choice: str | None) -> None:
-            if choice == "go":
+            plan = ask.plans.get(choice or "")
+            if plan is not None:
+                self.notify(f"{kind}: writing…", timeout=2)
                 self._fix_worker(plan)
 
-        self.app.push_screen(ChoiceScreen(question, [("y", "write the files", "go"), ("n", "cancel", "no")]), answer)
+        self.app.push_screen(ChoiceScreen(ask.question, ask.choices), answer)
 
     @work(thread=True, exclusive=True, group="fix")
     def _fix_worker(self, plan: backend.FixPlan) -> None:
         try:
-            message = backend.run_fix(plan)
-        except Exception as exc:  # a file-level or library error becomes one line on screen
-            self.app.call_from_thread(self.notify, one_line(f"{plan.kind} failed: {exc}", 300), severity="error", markup=False)
+            lines = backend.run_fix(plan)
+        except Exception as exc:  # FixError / DatasetError / OSError: one line on screen, never a traceback
+            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            self.app.call_from_thread(self._fix_failed, plan, message)
             return
-        self.app.call_from_thread(self.notify, one_line(message, 300), title=plan.kind, markup=False, timeout=8)
+        self.app.call_from_thread(self._fix_done, plan, lines)
+
+    def _fix_done(self, plan: backend.FixPlan, lines: list[str]) -> None:
+        self.last_fix = (plan, lines)
+        text = "\n".join(one_line(line, 200) for line in lines[:8])
+        self.notify(text + "\nPress o to open a written file.", title=f"{plan.kind} done", markup=False, timeout=12)
+
+    def _fix_failed(self, plan: backend.FixPlan, message: str) -> None:
+        self.last_fix = (plan, [])
+        self.notify(one_line(f"{plan.kind} failed: {message}", 300), severity="error", markup=False, timeout=10)
 
 
 def _with_hint(finding: Any) -> Any:

@@ -81,20 +81,96 @@ def run_lint(
 
 @dataclass
 class FixPlan:
-    """A fix the user is asked to confirm: what it does, the files it will write."""
+    """A fix the user confirms: what it does and the files it will write (nothing written yet)."""
 
     kind: str  # clean | split | convert
     source: Path
-    describe: str
     outputs: list[Path]
     options: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def replaces(self) -> list[Path]:
+        return [p for p in self.outputs if p.exists()]
 
-def plan_fix(kind: str, source: Path) -> FixPlan:
-    """What ``kind`` would write for ``source`` (nothing is written yet)."""
-    raise NotAvailable(f"{kind} is not available in this build yet (ftui.data.{kind} is missing)")
+
+@dataclass
+class FixQuestion:
+    """The confirmation to show: the question, one-key choices, and the plan behind each choice."""
+
+    question: str
+    choices: list[tuple[str, str, str]]
+    plans: dict[str, FixPlan]
 
 
-def run_fix(plan: FixPlan) -> str:
-    """Write the files of ``plan``; returns a one-line summary."""
-    raise NotAvailable(f"{plan.kind} is not available in this build yet")
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _writes(outputs: list[Path]) -> str:
+    return "\n".join(f"  {_shown(p)}" + ("   (exists: will be replaced)" if p.exists() else "") for p in outputs)
+
+
+def fix_question(kind: str, source: Path, fmt: str | None = None) -> FixQuestion:
+    """What ``kind`` (clean / split / convert) would do to ``source``, as a question to confirm."""
+    try:
+        from ftui.data import fix  # noqa: F401 - is the fix module there?
+    except ImportError as exc:
+        raise NotAvailable(f"{kind} is not available in this build (ftui.data.fix: {exc})") from None
+    stem = source.stem
+    if kind == "clean":
+        out = source.with_name(f"{stem}.clean.jsonl")
+        plans = {
+            "exact": FixPlan("clean", source, [out], {"drop_near_duplicates": False}),
+            "near": FixPlan("clean", source, [out], {"drop_near_duplicates": True}),
+        }
+        question = (
+            f"Clean {source.name}: drop rows with errors and duplicates (keeping the first), "
+            f"normalise to chat JSONL.\n\nWrites:\n{_writes([out])}\n\nThe input file is not changed."
+        )
+        choices = [("y", "drop exact duplicates", "exact"), ("a", "also near duplicates", "near"), ("n", "cancel", "")]
+        return FixQuestion(question, choices, plans)
+    if kind == "split":
+        out_dir = source.with_name(f"{stem}_split")
+        outputs = [out_dir / n for n in ("train.jsonl", "val.jsonl", "test.jsonl")]
+        plans = {"go": FixPlan("split", source, outputs, {"val": 0.1, "test": 0.1, "seed": 0})}
+        question = (
+            f"Split {source.name} into train / val / test = 80 / 10 / 10 %, seed 0; stratified by label when the "
+            f"answers are labels; duplicate and near-duplicate clusters stay on one side.\n\nWrites:\n{_writes(outputs)}"
+            "\n\nThe input file is not changed."
+        )
+        return FixQuestion(question, [("y", "split", "go"), ("n", "cancel", "")], plans)
+    if kind == "convert":
+        to_chat = source.with_name(f"{stem}.chat.jsonl")
+        to_openai = source.with_name(f"{stem}.openai.jsonl")
+        plans = {
+            "chat": FixPlan("convert", source, [to_chat], {"to": "chat"}),
+            "openai": FixPlan("convert", source, [to_openai], {"to": "openai"}),
+        }
+        question = (
+            f"Convert {source.name}" + (f" ({fmt})" if fmt else "") + ":\n"
+            f"  1  to chat messages JSONL (TRL):\n{_writes([to_chat])}\n"
+            f"  2  to OpenAI fine-tuning JSONL:\n{_writes([to_openai])}\n\nThe input file is not changed."
+        )
+        return FixQuestion(question, [("1", "chat", "chat"), ("2", "OpenAI", "openai"), ("n", "cancel", "")], plans)
+    raise ValueError(f"unknown fix {kind!r}")
+
+
+def run_fix(plan: FixPlan) -> list[str]:
+    """Write the files of a confirmed ``plan``; returns the human summary lines.
+
+    Raises ``ftui.data.fix.FixError`` / DatasetError with a one-line message when it cannot.
+    """
+    from ftui.data import fix
+
+    if plan.kind == "clean":
+        result = fix.clean(plan.source, out=plan.outputs[0], overwrite=True, **plan.options)
+    elif plan.kind == "split":
+        result = fix.split(plan.source, out_dir=plan.outputs[0].parent, overwrite=True, **plan.options)
+    elif plan.kind == "convert":
+        result = fix.convert(plan.source, out=plan.outputs[0], overwrite=True, **plan.options)
+    else:
+        raise ValueError(f"unknown fix {plan.kind!r}")
+    return result.lines()
