@@ -171,6 +171,7 @@ class _JobRunner:
         self._seen_events: set[str] = set()
         self._seen_checkpoints: set[str] = set()
         self._client: FineTuneClient | None = None
+        self._checkpoints_supported = True
 
     # -- plumbing ----------------------------------------------------------------------
 
@@ -402,10 +403,21 @@ class _JobRunner:
             self.emit(Eval(step=step, eval_loss=eval_loss, metrics=valid))
 
     def _read_checkpoints(self, job_id: str) -> None:
+        if not self._checkpoints_supported:
+            return
         fresh: list[Any] = []
         after = None
         while True:
-            page = self.client.checkpoints_page(job_id, after=after)
+            try:
+                page = self.client.checkpoints_page(job_id, after=after)
+            except OpenAIBackendError as exc:
+                if exc.status_code not in (404, 405, 501):
+                    raise
+                # some compatible services have no checkpoints endpoint: follow the job without them
+                self._checkpoints_supported = False
+                self.emit(Message(text="this service lists no job checkpoints; following the job without them",
+                                  level="warning"))
+                return
             data = list(page.data or [])
             fresh.extend(c for c in data if c.id not in self._seen_checkpoints)
             if not data or not page.has_more:

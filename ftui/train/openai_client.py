@@ -33,10 +33,11 @@ T = TypeVar("T")
 class OpenAIBackendError(Exception):
     """A failure the user can act on: ``message`` says what happened, ``hint`` the fix."""
 
-    def __init__(self, message: str, hint: str | None = None) -> None:
+    def __init__(self, message: str, hint: str | None = None, status_code: int | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.status_code = status_code  # the HTTP status when the server answered one
 
 
 def api_key_from_env() -> str:
@@ -182,7 +183,7 @@ def translate_error(exc: Exception, base_url: str, key: str | None, what: str) -
     else:
         message = f"unexpected error while {what}: {exc}"
         hint = "see the message; report a bug if it persists"
-    return OpenAIBackendError(redact(message, key), redact(hint, key))
+    return OpenAIBackendError(redact(message, key), redact(hint, key), getattr(exc, "status_code", None))
 
 
 class FineTuneClient:

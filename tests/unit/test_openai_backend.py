@@ -513,3 +513,12 @@ def test_resume_of_an_unknown_job_explains_404(server, data, tmp_path):
     failed = events[-1]
     assert isinstance(failed, Failed) and failed.message.startswith("not found (404) while reading job ftjob-gone")
     assert "same account" in failed.hint
+
+
+def test_a_service_without_checkpoints_endpoint_is_still_followed(server, data, tmp_path):
+    server.fail("GET", r"/v1/fine_tuning/jobs/[^/]+/checkpoints", 404, times=100, message="Not found")
+    events = run(make_config(data, server.base_url), tmp_path / "run")
+    assert isinstance(events[-1], Finished) and of(events, Checkpoint) == []
+    assert [e.step for e in of(events, Log)] == [1, 2, 3, 4, 5, 6]
+    assert server.count("GET", r"/v1/fine_tuning/jobs/[^/]+/checkpoints") == 1  # asked once, then not again
+    assert sum("no job checkpoints" in m.text for m in of(events, Message)) == 1
