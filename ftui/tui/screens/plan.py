@@ -519,7 +519,7 @@ class PlanScreen(ModeScreen):
             self.gpu_detected_gb, self.gpu_label = None, "no GPU detected"
         else:
             self.gpu_detected_gb = info.total_gb
-            self.gpu_label = f"{one_line(info.name, 40)} ({info.source})"
+            self.gpu_label = "FTUI_GPU_GB" if info.source == "env" else one_line(info.name, 40)
             self.query_one("#f-gpu", Input).placeholder = f"auto: {info.total_gb:.0f}"
         self.recompute()
 

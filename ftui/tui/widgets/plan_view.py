@@ -135,12 +135,12 @@ def render_breakdown(est: Estimate, gpu_label: str | None, bar_width: int = 26) 
         verdict.append(" no GPU size: type the GPU's GB to check the fit")
     elif fits:
         verdict.append(" FITS ", style="bold reverse #5fd75f")
-        verdict.append(f"  {total:.1f} of {gpu_gb:g} GB ({total / gpu_gb:.0%})")
+        verdict.append(f" {total:.1f} of {gpu_gb:g} GB ({total / gpu_gb:.0%})")
     else:
         verdict.append(" DOES NOT FIT ", style="bold reverse #ff5f5f")
-        verdict.append(f"  needs {total:.1f} GB, GPU has {gpu_gb:g} GB")
+        verdict.append(f" needs {total:.1f} GB, GPU has {gpu_gb:g} GB")
     if gpu_label:
-        verdict.append(f"  · {gpu_label}", style="dim")
+        verdict.append(f" · {gpu_label}", style="dim")
     return Group(table, verdict)
 
 
