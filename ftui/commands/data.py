@@ -174,7 +174,7 @@ def print_report(report: Any, show: int = SHOW_ROWS, console: Any = None) -> Non
         line = Text()
         line.append(f"{cid} ", style=styles[info.severity])
         line.append(f"{info.title}", style="bold")
-        rows = [f.row for f in items if f.row is not None]
+        rows = list(dict.fromkeys(f.row for f in items if f.row is not None))
         line.append(f"  x{len(items)}", style=styles[info.severity])
         if rows:
             more = f" (+{len(rows) - show} more)" if len(rows) > show else ""

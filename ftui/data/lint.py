@@ -34,7 +34,7 @@ from ftui.data import formats, stats
 from ftui.data.checks import content as C
 from ftui.data.checks.catalogue import CHECKS, ERROR, INFO, SEVERITY_ORDER, WARNING
 from ftui.data.checks.structure import CHECKERS, PROFILES, Profile, RowView, check_order
-from ftui.data.checks.tokens import REPLY_PRIMING, make_counter, truncation_loss
+from ftui.data.checks.tokens import PER_MESSAGE, REPLY_PRIMING, make_counter, truncation_loss
 from ftui.data.source import SourceInfo, inspect_source, iter_raw_rows
 
 BATCH_BYTES = 1 << 20
@@ -134,10 +134,8 @@ class _Linter:
         self.profile = profile
         self.counter = make_counter(tokenizer)
         self.max_len = max_seq_len if max_seq_len else profile.default_max_seq_len
-        hard = profile.hard_limit
-        if hard is None and tokenizer and self.counter.model_max_length:
-            hard = self.counter.model_max_length
-        self.hard = hard
+        # TRL truncates instead of failing, so only a profile's own limit is hard (E013).
+        self.hard = profile.hard_limit
         self.checker = CHECKERS.get(self.fmt)
         self.sft = self.fmt in SFT_FORMATS
         self.turns = self.fmt in TURN_FORMATS
@@ -488,7 +486,7 @@ class _Linter:
                 mad = 0.05
             z = 0.6745 * (la - med) / mad
             median_tokens = float(np.expm1(med))
-            hit = np.nonzero((np.abs(z) > 3.5) & (np.abs(a - median_tokens) >= 20)
+            hit = np.nonzero((a > PER_MESSAGE) & (np.abs(z) > 3.5) & (np.abs(a - median_tokens) >= 20)
                              & ((a >= 5 * median_tokens) | (a * 5 <= median_tokens)))[0]
             est = self._est()
             s = np.frombuffer(seqs, dtype=np.int64)

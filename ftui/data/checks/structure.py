@@ -215,14 +215,13 @@ def check_chat(obj: dict[str, Any], profile: Profile, emit: Emit) -> RowView | N
                 text = ""
             if "weight" in m:
                 w = m["weight"]
-                if not profile.weight_supported:
-                    emit("W013", f"message {i + 1}: 'weight' is ignored by {profile.name} (every assistant turn is trained)")
-                elif type(w) is not int or w not in (0, 1):
+                if type(w) is not int or w not in (0, 1):
                     emit("E010", f"message {i + 1}: weight is {w!r}, must be 0 or 1")
-                    weight_ok = False
                 elif role != "assistant":
                     emit("E010", f"message {i + 1}: weight on a {role} message (only assistant messages take a weight)")
-                elif w == 0 and profile.weight_supported:
+                elif not profile.weight_supported:
+                    emit("W013", f"message {i + 1}: 'weight' is ignored by {profile.name} (every assistant turn is trained)")
+                elif w == 0:
                     weight_ok = False
             extra = [k for k in m if k not in profile.message_keys]
             if extra:

@@ -1,0 +1,209 @@
+"""Every lint check id: one file that triggers it and one that does not."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ftui.data import lint
+from ftui.data.checks.catalogue import CHECKS
+from ftui.data.lint import lint_file
+
+SYS = "You are a helpful assistant."
+_WORDS = ("alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa "
+          "quebec romeo sierra tango uniform victor whiskey xray yankee zulu amber basil cedar dune ember fern").split()
+
+
+def _sentence(rng: random.Random, n: int = 10) -> str:
+    return " ".join(rng.choice(_WORDS) for _ in range(n)).capitalize() + "."
+
+
+def chat(user: str, answer: str, system: str | None = SYS, **extra: Any) -> dict[str, Any]:
+    msgs = ([{"role": "system", "content": system}] if system else []) + [
+        {"role": "user", "content": user}, {"role": "assistant", "content": answer}]
+    return {"messages": msgs, **extra}
+
+
+def good(n: int = 12, seed: int = 0) -> list[dict[str, Any]]:
+    """Distinct, clean chat rows with prose answers."""
+    rng = random.Random(seed)
+    return [chat(f"Question {i}: " + _sentence(rng), _sentence(rng, 12) + " " + _sentence(rng, 12)) for i in range(n)]
+
+
+def write(tmp_path: Path, rows: list[Any], name: str = "d.jsonl") -> Path:
+    path = tmp_path / name
+    with open(path, "wb") as f:
+        for r in rows:
+            f.write(r if isinstance(r, bytes) else json.dumps(r).encode())
+            f.write(b"\n")
+    return path
+
+
+def ids(tmp_path: Path, rows: list[Any], **kw: Any) -> set[str]:
+    kw.setdefault("near_dups", True)
+    return {f.id for f in lint_file(write(tmp_path, rows), **kw).findings}
+
+
+def msgs(*pairs: tuple[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"messages": [{"role": r, "content": c} for r, c in pairs], **extra}
+
+
+LONG = " ".join(["word"] * 1200)  # ~6,000 characters: ~1,500 estimated tokens
+G = good()
+
+# id -> (rows that trigger it, rows that do not, lint options)
+CASES: dict[str, tuple[list[Any], list[Any], dict[str, Any]]] = {
+    "E001": (G + [b'{"messages": [{"role": "user", "content": "caf\xe9"}, {"role": "assistant", "content": "ok."}]}'],
+             G + [chat("caf\u00e9 au lait", "Served hot.")], {}),
+    "E002": (G + [b'{"messages": [{"role": "user", "content": "a", "content": "b"}, {"role": "assistant", "content": "c."}]}'],
+             G + [chat('Say "a": "b" please', 'I said "a": "b" for you.')], {}),
+    "E003": (G + [[1, 2, 3]], G, {}),
+    "E004": (G + [{"instruction": "Do it.", "output": "Done."}], G + [chat("x y z", "Done with it now.")], {}),
+    "E005": (G + [{"messages": [{"role": "user"}, {"role": "assistant", "content": "Hello there."}]}], G, {}),
+    "E006": (G + [chat("Tell me.", "   ")], G, {}),
+    "E007": (G + [msgs(("user", "hi"), ("robot", "hello"))], G, {}),
+    "E008": (G + [msgs(("system", SYS), ("user", "Anyone?"))], G, {}),
+    "E009": (G + [msgs(("user", "a"), ("user", "b"), ("assistant", "Both noted."))], G, {}),
+    "E010": (G + [{"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "Answer.", "weight": 0.5}]}],
+             G + [{"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "Answer.", "weight": 1}]}],
+             {"profile": "openai"}),
+    "E011": (G + [{"messages": [{"role": "user", "content": "w?"},
+                                {"role": "assistant", "content": None, "tool_calls": [
+                                    {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{not json"}}]},
+                                {"role": "tool", "tool_call_id": "c1", "content": "18"},
+                                {"role": "assistant", "content": "It is 18 degrees."}]}],
+             G + [{"messages": [{"role": "user", "content": "w?"},
+                                {"role": "assistant", "content": None, "tool_calls": [
+                                    {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{\"a\": 1}"}}]},
+                                {"role": "tool", "tool_call_id": "c1", "content": "18"},
+                                {"role": "assistant", "content": "It is 18 degrees."}]}], {}),
+    "E012": (good(5), good(10), {"profile": "openai"}),
+    "E013": (G + [chat("q", " ".join(["word"] * 60_000))], G + [chat("q", LONG)], {"profile": "openai"}),
+    "E015": (G + [chat(LONG, "Short answer.")], G + [chat("Short question?", "Short answer.")], {}),
+    "W001": (G + [chat("q", LONG)], G + [chat("q", LONG)], {}),  # good side linted with --max-seq-len 4096 below
+    "W002": (G + [G[0]], G, {}),
+    "W003": (G + [chat(G[0]["messages"][1]["content"], G[0]["messages"][2]["content"].rsplit(" ", 1)[0] + " zulu.")], G, {}),
+    "W004": (G + [chat(G[1]["messages"][1]["content"], "A completely different answer here.")], G, {}),
+    "W006": (G + [chat("New question here?", "A fine answer to it.", system="You are a rude assistant.")], G, {}),
+    "W007": (G + [msgs(("system", SYS), ("user", "a"), ("assistant", "b is it."), ("user", "c?"))], G, {}),
+    "W008": (G + [chat("No system here?", "Right, none at all.", system=None)], G, {}),
+    "W009": (good(40) + [chat("q", " ".join(_WORDS) * 30)], good(40), {}),
+    "W010": (good(30) + [chat(f"Other question {i}?", "Please contact support for help.") for i in range(6)],
+             good(30) + [chat("Other question?", "Please contact support for help.")], {}),
+    "W011": (G + [chat("Mail me at jane@example.com", "Noted, thanks.")], G + [chat("Mail me at the office", "Noted, thanks.")], {}),
+    "W012": (G + [chat("Look: \x1b[31mred\x1b[0m", "I see it now.")], G + [chat("Look: red", "I see it now.")], {}),
+    "W013": (G + [chat("q", "An answer.", source="web")], G, {}),
+    "W014": (G + [chat("q", "Dear {{name}}, thanks.")], G + [chat("q", "Dear Anna, thanks.")], {}),
+    "W015": (G + [chat("q", "Bye.<|im_end|>")], G + [chat("q", "Bye for now.")], {}),
+    "W016": (G + [chat("q", "First open the console, then go to the settings page and click the")],
+             G + [chat("q", "First open the console, then go to the settings page and click Save.")], {}),
+    "W017": (G + [chat("q", '{"status": "open"}')], G, {}),
+    "I001": (G, None, {}),
+    "I002": (G, None, {}),
+    "I003": (G, None, {}),
+    "I004": ([chat(f"Ticket {i}: " + _sentence(random.Random(i)), lab) for i, lab in enumerate(["billing", "technical"] * 12)],
+             G, {}),
+    "I005": (G, None, {}),
+}
+
+
+def test_every_catalogue_id_has_a_case() -> None:
+    missing = set(CHECKS) - set(CASES) - {"E014", "W005"}  # E014 and W005 have their own tests below
+    assert not missing
+
+
+@pytest.mark.parametrize("check_id", sorted(CASES))
+def test_check_triggers_and_not(tmp_path: Path, check_id: str) -> None:
+    bad, ok, kw = CASES[check_id]
+    (tmp_path / "bad").mkdir()
+    assert check_id in ids(tmp_path / "bad", bad, **kw), f"{check_id} not reported"
+    if ok is None:
+        return  # file-level info: always reported
+    (tmp_path / "ok").mkdir()
+    if check_id == "W001":
+        kw = {**kw, "max_seq_len": 4096}
+    assert check_id not in ids(tmp_path / "ok", ok, **kw), f"{check_id} reported on a clean file"
+
+
+def test_w005_leakage_exact_and_near(tmp_path: Path) -> None:
+    train = good(12)
+    leak_exact = G[2]
+    near_answer = G[3]["messages"][2]["content"].rsplit(" ", 1)[0] + " zulu."
+    evalp = write(tmp_path, [leak_exact, chat(G[3]["messages"][1]["content"], near_answer), chat("unrelated q", "Unrelated a.")], "eval.jsonl")
+    report = lint_file(write(tmp_path, train), eval_path=evalp)
+    leaks = [f for f in report.findings if f.id == "W005"]
+    assert {f.row for f in leaks} == {3, 4}
+    assert any("exact" in f.message for f in leaks) and any("Jaccard" in f.message for f in leaks)
+    clean_eval = write(tmp_path, [chat("unrelated q", "Unrelated a.")], "eval2.jsonl")
+    assert not [f for f in lint_file(write(tmp_path, train), eval_path=clean_eval).findings if f.id == "W005"]
+
+
+class _FailingTemplate:
+    """A counter whose chat template rejects rows mentioning 'boom' (real templates raise for odd roles)."""
+
+    estimated = False
+    label = "fake tokenizer"
+    model_max_length = None
+
+    def count(self, roles: list[str], texts: list[str]) -> tuple[list[int], str | None]:
+        err = "the chat template fails: boom" if any("boom" in t for t in texts) else None
+        return [len(t) // 3 + 3 for t in texts], err
+
+
+def test_e014_template_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lint, "make_counter", lambda tok: _FailingTemplate())
+    report = lint_file(write(tmp_path, G + [chat("boom", "Kaboom.")]), tokenizer="fake")
+    assert [f.row for f in report.findings if f.id == "E014"] == [13]
+    assert not [f for f in lint_file(write(tmp_path, G), tokenizer="fake").findings if f.id == "E014"]
+
+
+def test_findings_carry_row_offset_and_hint(tmp_path: Path) -> None:
+    rows = G[:3] + [chat("q", "")]
+    path = write(tmp_path, rows)
+    report = lint_file(path)
+    f = next(f for f in report.findings if f.id == "E006")
+    assert f.row == 4 and f.severity == "error" and f.hint
+    with open(path, "rb") as fh:
+        fh.seek(f.offset)
+        assert json.loads(fh.readline()) == rows[3]
+
+
+def test_preference_data_is_named_not_linted_as_sft(tmp_path: Path) -> None:
+    rows = [{"prompt": f"Question {i}?", "chosen": f"Good answer {i}.", "rejected": f"Bad answer {i}."} for i in range(12)]
+    report = lint_file(write(tmp_path, rows))
+    assert report.format == "preference"
+    assert not {f.id for f in report.findings} & {"E008", "W007", "W008", "E004", "W017"}
+    rows[3]["rejected"] = rows[3]["chosen"]
+    rows[4]["chosen"] = ""
+    got = {(f.id, f.row) for f in lint_file(write(tmp_path, rows)).findings}
+    assert ("W004", 4) in got and ("E006", 5) in got
+
+
+def test_streaming_callbacks_and_cancel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lint, "BATCH_BYTES", 2000)
+    rows = good(200) + [chat("q", "")]
+    path = write(tmp_path, rows)
+    progress: list[tuple[int, int, int]] = []
+    streamed: list[str] = []
+    report = lint_file(path, on_progress=lambda *a: progress.append(a), on_findings=lambda fs: streamed.extend(f.id for f in fs))
+    assert progress[-1][0] == 201 and progress[-1][1] == progress[-1][2] == path.stat().st_size
+    assert [p[1] for p in progress] == sorted(p[1] for p in progress)
+    assert sorted(streamed) == sorted(f.id for f in report.findings)
+
+    class Stop:
+        def is_set(self) -> bool:
+            return True
+
+    cancelled = lint_file(path, cancel=Stop())
+    assert cancelled.cancelled and cancelled.rows < 201
+
+
+def test_tokenizer_demo_gives_true_counts(tmp_path: Path, demo_model: Path) -> None:
+    report = lint_file(write(tmp_path, G), tokenizer="demo")
+    tok = report.stats["tokens"]
+    assert not tok["estimated"] and "demo" in tok["method"]
+    assert tok["per_role"]["assistant"]["p50"] > 0
