@@ -229,7 +229,7 @@ def run_hf(
     args = build_sft_config(config, run_dir, loaded.kind, eval_ds is not None, resume)
     distributed = int(getattr(args, "world_size", 1) or 1) > 1
     callback = MetricsCallback(emit, control, MemorySampler(), distributed_stop=distributed)
-    all_callbacks: list[Any] = [callback, *callbacks]
+    all_callbacks: list[Any] = [*callbacks, callback]  # extra hooks first: a stop they ask for applies at this step
     if args.load_best_model_at_end:
         all_callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience))
     _say(emit, "tokenizing")
@@ -268,7 +268,11 @@ def run_hf(
         emit(Stopped(step=resumed_from or 0, saved=False))
         return
     started = time.monotonic()
-    trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    try:
+        trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    except BaseException as exc:
+        exc.ftui_step = callback.current_step or None  # type: ignore[attr-defined]  # the worker names the step
+        raise
     step = int(trainer.state.global_step)
     if not trainer.is_world_process_zero():
         return

@@ -40,6 +40,7 @@ class MetricsCallback(TrainerCallback):
         self.distributed_stop = distributed_stop
         self._last_tokens: float | None = None
         self._last_time: float | None = None
+        self.current_step = 0  # the optimizer step in progress, for "failed at step k"
 
     # -- stop requests --------------------------------------------------------------------
 
@@ -48,6 +49,10 @@ class MetricsCallback(TrainerCallback):
         if self.distributed_stop:
             stop, save = _broadcast_flags(stop, save)
         return stop, save
+
+    def on_step_begin(self, args, state, control, **kwargs):
+        self.current_step = state.global_step + 1
+        return control
 
     def on_step_end(self, args, state, control, **kwargs):  # noqa: D401 - HF hook
         stop, save = self._stop_flags()

@@ -154,9 +154,10 @@ class TrainingWorker:
                 self.emit(Failed(message="the training ended without a result", hint="see traceback.txt or the log above", step=self.last_step))
         except BaseException as exc:  # noqa: BLE001 - the thread must never die silently
             self.error = exc
-            message, hint = describe_failure(exc, self.last_step)
+            step = getattr(exc, "ftui_step", None) or self.last_step
+            message, hint = describe_failure(exc, step)
             self._write_traceback(exc)
-            self.emit(Failed(message=scrub(message, self._secrets), hint=hint, step=self.last_step))
+            self.emit(Failed(message=scrub(message, self._secrets), hint=hint, step=step))
         finally:
             self._queue.put(_SENTINEL)
 
