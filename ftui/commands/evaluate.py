@@ -1,9 +1,497 @@
-"""CLI sub-commands for the evaluate area (see ftui/commands/__init__.py for the contract)."""
+"""CLI for the evaluate area: ``ftui eval generate|metrics|session|rate|unblind|report|export|judge|sessions``.
+
+Reference: docs/evaluate.md. Heavy libraries (torch, transformers, openai) load inside the
+command functions. Model outputs are printed through ``textsafe`` (never as markup).
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from ftui.cli import UserError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this area's sub-commands to the ftui parser."""
+    ev = sub.add_parser("eval", help="evaluate: generate outputs, metrics, blind A/B sessions, LLM judge",
+                        description="Evaluate base vs fine-tuned (and few-shot / API) systems. See docs/evaluate.md.")
+    esub = ev.add_subparsers(dest="eval_command", metavar="ACTION", required=True)
+
+    g = esub.add_parser("generate", help="generate (and cache) each system's outputs on a test file")
+    _system_options(g)
+    g.add_argument("--json", action="store_true", help="print one JSON object per system")
+    g.set_defaults(func=cmd_generate)
+
+    m = esub.add_parser("metrics", help="per-system metrics and paired comparisons (McNemar, bootstrap CIs)")
+    _system_options(m)
+    m.add_argument("--cached-only", action="store_true", help="do not generate: fail if outputs are not cached")
+    m.add_argument("--bootstrap", type=int, default=1000, metavar="N", help="bootstrap resamples (default 1000)")
+    m.add_argument("--worst", type=int, default=5, metavar="K", help="show the K worst items per system (default 5)")
+    m.add_argument("--task", choices=("label", "json", "text"), help="task kind (default: detected from references)")
+    m.add_argument("--json", action="store_true", help="print one JSON object")
+    m.set_defaults(func=cmd_metrics)
+
+    s = esub.add_parser("session", help="create a blind A/B rating session from two or more systems")
+    _system_options(s)
+    s.add_argument("--rater", required=True, metavar="NAME", help="the first rater's name")
+    s.add_argument("--name", metavar="NAME", help="session name (default: a timestamp)")
+    s.add_argument("--seed", type=int, default=0, help="seed for order and side assignment (default 0)")
+    s.add_argument("--base", metavar="SYSTEM", help="the anchor system (default: the first --system)")
+    s.set_defaults(func=cmd_session)
+
+    r = esub.add_parser("rate", help="rate a session in the terminal, one line per decision (the TUI is nicer)")
+    r.add_argument("session", metavar="SESSION", help="session name (under the sessions dir) or path")
+    r.add_argument("--rater", required=True, metavar="NAME")
+    r.set_defaults(func=cmd_rate)
+
+    u = esub.add_parser("unblind", help="record that a rater unblinds (results become visible, voting ends)")
+    u.add_argument("session", metavar="SESSION")
+    u.add_argument("--rater", required=True, metavar="NAME")
+    u.set_defaults(func=cmd_unblind)
+
+    rep = esub.add_parser("report", help="results of a session after unblinding")
+    rep.add_argument("session", metavar="SESSION")
+    rep.add_argument("--rater", metavar="NAME", help="whose unblind to use (default: the only unblinded rater)")
+    rep.add_argument("--unblind", action="store_true", help="record the rater's unblind first")
+    rep.add_argument("--bootstrap", type=int, default=200, metavar="N", help="Bradley-Terry bootstrap resamples")
+    rep.add_argument("--disagreements", action="store_true", help="also list votes that contradict the metrics")
+    rep.add_argument("--json", action="store_true", help="print one JSON object")
+    rep.set_defaults(func=cmd_report)
+
+    x = esub.add_parser("export", help="export votes as CSV / JSONL, or DPO preference pairs (TRL format)")
+    x.add_argument("session", metavar="SESSION")
+    x.add_argument("--format", required=True, choices=("csv", "jsonl", "dpo"))
+    x.add_argument("-o", "--out", metavar="FILE", help="output file (default: SESSION/export.<ext>)")
+    x.add_argument("--rater", metavar="NAME", help="whose unblind to use (default: the only unblinded rater)")
+    x.set_defaults(func=cmd_export)
+
+    j = esub.add_parser("judge", help="LLM-as-judge of two systems (both orders) via an OpenAI-compatible endpoint")
+    _system_options(j)
+    j.add_argument("--judge-model", required=True, metavar="MODEL", help="judge model name")
+    j.add_argument("--judge-url", metavar="URL", help="judge endpoint base URL (default: OpenAI); key from OPENAI_API_KEY")
+    j.add_argument("--judge-template", metavar="FILE", help="judge prompt template (default: the built-in one)")
+    j.add_argument("--session", metavar="SESSION", help="report agreement (kappa) with this session's human votes")
+    j.add_argument("--json", action="store_true", help="print one JSON object")
+    j.set_defaults(func=cmd_judge)
+
+    ls = esub.add_parser("sessions", help="list rating sessions")
+    ls.set_defaults(func=cmd_sessions)
+
+
+def _system_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--system", action="append", required=True, metavar="SPEC",
+                   help="system to evaluate (repeat): base, run:ID, adapter:PATH, merged:PATH, fewshot:K, "
+                        "openai:MODEL[@URL]; NAME=SPEC names it")
+    p.add_argument("--test", required=True, metavar="PATH", help="test split (JSONL: chat messages, prompt/completion)")
+    p.add_argument("--model", default="demo", metavar="PATH_OR_ID", help="base model (default: demo)")
+    p.add_argument("--train", metavar="PATH", help="training file the few-shot examples are drawn from")
+    p.add_argument("--fewshot-seed", type=int, default=0, help="seed for drawing few-shot examples (default 0)")
+    p.add_argument("--max-new-tokens", type=int, default=64, metavar="N", help="default 64")
+    p.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (default)")
+    p.add_argument("--batch-size", type=int, default=16, metavar="N", help="default 16")
+    p.add_argument("--limit", type=int, metavar="N", help="use only the first N test items")
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+
+
+def _specs(args: argparse.Namespace) -> list[Any]:
+    from ftui.evaluate.systems import SystemError_, parse_system
+
+    specs = []
+    for text in args.system:
+        try:
+            specs.append(parse_system(text, default_model=args.model, train_file=args.train,
+                                      fewshot_seed=args.fewshot_seed))
+        except SystemError_ as exc:
+            raise UserError(f"--system {text}: {exc}") from None
+    names = [s.name for s in specs]
+    if len(set(names)) != len(names):
+        raise UserError(f"two systems share a name ({', '.join(names)}); name them with NAME=SPEC")
+    return specs
+
+
+def _items(args: argparse.Namespace) -> list[Any]:
+    from ftui.evaluate.items import ItemsError, load_items
+
+    if args.limit is not None and args.limit < 1:
+        raise UserError("--limit must be at least 1")
+    try:
+        return load_items(args.test, limit=args.limit)
+    except ItemsError as exc:
+        raise UserError(f"--test: {exc}") from None
+
+
+def _gen_config(args: argparse.Namespace) -> Any:
+    from ftui.evaluate.generate import GenerationConfig
+
+    if args.max_new_tokens < 1:
+        raise UserError("--max-new-tokens must be at least 1")
+    if args.batch_size < 1:
+        raise UserError("--batch-size must be at least 1")
+    if args.temperature < 0:
+        raise UserError("--temperature must be 0 (greedy) or more")
+    return GenerationConfig(max_new_tokens=args.max_new_tokens, temperature=args.temperature,
+                            batch_size=args.batch_size)
+
+
+def _generate_all(args: argparse.Namespace, specs: list[Any], items: list[Any], cached_only: bool = False,
+                  quiet: bool = False) -> dict[str, Any]:
+    from ftui.evaluate.generate import GenerationError, generate, load_generator
+    from ftui.evaluate.systems import SystemError_
+
+    config = _gen_config(args)
+    results = {}
+    loaded: dict[tuple, Any] = {}  # base and few-shot systems share one loaded model
+    for spec in specs:
+        def progress(done: int, total: int, name: str = spec.name) -> None:
+            if not quiet and sys.stderr.isatty():
+                print(f"\r{name}: {done}/{total}", end="", file=sys.stderr, flush=True)
+
+        try:
+            if cached_only:
+                res = generate(spec, items, config, test_path=args.test, generator=_NoGenerator(spec.name))
+            else:
+                key = (spec.kind == "openai", spec.model, spec.adapter, spec.base_url)
+                lazy = _LazyGenerator(lambda spec=spec: load_generator(spec), loaded, key)
+                res = generate(spec, items, config, test_path=args.test, progress=progress, generator=lazy)
+        except (GenerationError, SystemError_) as exc:
+            raise UserError(f"{spec.name}: {exc}") from None
+        if not quiet and sys.stderr.isatty():
+            print(file=sys.stderr)
+        for w in res.warnings:
+            print(f"ftui: warning: {w}", file=sys.stderr)
+        results[spec.name] = res
+    return results
+
+
+class _LazyGenerator:
+    """Loads the model on first use only (fully cached systems load nothing) and shares it by key."""
+
+    def __init__(self, load: Any, shared: dict, key: tuple) -> None:
+        self.load, self.shared, self.key = load, shared, key
+
+    def generate_batch(self, conversations: Any, config: Any) -> list[str]:
+        if self.key not in self.shared:
+            self.shared[self.key] = self.load()
+        return self.shared[self.key].generate_batch(conversations, config)
+
+
+class _NoGenerator:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def generate_batch(self, conversations: Any, config: Any) -> list[str]:
+        raise UserError(f"{self.name}: outputs are not cached for these settings; run without --cached-only")
+
+
+def _session_dir(name: str) -> Path:
+    from ftui import paths
+
+    p = Path(name).expanduser()
+    if (p / "session.json").is_file():
+        return p
+    q = paths.sessions_dir() / name
+    if (q / "session.json").is_file():
+        return q
+    raise UserError(f"session {name!r} not found (looked at {p} and {q}); list them with 'ftui eval sessions'")
+
+
+def _open_session(name: str, rater: str | None, need_unblinded: bool = False, allow_new: bool = False) -> Any:
+    from ftui.evaluate.ab import BlindSession, SessionError
+
+    directory = _session_dir(name)
+    raters_dir = directory / "raters"
+    known = sorted(p.name for p in raters_dir.iterdir() if p.is_dir()) if raters_dir.is_dir() else []
+    if rater is None:
+        unblinded = [r for r in known if _has_unblind(raters_dir / r / "votes.jsonl")]
+        if len(unblinded) == 1:
+            rater = unblinded[0]
+        elif not unblinded:
+            raise UserError(f"no rater of {directory.name} has unblinded yet; run 'ftui eval unblind {name} --rater NAME'")
+        else:
+            raise UserError(f"several raters have unblinded ({', '.join(unblinded)}); choose one with --rater")
+    elif rater not in known and not allow_new:
+        raise UserError(f"rater {rater!r} has no votes in {directory.name} (raters: {', '.join(known) or 'none'})")
+    try:
+        session = BlindSession(directory, rater)
+    except SessionError as exc:
+        raise UserError(str(exc)) from None
+    for w in session.warnings:
+        print(f"ftui: warning: {w}", file=sys.stderr)
+    if need_unblinded and not session.is_unblinded:
+        session.close()
+        raise UserError(f"rater {rater!r} has not unblinded; add --unblind or run 'ftui eval unblind {name} --rater {rater}'")
+    return session
+
+
+def _has_unblind(path: Path) -> bool:
+    try:
+        return b'"type":"unblind"' in path.read_bytes()
+    except OSError:
+        return False
+
+
+def _safe(text: str, limit: int = 160) -> str:
+    from ftui.textsafe import one_line
+
+    return one_line(text, limit)
+
+
+# --- commands -------------------------------------------------------------------------------------
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    specs, items = _specs(args), _items(args)
+    results = _generate_all(args, specs, items)
+    for name, res in results.items():
+        if args.json:
+            print(json.dumps({"system": name, "items": len(items), "generated": res.generated, "cached": res.cached,
+                              "seconds": round(res.seconds, 3), "cache": str(res.cache_path)}))
+        else:
+            print(f"{name}: {len(res.outputs)}/{len(items)} outputs ({res.generated} generated, {res.cached} cached, "
+                  f"{res.seconds:.1f} s) -> {res.cache_path}")
+    return 0
+
+
+def cmd_metrics(args: argparse.Namespace) -> int:
+    from ftui.evaluate import metrics as M
+    from ftui.evaluate.ab import comparison_line, metrics_line
+
+    specs, items = _specs(args), _items(args)
+    gens = _generate_all(args, specs, items, cached_only=args.cached_only)
+    refs = {it.id: it.reference for it in items if it.reference is not None}
+    if not refs:
+        raise UserError(f"--test {args.test} has no reference answers; metrics need them (the last assistant turn)")
+    task = args.task or M.detect_task(list(refs.values()))
+    labels = M.labels_from(refs.values()) if task == "label" else None
+    scores = {name: M.score_system(name, res.outputs, refs, task, labels) for name, res in gens.items()}
+    summaries = {name: M.summarize(sc) for name, sc in scores.items()}
+    names = list(scores)
+    comparisons = [M.compare(scores[names[0]], scores[n], n_bootstrap=args.bootstrap) for n in names[1:]]
+    worst = {n: M.worst_items(sc, k=args.worst) for n, sc in scores.items()}
+    if args.json:
+        print(json.dumps({
+            "test": str(args.test), "task": task, "labels": labels,
+            "normalisation": "normalize_output, casefold, whitespace collapsed, quotes and trailing .! removed",
+            "systems": {n: m.to_dict() for n, m in summaries.items()},
+            "comparisons": [c.to_dict() for c in comparisons],
+            "worst": {n: [{"item_id": i, "score": s} for i, s in w] for n, w in worst.items()},
+        }, default=str))
+        return 0
+    print(f"test {args.test} · {len(refs)} items · task {task}")
+    for m in summaries.values():
+        print(metrics_line(m))
+    if task == "label":
+        for n, m in summaries.items():
+            print(f"\n{n}: per class (precision / recall / F1 / support / predicted)")
+            for row in m.classes:
+                fmt = lambda v: "  -  " if v is None else f"{v:.3f}"  # noqa: E731
+                print(f"  {row.label:<18} {fmt(row.precision)} {fmt(row.recall)} {row.f1:.3f} {row.support:>5} "
+                      f"{row.predicted:>5}")
+    if comparisons:
+        print("\npaired comparisons (B - A, 95% bootstrap CIs):")
+        for c in comparisons:
+            print("  " + comparison_line(c))
+    if args.worst > 0:
+        outputs = {n: gens[n].outputs for n in gens}
+        for n, rows in worst.items():
+            print(f"\n{n}: {len(rows)} worst items")
+            for item_id, score in rows:
+                print(f"  {item_id:<10} {score:.2f}  {_safe(outputs[n].get(item_id, ''), 100)}")
+    return 0
+
+
+def cmd_session(args: argparse.Namespace) -> int:
+    import time
+
+    from ftui import paths
+    from ftui.evaluate.ab import BlindSession, SessionError, check_rater_name
+
+    try:
+        check_rater_name(args.rater)
+    except SessionError as exc:
+        raise UserError(f"--rater: {exc}") from None
+    specs, items = _specs(args), _items(args)
+    if len(specs) < 2:
+        raise UserError("a session needs at least two --system options")
+    name = args.name or time.strftime("%Y%m%d-%H%M%S")
+    if "/" in name or name.startswith("."):
+        raise UserError("--name must be a plain name (no '/'); the session goes under the sessions directory")
+    directory = paths.sessions_dir() / name
+    if (directory / "session.json").exists():
+        raise UserError(f"session {name!r} exists; choose another --name or rate it with 'ftui eval rate {name}'")
+    gens = _generate_all(args, specs, items)
+    base = args.base or specs[0].name
+    try:
+        session = BlindSession.create(directory, items, {n: r.outputs for n, r in gens.items()}, args.rater,
+                                      seed=args.seed, base_system=base, name=name)
+    except SessionError as exc:
+        raise UserError(str(exc)) from None
+    p = session.progress()
+    session.close()
+    print(f"session {name}: {len(session.plan.items)} items, {p.total} pairs for {args.rater} "
+          f"({p.identical} identical, recorded automatically) -> {directory}")
+    print(f"rate it: ftui --mode evaluate, or ftui eval rate {name} --rater {args.rater}")
+    return 0
+
+
+RATE_HELP = "1 left · 2 right · 3/t tie · 4/b both bad · s skip · u undo · n TEXT note · r reference · q quit"
+
+
+def cmd_rate(args: argparse.Namespace) -> int:
+    """A line-based rater for terminals where the TUI is not wanted (also scriptable: keys on stdin)."""
+    from ftui.evaluate.ab import SessionError
+
+    session = _open_session(args.session, args.rater, allow_new=True)
+    if session.is_unblinded:
+        raise UserError(f"rater {args.rater!r} has unblinded; their votes are final")
+    keys = {"1": "left", "2": "right", "3": "tie", "t": "tie", "4": "both_bad", "b": "both_bad", "s": "skip"}
+    note = ""
+    print(RATE_HELP)
+    try:
+        while (pair := session.current()) is not None:
+            print(f"\n── item {pair.position}/{pair.total} ──\nPROMPT: {_safe(pair.prompt, 600)}")
+            print(f"\n[Output 1]\n{_safe(pair.output_left, 2000)}\n\n[Output 2]\n{_safe(pair.output_right, 2000)}")
+            line = sys.stdin.readline()
+            if not line:
+                break
+            cmd = line.strip()
+            if cmd == "q":
+                break
+            if cmd == "u":
+                if session.undo() is None:
+                    print("nothing to undo")
+                continue
+            if cmd.startswith("n "):
+                note = cmd[2:].strip()
+                print("note kept for this item")
+                continue
+            if cmd == "r":
+                print(f"REFERENCE: {_safe(pair.reference or '(none)', 600)}")
+                continue
+            if cmd not in keys:
+                print(RATE_HELP)
+                continue
+            session.vote(keys[cmd], note=note)
+            note = ""
+            prog = session.progress()
+            if prog.suggest_break:
+                print(f"{prog.done} rated: a good moment for a short break")
+    except SessionError as exc:
+        raise UserError(str(exc)) from None
+    finally:
+        prog = session.progress()
+        session.close()
+    print(f"saved: {prog.done}/{prog.total} done" + (" · all rated; see results with 'ftui eval report "
+                                                     f"{args.session} --rater {args.rater} --unblind'" if prog.finished else ""))
+    return 0
+
+
+def cmd_unblind(args: argparse.Namespace) -> int:
+    session = _open_session(args.session, args.rater)
+    p = session.progress()
+    session.unblind()
+    session.close()
+    print(f"rater {args.rater} unblinded after {p.done}/{p.total} pairs (recorded); "
+          f"see 'ftui eval report {args.session} --rater {args.rater}'")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from ftui.evaluate.ab import results_text
+
+    if args.unblind and args.rater is None:
+        raise UserError("--unblind needs --rater NAME (whose unblind to record)")
+    session = _open_session(args.session, args.rater, need_unblinded=not args.unblind)
+    if args.unblind:
+        session.unblind()
+    res = session.results(n_bootstrap=args.bootstrap)
+    rows = session.drilldown(disagreements_only=True) if args.disagreements else []
+    session.close()
+    if args.json:
+        out = res.to_dict()
+        if args.disagreements:
+            out["disagreements"] = [{"item_id": r.item_id, "rater": r.rater, "choice": r.choice,
+                                     "preferred": r.preferred, "reason": r.disagreement} for r in rows]
+        print(json.dumps(out, default=str))
+        return 0
+    print(results_text(res))
+    for r in rows:
+        print(f"  disagreement {r.item_id} ({r.rater}): {r.disagreement}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    session = _open_session(args.session, args.rater, need_unblinded=True)
+    ext = {"csv": "csv", "jsonl": "jsonl", "dpo": "dpo.jsonl"}[args.format]
+    out = Path(args.out).expanduser() if args.out else session.directory / f"export.{ext}"
+    try:
+        n = session.export(out, args.format)
+    except OSError as exc:
+        raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None
+    finally:
+        session.close()
+    print(f"{n} rows -> {out}")
+    return 0
+
+
+def cmd_judge(args: argparse.Namespace) -> int:
+    from ftui.evaluate import judge as J
+
+    specs, items = _specs(args), _items(args)
+    if len(specs) != 2:
+        raise UserError("the judge compares exactly two systems: give --system twice (the first is the baseline)")
+    try:
+        template = J.load_template(args.judge_template)
+        from ftui.evaluate.systems import SystemError_
+
+        try:
+            judge = J.Judge(args.judge_model, base_url=args.judge_url, template=template)
+        except SystemError_ as exc:
+            raise UserError(str(exc)) from None
+    except J.JudgeError as exc:
+        raise UserError(str(exc)) from None
+    gens = _generate_all(args, specs, items)
+    a, b = specs[0].name, specs[1].name
+    cancel = threading.Event()
+    try:
+        res = J.run_judge(judge, items, {n: r.outputs for n, r in gens.items()}, a, b, cancel=cancel)
+    except J.JudgeError as exc:
+        raise UserError(str(exc)) from None
+    summary = res.summary()
+    if args.session:
+        session = _open_session(args.session, None, need_unblinded=True)
+        summary["agreement_with_humans"] = J.agreement_with_humans(res.verdicts, session.all_votes())
+        session.close()
+    if args.json:
+        print(json.dumps(summary))
+        return 0
+    wr = summary["win_rate"]
+    rate = "n/a" if wr["p"] is None else f"{wr['p']:.2f} [{wr['low']:.2f}, {wr['high']:.2f}]"
+    print(f"judge {args.judge_model}: {b} vs {a} on {summary['n']} items · W {summary['wins']} · L {summary['losses']}"
+          f" · T {summary['ties']} ({summary['inconsistent']} inconsistent across orders, counted as ties)")
+    print(f"win rate (decisive) {rate} · sign test p = {summary['sign_test_p']:.3g}")
+    if "agreement_with_humans" in summary:
+        ag = summary["agreement_with_humans"]
+        kappa = "n/a" if ag["kappa"] is None else f"{ag['kappa']:.2f}"
+        print(f"agreement with human votes: kappa {kappa} on {ag['n']} pairs")
+    return 0
+
+
+def cmd_sessions(args: argparse.Namespace) -> int:
+    from ftui.evaluate.ab import list_sessions
+
+    sessions = list_sessions()
+    if not sessions:
+        print("no rating sessions yet; create one with 'ftui eval session --system ... --test ... --rater NAME'")
+        return 0
+    for s in sessions:
+        print(f"{s.name:<24} {s.created[:19]}  {s.n_items:>4} items  systems: {', '.join(s.systems)}  "
+              f"raters: {', '.join(s.raters) or '-'}")
+    return 0

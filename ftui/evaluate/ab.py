@@ -904,7 +904,7 @@ def export_votes(plan: SessionPlan, votes: Sequence[VoteRecord], path: Path, fmt
 
 def results_text(res: SessionResults) -> str:
     """A plain-text report (CLI ``ftui eval report``)."""
-    lines = [f"systems: {', '.join(res.systems)} (base {res.base_system}) · raters: {', '.join(res.raters) or '-'} "
+    lines = [f"systems: {', '.join(res.systems)} (anchor {res.base_system}) · raters: {', '.join(res.raters) or '-'} "
              f"· items {res.n_items} · votes {res.n_votes}"]
     for p in res.pairs:
         wr = p.win_rate
