@@ -53,6 +53,7 @@ class DisplayRow:
     value: Any = None
     error: str | None = None
     truncated: bool = False
+    note: str | None = None  # parsed, but with a caveat (e.g. invalid UTF-8 shown as U+FFFD)
 
     @property
     def parsed(self) -> bool:
@@ -314,9 +315,22 @@ def parse_for_display(row: int, offset: int, data: bytes, size: int, truncated: 
     try:
         return DisplayRow(row, offset, size, text, orjson.loads(data))
     except orjson.JSONDecodeError as exc:
+        if "\ufffd" in text:  # invalid UTF-8: show the row anyway, bad bytes as U+FFFD
+            try:
+                return DisplayRow(row, offset, size, text, orjson.loads(text), note=_utf8_note(data))
+            except orjson.JSONDecodeError:
+                pass
         return DisplayRow(row, offset, size, text, None, f"not valid JSON: {exc}")
     except RecursionError:  # pragma: no cover - orjson limits depth itself
         return DisplayRow(row, offset, size, text, None, "not valid JSON: nested too deeply")
+
+
+def _utf8_note(data: bytes) -> str:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at byte {exc.start}): shown as \ufffd"
+    return "not valid UTF-8: shown as \ufffd"
 
 
 def row_preview(row: DisplayRow, limit: int = 400) -> str:

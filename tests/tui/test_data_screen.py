@@ -294,3 +294,79 @@ async def test_convert_to_openai_after_choosing(tmp_path: Path, fake_lint) -> No
         out = tmp_path / "alp.openai.jsonl"
         rows = [orjson.loads(line) for line in out.read_bytes().splitlines()]
         assert len(rows) == 12 and rows[0]["messages"][-1] == {"role": "assistant", "content": "0"}
+
+
+async def test_real_linter_findings_jump_to_rows(tmp_path: Path) -> None:
+    """The real ftui.data.lint on a file with planted defects: groups appear, n walks to the bad rows."""
+    pytest.importorskip("ftui.data.lint")
+    rows = [orjson.dumps(_chat(i, user=f"distinct ticket {i} text {i * 13}", answer=["billing", "other"][i % 2])) for i in range(30)]
+    rows[4] = b'{"messages": [{"role": "user", "content": "cut'  # E002 invalid JSON on row 5
+    rows[9] = orjson.dumps(_chat(9, user="Where is my refund?", answer=""))  # E006 empty target on row 10
+    path = tmp_path / "planted.jsonl"
+    path.write_bytes(b"\n".join(rows) + b"\n")
+    app = FtuiApp(data_path=path, start_mode="data")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await _settle(pilot, screen)
+        assert screen.lint_state == "done"
+        ids = screen.query_one(FindingsPanel).group_ids()
+        assert "E002" in ids and "E006" in ids
+        assert ids.index("E002") < ids.index("E006")  # errors first, by id
+        rows_list = screen.query_one(RowList)
+        assert rows_list.marks[4][0] == "error" and rows_list.marks[9][0] == "error"
+        screen.set_id_filter("E006")
+        await pilot.pause()
+        assert list(rows_list.view) == [9]
+        await pilot.press("escape", "g", "n")
+        assert rows_list.current_row == 4
+        body = text_of(screen.query_one("#conversation-body"))
+        assert "E002" in body and "not valid JSON" in body
+
+
+async def test_findings_stream_while_ui_stays_responsive(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A slow linter in its worker: findings arrive in batches, keys keep working meanwhile."""
+    release = threading.Event()
+    first_batch_sent = threading.Event()
+
+    def slow_lint(path: Path, on_findings, on_progress, stop: threading.Event, eval_path=None):
+        on_findings([{"id": "W002", "severity": "warning", "row": 2, "offset": 0, "message": "dup"}])
+        on_progress(0.3)
+        first_batch_sent.set()
+        release.wait(10)
+        on_findings([{"id": "E002", "severity": "error", "row": 6, "offset": 0, "message": "bad"}])
+        return data_backend.LintOutcome(format="chat", rows=40)
+
+    monkeypatch.setattr(data_backend, "run_lint", slow_lint)
+    monkeypatch.setattr("ftui.tui.screens.data.BATCH_SECONDS", 0.0)
+    app = FtuiApp(data_path=_write(tmp_path / "d.jsonl", [_chat(i) for i in range(40)]), start_mode="data")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        for _ in range(100):
+            if screen.findings:
+                break
+            await pilot.pause(0.02)
+        assert screen.lint_state == "running" and len(screen.findings) == 1
+        assert screen.query_one("#data-progress").display
+        rows = screen.query_one(RowList)
+        await pilot.press("down", "down", "down")
+        assert rows.current_row == 3  # the UI answers while the linter is still working
+        await pilot.press("n")
+        assert rows.current_row == 1  # wraps to the only finding so far (row 2)
+        release.set()
+        for _ in range(100):
+            if screen.lint_state == "done":
+                break
+            await pilot.pause(0.02)
+        assert screen.lint_state == "done" and len(screen.findings) == 2
+        assert not screen.query_one("#data-progress").display
+
+
+async def test_palette_lists_data_commands(tmp_path: Path, fake_lint) -> None:
+    from ftui.tui.screens.data import DataCommands
+
+    app = FtuiApp(data_path=_write(tmp_path / "d.jsonl", [_chat(0)]), start_mode="data")
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(pilot, app.screen)
+        provider = DataCommands(app.screen)
+        names = [name for name, _, _ in provider._commands()]
+        assert "Data: Split" in names and "Data: Filter id" in names and "Data: Last row" in names

@@ -100,6 +100,16 @@ def test_parse_error_shows_raw_text(tmp_path: Path) -> None:
         assert "\ufffd" in index.display_row(2).text
 
 
+def test_non_utf8_row_is_shown_with_replacement_characters(tmp_path: Path) -> None:
+    path = tmp_path / "latin.jsonl"
+    path.write_bytes(b'{"text": "caf\xe9 au lait"}\n')
+    with RowIndex(path) as index:
+        index.build()
+        row = index.display_row(0)
+        assert row.value == {"text": "caf\ufffd au lait"} and row.error is None
+        assert "0xe9" in row.note
+
+
 def test_lru_cache_is_bounded(tmp_path: Path) -> None:
     with RowIndex(_jsonl(tmp_path / "a.jsonl", [_chat(i) for i in range(50)]), cache_rows=10) as index:
         index.build()

@@ -22,11 +22,13 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
 from textual.widgets import ContentSwitcher, Input, ProgressBar, Static
 
 from ftui.data.index import RowIndex
 from ftui.data.source import DatasetError
+from ftui.paths import sample_data
 from ftui.textsafe import one_line
 from ftui.tui.screens import data_backend as backend
 from ftui.tui.screens.base import ModeScreen
@@ -42,11 +44,37 @@ BATCH_SECONDS = 0.25
 SEVERITY_CYCLE = (None, "error", "warning", "info")
 
 
+class DataCommands(Provider):
+    """Every Data screen key is also a command in the palette (ctrl+p), by its description."""
+
+    def _commands(self) -> list[tuple[str, str, Any]]:
+        screen = self.screen
+        out = []
+        for binding in DataScreen.BINDINGS:
+            if isinstance(binding, Binding) and binding.description:
+                key = binding.key_display or binding.key
+                action = binding.action.split("(")[0]
+                out.append((f"Data: {binding.description}", f"key {key}", getattr(screen, f"action_{action}", None)))
+        return [c for c in out if c[2] is not None]
+
+    async def discover(self) -> Hits:
+        for name, help_text, command in self._commands():
+            yield DiscoveryHit(name, command, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, help_text, command in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), command, help=help_text)
+
+
 class DataScreen(ModeScreen):
     MODE = "data"
     TITLE_TEXT = "Data"
     CSS_PATH = "data.tcss"
     AUTO_FOCUS = "#row-list"
+    COMMANDS = {DataCommands}
 
     BINDINGS = [
         Binding("o", "open", "Open", id="data.open"),
@@ -61,8 +89,8 @@ class DataScreen(ModeScreen):
         Binding("c", "clean", "Clean", id="data.clean"),
         Binding("s", "split", "Split", id="data.split"),
         Binding("v", "convert", "Convert", id="data.convert"),
-        Binding("g", "top", "Top", id="data.top", show=False),
-        Binding("G", "bottom", "Bottom", id="data.bottom", show=False),
+        Binding("g", "top", "First row", id="data.top", show=False),
+        Binding("G", "bottom", "Last row", id="data.bottom", show=False),
     ]
 
     def __init__(self) -> None:
@@ -661,45 +689,67 @@ def _labels_from_stats(stats: dict[str, Any]) -> dict[str, int]:
 
 
 def _summary_from_stats(stats: dict[str, Any], outcome: backend.LintOutcome | None) -> list[str]:
+    """Four short lines: rows and turns, tokens, OpenAI cost, duplicates."""
     lines = []
     rows = stats.get("rows", outcome.rows if outcome else 0)
-    lines.append(f"{rows:,} rows ({stats.get('valid_rows', rows):,} usable) · {stats.get('format', outcome.format if outcome else '?')}")
+    turns = stats.get("turns_per_row") or {}
+    turn_text = ", ".join(f"{k}×{v:,}" for k, v in list(turns.items())[:4])
+    lines.append(f"{rows:,} rows, {stats.get('valid_rows', rows):,} usable" + (f" · turns per row {turn_text}" if turn_text else ""))
     tokens = stats.get("tokens") or {}
     if tokens:
         per_row = tokens.get("per_row") or {}
         lines.append(
-            f"tokens: {tokens.get('total', 0):,} total · per row p50 {per_row.get('p50', 0):.0f} p95 {per_row.get('p95', 0):.0f} "
-            f"max {per_row.get('max', 0):,} · trained {tokens.get('trained_fraction', 0):.0%} · {tokens.get('method', '')}"
+            f"tokens {tokens.get('total', 0):,} · per row p50 {per_row.get('p50', 0):.0f} p95 {per_row.get('p95', 0):.0f} "
+            f"max {per_row.get('max', 0):,} · trained {tokens.get('trained_fraction', 0):.0%}"
+            + (" · estimated" if tokens.get("estimated") else "")
         )
-    turns = stats.get("turns_per_row") or {}
-    if turns:
-        lines.append("turns per row: " + ", ".join(f"{k}: {v:,}" for k, v in list(turns.items())[:6]))
     cost = stats.get("cost") or {}
     models = cost.get("models") or {}
     if models:
-        cheapest = min(models.items(), key=lambda kv: kv[1].get("usd", 0))
+        name, cheapest = min(models.items(), key=lambda kv: kv[1].get("usd", 0))
+        as_of = str(cost.get("prices_as_of", "?")).split(" ")[0]
         lines.append(
-            f"OpenAI cost: {cost.get('billable_tokens', 0):,} billable tokens ({cost.get('epochs', '?')} epochs) · "
-            f"from ${cheapest[1].get('usd', 0):,.2f} ({cheapest[0]}) · prices as of {cost.get('prices_as_of', '?')}"
+            f"OpenAI {cost.get('billable_tokens', 0):,} billable tokens × {cost.get('epochs', '?')} epochs "
+            f"· from ${cheapest.get('usd', 0):,.2f} ({name.split('-20')[0]}) · prices {as_of}"
         )
     dups = stats.get("duplicates") or {}
     if dups:
         lines.append(
-            f"duplicates: {dups.get('exact_duplicate_rows', 0):,} exact, {dups.get('near_duplicate_rows') or 0:,} near, "
+            f"duplicates {dups.get('exact_duplicate_rows', 0):,} exact, {dups.get('near_duplicate_rows') or 0:,} near, "
             f"{dups.get('contradictions', 0):,} contradictions · diversity {dups.get('diversity', 0):.0%}"
         )
     return lines
 
 
-async def _open_demo(pilot, home: Path) -> None:  # noqa: ANN001
+async def _lint_settled(pilot, home: Path) -> None:  # noqa: ANN001
     screen = pilot.app.screen
-    for _ in range(100):  # the lint worker: wait until it finished (or said why not)
-        if getattr(screen, "lint_state", "running") != "running":
+    for _ in range(200):  # wait for the index and the lint worker (or its "not available")
+        index = getattr(screen, "index", None)
+        if getattr(screen, "lint_state", "running") != "running" and (index is None or index.done):
             break
         await pilot.pause(0.05)
     await pilot.pause(0.1)
 
 
+async def _dirty_first_error(pilot, home: Path) -> None:  # noqa: ANN001
+    await _lint_settled(pilot, home)
+    screen = pilot.app.screen
+    panel = screen.query_one(FindingsPanel)
+    ids = panel.group_ids()
+    if ids:
+        panel.expand_group(ids[1] if len(ids) > 1 else ids[0])
+    await pilot.press("n")
+    await pilot.pause(0.1)
+
+
+async def _stats(pilot, home: Path) -> None:  # noqa: ANN001
+    await _lint_settled(pilot, home)
+    await pilot.press("t")
+    await pilot.pause(0.2)
+
+
 SCREENSHOT_SCENARIOS: list[Scenario] = [
-    Scenario("data", "data", _open_demo),
+    Scenario("data", "data", _lint_settled),
+    Scenario("data-dirty", "data", _dirty_first_error, data_path=str(sample_data("dirty.jsonl"))),
+    Scenario("data-stats", "data", _stats),
 ]

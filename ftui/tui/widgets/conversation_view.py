@@ -116,6 +116,8 @@ def render_row(row: DisplayRow, findings: list[Any] | None = None) -> Renderable
         if hint:
             line.append(f"\n    fix: {neutralize(str(hint))}", "dim italic")
         parts.append(line)
+    if row.note:
+        parts.append(Text(neutralize(row.note), "yellow"))
     parts.append(Text(""))
     if row.value is None:
         parts.append(Text(neutralize(row.error or "could not parse"), "bold red"))

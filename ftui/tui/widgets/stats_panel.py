@@ -22,7 +22,7 @@ class StatsPanel(Vertical):
 
     DEFAULT_CSS = """
     StatsPanel { height: 1fr; }
-    StatsPanel > #stats-summary { height: auto; color: $text-muted; padding: 0 1; }
+    StatsPanel > #stats-summary { height: auto; max-height: 6; color: $text-muted; padding: 0 1; }
     StatsPanel > #stats-lengths { height: 3fr; min-height: 10; }
     StatsPanel > #stats-labels { height: 2fr; min-height: 8; }
     """
@@ -56,14 +56,17 @@ class StatsPanel(Vertical):
             plt.clear_figure()
             roles = [(r, h) for r, h in lengths.items() if h.get("counts") and len(h.get("edges") or []) == len(h["counts"]) + 1]
             order = {"user": 0, "assistant": 1, "system": 2, "tool": 3}
-            roles = sorted(roles, key=lambda rh: order.get(rh[0], 9))[:3]
+            roles = sorted(roles, key=lambda rh: order.get(rh[0], 9))[:2]  # the system prompt is usually constant
             if roles:
                 plt.subplots(len(roles), 1)
                 for i, (role, hist) in enumerate(roles, start=1):
                     edges, counts = hist["edges"], hist["counts"]
                     sub = plt.subplot(i, 1)
-                    centers = [(a + b) / 2 for a, b in zip(edges, edges[1:], strict=False)]
-                    sub.bar(centers, counts, color=ROLE_COLORS.get(role, "white"), width=0.8)
+                    # evenly spaced bins by position (plotext draws numeric-x bars unevenly), labelled by edge
+                    positions = list(range(1, len(counts) + 1))
+                    sub.bar(positions, counts, color=ROLE_COLORS.get(role, "white"), width=0.9)
+                    marks = sorted({1, (len(counts) + 1) // 2, len(counts)})
+                    sub.xticks(marks, [f"{edges[m - 1]:,.0f}" for m in marks])
                     sub.title(f"{one_line(role, 12)} {length_unit}: p50 {hist.get('p50', 0):.0f} · p95 {hist.get('p95', 0):.0f}")
             else:
                 plt.title(f"no {length_unit} counts")
@@ -80,3 +83,4 @@ class StatsPanel(Vertical):
             else:
                 plt.title("no label distribution: answers are free text")
             label_plot.refresh()
+
