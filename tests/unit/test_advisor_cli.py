@@ -118,3 +118,14 @@ def test_cost_with_dataset_and_break_even(capsys: pytest.CaptureFixture[str], tm
     assert result["break_even"]["days_to_pay_back"] is not None
     rc, out, _ = _run(capsys, "plan", "cost", "--tokens", "900000", "--epochs", "1")
     assert rc == 0 and "$2.70" in out
+
+
+def test_advise_interactive_with_back_and_bad_key(capsys: pytest.CaptureFixture[str],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    keys = iter(["2", "b", "1", "x", "n", "y"])  # answer, back, knowledge, typo, stable facts, needs format
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("builtins.input", lambda prompt="": next(keys))
+    rc, out, _ = _run(capsys, "plan", "advise")
+    assert rc == 0
+    assert "'x' is not an option here" in out
+    assert "Retrieval for the facts, a small LoRA for the shape" in out
