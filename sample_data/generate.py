@@ -1,6 +1,6 @@
 """Regenerate the sample datasets in this folder (seeded: the same files every run).
 
-    python sample_data/generate.py
+    python sample_data/generate.py [--out DIR]
 
 The committed .jsonl files are the product; this script documents how they were
 made and lets anyone rebuild them byte for byte. Everything here was written for
@@ -640,22 +640,27 @@ def write_jsonl(path: Path, rows: list[dict]) -> None:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
-def main() -> None:
+def main(out_dir: Path = HERE) -> None:
     rng = random.Random(SEED)
+    out_dir.mkdir(parents=True, exist_ok=True)
     train, test = build_tickets(rng)
-    write_jsonl(HERE / "support_tickets_train.jsonl", train)
-    write_jsonl(HERE / "support_tickets_test.jsonl", test)
+    write_jsonl(out_dir / "support_tickets_train.jsonl", train)
+    write_jsonl(out_dir / "support_tickets_test.jsonl", test)
     ex_train, ex_test = build_extraction(rng)
-    write_jsonl(HERE / "extraction_train.jsonl", ex_train)
-    write_jsonl(HERE / "extraction_test.jsonl", ex_test)
-    write_jsonl(HERE / "alpaca_small.jsonl",
+    write_jsonl(out_dir / "extraction_train.jsonl", ex_train)
+    write_jsonl(out_dir / "extraction_test.jsonl", ex_test)
+    write_jsonl(out_dir / "alpaca_small.jsonl",
                 [{"instruction": i, "input": x, "output": o} for i, x, o in ALPACA_ROWS])
-    write_jsonl(HERE / "sharegpt_small.jsonl",
+    write_jsonl(out_dir / "sharegpt_small.jsonl",
                 [{"conversations": [{"from": who, "value": text} for who, text in conv]}
                  for conv in SHAREGPT_CONVERSATIONS])
     print(f"tickets: {len(train)} train, {len(test)} test; extraction: {len(ex_train)} train, {len(ex_test)} test; "
-          f"alpaca: {len(ALPACA_ROWS)}; sharegpt: {len(SHAREGPT_CONVERSATIONS)}")
+          f"alpaca: {len(ALPACA_ROWS)}; sharegpt: {len(SHAREGPT_CONVERSATIONS)} -> {out_dir}")
 
 
 if __name__ == "__main__":
-    main()
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Regenerate ftui's sample datasets (seeded, reproducible).")
+    parser.add_argument("--out", type=Path, default=HERE, help="output directory (default: this folder)")
+    main(parser.parse_args().out)

@@ -1,0 +1,221 @@
+"""The built-in demo model: a tiny random-init Llama with a tokenizer trained on our sample data.
+
+It exists so the whole workbench (plan, train, evaluate) runs offline on a laptop CPU in
+seconds, with the exact code paths a real Hub model takes: ``from_pretrained`` loading,
+safetensors, a chat template with generation markers, LoRA targets named like Llama's.
+
+Built deterministically (fixed seed, fixed corpus) into ``paths.demo_model_dir()``,
+written to a temporary directory first and renamed into place, so a crash mid-build
+never leaves a half model behind. ``ftui-demo.json`` records the recipe; when the recipe
+or the corpus changes, or a file is missing or truncated, the next ``ensure_demo_model``
+rebuilds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ftui import paths
+
+DEMO_NAME = "demo"
+MARKER_FILE = "ftui-demo.json"
+BUILD_VERSION = 1
+SEED = 1234
+REQUIRED_FILES = ("config.json", "generation_config.json", "model.safetensors", "tokenizer.json",
+                  "tokenizer_config.json")
+# Train files only: the test splits stay unseen even by the tokenizer.
+CORPUS_FILES = ("support_tickets_train.jsonl", "extraction_train.jsonl", "alpaca_small.jsonl",
+                "sharegpt_small.jsonl")
+# Used when sample_data/ is not shipped (e.g. a wheel install): still deterministic, still byte-level.
+FALLBACK_CORPUS = (
+    "system user assistant billing technical account feature_request other "
+    "You are a helpful assistant. Reply with one label. The quick brown fox jumps over the lazy dog. "
+    "Hello, I need help with my account, my invoice and a bug in the app. Thanks, regards."
+)
+
+RECIPE: dict[str, Any] = {
+    "architecture": "LlamaForCausalLM",
+    "hidden_size": 128,
+    "intermediate_size": 352,
+    "num_hidden_layers": 4,
+    "num_attention_heads": 4,
+    "num_key_value_heads": 4,
+    "max_position_embeddings": 1024,
+    "tie_word_embeddings": True,
+    "vocab_size": 3072,
+    # Gain of the final RMSNorm. With the default 1.0 a random tied-embedding model has logits of
+    # std ~0.2 (a near-uniform output) and LoRA, which cannot touch norms or embeddings, can never
+    # make an answer confident: the loss plateaus near ln(vocab). 8.0 gives the logit scale of a
+    # trained LM; see sample_data/README.md for the measured effect.
+    "final_norm_scale": 8.0,
+    "seed": SEED,
+}
+
+
+def corpus_texts() -> list[str]:
+    """The tokenizer's training text: every string in the sample-data train files, in file order."""
+    texts: list[str] = []
+    for name in CORPUS_FILES:
+        path = paths.sample_data(name)
+        if not path.is_file():
+            continue
+        with path.open(encoding="utf-8") as fh:
+            for line in fh:
+                if line.strip():
+                    texts.extend(_strings(json.loads(line)))
+    if not texts:
+        texts = [FALLBACK_CORPUS]
+    # Role names appear once per turn in the rendered chat; repeat them so they become single tokens.
+    return texts + ["system\n", "user\n", "assistant\n"] * 16
+
+
+def _strings(value: Any) -> list[str]:
+    """All string leaves of a JSON value except role/speaker names (those are added once)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for k, v in value.items() if k not in ("role", "from") for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def _fingerprint(texts: list[str]) -> str:
+    digest = hashlib.sha256()
+    for text in texts:
+        digest.update(text.encode("utf-8"))
+        digest.update(b"\0")
+    return digest.hexdigest()[:16]
+
+
+def _expected_marker(texts: list[str]) -> dict[str, Any]:
+    return {"build_version": BUILD_VERSION, "recipe": RECIPE, "corpus": _fingerprint(texts)}
+
+
+def build_demo_model(out_dir: Path | None = None, force: bool = False) -> Path:
+    """Build the demo model into ``out_dir`` (default: the demo-model cache dir) and return it.
+
+    Without ``force`` an intact model with the current recipe is reused as is.
+    """
+    out_dir = Path(out_dir) if out_dir is not None else paths.demo_model_dir()
+    texts = corpus_texts()
+    expected = _expected_marker(texts)
+    if not force and _is_intact(out_dir, expected):
+        return out_dir
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.building-", dir=out_dir.parent))
+    try:
+        _write_model(tmp, texts)
+        sizes = {name: (tmp / name).stat().st_size for name in REQUIRED_FILES}
+        (tmp / MARKER_FILE).write_text(json.dumps({**expected, "sizes": sizes}, indent=2, sort_keys=True) + "\n")
+        _replace_dir(tmp, out_dir)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return out_dir
+
+
+def is_built(out_dir: Path | None = None) -> bool:
+    """True when ``out_dir`` (default: the cache dir) holds an intact model of the current recipe."""
+    out_dir = Path(out_dir) if out_dir is not None else paths.demo_model_dir()
+    return _is_intact(out_dir, _expected_marker(corpus_texts()))
+
+
+def ensure_demo_model() -> Path:
+    """The demo model directory, built first if it is missing, broken or from an older recipe."""
+    return build_demo_model(paths.demo_model_dir(), force=False)
+
+
+def resolve_model(name_or_path: str) -> str:
+    """Map the model name ``demo`` to the built demo model's path; anything else passes through."""
+    if name_or_path.strip().lower() == DEMO_NAME:
+        return str(ensure_demo_model())
+    return name_or_path
+
+
+def _is_intact(out_dir: Path, expected: dict[str, Any]) -> bool:
+    """Cheap check (no torch): marker matches the recipe, every file present with its recorded size,
+    JSON files parse and the safetensors header is readable."""
+    try:
+        marker = json.loads((out_dir / MARKER_FILE).read_text())
+        if {k: marker.get(k) for k in expected} != json.loads(json.dumps(expected)):
+            return False
+        sizes = marker.get("sizes") or {}
+        for name in REQUIRED_FILES:
+            if (out_dir / name).stat().st_size != sizes.get(name):
+                return False
+        for name in ("config.json", "generation_config.json", "tokenizer_config.json"):
+            json.loads((out_dir / name).read_text())
+        from safetensors import safe_open
+
+        with safe_open(str(out_dir / "model.safetensors"), framework="np") as weights:
+            return bool(list(weights.keys()))
+    except (OSError, ValueError, TypeError, AttributeError, Exception):  # noqa: BLE001 - any damage means rebuild
+        return False
+
+
+def _replace_dir(new: Path, target: Path) -> None:
+    """Move ``new`` to ``target``, replacing an old/broken ``target`` without a window where a
+    reader sees a partial directory."""
+    if target.exists() or target.is_symlink():
+        trash = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+        os.replace(target, trash / "model")
+        shutil.rmtree(trash, ignore_errors=True)
+    try:
+        os.replace(new, target)
+    except OSError:
+        # Another process won the race and put a fresh model there; ours is discarded by the caller.
+        if not target.is_dir():
+            raise
+
+
+def _write_model(out_dir: Path, texts: list[str]) -> None:
+    import torch
+    from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM
+
+    from ftui.models.tokenizer import train_tokenizer
+
+    tokenizer = train_tokenizer(texts, vocab_size=RECIPE["vocab_size"],
+                                model_max_length=RECIPE["max_position_embeddings"])
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=RECIPE["hidden_size"],
+        intermediate_size=RECIPE["intermediate_size"],
+        num_hidden_layers=RECIPE["num_hidden_layers"],
+        num_attention_heads=RECIPE["num_attention_heads"],
+        num_key_value_heads=RECIPE["num_key_value_heads"],
+        max_position_embeddings=RECIPE["max_position_embeddings"],
+        tie_word_embeddings=RECIPE["tie_word_embeddings"],
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        dtype="float32",
+    )
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(RECIPE["seed"])
+        model = LlamaForCausalLM(config)
+        with torch.no_grad():
+            model.model.norm.weight.fill_(RECIPE["final_norm_scale"])
+    model.generation_config = GenerationConfig(
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        do_sample=False,
+        max_new_tokens=128,
+    )
+    from transformers.utils import logging as hf_logging
+
+    bars_were_on = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()  # a tiny model: a progress bar is only noise in the CLI and the TUI log
+    try:
+        model.save_pretrained(out_dir)
+        tokenizer.save_pretrained(out_dir)
+    finally:
+        if bars_were_on:
+            hf_logging.enable_progress_bar()
