@@ -545,12 +545,14 @@ def _lint_errors(path: Path) -> list[str]:
     run = getattr(lint, "lint_file", None) if lint is not None else None
     if run is not None:
         try:
-            report = run(path)
-            findings = getattr(report, "findings", None) or getattr(report, "issues", None) or []
+            report = run(path, near_dups=False)
+            findings = getattr(report, "findings", None) or []
             errors = [f for f in findings if str(getattr(f, "severity", "")).lower().endswith("error")]
             out = []
             for finding in errors[:3]:
-                out.append(str(getattr(finding, "message", finding)))
+                row = getattr(finding, "row", None)
+                where = f"row {row}: " if row is not None else ""
+                out.append(f"{where}{getattr(finding, 'message', finding)}")
             if len(errors) > 3:
                 out.append(f"and {len(errors) - 3} more lint errors")
             return out
@@ -621,18 +623,12 @@ def _validate_against_model(c: RunConfig, add, lora: bool) -> None:
 
 
 def _vram_check(c: RunConfig, info) -> ConfigProblem | None:
-    """Ask the VRAM estimator (when present and on a GPU) whether the run can fit."""
+    """Ask the VRAM estimator whether the run fits the GPU here (skipped without a GPU or an estimate)."""
     try:
-        from ftui.advisor import vram  # type: ignore[attr-defined]
+        from ftui.train.estimate import fit_problem
     except ImportError:
         return None
-    check = getattr(vram, "check_fits", None)
-    if check is None:
-        return None
-    try:
-        verdict = check(c)
-    except Exception:  # noqa: BLE001 - an estimator bug must not block a run
-        return None
-    if verdict:
-        return ConfigProblem("micro_batch_size", str(verdict), "Lower micro_batch_size or max_seq_len, or use QLoRA.")
+    message = fit_problem(c)
+    if message:
+        return ConfigProblem("micro_batch_size", message, "Lower micro_batch_size or max_seq_len, keep gradient_checkpointing on, or use QLoRA.")
     return None
