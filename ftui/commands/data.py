@@ -163,7 +163,9 @@ def print_report(report: Any, show: int = SHOW_ROWS, console: Any = None) -> Non
     styles = {"error": "bold red", "warning": "yellow", "info": "cyan"}
     head = Text()
     head.append(_safe(report.path), style="bold")
-    head.append(f"  {report.format_label}, {report.rows} rows, profile {report.profile}, "
+    container = report.extra.get("container", "jsonl")
+    kind = {"json-array": " (a JSON array file, not JSONL)", "parquet": " (Parquet)", "hf-dir": " (saved HF dataset)"}.get(container, "")
+    head.append(f"  {report.format_label}{kind}, {report.rows} rows, profile {report.profile}, "
                 f"tokens: {report.stats['tokens']['method']}", style="dim")
     con.print(head)
     groups = report.by_id()

@@ -30,6 +30,7 @@ DEFAULT_THRESHOLD = 0.8
 NUM_PERM = 128
 BANDS = 16  # 16 bands x 8 rows: a pair with Jaccard 0.8 shares a bucket with p ~ 0.95
 SHINGLE = 3
+MAX_DOC_CHARS = 20_000  # a 50 MB row must not become a 50 MB shingle matrix; the head identifies it
 
 _M1 = np.uint64(0x9E3779B97F4A7C15)
 _M2 = np.uint64(0xC2B2AE3D27D4EB4F)
@@ -37,7 +38,7 @@ _SHIFT = np.uint64(32)
 
 
 def words_of(text: str) -> list[str]:
-    return text.lower().split()
+    return text[:MAX_DOC_CHARS].lower().split()
 
 
 def shingle_set(text: str, k: int = SHINGLE) -> set[tuple[str, ...]]:
@@ -76,7 +77,7 @@ class MinHashLSH:
         lens: list[int] = []
         k = SHINGLE
         for text in texts:
-            w = text.lower().split()
+            w = text[:MAX_DOC_CHARS].lower().split()
             if len(w) < k:  # too short for a k-gram: the whole text is one shingle
                 hashes.append(hash(" ".join(w)))
                 hashes.extend([0] * (k - 1))

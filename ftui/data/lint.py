@@ -35,6 +35,7 @@ from ftui.data.checks import content as C
 from ftui.data.checks.catalogue import CHECKS, ERROR, INFO, SEVERITY_ORDER, WARNING
 from ftui.data.checks.structure import CHECKERS, PROFILES, Profile, RowView, check_order
 from ftui.data.checks.tokens import PER_MESSAGE, REPLY_PRIMING, make_counter, truncation_loss
+from ftui.data.dedup import MAX_DOC_CHARS
 from ftui.data.source import SourceInfo, inspect_source, iter_raw_rows
 
 BATCH_BYTES = 1 << 20
@@ -176,6 +177,8 @@ class _Linter:
         self.near_threshold = near_threshold
         self.near_texts: list[str] = []
         self.near_seq: array = array("q")  # lsh id -> row seq
+        # JSONL rows are re-read by offset to verify candidates; other containers keep the (capped) texts
+        self.docs_in_memory: list[str] | None = None if info.kind == "jsonl" else []
         self.eval = _EvalSet(eval_path, self.fmt, near_dups) if eval_path else None
         self.leaked: set[int] = set()
         # current row (emit() attaches findings to it)
@@ -320,6 +323,8 @@ class _Linter:
             doc = "\n".join(t for ro, t in zip(roles, texts, strict=False) if ro != "system")
             near_texts.append(doc)
             self.near_seq.append(seq)
+            if self.docs_in_memory is not None:
+                self.docs_in_memory.append(doc[:MAX_DOC_CHARS])
             if self.eval is not None:
                 self.eval.check_exact(self, doc)
 
@@ -448,6 +453,8 @@ class _Linter:
         return count
 
     def _doc_text(self, lsh_id: int) -> str:
+        if self.docs_in_memory is not None:
+            return self.docs_in_memory[lsh_id]
         seq = self.near_seq[lsh_id]
         return _reread_doc(self.info, self.offsets[seq], self.fmt, self.profile)
 
@@ -660,12 +667,9 @@ class _EvalSet:
 
 def _reread_doc(info: SourceInfo, offset: int, fmt: str, profile: Profile) -> str:
     """The near-duplicate text of the row at ``offset`` (re-read from disk: texts are not kept in memory)."""
-    if info.kind == "jsonl":
-        with open(info.path, "rb") as f:
-            f.seek(offset)
-            data = f.readline()
-    else:
-        data = next(iter_raw_rows(info.path, offset, info=info)).data
+    with open(info.path, "rb") as f:
+        f.seek(offset)
+        data = f.readline()
     try:
         view = CHECKERS[fmt](orjson.loads(data), profile, lambda i, m: None)
     except (orjson.JSONDecodeError, KeyError, AttributeError, TypeError):

@@ -1,0 +1,174 @@
+"""ftui lint / ftui data: exit codes, the --json schema, literal printing of untrusted text, bad inputs."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from ftui import paths
+from ftui.cli import main
+from ftui.data.checks.catalogue import CHECKS
+
+ROW = {"messages": [{"role": "system", "content": "s"}, {"role": "user", "content": "Hello there?"},
+                    {"role": "assistant", "content": "Hi, how can I help?"}]}
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def _rows(n: int = 12) -> bytes:
+    return b"".join(json.dumps({"messages": [{"role": "user", "content": f"Question number {i} about things?"},
+                                             {"role": "assistant", "content": f"Answer number {i} is here."}]}).encode() + b"\n"
+                    for i in range(n))
+
+
+def test_exit_0_1_and_json_schema(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ok = _write(tmp_path / "ok.jsonl", _rows())
+    code, out, _ = run(capsys, "lint", str(ok), "--json")
+    assert code == 0
+    doc = json.loads(out)
+    assert {"format", "rows", "summary", "findings", "stats"} <= set(doc)
+    assert {"errors", "warnings", "info"} <= set(doc["summary"])
+    assert doc["format"] == "chat" and doc["rows"] == 12
+    for f in doc["findings"]:
+        assert set(f) == {"id", "severity", "row", "offset", "message", "hint"}
+        assert f["id"] in CHECKS
+    bad = _write(tmp_path / "bad.jsonl", _rows() + b"{broken\n")
+    code, out, _ = run(capsys, "lint", str(bad), "--json")
+    assert code == 1
+    e = [f for f in json.loads(out)["findings"] if f["id"] == "E002"]
+    assert e[0]["row"] == 13 and e[0]["offset"] == len(_rows())
+
+
+def test_human_output_groups_by_id(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "lint", str(paths.sample_data("dirty.jsonl")), "--show", "2")
+    assert code == 1
+    assert "E002 invalid JSON  x4  rows " in out and "(+2 more)" in out
+    assert "fix: " in out and "errors," in out
+
+
+def test_dirty_sample_reports_every_planted_id(capsys: pytest.CaptureFixture[str]) -> None:
+    dirty, evalf = paths.sample_data("dirty.jsonl"), paths.sample_data("dirty_eval.jsonl")
+    code, out, _ = run(capsys, "lint", str(dirty), "--eval", str(evalf), "--json")
+    assert code == 1
+    got = set(json.loads(out)["summary"]["by_id"])
+    not_plantable_here = {"E012", "E013", "E014", "I004"}  # see sample_data/README.md
+    assert set(CHECKS) - not_plantable_here <= got
+    code, out, _ = run(capsys, "lint", str(dirty), "--profile", "openai", "--json")
+    assert "E013" in json.loads(out)["summary"]["by_id"]
+
+
+@pytest.mark.parametrize("name", ["support_tickets_train.jsonl", "support_tickets_test.jsonl", "extraction_train.jsonl",
+                                  "extraction_test.jsonl", "alpaca_small.jsonl", "sharegpt_small.jsonl"])
+def test_clean_samples_have_no_errors(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "lint", str(paths.sample_data(name)), "--json")
+    assert code == 0, [f for f in json.loads(out)["findings"] if f["severity"] == "error"][:3]
+
+
+def test_markup_and_ansi_in_rows_print_literally(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = _rows() + json.dumps({"[bold]x[/bold]": 1, "[link=http://e.x]y": 2, "\x1b[31mred": 3}).encode() + b"\n"
+    rows += json.dumps({"messages": [{"role": "user", "content": "see [bold]this[/] and \x1b]0;title\x07"},
+                                     {"role": "assistant", "content": "ok [/"}]}).encode() + b"\n"
+    path = _write(tmp_path / "m.jsonl", rows)
+    code, out, err = run(capsys, "lint", str(path))
+    assert code == 1
+    assert "[bold]x[/bold]" in out and "[link=http://e.x]y" in out
+    assert "\x1b" not in out and "\x07" not in out and "\x1b" not in err
+    assert "␛[31mred" in out
+
+
+def test_fix_commands_print_what_they_wrote(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = _write(tmp_path / "d.jsonl", _rows(30))
+    code, out, _ = run(capsys, "data", "clean", str(src))
+    assert code == 0 and "wrote 30 rows to" in out and (tmp_path / "d.clean.jsonl").exists()
+    code, out, _ = run(capsys, "data", "split", str(src), "--out-dir", str(tmp_path / "s"), "--json")
+    doc = json.loads(out)
+    assert code == 0 and sum(w["rows"] for w in doc["written"]) == 30
+    code, out, _ = run(capsys, "data", "convert", str(src), "--to", "openai")
+    assert code == 0 and (tmp_path / "d.openai.jsonl").exists()
+    code, out, _ = run(capsys, "data", "stats", str(src), "--json")
+    assert code == 0 and json.loads(out)["tokens"]["estimated"] is True
+    code, _, err = run(capsys, "data", "clean", str(src))  # exists: one line, exit 2
+    assert code == 2 and err.count("\n") == 1 and "--force" in err
+
+
+# --- bad input: file level -> one line on stderr, exit 2; row level -> a finding -------------
+
+
+def _deep(path: Path) -> Path:
+    return _write(path / "deep.jsonl", _rows() + b'{"messages": ' + b"[" * 5000 + b"]" * 5000 + b"}\n")
+
+
+FILE_LEVEL = {
+    "missing": lambda p: p / "nope.jsonl",
+    "directory": lambda p: p,
+    "empty": lambda p: _write(p / "e.jsonl", b""),
+    "binary": lambda p: _write(p / "b.jsonl", bytes(range(256)) * 40),
+}
+ROW_LEVEL = {  # name -> (file, expected exit code, id expected or None)
+    "non_utf8": (lambda p: _write(p / "u.jsonl", _rows() + b'{"text": "caf\xe9"}\n'), 1, "E001"),
+    "bom": (lambda p: _write(p / "bom.jsonl", b"\xef\xbb\xbf" + _rows()), 0, "W012"),
+    "crlf": (lambda p: _write(p / "crlf.jsonl", _rows().replace(b"\n", b"\r\n")), 0, None),
+    "truncated_last_line": (lambda p: _write(p / "t.jsonl", _rows() + b'{"messages": [{"role": "us'), 1, "E002"),
+    "deeply_nested": (_deep, 1, "E002"),
+    "json_array": (lambda p: _write(p / "a.json", json.dumps([ROW] * 12).encode()), 0, None),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FILE_LEVEL))
+def test_file_level_bad_input_one_line_exit_2(case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = FILE_LEVEL[case](tmp_path)
+    code, out, err = run(capsys, "lint", str(path))
+    assert code == 2
+    assert err.startswith("ftui: ") and err.count("\n") == 1 and "Traceback" not in err
+    assert out == ""
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can read a chmod 000 file")
+def test_permission_denied(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _write(tmp_path / "p.jsonl", _rows())
+    path.chmod(0)
+    code, _, err = run(capsys, "lint", str(path))
+    assert code == 2 and "permission" in err
+
+
+@pytest.mark.parametrize("case", sorted(ROW_LEVEL))
+def test_row_level_bad_input_is_a_finding(case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    make, want_code, want_id = ROW_LEVEL[case]
+    code, out, err = run(capsys, "lint", str(make(tmp_path)), "--json")
+    doc = json.loads(out)
+    assert code == want_code, doc["summary"]
+    if want_id:
+        assert want_id in doc["summary"]["by_id"]
+    assert doc["rows"] >= 12 and err == ""
+
+
+def test_50mb_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    big = json.dumps({"messages": [{"role": "user", "content": "word " * 10_000_000}, {"role": "assistant", "content": "Ok."}]})
+    path = _write(tmp_path / "big.jsonl", _rows() + big.encode() + b"\n")
+    code, out, _ = run(capsys, "lint", str(path), "--json")
+    doc = json.loads(out)
+    assert code == 1 and "E015" in doc["summary"]["by_id"]  # the prompt alone is far over max_length
+    code, out, _ = run(capsys, "lint", str(path), "--json", "--profile", "openai")
+    assert "E013" in json.loads(out)["summary"]["by_id"]
+
+
+def test_bad_options_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = _write(tmp_path / "d.jsonl", _rows())
+    code, _, err = run(capsys, "lint", str(src), "--max-seq-len", "0")
+    assert code == 2 and err.count("\n") == 1
+    code, _, err = run(capsys, "lint", str(src), "--eval", str(tmp_path / "missing.jsonl"))
+    assert code == 2 and "--eval" in err
+    code, _, err = run(capsys, "lint", str(src), "--tokenizer", str(tmp_path / "no-such-model"))
+    assert code == 2 and "tokenizer" in err and err.count("\n") == 1
