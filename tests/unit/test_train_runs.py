@@ -1,0 +1,201 @@
+"""Run directories, listing, the live lock, the control file and the worker's plumbing (fake backend)."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from ftui.config import RunConfig
+from ftui.train import live, runs, worker
+from ftui.train.events import Eval, EventLogWriter, Failed, Finished, Log, Started, Stopped, read_events
+
+
+def fake_backend(steps: int = 1000, fail_at: int | None = None, finish: bool = True):
+    def run(config, run_dir, emit, control, resume=False, callbacks=()):
+        emit(Started(run_id=Path(run_dir).name, method=config.method, model=config.model, total_steps=steps))
+        for step in range(1, steps + 1):
+            if control.stop_requested:
+                emit(Stopped(step=step - 1, saved=control.save_requested))
+                return
+            if fail_at == step:
+                raise ValueError(f"bad thing at {step} with key {__import__('os').environ.get('OPENAI_API_KEY')}")
+            emit({"type": "log", "t": time.time(), "step": step, "loss": 1.0 / step})
+            time.sleep(0.01)
+        if finish:
+            emit(Finished(step=steps))
+
+    return run
+
+
+@pytest.fixture
+def use_backend(monkeypatch):
+    def install(backend):
+        monkeypatch.setattr(worker, "_backend_for", lambda method: backend)
+
+    return install
+
+
+def test_run_id_is_sortable_readable_and_unique():
+    config = RunConfig(model="/models/Llama-3.1-8B-Instruct/")
+    first = runs.new_run_id(config, now=time.mktime((2026, 11, 23, 18, 30, 0, 0, 0, -1)))
+    assert re.fullmatch(r"20261123-183000-lora-llama-3\.1-8b-instruct-[0-9a-f]{4}", first), first
+    assert runs.new_run_id(config) != runs.new_run_id(config)
+
+
+def test_create_run_writes_config_with_absolute_paths(runs_dir):
+    run_dir, as_run = runs.create_run(RunConfig())
+    assert run_dir.parent == runs_dir
+    saved = runs.load_run_config(run_dir)
+    assert saved == as_run and Path(saved.train_path).is_absolute() and saved.output_dir == str(run_dir)
+    (run_dir / "events.jsonl").write_text("")
+    with pytest.raises(runs.RunDirError, match="already holds a run"):
+        runs.create_run(RunConfig(), run_dir)
+
+
+def test_metadata_has_hashes_and_versions(runs_dir, tmp_path):
+    data = tmp_path / "d.jsonl"
+    data.write_text('{"text": "hello"}\n')
+    config = RunConfig(train_path=str(data), eval_path=None)
+    run_dir, _ = runs.create_run(config)
+    meta = runs.write_run_metadata(run_dir, config, device="cpu")
+    import hashlib
+
+    assert meta["datasets"] == {str(data.resolve()): hashlib.sha256(data.read_bytes()).hexdigest()}
+    assert meta["versions"]["torch"] and meta["versions"]["trl"] and meta["device"] == "cpu"
+
+
+def _write_log(run_dir: Path, events) -> None:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with EventLogWriter(run_dir / "events.jsonl") as writer:
+        for event in events:
+            writer.write(event)
+
+
+def test_list_runs_derives_everything_from_the_log(runs_dir):
+    t0 = 1_800_000_000.0
+    _write_log(runs_dir / "a-finished", [
+        Started(t=t0, run_id="a", method="lora", model="demo", total_steps=10),
+        Eval(t=t0 + 1, step=0, eval_loss=3.0), Log(t=t0 + 2, step=10, loss=1.0),
+        Eval(t=t0 + 3, step=10, eval_loss=2.5), Finished(t=t0 + 30, step=10),
+    ])
+    _write_log(runs_dir / "b-failed", [
+        Started(t=t0 + 100, run_id="b", method="full", model="m", total_steps=5),
+        Failed(t=t0 + 110, message="out of GPU memory at step 3", step=3),
+    ])
+    _write_log(runs_dir / "c-crashed", [Started(t=t0 + 200, run_id="c", method="qlora", model="m")])
+    _write_log(runs_dir / "d-resumed", [
+        Started(t=t0 + 300, run_id="d", method="lora", model="m"), Stopped(t=t0 + 301, step=3, saved=True),
+        Started(t=t0 + 400, run_id="d", method="lora", model="m", resumed_from_step=3),
+    ])
+    summaries = {s.run_id: s for s in runs.list_runs()}
+    assert [s.run_id for s in runs.list_runs()] == ["d-resumed", "c-crashed", "b-failed", "a-finished"]
+    a = summaries["a-finished"]
+    assert (a.status, a.method, a.model, a.best_eval_loss, a.duration_s, a.last_step, a.total_steps) == (
+        "finished", "lora", "demo", 2.5, 30.0, 10, 10)
+    assert summaries["b-failed"].status == "failed" and summaries["b-failed"].message.startswith("out of GPU memory")
+    assert summaries["c-crashed"].status == "interrupted"  # the log says running, but no process holds the lock
+    assert summaries["d-resumed"].status == "interrupted"  # its latest start is after the stop
+
+
+def test_lock_makes_a_run_live_and_a_second_trainer_is_refused(tmp_path):
+    run_dir = tmp_path / "r"
+    run_dir.mkdir()
+    assert not runs.is_live(run_dir)
+    lock = runs.RunLock(run_dir)
+    lock.acquire()
+    try:
+        assert runs.is_live(run_dir)
+        assert runs.read_lock(run_dir)["pid"] > 0
+        with pytest.raises(runs.RunDirError, match="ftui attach"):
+            runs.RunLock(run_dir).acquire()
+    finally:
+        lock.release()
+    assert not runs.is_live(run_dir) and not (run_dir / "run.lock").exists()
+    (run_dir / "run.lock").write_text(json.dumps({"pid": 999999, "host": "elsewhere"}))  # stale, from a crash
+    assert not runs.is_live(run_dir)
+
+
+def test_find_run_by_id_prefix_suffix_and_path(runs_dir):
+    _write_log(runs_dir / "20261123-183000-lora-demo-aaaa", [])
+    _write_log(runs_dir / "20261123-190000-full-demo-bbbb", [])
+    assert runs.find_run("20261123-1830").name.endswith("aaaa")
+    assert runs.find_run("bbbb").name.startswith("20261123-1900")
+    assert runs.find_run(str(runs_dir / "20261123-190000-full-demo-bbbb")).name.endswith("bbbb")
+    with pytest.raises(runs.RunDirError, match="matches 2 runs"):
+        runs.find_run("20261123")
+    with pytest.raises(runs.RunDirError, match="ftui runs"):
+        runs.find_run("nope")
+
+
+def test_worker_writes_events_and_stops_through_the_control_file(runs_dir, use_backend):
+    use_backend(fake_backend())
+    w = worker.start_run(RunConfig(), check=False)
+    assert w in live.active() and runs.is_live(w.run_dir)
+    deadline = time.monotonic() + 10
+    while not any(isinstance(e, Log) for e in read_events(w.events_path)):
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    runs.request_stop(w.run_dir, save=True)  # what 'ftui attach' does from another process
+    assert w.join(timeout=10)
+    events = read_events(w.events_path)
+    assert isinstance(events[-1], Stopped) and events[-1].saved
+    assert any(e.type == "message" and "another process" in e.text for e in events)
+    assert not runs.is_live(w.run_dir) and w not in live.active()
+    assert runs.summarize_run(w.run_dir).status == "stopped"
+
+
+def test_worker_turns_an_exception_into_failed_and_scrubs_secrets(runs_dir, use_backend, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-SECRET-abcdef123456")
+    use_backend(fake_backend(fail_at=3))
+    w = worker.start_run(RunConfig(), check=False)
+    assert w.join(timeout=10)
+    last = read_events(w.events_path)[-1]
+    assert isinstance(last, Failed) and last.step == 2 and "ValueError" in last.message and "bad thing at 3" in last.message
+    for path in w.run_dir.rglob("*"):
+        if path.is_file():
+            assert b"sk-test-SECRET" not in path.read_bytes(), path
+
+
+def test_a_backend_that_ends_without_a_result_is_a_failure(runs_dir, use_backend):
+    use_backend(fake_backend(steps=2, finish=False))
+    w = worker.start_run(RunConfig(), check=False)
+    assert w.join(timeout=10)
+    last = read_events(w.events_path)[-1]
+    assert isinstance(last, Failed) and "without a result" in last.message
+
+
+def test_start_run_refuses_an_invalid_config_before_creating_anything(runs_dir):
+    with pytest.raises(worker.InvalidRunConfig) as info:
+        worker.start_run(RunConfig(learning_rate=0, lora_r=0))
+    assert {p.field for p in info.value.problems} == {"learning_rate", "lora_r"}
+    assert not runs_dir.exists() or not any(runs_dir.iterdir())
+
+
+def test_resume_needs_a_checkpoint(runs_dir, use_backend):
+    use_backend(fake_backend(steps=2))
+    w = worker.start_run(RunConfig(), check=False)
+    w.join(timeout=10)
+    with pytest.raises(runs.RunDirError, match="no checkpoint to resume from"):
+        worker.start_run(RunConfig(), run_dir=w.run_dir, resume=True, check=False)
+
+
+def test_runs_and_attach_commands(runs_dir, use_backend, capsys):
+    from ftui.cli import main
+
+    use_backend(fake_backend(steps=3))
+    w = worker.start_run(RunConfig(), check=False)
+    w.join(timeout=10)
+    assert main(["runs"]) == 0
+    out = capsys.readouterr().out
+    assert "finished" in out and "lora" in out and "best eval loss" in out
+    assert main(["runs", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[0])["status"] == "finished"
+    assert main(["attach", w.run_id]) == 0
+    out = capsys.readouterr().out
+    assert "finished at step 3" in out and "is not running" in out
+    assert main(["attach", "no-such-run"]) == 2
+    assert "ftui runs" in capsys.readouterr().err
