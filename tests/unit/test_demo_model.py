@@ -1,0 +1,158 @@
+"""The offline demo model: builds, loads with the Auto classes, generates and stops, masks
+exactly the assistant tokens, is reused when intact, rebuilt when damaged, and deterministic."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from ftui.models import demo
+
+CONVERSATION = [
+    {"role": "system", "content": "Reply with one label."},
+    {"role": "user", "content": "I was charged twice for the Pro plan."},
+    {"role": "assistant", "content": "billing"},
+    {"role": "user", "content": "Also, please add dark mode."},
+    {"role": "assistant", "content": "feature_request"},
+]
+
+
+@pytest.fixture(scope="module")
+def tokenizer(demo_model: Path):
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(demo_model)
+
+
+@pytest.fixture(scope="module")
+def model(demo_model: Path):
+    from transformers import AutoModelForCausalLM
+
+    return AutoModelForCausalLM.from_pretrained(demo_model)
+
+
+def test_loads_with_auto_classes_and_has_the_documented_shape(demo_model: Path, model, tokenizer) -> None:
+    assert demo_model == demo.ensure_demo_model()
+    assert (demo_model / "model.safetensors").is_file()
+    assert model.config.model_type == "llama"
+    assert model.config.hidden_size == 128
+    assert model.config.num_hidden_layers == demo.RECIPE["num_hidden_layers"]
+    assert model.config.vocab_size == len(tokenizer)
+    assert 1000 < len(tokenizer) <= demo.RECIPE["vocab_size"]
+    assert tokenizer.eos_token == "<|im_end|>"
+    assert tokenizer.pad_token_id is not None and tokenizer.pad_token_id != tokenizer.eos_token_id
+    assert model.generation_config.eos_token_id == tokenizer.eos_token_id
+    assert model.generation_config.pad_token_id == tokenizer.pad_token_id
+
+
+def test_byte_level_tokenizer_round_trips_any_text(tokenizer) -> None:
+    text = "Grüße 🙂 naïve — 你好\n\tcode: x = {'a': 1}"
+    ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+    assert tokenizer.decode(ids) == text
+    assert tokenizer.unk_token_id is None or tokenizer.unk_token_id not in ids
+
+
+def test_assistant_mask_marks_exactly_the_assistant_replies_and_their_end_of_turn(tokenizer) -> None:
+    out = tokenizer.apply_chat_template(CONVERSATION, tokenize=True, return_dict=True,
+                                        return_assistant_tokens_mask=True)
+    ids, mask = out["input_ids"], out["assistant_masks"]
+    assert len(ids) == len(mask)
+    masked = tokenizer.decode([i for i, m in zip(ids, mask, strict=True) if m])
+    unmasked = tokenizer.decode([i for i, m in zip(ids, mask, strict=True) if not m])
+    assert masked == "billing<|im_end|>feature_request<|im_end|>"
+    rendered = tokenizer.apply_chat_template(CONVERSATION, tokenize=False)
+    assert unmasked == rendered.replace("billing<|im_end|>", "").replace("feature_request<|im_end|>", "")
+    for text in ("Reply with one label.", "charged twice", "dark mode", "system", "user"):
+        assert text in unmasked
+
+
+def test_generation_prompt_opens_an_assistant_turn(tokenizer) -> None:
+    prompt = tokenizer.apply_chat_template(CONVERSATION[:2], add_generation_prompt=True, tokenize=False)
+    assert prompt.endswith("<|im_start|>user\nI was charged twice for the Pro plan.<|im_end|>\n<|im_start|>assistant\n")
+    assert prompt.startswith(tokenizer.bos_token)
+
+
+def test_trl_accepts_the_template_for_assistant_only_loss(tokenizer) -> None:
+    from trl.chat_template_utils import has_generation_markers, is_chat_template_stop_token_trained
+
+    assert has_generation_markers(tokenizer.chat_template)
+    assert is_chat_template_stop_token_trained(tokenizer)
+
+
+def test_greedy_generation_runs_and_stops_at_end_of_turn(model, tokenizer) -> None:
+    import torch
+
+    enc = tokenizer.apply_chat_template(CONVERSATION[:2], add_generation_prompt=True, return_tensors="pt",
+                                        return_dict=True)
+    prompt_len = enc["input_ids"].shape[1]
+    with torch.no_grad():
+        free = model.generate(**enc, max_new_tokens=6, do_sample=False)
+        again = model.generate(**enc, max_new_tokens=6, do_sample=False)
+        # Make end-of-turn the likeliest token: generation must stop right after it.
+        stopped = model.generate(**enc, max_new_tokens=6, do_sample=False,
+                                 sequence_bias={(tokenizer.eos_token_id,): 1000.0})
+    assert prompt_len < free.shape[1] <= prompt_len + 6
+    assert torch.equal(free, again)
+    assert stopped.shape[1] == prompt_len + 1
+    assert stopped[0, -1].item() == tokenizer.eos_token_id
+
+
+def test_resolve_model_maps_only_the_demo_name(demo_model: Path) -> None:
+    assert demo.resolve_model("demo") == str(demo_model)
+    assert demo.resolve_model("Qwen/Qwen2.5-0.5B") == "Qwen/Qwen2.5-0.5B"
+    assert demo.resolve_model("./models/demo") == "./models/demo"
+
+
+def test_reused_when_present(demo_model: Path) -> None:
+    weights = demo_model / "model.safetensors"
+    before = weights.stat().st_mtime_ns
+    started = time.perf_counter()
+    assert demo.ensure_demo_model() == demo_model
+    assert time.perf_counter() - started < 2.0
+    assert weights.stat().st_mtime_ns == before
+    assert demo.is_built(demo_model)
+
+
+def test_deterministic_and_rebuilt_when_damaged(demo_model: Path, tmp_path: Path) -> None:
+    out = demo.build_demo_model(tmp_path / "demo")
+    for name in ("model.safetensors", "tokenizer.json", "config.json", "chat_template.jinja"):
+        assert (out / name).read_bytes() == (demo_model / name).read_bytes(), name
+
+    weights = out / "model.safetensors"
+    weights.unlink()  # missing weights
+    assert not demo.is_built(out)
+    demo.build_demo_model(out)
+    assert weights.read_bytes() == (demo_model / "model.safetensors").read_bytes()
+
+    weights.write_bytes(weights.read_bytes()[:1000])  # truncated by a crash or a full disk
+    assert not demo.is_built(out)
+    marker = out / demo.MARKER_FILE
+    data = json.loads(marker.read_text())
+    data["build_version"] = demo.BUILD_VERSION - 1  # an older recipe must rebuild too
+    marker.write_text(json.dumps(data))
+    demo.build_demo_model(out)
+    assert demo.is_built(out)
+    assert weights.read_bytes() == (demo_model / "model.safetensors").read_bytes()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "temporary build dirs left behind"
+
+
+def test_cli_reports_path_and_reuse(demo_model: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from ftui.cli import main
+
+    assert main(["demo-model", "--out", str(demo_model)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == str(demo_model)
+    assert "reused" in lines[1]
+
+
+def test_cli_out_pointing_at_a_file_is_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from ftui.cli import main
+
+    target = tmp_path / "not-a-dir"
+    target.write_text("x")
+    assert main(["demo-model", "--out", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--out" in err and "Traceback" not in err
