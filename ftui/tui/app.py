@@ -6,6 +6,7 @@ are imported lazily when their mode is first shown, and nothing here imports tor
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -117,12 +118,24 @@ class FtuiApp(App[int]):
 
         names = ", ".join(r.run_id for r in runs)
         question = (
-            f"A training run is active ({names}). Quitting ends this process and the run with it.\n"
-            "Quit anyway?"
+            f"A training run is active ({names}). It trains inside this ftui process.\n\n"
+            "s  stop and save (resumable), then quit\n"
+            "x  stop now, then quit\n"
+            "k  keep it running: the screen closes, the process stays until the run ends;\n"
+            "   watch it from another terminal with ftui (Train, r)"
         )
 
         def answer(choice: str | None) -> None:
-            if choice == "quit":
-                self.exit(0)
+            if choice in ("save", "stop"):
+                for run in runs:
+                    stop = getattr(run, "stop", None)
+                    if stop is not None:
+                        stop(save=choice == "save")
+                # the training thread is not a daemon: the process ends once the run has stopped cleanly
+                self.exit(0, message=f"Stopping {names} at the next step boundary; ftui exits when it has.")
+            elif choice == "keep":
+                self.exit(0, message=f"{names} keeps training in this process (pid {os.getpid()}); "
+                          "ftui exits when it ends. Reattach from another terminal: ftui, then F3 and r.")
 
-        self.push_screen(ChoiceScreen(question, [("y", "quit", "quit"), ("n", "stay", "stay")]), answer)
+        choices = [("s", "stop and save", "save"), ("x", "stop now", "stop"), ("k", "keep running", "keep")]
+        self.push_screen(ChoiceScreen(question, choices), answer)

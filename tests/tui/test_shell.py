@@ -95,12 +95,12 @@ async def test_quit_asks_while_a_run_is_active() -> None:
             await pilot.pause()
             assert app.is_running, "quit must ask first while a run is active"
             assert "active" in str(app.screen.query("Static").first().render())
-            await pilot.press("n")  # stay
+            await pilot.press("escape")  # stay
             await pilot.pause()
             assert app.is_running
             await pilot.press("ctrl+q")
             await pilot.pause()
-            await pilot.press("y")
+            await pilot.press("k")  # keep it running in the background
             await pilot.pause()
         assert app.return_code == 0
     finally:
