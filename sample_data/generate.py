@@ -423,23 +423,36 @@ def _date_text(y: int, m: int, d: int, rng: random.Random) -> str:
 
 CURRENCY_TEXT = {"USD": ["${v}", "{v} USD", "{v} dollars"], "EUR": ["€{v}", "{v} EUR", "{v} euros"],
                  "GBP": ["£{v}", "{v} GBP", "{v} pounds"]}
-PRIORITY_TEXT = {"high": ["urgent", "high priority", "ASAP", "top priority", "needs an answer today"],
-                 "normal": ["normal priority", "no special urgency", "standard priority"],
-                 "low": ["low priority", "whenever there's time", "not urgent", "can wait"]}
+PRIORITY_TEXT = {"high": ["Urgent.", "High priority.", "ASAP please.", "Top priority.", "Needs an answer today.",
+                          "Priority: high."],
+                 "normal": ["Normal priority.", "No special urgency.", "Standard priority.", "Priority: normal."],
+                 "low": ["Low priority.", "Whenever there's time.", "Not urgent.", "Can wait.", "Priority: low."]}
+# [ ... ] is an optional segment: dropped when the one slot inside it is missing from the note.
 NOTE_TEMPLATES = [
-    "Call with {name} from {company} on {date}. They want a quote for {amount}. {priority}.",
-    "{name} ({company}) emailed on {date} asking about an order worth {amount}; {priority}.",
-    "Meeting note {date}: spoke to {name} at {company}. Budget around {amount}. Marked {priority}.",
-    "{company} - contact {name}. Renewal due {date}, value {amount}. {priority}",
-    "Follow up with {name} of {company}, deal size {amount}, deadline {date}, {priority}.",
-    "Order from {company} placed {date} by {name}, total {amount}. Priority: {priority}.",
-    "Left a voicemail for {name} at {company} on {date} about the overdue {amount} invoice ({priority}).",
-    "{name} from {company} wants a demo. Date proposed: {date}. Potential {amount}/year. {priority}.",
-    "Complaint logged {date}: {name}, {company}, refund request of {amount}. {priority}.",
-    "Lunch with {name} ({company}) {date} - discussed expansion, maybe {amount}. {priority}.",
-    "{company} asked for a revised proposal by {date}; {name} says the cap is {amount}. {priority}.",
-    "Support escalation from {name} at {company} on {date}, contract value {amount}, {priority}.",
+    "Call with {name}[ from {company}][ on {date}]. They want a quote[ for {amount}].",
+    "{name}[ ({company})] emailed[ on {date}] asking about an order[ worth {amount}].",
+    "Meeting note[ {date}]: spoke to {name}[ at {company}].[ Budget around {amount}.]",
+    "[{company} - ]contact {name}. Renewal due[ {date}][, value {amount}].",
+    "Follow up with {name}[ of {company}][, deal size {amount}][, deadline {date}].",
+    "Order[ from {company}][ placed {date}] by {name}[, total {amount}].",
+    "Left a voicemail for {name}[ at {company}][ on {date}] about the overdue invoice[ of {amount}].",
+    "{name}[ from {company}] wants a demo.[ Date proposed: {date}.][ Potential {amount}/year.]",
+    "Complaint logged[ {date}]: {name}[, {company}], refund request[ of {amount}].",
+    "Lunch with {name}[ ({company})][ {date}] - discussed expansion[, maybe {amount}].",
+    "[{company}: ]{name} asked for a revised proposal[ by {date}][; the cap is {amount}].",
+    "Support escalation from {name}[ at {company}][ on {date}][, contract value {amount}].",
 ]
+UNNAMED = ["the client", "a new contact", "their buyer", "someone from procurement", "the account manager"]
+
+
+def _render_note(template: str, texts: dict[str, str]) -> str:
+    """Fill a note template: optional [segments] vanish when their slot is missing."""
+    def segment(match: re.Match[str]) -> str:
+        inner = match.group(1)
+        slot = re.search(r"\{(\w+)\}", inner)
+        return inner.format(**texts) if slot and slot.group(1) in texts else ""
+
+    return re.sub(r"\[([^\]]*)\]", segment, template).format(**texts)
 
 
 def make_note(rng: random.Random) -> tuple[str, dict]:
@@ -447,11 +460,13 @@ def make_note(rng: random.Random) -> tuple[str, dict]:
     fields = {"name": None, "company": None, "date": None, "amount": None, "currency": None, "priority": None}
     texts: dict[str, str] = {}
     # Each field is present most of the time; missing ones must come out as null.
-    if rng.random() < 0.9:
+    if rng.random() < 0.88:
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         fields["name"] = f"{first} {last}"
         texts["name"] = fields["name"]
-    if rng.random() < 0.9:
+    else:
+        texts["name"] = rng.choice(UNNAMED)
+    if rng.random() < 0.85:
         fields["company"] = rng.choice(COMPANIES)
         texts["company"] = fields["company"]
     if rng.random() < 0.85:
@@ -467,15 +482,13 @@ def make_note(rng: random.Random) -> tuple[str, dict]:
         fields["amount"] = round(number, 2) if cents else value
         fields["currency"] = cur
         texts["amount"] = rng.choice(CURRENCY_TEXT[cur]).format(v=shown)
+    note = _render_note(rng.choice(NOTE_TEMPLATES), texts)
+    note = note[0].upper() + note[1:]
     if rng.random() < 0.75:
         prio = rng.choice(["high", "high", "normal", "low"])
         fields["priority"] = prio
-        texts["priority"] = rng.choice(PRIORITY_TEXT[prio])
-    template = rng.choice(NOTE_TEMPLATES)
-    fallback = {"name": "the client", "company": "their company", "date": "this week", "amount": "an amount TBD",
-                "priority": "no priority set"}
-    note = template.format(**{k: texts.get(k, fallback[k]) for k in fallback})
-    note = note.replace("..", ".")
+        flag = rng.choice(PRIORITY_TEXT[prio])
+        note = f"{flag} {note}" if rng.random() < 0.25 else f"{note} {flag}"
     if rng.random() < 0.15:
         note = note.lower()
     return note, fields
