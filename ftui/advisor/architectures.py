@@ -87,11 +87,18 @@ class Architecture:
     def describe(self) -> str:
         moe = f", {self.num_experts} experts (top-{self.experts_per_token})" if self.num_experts > 1 else ""
         return (
-            f"{self.name}: {self.n_params / 1e9:.2f}B params, hidden {self.hidden_size}, "
+            f"{self.name}: {format_params(self.n_params)} params, hidden {self.hidden_size}, "
             f"intermediate {self.intermediate_size}, {self.num_layers} layers, "
             f"{self.num_heads} heads / {self.num_kv_heads} kv, vocab {self.vocab_size}"
             f"{', tied embeddings' if self.tie_embeddings else ''}{moe}"
         )
+
+
+def format_params(n: int) -> str:
+    """A parameter count as people say it: 8.03B, 494M, 2.1M."""
+    if n >= 1e9:
+        return f"{n / 1e9:.2f}B"
+    return f"{n / 1e6:.0f}M" if n >= 1e7 else f"{n / 1e6:.2f}M"
 
 
 def _arch(name: str, h: int, i: int, layers: int, heads: int, kv: int, vocab: int, tied: bool, **kw) -> Architecture:

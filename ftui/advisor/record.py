@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ftui.advisor.architectures import format_params
 from ftui.advisor.tree import Walker
 from ftui.advisor.vram import COMPONENT_LABELS, Estimate
 
@@ -48,7 +49,7 @@ def render_record(walker: Walker, estimate: Estimate | None = None, now: datetim
     if estimate is not None:
         s = estimate.setup
         lines += ["## Memory estimate", "",
-                  f"Model {_code(estimate.arch.name)} ({estimate.arch.n_params / 1e9:.2f}B params), method {s.method}, "
+                  f"Model {_code(estimate.arch.name)} ({format_params(estimate.arch.n_params)} params), method {s.method}, "
                   f"seq len {s.seq_len}, micro-batch {s.micro_batch}, gradient checkpointing "
                   f"{'on' if s.grad_checkpointing else 'off'}, optimizer {s.optimizer}, precision {s.precision}"
                   + (f", LoRA r={s.lora_r}" if s.method != "full" else "") + ".", "",

@@ -145,7 +145,7 @@ def estimate_json(est, gpu=None, fix=None) -> dict[str, Any]:  # noqa: ANN001
     a, s = est.arch, est.setup
     return {
         "schema": "ftui.plan.estimate/1",
-        "model": {"name": a.name, "source": a.source, "params_b": round(a.n_params / 1e9, 3),
+        "model": {"name": a.name, "source": a.source, "params_b": round(a.n_params / 1e9, 6),
                   "hidden_size": a.hidden_size, "intermediate_size": a.intermediate_size, "layers": a.num_layers,
                   "heads": a.num_heads, "kv_heads": a.num_kv_heads, "vocab_size": a.vocab_size,
                   "tied_embeddings": a.tie_embeddings},
@@ -179,7 +179,9 @@ def format_estimate(result: dict[str, Any]) -> str:
     from ftui.advisor.vram import COMPONENT_LABELS
 
     m, s = result["model"], result["setup"]
-    head = f"{m['name']} ({m['params_b']:.2f}B params) · {s['method']}"
+    from ftui.advisor.architectures import format_params
+
+    head = f"{m['name']} ({format_params(int(m['params_b'] * 1e9))} params) · {s['method']}"
     if s["method"] != "full":
         head += f" r={s['lora_r']}"
     head += (f" · seq {s['seq_len']} × batch {s['micro_batch']} · grad ckpt {'on' if s['grad_checkpointing'] else 'off'}"

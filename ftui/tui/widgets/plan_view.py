@@ -11,6 +11,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from ftui.advisor.architectures import format_params
 from ftui.advisor.tree import Outcome, Walker
 from ftui.advisor.vram import Estimate, Fix
 from ftui.textsafe import one_line
@@ -164,7 +165,7 @@ def render_model_line(est: Estimate, label: str) -> Text:
     a = est.arch
     text = Text()
     text.append(one_line(label, 60), style="bold")
-    text.append(f" · {a.n_params / 1e9:.2f}B params · h {a.hidden_size} · {a.num_layers} layers · "
+    text.append(f" · {format_params(a.n_params)} params · h {a.hidden_size} · {a.num_layers} layers · "
                 f"{a.num_heads}/{a.num_kv_heads} heads · vocab {a.vocab_size:,}", style="dim")
     if est.setup.method != "full":
         text.append(f" · {est.trainable_params / 1e6:.1f}M trainable", style="dim")
