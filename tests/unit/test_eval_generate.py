@@ -161,3 +161,20 @@ def test_load_items_shapes_and_errors(tmp_path: Path) -> None:
         load_items(f)
     with pytest.raises(ItemsError, match="does not exist"):
         load_items(tmp_path / "missing.jsonl")
+
+
+def test_bench_generate_quick_runs(demo_model: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import importlib.util
+
+    import torch
+
+    spec = importlib.util.spec_from_file_location("bench_generate", Path(__file__).parents[2] / "bench" / "generate.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    threads = torch.get_num_threads()
+    try:
+        assert bench.main(["--quick"]) == 0
+    finally:
+        torch.set_num_threads(threads)
+    last = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert last["bench"] == "generate" and last["identical_outputs"] is True and last["ratio"] > 1.0
