@@ -102,6 +102,27 @@ async def test_estimator_recomputes_live_and_suggests_a_fix() -> None:
         assert screen.estimate.gpu_gb == 80 and screen.estimate.fits is True
 
 
+async def test_apply_fix_makes_it_fit_and_carries_accumulation() -> None:
+    app = FtuiApp(start_mode="plan")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _plan(pilot)
+        screen.query_one("#f-batch", Input).value = "8"
+        screen.query_one("#f-seq", Input).value = "4096"
+        screen.query_one("#f-gc", Select).value = "off"
+        await pilot.pause()
+        assert screen.estimate.fits is False and screen.fix is not None
+        fields = {c.field for c in screen.fix.changes}
+        await pilot.press("f")
+        await pilot.pause()
+        assert screen.estimate.fits is True and screen.estimate.setup.grad_checkpointing
+        await pilot.press("u")
+        await pilot.pause()
+        overrides = app.workspace.plan_overrides
+        if "micro_batch" in fields:
+            assert overrides["micro_batch_size"] * overrides["grad_accum"] == 8
+        assert overrides["gradient_checkpointing"] is True
+
+
 async def test_typing_in_a_field_does_not_answer_the_wizard() -> None:
     app = FtuiApp(start_mode="plan")
     async with app.run_test(size=SIZE) as pilot:

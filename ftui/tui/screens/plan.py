@@ -96,6 +96,7 @@ class PlanScreen(ModeScreen):
     BINDINGS = [
         Binding("u", "use_plan", "Use this plan", id="plan.use"),
         Binding("w", "save_record", "Save record", id="plan.record"),
+        Binding("f", "apply_fix", "Apply fix", id="plan.fix"),
         Binding("m", "tab('memory')", "Memory", id="plan.memory"),
         Binding("c", "tab('cost')", "Cost", id="plan.cost"),
         Binding("escape", "focus_wizard", "Wizard", show=False),
@@ -118,6 +119,7 @@ class PlanScreen(ModeScreen):
         self._path_timer: Timer | None = None
         self._ready = False
         self._initial_model = "8B"
+        self.grad_accum = 1  # raised when a fix trades micro-batch for accumulation
 
     # ------------------------------------------------------------------ layout
     def compose_body(self) -> ComposeResult:
@@ -554,7 +556,10 @@ class PlanScreen(ModeScreen):
         if self.model_chosen:
             choice = self._select_value("#f-model")
             model = PRESET_HUB_IDS.get(choice) if choice != CUSTOM else self._text("#f-path") or None
-        return plan_overrides(self.walker.outcome, setup, model)
+        overrides = plan_overrides(self.walker.outcome, setup, model)
+        if self.grad_accum > 1:
+            overrides["grad_accum"] = self.grad_accum
+        return overrides
 
     def action_use_plan(self) -> None:
         outcome = self.walker.outcome
@@ -574,6 +579,26 @@ class PlanScreen(ModeScreen):
             summary = f"no outcome yet; carried the estimator settings: {summary}"
         self.notify(summary, title="Plan carried to Train", severity=severity, timeout=6)
         self.app.switch_mode("train")
+
+    def action_apply_fix(self) -> None:
+        """Put the cheapest fix into the form (the estimate then recomputes and should fit)."""
+        if self.fix is None or not self.fix.changes:
+            message = "It already fits." if self.estimate is not None and self.estimate.fits else "No fix to apply."
+            self.notify(message, timeout=3)
+            return
+        widgets = {"grad_checkpointing": "#f-gc", "optimizer": "#f-optim", "method": "#f-method",
+                   "micro_batch": "#f-batch", "lora_r": "#f-rank", "seq_len": "#f-seq"}
+        for change in self.fix.changes:
+            wid = widgets[change.field]
+            if change.field == "grad_checkpointing":
+                self.query_one(wid, Select).value = "on"
+            elif change.field in ("optimizer", "method"):
+                self.query_one(wid, Select).value = str(change.value)
+            else:
+                if change.field == "micro_batch" and self.estimate is not None:
+                    self.grad_accum *= max(1, self.estimate.setup.micro_batch // int(change.value))
+                self.query_one(wid, Input).value = str(change.value)
+        self.notify("; ".join(c.says for c in self.fix.changes), title="Fix applied", timeout=5)
 
     def action_save_record(self) -> None:
         from ftui.advisor.record import render_record, save_record

@@ -158,6 +158,7 @@ def render_fix(est: Estimate, fix: Fix | None) -> RenderableType:
     text.append("Cheapest fix: ", style="bold #d7af5f")
     text.append("; ".join(c.says for c in fix.changes))
     text.append(f"  → {fix.estimate.total_gb:.1f} GB", style="bold")
+    text.append("  (f applies it)", style="dim")
     return text
 
 
