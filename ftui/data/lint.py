@@ -23,7 +23,7 @@ import os
 import time
 from array import array
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -145,7 +145,7 @@ class _Linter:
         self.valid = 0  # rows that passed the structural checks
         self.error_rows: set[int] = set()
         # per-row columns (index = sequence number of the row)
-        self.row_no = array("q")
+        self.base_row = 1  # row number of seq 0 (a worker linting a byte range starts later)
         self.offsets = array("q")
         self.totals = array("i")  # tokens per row (0 for broken rows)
         self.kinds = bytearray()  # target kind for W017 (0 = none)
@@ -175,6 +175,7 @@ class _Linter:
 
             self.near = MinHashLSH()
         self.near_threshold = near_threshold
+        self.near_seconds = 0.0  # MinHash + LSH + verification time, for bench/lint.py
         self.near_texts: list[str] = []
         self.near_seq: array = array("q")  # lsh id -> row seq
         # JSONL rows are re-read by offset to verify candidates; other containers keep the (capped) texts
@@ -195,7 +196,7 @@ class _Linter:
             self.error_rows.add(self._seq)
 
     def emit_at(self, seq: int | None, check_id: str, message: str) -> None:
-        row = self.row_no[seq] if seq is not None else None
+        row = self.base_row + seq if seq is not None else None
         off = self.offsets[seq] if seq is not None else None
         self.pending.append(Finding(check_id, CHECKS[check_id].severity, row, off, message, CHECKS[check_id].hint))
         if CHECKS[check_id].severity == ERROR and seq is not None:
@@ -213,7 +214,9 @@ class _Linter:
         for j, r in enumerate(rows):
             self.row(r, j in suspects, near_texts)
         if self.near is not None and near_texts:
+            t = time.perf_counter()
             self.near.add(near_texts)
+            self.near_seconds += time.perf_counter() - t
             near_texts.clear()
 
     def row(self, r: Any, suspect: bool, near_texts: list[str] | None) -> None:
@@ -222,7 +225,6 @@ class _Linter:
         self._seq = seq
         self._row = r.row
         self._off = r.offset
-        self.row_no.append(r.row)
         self.offsets.append(r.offset)
         view = self._parse(r)
         if view is None:
@@ -339,7 +341,7 @@ class _Linter:
         else:
             self.exact_dup_rows += 1
             self.dup_groups.add(first)
-            self.emit("W002", f"exact duplicate of row {self.row_no[first]}")
+            self.emit("W002", f"exact duplicate of row {self.base_row + first}")
             return
         if target is None:
             return
@@ -352,7 +354,7 @@ class _Linter:
             self.input_first[inp] = (seq, oh)
         elif seen[1] != oh:
             self.contradictions += 1
-            self.emit("W004", f"same input as row {self.row_no[seen[0]]}, different output")
+            self.emit("W004", f"same input as row {self.base_row + seen[0]}, different output")
 
     def _parse(self, r: Any) -> RowView | None:
         data = r.data
@@ -410,6 +412,85 @@ class _Linter:
         else:
             self.emit("E002", f"invalid JSON: {msg}")
 
+    # -- parallel: a worker's state, merged in file order -------------------------------
+
+    _MERGE_FIELDS = (
+        "n", "valid", "error_rows", "offsets", "totals", "kinds", "has_sys", "has_user", "sys_hash", "role_len",
+        "full_first", "input_first", "out_count", "out_example", "sys_count", "sys_example", "labels", "turn_count",
+        "exact_dup_rows", "dup_groups", "contradictions", "trained_tokens", "all_tokens", "row_formats", "near_seq",
+        "leaked", "near_seconds", "pending",
+    )
+
+    def partial(self) -> dict[str, Any]:
+        """What the parent needs from a worker (hash tables, columns, findings); picklable."""
+        out = {k: getattr(self, k) for k in self._MERGE_FIELDS}
+        out["near_chunks"] = self.near._chunks if self.near is not None else []
+        out["eval_chunks"] = self.eval.lsh._chunks if self.eval is not None and self.eval.lsh is not None else None
+        return out
+
+    def merge(self, p: dict[str, Any]) -> None:
+        """Append a later byte range's state: seq numbers shift; cross-range duplicates and contradictions are found here."""
+        import numpy as np
+
+        shift = self.n
+        self.n += p["n"]
+        self.valid += p["valid"]
+        self.error_rows.update(s + shift for s in p["error_rows"])
+        for name in ("offsets", "totals", "kinds", "has_sys", "has_user", "sys_hash"):
+            getattr(self, name).extend(p[name])
+        for role, (seqs, lens) in p["role_len"].items():
+            mine = self.role_len.setdefault(role, (array("q"), array("i")))
+            mine[0].frombytes((np.frombuffer(seqs, dtype=np.int64) + shift).tobytes())
+            mine[1].extend(lens)
+        self.pending.extend(p["pending"])  # rows are absolute already
+        self.dup_groups.update(g + shift for g in p["dup_groups"])
+        for h, s in p["full_first"].items():
+            first = self.full_first.get(h)
+            if first is None:
+                self.full_first[h] = s + shift
+            else:
+                self.exact_dup_rows += 1
+                self.dup_groups.add(first)
+                self.dup_groups.discard(s + shift)  # its own copies join the earlier group
+                self.emit_at(s + shift, "W002", f"exact duplicate of row {self.base_row + first}")
+        self.exact_dup_rows += p["exact_dup_rows"]
+        for h, (s, oh) in p["input_first"].items():
+            seen = self.input_first.get(h)
+            if seen is None:
+                self.input_first[h] = (s + shift, oh)
+            elif seen[1] != oh:
+                self.contradictions += 1
+                self.emit_at(s + shift, "W004", f"same input as row {self.base_row + seen[0]}, different output")
+        self.contradictions += p["contradictions"]
+        for name in ("out_count", "sys_count", "turn_count", "row_formats"):
+            getattr(self, name).update(p[name])
+        for name in ("out_example", "sys_example"):
+            mine = getattr(self, name)
+            for k, v in p[name].items():
+                mine.setdefault(k, v)
+        if self.labels is None or p["labels"] is None:
+            self.labels = None
+        else:
+            self.labels.update(p["labels"])
+            if len(self.labels) > LABEL_MAX_DISTINCT:
+                self.labels = None
+        self.trained_tokens += p["trained_tokens"]
+        self.all_tokens += p["all_tokens"]
+        self.near_seq.frombytes((np.frombuffer(p["near_seq"], dtype=np.int64) + shift).tobytes())
+        if self.near is not None:
+            self.near._chunks.extend(p["near_chunks"])
+            self.near.count += sum(len(c) for c in p["near_chunks"])
+        self.leaked.update(s + shift for s in p["leaked"])
+        self.near_seconds = max(self.near_seconds, p["near_seconds"])  # workers ran side by side
+        if p.get("eval_chunks") is not None and self.eval is not None:
+            from ftui.data.dedup import MinHashLSH
+
+            if self.eval.lsh is None:
+                self.eval.lsh = MinHashLSH()
+            if not self.eval.lsh._chunks:
+                self.eval.lsh._chunks = p["eval_chunks"]
+                self.eval.lsh.count = sum(len(c) for c in p["eval_chunks"])
+
     # -- after the pass ---------------------------------------------------------------
 
     def finish(self, fmt_label: str) -> dict[str, Any]:
@@ -418,7 +499,9 @@ class _Linter:
         prof = self.profile
         if self.valid < prof.min_rows:
             self.emit_at(None, "E012", f"{self.valid} usable rows; {prof.name} fine-tuning needs at least {prof.min_rows}")
+        t = time.perf_counter()
         near_pairs = self._near()
+        self.near_seconds += time.perf_counter() - t
         if self.sft and self.valid:
             self._system_drift()
             self._missing_roles()
@@ -440,13 +523,13 @@ class _Linter:
         flagged: set[int] = set()
         for i, j, jac in sorted(pairs, key=lambda p: (p[1], p[0])):
             a, b = self.near_seq[i], self.near_seq[j]
-            if self.row_no[b] in exact_rows or b in flagged:
+            if self.base_row + b in exact_rows or b in flagged:
                 continue
             if jac >= 0.999 and self._doc_text(i) == self._doc_text(j):
                 continue
             flagged.add(b)
             count += 1
-            self.emit_at(b, "W003", f"near duplicate of row {self.row_no[a]} (Jaccard {jac:.2f})")
+            self.emit_at(b, "W003", f"near duplicate of row {self.base_row + a} (Jaccard {jac:.2f})")
         self.near_clusters = len({self.near_seq[i] for i, j, _ in pairs})
         if self.eval is not None:
             self.eval.check_near(self)
@@ -740,6 +823,63 @@ def _duplicate_key(data: bytes) -> str | None:
     return found[0] if found else None
 
 
+@dataclass(frozen=True)
+class _Options:
+    profile: str
+    tokenizer: str | None
+    max_seq_len: int | None
+    eval_path: str | None
+    near_dups: bool
+    near_threshold: float
+
+    def linter(self, info: SourceInfo, guess: formats.FormatGuess) -> _Linter:
+        return _Linter(info, guess, PROFILES[self.profile], self.tokenizer, self.max_seq_len, self.eval_path,
+                       self.near_dups, self.near_threshold)
+
+
+def _drive(
+    linter: _Linter,
+    raws: Iterator[Any],
+    after_batch: Callable[[int], None],
+    cancel: _Flag | None,
+    end: int | None = None,
+) -> bool:
+    """Feed rows to ``linter`` in ~1 MB batches; the RE2 prefilter of batch k+1 runs in a thread
+    (pyarrow releases the GIL) while Python lints batch k. Returns True if cancelled."""
+    pool = _prefilter_pool(linter.info.size)
+    queued: tuple[list[Any], int, Any] | None = None
+    batch: list[Any] = []
+    size = 0
+
+    def run(item: tuple[list[Any], int, Any]) -> None:
+        rows, nbytes, fut = item
+        linter.batch(rows, fut.result() if fut is not None else None)
+        after_batch(nbytes)
+
+    try:
+        for raw in raws:
+            if end is not None and raw.offset >= end:
+                break
+            batch.append(raw)
+            size += len(raw.data) + 1
+            if size >= BATCH_BYTES:
+                fut = pool.submit(C.suspect_flags, [r.data for r in batch]) if pool else None
+                if queued:
+                    run(queued)
+                queued = (batch, size, fut)
+                batch, size = [], 0
+                if cancel is not None and cancel.is_set():
+                    return True
+        if queued:
+            run(queued)
+        if batch:
+            run((batch, size, None))
+    finally:
+        if pool:
+            pool.shutdown(wait=True, cancel_futures=True)
+    return False
+
+
 def lint_file(
     path: str | Path,
     profile: str = "trl",
@@ -751,8 +891,13 @@ def lint_file(
     on_progress: ProgressFn | None = None,
     on_findings: FindingsFn | None = None,
     cancel: _Flag | None = None,
+    workers: int | None = None,
 ) -> LintReport:
-    """Lint ``path``. Raises ``DatasetError`` (file level: unreadable), ``TokenizerError`` or ``ValueError`` (bad profile)."""
+    """Lint ``path``. Raises ``DatasetError`` (file level: unreadable), ``TokenizerError`` or ``ValueError`` (bad profile).
+
+    ``workers``: processes for a large JSONL file (default: one per CPU, up to 4, for files
+    over 32 MB; 1 = in this process). Each lints a byte range; the parent merges them.
+    """
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}: use one of {', '.join(PROFILES)}")
     start = time.perf_counter()
@@ -760,51 +905,34 @@ def lint_file(
     if eval_path is not None:
         inspect_source(eval_path)
     guess = formats.detect_format(path, info)
-    linter = _Linter(info, guess, PROFILES[profile], tokenizer, max_seq_len, eval_path, near_dups, near_threshold)
+    opts = _Options(profile, tokenizer, max_seq_len, str(eval_path) if eval_path else None, near_dups, near_threshold)
     total = info.size
-    done = 0
+    nworkers = _worker_count(info, workers)
+    linter: _Linter | None = None
     cancelled = False
     streamed = 0
-    batch: list[Any] = []
-    size = 0
-    # RE2 prefilter of batch k+1 runs in a thread (pyarrow releases the GIL) while Python lints batch k.
-    pool = _prefilter_pool(info.size)
-    queued: tuple[list[Any], int, Any] | None = None
+    if nworkers > 1:
+        try:
+            linter, cancelled = _lint_parallel(info, guess, opts, nworkers, on_progress, on_findings, cancel)
+            streamed = len(linter.pending) if on_findings else 0
+        except _ParallelFailed:
+            linter, nworkers = None, 1
+    if linter is None:
+        linter = opts.linter(info, guess)
+        done = 0
 
-    def run(item: tuple[list[Any], int, Any]) -> None:
-        nonlocal done, streamed
-        rows, nbytes, fut = item
-        linter.batch(rows, fut.result() if fut is not None else None)
-        done += nbytes
-        if on_findings and len(linter.pending) > streamed:
-            on_findings(linter.pending[streamed:])
-            streamed = len(linter.pending)
-        if on_progress:
-            on_progress(linter.n, min(done, total), total)
+        def after_batch(nbytes: int) -> None:
+            nonlocal done, streamed
+            done += nbytes
+            if on_findings and len(linter.pending) > streamed:
+                on_findings(linter.pending[streamed:])
+                streamed = len(linter.pending)
+            if on_progress:
+                on_progress(linter.n, min(done, total), total)
 
-    try:
-        for raw in iter_raw_rows(path, info=info, max_row_bytes=MAX_ROW_BYTES):
-            batch.append(raw)
-            size += len(raw.data) + 1
-            if size >= BATCH_BYTES:
-                fut = pool.submit(C.suspect_flags, [r.data for r in batch]) if pool else None
-                if queued:
-                    run(queued)
-                queued = (batch, size, fut)
-                batch, size = [], 0
-                if cancel is not None and cancel.is_set():
-                    cancelled = True
-                    break
-        if not cancelled:
-            if queued:
-                run(queued)
-            if batch:
-                run((batch, size, None))
-    finally:
-        if pool:
-            pool.shutdown(wait=True, cancel_futures=True)
-    if on_progress:
-        on_progress(linter.n, total if not cancelled else min(done, total), total)
+        cancelled = _drive(linter, iter_raw_rows(path, info=info, max_row_bytes=MAX_ROW_BYTES), after_batch, cancel)
+    if on_progress and not cancelled:
+        on_progress(linter.n, total, total)
     stats_dict = linter.finish(guess.label)
     findings = linter.pending
     if on_findings and len(findings) > streamed:
@@ -832,8 +960,163 @@ def lint_file(
         format_label=guess.label,
         cancelled=cancelled,
         seconds=round(time.perf_counter() - start, 3),
-        extra={"container": info.kind, "error_rows": sorted(linter.row_no[s] for s in linter.error_rows)},
+        extra={"container": info.kind, "near_seconds": round(linter.near_seconds, 3),
+               "error_rows": sorted(linter.base_row + s for s in linter.error_rows), "workers": nworkers},
     )
+
+
+# --- parallel linting of large JSONL files ---------------------------------------------
+
+PARALLEL_MIN_BYTES = 32 << 20
+MAX_WORKERS = 4
+_HASH_SEED = "20261123"  # workers share one str-hash seed so their hash tables and MinHash bands merge
+
+
+class _ParallelFailed(Exception):
+    """Processes could not be used here; lint in this process instead."""
+
+
+def _worker_count(info: SourceInfo, requested: int | None) -> int:
+    if requested is not None:
+        n = requested
+    elif info.size < PARALLEL_MIN_BYTES:
+        n = 1
+    else:
+        try:
+            n = len(os.sched_getaffinity(0))
+        except AttributeError:  # pragma: no cover - not Linux
+            n = os.cpu_count() or 1
+        n = min(n, MAX_WORKERS)
+    return max(1, n) if info.kind == "jsonl" else 1
+
+
+def _range_bounds(info: SourceInfo, n: int) -> list[tuple[int, int]]:
+    """``n`` byte ranges that start at line starts and cover the file."""
+    first = 3 if info.has_bom else 0
+    cuts = [first]
+    with open(info.path, "rb") as f:
+        for k in range(1, n):
+            f.seek(max(cuts[-1], info.size * k // n))
+            f.readline()  # to the start of the next line
+            pos = f.tell()
+            if pos >= info.size or pos <= cuts[-1]:
+                break
+            cuts.append(pos)
+    cuts.append(info.size)
+    return [(cuts[i], cuts[i + 1]) for i in range(len(cuts) - 1)]
+
+
+def _count_lines_before(path: Path, end: int) -> int:
+    count = 0
+    with open(path, "rb") as f:
+        while f.tell() < end:
+            chunk = f.read(min(8 << 20, end - f.tell()))
+            if not chunk:
+                break
+            count += chunk.count(b"\n")
+    return count
+
+
+def _range_worker(wid: int, info: SourceInfo, guess: formats.FormatGuess, opts: _Options, start: int, end: int, q: Any) -> None:
+    """Process entry point: lint rows in [start, end), stream progress/findings, send the state back."""
+    try:
+        linter = opts.linter(info, guess)
+        linter.base_row = 1 + _count_lines_before(info.path, start)
+        done = 0
+        sent = 0
+
+        def after_batch(nbytes: int) -> None:
+            nonlocal done, sent
+            done += nbytes
+            new = linter.pending[sent:]
+            sent = len(linter.pending)
+            q.put(("progress", wid, linter.n, done, new))
+
+        raws = iter_raw_rows(info.path, start, start_row=linter.base_row, info=info, max_row_bytes=MAX_ROW_BYTES)
+        _drive(linter, raws, after_batch, None, end=end)
+        q.put(("done", wid, linter.partial()))
+    except BaseException as exc:  # report, never hang the parent
+        q.put(("error", wid, f"{type(exc).__name__}: {exc}"))
+
+
+def _lint_parallel(
+    info: SourceInfo,
+    guess: formats.FormatGuess,
+    opts: _Options,
+    n: int,
+    on_progress: ProgressFn | None,
+    on_findings: FindingsFn | None,
+    cancel: _Flag | None,
+) -> tuple[_Linter, bool]:
+    import multiprocessing as mp
+    import queue
+
+    bounds = _range_bounds(info, n)
+    ctx = mp.get_context("spawn")  # never fork: the TUI has threads
+    q = ctx.Queue()
+    old_seed = os.environ.get("PYTHONHASHSEED")
+    os.environ["PYTHONHASHSEED"] = _HASH_SEED
+    procs = []
+    try:
+        for wid, (a, b) in enumerate(bounds):
+            p = ctx.Process(target=_range_worker, args=(wid, info, guess, opts, a, b, q), daemon=True, name=f"ftui-lint-{wid}")
+            p.start()
+            procs.append(p)
+    except Exception as exc:  # no processes here (sandbox, no /dev/shm...): lint in-process
+        for p in procs:
+            p.kill()
+        raise _ParallelFailed(str(exc)) from None
+    finally:
+        if old_seed is None:
+            os.environ.pop("PYTHONHASHSEED", None)
+        else:
+            os.environ["PYTHONHASHSEED"] = old_seed
+    partials: list[dict[str, Any] | None] = [None] * len(bounds)
+    rows = [0] * len(bounds)
+    done = [0] * len(bounds)
+    cancelled = False
+    try:
+        while any(p is None for p in partials):
+            if cancel is not None and cancel.is_set():
+                cancelled = True
+                break
+            try:
+                msg = q.get(timeout=0.2)
+            except queue.Empty:
+                if any(not p.is_alive() and partials[i] is None and p.exitcode not in (None, 0) for i, p in enumerate(procs)):
+                    raise _ParallelFailed("a lint worker died") from None
+                continue
+            kind, wid = msg[0], msg[1]
+            if kind == "progress":
+                rows[wid], done[wid] = msg[2], msg[3]
+                if on_findings and msg[4]:
+                    on_findings(msg[4])
+                if on_progress:
+                    on_progress(sum(rows), min(sum(done), info.size), info.size)
+            elif kind == "done":
+                partials[wid] = msg[2]
+            else:
+                raise _ParallelFailed(msg[2])
+    finally:
+        for p in procs:
+            if cancelled or p.is_alive():
+                p.join(timeout=0 if cancelled else 5)
+            if p.is_alive():
+                p.kill()
+        q.close()
+    parent = opts.linter(info, guess) if not opts.eval_path else _Options(
+        opts.profile, opts.tokenizer, opts.max_seq_len, opts.eval_path, False, opts.near_threshold).linter(info, guess)
+    if opts.near_dups and parent.near is None:
+        from ftui.data.dedup import MinHashLSH
+
+        parent.near = MinHashLSH()
+    if parent.eval is not None:
+        parent.eval.lsh = None
+    for part in partials:
+        if part is None:
+            break  # cancelled: merge the ranges that finished in order
+        parent.merge(part)
+    return parent, cancelled
 
 
 def report_json(report: LintReport) -> bytes:

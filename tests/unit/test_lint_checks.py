@@ -207,3 +207,18 @@ def test_tokenizer_demo_gives_true_counts(tmp_path: Path, demo_model: Path) -> N
     tok = report.stats["tokens"]
     assert not tok["estimated"] and "demo" in tok["method"]
     assert tok["per_role"]["assistant"]["p50"] > 0
+
+
+def test_parallel_workers_find_the_same_problems(tmp_path: Path) -> None:
+    rows = good(300, seed=3)
+    rows[250] = rows[10]  # exact duplicate across the two byte ranges
+    rows[260] = chat(rows[20]["messages"][1]["content"], "Contradicting answer.")  # contradiction across ranges
+    rows[270] = chat("q", "")  # error in the second range
+    path = write(tmp_path, rows)
+    one = lint_file(path, workers=1)
+    two = lint_file(path, workers=2)
+    assert two.extra["workers"] == 2 and two.rows == one.rows == 300
+    key = lambda r: sorted((f.id, f.row, f.offset) for f in r.findings if f.row is not None)  # noqa: E731
+    assert key(two) == key(one)
+    assert {("W002", 251), ("W004", 261), ("E006", 271)} <= {(f.id, f.row) for f in two.findings}
+    assert two.stats["tokens"]["per_role"] == one.stats["tokens"]["per_role"]

@@ -1,0 +1,148 @@
+"""Benchmark the dataset linter against a bare orjson parse of the same file.
+
+Generates a chat JSONL (150 MB / 200k rows; ``--quick``: 15 MB / 20k rows) in a temp dir
+with a realistic sprinkling of defects (exact and near duplicates, PII, empty answers),
+then measures in one process:
+
+  (a) a bare ``for line in f: orjson.loads(line)`` loop        -> MB/s (the baseline)
+  (b) ``lint_file(..., near_dups=False)``: every other check   -> MB/s, ratio b/a
+  (c) ``lint_file(..., near_dups=True)``: the near-duplicate part (MinHash + LSH +
+      verification), timed inside the linter                    -> seconds
+
+Goals (issue #3): (b) >= 100 MB/s or >= 25% of (a); (c) <= 30 s for 200k rows on 2 cores;
+peak RSS <= 1 GB. Ends with one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+WORDS = (
+    "account backup billing bucket cache cluster console credit dashboard database deploy disk domain export firewall "
+    "folder gateway image instance invoice key latency limit log metric migration monitor network node object plan "
+    "policy quota region replica restore role route schedule secret server snapshot storage subnet team template "
+    "token upload usage user version volume webhook zone alert archive branch bundle certificate channel client the a "
+    "to of and in is it for on with please can my your we you this that not how do why when where what"
+).split()
+SYSTEM = "You are the support assistant for Acme Cloud. Answer clearly, politely and briefly."
+
+
+def generate(path: Path, rows: int, seed: int = 0) -> int:
+    """Write ``rows`` chat rows (~750 bytes each); returns the file size."""
+    rng = random.Random(seed)
+    choice = rng.choice
+    recent: list[bytes] = []
+    with open(path, "wb", buffering=1 << 20) as f:
+        for i in range(rows):
+            r = rng.random()
+            if r < 0.01 and recent:  # exact duplicate
+                f.write(choice(recent))
+                continue
+            if r < 0.02 and recent:  # near duplicate: one word changed at the end
+                obj = orjson.loads(choice(recent))
+                obj["messages"][2]["content"] = obj["messages"][2]["content"].rsplit(" ", 1)[0] + " thanks."
+                f.write(orjson.dumps(obj) + b"\n")
+                continue
+            user = " ".join(choice(WORDS) for _ in range(38)).capitalize() + "?"
+            answer = " ".join(choice(WORDS) for _ in range(48)).capitalize() + "."
+            if r < 0.025:
+                user += f" Reach me at user{i}@example.com."
+            if r > 0.999:
+                answer = ""
+            line = orjson.dumps({"messages": [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user},
+                                              {"role": "assistant", "content": answer}]}) + b"\n"
+            f.write(line)
+            if i % 97 == 0:
+                recent.append(line)
+                if len(recent) > 500:
+                    recent.pop(0)
+    return path.stat().st_size
+
+
+def bare_parse(path: Path) -> float:
+    start = time.perf_counter()
+    loads = orjson.loads
+    with open(path, "rb") as f:
+        for line in f:
+            loads(line)
+    return time.perf_counter() - start
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="15 MB / 20k rows smoke run")
+    parser.add_argument("--rows", type=int, help="rows to generate (default 200000, quick 20000)")
+    args = parser.parse_args()
+    rows = args.rows or (20_000 if args.quick else 200_000)
+
+    from ftui.data.lint import lint_file
+
+    with tempfile.TemporaryDirectory(prefix="ftui-bench-lint-") as tmp:
+        path = Path(tmp) / "chat.jsonl"
+        t = time.perf_counter()
+        size = generate(path, rows)
+        mb = size / 1e6
+        print(f"generated {rows:,} rows, {mb:.1f} MB in {time.perf_counter() - t:.1f} s  (cpus: {os.cpu_count()})")
+        rss_before = peak_rss_mb()
+
+        a = bare_parse(path)
+        print(f"(a) bare orjson parse loop : {a:6.2f} s  {mb / a:7.1f} MB/s")
+        t = time.perf_counter()
+        rb = lint_file(path, near_dups=False)
+        b = time.perf_counter() - t
+        print(f"(b) lint, no near-dups     : {b:6.2f} s  {mb / b:7.1f} MB/s  ratio b/a {a / b:.2f}  "
+              f"({rb.summary['errors']} errors, {rb.summary['warnings']} warnings)")
+        t = time.perf_counter()
+        rc = lint_file(path, near_dups=True)
+        c_total = time.perf_counter() - t
+        c = rc.extra["near_seconds"]
+        near_rows = rc.stats["duplicates"]["near_duplicate_rows"]
+        print(f"(c) near-duplicate detection: {c:6.2f} s for {rows:,} rows ({rows / c:,.0f} rows/s; "
+              f"{near_rows} near-duplicate rows found; whole lint with it {c_total:.1f} s)")
+        peak = peak_rss_mb()
+        print(f"peak RSS {peak:.0f} MB (after generating the data: {rss_before:.0f} MB)")
+
+    b_mb_s = mb / b
+    ratio = a / b
+    near_goal = 30.0 * rows / 200_000
+    ok_b = b_mb_s >= 100 or ratio >= 0.25
+    ok_c = c <= near_goal
+    ok_rss = peak <= 1024
+    result = {
+        "bench": "lint",
+        "rows": rows,
+        "mb": round(mb, 1),
+        "parse_mb_s": round(mb / a, 1),
+        "lint_mb_s": round(b_mb_s, 1),
+        "ratio": round(ratio, 3),
+        "near_dup_s": round(c, 2),
+        "near_rows_per_s": round(rows / c),
+        "peak_rss_mb": round(peak),
+        "goal_lint_mb_s": 100,
+        "goal_ratio": 0.25,
+        "goal_near_dup_s": round(near_goal, 1),
+        "goal_peak_rss_mb": 1024,
+        "ok": bool(ok_b and ok_c and ok_rss),
+    }
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
