@@ -1,0 +1,383 @@
+"""The Evaluate screens driven with a Pilot: blind rating end to end (vote, tie, both-bad, skip,
+undo, quit, resume, finish, unblind) with the shown statistics checked against values computed
+by hand here; literal markup/ANSI; the input lock; stacked panes when narrow; bad input."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from textual.widgets import Input, Static
+
+from ftui.evaluate.ab import BlindSession
+from ftui.evaluate.items import EvalItem
+from ftui.tui.app import FtuiApp
+from ftui.tui.screens.confirm import ChoiceScreen
+from ftui.tui.screens.eval_common import TextPrompt
+from ftui.tui.screens.eval_rate import RateScreen
+from ftui.tui.screens.eval_results import DrillScreen, ResultsScreen
+from ftui.tui.screens.evaluate import EvaluateScreen
+
+SIZE = (120, 40)
+LABELS = ["billing", "technical", "account", "other"]
+BASE, TUNED = "sys-alpha", "sys-omega"  # names that never occur in an output
+
+
+def _text(widget: Static) -> str:
+    console = Console(width=300, file=io.StringIO(), color_system=None)
+    with console.capture() as capture:
+        console.print(widget.content)
+    return capture.get()
+
+
+def _items_outputs(n: int = 22) -> tuple[list[EvalItem], dict[str, dict[str, str]]]:
+    """Label items. TUNED is right except on items 5, 11, 17; BASE is right on every third item and
+    on 5 and 11 (with a trailing '.', so only items 0 and 21 are identical outputs)."""
+    items, base, tuned = [], {}, {}
+    for i in range(n):
+        ref = LABELS[i % 4]
+        item_id = f"t{i:02d}"
+        items.append(EvalItem(item_id, ({"role": "user", "content": f"ticket number {i}"},), ref))
+        tuned[item_id] = ref if i % 6 != 5 else LABELS[(i + 1) % 4]
+        base_right = i % 3 == 0 or i in (5, 11)
+        base[item_id] = (ref if i in (0, n - 1) else f"{ref}.") if base_right else f"maybe {LABELS[(i + 2) % 4]}"
+    return items, {BASE: base, TUNED: tuned}
+
+
+@pytest.fixture
+def sessions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "sessions"
+    monkeypatch.setenv("FTUI_SESSIONS_DIR", str(root))
+    monkeypatch.setenv("USER", "ana")
+    monkeypatch.setattr(EvaluateScreen, "rate_lock_s", 0.0)
+    return root
+
+
+def _create(root: Path, items, outputs, name: str = "s1") -> Path:  # noqa: ANN001
+    BlindSession.create(root / name, items, outputs, "ana", seed=3, base_system=BASE).close()
+    return root / name
+
+
+async def _settle(pilot) -> None:  # noqa: ANN001
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def _open_as_default_rater(pilot) -> RateScreen:  # noqa: ANN001
+    await _settle(pilot)
+    await pilot.press("enter")  # the selected session -> rater prompt
+    await pilot.pause()
+    assert isinstance(pilot.app.screen, TextPrompt)
+    assert pilot.app.screen.query_one(Input).value == "ana"  # default $USER
+    await pilot.press("enter")
+    await _settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, RateScreen)
+    return screen
+
+
+# the verdicts of the 20 shown pairs, in rating order: T = TUNED better, B = BASE better
+SCRIPT = ["T", "T", "B", "tie", "T", "bb", "T", "skip", "T", "B",
+          "T", "T", "tie", "T", "B", "bb", "T", "T", "skip", "T"]
+
+
+def _key(screen: RateScreen, verdict: str, k: int) -> str:
+    task = screen.session.tasks[screen.pair.task]
+    if verdict in ("T", "B"):
+        wanted = TUNED if verdict == "T" else BASE
+        return "1" if task.left == wanted else "2"
+    return {"tie": "3" if k % 2 else "t", "bb": "4" if k % 2 else "b", "skip": "s"}[verdict]
+
+
+def _wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    p = k / n
+    centre = p + z * z / (2 * n)
+    spread = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return (centre - spread) / (1 + z * z / n), (centre + spread) / (1 + z * z / n)
+
+
+def _two_sided_binomial(k: int, n: int) -> float:
+    tail = sum(math.comb(n, j) for j in range(max(k, n - k), n + 1)) / 2**n
+    return min(1.0, 2 * tail)
+
+
+async def test_rate_twenty_pairs_quit_resume_unblind_and_statistics_match_hand_computation(sessions: Path) -> None:
+    items, outputs = _items_outputs()
+    path = _create(sessions, items, outputs)
+    app = FtuiApp(start_mode="evaluate")
+    pressed: list[tuple[str, str, str]] = []  # (verdict, key, item id) as finally voted
+    seen_text: list[str] = []
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open_as_default_rater(pilot)
+        assert _text(screen.query_one("#rate-status", Static)).startswith("item ")
+        k = 0
+        while k < 10:
+            verdict = SCRIPT[k]
+            if k == 4:  # a wrong vote first, withdrawn with u, then the real one
+                first = screen.pair
+                await pilot.press("2" if _key(screen, "T", k) == "1" else "1")
+                assert screen.pair.task != first.task
+                await pilot.press("u")
+                assert screen.pair.task == first.task  # undo reopened the previous pair
+            if k == 8:  # Backspace undoes too
+                await pilot.press("s", "backspace")
+            seen_text += [_text(screen.query_one(w, Static)) for w in ("#out-1", "#out-2", "#rate-status")]
+            key = _key(screen, verdict, k)
+            pressed.append((verdict, key, screen.pair.item_id))
+            await pilot.press(key)
+            k += 1
+        queue_before = [t.to_dict() for t in screen.session.tasks]
+        status = _text(screen.query_one("#rate-status", Static))
+        assert "decisive" in status and "ana" in status
+        await pilot.press("q")  # save and quit -> home
+        await _settle(pilot)
+        assert isinstance(app.screen, EvaluateScreen)
+
+        screen = await _open_as_default_rater(pilot)  # resume
+        assert [t.to_dict() for t in screen.session.tasks] == queue_before  # same order, same sides
+        rated = {item_id for _, _, item_id in pressed}
+        unrated_sides = []
+        while screen.pair is not None:
+            assert screen.pair.item_id not in rated
+            task = screen.session.tasks[screen.pair.task]
+            assert screen.pair.output_left == outputs[task.left][task.item_id]  # the side stored in the queue
+            unrated_sides.append(task.item_id)
+            seen_text += [_text(screen.query_one(w, Static)) for w in ("#out-1", "#out-2", "#rate-status")]
+            key = _key(screen, SCRIPT[k], k)
+            pressed.append((SCRIPT[k], key, screen.pair.item_id))
+            await pilot.press(key)
+            k += 1
+        assert k == 20 and len(unrated_sides) == 10
+        assert screen.query_one("#rate-done").display
+        # blind: no system name and no score appeared while rating
+        assert not any(BASE in t or TUNED in t for t in seen_text)
+        assert not any("win" in t.lower() for t in seen_text)
+
+        await pilot.press("x")
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceScreen)
+        assert "unblinding ends blind rating for this session" in app.screen.question.lower()
+        await pilot.press("y")
+        await _settle(pilot)
+        results = app.screen
+        assert isinstance(results, ResultsScreen)
+        assert results.results is not None
+
+        # ---- the numbers, by hand
+        wins = sum(1 for v, _, _ in pressed if v == "T")
+        losses = sum(1 for v, _, _ in pressed if v == "B")
+        ties = sum(1 for v, _, _ in pressed if v == "tie")
+        bb = sum(1 for v, _, _ in pressed if v == "bb")
+        skipped = sum(1 for v, _, _ in pressed if v == "skip")
+        assert (wins, losses, ties, bb, skipped) == (11, 3, 2, 2, 2)
+        pairs = _text(results.query_one("#res-pairs", Static))
+        assert f"W {wins} · L {losses} · T {ties} · both bad {bb} · skipped {skipped} · identical 2" in " ".join(pairs.split())
+        lo, hi = _wilson(wins, wins + losses)
+        assert f"{wins / (wins + losses):.2f} [{lo:.2f}, {hi:.2f}]" in pairs  # 0.79 [0.52, 0.92]
+        assert f"p = {_two_sided_binomial(wins, wins + losses):.3f}" in pairs  # exact sign test
+        assert f"{(wins + ties / 2) / (wins + losses + ties):.2f}" in pairs  # tie-as-half 0.75
+        rated_n = wins + losses + ties + bb
+        lo, hi = _wilson(bb, rated_n)
+        assert f"{bb / rated_n:.2f} [{lo:.2f}, {hi:.2f}]" in pairs
+
+        quality = _text(results.query_one("#res-quality", Static))
+        left = sum(1 for v, key, _ in pressed if v in ("T", "B") and key == "1")
+        lo, hi = _wilson(left, wins + losses)
+        assert f"{left / (wins + losses):.2f} [{lo:.2f}, {hi:.2f}]" in quality
+        assert "needs two raters" in quality
+        power = _text(results.query_one("#res-power", Static))
+        assert "210" in power and str(210 - (wins + losses)) in power
+
+        # automatic metrics on the same 22 items: BASE right on 10, TUNED on 19; McNemar on 2 vs 11 discordant
+        metrics = _text(results.query_one("#res-metrics", Static))
+        assert f"{10 / 22:.3f}" in metrics and f"{19 / 22:.3f}" in metrics
+        compare = _text(results.query_one("#res-compare", Static))
+        assert f"p = {_two_sided_binomial(2, 13):.3f}" in compare  # 0.022
+        assert f"{19 / 22 - 10 / 22:+.3f}" in compare
+        assert "2 only sys-alpha right, 11 only" in " ".join(compare.split())
+
+        # ---- drill-down, filtered to human-vs-metric disagreements
+        correct = {BASE: {it.id for i, it in enumerate(items) if i % 3 == 0 or i in (5, 11)},
+                   TUNED: {it.id for i, it in enumerate(items) if i % 6 != 5}}
+
+        def disagrees(verdict: str, item_id: str) -> bool:
+            if verdict in ("T", "B"):
+                chosen, other = (TUNED, BASE) if verdict == "T" else (BASE, TUNED)
+                return item_id not in correct[chosen] and item_id in correct[other]
+            if verdict == "tie":
+                return (item_id in correct[BASE]) != (item_id in correct[TUNED])
+            if verdict == "bb":
+                return item_id in correct[BASE] or item_id in correct[TUNED]
+            return False
+
+        expected = sum(1 for v, _, item_id in pressed if disagrees(v, item_id))
+        await pilot.press("a")
+        await pilot.pause()
+        drill = app.screen
+        assert isinstance(drill, DrillScreen)
+        assert len(drill.rows) == expected and all(r.disagreement for r in drill.rows)
+        if drill.rows:
+            left_box = _text(drill.query_one("#drill-left", Static))
+            assert drill.rows[0].output_left.split()[0] in left_box
+            assert drill.query_one("#drill-left").border_title.startswith("left: sys-")  # unblinded
+        await pilot.press("a")  # filter off: every vote of the session
+        assert len(drill.rows) == 22
+        await pilot.press("q")
+        await pilot.pause()
+        assert app.screen is results
+
+        # ---- export with the path shown
+        await pilot.press("e")
+        await pilot.pause()
+        await pilot.press("c")
+        await pilot.pause()
+        assert results.last_export is not None and results.last_export.is_file()
+        with results.last_export.open(encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+        assert len(rows) == 22 and sum(1 for r in rows if r["choice"] == "identical") == 2
+        assert str(results.last_export) in _text(results.query_one("#res-export", Static)).replace("\n", "")
+    assert (path / "raters" / "ana" / "votes.jsonl").is_file()
+
+
+async def test_markup_and_ansi_in_outputs_are_shown_literally(tmp_path: Path) -> None:
+    evil = "[bold]loud[/bold] [link=https://x.example]click[/link] \x1b[31mred\x1b[0m [/"
+    items = [EvalItem("a", ({"role": "user", "content": "[i]prompt[/i] \x1b[2J"},), "ok")]
+    outputs = {"one": {"a": evil}, "two": {"a": "plain"}}
+    session = BlindSession.create(tmp_path / "s", items, outputs, "ana", seed=1)
+    app = FtuiApp(start_mode="evaluate")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await app.push_screen(RateScreen(session, lock_s=0))
+        await pilot.pause()
+        screen = app.screen
+        panes = _text(screen.query_one("#out-1", Static)) + _text(screen.query_one("#out-2", Static))
+        assert "[bold]loud[/bold]" in panes and "[link=https://x.example]click[/link]" in panes
+        assert "␛[31mred␛[0m" in panes and "[/" in panes and "\x1b" not in panes
+        content = screen.query_one("#out-1" if "loud" in _text(screen.query_one("#out-1", Static)) else "#out-2",
+                                   Static).content
+        assert not content.spans  # no style smuggled in through markup
+        prompt = _text(screen.query_one("#rate-prompt-text", Static))
+        assert "[i]prompt[/i]" in prompt and "␛[2J" in prompt
+        await pilot.press("d")  # word diff keeps it literal too
+        panes = _text(screen.query_one("#out-1", Static)) + _text(screen.query_one("#out-2", Static))
+        assert "[bold]loud[/bold]" in panes and "␛[31mred␛[0m" in panes
+
+
+async def test_input_lock_ignores_an_immediate_second_press(tmp_path: Path) -> None:
+    items, outputs = _items_outputs(6)
+    session = BlindSession.create(tmp_path / "s", items, outputs, "ana", seed=1)
+    app = FtuiApp(start_mode="evaluate")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = RateScreen(session, lock_s=60)
+        await app.push_screen(screen)
+        await pilot.pause()
+        await pilot.press("1")  # too soon after the pair appeared
+        assert session.progress().decisive == 0 and screen.ignored_keys == 1
+        screen._ready_at = 0.0  # the rater has looked long enough
+        first = screen.pair.task
+        await pilot.press("1", "1")  # a double press: the second lands on the next pair's lock
+        assert session.progress().decisive == 1 and screen.ignored_keys == 2
+        assert screen.pair.task != first
+        assert session.votes()[-1].task == first
+
+
+async def test_panes_side_by_side_when_wide_and_stacked_when_narrow(tmp_path: Path) -> None:
+    items, outputs = _items_outputs(4)
+    session = BlindSession.create(tmp_path / "s", items, outputs, "ana", seed=1)
+    for size, stacked in (((120, 40), False), ((80, 24), True)):
+        app = FtuiApp(start_mode="evaluate")
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            await app.push_screen(RateScreen(BlindSession(session.directory, "ana"), lock_s=0))
+            await pilot.pause()
+            one, two = app.screen.query_one("#pane-1").region, app.screen.query_one("#pane-2").region
+            assert one.width == two.width  # the same width, so the same wrapping
+            if stacked:
+                assert one.x == two.x and two.y >= one.bottom
+            else:
+                assert one.y == two.y and two.x >= one.right
+            assert one.height >= 3 and two.height >= 3
+
+
+async def test_note_flag_and_reference(tmp_path: Path) -> None:
+    items, outputs = _items_outputs(6)
+    session = BlindSession.create(tmp_path / "s", items, outputs, "ana", seed=1)
+    app = FtuiApp(start_mode="evaluate")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = RateScreen(session, lock_s=0)
+        await app.push_screen(screen)
+        await pilot.pause()
+        reference = _text(screen.query_one("#rate-reference", Static))
+        assert "hidden" in reference and screen.pair.reference not in reference
+        await pilot.press("r")
+        assert screen.pair.reference in _text(screen.query_one("#rate-reference", Static))
+        await pilot.press("n")
+        await pilot.pause()
+        await pilot.press(*"cancel me", "escape")
+        await pilot.pause()
+        assert screen.note == ""
+        await pilot.press("n")
+        await pilot.pause()
+        await pilot.press(*"too vague", "enter")
+        await pilot.pause()
+        await pilot.press("f")
+        assert "note" in _text(screen.query_one("#rate-marks", Static))
+        await pilot.press("2")
+        vote = session.votes()[-1]
+        assert vote.note == "too vague" and vote.flags == ("flag",) and vote.choice == "right"
+        assert screen.note == "" and not screen.flags  # fresh for the next pair
+        assert "hidden" in _text(screen.query_one("#rate-reference", Static))
+
+
+async def test_bad_rater_name_is_refused_on_screen(sessions: Path) -> None:
+    items, outputs = _items_outputs(4)
+    _create(sessions, items, outputs)
+    app = FtuiApp(start_mode="evaluate")
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(pilot)
+        await pilot.press("enter")
+        await pilot.pause()
+        prompt = app.screen
+        assert isinstance(prompt, TextPrompt)
+        prompt.query_one(Input).value = "../etc"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is prompt
+        assert "not allowed" in _text(prompt.query_one("#prompt-error", Static))
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, EvaluateScreen)
+
+
+async def test_results_need_a_confirmed_unblind(sessions: Path) -> None:
+    items, outputs = _items_outputs(4)
+    path = _create(sessions, items, outputs)
+    app = FtuiApp(start_mode="evaluate")
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(pilot)
+        await pilot.press("x")  # results of the selected session
+        await pilot.pause()
+        await pilot.press("enter")  # rater ana
+        await _settle(pilot)
+        assert isinstance(app.screen, ChoiceScreen)
+        await pilot.press("n")  # keep rating
+        await pilot.pause()
+        assert isinstance(app.screen, RateScreen)
+        assert not BlindSession(path, "ana").is_unblinded
+
+
+async def test_empty_sessions_list_explains_what_to_do(sessions: Path) -> None:
+    app = FtuiApp(start_mode="evaluate")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot)
+        assert "No rating sessions yet" in _text(app.screen.query_one("#session-hint", Static))
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, EvaluateScreen)  # a warning, not a crash
