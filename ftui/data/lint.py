@@ -34,7 +34,7 @@ from ftui.data import formats, stats
 from ftui.data.checks import content as C
 from ftui.data.checks.catalogue import CHECKS, ERROR, INFO, SEVERITY_ORDER, WARNING
 from ftui.data.checks.structure import CHECKERS, PROFILES, Profile, RowView, check_order
-from ftui.data.checks.tokens import PER_MESSAGE, REPLY_PRIMING, make_counter, truncation_loss
+from ftui.data.checks.tokens import PER_MESSAGE, REPLY_PRIMING, EstimateCounter, make_counter, truncation_loss
 from ftui.data.dedup import MAX_DOC_CHARS
 from ftui.data.source import SourceInfo, inspect_source, iter_raw_rows
 
@@ -134,12 +134,14 @@ class _Linter:
         self.fmt = guess.format
         self.profile = profile
         self.counter = make_counter(tokenizer)
+        self.estimate = isinstance(self.counter, EstimateCounter)
         self.max_len = max_seq_len if max_seq_len else profile.default_max_seq_len
         # TRL truncates instead of failing, so only a profile's own limit is hard (E013).
         self.hard = profile.hard_limit
         self.checker = CHECKERS.get(self.fmt)
         self.sft = self.fmt in SFT_FORMATS
         self.turns = self.fmt in TURN_FORMATS
+        self.order_memo: dict[str, list[tuple[str, str]]] = {}
         self.pending: list[Finding] = []
         self.n = 0  # rows seen
         self.valid = 0  # rows that passed the structural checks
@@ -240,12 +242,15 @@ class _Linter:
         if suspect:
             for k, (role, text) in enumerate(zip(roles, texts, strict=False)):
                 C.check_text(role, k, text, emit)
-        # tokens and lengths
-        counts, render_error = self.counter.count(roles, texts)
+        # tokens and lengths (the estimate is inlined: it runs for every row of every file)
+        if self.estimate:
+            counts = [len(t) // 4 + PER_MESSAGE for t in texts]
+        else:
+            counts, render_error = self.counter.count(roles, texts)
+            if render_error:
+                emit("E014", render_error)
         total = sum(counts) + REPLY_PRIMING
         self.totals.append(total)
-        if render_error:
-            emit("E014", render_error)
         role_len = self.role_len
         trained_tok = 0
         for role, cnt, t in zip(roles, counts, trained, strict=False):
@@ -277,10 +282,19 @@ class _Linter:
             return
         # turn structure
         if self.turns:
-            check_order(roles, emit)
+            roles_key = "\x1e".join(roles)
+            order = self.order_memo.get(roles_key)
+            if order is None:  # check_order depends on the role sequence only: memoise it
+                found: list[tuple[str, str]] = []
+                check_order(roles, lambda i, m: found.append((i, m)))
+                order = found
+                if len(self.order_memo) < 10_000:
+                    self.order_memo[roles_key] = found
+            for cid, msg in order:
+                emit(cid, msg)
             if roles[-1] != "assistant":
                 emit("W007", f"the last turn is {roles[-1]!r}: it is never trained")
-        self.turn_count[sum(1 for ro in roles if ro != "system")] += 1
+        self.turn_count[len(roles) - (roles[0] == "system")] += 1
         if trained_tok == 0:
             if "assistant" in roles:
                 emit("E008", "every assistant turn has weight 0: nothing to train on")
@@ -320,7 +334,7 @@ class _Linter:
                     self.labels = None
             else:
                 self.labels = None
-        self._dups(seq, roles, texts, (last_a, oh))
+        self._dups(seq, roles, texts, (last_a, oh, len(out)))
         if near_texts is not None:
             doc = "\n".join(t for ro, t in zip(roles, texts, strict=False) if ro != "system")
             near_texts.append(doc)
@@ -333,8 +347,9 @@ class _Linter:
     def _est(self) -> str:
         return " (estimated)" if self.counter.estimated else ""
 
-    def _dups(self, seq: int, roles: list[str], texts: list[str], target: tuple[int, int] | None) -> None:
-        full = hash(("\x1e".join(roles), "\x1f".join(texts).lower()))
+    def _dups(self, seq: int, roles: list[str], texts: list[str], target: tuple[int, int, int] | None) -> None:
+        low = "\x1f".join(texts).lower()
+        full = hash(("\x1e".join(roles), low))
         first = self.full_first.get(full)
         if first is None:
             self.full_first[full] = seq
@@ -345,10 +360,13 @@ class _Linter:
             return
         if target is None:
             return
-        last_a, oh = target
+        last_a, oh, _ = target
         if last_a <= 0:
             return
-        inp = hash("\x1f".join(texts[:last_a]).lower())
+        if last_a == len(texts) - 1:  # the usual case: the input is everything before the final answer
+            inp = hash(low[: len(low) - len(texts[-1]) - 1])
+        else:
+            inp = hash("\x1f".join(texts[:last_a]).lower())
         seen = self.input_first.get(inp)
         if seen is None:
             self.input_first[inp] = (seq, oh)

@@ -232,7 +232,7 @@ def check_chat(obj: dict[str, Any], profile: Profile, emit: Emit) -> RowView | N
             texts.append(text)
             trained.append(role == "assistant" and weight_ok)
             continue
-        if role == "assistant" and not text.strip():
+        if role == "assistant" and (not text or text.isspace()):
             emit("E006", f"message {i + 1}: assistant content is empty")
         roles.append(role)
         texts.append(text)
