@@ -1,0 +1,120 @@
+"""A training process survives a hang-up, and stops (saving) on SIGTERM, Ctrl+C and 'ftui attach --stop'.
+
+Each test starts a real ``ftui train`` subprocess on the demo model (CPU, small data).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from ftui import paths
+from ftui.train.events import Finished, Stopped, read_events
+
+pytestmark = pytest.mark.slow
+
+
+def write_config(tmp_path: Path, **overrides) -> tuple[Path, Path]:
+    rows = paths.sample_data("support_tickets_train.jsonl").read_text().splitlines()[:64]
+    data = tmp_path / "train.jsonl"
+    data.write_text("\n".join(rows) + "\n")
+    run_dir = tmp_path / "run"
+    config = {
+        "model": "demo", "train_path": str(data), "eval_path": None, "eval_fraction": 0.0, "method": "lora",
+        "max_steps": 200, "micro_batch_size": 2, "max_seq_len": 128, "save_steps": 1000, "learning_rate": 1e-3,
+        "gradient_checkpointing": False, "output_dir": str(run_dir),
+    }
+    config.update(overrides)
+    path = tmp_path / "cfg.yaml"
+    path.write_text(json.dumps(config))  # JSON is YAML
+    return path, run_dir
+
+
+def wait_for(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def event_types(run_dir: Path) -> list[str]:
+    return [e.type for e in read_events(run_dir / "events.jsonl")]
+
+
+def test_a_hang_up_does_not_stop_the_run(demo_model, tmp_path):
+    config, run_dir = write_config(tmp_path, max_steps=60)
+    pid, master = pty.fork()  # the child gets the pty as its controlling terminal, in its own session
+    if pid == 0:  # pragma: no cover - child
+        os.execv(sys.executable, [sys.executable, "-m", "ftui", "train", str(config)])
+    try:
+        wait_for(lambda: "log" in event_types(run_dir), 120, "the first training step")
+        assert not {"finished", "failed", "stopped"} & set(event_types(run_dir))
+        os.close(master)  # the terminal goes away: the kernel sends SIGHUP to the session
+        master = -1
+        os.kill(pid, signal.SIGHUP)  # and once more, as a dying sshd would
+        wait_for(lambda: {"finished", "failed", "stopped"} & set(event_types(run_dir)), 180, "the end of the run")
+        _, status = os.waitpid(pid, 0)
+    finally:
+        if master >= 0:
+            os.close(master)
+    events = read_events(run_dir / "events.jsonl")
+    assert isinstance(events[-1], Finished) and events[-1].step == 60, events[-1]
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+    assert (run_dir / "adapter" / "adapter_model.safetensors").exists()
+    assert not (run_dir / "run.lock").exists()
+
+
+def _start(config: Path, **kwargs) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "ftui", "train", str(config)],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kwargs,
+    )
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "ctrl-c-without-tty"])
+def test_signal_stops_and_saves(demo_model, tmp_path, sig):
+    config, run_dir = write_config(tmp_path)
+    proc = _start(config)
+    try:
+        wait_for(lambda: "log" in event_types(run_dir), 120, "the first training step")
+        proc.send_signal(sig)
+        out, _ = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 3, out
+    last = read_events(run_dir / "events.jsonl")[-1]
+    assert isinstance(last, Stopped) and last.saved and last.step < 200, last
+    checkpoint = Path(last.checkpoint)
+    assert (checkpoint / "adapter_model.safetensors").exists() and (checkpoint / "optimizer.pt").exists()
+    assert f"checkpoint-{last.step}" == checkpoint.name
+    assert "Traceback" not in out
+
+
+def test_attach_follows_a_live_run_and_stops_it(demo_model, tmp_path):
+    config, run_dir = write_config(tmp_path)
+    proc = _start(config)
+    try:
+        wait_for(lambda: "log" in event_types(run_dir), 120, "the first training step")
+        attach = subprocess.run(
+            [sys.executable, "-m", "ftui", "attach", str(run_dir), "--stop"],
+            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120,
+        )
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert attach.returncode == 0, attach.stderr
+    assert "stop requested" in attach.stdout and "stopped at step" in attach.stdout
+    assert proc.returncode == 3
+    last = read_events(run_dir / "events.jsonl")[-1]
+    assert isinstance(last, Stopped) and last.saved
