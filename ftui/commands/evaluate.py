@@ -33,6 +33,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     m.add_argument("--bootstrap", type=int, default=1000, metavar="N", help="bootstrap resamples (default 1000)")
     m.add_argument("--worst", type=int, default=5, metavar="K", help="show the K worst items per system (default 5)")
     m.add_argument("--task", choices=("label", "json", "text"), help="task kind (default: detected from references)")
+    m.add_argument("--also", action="append", metavar="PATH",
+                   help="another test file reported beside the main one (repeat), e.g. "
+                        "sample_data/general_prompts.jsonl, sample_data/support_tickets_edge.jsonl")
     m.add_argument("--json", action="store_true", help="print one JSON object")
     m.set_defaults(func=cmd_metrics)
 
@@ -116,15 +119,15 @@ def _specs(args: argparse.Namespace) -> list[Any]:
     return specs
 
 
-def _items(args: argparse.Namespace) -> list[Any]:
+def _items(args: argparse.Namespace, test: str | None = None) -> list[Any]:
     from ftui.evaluate.items import ItemsError, load_items
 
     if args.limit is not None and args.limit < 1:
         raise UserError("--limit must be at least 1")
     try:
-        return load_items(args.test, limit=args.limit)
+        return load_items(test or args.test, limit=args.limit)
     except ItemsError as exc:
-        raise UserError(f"--test: {exc}") from None
+        raise UserError(f"{'--test' if test is None or test == args.test else '--also'}: {exc}") from None
 
 
 def _gen_config(args: argparse.Namespace) -> Any:
@@ -141,13 +144,15 @@ def _gen_config(args: argparse.Namespace) -> Any:
 
 
 def _generate_all(args: argparse.Namespace, specs: list[Any], items: list[Any], cached_only: bool = False,
-                  quiet: bool = False) -> dict[str, Any]:
+                  quiet: bool = False, test: str | None = None) -> dict[str, Any]:
     from ftui.evaluate.generate import GenerationError, generate, load_generator
     from ftui.evaluate.systems import SystemError_
 
     config = _gen_config(args)
+    test = test or args.test
     results = {}
-    loaded: dict[tuple, Any] = {}  # base and few-shot systems share one loaded model
+    # base and few-shot systems (and every --also file) share one loaded model
+    loaded: dict[tuple, Any] = args.__dict__.setdefault("_generators", {})
     for spec in specs:
         def progress(done: int, total: int, name: str = spec.name) -> None:
             if not quiet and sys.stderr.isatty():
@@ -155,11 +160,11 @@ def _generate_all(args: argparse.Namespace, specs: list[Any], items: list[Any], 
 
         try:
             if cached_only:
-                res = generate(spec, items, config, test_path=args.test, generator=_NoGenerator(spec.name))
+                res = generate(spec, items, config, test_path=test, generator=_NoGenerator(spec.name))
             else:
                 key = (spec.kind == "openai", spec.model, spec.adapter, spec.base_url)
                 lazy = _LazyGenerator(lambda spec=spec: load_generator(spec), loaded, key)
-                res = generate(spec, items, config, test_path=args.test, progress=progress, generator=lazy)
+                res = generate(spec, items, config, test_path=test, progress=progress, generator=lazy)
         except (GenerationError, SystemError_) as exc:
             raise UserError(f"{spec.name}: {exc}") from None
         if not quiet and sys.stderr.isatty():
@@ -237,6 +242,14 @@ def _has_unblind(path: Path) -> bool:
         return False
 
 
+def _block(text: str, limit: int = 4000) -> str:
+    """Multi-line untrusted text, control sequences made visible, cut at ``limit`` characters."""
+    from ftui.textsafe import neutralize
+
+    text = neutralize(text)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def _safe(text: str, limit: int = 160) -> str:
     from ftui.textsafe import one_line
 
@@ -259,51 +272,76 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_metrics(args: argparse.Namespace) -> int:
+def _metrics_for(args: argparse.Namespace, specs: list[Any], test: str, task_override: str | None) -> dict[str, Any]:
+    """Generate (or reuse) and score every system on one test file."""
     from ftui.evaluate import metrics as M
-    from ftui.evaluate.ab import comparison_line, metrics_line
 
-    specs, items = _specs(args), _items(args)
-    gens = _generate_all(args, specs, items, cached_only=args.cached_only)
+    items = _items(args, test)
+    gens = _generate_all(args, specs, items, cached_only=args.cached_only, test=test)
     refs = {it.id: it.reference for it in items if it.reference is not None}
     if not refs:
-        raise UserError(f"--test {args.test} has no reference answers; metrics need them (the last assistant turn)")
-    task = args.task or M.detect_task(list(refs.values()))
+        raise UserError(f"{test} has no reference answers; metrics need them (the last assistant turn)")
+    task = task_override or M.detect_task(list(refs.values()))
     labels = M.labels_from(refs.values()) if task == "label" else None
     scores = {name: M.score_system(name, res.outputs, refs, task, labels) for name, res in gens.items()}
-    summaries = {name: M.summarize(sc) for name, sc in scores.items()}
     names = list(scores)
-    comparisons = [M.compare(scores[names[0]], scores[n], n_bootstrap=args.bootstrap) for n in names[1:]]
-    worst = {n: M.worst_items(sc, k=args.worst) for n, sc in scores.items()}
-    if args.json:
-        print(json.dumps({
-            "test": str(args.test), "task": task, "labels": labels,
-            "normalisation": "normalize_output, casefold, whitespace collapsed, quotes and trailing .! removed",
-            "systems": {n: m.to_dict() for n, m in summaries.items()},
-            "comparisons": [c.to_dict() for c in comparisons],
-            "worst": {n: [{"item_id": i, "score": s} for i, s in w] for n, w in worst.items()},
-        }, default=str))
-        return 0
-    print(f"test {args.test} · {len(refs)} items · task {task}")
-    for m in summaries.values():
+    return {
+        "test": test, "task": task, "labels": labels, "n": len(refs),
+        "summaries": {name: M.summarize(sc) for name, sc in scores.items()},
+        "comparisons": [M.compare(scores[names[0]], scores[n], n_bootstrap=args.bootstrap) for n in names[1:]],
+        "worst": {n: M.worst_items(sc, k=args.worst) for n, sc in scores.items()},
+        "outputs": {n: g.outputs for n, g in gens.items()},
+    }
+
+
+def _metrics_json(r: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "test": str(r["test"]), "task": r["task"], "labels": r["labels"],
+        "normalisation": "normalize_output, casefold, whitespace collapsed, quotes and trailing .! removed",
+        "systems": {n: m.to_dict() for n, m in r["summaries"].items()},
+        "comparisons": [c.to_dict() for c in r["comparisons"]],
+        "worst": {n: [{"item_id": i, "score": s} for i, s in w] for n, w in r["worst"].items()},
+    }
+
+
+def _print_metrics(r: dict[str, Any], worst: int, detail: bool = True) -> None:
+    from ftui.evaluate.ab import comparison_line, metrics_line
+
+    print(f"test {r['test']} · {r['n']} items · task {r['task']}")
+    for m in r["summaries"].values():
         print(metrics_line(m))
-    if task == "label":
-        for n, m in summaries.items():
+    if detail and r["task"] == "label":
+        for n, m in r["summaries"].items():
             print(f"\n{n}: per class (precision / recall / F1 / support / predicted)")
             for row in m.classes:
                 fmt = lambda v: "  -  " if v is None else f"{v:.3f}"  # noqa: E731
                 print(f"  {row.label:<18} {fmt(row.precision)} {fmt(row.recall)} {row.f1:.3f} {row.support:>5} "
                       f"{row.predicted:>5}")
-    if comparisons:
+    if r["comparisons"]:
         print("\npaired comparisons (B - A, 95% bootstrap CIs):")
-        for c in comparisons:
+        for c in r["comparisons"]:
             print("  " + comparison_line(c))
-    if args.worst > 0:
-        outputs = {n: gens[n].outputs for n in gens}
-        for n, rows in worst.items():
+    if detail and worst > 0:
+        for n, rows in r["worst"].items():
             print(f"\n{n}: {len(rows)} worst items")
             for item_id, score in rows:
-                print(f"  {item_id:<10} {score:.2f}  {_safe(outputs[n].get(item_id, ''), 100)}")
+                print(f"  {item_id:<10} {score:.2f}  {_safe(r['outputs'][n].get(item_id, ''), 100)}")
+
+
+def cmd_metrics(args: argparse.Namespace) -> int:
+    specs = _specs(args)
+    main = _metrics_for(args, specs, args.test, args.task)
+    extra = [_metrics_for(args, specs, path, None) for path in (args.also or [])]
+    if args.json:
+        out = _metrics_json(main)
+        if extra:
+            out["also"] = [_metrics_json(r) for r in extra]
+        print(json.dumps(out, default=str))
+        return 0
+    _print_metrics(main, args.worst)
+    for r in extra:
+        print("\n" + "=" * 20 + " regression / edge set " + "=" * 20)
+        _print_metrics(r, args.worst, detail=False)
     return 0
 
 
@@ -356,8 +394,8 @@ def cmd_rate(args: argparse.Namespace) -> int:
     print(RATE_HELP)
     try:
         while (pair := session.current()) is not None:
-            print(f"\n── item {pair.position}/{pair.total} ──\nPROMPT: {_safe(pair.prompt, 600)}")
-            print(f"\n[Output 1]\n{_safe(pair.output_left, 2000)}\n\n[Output 2]\n{_safe(pair.output_right, 2000)}")
+            print(f"\n── item {pair.position}/{pair.total} ──\nPROMPT: {_block(pair.prompt)}")
+            print(f"\n[Output 1]\n{_block(pair.output_left)}\n\n[Output 2]\n{_block(pair.output_right)}")
             line = sys.stdin.readline()
             if not line:
                 break

@@ -630,10 +630,12 @@ class BlindSession:
         """system -> item id -> per-item automatic scores."""
         return {s: sc.items for s, sc in self.eval_scores().items()}
 
-    def results(self, n_bootstrap: int = 200) -> SessionResults:
-        """All statistics of the spec's "Statistics to show" section. Raises BlindError before unblind."""
+    def results(self, n_bootstrap: int = 200, raters: Sequence[str] | None = None) -> SessionResults:
+        """All statistics of the spec's "Statistics to show" section over every rater's votes (or only
+        ``raters``). Raises BlindError before this rater's unblind."""
         self._require_unblinded()
-        return compute_results(self.plan, self.all_votes(), self, n_bootstrap=n_bootstrap)
+        votes = [v for v in self.all_votes() if raters is None or v.rater in raters]
+        return compute_results(self.plan, votes, self, n_bootstrap=n_bootstrap)
 
     def drilldown(self, disagreements_only: bool = False, item_id: str | None = None) -> list[DrillRow]:
         """One row per effective vote of every rater (item, both outputs unblinded, vote, note, scores).
@@ -674,18 +676,24 @@ class BlindSession:
 # --- results ---------------------------------------------------------------------------------
 
 
-def disagreement(v: VoteRecord, scores: Mapping[str, M.ItemScores]) -> str | None:
-    """Why a human vote contradicts the automatic metrics on this item, or None."""
+def disagreement(v: VoteRecord, scores: Mapping[str, M.ItemScores], text_margin: float = 0.1) -> str | None:
+    """Why a human vote contradicts the automatic metrics on this item, or None.
+
+    Label/JSON tasks compare correctness (0/1); free text compares ROUGE-L and needs a gap of
+    at least ``text_margin`` so near-equal scores are not reported."""
     if v.left not in scores or v.right not in scores:
         return None
     pl, pr = scores[v.left].primary, scores[v.right].primary
+    binary = scores[v.left].label is not None or scores[v.left].json_parse is not None
+    margin = 0.0 if binary else text_margin
     if v.choice in DECISIVE:
         chosen, other = (v.left, v.right) if v.choice == "left" else (v.right, v.left)
-        if scores[chosen].primary < scores[other].primary:
-            return f"preferred {chosen} but its metric is lower ({scores[chosen].primary:.2f} < {scores[other].primary:.2f})"
-    elif v.choice == "tie" and abs(pl - pr) >= 0.5:
+        mine, theirs = scores[chosen].primary, scores[other].primary
+        if (mine < theirs) if binary else (mine + margin <= theirs):
+            return f"preferred {chosen} but its metric is lower ({mine:.2f} < {theirs:.2f})"
+    elif v.choice == "tie" and abs(pl - pr) >= (0.5 if binary else 0.3):
         return f"tie but the metrics differ ({pl:.2f} vs {pr:.2f})"
-    elif v.choice == "both_bad" and max(pl, pr) >= 1.0:
+    elif v.choice == "both_bad" and max(scores[v.left].exact, scores[v.right].exact) >= 1.0:
         return "both bad but one output matches the reference"
     return None
 

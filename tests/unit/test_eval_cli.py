@@ -71,6 +71,13 @@ def test_generate_and_metrics(capsys, server, test_file) -> None:
     assert data["task"] == "label" and data["systems"]["tuned"]["accuracy"] == 1.0
     assert data["comparisons"][0]["mcnemar_p"] == pytest.approx(2 / 2**16)
     assert len(data["worst"]["base"]) == 2
+    also = test_file.with_name("also.jsonl")
+    also.write_text(test_file.read_text().splitlines()[0] + "\n")
+    code, out, _ = run(capsys, "eval", "metrics", *systems(server), "--test", str(test_file), "--also", str(also))
+    assert code == 0 and "regression / edge set" in out and f"test {also} · 1 items" in out
+    code, out, _ = run(capsys, "eval", "metrics", *systems(server), "--test", str(test_file), "--also", str(also),
+                       "--json")
+    assert json.loads(out)["also"][0]["systems"]["tuned"]["n"] == 1
 
 
 def test_session_rate_unblind_report_export_judge(capsys, server, test_file, tmp_path, monkeypatch) -> None:
