@@ -17,6 +17,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.lazy import Lazy
 from textual.timer import Timer
 from textual.widgets import Input, Select, Static, TabbedContent, TabPane
 
@@ -88,6 +89,18 @@ def _input(value: str, wid: str, placeholder: str = "", restrict: str | None = N
     return Input(value, placeholder=placeholder, compact=True, id=wid, restrict=restrict)
 
 
+
+class CalcTabs(TabbedContent):
+    """The calculator tabs; tells the screen once they are mounted (they mount lazily)."""
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self._announce)
+
+    def _announce(self) -> None:
+        calc_mounted = getattr(self.screen, "calc_mounted", None)
+        if calc_mounted is not None:
+            calc_mounted()
+
 class PlanScreen(ModeScreen):
     MODE = "plan"
     TITLE_TEXT = "Plan"
@@ -128,7 +141,9 @@ class PlanScreen(ModeScreen):
             with VerticalScroll(id="wizard-pane"):
                 yield WizardPanel(id="wizard")
             with Vertical(id="calc-pane"):
-                with TabbedContent(id="calc-tabs", initial="memory"):
+                # The calculator (dozens of form widgets) mounts just after the first frame,
+                # so the wizard paints at once (bench/startup.py).
+                with Lazy(CalcTabs(id="calc-tabs", initial="memory")):
                     with TabPane("Memory (m)", id="memory"):
                         with VerticalScroll(id="memory-scroll"):
                             with Grid(id="mem-form", classes="form"):
@@ -199,14 +214,17 @@ class PlanScreen(ModeScreen):
                                          classes="muted", markup=False)
 
     def on_mount(self) -> None:
+        self.render_wizard()
+        self.query_one("#wizard", WizardPanel).focus()
+
+    def calc_mounted(self) -> None:
+        """The lazily mounted calculator is in the DOM: fill it and start its workers."""
         model = getattr(self.app, "workspace", None)
         name = getattr(model, "model", "demo") if model else "demo"
         if name and name != "demo":
             self._initial_model = CUSTOM
             self.query_one("#f-model", Select).value = CUSTOM
             self.query_one("#f-path", Input).value = name
-        self.render_wizard()
-        self.query_one("#wizard", WizardPanel).focus()
         self._ready = True
         self.recompute()
         self.detect_gpu_worker()
@@ -266,7 +284,8 @@ class PlanScreen(ModeScreen):
         self.query_one("#wizard", WizardPanel).focus()
 
     def action_tab(self, tab: str) -> None:
-        self.query_one("#calc-tabs", TabbedContent).active = tab
+        if self._ready:
+            self.query_one("#calc-tabs", TabbedContent).active = tab
 
     # ---------------------------------------------------------------- the form
     def _text(self, wid: str) -> str:
