@@ -381,3 +381,76 @@ async def test_empty_sessions_list_explains_what_to_do(sessions: Path) -> None:
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, EvaluateScreen)  # a warning, not a crash
+
+
+class _FakeGenerator:
+    """Answers the label of the ticket number in the prompt: the few-shot system always right,
+    the base system right on even tickets only."""
+
+    def __init__(self, spec) -> None:  # noqa: ANN001
+        self.kind = spec.kind
+
+    def generate_batch(self, conversations, config) -> list[str]:  # noqa: ANN001
+        out = []
+        for messages in conversations:
+            n = int(messages[-1]["content"].split()[-1])
+            right = LABELS[n % 4]
+            out.append(right if self.kind == "fewshot" or n % 2 == 0 else f"[b]{LABELS[(n + 1) % 4]}[/b]")
+        return out
+
+
+def _write_jsonl(path: Path, n: int, start: int = 0) -> Path:
+    import json
+
+    rows = [{"messages": [{"role": "user", "content": f"ticket number {i}"},
+                          {"role": "assistant", "content": LABELS[i % 4]}]} for i in range(start, start + n)]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+async def test_generate_score_compare_then_start_blind_session(sessions: Path, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from ftui.tui.screens.eval_generate import GenerateScreen
+
+    monkeypatch.setattr(GenerateScreen, "generator_factory", _FakeGenerator)
+    monkeypatch.setenv("FTUI_RUNS_DIR", str(tmp_path / "runs"))
+    train = _write_jsonl(tmp_path / "train.jsonl", 12, start=100)
+    test = _write_jsonl(tmp_path / "test.jsonl", 16)
+    app = FtuiApp(data_path=train, model="fake-model", start_mode="evaluate")
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(pilot)
+        await pilot.press("g")
+        await pilot.pause()
+        gen = app.screen
+        assert isinstance(gen, GenerateScreen)
+        await pilot.press("f5")  # no test file yet (not the demo workspace)
+        await pilot.pause()
+        assert "test file" in _text(gen.query_one("#gen-status", Static))
+        gen.query_one("#g-test", Input).value = str(test)
+        gen.query_one("#g-fewshot", Input).value = "x"
+        await pilot.press("f5")
+        await pilot.pause()
+        assert "whole number" in _text(gen.query_one("#gen-status", Static))
+        gen.query_one("#g-fewshot", Input).value = "2"
+        await pilot.press("f5")
+        await _settle(pilot)
+        assert set(gen.outputs) == {"base", "fewshot:2"} and len(gen.items) == 16
+        metrics = _text(gen.query_one("#gen-metrics", Static))
+        assert f"{8 / 16:.3f}" in metrics and f"{16 / 16:.3f}" in metrics
+        compare = " ".join(_text(gen.query_one("#gen-compare", Static)).split())
+        assert f"p = {_two_sided_binomial(0, 8):.3f}" in compare and "+0.500" in compare
+        assert "unparseable" in _text(gen.query_one("#gen-classes", Static))
+        await pilot.press("f5")  # a rerun reuses the cache: same outputs
+        await _settle(pilot)
+        assert len(gen.outputs["base"]) == 16
+        await pilot.press("f6")
+        await pilot.pause()
+        assert isinstance(app.screen, TextPrompt)
+        await pilot.press("enter")
+        await _settle(pilot)
+        rate = app.screen
+        assert isinstance(rate, RateScreen)
+        assert rate.session.plan.systems == ["base", "fewshot:2"]
+        shown_text = _text(rate.query_one("#out-1", Static)) + _text(rate.query_one("#out-2", Static))
+        assert "fewshot" not in shown_text
+    assert len(list(sessions.iterdir())) == 1

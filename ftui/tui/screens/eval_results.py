@@ -7,6 +7,7 @@ bootstraps take a moment on big sessions); this module only lays them out.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import ClassVar
 
@@ -104,11 +105,11 @@ def bt_table(res: SessionResults) -> Table | Text:
     return table
 
 
-def metrics_table(res: SessionResults) -> Table | Text:
-    """Automatic metrics per system on the session's items."""
-    if not res.metrics:
+def metrics_table(metrics: Mapping[str, M.SystemMetrics]) -> Table | Text:
+    """Automatic metrics per system on the same items."""
+    if not metrics:
         return Text("The items have no reference answers, so there are no automatic metrics.", style="dim")
-    ms = list(res.metrics.values())
+    ms = list(metrics.values())
     table = Table(box=None, padding=(0, 1), header_style="dim", show_edge=False)
     table.add_column("system")
     table.add_column("n", justify="right")
@@ -134,9 +135,32 @@ def metrics_table(res: SessionResults) -> Table | Text:
     return table
 
 
-def comparisons_text(res: SessionResults) -> Text:
+def class_table(metrics: Mapping[str, M.SystemMetrics]) -> Table | None:
+    """Per-class F1 (label tasks), one column per system, with the "unparseable" row."""
+    ms = [m for m in metrics.values() if m.classes]
+    if not ms:
+        return None
+    table = Table(box=None, padding=(0, 1), header_style="dim", show_edge=False)
+    table.add_column("class")
+    table.add_column("support", justify="right")
+    for m in ms:
+        table.add_column(f"F1 {one_line(m.system, 18)}", justify="right")
+    labels = [r.label for r in ms[0].classes]
+    for label in labels:
+        rows = [next((r for r in m.classes if r.label == label), None) for m in ms]
+        first = rows[0]
+        if label == M.UNPARSEABLE:
+            cells = [f"{r.predicted} out" if r else "–" for r in rows]
+            table.add_row(Text(label, style="italic"), "", *cells)
+        else:
+            table.add_row(one_line(label, 24), str(first.support if first else ""),
+                          *[fmt_num(r.f1) if r else "–" for r in rows])
+    return table
+
+
+def comparisons_text(comparisons: Sequence[M.PairedComparison]) -> Text:
     text = Text()
-    for i, c in enumerate(res.metric_comparisons):
+    for i, c in enumerate(comparisons):
         if i:
             text.append("\n")
         text.append(f"{one_line(c.system_b, 30)} − {one_line(c.system_a, 30)}", style="bold")
@@ -154,7 +178,7 @@ def comparisons_text(res: SessionResults) -> Text:
         r = c.rouge_l_diff
         text.append("\n  ROUGE-L   ", style="dim")
         text.append(fmt_diff(r.diff, r.low, r.high))
-    if not res.metric_comparisons:
+    if not comparisons:
         text.append("no paired comparison (needs references)", style="dim")
     else:
         text.append("\n95% paired bootstrap intervals (items resampled)", style="dim")
@@ -244,8 +268,8 @@ class ResultsScreen(Screen[None]):
         self.query_one("#res-quality", Static).update(quality_table(res))
         self.query_one("#res-power", Static).update(power_table(res))
         self.query_one("#res-bt", Static).update(bt_table(res))
-        self.query_one("#res-metrics", Static).update(metrics_table(res))
-        self.query_one("#res-compare", Static).update(comparisons_text(res))
+        self.query_one("#res-metrics", Static).update(metrics_table(res.metrics))
+        self.query_one("#res-compare", Static).update(comparisons_text(res.metric_comparisons))
 
     def action_drill(self, disagreements: bool) -> None:
         self.app.push_screen(DrillScreen(self.session, disagreements_only=disagreements))

@@ -213,7 +213,6 @@ async def _open(pilot, rater: str, results: bool = False) -> None:  # noqa: ANN0
     from ftui import paths
 
     screen = pilot.app.screen
-    EvaluateScreen.rate_lock_s = 0.0
     screen.open_session(paths.sessions_dir() / "tickets-base-vs-lora", rater, results=results)
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
@@ -235,9 +234,15 @@ async def _shot_drill(pilot, home: Path) -> None:  # noqa: ANN001
     await pilot.pause()
 
 
+async def _shot_generate(pilot, home: Path) -> None:  # noqa: ANN001
+    await pilot.press("g")
+    await pilot.pause()
+
+
 SCREENSHOT_SCENARIOS = [
     Scenario("evaluate", "evaluate", prepare=lambda home: (_demo_session(home), None)[1]),
     Scenario("evaluate-rating", "evaluate", _shot_rating, prepare=_prepare_partly_rated),
     Scenario("evaluate-results", "evaluate", _shot_results, prepare=_prepare_rated),
     Scenario("evaluate-drilldown", "evaluate", _shot_drill, prepare=_prepare_rated),
+    Scenario("evaluate-generate", "evaluate", _shot_generate),
 ]

@@ -1,0 +1,339 @@
+"""Generate the outputs of several systems on a test file, score them, compare them, and hand
+them to a blind A/B session.
+
+Systems (any subset, at least one): the base model, base + a training run's adapter (from
+``ftui.train.runs.list_runs``), a merged model directory, the base model with a K-shot
+prompt (examples from the workspace's training file), an OpenAI-compatible endpoint.
+
+Generation runs in a thread worker through ``ftui.evaluate.generate.generate`` (batched,
+cached per system and test file, so a cancelled or crashed run resumes where it stopped);
+the UI thread only receives progress (throttled to 5 Hz) and the final tables.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.console import Group
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Checkbox, Footer, Header, Input, ProgressBar, Select, Static
+
+from ftui.evaluate import metrics as M
+from ftui.evaluate.items import EvalItem
+from ftui.textsafe import one_line
+from ftui.tui.screens.eval_common import TextPrompt, default_rater
+from ftui.tui.screens.eval_results import class_table, comparisons_text, metrics_table
+
+PROGRESS_EVERY_S = 0.2
+NO_RUN = "none"
+
+
+class GenerateScreen(Screen[None]):
+    """Choose systems and a test file; generate, score and compare; start blind rating."""
+
+    CSS_PATH = "evaluate.tcss"
+    HORIZONTAL_BREAKPOINTS: ClassVar = [(0, "-narrow"), (110, "-wide")]
+    BINDINGS: ClassVar = [
+        Binding("f5", "generate", "Generate & score", id="gen.run", priority=True),
+        Binding("f6", "blind", "Start blind rating", id="gen.blind", priority=True),
+        Binding("escape", "back", "Cancel / back", id="gen.back"),
+    ]
+    # tests inject a fake: (SystemSpec) -> ftui.evaluate.generate.Generator
+    generator_factory: ClassVar[Callable[[Any], Any] | None] = None
+
+    def __init__(self, on_session: Callable[..., Any] | None = None) -> None:
+        super().__init__()
+        self.on_session = on_session  # (session path, rater) -> opens the rating screen
+        self.cancel = threading.Event()
+        self.running = False
+        self.items: list[EvalItem] = []
+        self.outputs: dict[str, dict[str, str]] = {}
+        self.metrics: dict[str, M.SystemMetrics] = {}
+        self.comparisons: list[M.PairedComparison] = []
+        self.test_path: Path | None = None
+        self._last_progress = 0.0
+
+    # ------------------------------------------------------------------ layout
+    def compose(self) -> ComposeResult:
+        ws = self.app.workspace  # type: ignore[attr-defined]
+        runs = self._finished_runs()
+        yield Header(icon="≡")
+        with Horizontal(id="gen-body"):
+            with VerticalScroll(id="gen-form"):
+                yield Checkbox(f"base model ({one_line(ws.model, 30)})", True, id="g-base")
+                yield Static("base + adapter of a training run", classes="gen-label")
+                yield Select([(one_line(f"{r.run_id} · {r.method or '?'}", 50), r.run_id) for r in runs]
+                             + [("none", NO_RUN)], value=runs[0].run_id if runs else NO_RUN, allow_blank=False,
+                             id="g-run", classes="gen-row")
+                yield Static("few-shot base: K examples from the training file (empty = off)", classes="gen-label")
+                yield Input("", placeholder="e.g. 4", id="g-fewshot", classes="gen-row")
+                yield Static("merged model directory (empty = off)", classes="gen-label")
+                yield Input("", placeholder="path/to/merged-model", id="g-merged", classes="gen-row")
+                yield Static("OpenAI-compatible endpoint MODEL[@BASE_URL] (key: $OPENAI_API_KEY)",
+                             classes="gen-label")
+                yield Input("", placeholder="gpt-4o-mini  or  my-model@http://localhost:8000/v1", id="g-openai",
+                            classes="gen-row")
+                yield Static("test file (JSONL with reference answers)", classes="gen-label")
+                yield Input(str(ws.eval_path or ""), placeholder="path/to/test.jsonl", id="g-test", classes="gen-row")
+                with Horizontal(classes="gen-row", id="g-numbers"):
+                    with Vertical():
+                        yield Static("items (empty = all)", classes="gen-label")
+                        yield Input("", placeholder="all", id="g-limit")
+                    with Vertical():
+                        yield Static("max new tokens", classes="gen-label")
+                        yield Input("64", id="g-max-tokens")
+            with VerticalScroll(id="gen-out"):
+                yield Static(Text("F5 generates every chosen system's outputs (cached: a rerun only fills what is "
+                                  "missing), then scores and compares them.", style="dim"), id="gen-status")
+                yield ProgressBar(id="gen-progress", show_eta=False)
+                yield Static(id="gen-metrics")
+                yield Static(id="gen-classes")
+                yield Static(id="gen-compare")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "Generate & compare"
+        self.query_one("#gen-form").border_title = "Systems and test file"
+        self.query_one("#gen-out").border_title = "Progress and metrics"
+        self.query_one("#gen-progress").display = False
+
+    @staticmethod
+    def _finished_runs() -> list[Any]:
+        try:
+            from ftui.train.runs import list_runs
+
+            return [r for r in list_runs() if r.status == "finished"][:30]
+        except Exception:  # noqa: BLE001 - a broken runs dir must not block evaluation
+            return []
+
+    # ------------------------------------------------------------------ form -> specs
+    def _value(self, wid: str) -> str:
+        return self.query_one(wid, Input).value.strip()
+
+    def _int(self, wid: str, what: str, low: int, high: int) -> int | None:
+        raw = self._value(wid)
+        if not raw:
+            return None
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ValueError(f"{what} must be a whole number, not {one_line(raw, 20)!r}") from None
+        if not low <= value <= high:
+            raise ValueError(f"{what} must be between {low} and {high}")
+        return value
+
+    def read_form(self) -> tuple[list[Any], Path, int | None, int]:
+        """The chosen systems (parsed specs), test file, item limit and max new tokens; ValueError with
+        a message naming the field when something is wrong."""
+        from ftui.evaluate.systems import SystemError_, parse_system
+
+        ws = self.app.workspace  # type: ignore[attr-defined]
+        texts: list[str] = []
+        if self.query_one("#g-base", Checkbox).value:
+            texts.append("base")
+        run = self.query_one("#g-run", Select).value
+        if run not in (NO_RUN, Select.NULL):
+            texts.append(f"run:{run}")
+        k = self._int("#g-fewshot", "few-shot K", 1, 64)
+        if k:
+            texts.append(f"fewshot:{k}")
+        if self._value("#g-merged"):
+            texts.append(f"merged:{self._value('#g-merged')}")
+        if self._value("#g-openai"):
+            texts.append(f"openai:{self._value('#g-openai')}")
+        if not texts:
+            raise ValueError("choose at least one system (two or more to compare)")
+        train = str(ws.data_path) if ws.data_path else None
+        specs = []
+        for text in texts:
+            try:
+                specs.append(parse_system(text, default_model=ws.model, train_file=train))
+            except SystemError_ as exc:
+                raise ValueError(str(exc)) from None
+        names = [s.name for s in specs]
+        if len(set(names)) != len(names):
+            raise ValueError("two systems have the same name; choose different systems")
+        test = self._value("#g-test")
+        if not test:
+            raise ValueError("give a test file (JSONL with reference answers)")
+        path = Path(test).expanduser()
+        if not path.is_file():
+            raise ValueError(f"test file {one_line(str(path), 80)} does not exist")
+        limit = self._int("#g-limit", "items", 1, 1_000_000)
+        max_tokens = self._int("#g-max-tokens", "max new tokens", 1, 8192) or 64
+        return specs, path, limit, max_tokens
+
+    # ------------------------------------------------------------------ actions
+    def action_generate(self) -> None:
+        if self.running:
+            self.notify("Generation is already running; Esc cancels it.", severity="warning")
+            return
+        try:
+            specs, path, limit, max_tokens = self.read_form()
+        except ValueError as exc:
+            self._status(Text(str(exc), style="bold red"))
+            self.notify(str(exc), severity="error", timeout=8)
+            return
+        self.cancel.clear()
+        self.running = True
+        self.test_path = path
+        bar = self.query_one("#gen-progress", ProgressBar)
+        bar.display = True
+        bar.update(total=None, progress=0)
+        self._status(Text("loading the test file…", style="dim"))
+        self.run_generation(specs, path, limit, max_tokens)
+
+    def _status(self, text: Text) -> None:
+        self.query_one("#gen-status", Static).update(text)
+
+    @work(thread=True, exclusive=True, group="generate")
+    def run_generation(self, specs: list[Any], path: Path, limit: int | None, max_tokens: int) -> None:
+        from ftui.evaluate.generate import GenerationConfig, GenerationError, generate
+        from ftui.evaluate.items import ItemsError, load_items
+        from ftui.evaluate.systems import SystemError_
+
+        call = self.app.call_from_thread
+        try:
+            items = load_items(path, limit=limit)
+            config = GenerationConfig(max_new_tokens=max_tokens)
+            outputs: dict[str, dict[str, str]] = {}
+            for i, spec in enumerate(specs):
+                label = f"{i + 1}/{len(specs)} {one_line(spec.name, 40)}"
+                call(self._progress, label, 0, len(items), True)
+
+                def progress(done: int, total: int, label: str = label) -> None:
+                    now = time.monotonic()
+                    if done >= total or now - self._last_progress >= PROGRESS_EVERY_S:
+                        self._last_progress = now
+                        call(self._progress, label, done, total, False)
+
+                generator = self.generator_factory(spec) if self.generator_factory else None
+                result = generate(spec, items, config, test_path=path, generator=generator, progress=progress,
+                                  cancel=self.cancel)
+                for warning in result.warnings:
+                    call(self.notify, warning, severity="warning")
+                outputs[spec.name] = result.outputs
+                if result.cancelled:
+                    call(self._finished, None, "cancelled — the outputs so far are cached; F5 resumes", items, outputs)
+                    return
+            call(self._finished, None, None, items, outputs)
+        except (GenerationError, SystemError_, ItemsError, OSError, ValueError) as exc:
+            call(self._finished, str(exc), None, [], {})
+        except Exception as exc:  # noqa: BLE001 - a library error must reach the user as one line
+            call(self._finished, f"generation failed: {type(exc).__name__}: {str(exc)[:200]}", None, [], {})
+
+    def _progress(self, label: str, done: int, total: int, starting: bool) -> None:
+        bar = self.query_one("#gen-progress", ProgressBar)
+        bar.update(total=total, progress=done)
+        text = Text("generating ", style="dim")
+        text.append(label, style="bold")
+        text.append(f"  {done}/{total}" + ("  (loading model…)" if starting and not done else ""), style="dim")
+        self._status(text)
+
+    def _finished(self, error: str | None, note: str | None, items: list[EvalItem],
+                  outputs: dict[str, dict[str, str]]) -> None:
+        self.running = False
+        self.query_one("#gen-progress", ProgressBar).display = False
+        if error:
+            self._status(Text(one_line(error, 300), style="bold red"))
+            self.notify(one_line(error, 300), severity="error", timeout=10)
+            return
+        self.items = items
+        self.outputs = outputs
+        self.score()
+        status = Text(f"{len(outputs)} system(s) × {len(items)} items", style="bold")
+        if note:
+            status.append(f" · {note}", style="yellow")
+        elif len(outputs) >= 2:
+            status.append("  ·  F6 starts a blind A/B session from these outputs", style="dim")
+        self._status(status)
+
+    def score(self) -> None:
+        """Metrics per system on the items every system answered, and base-vs-other comparisons."""
+        refs = {it.id: it.reference for it in self.items if it.reference is not None}
+        common = [it.id for it in self.items if all(it.id in o for o in self.outputs.values())]
+        refs = {i: refs[i] for i in common if i in refs}
+        self.metrics, self.comparisons = {}, []
+        if refs:
+            task = M.detect_task(list(refs.values()))
+            labels = M.labels_from(list(refs.values())) if task == "label" else None
+            scores = {s: M.score_system(s, o, refs, task, labels) for s, o in self.outputs.items()}
+            self.metrics = {s: M.summarize(sc) for s, sc in scores.items()}
+            names = list(scores)
+            self.comparisons = [M.compare(scores[names[0]], scores[b], n_bootstrap=500) for b in names[1:]]
+        self.query_one("#gen-metrics", Static).update(Group(Text("Metrics", style="bold"),
+                                                            metrics_table(self.metrics)))
+        classes = class_table(self.metrics)
+        self.query_one("#gen-classes", Static).update(
+            Group(Text("\nPer class (macro-F1 averages these; unparseable = not one known label)", style="bold"),
+                  classes) if classes is not None else "")
+        self.query_one("#gen-compare", Static).update(
+            Group(Text("\nPaired comparison with the first system", style="bold"),
+                  comparisons_text(self.comparisons)) if self.comparisons else "")
+
+    def action_blind(self) -> None:
+        if self.running:
+            self.notify("Wait for generation to finish (or Esc to cancel).", severity="warning")
+            return
+        complete = {s: o for s, o in self.outputs.items() if o}
+        if len(complete) < 2:
+            self.notify("A blind comparison needs two systems' outputs: choose two or more systems and press F5.",
+                        severity="warning")
+            return
+
+        def chosen(rater: str | None) -> None:
+            if rater:
+                self.create_session(rater, complete)
+
+        from ftui.evaluate.ab import SessionError, check_rater_name
+
+        def validate(name: str) -> str | None:
+            try:
+                check_rater_name(name)
+            except SessionError as exc:
+                return str(exc)
+            return None
+
+        self.app.push_screen(TextPrompt("Start a blind A/B session — your rater name", default_rater(),
+                                        "Sides are counterbalanced and the order is shuffled per rater. "
+                                        "Results stay hidden until you unblind.", validate), chosen)
+
+    def create_session(self, rater: str, outputs: dict[str, dict[str, str]]) -> Path | None:
+        from ftui import paths
+        from ftui.evaluate.ab import BlindSession, SessionError
+
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+        stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", self.test_path.stem if self.test_path else "items")[:40]
+        directory = paths.sessions_dir() / f"{stem}-{stamp}"
+        names = list(outputs)
+        try:
+            BlindSession.create(directory, self.items, outputs, rater, seed=int(time.time()) % 100_000,
+                                base_system=names[0], name=f"{stem}: {' vs '.join(names)}"[:80]).close()
+        except (SessionError, OSError) as exc:
+            self.notify(str(exc), severity="error", timeout=10)
+            return None
+        self.dismiss(None)
+        if self.on_session is not None:
+            self.on_session(directory, rater)
+        return directory
+
+    def action_back(self) -> None:
+        if self.running:
+            self.cancel.set()
+            self._status(Text("cancelling after the current batch…", style="yellow"))
+            return
+        if isinstance(self.focused, Input):
+            self.set_focus(None)
+            return
+        self.dismiss(None)
