@@ -80,8 +80,16 @@ def bare_parse(path: Path) -> float:
     return time.perf_counter() - start
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+def peak_rss_mb() -> tuple[float, float]:
+    """(this process, the largest child process) peak RSS in MB (ru_maxrss is KiB on Linux)."""
+    return (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished children: the load-independent cost."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def main() -> int:
@@ -99,15 +107,21 @@ def main() -> int:
         size = generate(path, rows)
         mb = size / 1e6
         print(f"generated {rows:,} rows, {mb:.1f} MB in {time.perf_counter() - t:.1f} s  (cpus: {os.cpu_count()})")
-        rss_before = peak_rss_mb()
+        rss_before = peak_rss_mb()[0]
 
+        c0 = cpu_seconds()
         a = bare_parse(path)
-        print(f"(a) bare orjson parse loop : {a:6.2f} s  {mb / a:7.1f} MB/s")
+        a_cpu = cpu_seconds() - c0
+        print(f"(a) bare orjson parse loop : {a:6.2f} s  {mb / a:7.1f} MB/s   ({mb / a_cpu:.0f} MB per CPU-second)")
         t = time.perf_counter()
+        c0 = cpu_seconds()
         rb = lint_file(path, near_dups=False)
         b = time.perf_counter() - t
+        b_cpu = cpu_seconds() - c0
+        workers = rb.extra["workers"]
         print(f"(b) lint, no near-dups     : {b:6.2f} s  {mb / b:7.1f} MB/s  ratio b/a {a / b:.2f}  "
-              f"({rb.summary['errors']} errors, {rb.summary['warnings']} warnings)")
+              f"({rb.summary['errors']} errors, {rb.summary['warnings']} warnings; {workers} worker processes; "
+              f"{mb / b_cpu:.0f} MB per CPU-second, {b_cpu:.1f} CPU-s)")
         t = time.perf_counter()
         rc = lint_file(path, near_dups=True)
         c_total = time.perf_counter() - t
@@ -115,8 +129,13 @@ def main() -> int:
         near_rows = rc.stats["duplicates"]["near_duplicate_rows"]
         print(f"(c) near-duplicate detection: {c:6.2f} s for {rows:,} rows ({rows / c:,.0f} rows/s; "
               f"{near_rows} near-duplicate rows found; whole lint with it {c_total:.1f} s)")
-        peak = peak_rss_mb()
-        print(f"peak RSS {peak:.0f} MB (after generating the data: {rss_before:.0f} MB)")
+        peak_self, peak_child = peak_rss_mb()
+        peak = peak_self + (peak_child if workers > 1 else 0)
+        print(f"peak RSS {peak_self:.0f} MB in this process, {peak_child:.0f} MB in the largest worker "
+              f"(after generating the data: {rss_before:.0f} MB)")
+        load = os.getloadavg()[0]
+        print(f"load average during the run: {load:.1f} on {os.cpu_count()} CPUs"
+              + ("  (a shared, busy machine: wall-clock MB/s understate; see MB per CPU-second)" if load > (os.cpu_count() or 1) else ""))
 
     b_mb_s = mb / b
     ratio = a / b
@@ -134,6 +153,11 @@ def main() -> int:
         "near_dup_s": round(c, 2),
         "near_rows_per_s": round(rows / c),
         "peak_rss_mb": round(peak),
+        "parse_mb_per_cpu_s": round(mb / a_cpu, 1),
+        "lint_mb_per_cpu_s": round(mb / b_cpu, 1),
+        "cpu_ratio": round(a_cpu / b_cpu, 3),
+        "workers": workers,
+        "load_avg": round(load, 1),
         "goal_lint_mb_s": 100,
         "goal_ratio": 0.25,
         "goal_near_dup_s": round(near_goal, 1),

@@ -58,11 +58,13 @@ PROFILES = {
     ),
 }
 
-ALPACA_KEYS = frozenset({"instruction", "input", "output", "system", "history"})
-PC_KEYS = frozenset({"prompt", "completion"})
-TEXT_KEYS = frozenset({"text"})
-SHAREGPT_KEYS = frozenset({"conversations", "messages", "system", "tools"})
-PREF_KEYS = frozenset({"prompt", "chosen", "rejected", "input", "preferred_output", "non_preferred_output"})
+# Row metadata everyone expects a trainer to ignore: not worth a warning on every row.
+METADATA_KEYS = frozenset({"id", "uuid", "meta", "metadata"})
+ALPACA_KEYS = frozenset({"instruction", "input", "output", "system", "history"}) | METADATA_KEYS
+PC_KEYS = frozenset({"prompt", "completion"}) | METADATA_KEYS
+TEXT_KEYS = frozenset({"text"}) | METADATA_KEYS
+SHAREGPT_KEYS = frozenset({"conversations", "messages", "system", "tools"}) | METADATA_KEYS
+PREF_KEYS = frozenset({"prompt", "chosen", "rejected", "input", "preferred_output", "non_preferred_output"}) | METADATA_KEYS
 
 
 @dataclass(slots=True)
@@ -159,7 +161,7 @@ def check_chat(obj: dict[str, Any], profile: Profile, emit: Emit) -> RowView | N
     trained: list[bool] = []
     nkeys = len(obj)
     if nkeys > 1:
-        extra = [k for k in obj if k not in profile.top_keys]
+        extra = [k for k in obj if k not in profile.top_keys and k not in METADATA_KEYS]
         if extra:
             emit("W013", f"top-level keys {', '.join(map(repr, extra))} are ignored by {profile.name}")
     allowed = profile.roles
