@@ -145,7 +145,8 @@ def _gen_config(args: argparse.Namespace) -> Any:
 
 def _generate_all(args: argparse.Namespace, specs: list[Any], items: list[Any], cached_only: bool = False,
                   quiet: bool = False, test: str | None = None) -> dict[str, Any]:
-    from ftui.evaluate.generate import GenerationError, generate, load_generator
+    from ftui.evaluate.generate import GenerationError, generate
+    from ftui.evaluate.pipeline import SharedGenerator
     from ftui.evaluate.systems import SystemError_
 
     config = _gen_config(args)
@@ -162,9 +163,8 @@ def _generate_all(args: argparse.Namespace, specs: list[Any], items: list[Any], 
             if cached_only:
                 res = generate(spec, items, config, test_path=test, generator=_NoGenerator(spec.name))
             else:
-                key = (spec.kind == "openai", spec.model, spec.adapter, spec.base_url)
-                lazy = _LazyGenerator(lambda spec=spec: load_generator(spec), loaded, key)
-                res = generate(spec, items, config, test_path=test, progress=progress, generator=lazy)
+                res = generate(spec, items, config, test_path=test, progress=progress,
+                               generator=SharedGenerator(spec, loaded))
         except (GenerationError, SystemError_) as exc:
             raise UserError(f"{spec.name}: {exc}") from None
         if not quiet and sys.stderr.isatty():
@@ -173,18 +173,6 @@ def _generate_all(args: argparse.Namespace, specs: list[Any], items: list[Any], 
             print(f"ftui: warning: {w}", file=sys.stderr)
         results[spec.name] = res
     return results
-
-
-class _LazyGenerator:
-    """Loads the model on first use only (fully cached systems load nothing) and shares it by key."""
-
-    def __init__(self, load: Any, shared: dict, key: tuple) -> None:
-        self.load, self.shared, self.key = load, shared, key
-
-    def generate_batch(self, conversations: Any, config: Any) -> list[str]:
-        if self.key not in self.shared:
-            self.shared[self.key] = self.load()
-        return self.shared[self.key].generate_batch(conversations, config)
 
 
 class _NoGenerator:

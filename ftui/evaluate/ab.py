@@ -774,6 +774,7 @@ class SessionResults:
     metric_comparisons: list[M.PairedComparison]
     fast_votes: int
     task: str
+    avg_length_words: dict[str, float] = field(default_factory=dict)  # length bias check, always present
 
     @property
     def main(self) -> PairResult | None:
@@ -792,6 +793,7 @@ class SessionResults:
             "metrics": {s: m.to_dict() for s, m in self.metrics.items()},
             "metric_comparisons": [c.to_dict() for c in self.metric_comparisons],
             "fast_votes": self.fast_votes,
+            "avg_length_words": self.avg_length_words,
         }
 
 
@@ -855,6 +857,10 @@ def compute_results(plan: SessionPlan, votes: Sequence[VoteRecord], session: Bli
         n_items=len(plan.items), n_votes=len(votes), pairs=pairs, position_bias=S.proportion(left, len(decisive)),
         votes_needed=S.power_table(main.decisive if main else 0), kappa=rater_kappas(votes), bradley_terry=bt,
         metrics=metrics, metric_comparisons=comparisons, fast_votes=sum(1 for v in votes if v.fast), task=plan.task,
+        avg_length_words={
+            s: sum(len(M.tokenize(o)) for o in plan.outputs[s].values()) / max(1, len(plan.outputs[s]))
+            for s in plan.systems
+        },
     )
 
 
@@ -943,6 +949,9 @@ def results_text(res: SessionResults) -> str:
         lines.append(metrics_line(m))
     for c in res.metric_comparisons:
         lines.append(comparison_line(c))
+    if res.avg_length_words:
+        lines.append("average output length (words): " + ", ".join(
+            f"{s} {n:.1f}" for s, n in res.avg_length_words.items()))
     if res.fast_votes:
         lines.append(f"{res.fast_votes} vote(s) were faster than plausible reading")
     return "\n".join(lines)

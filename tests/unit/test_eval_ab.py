@@ -380,3 +380,26 @@ def test_progress_and_fast_votes(tmp_path: Path) -> None:
     s.vote("right")
     assert not s.progress().suggest_break
     assert not s.votes()[-1].fast
+
+
+def test_average_lengths_reported_even_without_references(tmp_path: Path) -> None:
+    items = [EvalItem(f"q{k}", ({"role": "user", "content": f"q{k}"},)) for k in range(3)]
+    outs = {"base": {it.id: "one two" for it in items}, "ft": {it.id: "one two three four" for it in items}}
+    s = BlindSession.create(tmp_path / "nr", items, outs, "ana", clock=FakeClock())
+    s.vote("right")
+    s.unblind()
+    res = s.results()
+    assert res.metrics == {} and res.avg_length_words == {"base": 2.0, "ft": 4.0}
+    assert "average output length (words): base 2.0, ft 4.0" in ab.results_text(res)
+
+
+def test_word_diff_marks_changed_words_and_keeps_text() -> None:
+    from ftui.evaluate.diff import word_diff
+
+    left, right = word_diff("The total is 42 EUR.\nThanks", "The total is 41 EUR.\n Thanks!")
+    assert "".join(s.text for s in left) == "The total is 42 EUR.\nThanks"
+    assert "".join(s.text for s in right) == "The total is 41 EUR.\n Thanks!"
+    assert [s.text for s in left if s.changed] == ["42"]
+    assert [s.text for s in right if s.changed] == ["41", "!"]
+    same_l, same_r = word_diff("a  b", "a b")
+    assert not any(s.changed for s in same_l + same_r)  # whitespace alone is not a difference

@@ -124,3 +124,27 @@ def test_missing_key_for_remote_endpoint_is_a_clear_error(monkeypatch: pytest.Mo
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     with pytest.raises(SystemError_, match="OPENAI_API_KEY"):
         openai_api_key("https://api.example.com/v1")
+
+
+def test_pipeline_generates_all_systems_and_opens_a_session(tmp_path: Path) -> None:
+    import threading
+
+    from ftui.evaluate import pipeline
+
+    items = _items(5)
+    with FakeChatServer(lambda body: f"{body['model']} says hi") as server:
+        specs = [parse_system(f"a=openai:m1@{server.base_url}"), parse_system(f"b=openai:m2@{server.base_url}")]
+        seen: list[tuple[str, int, int]] = []
+        s = pipeline.create_session(tmp_path / "p", specs, items, "ana", seed=1,
+                                    config=GenerationConfig(batch_size=2), progress=lambda *a: seen.append(a))
+        assert s is not None and s.plan.systems == ["a", "b"] and s.plan.base_system == "a"
+        assert ("a", 5, 5) in seen and ("b", 5, 5) in seen
+        assert {s.current().output_left, s.current().output_right} == {"m1 says hi", "m2 says hi"}
+        s.close()
+        cancel = threading.Event()
+        cancel.set()
+        specs2 = [parse_system(f"c=openai:m3@{server.base_url}"), parse_system(f"d=openai:m4@{server.base_url}")]
+        assert pipeline.create_session(tmp_path / "q", specs2, items, "ana", cancel=cancel) is None
+        res = pipeline.generate_all(specs, items)
+        scores = pipeline.score_all(res, items)
+        assert set(scores) == {"a", "b"} and scores["a"].task == "text"
