@@ -454,3 +454,62 @@ async def test_generate_score_compare_then_start_blind_session(sessions: Path, t
         shown_text = _text(rate.query_one("#out-1", Static)) + _text(rate.query_one("#out-2", Static))
         assert "fewshot" not in shown_text
     assert len(list(sessions.iterdir())) == 1
+
+
+async def test_help_lists_rating_keys_and_worst_items_open_the_drilldown(sessions: Path) -> None:
+    from ftui.tui.screens.eval_results import WorstItemsScreen
+    from ftui.tui.screens.help import HelpScreen
+
+    items, outputs = _items_outputs(8)
+    path = _create(sessions, items, outputs)
+    app = FtuiApp(start_mode="evaluate")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open_as_default_rater(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        keys = {row[1] for row in app.screen.rows}
+        assert {"Left better", "Right better", "Tie", "Both bad", "Skip this pair", "Word diff on/off",
+                "Save and quit"} <= keys
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen
+        while screen.pair is not None:
+            await pilot.press("1")
+        screen.session.unblind()
+        await pilot.press("q")
+        await _settle(pilot)
+        await pilot.press("x", "enter")  # results: already unblinded, so no question
+        await _settle(pilot)
+        assert isinstance(app.screen, ResultsScreen)
+        await pilot.press("w")
+        await pilot.pause()
+        worst = app.screen
+        assert isinstance(worst, WorstItemsScreen)
+        system, item_id, score = worst.rows[0]
+        assert score == 0.0 and system == TUNED  # the fine-tuned system's misses come first
+        await pilot.press("enter")
+        await pilot.pause()
+        drill = app.screen
+        assert isinstance(drill, DrillScreen)
+        assert drill.rows and all(r.item_id == item_id for r in drill.rows)
+    assert BlindSession(path, "ana").is_unblinded
+
+
+async def test_break_suggested_after_25_pairs_and_fast_votes_are_marked(tmp_path: Path) -> None:
+    items = [EvalItem(f"i{i}", ({"role": "user", "content": f"q{i}"},), None) for i in range(27)]
+    outputs = {"one": {it.id: f"answer one {it.id}" for it in items}, "two": {it.id: f"answer two {it.id}" for it in items}}
+    session = BlindSession.create(tmp_path / "s", items, outputs, "ana", seed=1)
+    app = FtuiApp(start_mode="evaluate")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await app.push_screen(RateScreen(session, lock_s=0))
+        await pilot.pause()
+        for _ in range(24):
+            await pilot.press("1")
+        assert not any(n.title == "Break?" for n in app._notifications)
+        await pilot.press("2")
+        assert any(n.title == "Break?" for n in app._notifications)
+        assert all(v.fast for v in session.votes())  # instant votes are marked, not refused
+        assert any("faster than" in n.message for n in app._notifications)
+        assert "no reference" in _text(app.screen.query_one("#rate-reference", Static))
