@@ -400,8 +400,11 @@ class BlindSession:
         state, torn = _replay(self.votes_path)
         self._state = state
         self.warnings: list[str] = list(state.warnings)
+        self.read_only = not self._take_lock(rater_dir)
+        if self.read_only:
+            self.warnings.append(f"rater {rater!r} is rating this session elsewhere (another process or window); opened read-only")
         self._fh = open(self.votes_path, "ab")  # noqa: SIM115 - kept open for the session's life
-        if torn:
+        if torn and not self.read_only:
             # end the torn fragment so the next record starts on its own line; the fragment stays (append-only)
             self._fh.write(b"\n")
             self._sync()
@@ -454,9 +457,38 @@ class BlindSession:
         _atomic_write_json(directory / SESSION_FILE, plan.to_dict())
         return cls(directory, rater, clock=clock)
 
+    def _take_lock(self, rater_dir: Path) -> bool:
+        """One writer per rater: an flock on ``raters/<rater>/.lock`` (released by the OS if the process
+        dies, so a crash never leaves a stale lock). False when another process holds it."""
+        self._lock_fh = None
+        try:
+            import fcntl
+        except ImportError:  # not POSIX: no cross-process guard
+            return True
+        fh = open(rater_dir / ".lock", "a+")  # noqa: SIM115 - held for the session's life
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            fh.close()
+            return False
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        self._lock_fh = fh
+        return True
+
     def close(self) -> None:
+        """Close the log and release this rater's lock (also done by the OS at exit)."""
         if not self._fh.closed:
             self._fh.close()
+        if self._lock_fh is not None and not self._lock_fh.closed:
+            self._lock_fh.close()
+
+    def _require_writable(self) -> None:
+        if self.read_only:
+            raise SessionError(f"rater {self.rater!r} is rating this session elsewhere (another process or window); "
+                               "finish or quit there first")
 
     def __enter__(self) -> BlindSession:
         return self
@@ -506,7 +538,8 @@ class BlindSession:
         while pos < len(self.tasks):
             t = self.tasks[pos]
             if t.index not in self._state.votes:
-                if self._output(t.left, t.item_id) == self._output(t.right, t.item_id) and not self.is_unblinded:
+                if (self._output(t.left, t.item_id) == self._output(t.right, t.item_id) and not self.is_unblinded
+                        and not self.read_only):
                     self._record(t, "identical", "", (), dwell_ms=0)
                     continue
                 break
@@ -552,6 +585,7 @@ class BlindSession:
         """
         if choice not in HUMAN_CHOICES:
             raise SessionError(f"unknown choice {choice!r}; use one of {', '.join(HUMAN_CHOICES)}")
+        self._require_writable()
         if self.is_unblinded:
             raise SessionError("this rater has unblinded; votes cast after seeing results would be biased")
         if self.finished:
@@ -568,6 +602,7 @@ class BlindSession:
         Returns the reopened pair, or None when there is nothing to undo."""
         if self.is_unblinded:
             raise SessionError("this rater has unblinded; the votes are final")
+        self._require_writable()
         if not self._state.history:
             return None
         task = self._state.history.pop()
@@ -595,6 +630,7 @@ class BlindSession:
         (the remaining pairs can then no longer be rated by this rater)."""
         if self.is_unblinded:
             return
+        self._require_writable()
         ts = _now_iso(self._clock())
         self._append({"type": "unblind", "rater": self.rater, "ts": ts, "done": len(self._state.votes),
                       "total": len(self.tasks)})

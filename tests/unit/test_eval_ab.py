@@ -403,3 +403,19 @@ def test_word_diff_marks_changed_words_and_keeps_text() -> None:
     assert [s.text for s in right if s.changed] == ["41", "!"]
     same_l, same_r = word_diff("a  b", "a b")
     assert not any(s.changed for s in same_l + same_r)  # whitespace alone is not a difference
+
+
+def test_one_writer_per_rater(tmp_path: Path) -> None:
+    s = new_session(tmp_path, n=4)
+    s.vote("left")
+    other = BlindSession(tmp_path / "s1", "ana")
+    assert other.read_only and "elsewhere" in other.warnings[-1]
+    assert len(other.votes()) == 1  # it can still read
+    with pytest.raises(SessionError, match="elsewhere"):
+        other.vote("left")
+    other.close()
+    s.close()
+    again = BlindSession(tmp_path / "s1", "ana")
+    assert not again.read_only
+    again.vote("right")
+    assert len(again.votes()) == 2
