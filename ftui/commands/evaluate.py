@@ -349,6 +349,10 @@ def cmd_session(args: argparse.Namespace) -> int:
     name = args.name or time.strftime("%Y%m%d-%H%M%S")
     if "/" in name or name.startswith("."):
         raise UserError("--name must be a plain name (no '/'); the session goes under the sessions directory")
+    try:
+        paths.ensure_writable_dir(paths.sessions_dir(), "sessions", "FTUI_SESSIONS_DIR")
+    except paths.DirectoryError as exc:
+        raise UserError(str(exc)) from None
     directory = paths.sessions_dir() / name
     if (directory / "session.json").exists():
         raise UserError(f"session {name!r} exists; choose another --name or rate it with 'ftui eval rate {name}'")
@@ -357,7 +361,7 @@ def cmd_session(args: argparse.Namespace) -> int:
     try:
         session = BlindSession.create(directory, items, {n: r.outputs for n, r in gens.items()}, args.rater,
                                       seed=args.seed, base_system=base, name=name)
-    except SessionError as exc:
+    except (SessionError, OSError) as exc:
         raise UserError(str(exc)) from None
     p = session.progress()
     session.close()

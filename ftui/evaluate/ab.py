@@ -402,7 +402,8 @@ class BlindSession:
         self.warnings: list[str] = list(state.warnings)
         self.read_only = not self._take_lock(rater_dir)
         if self.read_only:
-            self.warnings.append(f"rater {rater!r} is rating this session elsewhere (another process or window); opened read-only")
+            self.warnings.append(
+                f"rater {rater!r} is rating this session elsewhere (another process or window); opened read-only")
         self._fh = open(self.votes_path, "ab")  # noqa: SIM115 - kept open for the session's life
         if torn and not self.read_only:
             # end the torn fragment so the next record starts on its own line; the fragment stays (append-only)

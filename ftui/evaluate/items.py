@@ -82,6 +82,8 @@ def _text(content: object) -> str:
 def load_items(path: str | Path, limit: int | None = None) -> list[EvalItem]:
     """Read a test file into items; raises ItemsError with the line number on a bad row."""
     p = Path(path).expanduser()
+    if p.is_dir():
+        raise ItemsError(f"test file {p} is a directory. Give the path of a .jsonl file inside it.")
     if not p.is_file():
         raise ItemsError(f"test file {p} does not exist. Give the path of a .jsonl test split.")
     items: list[EvalItem] = []
