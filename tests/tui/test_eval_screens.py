@@ -513,3 +513,19 @@ async def test_break_suggested_after_25_pairs_and_fast_votes_are_marked(tmp_path
         assert all(v.fast for v in session.votes())  # instant votes are marked, not refused
         assert any("faster than" in n.message for n in app._notifications)
         assert "no reference" in _text(app.screen.query_one("#rate-reference", Static))
+
+
+async def test_session_open_elsewhere_is_read_only_with_a_message(sessions: Path) -> None:
+    items, outputs = _items_outputs(6)
+    path = _create(sessions, items, outputs)
+    holder = BlindSession(path, "ana")  # the same rater rating in another window
+    try:
+        app = FtuiApp(start_mode="evaluate")
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await _open_as_default_rater(pilot)
+            assert "read-only" in _text(screen.query_one("#rate-marks", Static))
+            await pilot.press("1")
+            assert screen.session.progress().decisive == 0
+            assert any(n.severity == "error" and "elsewhere" in n.message for n in app._notifications)
+    finally:
+        holder.close()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 import os
 import re
-from difflib import SequenceMatcher
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -22,7 +21,6 @@ from ftui.textsafe import neutralize
 # The word-diff highlight. The same style on both panes: a colour per side would hint at identity.
 DIFF_STYLE = "reverse"
 EMPTY_OUTPUT = "(empty output)"
-_TOKENS = re.compile(r"\s+|\S+")
 _RATER_CHARS = re.compile(r"[^A-Za-z0-9_.-]")
 
 
@@ -34,29 +32,22 @@ def shown(text: str | None, style: str = "") -> Text:
 
 
 def word_diff(left: str, right: str) -> tuple[Text, Text]:
-    """Both outputs with the words that differ highlighted (``DIFF_STYLE``), whitespace kept as is.
+    """Both outputs with the words that differ highlighted (``DIFF_STYLE``), from the core's
+    ``ftui.evaluate.diff.word_diff`` segments; each segment is neutralised on its own (an escape
+    sequence split over segments shows the same visible characters)."""
+    from ftui.evaluate.diff import word_diff as segments
 
-    Why words, not characters: raters compare phrasing; a character diff of two paraphrases is noise."""
     if not left or not right:
         return shown(left), shown(right)
-    ta, tb = _TOKENS.findall(neutralize(left)), _TOKENS.findall(neutralize(right))
-    wa = [i for i, t in enumerate(ta) if not t.isspace()]
-    wb = [i for i, t in enumerate(tb) if not t.isspace()]
-    matcher = SequenceMatcher(None, [ta[i] for i in wa], [tb[i] for i in wb], autojunk=False)
-    mark_a: set[int] = set()
-    mark_b: set[int] = set()
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag != "equal":
-            mark_a.update(wa[i1:i2])
-            mark_b.update(wb[j1:j2])
+    a, b = segments(left, right)
 
-    def build(tokens: list[str], marks: set[int]) -> Text:
+    def build(parts) -> Text:  # noqa: ANN001 - list[Segment]
         text = Text()
-        for i, tok in enumerate(tokens):
-            text.append(tok, style=DIFF_STYLE if i in marks else "")
+        for seg in parts:
+            text.append(neutralize(seg.text), style=DIFF_STYLE if seg.changed else "")
         return text
 
-    return build(ta, mark_a), build(tb, mark_b)
+    return build(a), build(b)
 
 
 def fmt_rate(p: float | None, low: float | None = None, high: float | None = None) -> str:

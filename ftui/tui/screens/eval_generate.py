@@ -201,9 +201,11 @@ class GenerateScreen(Screen[None]):
     def run_generation(self, specs: list[Any], path: Path, limit: int | None, max_tokens: int) -> None:
         from ftui.evaluate.generate import GenerationConfig, GenerationError, generate
         from ftui.evaluate.items import ItemsError, load_items
+        from ftui.evaluate.pipeline import SharedGenerator
         from ftui.evaluate.systems import SystemError_
 
         call = self.app.call_from_thread
+        shared: dict[tuple, Any] = {}  # base and few-shot systems share one loaded model
         try:
             items = load_items(path, limit=limit)
             config = GenerationConfig(max_new_tokens=max_tokens)
@@ -218,7 +220,8 @@ class GenerateScreen(Screen[None]):
                         self._last_progress = now
                         call(self._progress, label, done, total, False)
 
-                generator = self.generator_factory(spec) if self.generator_factory else None
+                factory = type(self).generator_factory
+                generator = factory(spec) if factory else SharedGenerator(spec, shared)
                 result = generate(spec, items, config, test_path=path, generator=generator, progress=progress,
                                   cancel=self.cancel)
                 for warning in result.warnings:

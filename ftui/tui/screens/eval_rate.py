@@ -150,6 +150,8 @@ class RateScreen(Screen[None]):
         status.append(self.session.rater, style="bold")
         self.query_one("#rate-status", Static).update(status)
         marks = Text(justify="right")
+        if getattr(self.session, "read_only", False):
+            marks.append(" read-only: open elsewhere ", style="bold reverse")
         if self.note:
             marks.append(" ✎ note ", style="bold")
         if FLAG in self.flags:

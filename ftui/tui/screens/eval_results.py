@@ -66,8 +66,12 @@ def quality_table(res: SessionResults) -> Table:
     table.add_column()
     pb = res.position_bias
     table.add_row("left chosen", Text(fmt_rate(pb.p, pb.low, pb.high))
-                  + Text(f"  of {pb.n} decisive · 0.50 = no bias", style="dim"))
+                  + Text(f"  of {pb.n} decisive (0.50 = none)", style="dim"))
     table.add_row("fast votes", Text(f"{res.fast_votes}") + Text("  faster than plausible reading", style="dim"))
+    lengths = getattr(res, "avg_length_words", None) or {}
+    if lengths:
+        table.add_row("avg length", Text(" · ".join(f"{one_line(s, 24)} {n:.1f}" for s, n in lengths.items()))
+                      + Text("  words", style="dim"))
     if not res.kappa:
         table.add_row("Cohen's κ", Text("needs two raters on this session", style="dim"))
     for k in res.kappa:
@@ -79,7 +83,7 @@ def quality_table(res: SessionResults) -> Table:
 
 def power_table(res: SessionResults) -> Table:
     table = Table(box=None, padding=(0, 2), header_style="dim", show_edge=False)
-    table.add_column("if the true win rate is", justify="right")
+    table.add_column("true win rate")  # left: Textual drops a rendered line's leading spaces
     table.add_column("decisive votes", justify="right")
     table.add_column("to go", justify="right")
     for row in res.votes_needed:
