@@ -36,10 +36,12 @@ from ftui.data.checks.catalogue import CHECKS, ERROR, INFO, SEVERITY_ORDER, WARN
 from ftui.data.checks.structure import CHECKERS, PROFILES, Profile, RowView, check_order
 from ftui.data.checks.tokens import PER_MESSAGE, REPLY_PRIMING, EstimateCounter, make_counter, truncation_loss
 from ftui.data.dedup import MAX_DOC_CHARS
+from ftui.data.lint_fast import prefilter_and_plan
 from ftui.data.source import SourceInfo, inspect_source, iter_raw_rows
 
 BATCH_BYTES = 1 << 20
 MAX_ROW_BYTES = 64 << 20
+FAST_PATH = True  # tests switch it off to compare the two paths
 ARROW_MIN_BYTES = 8 << 20  # below this, Python's re is fast enough and importing pyarrow is not worth it  # a longer row is reported (E013), not parsed
 SFT_FORMATS = {formats.CHAT, formats.SHAREGPT, formats.ALPACA, formats.PROMPT_COMPLETION, formats.TEXT}
 TURN_FORMATS = {formats.CHAT, formats.SHAREGPT, formats.PROMPT_COMPLETION}
@@ -135,6 +137,10 @@ class _Linter:
         self.profile = profile
         self.counter = make_counter(tokenizer)
         self.estimate = isinstance(self.counter, EstimateCounter)
+        # the columnar fast path (lint_fast) handles plain chat rows when tokens are estimated
+        fast_ok = self.estimate and guess.format == formats.CHAT and FAST_PATH
+        max_len = max_seq_len if max_seq_len else profile.default_max_seq_len
+        self.fast_params = (profile.roles, max_len, profile.hard_limit, near_dups or eval_path is not None) if fast_ok else None
         self.max_len = max_seq_len if max_seq_len else profile.default_max_seq_len
         # TRL truncates instead of failing, so only a profile's own limit is hard (E013).
         self.hard = profile.hard_limit
@@ -206,15 +212,21 @@ class _Linter:
 
     # -- the pass ---------------------------------------------------------------------
 
-    def batch(self, rows: list[Any], flags: list[bool] | None = None) -> None:
-        """Lint a batch of raw rows; ``flags`` (from RE2 in a thread) marks rows needing text checks."""
-        if flags is not None:
-            suspects = {j for j, f in enumerate(flags) if f}
-        else:
-            suspects = _suspects_re([r.data for r in rows])
+    def batch(self, rows: list[Any], pre: tuple[list[bool], Any, Any] | None = None) -> None:
+        """Lint a batch of raw rows. ``pre`` comes from the prefilter thread: suspect flags (rows
+        needing text checks) and, for plain chat, '":' counts and the batch parsed into columns."""
         near_texts = self.near_texts if (self.near is not None or self.eval is not None) else None
-        for j, r in enumerate(rows):
-            self.row(r, j in suspects, near_texts)
+        if pre is not None and pre[2] is not None:
+            from ftui.data.lint_fast import apply_plan
+
+            apply_plan(self, rows, pre[0], pre[2], near_texts)
+        else:
+            if pre is not None:
+                suspects = {j for j, f in enumerate(pre[0]) if f}
+            else:
+                suspects = _suspects_re([r.data for r in rows])
+            for j, r in enumerate(rows):
+                self.row(r, j in suspects, near_texts)
         if self.near is not None and near_texts:
             t = time.perf_counter()
             self.near.add(near_texts)
@@ -803,6 +815,7 @@ def _prefilter_pool(size: int) -> Any:
         return None
     try:
         import pyarrow.compute  # noqa: F401
+        import pyarrow.json  # noqa: F401
     except ImportError:  # pragma: no cover
         return None
     from concurrent.futures import ThreadPoolExecutor
@@ -881,7 +894,7 @@ def _drive(
             batch.append(raw)
             size += len(raw.data) + 1
             if size >= BATCH_BYTES:
-                fut = pool.submit(C.suspect_flags, [r.data for r in batch]) if pool else None
+                fut = pool.submit(prefilter_and_plan, [r.data for r in batch], linter.fast_params) if pool else None
                 if queued:
                     run(queued)
                 queued = (batch, size, fut)

@@ -222,3 +222,36 @@ def test_parallel_workers_find_the_same_problems(tmp_path: Path) -> None:
     assert key(two) == key(one)
     assert {("W002", 251), ("W004", 261), ("E006", 271)} <= {(f.id, f.row) for f in two.findings}
     assert two.stats["tokens"]["per_role"] == one.stats["tokens"]["per_role"]
+
+
+@pytest.mark.parametrize("source", ["dirty.jsonl", "support_tickets_train.jsonl", "extraction_train.jsonl", "generated"])
+def test_columnar_fast_path_equals_python_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str) -> None:
+    from ftui import paths
+
+    if source == "generated":
+        rows = good(150, seed=9) + [good(150, seed=9)[3]]  # an exact duplicate
+        rows += [chat(rows[5]["messages"][1]["content"], "Another answer entirely.")]  # contradiction
+        rows += [chat("Spam?", "Call me at (555) 123-4567.")]  # a suspect row in a fast batch
+        rows += [chat(f"Label question {i}?", "yes") for i in range(30)]
+        rows += [msgs(("system", SYS), ("user", "a"), ("assistant", "b is it."), ("user", "c?"), ("assistant", "Done now."))]
+        path = write(tmp_path, rows)
+        evalp = write(tmp_path, [rows[7], chat("zzz", "Yyy.")], "eval.jsonl")
+    else:
+        path, evalp = paths.sample_data(source), paths.sample_data("dirty_eval.jsonl")
+    monkeypatch.setattr(lint, "ARROW_MIN_BYTES", 0)  # use the RE2/pyarrow prefilter even on small files
+    monkeypatch.setattr(lint, "BATCH_BYTES", 4096)  # many batches, some mixed
+    from ftui.data import lint_fast
+
+    used = []
+    original = lint_fast.apply_plan
+    monkeypatch.setattr(lint_fast, "apply_plan", lambda *a: used.append(len(a[3]["fidx"])) or original(*a))
+    reports = {}
+    for fast in (True, False):
+        monkeypatch.setattr(lint, "FAST_PATH", fast)
+        reports[fast] = lint_file(path, eval_path=evalp, workers=1)
+    a, b = reports[True], reports[False]
+    if source != "extraction_train.jsonl":  # JSON answers are never "plain prose": always the Python path
+        assert sum(used) > 20  # the fast path really ran
+    assert sorted((f.id, f.row, f.message) for f in a.findings) == sorted((f.id, f.row, f.message) for f in b.findings)
+    for key in ("tokens", "labels", "duplicates", "turns_per_row", "roles"):
+        assert a.stats[key] == b.stats[key], key
