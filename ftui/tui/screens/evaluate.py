@@ -37,6 +37,7 @@ class EvaluateScreen(ModeScreen):
     MODE = "evaluate"
     TITLE_TEXT = "Evaluate"
     CSS_PATH = "evaluate.tcss"
+    HORIZONTAL_BREAKPOINTS: ClassVar = [(0, "-narrow"), (100, "-wide")]
     BINDINGS: ClassVar = [
         Binding("enter", "rate", "Rate / resume session", id="eval.rate"),
         Binding("x", "results", "Results (unblind)…", id="eval.results"),
@@ -66,7 +67,7 @@ class EvaluateScreen(ModeScreen):
         steps = (
             ("g", "Generate & metrics", "choose systems and a test file; outputs are cached and resumable; "
                                         "accuracy, macro-F1, ROUGE-L, JSON validity, McNemar and bootstrap CIs"),
-            ("b", "Start blind rating", "from the generate screen: a session of pairs, sides counterbalanced"),
+            ("F6", "Start blind rating", "on the generate screen: a session of pairs, sides counterbalanced"),
             ("Enter", "Rate / resume", "the selected session, as you (rater name); one key per decision"),
             ("x", "Results", "only after you unblind (recorded): win rate, sign test, power, κ, Bradley–Terry"),
         )
@@ -105,8 +106,8 @@ class EvaluateScreen(ModeScreen):
             table.move_cursor(row=min(selected, len(self.sessions) - 1))
             hint = Text("Enter rate or resume · x results after unblind · g generate", style="dim")
         else:
-            hint = Text("No rating sessions yet. Press g to generate two systems' outputs on a test file, then b to "
-                        "start rating them blind.", style="dim")
+            hint = Text("No rating sessions yet. Press g to generate two systems' outputs on a test file, then F6 "
+                        "to start rating them blind.", style="dim")
         self.query_one("#session-hint", Static).update(hint)
 
     def selected(self) -> SessionSummary | None:
@@ -137,7 +138,7 @@ class EvaluateScreen(ModeScreen):
     def _ask_rater(self, results: bool) -> None:
         summary = self.selected()
         if summary is None:
-            self.notify("No session selected. Generate outputs (g), then start a blind session (b).",
+            self.notify("No session selected. Generate outputs (g), then start a blind session (F6).",
                         severity="warning")
             return
         known = ", ".join(summary.raters)
