@@ -47,6 +47,7 @@ SFT_FORMATS = {formats.CHAT, formats.SHAREGPT, formats.ALPACA, formats.PROMPT_CO
 TURN_FORMATS = {formats.CHAT, formats.SHAREGPT, formats.PROMPT_COMPLETION}
 LABEL_MAX_CHARS = 64
 LABEL_MAX_DISTINCT = 50
+SYS_EXAMPLES = 1000  # distinct system prompts kept as text (for W006 messages)
 
 
 @dataclass(slots=True)
@@ -165,7 +166,7 @@ class _Linter:
         self.full_first: dict[int, int] = {}  # normalised full text -> first row seq
         self.input_first: dict[int, tuple[int, int]] = {}  # normalised input -> (first seq, output hash)
         self.out_count: Counter[int] = Counter()
-        self.out_example: dict[int, str] = {}
+        self.out_example: dict[int, int] = {}  # answer hash -> seq of its first row (text re-read when shown)
         self.sys_count: Counter[int] = Counter()
         self.sys_example: dict[int, str] = {}
         self.labels: Counter[str] | None = Counter()
@@ -327,7 +328,7 @@ class _Linter:
         if sys:
             h = hash(texts[0])
             self.sys_hash.append(h)
-            if h not in self.sys_count:
+            if h not in self.sys_count and len(self.sys_example) < SYS_EXAMPLES:
                 self.sys_example[h] = texts[0]
             self.sys_count[h] += 1
         else:
@@ -336,7 +337,7 @@ class _Linter:
         out = _norm(target)
         oh = hash(out)
         if oh not in self.out_count:
-            self.out_example[oh] = target
+            self.out_example[oh] = seq
         self.out_count[oh] += 1
         labels = self.labels
         if labels is not None:
@@ -494,10 +495,11 @@ class _Linter:
         self.contradictions += p["contradictions"]
         for name in ("out_count", "sys_count", "turn_count", "row_formats"):
             getattr(self, name).update(p[name])
-        for name in ("out_example", "sys_example"):
-            mine = getattr(self, name)
-            for k, v in p[name].items():
-                mine.setdefault(k, v)
+        for k, v in p["out_example"].items():
+            self.out_example.setdefault(k, v + shift)
+        for k, v in p["sys_example"].items():
+            if len(self.sys_example) < SYS_EXAMPLES:
+                self.sys_example.setdefault(k, v)
         if self.labels is None or p["labels"] is None:
             self.labels = None
         else:
@@ -565,6 +567,25 @@ class _Linter:
             self.eval.check_near(self)
         return count
 
+    def _target_at(self, seq: int) -> str:
+        """The answer of row ``seq``, re-read from disk (answers are not kept in memory)."""
+        try:
+            if self.info.kind == "jsonl":
+                with open(self.info.path, "rb") as f:
+                    f.seek(self.offsets[seq])
+                    data = f.readline()
+            else:
+                data = next(iter_raw_rows(self.info.path, seq, info=self.info)).data
+            view = CHECKERS[self.fmt](orjson.loads(data), self.profile, lambda i, m: None)
+        except (OSError, StopIteration, orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
+            return "?"
+        if view is None:
+            return "?"
+        for role, text, trained in zip(reversed(view.roles), reversed(view.texts), reversed(view.trained), strict=False):
+            if trained or role == "assistant":
+                return text
+        return view.texts[-1] if view.texts else ""
+
     def _doc_text(self, lsh_id: int) -> str:
         if self.docs_in_memory is not None:
             return self.docs_in_memory[lsh_id]
@@ -580,8 +601,9 @@ class _Linter:
             return
         for seq, h in enumerate(self.sys_hash):
             if h and h != dom:
-                self.emit_at(seq, "W006", f"system prompt differs from the one in {dom_n} of {with_sys} rows: "
-                             f"{_short(self.sys_example[h])!r}")
+                example = self.sys_example.get(h)
+                shown = f": {_short(example)!r}" if example is not None else ""
+                self.emit_at(seq, "W006", f"system prompt differs from the one in {dom_n} of {with_sys} rows{shown}")
 
     def _missing_roles(self) -> None:
         for flags, name in ((self.has_sys, "system"), (self.has_user, "user")):
@@ -639,7 +661,8 @@ class _Linter:
         if total >= 20:
             h, c = self.out_count.most_common(1)[0]
             if c / total >= 0.1 and c >= 5:
-                self.emit_at(None, "W010", f"one response dominates: {_short(self.out_example[h])!r} is the answer in {c} of {total} rows")
+                example = self._target_at(self.out_example[h])
+                self.emit_at(None, "W010", f"one response dominates: {_short(example)!r} is the answer in {c} of {total} rows")
 
     def classification_labels(self) -> Counter[str] | None:
         labels = self.labels
@@ -938,7 +961,10 @@ def lint_file(
     guess = formats.detect_format(path, info)
     opts = _Options(profile, tokenizer, max_seq_len, str(eval_path) if eval_path else None, near_dups, near_threshold)
     total = info.size
-    nworkers = _worker_count(info, workers)
+    # Plain chat without near-dups already keeps two cores busy in one process (the columnar
+    # fast path parses in a thread); processes pay off for near-dups, tokenizers and odd rows.
+    fast_alone = FAST_PATH and guess.format == formats.CHAT and not tokenizer and not near_dups and not eval_path
+    nworkers = _worker_count(info, workers, single_is_enough=fast_alone)
     linter: _Linter | None = None
     cancelled = False
     streamed = 0
@@ -1007,10 +1033,10 @@ class _ParallelFailed(Exception):
     """Processes could not be used here; lint in this process instead."""
 
 
-def _worker_count(info: SourceInfo, requested: int | None) -> int:
+def _worker_count(info: SourceInfo, requested: int | None, single_is_enough: bool = False) -> int:
     if requested is not None:
         n = requested
-    elif info.size < PARALLEL_MIN_BYTES:
+    elif info.size < PARALLEL_MIN_BYTES or single_is_enough:
         n = 1
     else:
         try:
@@ -1055,9 +1081,12 @@ def _range_worker(wid: int, info: SourceInfo, guess: formats.FormatGuess, opts: 
         linter.base_row = 1 + _count_lines_before(info.path, start)
         done = 0
         sent = 0
+        parent_pid = os.getppid()
 
         def after_batch(nbytes: int) -> None:
             nonlocal done, sent
+            if os.getppid() != parent_pid:  # the parent is gone (killed): do not linger
+                os._exit(1)
             done += nbytes
             new = linter.pending[sent:]
             sent = len(linter.pending)

@@ -204,7 +204,7 @@ def apply_plan(linter: _Linter, rows: list[Any], flags: list[bool], plan: dict[s
             h = sys_unique.get(st)
             if h is None:
                 h = sys_unique[st] = hash(st)
-                if h not in linter.sys_count:
+                if h not in linter.sys_count and len(linter.sys_example) < 1000:
                     linter.sys_example[h] = st
             linter.sys_count[h] += 1
             sys_h.append(h)
@@ -242,7 +242,7 @@ def apply_plan(linter: _Linter, rows: list[Any], flags: list[bool], plan: dict[s
             out = target_text.strip().lower()
             oh = hash(out)
             if oh not in out_count:
-                out_example[oh] = target_text
+                out_example[oh] = seq
             out_count[oh] += 1
             if linter.labels is not None:
                 if len(out) <= label_chars and "\n" not in out:
