@@ -529,3 +529,45 @@ async def test_session_open_elsewhere_is_read_only_with_a_message(sessions: Path
             assert any(n.severity == "error" and "elsewhere" in n.message for n in app._notifications)
     finally:
         holder.close()
+
+
+async def test_three_systems_two_raters_show_bradley_terry_and_kappa(sessions: Path) -> None:
+    from collections import Counter
+
+    items = [EvalItem(f"i{i}", ({"role": "user", "content": f"q{i}"},), None) for i in range(6)]
+    outputs = {s: {it.id: f"{s} says {it.id}" for it in items} for s in ("base", "mid", "top")}
+    path = sessions / "three"
+    BlindSession.create(path, items, outputs, "ana", seed=5, base_system="base").close()
+    cats: dict[str, dict[tuple, str]] = {}
+    for rater, key in (("ana", "1"), ("bo", "2")):
+        # each rater always presses the same key: categories then depend only on their sides
+        with BlindSession(path, rater) as s:
+            while (pair := s.current()) is not None:
+                t = s.tasks[pair.task]
+                chosen = t.left if key == "1" else t.right
+                cats.setdefault(rater, {})[(t.item_id, t.pair)] = "a" if chosen == t.pair[0] else "b"
+                s.vote("left" if key == "1" else "right")
+    common = sorted(set(cats["ana"]) & set(cats["bo"]))
+    a = [cats["ana"][k] for k in common]
+    b = [cats["bo"][k] for k in common]
+    n = len(common)
+    p_o = sum(x == y for x, y in zip(a, b, strict=True)) / n
+    ca, cb = Counter(a), Counter(b)
+    p_e = sum(ca[c] / n * cb[c] / n for c in ("a", "b", "tie", "both_bad"))
+    kappa = (p_o - p_e) / (1 - p_e)
+    app = FtuiApp(start_mode="evaluate")
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(pilot)
+        app.screen.open_session(path, "ana")
+        await _settle(pilot)
+        await pilot.press("x", "y")
+        await _settle(pilot)
+        results = app.screen
+        assert isinstance(results, ResultsScreen)
+        bt = results.query_one("#res-bt", Static)
+        assert bt.display
+        bt_text = _text(bt)
+        assert all(s in bt_text for s in ("base", "mid", "top")) and "+0.00" in bt_text
+        quality = _text(results.query_one("#res-quality", Static))
+        assert f"{kappa:.2f}" in quality and f"on {n} shared pairs" in quality
+        assert len(_text(results.query_one("#res-pairs", Static)).split("pair ")) - 1 == 3  # three pairs

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import ClassVar
 
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual import work
@@ -44,18 +45,20 @@ def pair_table(res: SessionResults) -> Table:
         head.append(" vs ", style="dim")
         head.append(one_line(p.system_a, 40), style="bold")
         table.add_row("pair", head)
-        table.add_row("votes", f"W {p.wins} · L {p.losses} · T {p.ties} · both bad {p.both_bad} · "
-                               f"skipped {p.skipped} · identical {p.identical}")
+        table.add_row("votes", f"W {p.wins} · L {p.losses} · T {p.ties} · both bad {p.both_bad}")
+        table.add_row("not counted", f"skipped {p.skipped} · identical {p.identical}")
         wr = p.win_rate
         rate = Text(fmt_rate(wr.p, wr.low, wr.high), style="bold")
-        rate.append(f"  {p.decisive} decisive · Wilson 95%", style="dim")
+        rate.append(f"  of {p.decisive} decisive", style="dim")
         table.add_row("win rate", rate)
-        table.add_row("sign test", Text(f"p = {fmt_p(p.sign_test_p)}") + Text("  exact, two-sided", style="dim"))
+        table.add_row("sign test", Text(p_is(p.sign_test_p)) + Text("  exact, two-sided", style="dim"))
         table.add_row("tie-as-half", Text(fmt_rate(p.tie_half)) + Text("  (W + T/2) / (W + L + T)", style="dim"))
         bb = p.both_bad_rate
         table.add_row("both bad", Text(fmt_rate(bb.p, bb.low, bb.high)) + Text(f"  of {bb.n} rated", style="dim"))
     if not res.pairs:
         table.add_row("", Text("no votes yet", style="dim"))
+    table.add_row("", "")
+    table.add_row("", Text("[low, high] = Wilson 95% interval", style="dim"))
     return table
 
 
@@ -65,8 +68,8 @@ def quality_table(res: SessionResults) -> Table:
     table.add_column(style="dim", no_wrap=True)
     table.add_column()
     pb = res.position_bias
-    table.add_row("left chosen", Text(fmt_rate(pb.p, pb.low, pb.high))
-                  + Text(f"  of {pb.n} decisive (0.50 = none)", style="dim"))
+    table.add_row("position bias", Text(fmt_rate(pb.p, pb.low, pb.high))
+                  + Text(f"  left, of {pb.n} decisive", style="dim"))
     table.add_row("fast votes", Text(f"{res.fast_votes}") + Text("  faster than plausible reading", style="dim"))
     lengths = getattr(res, "avg_length_words", None) or {}
     if lengths:
@@ -109,24 +112,24 @@ def bt_table(res: SessionResults) -> Table | Text:
     return table
 
 
-def metrics_table(metrics: Mapping[str, M.SystemMetrics]) -> Table | Text:
+def metrics_table(metrics: Mapping[str, M.SystemMetrics]) -> RenderableType:
     """Automatic metrics per system on the same items."""
     if not metrics:
         return Text("The items have no reference answers, so there are no automatic metrics.", style="dim")
     ms = list(metrics.values())
-    table = Table(box=None, padding=(0, 1), header_style="dim", show_edge=False)
-    table.add_column("system")
-    table.add_column("n", justify="right")
-    table.add_column("accuracy", justify="right")
     label = any(m.macro_f1 is not None for m in ms)
     js = any(m.json_parse_rate is not None for m in ms)
+    table = Table(box=None, padding=(0, 1), header_style="dim", show_edge=False, pad_edge=False)
+    table.add_column("system", no_wrap=True, min_width=10, overflow="ellipsis")
+    table.add_column("n", justify="right")
+    table.add_column("acc" if label or js else "accuracy", justify="right")
     if label:
-        table.add_column("macro-F1", justify="right")
-        table.add_column("unparse.", justify="right")
+        table.add_column("mF1", justify="right")
+        table.add_column("unp", justify="right")
     if js:
         table.add_column("JSON", justify="right")
         table.add_column("valid", justify="right")
-    table.add_column("ROUGE-L", justify="right")
+    table.add_column("R-L" if label or js else "ROUGE-L", justify="right")
     table.add_column("words", justify="right")
     for m in ms:
         row = [one_line(m.system, 24), str(m.n), fmt_num(m.accuracy)]
@@ -136,7 +139,11 @@ def metrics_table(metrics: Mapping[str, M.SystemMetrics]) -> Table | Text:
             row += [fmt_num(m.json_parse_rate, 2), fmt_num(m.json_valid_rate, 2)]
         row += [fmt_num(m.rouge_l), fmt_num(m.avg_length_words, 1)]
         table.add_row(*row)
-    return table
+    if not (label or js):
+        return table
+    legend = "acc = accuracy · " + ("mF1 = macro-F1 · unp = unparseable rate · " if label else "")
+    legend += ("JSON = parse rate · valid = schema-valid · " if js else "") + "R-L = ROUGE-L F1"
+    return Group(table, Text(legend, style="dim"))
 
 
 def class_table(metrics: Mapping[str, M.SystemMetrics]) -> Table | None:
@@ -172,7 +179,7 @@ def comparisons_text(comparisons: Sequence[M.PairedComparison]) -> Text:
         text.append("  accuracy  ", style="dim")
         text.append(fmt_diff(c.accuracy_diff.diff, c.accuracy_diff.low, c.accuracy_diff.high))
         text.append("\n  McNemar   ", style="dim")
-        text.append(f"p = {fmt_p(c.mcnemar_p)}")
+        text.append(p_is(c.mcnemar_p))
         text.append(f"  ({c.only_a_correct} only {one_line(c.system_a, 20)} right, "
                     f"{c.only_b_correct} only {one_line(c.system_b, 20)} right)", style="dim")
         if c.macro_f1_diff is not None:
@@ -187,6 +194,12 @@ def comparisons_text(comparisons: Sequence[M.PairedComparison]) -> Text:
     else:
         text.append("\n95% paired bootstrap intervals (items resampled)", style="dim")
     return text
+
+
+def p_is(p: float | None) -> str:
+    """``p = 0.049`` / ``p < 0.001``."""
+    text = fmt_p(p)
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
 
 
 def vote_words(row: DrillRow) -> str:
