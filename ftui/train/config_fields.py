@@ -8,6 +8,8 @@ cross-field rules live in ``ftui.config.validate`` (the engine's). No Textual he
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 from dataclasses import MISSING, dataclass, fields
 from typing import Any
@@ -154,7 +156,22 @@ class FieldError(ValueError):
 
 def parse_value(spec: FieldSpec, text: str) -> Any:
     """The typed value for what was typed, or FieldError with the reason (the engine's coercion rules)."""
-    raw = text.strip()
+    ok, value = _parse_cached(spec, text.strip())
+    if not ok:
+        raise FieldError(value)
+    return copy.deepcopy(value) if isinstance(value, (list, dict)) else value
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_cached(spec: FieldSpec, raw: str) -> tuple[bool, Any]:
+    """(True, value) or (False, reason); cached because the form re-parses every field on each keystroke."""
+    try:
+        return True, _parse(spec, raw)
+    except FieldError as exc:
+        return False, str(exc)
+
+
+def _parse(spec: FieldSpec, raw: str) -> Any:
     if spec.kind == "json":
         if not raw:
             return {}
@@ -208,10 +225,11 @@ PRESETS: dict[str, dict[str, Any]] = {
         "micro_batch_size": 2, "grad_accum": 8, "packing": True, "assistant_only_loss": True,
     },
 }
-# the built-in demo model trains in well under a minute with these
+# the built-in demo model trains in well under a minute with these (a small held-out eval, few steps)
 DEMO_QUICK: dict[str, Any] = {
-    "max_steps": 40, "micro_batch_size": 8, "max_seq_len": 256, "eval_steps": 10, "save_steps": 20,
-    "logging_steps": 1, "learning_rate": 1e-3, "gradient_checkpointing": False,
+    "max_steps": 20, "micro_batch_size": 4, "grad_accum": 1, "max_seq_len": 256, "eval_steps": 10, "save_steps": 10,
+    "logging_steps": 1, "learning_rate": 1e-3, "gradient_checkpointing": False, "eval_path": None,
+    "eval_fraction": 0.02,
 }
 
 

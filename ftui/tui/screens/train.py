@@ -64,6 +64,12 @@ class ComparisonLoaded(Message):
         self.configs = configs
 
 
+class LiveRunFound(Message):
+    def __init__(self, run_dir: Path) -> None:
+        super().__init__()
+        self.run_dir = run_dir
+
+
 class PanelBar(Static):
     """Which panel is showing, and the key for each."""
 
@@ -129,6 +135,23 @@ class TrainScreen(ModeScreen):
     def on_mount(self) -> None:
         self._show_panel_bar()
         self.set_interval(RUNS_REFRESH_S, self._refresh_runs_if_shown)
+        self._find_live_run()
+
+    @work(thread=True, exclusive=True, group="train-find-live", exit_on_error=False)
+    def _find_live_run(self) -> None:
+        """A run still training (another ftui, ``ftui train``, a kept-running run): attach to the newest."""
+        from ftui.train.runs import list_runs
+
+        live = [s for s in list_runs() if s.live and s.status == "running"]
+        if live:
+            self.post_message(LiveRunFound(live[0].run_dir))
+
+    @on(LiveRunFound)
+    def _live_run_found(self, message: LiveRunFound) -> None:
+        if self.watched is not None or self.panel != "launcher":
+            return  # the user is already busy with something else
+        self.notify(Text(f"Reattached to {one_line(message.run_dir.name, 80)}, still training."), title="Live run")
+        self.open_run(message.run_dir)
 
     def on_screen_resume(self) -> None:
         super().on_screen_resume()
@@ -214,7 +237,12 @@ class TrainScreen(ModeScreen):
         if action in ("mark", "compare"):
             return panel in ("runs", "compare")
         if action == "resume":
-            return panel in ("runs", "monitor")
+            if panel == "monitor":
+                history = self.monitor.history
+                return history is not None and (
+                    history.status in RESUMABLE or (history.status == "running" and not self._watched_is_live())
+                )
+            return panel == "runs"
         return True
 
     # ------------------------------------------------------------------ start
@@ -223,7 +251,7 @@ class TrainScreen(ModeScreen):
         config = form.config()
         problems = form.all_problems
         if config is None or problems:
-            self._refuse(problems)
+            self._refuse(problems, lint=form.has_data_problems)
             return
         if self.worker is not None and self.worker.is_alive():
             self.notify("A run is already training in this ftui; stop it first (m, then x).", severity="warning")
@@ -258,6 +286,8 @@ class TrainScreen(ModeScreen):
         from ftui.train.worker import InvalidRunConfig, start_run
 
         problems = validate(config)
+        if not problems:
+            reserve_ui_core()
         if problems:
             lint = any(p.field in ("train_path", "eval_path") and ":" in p.message for p in problems)
             self.post_message(StartRefused([(p.field, f"{p.message}. {p.fix}") for p in problems], lint=lint))
@@ -401,6 +431,7 @@ class TrainScreen(ModeScreen):
 
         try:
             config = runs.load_run_config(run_dir)
+            reserve_ui_core()
             worker = start_run(config, run_dir=run_dir, resume=True)
         except InvalidRunConfig as exc:
             self.post_message(StartRefused([(p.field, f"{p.message}. {p.fix}") for p in exc.problems]))
@@ -469,6 +500,24 @@ class TrainScreen(ModeScreen):
 
     def action_open_data(self) -> None:
         self.app.switch_mode("data")
+
+
+def reserve_ui_core() -> None:
+    """On a CPU-only box, train with one core fewer than the machine has, so the UI stays responsive.
+
+    A run in this process shares the cores with the UI thread; torch's intra-op threads
+    spin on every core and, on a small or busy machine, starve both the UI and themselves
+    (measured on 2 shared cores: 4-15 s per demo step with 2 threads, 0.4 s with 1).
+    With a GPU the CPU threads barely matter, so nothing changes there. Call from a worker thread.
+    """
+    import os
+
+    import torch
+
+    if torch.cuda.is_available():
+        return
+    cores = os.cpu_count() or 1
+    torch.set_num_threads(max(1, min(torch.get_num_threads(), cores - 1)))
 
 
 def _display_path(path: Path) -> str:

@@ -32,6 +32,7 @@ from ftui.train.config_fields import (
 )
 
 DEEP_CHECK_DELAY_S = 0.6
+REVALIDATE_DELAY_S = 0.05
 SECTIONS = (
     ("advanced", "Advanced: schedule, packing, optimizer, eval and checkpoints, seed"),
     ("qlora", "QLoRA quantisation"),
@@ -62,6 +63,8 @@ class LauncherForm(Horizontal):
         self._generation = 0
         self._loading = False
         self._deep_timer = None
+        self._revalidate_timer = None
+        self._shown: dict[str, str | None] = {}
         self.deep_pending = True
 
     # ------------------------------------------------------------------ layout
@@ -114,7 +117,7 @@ class LauncherForm(Horizontal):
     def on_mount(self) -> None:
         self.query_one("#form-fields").border_title = "new run"
         self.query_one("#form-side").border_title = "before you start"
-        self._update_side()
+        self.schedule_revalidate()
 
     # ------------------------------------------------------------------ values
     def set_values(self, values: dict[str, Any], base: RunConfig | None = None) -> None:
@@ -138,7 +141,7 @@ class LauncherForm(Horizontal):
                     widget.value = format_value(spec, value)
         finally:
             self._loading = False
-        self.revalidate()
+        self.schedule_revalidate()
 
     def offer_plan_preset(self, available: bool) -> None:
         select = self.query_one("#f-preset", Select)
@@ -192,7 +195,14 @@ class LauncherForm(Horizontal):
         if control is not None and control.id == "f-preset":
             self._apply_preset(str(event.value))  # type: ignore[attr-defined]
             return
-        self.revalidate()
+        self.schedule_revalidate()
+
+    def schedule_revalidate(self) -> None:
+        """Coalesce a burst of changes (a preset fills ten fields) into one validation."""
+        self.deep_pending = True
+        if self._revalidate_timer is not None:
+            self._revalidate_timer.stop()
+        self._revalidate_timer = self.set_timer(REVALIDATE_DELAY_S, self.revalidate)
 
     def _apply_preset(self, name: str) -> None:
         if name == "custom":
@@ -205,12 +215,12 @@ class LauncherForm(Horizontal):
         """Cheap checks now (parse + validate without files/model/env); deep checks after a pause."""
         from ftui.config import validate
 
+        self._revalidate_timer = None
         values, self.parse_errors = self.raw_values()
-        self.problems = []
-        config = None
-        if not self.parse_errors:
-            config = replace(self._base, **values)
-            self.problems = validate(config, check_files=False, check_model=False, check_env=False)
+        # fields that do not parse keep their last good value, so the others are still checked
+        candidate = replace(self._base, **values)
+        self.problems = validate(candidate, check_files=False, check_model=False, check_env=False)
+        config = None if self.parse_errors else candidate
         self._show_field_states()
         self._generation += 1
         if self._deep_timer is not None:
@@ -255,11 +265,12 @@ class LauncherForm(Horizontal):
         for name, message in self.all_problems:
             by_field.setdefault(name.split(".")[0], message)
         for spec in SPECS.values():
-            row = self.query_one(f"#row-{spec.name}")
-            help_widget = self.query_one(f"#h-{spec.name}", Static)
             message = by_field.get(spec.name)
-            row.set_class(message is not None, "-invalid")
-            help_widget.update(Text(one_line(message, 160) if message else spec.help))
+            if self._shown.get(spec.name, "") == message:
+                continue  # restyling 40 rows on every keystroke is what makes a form sluggish
+            self._shown[spec.name] = message
+            self.query_one(f"#row-{spec.name}").set_class(message is not None, "-invalid")
+            self.query_one(f"#h-{spec.name}", Static).update(Text(one_line(message, 160) if message else spec.help))
         # open a collapsed section that hides a red field, so the user sees why
         for section, _ in SECTIONS:
             if any(SPECS[n].section == section for n in by_field if n in SPECS):

@@ -222,6 +222,9 @@ class RunMonitor(Vertical):
         text.append("  " + "  ·  ".join(parts))
         return text
 
+    def _in_run(self, path: str) -> str:
+        return one_line(neutralize(_relative(path, self.run_dir)), 120)
+
     def _draw_diagnoses(self) -> None:
         h = self.history
         widget = self.query_one("#mon-diag", Static)
@@ -252,16 +255,26 @@ class RunMonitor(Vertical):
         text = Text()
         ckpt = h.last_checkpoint
         text.append("last checkpoint: ", style="bold")
-        text.append(f"{one_line(neutralize(ckpt.path))} (step {ckpt.step})" if ckpt else "none yet", style="")
+        text.append(f"{self._in_run(ckpt.path)} (step {ckpt.step})" if ckpt else "none yet", style="")
         text.append("\n")
         terminal = h.terminal
         if isinstance(terminal, Finished) and terminal.adapter_path:
             text.append("output: ", style="bold")
-            text.append(one_line(neutralize(terminal.adapter_path)) + "\n")
+            text.append(self._in_run(terminal.adapter_path) + "\n")
         for msg in list(h.messages)[-6:]:
             style = {"error": "red", "warning": "yellow"}.get(msg.level, "")
             text.append("· " + one_line(neutralize(msg.text))[:200] + "\n", style=style)
         widget.update(text)
+
+
+def _relative(path: str, run_dir: Path | None) -> str:
+    """A path inside the run directory as ``./checkpoints/...``: short, and the same on every machine."""
+    if run_dir is not None:
+        try:
+            return "./" + str(Path(path).relative_to(run_dir))
+        except ValueError:
+            pass
+    return path
 
 
 def _gb(value: int | None) -> float:

@@ -1,0 +1,330 @@
+"""The Train screen driven with a Pilot: a real demo run, stop, resume, failures, comparison, bad input."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input
+
+from ftui.train.events import read_events
+from ftui.tui.app import FtuiApp
+from ftui.tui.screens.confirm import ChoiceScreen
+from ftui.tui.screens.train import TrainScreen, write_fixture_run
+from ftui.tui.screens.train_runs import ComparePanel
+from ftui.tui.widgets.metric_plot import MetricPlot
+
+SIZE = (120, 40)
+# a run the demo model finishes in seconds: few steps, small batches, a small held-out eval
+QUICK = {
+    "max_steps": "4",
+    "micro_batch_size": "2",
+    "max_seq_len": "128",
+    "eval_steps": "2",
+    "save_steps": "2",
+    "eval_path": "",
+    "eval_fraction": "0.02",
+    "gradient_checkpointing": "no",
+}
+
+
+async def wait_for(pilot, predicate, timeout: float = 60.0, what: str = "") -> None:  # noqa: ANN001
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or predicate}")
+        await pilot.pause(0.05)
+
+
+async def open_train(pilot) -> TrainScreen:  # noqa: ANN001
+    await pilot.pause()
+    screen = pilot.app.screen
+    assert isinstance(screen, TrainScreen)
+    return screen
+
+
+def set_field(screen: TrainScreen, name: str, value: str) -> None:
+    from textual.widgets import Checkbox
+
+    widget = screen.form.query_one(f"#f-{name}")
+    if isinstance(widget, Checkbox):
+        widget.value = value in ("yes", "true")
+    else:
+        widget.value = value
+
+
+async def fill_quick(pilot, screen: TrainScreen, **extra: str) -> None:  # noqa: ANN001
+    # type one field for real, set the rest
+    field = screen.form.query_one("#f-learning_rate", Input)
+    field.focus()
+    field.value = ""
+    await pilot.press(*"1e-3")
+    for name, value in {**QUICK, **extra}.items():
+        set_field(screen, name, value)
+    await pilot.press("escape")
+    await wait_for(pilot, lambda: screen.form.checked, 60, "form checks")
+    assert screen.form.all_problems == []
+
+
+# ---------------------------------------------------------------------- real runs of the demo model
+async def test_demo_run_from_the_form_to_the_runs_list(demo_model: Path, runs_dir: Path) -> None:
+    app = FtuiApp(start_mode="train")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_train(pilot)
+        await fill_quick(pilot, screen)
+        started = time.monotonic()
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: screen.worker is not None, 60, "the worker")
+        assert screen.panel == "monitor"
+        loss_plot = screen.monitor.query_one("#plot-loss", MetricPlot)
+        await wait_for(pilot, lambda: loss_plot.point_count > 0, 120, "loss points on the plot")
+        await wait_for(pilot, lambda: screen.ended, 180, "the run to end")
+        elapsed = time.monotonic() - started
+        assert screen.ended[-1][1] == "finished", screen.monitor.history.terminal
+        await wait_for(pilot, lambda: screen.monitor.history.status == "finished", 5)
+        history = screen.monitor.history
+        assert len(history.loss) == 4 and len(history.eval_loss) >= 2
+        assert history.memory, "memory samples (process RSS on CPU)"
+        assert screen.monitor.query_one("#plot-mem", MetricPlot).title.endswith("process RSS (no GPU)")
+        # the config YAML was written into the run directory
+        run_dir = Path(screen.worker.run_dir)
+        assert (run_dir / "config.yaml").is_file()
+        await pilot.press("r")
+        await wait_for(pilot, lambda: screen.runs_panel.loaded > 0, 10)
+        ours = [s for s in screen.runs_panel.summaries if s.run_dir == run_dir]
+        assert ours and ours[0].status == "finished"
+        print(f"demo run from the TUI: {elapsed:.1f} s")
+
+
+async def test_stop_and_save_mid_run_then_resume(demo_model: Path, runs_dir: Path) -> None:
+    app = FtuiApp(start_mode="train")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_train(pilot)
+        await fill_quick(pilot, screen, max_steps="200")
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: screen.worker is not None, 60, "the worker")
+        await wait_for(pilot, lambda: screen.monitor.history is not None and len(screen.monitor.history.loss) >= 1,
+                       120, "the first step")
+        await pilot.press("x")
+        assert isinstance(app.screen, ChoiceScreen)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: screen.ended, 120, "the stop")
+        assert screen.ended[-1][1] == "stopped"
+        run_dir = Path(screen.worker.run_dir)
+        stopped = [e for e in read_events(run_dir / "events.jsonl") if e.type == "stopped"]
+        assert stopped and stopped[-1].saved and stopped[-1].step < 200
+        screen.worker.join(30)
+        # resume it from the runs list
+        await pilot.press("r")
+        await wait_for(pilot, lambda: any(s.run_dir == run_dir for s in screen.runs_panel.summaries), 10)
+        index = next(i for i, s in enumerate(screen.runs_panel.summaries) if s.run_dir == run_dir)
+        screen.runs_panel.query_one("#runs-table").move_cursor(row=index)
+        first_worker = screen.worker
+        await pilot.press("u")
+        await wait_for(pilot, lambda: screen.worker is not first_worker, 60, "the resumed worker")
+        await wait_for(pilot, lambda: screen.monitor.history is not None
+                       and screen.monitor.history.resumed_from_step is not None, 120, "the resumed start")
+        assert screen.monitor.history.resumed_from_step == stopped[-1].step
+        screen.worker.stop(save=False)
+        assert screen.worker.join(120)
+
+
+# ---------------------------------------------------------------------- recorded logs
+async def test_failed_run_shows_its_message_and_hint(runs_dir: Path) -> None:
+    write_fixture_run(runs_dir, "failed")
+    app = FtuiApp(start_mode="train")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_train(pilot)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: screen.runs_panel.loaded > 0, 10)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen.monitor.history is not None, 10)
+        await pilot.pause(0.1)
+        status = str(screen.monitor.query_one("#mon-status").render())
+        diag = str(screen.monitor.query_one("#mon-diag").render())
+        assert "failed" in status and "out of memory" in status
+        assert "micro_batch_size" in diag  # the hint, as the fix
+
+
+async def test_compare_two_runs_overlays_curves_and_diffs_configs(runs_dir: Path) -> None:
+    write_fixture_run(runs_dir, "compare_a", learning_rate=2e-4)
+    write_fixture_run(runs_dir, "compare_b", learning_rate=5e-5)
+    app = FtuiApp(start_mode="train")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_train(pilot)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: len(screen.runs_panel.summaries) == 2, 10)
+        await pilot.press("c")  # nothing marked yet: a hint, no comparison
+        assert not screen.query_one(ComparePanel).histories
+        await pilot.press("space", "down", "space", "c")
+        compare = screen.query_one(ComparePanel)
+        await wait_for(pilot, lambda: len(compare.histories) == 2, 10)
+        assert screen.panel == "compare"
+        assert compare.query_one("#cmp-train", MetricPlot).point_count == 240
+        diff = compare.query_one("#cmp-diff")
+        fields = [str(diff.get_row_at(i)[0]) for i in range(diff.row_count)]
+        assert fields == ["learning_rate"]
+        before = compare.query_one("#cmp-train", MetricPlot).draws
+        await pilot.press("l")
+        assert compare.ylog and compare.query_one("#cmp-train", MetricPlot).draws > before
+
+
+async def test_reattach_follows_a_log_written_by_another_process(runs_dir: Path) -> None:
+    run_dir = write_fixture_run(runs_dir, "healthy")
+    lines = (run_dir / "events.jsonl").read_text().splitlines(keepends=True)
+    (run_dir / "events.jsonl").write_text("".join(lines[:40]))
+    app = FtuiApp(start_mode="train")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_train(pilot)
+        screen.open_run(run_dir)
+        await wait_for(pilot, lambda: screen.monitor.history is not None, 10)
+        seen = len(screen.monitor.history.loss)
+        with open(run_dir / "events.jsonl", "a") as fh:  # the other process keeps writing
+            fh.write("".join(lines[40:]))
+        await wait_for(pilot, lambda: screen.monitor.history.status == "finished", 10, "the tail")
+        assert len(screen.monitor.history.loss) == 120 > seen
+        assert screen.ended and screen.ended[-1][1] == "finished"
+
+
+async def test_log_y_and_epoch_axis_toggle_the_monitor(runs_dir: Path) -> None:
+    run_dir = write_fixture_run(runs_dir, "healthy")
+    app = FtuiApp(start_mode="train")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_train(pilot)
+        screen.open_run(run_dir)
+        await wait_for(pilot, lambda: screen.monitor.history is not None, 10)
+        await pilot.press("l")
+        assert screen.monitor.ylog and screen.monitor.query_one("#plot-loss", MetricPlot).title == "loss (log y)"
+        await pilot.press("e")
+        assert screen.monitor.xaxis == "epoch"
+        assert screen.monitor.query_one("#plot-loss", MetricPlot)._spec.xlabel == "epoch"  # noqa: SLF001
+
+
+# ---------------------------------------------------------------------- bad input: one message, nothing started
+async def start_refused(pilot, screen: TrainScreen) -> str:  # noqa: ANN001
+    await pilot.press("f5")
+    await wait_for(pilot, lambda: bool(pilot.app._notifications), 60, "a message")  # noqa: SLF001
+    await pilot.pause(0.2)
+    assert screen.worker is None
+    return " ".join(str(n.message) for n in pilot.app._notifications)  # noqa: SLF001
+
+
+async def test_invalid_field_turns_red_and_blocks_the_start(runs_dir: Path) -> None:
+    app = FtuiApp(start_mode="train")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_train(pilot)
+        set_field(screen, "learning_rate", "fast")
+        set_field(screen, "lora_r", "0")
+        await wait_for(pilot, lambda: screen.form.query_one("#row-learning_rate").has_class("-invalid"), 5)
+        assert "number" in str(screen.form.query_one("#h-learning_rate").render())
+        assert screen.form.query_one("#row-lora_r").has_class("-invalid")
+        text = await start_refused(pilot, screen)
+        assert "learning_rate" in text
+        assert not list(runs_dir.glob("*")) if runs_dir.exists() else True
+
+
+async def test_dataset_with_lint_errors_offers_the_data_screen(runs_dir: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "broken.jsonl"
+    bad.write_text('{"messages": [{"role": "user", "content": "hi"}]}\nnot json at all\n')
+    app = FtuiApp(start_mode="train")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_train(pilot)
+        set_field(screen, "train_path", str(bad))
+        await wait_for(pilot, lambda: screen.form.checked, 60)
+        assert screen.form.has_data_problems
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: isinstance(app.screen, ChoiceScreen), 10, "the data-screen offer")
+        await pilot.press("d")
+        await wait_for(pilot, lambda: app.current_mode == "data", 10)
+        assert screen.worker is None
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [({"method": "qlora"}, "GPU"), ({"method": "openai"}, "OPENAI_API_KEY")],
+    ids=["qlora-without-gpu", "openai-without-key"],
+)
+async def test_environment_refusals(runs_dir: Path, monkeypatch: pytest.MonkeyPatch, fields: dict, expected: str) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    app = FtuiApp(start_mode="train")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_train(pilot)
+        for name, value in fields.items():
+            screen.form.query_one(f"#f-{name}").value = value
+        await wait_for(pilot, lambda: screen.form.checked, 60)
+        text = await start_refused(pilot, screen)
+        assert expected in text
+
+
+async def test_plan_overrides_fill_the_form_on_resume(runs_dir: Path) -> None:
+    app = FtuiApp(start_mode="plan")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.workspace.plan_overrides = {"method": "qlora", "lora_r": 8, "max_seq_len": 2048}
+        await pilot.press("f3")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, TrainScreen)
+        values, errors = screen.form.raw_values()
+        assert values["method"] == "qlora" and values["lora_r"] == 8 and values["max_seq_len"] == 2048
+
+
+# ---------------------------------------------------------------------- quitting while a run trains
+class _FakeWorker:
+    run_id = "20261123-lora-demo-quit"
+
+    def __init__(self) -> None:
+        self.alive = True
+        self.stops: list[bool] = []
+
+    def is_alive(self) -> bool:
+        return self.alive
+
+    def stop(self, save: bool = False) -> None:
+        self.stops.append(save)
+
+
+@pytest.mark.parametrize(("key", "stops"), [("s", [True]), ("x", [False]), ("k", [])])
+async def test_quit_offers_stop_save_or_keep_running(key: str, stops: list[bool]) -> None:
+    from ftui.train import live
+
+    run = _FakeWorker()
+    live.register(run)
+    try:
+        app = FtuiApp(start_mode="train")
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            await pilot.press("ctrl+q")
+            await pilot.pause()
+            assert isinstance(app.screen, ChoiceScreen)
+            await pilot.press(key)
+            await pilot.pause()
+        assert app.return_code == 0
+        assert run.stops == stops
+    finally:
+        run.alive = False
+
+
+async def test_a_live_run_from_another_process_is_reattached_and_stopped_through_its_control_file(
+    runs_dir: Path,
+) -> None:
+    from ftui.train.runs import RunLock, read_control
+
+    run_dir = write_fixture_run(runs_dir, "live")
+    lock = RunLock(run_dir)
+    lock.acquire()  # as the training process does
+    try:
+        app = FtuiApp(start_mode="train")
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_train(pilot)
+            await wait_for(pilot, lambda: screen.watched == run_dir and screen.monitor.history is not None, 10,
+                           "the reattach")
+            assert screen.panel == "monitor" and screen.monitor.history.status == "running"
+            await pilot.press("x")
+            assert isinstance(app.screen, ChoiceScreen)
+            await pilot.press("s")
+            await pilot.pause()
+            assert read_control(run_dir) == "stop-and-save"
+    finally:
+        lock.release()
