@@ -899,7 +899,29 @@ def _drive(
     end: int | None = None,
 ) -> bool:
     """Feed rows to ``linter`` in ~1 MB batches; the RE2 prefilter of batch k+1 runs in a thread
-    (pyarrow releases the GIL) while Python lints batch k. Returns True if cancelled."""
+    (pyarrow releases the GIL) while Python lints batch k. Returns True if cancelled.
+
+    The cyclic GC is paused meanwhile: the pass allocates millions of small acyclic objects
+    and the hash tables grow, so generation-2 collections would rescan them again and again.
+    """
+    import gc
+
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _drive_batches(linter, raws, after_batch, cancel, end)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _drive_batches(
+    linter: _Linter,
+    raws: Iterator[Any],
+    after_batch: Callable[[int], None],
+    cancel: _Flag | None,
+    end: int | None,
+) -> bool:
     pool = _prefilter_pool(linter.info.size)
     queued: tuple[list[Any], int, Any] | None = None
     batch: list[Any] = []
