@@ -37,7 +37,12 @@ def _open(rater: str = "ana"):  # noqa: ANN202
 
 def test_eval_home(snap_compare, session_dir: Path) -> None:  # noqa: ANN001
     rate_demo_session(session_dir, "bo", limit=3)
-    assert snap_compare(FtuiApp(start_mode="evaluate"), terminal_size=SIZE)
+    async def settle(pilot) -> None:  # noqa: ANN001
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+    assert snap_compare(FtuiApp(start_mode="evaluate"), run_before=settle, terminal_size=SIZE)
 
 
 def test_eval_rating_blinded(snap_compare, session_dir: Path) -> None:  # noqa: ANN001

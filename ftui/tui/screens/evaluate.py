@@ -91,11 +91,20 @@ class EvaluateScreen(ModeScreen):
 
     # ------------------------------------------------------------------ sessions list
     def refresh_sessions(self) -> None:
+        self._load_sessions()
+
+    @work(thread=True, exclusive=True, group="eval-list")
+    def _load_sessions(self) -> None:
+        """Read the sessions off the UI thread: each session.json holds every output of the plan."""
         try:
-            self.sessions = list_sessions()
+            sessions = list_sessions()
         except OSError as exc:
-            self.sessions = []
-            self.notify(f"cannot read the sessions directory: {exc}", severity="error")
+            self.app.call_from_thread(self.notify, f"cannot read the sessions directory: {exc}", severity="error")
+            sessions = []
+        self.app.call_from_thread(self._show_sessions, sessions)
+
+    def _show_sessions(self, sessions: list[SessionSummary]) -> None:
+        self.sessions = sessions
         table = self.query_one("#session-table", DataTable)
         selected = table.cursor_row
         table.clear()
@@ -103,7 +112,7 @@ class EvaluateScreen(ModeScreen):
             table.add_row(one_line(s.name, 28), one_line(", ".join(s.systems), 28), str(s.n_items),
                           one_line(", ".join(s.raters) or "–", 24), _when(s.created), key=str(i))
         if self.sessions:
-            table.move_cursor(row=min(selected, len(self.sessions) - 1))
+            table.move_cursor(row=min(max(selected, 0), len(self.sessions) - 1))
             hint = Text("Enter rate or resume · x results after unblind · g generate", style="dim")
         else:
             hint = Text("No rating sessions yet. Press g to generate two systems' outputs on a test file, then F6 "
@@ -240,8 +249,13 @@ async def _shot_generate(pilot, home: Path) -> None:  # noqa: ANN001
     await pilot.pause()
 
 
+async def _shot_home(pilot, home: Path) -> None:  # noqa: ANN001
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
 SCREENSHOT_SCENARIOS = [
-    Scenario("evaluate", "evaluate", prepare=lambda home: (_demo_session(home), None)[1]),
+    Scenario("evaluate", "evaluate", _shot_home, prepare=lambda home: (_demo_session(home), None)[1]),
     Scenario("evaluate-rating", "evaluate", _shot_rating, prepare=_prepare_partly_rated),
     Scenario("evaluate-results", "evaluate", _shot_results, prepare=_prepare_rated),
     Scenario("evaluate-drilldown", "evaluate", _shot_drill, prepare=_prepare_rated),
