@@ -316,6 +316,15 @@ async def test_note_flag_and_reference(tmp_path: Path) -> None:
         screen = RateScreen(session, lock_s=0)
         await app.push_screen(screen)
         await pilot.pause()
+        assert screen.focused is not None and screen.focused.id == "pane-1"
+        await pilot.press("tab")
+        assert screen.focused.id == "pane-2"
+        await pilot.press("tab")
+        assert screen.focused.id == "pane-1"
+        await pilot.press("p")
+        assert not screen.query_one("#rate-prompt").display
+        await pilot.press("p")
+        assert screen.query_one("#rate-prompt").display
         reference = _text(screen.query_one("#rate-reference", Static))
         assert "hidden" in reference and screen.pair.reference not in reference
         await pilot.press("r")
