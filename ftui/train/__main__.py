@@ -54,12 +54,13 @@ def main(argv: list[str] | None = None) -> int:
 
 def _shared_run_dir(config, run_dir: Path | None, rank: int, resume: bool) -> Path:
     """Rank 0 picks (and creates) the run directory; every rank gets its path."""
+    import torch
     from accelerate import PartialState
     from accelerate.utils import broadcast_object_list
 
     from ftui.train import runs
 
-    PartialState()  # initialises the process group the launcher set up
+    PartialState(cpu=not torch.cuda.is_available())  # joins the process group the launcher set up (gloo on CPU)
     holder: list[str | None] = [None]
     if rank == 0:
         if run_dir is None:

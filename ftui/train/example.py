@@ -42,8 +42,8 @@ precision: auto             # auto: bf16 where the GPU supports it, fp32 on CPU
 assistant_only_loss: true   # chat data: learn only the assistant turns
 
 # --- eval and checkpoints ------------------------------------------------------------------
-eval_steps: 10
-save_steps: 10
+eval_steps: 20
+save_steps: 20
 save_total_limit: 2         # checkpoints kept (the best one too, with early stopping); 0 = all
 early_stopping_patience: 0  # > 0: stop after this many evals without a better eval_loss
 logging_steps: 1

@@ -80,7 +80,7 @@ class _Display:
         self.stream = stream
         self.alive = enabled
         self.tty = stream.isatty()
-        self.console = Console(file=stream, highlight=False, soft_wrap=False)
+        self.console = Console(file=stream, highlight=False, soft_wrap=True)  # never wrap a path
         self.progress: Any = None
         self.task: Any = None
         self.total: int | None = None

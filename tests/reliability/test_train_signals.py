@@ -53,7 +53,7 @@ def event_types(run_dir: Path) -> list[str]:
 
 
 def test_a_hang_up_does_not_stop_the_run(demo_model, tmp_path):
-    config, run_dir = write_config(tmp_path, max_steps=60)
+    config, run_dir = write_config(tmp_path, max_steps=25)
     pid, master = pty.fork()  # the child gets the pty as its controlling terminal, in its own session
     if pid == 0:  # pragma: no cover - child
         os.execv(sys.executable, [sys.executable, "-m", "ftui", "train", str(config)])
@@ -69,7 +69,7 @@ def test_a_hang_up_does_not_stop_the_run(demo_model, tmp_path):
         if master >= 0:
             os.close(master)
     events = read_events(run_dir / "events.jsonl")
-    assert isinstance(events[-1], Finished) and events[-1].step == 60, events[-1]
+    assert isinstance(events[-1], Finished) and events[-1].step == 25, events[-1]
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
     assert (run_dir / "adapter" / "adapter_model.safetensors").exists()
     assert not (run_dir / "run.lock").exists()
