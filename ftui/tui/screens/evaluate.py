@@ -29,8 +29,8 @@ from ftui.tui.screenshots import Scenario
 
 
 def _when(created: str) -> str:
-    """``2026-11-23T18:50:00.000Z`` -> ``2026-11-23 18:50``."""
-    return created[:16].replace("T", " ") if created else "–"
+    """``2026-11-23T18:50:00.000Z`` -> ``11-23 18:50`` (UTC)."""
+    return created[5:16].replace("T", " ") if created else "–"
 
 
 class EvaluateScreen(ModeScreen):
@@ -109,8 +109,8 @@ class EvaluateScreen(ModeScreen):
         selected = table.cursor_row
         table.clear()
         for i, s in enumerate(self.sessions):
-            table.add_row(one_line(s.name, 28), one_line(", ".join(s.systems), 28), str(s.n_items),
-                          one_line(", ".join(s.raters) or "–", 24), _when(s.created), key=str(i))
+            table.add_row(one_line(s.name, 24), one_line(", ".join(s.systems), 24), str(s.n_items),
+                          one_line(", ".join(s.raters) or "–", 16), _when(s.created), key=str(i))
         if self.sessions:
             table.move_cursor(row=min(max(selected, 0), len(self.sessions) - 1))
             hint = Text("Enter rate or resume · x results after unblind · g generate", style="dim")
