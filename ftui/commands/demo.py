@@ -40,6 +40,8 @@ def run_demo_model(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     try:
         path = build_demo_model(out, force=args.force)
+    except paths.DirectoryError as exc:
+        raise UserError(str(exc)) from None
     except OSError as exc:
         raise UserError(f"cannot write the demo model to {out}: {exc.strerror or exc}. "
                         "Pick another directory with --out.") from None

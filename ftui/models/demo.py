@@ -13,11 +13,14 @@ rebuilds.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import shutil
 import tempfile
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -101,24 +104,49 @@ def _expected_marker(texts: list[str]) -> dict[str, Any]:
 def build_demo_model(out_dir: Path | None = None, force: bool = False) -> Path:
     """Build the demo model into ``out_dir`` (default: the demo-model cache dir) and return it.
 
-    Without ``force`` an intact model with the current recipe is reused as is.
+    Without ``force`` an intact model with the current recipe is reused as is. Raises
+    ``paths.DirectoryError`` (message says the fix) when the directory cannot be written.
     """
     out_dir = Path(out_dir) if out_dir is not None else paths.demo_model_dir()
     texts = corpus_texts()
     expected = _expected_marker(texts)
     if not force and _is_intact(out_dir, expected):
         return out_dir
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.building-", dir=out_dir.parent))
-    try:
-        _write_model(tmp, texts)
-        sizes = {name: (tmp / name).stat().st_size for name in REQUIRED_FILES}
-        (tmp / MARKER_FILE).write_text(json.dumps({**expected, "sizes": sizes}, indent=2, sort_keys=True) + "\n")
-        _replace_dir(tmp, out_dir)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+    paths.ensure_writable_dir(out_dir.parent, "demo model", "FTUI_DEMO_MODEL")
+    with _BUILD_LOCK, _file_lock(out_dir.parent / f".{out_dir.name}.lock"):
+        # Someone else (a thread, another ftui) may have finished the same build while we waited.
+        if not force and _is_intact(out_dir, expected):
+            return out_dir
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.building-", dir=out_dir.parent))
+        try:
+            _write_model(tmp, texts)
+            sizes = {name: (tmp / name).stat().st_size for name in REQUIRED_FILES}
+            marker = json.dumps({**expected, "sizes": sizes}, indent=2, sort_keys=True) + "\n"
+            (tmp / MARKER_FILE).write_text(marker)
+            _replace_dir(tmp, out_dir)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
     return out_dir
+
+
+_BUILD_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    """Serialise builds across processes where POSIX locks exist; elsewhere the thread lock has to do."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def is_built(out_dir: Path | None = None) -> bool:
@@ -156,7 +184,7 @@ def _is_intact(out_dir: Path, expected: dict[str, Any]) -> bool:
 
         with safe_open(str(out_dir / "model.safetensors"), framework="np") as weights:
             return bool(list(weights.keys()))
-    except (OSError, ValueError, TypeError, AttributeError, Exception):  # noqa: BLE001 - any damage means rebuild
+    except Exception:  # any damage at all (unreadable, unparsable, wrong types) means: rebuild
         return False
 
 

@@ -136,7 +136,28 @@ def test_deterministic_and_rebuilt_when_damaged(demo_model: Path, tmp_path: Path
     demo.build_demo_model(out)
     assert demo.is_built(out)
     assert weights.read_bytes() == (demo_model / "model.safetensors").read_bytes()
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "temporary build dirs left behind"
+    leftovers = [p.name for p in tmp_path.iterdir() if ".building-" in p.name or ".old-" in p.name]
+    assert not leftovers, "temporary build dirs left behind"
+
+
+def test_concurrent_ensures_build_once_and_agree(demo_model: Path, tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    out = tmp_path / "demo"
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = list(pool.map(lambda _: demo.build_demo_model(out), range(3)))
+    assert results == [out] * 3
+    assert demo.is_built(out)
+    assert (out / "model.safetensors").read_bytes() == (demo_model / "model.safetensors").read_bytes()
+
+
+def test_unwritable_location_raises_directory_error_with_the_fix(tmp_path: Path) -> None:
+    from ftui.paths import DirectoryError
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    with pytest.raises(DirectoryError, match="FTUI_DEMO_MODEL"):
+        demo.build_demo_model(blocker / "demo")
 
 
 def test_cli_reports_path_and_reuse(demo_model: Path, capsys: pytest.CaptureFixture[str]) -> None:
