@@ -582,3 +582,74 @@ async def test_three_systems_two_raters_show_bradley_terry_and_kappa(sessions: P
         quality = _text(results.query_one("#res-quality", Static))
         assert f"{kappa:.2f}" in quality and f"on {n} shared pairs" in quality
         assert len(_text(results.query_one("#res-pairs", Static)).split("pair ")) - 1 == 3  # three pairs
+
+
+async def test_generate_offers_finished_runs_as_adapter_systems(sessions: Path, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+    from types import SimpleNamespace
+
+    from ftui.tui.screens.eval_generate import GenerateScreen
+
+    runs = tmp_path / "runs"
+    adapter = runs / "20260101-lora" / "adapter"
+    adapter.mkdir(parents=True)
+    (adapter / "adapter_config.json").write_text(json.dumps({"base_model_name_or_path": "fake-model"}))
+    monkeypatch.setenv("FTUI_RUNS_DIR", str(runs))
+    monkeypatch.setattr(GenerateScreen, "_finished_runs",
+                        staticmethod(lambda: [SimpleNamespace(run_id="20260101-lora", method="lora")]))
+    seen: list[str] = []
+
+    def factory(spec):  # noqa: ANN001, ANN202
+        seen.append(spec.kind)
+        return _FakeGenerator(SimpleNamespace(kind="fewshot" if spec.kind == "adapter" else spec.kind))
+
+    monkeypatch.setattr(GenerateScreen, "generator_factory", factory)
+    test = _write_jsonl(tmp_path / "test.jsonl", 8)
+    app = FtuiApp(data_path=test, model="fake-model", start_mode="evaluate")
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(pilot)
+        await pilot.press("g")
+        await pilot.pause()
+        gen = app.screen
+        gen.query_one("#g-test", Input).value = str(test)
+        specs, _, _, _ = gen.read_form()
+        assert [s.name for s in specs] == ["base", "run:20260101-lora"]
+        assert specs[1].adapter == str(adapter) and specs[1].model == "fake-model"
+        await pilot.press("f5")
+        await _settle(pilot)
+        assert seen == ["base", "adapter"]
+        assert "run:20260101-lora" in _text(gen.query_one("#gen-metrics", Static))
+
+
+async def test_generation_failure_is_one_line_on_screen(sessions: Path, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from ftui.evaluate.generate import GenerationError
+    from ftui.tui.screens.eval_generate import GenerateScreen
+
+    class Broken:
+        def __init__(self, spec) -> None:  # noqa: ANN001
+            pass
+
+        def generate_batch(self, conversations, config):  # noqa: ANN001, ANN201
+            raise GenerationError("cannot load model fake-model: no config.json")
+
+    monkeypatch.setattr(GenerateScreen, "generator_factory", Broken)
+    monkeypatch.setenv("FTUI_RUNS_DIR", str(tmp_path / "runs"))
+    test = _write_jsonl(tmp_path / "test.jsonl", 4)
+    app = FtuiApp(data_path=test, model="fake-model", start_mode="evaluate")
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(pilot)
+        await pilot.press("g")
+        await pilot.pause()
+        gen = app.screen
+        gen.query_one("#g-test", Input).value = str(test)
+        await pilot.press("f5")
+        await _settle(pilot)
+        status = _text(gen.query_one("#gen-status", Static))
+        assert "cannot load model fake-model" in status and "Traceback" not in status
+        assert not gen.running and not gen.query_one("#gen-progress").display
+        await pilot.press("f6")  # nothing to rate: a warning, no session
+        await pilot.pause()
+        assert app.screen is gen
+    assert not sessions.exists() or not any(sessions.iterdir())
