@@ -54,8 +54,8 @@ class FixResult:
     def lines(self) -> list[str]:
         """Human summary, one fact per line (the CLI prints these; the Data screen shows them)."""
         out = [f"{self.action}: read {self.input_rows} rows from {self.input}"]
-        out += [f"  wrote {w.rows} rows to {w.path}" for w in self.written]
-        out += [f"  dropped {n} rows: {why}" for why, n in self.dropped.items() if n]
+        out += [f"  wrote {w.rows} row{'s' if w.rows != 1 else ''} to {w.path}" for w in self.written]
+        out += [f"  dropped {n} row{'s' if n != 1 else ''}: {why}" for why, n in self.dropped.items() if n]
         out += [f"  {note}" for note in self.notes]
         return out
 

@@ -60,11 +60,14 @@ def test_human_output_groups_by_id(tmp_path: Path, capsys: pytest.CaptureFixture
 
 def test_dirty_sample_reports_every_planted_id(capsys: pytest.CaptureFixture[str]) -> None:
     dirty, evalf = paths.sample_data("dirty.jsonl"), paths.sample_data("dirty_eval.jsonl")
-    code, out, _ = run(capsys, "lint", str(dirty), "--eval", str(evalf), "--json")
+    code, out, _ = run(capsys, "lint", str(dirty), "--json")
     assert code == 1
     got = set(json.loads(out)["summary"]["by_id"])
-    not_plantable_here = {"E012", "E013", "E014", "I004"}  # see sample_data/README.md
-    assert set(CHECKS) - not_plantable_here <= got
+    other_options_or_files = {"W005", "E012", "E013", "E014", "I004"}  # see sample_data/DIRTY.md
+    assert set(CHECKS) - other_options_or_files <= got
+    code, out, _ = run(capsys, "lint", str(dirty), "--eval", str(evalf), "--json")
+    leaks = {f["row"] for f in json.loads(out)["findings"] if f["id"] == "W005"}
+    assert leaks == {72, 73}
     code, out, _ = run(capsys, "lint", str(dirty), "--profile", "openai", "--json")
     assert "E013" in json.loads(out)["summary"]["by_id"]
 
