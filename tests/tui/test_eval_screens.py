@@ -653,3 +653,16 @@ async def test_generation_failure_is_one_line_on_screen(sessions: Path, tmp_path
         await pilot.pause()
         assert app.screen is gen
     assert not sessions.exists() or not any(sessions.iterdir())
+
+
+def test_word_diff_marks_only_the_differing_words_the_same_way_on_both_sides() -> None:
+    from ftui.tui.screens.eval_common import DIFF_STYLE, word_diff
+
+    left, right = word_diff("refund in 3-5 days [b]", "refund in 7 days [b]")
+    assert left.plain == "refund in 3-5 days [b]" and right.plain == "refund in 7 days [b]"
+
+    def marked(text) -> str:  # noqa: ANN001
+        return "".join(text.plain[s.start:s.end] for s in text.spans if s.style == DIFF_STYLE)
+
+    assert marked(left) == "3-5" and marked(right) == "7"
+    assert {s.style for s in left.spans} == {s.style for s in right.spans} == {DIFF_STYLE}
