@@ -193,7 +193,7 @@ class RunMonitor(Vertical):
         progress_widget.update(self._progress_text(h))
 
     def _progress_text(self, h: RunHistory) -> Text:
-        width = max(10, min(40, (self.size.width or 100) // 3))
+        width = max(10, min(24, (self.size.width or 100) // 5))
         fraction = h.progress
         text = Text()
         if fraction is None:

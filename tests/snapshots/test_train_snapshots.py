@@ -1,0 +1,43 @@
+"""SVG snapshots of the Train screen, fed from recorded event logs so every picture is deterministic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ftui.tui.app import FtuiApp
+from ftui.tui.screens import train
+
+SIZE = (120, 40)
+
+
+@pytest.fixture
+def recorded_runs(runs_dir: Path) -> Path:
+    train._prepare_runs(runs_dir.parent)  # noqa: SLF001 - the same runs as the screenshots
+    return runs_dir
+
+
+def _setup(step):  # noqa: ANN001, ANN202
+    async def run_before(pilot) -> None:  # noqa: ANN001
+        await step(pilot, Path("."))
+        await pilot.pause(0.2)
+
+    return run_before
+
+
+def test_train_launcher(snap_compare, runs_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FTUI_GPU_GB", raising=False)
+    assert snap_compare(FtuiApp(start_mode="train"), terminal_size=SIZE, run_before=_setup(train._launcher))  # noqa: SLF001
+
+
+def test_train_monitor(snap_compare, recorded_runs: Path) -> None:
+    assert snap_compare(FtuiApp(start_mode="train"), terminal_size=SIZE, run_before=_setup(train._monitor))  # noqa: SLF001
+
+
+def test_train_runs_list(snap_compare, recorded_runs: Path) -> None:
+    assert snap_compare(FtuiApp(start_mode="train"), terminal_size=SIZE, run_before=_setup(train._runs))  # noqa: SLF001
+
+
+def test_train_compare(snap_compare, recorded_runs: Path) -> None:
+    assert snap_compare(FtuiApp(start_mode="train"), terminal_size=SIZE, run_before=_setup(train._compare))  # noqa: SLF001
