@@ -328,3 +328,19 @@ async def test_a_live_run_from_another_process_is_reattached_and_stopped_through
             assert read_control(run_dir) == "stop-and-save"
     finally:
         lock.release()
+
+
+async def test_preflight_shows_does_not_fit_and_a_applies_the_cheapest_fix(
+    runs_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FTUI_GPU_GB", "16")
+    app = FtuiApp(start_mode="train")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_train(pilot)
+        set_field(screen, "model", "8B")  # a size preset the estimator knows
+        set_field(screen, "max_seq_len", "2048")
+        await wait_for(pilot, lambda: screen.form.checked and screen.form.preflight is not None, 60)
+        assert screen.form.preflight.verdict == "does-not-fit"
+        assert "does not fit" in str(screen.form.query_one("#form-preflight").render())
+        await pilot.press("escape", "a")
+        await wait_for(pilot, lambda: screen.form.checked and screen.form.preflight.verdict == "fits", 60, "the fix")
