@@ -235,51 +235,52 @@ def apply_plan(linter: _Linter, rows: list[Any], flags: list[bool], plan: dict[s
         linter.has_user.extend(col_has_user[k0:k1].tobytes())
         linter.sys_hash.extend(sys_h[k0:k1])
         linter.valid += k1 - k0
-        for k in range(k0, k1):
-            seq = linter.n
-            linter.n += 1
-            target_text = tgt[k]
-            out = target_text.strip().lower()
-            oh = hash(out)
-            if oh not in out_count:
-                out_example[oh] = seq
-            out_count[oh] += 1
-            if linter.labels is not None:
-                if len(out) <= label_chars and "\n" not in out:
-                    linter.labels[out] += 1
-                    if len(linter.labels) > label_distinct:
-                        linter.labels = None
-                else:
+        # the hash-table updates of a run, as C-level map/update calls in file order
+        seq0 = linter.n
+        seqs = range(seq0, seq0 + (k1 - k0))
+        linter.n += k1 - k0
+        outs = [t.strip().lower() for t in tgt[k0:k1]]
+        ohs = list(map(hash, outs))
+        list(map(out_example.setdefault, ohs, seqs))
+        out_count.update(ohs)
+        if linter.labels is not None:
+            if all(len(o) <= label_chars and "\n" not in o for o in outs):
+                linter.labels.update(outs)
+                if len(linter.labels) > label_distinct:
                     linter.labels = None
-            low = joined[k].lower()
-            full = hash((keys_f[k], low))
-            first = full_first.get(full)
-            if first is None:
-                full_first[full] = seq
-                if nmsg_l[k] > 1:
-                    inp = hash(low[: len(low) - last_len[k] - 1])
-                    seen = input_first.get(inp)
-                    if seen is None:
-                        input_first[inp] = (seq, oh)
-                    elif seen[1] != oh:
-                        linter.contradictions += 1
-                        r = rows[j + k - k0]
-                        linter._seq, linter._row, linter._off = seq, r.row, r.offset
-                        linter.emit("W004", f"same input as row {linter.base_row + seen[0]}, different output")
             else:
+                linter.labels = None
+        lows = [t.lower() for t in joined[k0:k1]]
+        fulls = list(map(hash, zip(keys_f[k0:k1], lows, strict=True)))
+        firsts = list(map(full_first.setdefault, fulls, seqs))
+        for i, (seq, first) in enumerate(zip(seqs, firsts, strict=True)):
+            k = k0 + i
+            if first != seq:
                 linter.exact_dup_rows += 1
                 linter.dup_groups.add(first)
-                r = rows[j + k - k0]
+                r = rows[j + i]
                 linter._seq, linter._row, linter._off = seq, r.row, r.offset
                 linter.emit("W002", f"exact duplicate of row {linter.base_row + first}")
-            if near_texts is not None:
+                continue
+            if nmsg_l[k] > 1:
+                low = lows[i]
+                oh = ohs[i]
+                seen = input_first.setdefault(hash(low[: len(low) - last_len[k] - 1]), (seq, oh))
+                if seen[0] != seq and seen[1] != oh:
+                    linter.contradictions += 1
+                    r = rows[j + i]
+                    linter._seq, linter._row, linter._off = seq, r.row, r.offset
+                    linter.emit("W004", f"same input as row {linter.base_row + seen[0]}, different output")
+        if near_texts is not None:
+            for i, seq in enumerate(seqs):
+                k = k0 + i
                 doc = nl[k][sys_len[k] + 1 :] if first_is_sys_l[k] else nl[k]
                 near_texts.append(doc)
                 linter.near_seq.append(seq)
                 if linter.docs_in_memory is not None:
                     linter.docs_in_memory.append(doc[:MAX_DOC_CHARS])
                 if linter.eval is not None:
-                    r = rows[j + k - k0]
+                    r = rows[j + i]
                     linter._seq, linter._row, linter._off = seq, r.row, r.offset
                     linter.eval.check_exact(linter, doc)
         k = k1
