@@ -175,3 +175,17 @@ def test_bad_options_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert code == 2 and "--eval" in err
     code, _, err = run(capsys, "lint", str(src), "--tokenizer", str(tmp_path / "no-such-model"))
     assert code == 2 and "tokenizer" in err and err.count("\n") == 1
+
+
+def test_permission_denied_even_as_root(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Root can read a chmod 000 file, so the denial is simulated where the file is opened."""
+    from ftui.data import source
+
+    path = _write(tmp_path / "p.jsonl", _rows())
+
+    def denied(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(source, "open", denied, raising=False)
+    code, out, err = run(capsys, "lint", str(path))
+    assert code == 2 and "permission denied" in err and err.count("\n") == 1 and out == ""
