@@ -100,17 +100,18 @@ class RateScreen(Screen[None]):
 
     @staticmethod
     def _legend() -> Text:
-        """The keys, grouped; fits one line at 120 columns (wraps to two when narrow)."""
+        """The keys, grouped; fits one line at 120 columns (wraps when narrow). p (prompt) and Tab (pane)
+        are in the ``?`` help."""
         text = Text()
         groups = (
             (("1", "left"), ("2", "right"), ("3", "tie"), ("4", "both bad"), ("s", "skip")),
             (("u", "undo"), ("n", "note"), ("f", "flag")),
-            (("d", "diff"), ("r", "reference"), ("p", "prompt"), ("Tab", "pane")),
-            (("x", "unblind"), ("q", "save & quit")),
+            (("d", "diff"), ("r", "reference"), ("?", "more")),
+            (("x", "unblind"), ("q", "quit")),
         )
         for g, keys in enumerate(groups):
             if g:
-                text.append("  │ ", style="dim")
+                text.append(" │ ", style="dim")
             for i, (key, label) in enumerate(keys):
                 if i:
                     text.append("  ")

@@ -155,7 +155,7 @@ def class_table(metrics: Mapping[str, M.SystemMetrics]) -> Table | None:
     table.add_column("class")
     table.add_column("support", justify="right")
     for m in ms:
-        table.add_column(f"F1 {one_line(m.system, 18)}", justify="right")
+        table.add_column(f"F1 {one_line(m.system, 16)}", justify="right", no_wrap=True)
     labels = [r.label for r in ms[0].classes]
     for label in labels:
         rows = [next((r for r in m.classes if r.label == label), None) for m in ms]
