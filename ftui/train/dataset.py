@@ -128,10 +128,54 @@ def to_example(row: Any, fmt: str) -> dict | None:
     return {"messages": messages}
 
 
+_SHARED_FORMATS = {"chat": "chat", "sharegpt": "sharegpt", "alpaca": "alpaca", "prompt-completion": "prompt_completion"}
+
+
+def _from_conversation(conversation: Any) -> dict | None:
+    messages = [
+        {"role": m.role, "content": m.content}
+        for m in conversation.messages
+        if m.role in CHAT_ROLES and isinstance(m.content, str)
+    ]
+    if not any(m["role"] == "assistant" and m["content"].strip() for m in messages):
+        return None
+    return {"messages": messages}
+
+
+def _load_with_shared_normaliser(path: Path, data_format: str) -> LoadedData | None:
+    """Use ftui.data.formats (the same normaliser as the linter and the Data screen) for chat-like formats."""
+    try:
+        from ftui.data import formats as shared
+    except ImportError:
+        return None
+    try:
+        fmt = _SHARED_FORMATS.get(data_format) if data_format != "auto" else shared.detect_format(path).format
+    except Exception:  # noqa: BLE001 - fall back to the local reader, which reports its own errors
+        return None
+    if fmt not in _SHARED_FORMATS.values():
+        return None
+    rows: list[dict] = []
+    skipped = 0
+    for _row, _offset, conversation, _error in shared.iter_conversations(path, fmt):
+        example = _from_conversation(conversation) if conversation is not None else None
+        if example is None:
+            skipped += 1
+        else:
+            rows.append(example)
+    if not rows:
+        raise DataError(f"no usable {fmt} rows in {path.name} (each needs an assistant answer); check data_format or run 'ftui lint'.")
+    label = next(k for k, v in _SHARED_FORMATS.items() if v == fmt)
+    return LoadedData(rows=rows, kind="chat", skipped=skipped, source_format=label)
+
+
 def load_examples(path_value: str, data_format: str = "auto") -> LoadedData:
     path = resolve_data_path(path_value)
     if path is None or not path.is_file():
         raise DataError(f"dataset {path_value} does not exist; fix train_path/eval_path.")
+    if data_format != "text":
+        shared = _load_with_shared_normaliser(path, data_format)
+        if shared is not None:
+            return shared
     rows = read_rows(path)
     if not rows:
         raise DataError(f"{path.name} has no rows; point the config at a dataset with examples.")

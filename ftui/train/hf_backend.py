@@ -228,8 +228,9 @@ def run_hf(
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     bf16, _ = choose_precision(config)
-    model = load_model(config, info.path, bf16)
+    # the args first: under DeepSpeed ZeRO-3 they make from_pretrained load the weights already partitioned
     args = build_sft_config(config, run_dir, loaded.kind, eval_ds is not None, resume)
+    model = load_model(config, info.path, bf16)
     distributed = int(getattr(args, "world_size", 1) or 1) > 1
     callback = MetricsCallback(emit, control, MemorySampler(), distributed_stop=distributed)
     all_callbacks: list[Any] = [*callbacks, callback]  # extra hooks first: a stop they ask for applies at this step
