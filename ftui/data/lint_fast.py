@@ -56,9 +56,10 @@ def prefilter_and_plan(datas: list[bytes], params: tuple[frozenset[str], int | N
     try:
         import pyarrow.json as pj
 
+        blob = b"\n".join(datas)
         table = pj.read_json(
-            io.BytesIO(b"\n".join(datas)),
-            read_options=pj.ReadOptions(use_threads=False, block_size=max(1 << 20, sum(len(d) for d in datas) + 1024)),
+            io.BytesIO(blob),
+            read_options=pj.ReadOptions(use_threads=False, block_size=max(1 << 20, len(blob) + 1024)),
             parse_options=pj.ParseOptions(explicit_schema=_schema(), unexpected_field_behavior="error"),
         )
         if table.num_rows != len(datas):  # blank lines are skipped by pyarrow: row numbers would shift
