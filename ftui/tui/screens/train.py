@@ -121,7 +121,7 @@ class TrainScreen(ModeScreen):
         self.xaxis = "step"
         self.ended: list[tuple[str, str]] = []  # (run id, status) of runs seen ending live
         self._applied_overrides: dict[str, Any] | None = None
-        self._workspace_applied = False
+        self._workspace_applied: Any = False
 
     # ------------------------------------------------------------------ layout
     def compose_body(self) -> ComposeResult:
@@ -174,13 +174,18 @@ class TrainScreen(ModeScreen):
         workspace = getattr(self.app, "workspace", None)
         if workspace is None:
             return
-        if not self._workspace_applied:
-            self._workspace_applied = True
+        seen = (workspace.data_path, workspace.eval_path, workspace.model)
+        if seen != self._workspace_applied:
+            # first visit, or the Data screen opened another file since: follow the workspace
+            first = self._workspace_applied is False
+            self._workspace_applied = seen
             values: dict[str, Any] = {"model": workspace.model}
             if workspace.data_path is not None:
                 values["train_path"] = _display_path(workspace.data_path)
                 values["eval_path"] = _display_path(workspace.eval_path) if workspace.eval_path else None
             self.form.set_values(values)
+            if not first:
+                self.notify(Text(f"Dataset and model follow the workspace: {one_line(workspace.describe(), 80)}"))
         overrides = dict(workspace.plan_overrides or {})
         self.form.offer_plan_preset(bool(overrides))
         if overrides and overrides != self._applied_overrides:

@@ -195,6 +195,10 @@ class LauncherForm(Horizontal):
         if control is not None and control.id == "f-preset":
             self._apply_preset(str(event.value))  # type: ignore[attr-defined]
             return
+        if control is not None and control.id == "f-method":
+            section = {"qlora": "qlora", "openai": "openai"}.get(str(event.value))  # type: ignore[attr-defined]
+            if section:
+                self.query_one(f"#sec-{section}", Collapsible).collapsed = False
         self.schedule_revalidate()
 
     def schedule_revalidate(self) -> None:
