@@ -406,7 +406,7 @@ class _Linter:
         fmt = self.fmt
         own = formats.CHAT if ("messages" in obj and fmt == formats.CHAT) else formats.row_format(obj)
         self.row_formats[own] += 1
-        if own != fmt:
+        if own != fmt or own == formats.UNKNOWN:
             if own == formats.UNKNOWN:
                 keys = ", ".join(list(obj)[:6]) or "no keys"
                 self.emit("E004", f"format not recognised (keys: {keys}); the file is {formats.FORMAT_LABELS.get(fmt, fmt)}")

@@ -110,3 +110,11 @@ def test_iter_conversations_reports_bad_rows(tmp_path: Path) -> None:
     out = list(formats.iter_conversations(path))
     assert [(r, c is not None, e.check_id if e else None) for r, _o, c, e in out] == [
         (1, True, None), (2, False, "E002"), (3, False, "E003"), (4, True, None)]
+
+
+def test_rows_of_no_known_format_are_e004(tmp_path: Path) -> None:
+    from ftui.data.lint import lint_file
+
+    report = lint_file(_write(tmp_path / "d.jsonl", [{"foo": 1}, {"bar": 2}]))
+    assert report.format == "unknown"
+    assert [f.row for f in report.findings if f.id == "E004"] == [1, 2]
