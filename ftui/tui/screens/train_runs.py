@@ -59,7 +59,7 @@ class RunsPanel(Vertical):
         self.border_title = "runs"
         table = self.query_one(DataTable)
         for key, label in (("mark", " "), ("run", "run"), ("status", "status"), ("method", "method"), ("model", "model"),
-                           ("best", "best eval"), ("steps", "steps"), ("duration", "duration")):
+                           ("best", "best eval"), ("steps", "steps"), ("duration", "duration"), ("note", "note")):
             table.add_column(label, key=key)
 
     @work(thread=True, exclusive=True, group="runs-list", exit_on_error=False)
@@ -90,13 +90,14 @@ class RunsPanel(Vertical):
                 Text(f"{s.best_eval_loss:.4f}" if _finite(s.best_eval_loss) else "—", justify="right"),
                 Text(steps, justify="right"),
                 Text(format_duration(s.duration_s), justify="right"),
+                Text(one_line(s.message or "", 34), style="red") if s.message else Text(""),
                 key=str(s.run_dir),
             )
         if self.summaries:
             table.move_cursor(row=min(cursor, len(self.summaries) - 1))
         self.query_one("#runs-help", Static).display = True
         if not self.summaries:
-            table.add_row(Text("no runs yet: press n for a new run", style="dim"), *[""] * 7, key="__empty__")
+            table.add_row(Text("no runs yet: press n for a new run", style="dim"), *[""] * 8, key="__empty__")
 
     @property
     def selected(self):  # noqa: ANN201 - runs.RunSummary | None
