@@ -56,7 +56,7 @@ def fake_lint(monkeypatch: pytest.MonkeyPatch):
         {"id": "W002", "severity": "warning", "row": 9, "offset": 0, "message": "exact duplicate of row 4"},
     ]
 
-    def run_lint(path: Path, on_findings, on_progress, stop: threading.Event, eval_path=None):
+    def run_lint(path: Path, on_findings, on_progress, stop: threading.Event, eval_path=None, on_rows=None):
         on_progress(0.5)
         on_findings(findings)
         return data_backend.LintOutcome(format="chat", rows=12, summary={"errors": 1, "warnings": 2}, findings=findings)
@@ -86,6 +86,7 @@ async def test_opens_workspace_dataset_and_shows_first_row(tmp_path: Path, fake_
         body = text_of(screen.query_one("#conversation-body"))
         assert "ticket number 0" in body
         await pilot.press("down", "down")
+        await pilot.pause(0.15)  # the detail follows once the cursor rests
         assert rows.current_row == 2
         assert "ticket number 2" in text_of(screen.query_one("#conversation-body"))
         await pilot.press("G")
@@ -155,7 +156,7 @@ async def test_filter_by_id_and_jump_to_findings(tmp_path: Path, fake_lint) -> N
         panel = screen.query_one(FindingsPanel)
         assert panel.group_ids() == ["E002", "W002"]
         rows = screen.query_one(RowList)
-        assert rows.marks[2][0] == "error" and rows.marks[4] == ("warning", "W002")
+        assert rows.mark_of(2)[0] == "error" and rows.mark_of(4) == ("warning", "W002")
         # n / N walk the rows with findings
         await pilot.press("n")
         assert rows.current_row == 2
@@ -230,6 +231,7 @@ async def test_huge_line_is_shown_cut_with_a_marker(tmp_path: Path, fake_lint) -
         screen = app.screen
         await _settle(pilot, screen)
         await pilot.press("down")
+        await pilot.pause(0.15)
         body = text_of(screen.query_one("#conversation-body"))
         assert "row is 3.0 MB" in body and "too long to parse" in body
 
@@ -313,7 +315,7 @@ async def test_real_linter_findings_jump_to_rows(tmp_path: Path) -> None:
         assert "E002" in ids and "E006" in ids
         assert ids.index("E002") < ids.index("E006")  # errors first, by id
         rows_list = screen.query_one(RowList)
-        assert rows_list.marks[4][0] == "error" and rows_list.marks[9][0] == "error"
+        assert rows_list.mark_of(4)[0] == "error" and rows_list.mark_of(9)[0] == "error"
         screen.set_id_filter("E006")
         await pilot.pause()
         assert list(rows_list.view) == [9]
@@ -328,7 +330,7 @@ async def test_findings_stream_while_ui_stays_responsive(tmp_path: Path, monkeyp
     release = threading.Event()
     first_batch_sent = threading.Event()
 
-    def slow_lint(path: Path, on_findings, on_progress, stop: threading.Event, eval_path=None):
+    def slow_lint(path: Path, on_findings, on_progress, stop: threading.Event, eval_path=None, on_rows=None):
         on_findings([{"id": "W002", "severity": "warning", "row": 2, "offset": 0, "message": "dup"}])
         on_progress(0.3)
         first_batch_sent.set()

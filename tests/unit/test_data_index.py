@@ -143,7 +143,21 @@ def test_search_and_preview(tmp_path: Path) -> None:
     with RowIndex(_jsonl(tmp_path / "a.jsonl", [_chat(i) for i in range(300)])) as index:
         index.build()
         assert list(index.search("QUESTION 29")) == [29] + list(range(290, 300))
+        assert list(index.search("answer 1\"")) == [1]
         assert row_preview(index.display_row(3)) == "user: question 3  assistant: answer 3"
+
+
+def test_search_across_chunk_borders_matches_the_row_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = [{"text": ("needle " if i % 7 == 0 else "hay ") * (i % 50 + 1)} for i in range(3000)]
+    path = _jsonl(tmp_path / "n.jsonl", rows)
+    monkeypatch.setattr("ftui.data.index.SEARCH_CHUNK_BYTES", 1000)  # many chunk borders, some inside a match
+    with RowIndex(path) as index:
+        index.build()
+        fast = list(index.search("NEEDLE"))
+        index._done.clear()  # force the row-by-row scan for comparison
+        slow = list(index.search("needle"))
+        index._done.set()
+    assert fast == slow == [i for i in range(3000) if i % 7 == 0]
 
 
 def test_browse_bench_quick_runs() -> None:

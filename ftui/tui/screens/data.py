@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import threading
 import time
-from bisect import bisect_left, bisect_right
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +22,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
+from textual.timer import Timer
 from textual.widgets import ContentSwitcher, Input, ProgressBar, Static
 
 from ftui.data.index import RowIndex
@@ -33,14 +32,16 @@ from ftui.textsafe import one_line
 from ftui.tui.screens import data_backend as backend
 from ftui.tui.screens.base import ModeScreen
 from ftui.tui.screens.confirm import ChoiceScreen
+from ftui.tui.screens.data_findings import FindingStore
 from ftui.tui.screenshots import Scenario
 from ftui.tui.widgets.conversation_view import ConversationView
-from ftui.tui.widgets.findings_panel import SEVERITY_ORDER, FindingsPanel, finding_attr
+from ftui.tui.widgets.findings_panel import FindingsPanel, finding_attr
 from ftui.tui.widgets.path_input import OpenFileScreen
 from ftui.tui.widgets.row_list import RowList
 from ftui.tui.widgets.stats_panel import StatsPanel
 
 BATCH_SECONDS = 0.25
+DETAIL_DELAY = 0.06
 SEVERITY_CYCLE = (None, "error", "warning", "info")
 
 
@@ -97,22 +98,20 @@ class DataScreen(ModeScreen):
         super().__init__()
         self.index: RowIndex | None = None
         self.path: Path | None = None
-        self.findings: list[Any] = []
-        self.findings_by_row: dict[int, list[Any]] = defaultdict(list)
-        self.rows_by_id: dict[str, list[int]] = defaultdict(list)
-        self.severity_by_id: dict[str, str] = {}
-        self.finding_rows: list[int] = []  # sorted 0-based rows with any finding
+        self.store = FindingStore()
         self.id_filter: str | None = None
         self.severity_filter: str | None = None
         self.text_filter: str = ""
         self.text_matches: list[int] | None = None
         self.lint_outcome: backend.LintOutcome | None = None
         self.lint_state = "not run"
+        self.lint_error: str | None = None
         self.file_error: str | None = None
         self._lint_stop = threading.Event()
         self._search_stop = threading.Event()
         self._eval_pair: tuple[Path, Path] | None = None
         self.last_fix: tuple[backend.FixPlan, list[str]] | None = None
+        self._detail_timer: Timer | None = None
 
     # ------------------------------------------------------------------ layout
     def compose_body(self) -> ComposeResult:
@@ -237,7 +236,7 @@ class DataScreen(ModeScreen):
                 if self.lint_outcome is not None:
                     text.append(f"  ·  {self.lint_outcome.format}", "dim")
             text.append("  ·  lint: ", "dim")
-            counts = self._severity_counts()
+            counts = self.store.severity_counts
             if self.lint_state == "running":
                 text.append("running", "yellow")
             elif self.lint_state == "done":
@@ -249,23 +248,13 @@ class DataScreen(ModeScreen):
         self.query_one("#data-file", Static).update(text)
         progress.display = self.lint_state == "running"
 
-    def _severity_counts(self) -> dict[str, int]:
-        counts: dict[str, int] = defaultdict(int)
-        for f in self.findings:
-            counts[str(finding_attr(f, "severity"))] += 1
-        return counts
-
     # ------------------------------------------------------------------ lint
     def _reset_findings(self) -> None:
-        self.findings = []
-        self.findings_by_row = defaultdict(list)
-        self.rows_by_id = defaultdict(list)
-        self.severity_by_id = {}
-        self.finding_rows = []
+        self.store = FindingStore()
         self.lint_outcome = None
         self.lint_state = "not run"
         self.query_one(FindingsPanel).reset_findings()
-        self.query_one(RowList).marks = {}
+        self.query_one(RowList).set_marks(self.store.mark, False)
         self.query_one(StatsPanel).show_unavailable("Stats appear when the lint finishes.")
 
     def action_lint(self) -> None:
@@ -285,6 +274,7 @@ class DataScreen(ModeScreen):
     @work(thread=True, exclusive=True, group="lint")
     def _lint_worker(self, path: Path, stop: threading.Event, eval_path: Path | None) -> None:
         pending: list[Any] = []
+        compact: dict[str, list[Any]] = {}  # id -> [severity, rows]: findings known by row only
         lock = threading.Lock()
         last = [time.monotonic()]
         progress = [0.0]
@@ -296,12 +286,20 @@ class DataScreen(ModeScreen):
             last[0] = now
             with lock:
                 batch, pending[:] = list(pending), []
+                rows = dict(compact)
+                compact.clear()
             if not stop.is_set():
-                self.app.call_from_thread(self._lint_batch, batch, progress[0], stop)
+                self.app.call_from_thread(self._lint_batch, batch, rows, progress[0], stop)
 
         def on_findings(batch: list[Any]) -> None:
             with lock:
                 pending.extend(batch)
+            flush()
+
+        def on_rows(batch: dict[str, list[Any]]) -> None:
+            with lock:
+                for check_id, (severity, rows) in batch.items():
+                    compact.setdefault(check_id, [severity, []])[1].extend(rows)
             flush()
 
         def on_progress(fraction: float) -> None:
@@ -309,7 +307,7 @@ class DataScreen(ModeScreen):
             flush()
 
         try:
-            outcome = backend.run_lint(path, on_findings, on_progress, stop, eval_path)
+            outcome = backend.run_lint(path, on_findings, on_progress, stop, eval_path, on_rows=on_rows)
         except backend.NotAvailable as exc:
             self.app.call_from_thread(self._lint_failed, str(exc), stop)
             return
@@ -323,53 +321,36 @@ class DataScreen(ModeScreen):
         if not stop.is_set():
             self.app.call_from_thread(self._lint_done, outcome, stop)
 
-    def _lint_batch(self, batch: list[Any], fraction: float, stop: threading.Event) -> None:
+    def _lint_batch(self, batch: list[Any], rows: dict[str, Any], fraction: float, stop: threading.Event) -> None:
         if stop.is_set():
             return
-        if batch:
-            self._add_findings(batch)
+        if batch or rows:
+            self._add_findings(batch, rows)
         self.query_one("#data-progress", ProgressBar).update(progress=fraction * 100)
         self._update_filebar()
 
-    def _add_findings(self, batch: list[Any]) -> None:
-        self.findings.extend(batch)
-        marks = self.query_one(RowList).marks
-        new_rows = False
-        for f in batch:
-            row = finding_attr(f, "row")
-            check_id = str(finding_attr(f, "id"))
-            severity = str(finding_attr(f, "severity") or "info")
-            self.severity_by_id.setdefault(check_id, severity)
-            if not isinstance(row, int) or row < 1:
-                continue
-            k = row - 1
-            if k not in self.findings_by_row:
-                new_rows = True
-            self.findings_by_row[k].append(f)
-            ids = self.rows_by_id[check_id]
-            if not ids or ids[-1] != k:
-                ids.append(k)
-            old = marks.get(k)
-            if old is None:
-                marks[k] = (severity, check_id)
-            else:
-                worst = old[0] if SEVERITY_ORDER.get(old[0], 9) <= SEVERITY_ORDER.get(severity, 9) else severity
-                names = old[1] if check_id in old[1].split(",") else f"{old[1]},{check_id}"
-                marks[k] = (worst, names)
-        if new_rows:
-            self.finding_rows = sorted(self.findings_by_row)
-        self.query_one(FindingsPanel).add_findings(batch)
-        self.query_one(RowList).refresh()
+    def _add_findings(self, batch: list[Any], compact: dict[str, Any] | None = None) -> None:
+        kept = self.store.add(batch) if batch else []
+        for check_id, (severity, rows) in (compact or {}).items():
+            self.store.add_rows(check_id, severity, rows)
+        panel = self.query_one(FindingsPanel)
+        panel.add_findings(kept)
+        if compact:
+            panel.set_counts(self.store.count_by_id, self.store.severity_by_id)
+        self.query_one(RowList).set_marks(self.store.mark, self.store.total > 0)
         if self.id_filter or self.severity_filter:
             self._apply_view()
+
+    @property
+    def findings(self) -> list[Any]:
+        """Every finding kept in detail (file-level ones first), for tests and summaries."""
+        return self.store.file_level + [f for row in sorted(self.store.by_row) for f in self.store.by_row[row]]
 
     def _lint_done(self, outcome: backend.LintOutcome, stop: threading.Event) -> None:
         if stop.is_set():
             return
         self.lint_outcome = outcome
         self.lint_state = "done"
-        for ids in self.rows_by_id.values():
-            ids.sort()
         self._update_filebar()
         self._show_stats(outcome.stats)
         self._show_current()
@@ -378,6 +359,7 @@ class DataScreen(ModeScreen):
         if stop.is_set():
             return
         self.lint_state = "not available" if "not available" in message else "failed"
+        self.lint_error = message
         self.notify(one_line(message, 300), severity="error", markup=False, timeout=8)
         self.query_one(StatsPanel).show_unavailable(f"Stats not available: {message}")
         self._update_filebar()
@@ -395,7 +377,12 @@ class DataScreen(ModeScreen):
     # ------------------------------------------------------------------ detail
     @on(RowList.Highlighted)
     def _row_highlighted(self, event: RowList.Highlighted) -> None:
-        self._show_row(event.row)
+        # The list moves at once; the detail (a re-layout) follows when the cursor rests,
+        # so holding a key down scrolls smoothly through a big file.
+        if self._detail_timer is not None:
+            self._detail_timer.stop()
+        row = event.row
+        self._detail_timer = self.set_timer(DETAIL_DELAY, lambda: self._show_row(row))
 
     @on(RowList.Selected)
     def _row_selected(self, event: RowList.Selected) -> None:
@@ -420,7 +407,12 @@ class DataScreen(ModeScreen):
         except (IndexError, OSError) as exc:
             view.show_message(f"cannot read row {row + 1}: {exc}", "red")
             return
-        findings = [_with_hint(f) for f in self.findings_by_row.get(row, [])]
+        findings = [_with_hint(f) for f in self.store.findings_at(row)]
+        mark = self.store.mark(row)
+        if mark and len(findings) < len(mark[1].split(",")) and self.store.truncated:
+            findings.append({"id": mark[1], "severity": mark[0], "message": (
+                f"details not kept: the file has {self.store.total:,} findings and the screen keeps the first "
+                f"{self.store.max_detailed:,}; run ftui lint FILE --json for all of them")})
         view.show(shown, findings)
         view.border_title = f"Row {row + 1:,}"
 
@@ -444,10 +436,9 @@ class DataScreen(ModeScreen):
         row_list = self.query_one(RowList)
         rows: list[int] | None = None
         if self.id_filter:
-            rows = list(self.rows_by_id.get(self.id_filter, []))
+            rows = list(self.store.rows_for(self.id_filter))
         if self.severity_filter:
-            wanted = {cid for cid, sev in self.severity_by_id.items() if sev == self.severity_filter}
-            by_sev = sorted({r for cid in wanted for r in self.rows_by_id.get(cid, [])})
+            by_sev = self.store.rows_with_severity(self.severity_filter)
             rows = by_sev if rows is None else sorted(set(rows) & set(by_sev))
         if self.text_matches is not None:
             rows = list(self.text_matches) if rows is None else sorted(set(rows) & set(self.text_matches))
@@ -575,19 +566,11 @@ class DataScreen(ModeScreen):
         self._step_finding(-1)
 
     def _step_finding(self, direction: int) -> None:
-        rows = self.rows_by_id.get(self.id_filter, []) if self.id_filter else self.finding_rows
-        if not rows:
+        current = self.query_one(RowList).current_row
+        target = self.store.next_row(-1 if current is None else current, direction, self.id_filter)
+        if target is None:
             self.notify("No findings." if self.lint_state == "done" else "No findings yet.", timeout=2)
             return
-        rows = sorted(rows)
-        current = self.query_one(RowList).current_row
-        current = -1 if current is None else current
-        if direction > 0:
-            i = bisect_right(rows, current)
-            target = rows[i] if i < len(rows) else rows[0]
-        else:
-            i = bisect_left(rows, current) - 1
-            target = rows[i] if i >= 0 else rows[-1]
         self.jump_to_row(target)
 
     def action_top(self) -> None:

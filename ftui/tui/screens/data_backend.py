@@ -55,28 +55,136 @@ def run_lint(
     on_progress: Callable[[float], None],
     stop: threading.Event,
     eval_path: Path | None = None,
+    on_rows: Callable[[dict[str, Any]], None] | None = None,
 ) -> LintOutcome:
-    """Lint ``path`` with ``ftui.data.lint.lint_file``; findings are handed to ``on_findings``
-    in batches as the linter streams them, progress as a 0..1 fraction of bytes read.
+    """Lint ``path`` with ``ftui.data.lint.lint_file`` in a child process.
 
-    Raises DatasetError (file level), NotAvailable (no linter in this build).
+    The first ``MAX_DETAILED`` findings arrive in full through ``on_findings``; after
+    that (a file with millions of findings) only ``{id: [severity, [1-based rows]]}``
+    through ``on_rows``, so neither the pipe nor the screen's memory grows with messages.
+
+    Why a process: the linter is CPU-bound Python; in a thread it holds the GIL and the
+    UI thread waits for it on every event-loop turn (keys took ~2 s on a 1.5 GB file).
+    The child (``python -m ftui.tui.screens.data_backend``) writes one JSON message per
+    line; this function, run from a thread worker, reads them (blocking reads release
+    the GIL) and hands findings and progress on. ``stop`` kills the child.
+    Raises DatasetError (file level), NotAvailable (no linter), RuntimeError (linter failed).
     """
+    import subprocess
+    import sys
+
+    import orjson
+
+    from ftui.data.source import DatasetError
+
     try:
-        from ftui.data.lint import lint_file
+        import ftui.data.lint  # noqa: F401 - fail here, clearly, if the linter is missing
     except ImportError as exc:
         raise NotAvailable(f"the linter (ftui.data.lint) is not available in this build: {exc}") from None
+    argv = [sys.executable, "-m", "ftui.tui.screens.data_backend", str(Path(path).resolve())]
+    if eval_path is not None:
+        argv.append(str(Path(eval_path).resolve()))
+    # explicit stdio: the TUI owns the terminal, and Textual replaces sys.stdout/stderr
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    finished = threading.Event()
+
+    def kill_on_stop() -> None:
+        while not finished.is_set():
+            if stop.wait(0.1):
+                proc.kill()
+                return
+
+    threading.Thread(target=kill_on_stop, name="lint-stop", daemon=True).start()
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            kind, payload = orjson.loads(line)
+            if kind == "findings":
+                on_findings(payload)
+            elif kind == "rows":
+                if on_rows is not None:
+                    on_rows(payload)
+            elif kind == "progress":
+                on_progress(payload)
+            elif kind == "done":
+                return LintOutcome(**payload)
+            elif kind == "dataset_error":
+                raise DatasetError(payload)
+            elif kind == "error":
+                raise RuntimeError(payload)
+        if stop.is_set():
+            return LintOutcome()
+        raise RuntimeError(f"the linter process ended without a result (exit code {proc.wait()})")
+    finally:
+        finished.set()
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+def _plain(value: Any) -> Any:
+    """JSON fallback for the child's messages: numpy scalars as numbers, anything else as text."""
+    item = getattr(value, "item", None)
+    return item() if callable(item) else str(value)
+
+
+def _lint_child(path: str, eval_path: str | None) -> int:
+    """The lint process: JSON lines on stdout (no Textual imported here)."""
+    import os
+    import sys
+    import time
+
+    import orjson
+
+    from ftui.data.lint import lint_file
+    from ftui.data.source import DatasetError
+    from ftui.tui.screens.data_findings import MAX_DETAILED
+
+    try:
+        os.nice(10)  # background work: the UI process gets the CPU first
+    except OSError:
+        pass
+    out = sys.stdout.buffer
+    last = [0.0]
+    detailed = [0]
+
+    def send(kind: str, payload: Any) -> None:
+        out.write(orjson.dumps([kind, payload], default=_plain, option=orjson.OPT_SERIALIZE_NUMPY) + b"\n")
+        out.flush()
 
     def progress(rows_done: int, bytes_done: int, bytes_total: int) -> None:
-        on_progress(bytes_done / bytes_total if bytes_total else 1.0)
+        now = time.monotonic()
+        if now - last[0] >= 0.1:
+            last[0] = now
+            send("progress", bytes_done / bytes_total if bytes_total else 1.0)
 
-    report = lint_file(path, eval_path=eval_path, on_progress=progress, on_findings=on_findings, cancel=stop)
-    return LintOutcome(
-        format=report.format_label or report.format,
-        rows=report.rows,
-        summary=dict(report.summary),
-        stats=dict(report.stats),
-        findings=list(report.findings),
-    )
+    def findings(batch: list[Any]) -> None:
+        full, rows = [], {}
+        for f in batch:
+            if detailed[0] < MAX_DETAILED or f.row is None:
+                detailed[0] += 1
+                full.append(f.to_dict())
+            else:
+                rows.setdefault(f.id, [f.severity, []])[1].append(f.row)
+        if full:
+            send("findings", full)
+        if rows:
+            send("rows", rows)
+
+    try:
+        report = lint_file(path, eval_path=eval_path, on_progress=progress, on_findings=findings)
+        send("done", {"format": report.format_label or report.format, "rows": report.rows,
+                      "summary": dict(report.summary), "stats": dict(report.stats)})
+    except BrokenPipeError:  # the parent went away (screen closed, re-lint)
+        return 0
+    except DatasetError as exc:
+        send("dataset_error", str(exc))
+    except Exception as exc:  # reported on screen in one line, never a traceback
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        send("error", f"the linter failed: {type(exc).__name__}: {first}")
+    return 0
 
 
 @dataclass
@@ -174,3 +282,9 @@ def run_fix(plan: FixPlan) -> list[str]:
     else:
         raise ValueError(f"unknown fix {plan.kind!r}")
     return result.lines()
+
+
+if __name__ == "__main__":
+    import sys
+
+    raise SystemExit(_lint_child(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else None))

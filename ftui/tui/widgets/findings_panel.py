@@ -89,6 +89,23 @@ class FindingsPanel(Tree[Any]):
         if new_group:
             self._sort_groups()
 
+    def set_counts(self, counts: dict[str, int], severities: dict[str, str]) -> None:
+        """Set group totals (findings known only by row count too, on big files)."""
+        new_group = False
+        for check_id, count in counts.items():
+            group = self._groups.get(check_id)
+            if group is None:
+                group = _Group(check_id, severities.get(check_id, "info"), self.titles.get(check_id, ""),
+                               self.root.add(Text(check_id), data=check_id))
+                self._groups[check_id] = group
+                new_group = True
+            if group.count != count:
+                self.total += count - group.count
+                group.count = count
+                self._relabel(group)
+        if new_group:
+            self._sort_groups()
+
     def _sort_groups(self) -> None:
         children = self.root._children  # Tree has no public reorder; the order is display order
         children.sort(key=lambda n: (SEVERITY_ORDER.get(self._groups[n.data].severity, 9), n.data))

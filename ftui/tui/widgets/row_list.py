@@ -6,13 +6,15 @@ count, and only the ~40 visible lines are ever read — each one from the
 stock ``DataTable`` would hold every row in memory and build them all up front.
 
 A *view* (a sorted list of 0-based rows) restricts the list to filtered rows; ``None``
-shows every row. ``marks`` maps a 0-based row to (worst severity, finding ids) so rows
-with findings stand out.
+shows every row. ``mark_of(row)`` gives (worst severity, "ID,ID") for a row with
+findings, so they stand out; it is asked only for the visible rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from rich.segment import Segment
 from rich.text import Text
@@ -87,15 +89,30 @@ class RowList(ScrollView, can_focus=True):
         super().__init__(id=id, classes=classes)
         self.index: RowIndex | None = None
         self.view: Sequence[int] | None = None
-        self.marks: dict[int, tuple[str, str]] = {}
+        self.mark_of: Callable[[int], tuple[str, str] | None] = lambda row: None
+        self.has_marks = False  # reserve the marks column once any row has findings
+        self._marks_generation = 0
         self._last_count = -1
+        # rendered lines by (row, width, cursor?, mark, focus, style generation): scrolling and
+        # cursor moves re-render only what changed
+        self._strips: OrderedDict[tuple[Any, ...], Strip] = OrderedDict()
+        self._style_generation = 0
 
     # -- data ---------------------------------------------------------------------------
+
+    def set_marks(self, mark_of: Callable[[int], tuple[str, str] | None], has_marks: bool) -> None:
+        """New findings arrived: re-ask ``mark_of`` for the visible rows."""
+        self.mark_of = mark_of
+        self.has_marks = has_marks
+        self._marks_generation += 1
+        self.refresh()
 
     def set_index(self, index: RowIndex | None) -> None:
         self.index = index
         self.view = None
-        self.marks = {}
+        self.mark_of = lambda row: None
+        self.has_marks = False
+        self._strips.clear()
         self.cursor = 0
         self.scroll_to(y=0, animate=False)
         self.sync_size()
@@ -147,14 +164,19 @@ class RowList(ScrollView, can_focus=True):
     def move_to_line(self, line: int) -> None:
         count = self.row_count
         line = max(0, min(line, count - 1)) if count else 0
+        old = self.cursor
         self.cursor = line
         height = max(1, self.scrollable_content_region.height)
         top = int(self.scroll_y)
         if line < top:
             self.scroll_to(y=line, animate=False)
+            self.refresh()
         elif line >= top + height:
             self.scroll_to(y=line - height + 1, animate=False)
-        self.refresh()
+            self.refresh()
+        else:  # only the old and the new cursor line change
+            self.refresh_line(old)
+            self.refresh_line(line)
         row = self.current_row
         if row is not None:
             self.post_message(self.Highlighted(row))
@@ -194,18 +216,30 @@ class RowList(ScrollView, can_focus=True):
 
     # -- rendering ----------------------------------------------------------------------
 
+    def notify_style_update(self) -> None:
+        self._style_generation += 1  # theme, focus or CSS changed: cached lines are stale
+        super().notify_style_update()
+
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
-        base = self.rich_style
         line = int(self.scroll_y) + y
         row = self.row_at(line)
         if row is None or self.index is None:
-            return Strip.blank(width, base)
+            return Strip.blank(width, self.rich_style)
+        key = (row, width, line == self.cursor, self._marks_generation, self._style_generation)
+        strip = self._strips.get(key)
+        if strip is not None:
+            self._strips.move_to_end(key)
+            return strip
+        base = self.rich_style
         text = self._line_text(row, width)
         if line == self.cursor:
             text.stylize(self.get_component_rich_style("row-list--cursor"))
-        segments = list(text.render(self.app.console))
-        return Strip(segments).crop_extend(0, width, base).simplify()
+        strip = Strip(list(text.render(self.app.console))).crop_extend(0, width, base).simplify()
+        self._strips[key] = strip
+        if len(self._strips) > 512:
+            self._strips.popitem(last=False)
+        return strip
 
     def _line_text(self, row: int, width: int) -> Text:
         assert self.index is not None
@@ -213,14 +247,14 @@ class RowList(ScrollView, can_focus=True):
         digits = max(4, len(str(total)))
         text = Text(no_wrap=True, overflow="ellipsis", end="", style=self.rich_style)
         text.append(f"{row + 1:>{digits}} ", self.get_component_rich_style("row-list--rownum"))
-        mark = self.marks.get(row)
+        mark = self.mark_of(row)
         if mark:
             glyph, style = SEVERITY_GLYPH.get(mark[0], ("·", "row-list--info"))
             text.append(glyph + " ", self.get_component_rich_style(style))
             ids = mark[1].split(",")
             shown_ids = ids[0][:5] + ("+" if len(ids) > 1 else "")
             text.append(f"{shown_ids:<7}", self.get_component_rich_style("row-list--ids"))
-        elif self.marks:
+        elif self.has_marks:
             text.append(" " * 9)
         else:
             text.append(" ")
@@ -245,8 +279,6 @@ class RowList(ScrollView, can_focus=True):
         text.append(one_line(answer, answer_width - 1), self.get_component_rich_style("row-list--answer"))
         return text
 
-    def watch_cursor(self, old: int, new: int) -> None:
-        self.refresh()
 
 
 def strip_text(strip: Strip) -> str:
