@@ -149,6 +149,7 @@ class _Linter:
         self.sft = self.fmt in SFT_FORMATS
         self.turns = self.fmt in TURN_FORMATS
         self.order_memo: dict[str, list[tuple[str, str]]] = {}
+        self.empty_turns: set[tuple[int, str]] = set()  # (seq, role) of turns with no text
         self.pending: list[Finding] = []
         self.n = 0  # rows seen
         self.valid = 0  # rows that passed the structural checks
@@ -266,7 +267,7 @@ class _Linter:
         self.totals.append(total)
         role_len = self.role_len
         trained_tok = 0
-        for role, cnt, t in zip(roles, counts, trained, strict=False):
+        for role, cnt, t, text in zip(roles, counts, trained, texts, strict=False):
             cols = role_len.get(role)
             if cols is None:
                 cols = role_len[role] = (array("q"), array("i"))
@@ -274,6 +275,8 @@ class _Linter:
             cols[1].append(cnt)
             if t:
                 trained_tok += cnt
+            if not text:
+                self.empty_turns.add((seq, role))  # an empty turn is E006/E011's business, not a length outlier
         self.trained_tokens += trained_tok
         self.all_tokens += total
         if self.hard and total > self.hard:
@@ -449,7 +452,7 @@ class _Linter:
         "n", "valid", "error_rows", "offsets", "totals", "kinds", "has_sys", "has_user", "sys_hash", "role_len",
         "full_first", "input_first", "out_count", "out_example", "sys_count", "sys_example", "labels", "turn_count",
         "exact_dup_rows", "dup_groups", "contradictions", "trained_tokens", "all_tokens", "row_formats", "near_seq",
-        "leaked", "near_seconds", "pending",
+        "leaked", "near_seconds", "pending", "empty_turns",
     )
 
     def partial(self) -> dict[str, Any]:
@@ -513,6 +516,7 @@ class _Linter:
             self.near._chunks.extend(p["near_chunks"])
             self.near.count += sum(len(c) for c in p["near_chunks"])
         self.leaked.update(s + shift for s in p["leaked"])
+        self.empty_turns.update((s + shift, r) for s, r in p["empty_turns"])
         self.near_seconds = max(self.near_seconds, p["near_seconds"])  # workers ran side by side
         if p.get("eval_chunks") is not None and self.eval is not None:
             from ftui.data.dedup import MinHashLSH
@@ -633,6 +637,8 @@ class _Linter:
             est = self._est()
             s = np.frombuffer(seqs, dtype=np.int64)
             for k in hit.tolist():
+                if (int(s[k]), role) in self.empty_turns:
+                    continue
                 self.emit_at(int(s[k]), "W009", f"{role} turn of {int(a[k]):,} tokens{est}; the median is {median_tokens:,.0f}")
 
     def _format_consistency(self) -> None:
