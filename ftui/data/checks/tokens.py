@@ -57,6 +57,8 @@ class TokenizerCounter:
         self.has_template = bool(getattr(self.tok, "chat_template", None))
         mml = getattr(self.tok, "model_max_length", None)
         self.model_max_length = mml if isinstance(mml, int) and 0 < mml < 10_000_000 else None
+        # we count long rows on purpose: no "sequence longer than the maximum" warning per row
+        self.tok.model_max_length = 1 << 62
 
     def _render(self, messages: list[dict[str, Any]]) -> int:
         out = self.tok.apply_chat_template(messages, tokenize=True, return_dict=False)
