@@ -33,6 +33,7 @@ from ftui.train.config_fields import (
 
 DEEP_CHECK_DELAY_S = 0.6
 REVALIDATE_DELAY_S = 0.05
+DATA_FIELDS = ("train_path", "eval_path", "data_format")
 SECTIONS = (
     ("advanced", "Advanced: schedule, packing, optimizer, eval and checkpoints, seed"),
     ("qlora", "QLoRA quantisation"),
@@ -65,6 +66,7 @@ class LauncherForm(Horizontal):
         self._deep_timer = None
         self._revalidate_timer = None
         self._shown: dict[str, str | None] = {}
+        self._data_cache: tuple[tuple, list[ConfigProblem]] | None = None
         self.deep_pending = True
 
     # ------------------------------------------------------------------ layout
@@ -241,7 +243,14 @@ class LauncherForm(Horizontal):
         from ftui.train.preflight import preflight
 
         try:
-            problems = validate(config, check_model=True)
+            # the data checks lint whole files: redo them only when a data path or file changes
+            key = _data_key(config)
+            cached = self._data_cache
+            if cached is not None and cached[0] == key:
+                problems = validate(config, check_files=False, check_model=True) + cached[1]
+            else:
+                problems = validate(config, check_model=True)
+                self._data_cache = (key, [p for p in problems if p.field in DATA_FIELDS])
         except Exception as exc:  # noqa: BLE001 - a checker bug must not break the form
             problems = [ConfigProblem("model", f"could not check: {one_line(str(exc))}", "Check the model and paths.")]
         result = preflight(config)
@@ -366,3 +375,20 @@ def _file_name(value: object) -> str:
     from pathlib import Path
 
     return one_line(Path(str(value)).name, 36) if value else "—"
+
+
+def _data_key(config: RunConfig) -> tuple:
+    """Identity of the data a config reads: paths, sizes, modification times."""
+    import os
+
+    from ftui.config import resolve_data_path
+
+    key: list = [config.data_format]
+    for value in (config.train_path, config.eval_path):
+        path = resolve_data_path(value) if value else None
+        try:
+            stat = os.stat(path) if path is not None else None
+        except OSError:
+            stat = None
+        key.append((str(value), stat.st_size if stat else None, stat.st_mtime_ns if stat else None))
+    return tuple(key)
