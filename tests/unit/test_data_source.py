@@ -219,3 +219,17 @@ def test_parquet(tmp_path: Path) -> None:
     assert inspect_source(path).kind == "parquet"
     rows = list(iter_raw_rows(path))
     assert [orjson.loads(r.data) for r in rows] == [{"prompt": "a", "completion": "x"}, {"prompt": "b", "completion": "y"}]
+
+
+def test_saved_hf_dataset_dir(tmp_path: Path) -> None:
+    datasets = pytest.importorskip("datasets")
+    saved = tmp_path / "saved"
+    datasets.Dataset.from_dict({"prompt": ["a", "b", "c"], "completion": ["x", "y", "z"]}).save_to_disk(str(saved))
+    info = inspect_source(saved)
+    assert info.kind == "hf-dir"
+    rows = list(iter_raw_rows(saved))
+    assert [orjson.loads(r.data) for r in rows][2] == {"prompt": "c", "completion": "z"}
+    assert [r.row for r in rows] == [1, 2, 3]
+    datasets.DatasetDict({"train": datasets.Dataset.from_dict({"text": ["t"]})}).save_to_disk(str(tmp_path / "dd"))
+    with pytest.raises(DatasetError, match="open one split"):
+        inspect_source(tmp_path / "dd")
