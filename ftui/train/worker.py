@@ -32,6 +32,7 @@ Emit = Callable[[Event | dict], None]
 SECRET_ENV_VARS = ("OPENAI_API_KEY", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "WANDB_API_KEY", "AZURE_OPENAI_API_KEY")
 _SENTINEL = object()
 CONTROL_POLL_S = 0.5
+WRITE_BATCH_S = 0.1  # events reach the log at most this late; the UI redraws at 2-4 Hz anyway
 
 
 class InvalidRunConfig(Exception):
@@ -177,25 +178,37 @@ class TrainingWorker:
                     item = self._queue.get(timeout=0.25)
                 except queue.Empty:
                     item = None
-                if item is _SENTINEL:
+                batch = [] if item is None else [item]
+                if item is not None and item is not _SENTINEL:
+                    # let a burst (log + memory + checkpoint) gather: one wake-up per burst, not per event,
+                    # so this thread seldom competes with the training thread for the GIL
+                    time.sleep(WRITE_BATCH_S)
+                    batch.extend(self._drain_now())
+                if any(entry is _SENTINEL for entry in batch):
+                    for entry in batch:
+                        if entry is not _SENTINEL:
+                            self._write(writer, entry)
                     break
-                if item is not None:
-                    self._write(writer, item)
+                for entry in batch:
+                    self._write(writer, entry)  # one line each, flushed each
                 now = time.monotonic()
                 if now >= next_poll:
                     next_poll = now + CONTROL_POLL_S
                     self._poll_control(writer)
-            # drain what raced the sentinel (nothing should, but never lose an event)
-            while True:
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is not _SENTINEL:
-                    self._write(writer, item)
+            for entry in self._drain_now():  # what raced the sentinel (nothing should; never lose an event)
+                if entry is not _SENTINEL:
+                    self._write(writer, entry)
         finally:
             writer.close()
             self._lock.release()
+
+    def _drain_now(self) -> list:
+        items = []
+        while True:
+            try:
+                items.append(self._queue.get_nowait())
+            except queue.Empty:
+                return items
 
     def _write(self, writer: EventLogWriter, data: dict) -> None:
         if self._secrets:

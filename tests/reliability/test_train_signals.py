@@ -118,3 +118,46 @@ def test_attach_follows_a_live_run_and_stops_it(demo_model, tmp_path):
     assert proc.returncode == 3
     last = read_events(run_dir / "events.jsonl")[-1]
     assert isinstance(last, Stopped) and last.saved
+
+
+def test_ctrl_c_on_a_terminal_asks_and_s_stops_and_saves(demo_model, tmp_path):
+    import select
+
+    config, run_dir = write_config(tmp_path)
+    pid, master = pty.fork()
+    if pid == 0:  # pragma: no cover - child
+        os.execv(sys.executable, [sys.executable, "-m", "ftui", "train", str(config)])
+    seen = bytearray()
+
+    def pump() -> bytes:
+        while select.select([master], [], [], 0)[0]:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen.extend(chunk)
+        return bytes(seen)
+
+    try:
+        wait_for(lambda: pump() is not None and "log" in event_types(run_dir), 120, "the first training step")
+        os.write(master, b"\x03")  # Ctrl+C typed at the terminal
+        wait_for(lambda: b"[s] stop and save" in pump(), 30, "the Ctrl+C question")
+        assert not {"stopped", "finished"} & set(event_types(run_dir))  # it asks; it does not stop on its own
+        os.write(master, b"s\n")
+        wait_for(lambda: pump() is not None and "stopped" in event_types(run_dir), 60, "the stop")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            pump()
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            time.sleep(0.1)
+        else:
+            raise AssertionError("the process did not exit")
+    finally:
+        os.close(master)
+    last = read_events(run_dir / "events.jsonl")[-1]
+    assert isinstance(last, Stopped) and last.saved
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 3

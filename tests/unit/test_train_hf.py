@@ -273,3 +273,20 @@ def test_sft_config_switches(tmp_path):
     assert args.bf16 is False and args.fp16 is False  # CPU: fp32
     resumed = build_sft_config(RunConfig(), tmp_path, "text", has_eval=False, resume=True)
     assert not resumed.eval_on_start and not resumed.assistant_only_loss and resumed.eval_strategy == "no"
+
+
+def test_early_stopping_keeps_the_best_checkpoint_as_the_final_adapter(demo_model, tmp_path):
+    # a learning rate this large makes eval loss climb after the first evals, so patience 1 stops the run
+    config = tiny_config(tmp_path, max_steps=40, eval_steps=2, learning_rate=0.5, early_stopping_patience=1,
+                         save_total_limit=1)
+    worker = start_run(config, run_dir=tmp_path / "run")
+    assert worker.join(timeout=300)
+    events = read_events(worker.events_path)
+    finished = events[-1]
+    assert isinstance(finished, Finished), finished
+    assert finished.step < 40  # stopped early
+    losses = {e.step: e.eval_loss for e in evals(events) if e.step > 0}
+    best_step = min(losses, key=losses.get)
+    assert finished.best_checkpoint.endswith(f"checkpoint-{best_step}")
+    assert finished.best_eval_loss == pytest.approx(losses[best_step])
+    assert Path(finished.best_checkpoint).exists()

@@ -199,3 +199,20 @@ def test_runs_and_attach_commands(runs_dir, use_backend, capsys):
     assert "finished at step 3" in out and "is not running" in out
     assert main(["attach", "no-such-run"]) == 2
     assert "ftui runs" in capsys.readouterr().err
+
+
+def test_train_resume_cli_uses_the_runs_own_config(runs_dir, use_backend, capsys):
+    from ftui.cli import main
+
+    use_backend(fake_backend(steps=2))
+    first = worker.start_run(RunConfig(max_steps=2), check=False)
+    first.join(timeout=10)
+    checkpoint = first.run_dir / "checkpoints" / "checkpoint-2"
+    checkpoint.mkdir(parents=True)
+    (checkpoint / "trainer_state.json").write_text("{}")
+    assert main(["train", "--resume", first.run_id[-4:], "--set", "max_steps=4"]) == 0
+    out = capsys.readouterr().out
+    assert f"run directory: {first.run_dir}" in out
+    assert [e.type for e in read_events(first.events_path)].count("started") == 2
+    assert main(["train", "cfg.yaml", "--resume", first.run_id]) == 2
+    assert "not both" in capsys.readouterr().err
