@@ -121,7 +121,7 @@ def main() -> int:
         workers = rb.extra["workers"]
         print(f"(b) lint, no near-dups     : {b:6.2f} s  {mb / b:7.1f} MB/s  ratio b/a {a / b:.2f}  "
               f"({rb.summary['errors']} errors, {rb.summary['warnings']} warnings; {workers} worker processes; "
-              f"{mb / b_cpu:.0f} MB per CPU-second, {b_cpu:.1f} CPU-s)")
+              f"{mb / b_cpu:.0f} MB per CPU-second, {b_cpu:.1f} CPU-s; {rb.extra['fast_rows']:,} rows on the columnar fast path)")
         t = time.perf_counter()
         rc = lint_file(path, near_dups=True)
         c_total = time.perf_counter() - t

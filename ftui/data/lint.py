@@ -39,10 +39,10 @@ from ftui.data.dedup import MAX_DOC_CHARS
 from ftui.data.lint_fast import prefilter_and_plan
 from ftui.data.source import SourceInfo, inspect_source, iter_raw_rows
 
-BATCH_BYTES = 1 << 20
+BATCH_BYTES = int(os.environ.get("FTUI_LINT_BATCH_BYTES", 1 << 20))  # env: a tuning/testing knob
 MAX_ROW_BYTES = 64 << 20
 FAST_PATH = True  # tests switch it off to compare the two paths
-ARROW_MIN_BYTES = 8 << 20  # below this, Python's re is fast enough and importing pyarrow is not worth it  # a longer row is reported (E013), not parsed
+ARROW_MIN_BYTES = int(os.environ.get("FTUI_LINT_ARROW_MIN_BYTES", 8 << 20))  # below this, Python's re is fast enough and importing pyarrow is not worth it  # a longer row is reported (E013), not parsed
 SFT_FORMATS = {formats.CHAT, formats.SHAREGPT, formats.ALPACA, formats.PROMPT_COMPLETION, formats.TEXT}
 TURN_FORMATS = {formats.CHAT, formats.SHAREGPT, formats.PROMPT_COMPLETION}
 LABEL_MAX_CHARS = 64
@@ -150,6 +150,7 @@ class _Linter:
         self.turns = self.fmt in TURN_FORMATS
         self.order_memo: dict[str, list[tuple[str, str]]] = {}
         self.empty_turns: set[tuple[int, str]] = set()  # (seq, role) of turns with no text
+        self.fast_rows = 0  # rows linted by the columnar fast path (lint_fast)
         self.pending: list[Finding] = []
         self.n = 0  # rows seen
         self.valid = 0  # rows that passed the structural checks
@@ -452,7 +453,7 @@ class _Linter:
         "n", "valid", "error_rows", "offsets", "totals", "kinds", "has_sys", "has_user", "sys_hash", "role_len",
         "full_first", "input_first", "out_count", "out_example", "sys_count", "sys_example", "labels", "turn_count",
         "exact_dup_rows", "dup_groups", "contradictions", "trained_tokens", "all_tokens", "row_formats", "near_seq",
-        "leaked", "near_seconds", "pending", "empty_turns",
+        "leaked", "near_seconds", "pending", "empty_turns", "fast_rows",
     )
 
     def partial(self) -> dict[str, Any]:
@@ -517,6 +518,7 @@ class _Linter:
             self.near.count += sum(len(c) for c in p["near_chunks"])
         self.leaked.update(s + shift for s in p["leaked"])
         self.empty_turns.update((s + shift, r) for s, r in p["empty_turns"])
+        self.fast_rows += p["fast_rows"]
         self.near_seconds = max(self.near_seconds, p["near_seconds"])  # workers ran side by side
         if p.get("eval_chunks") is not None and self.eval is not None:
             from ftui.data.dedup import MinHashLSH
@@ -1046,7 +1048,7 @@ def lint_file(
         cancelled=cancelled,
         seconds=round(time.perf_counter() - start, 3),
         extra={"container": info.kind, "near_seconds": round(linter.near_seconds, 3),
-               "error_rows": sorted(linter.base_row + s for s in linter.error_rows), "workers": nworkers},
+               "error_rows": sorted(linter.base_row + s for s in linter.error_rows), "workers": nworkers, "fast_rows": linter.fast_rows},
     )
 
 

@@ -236,6 +236,7 @@ def apply_plan(linter: _Linter, rows: list[Any], flags: list[bool], plan: dict[s
         linter.has_user.extend(col_has_user[k0:k1].tobytes())
         linter.sys_hash.extend(sys_h[k0:k1])
         linter.valid += k1 - k0
+        linter.fast_rows += k1 - k0
         # the hash-table updates of a run, as C-level map/update calls in file order
         seq0 = linter.n
         seqs = range(seq0, seq0 + (k1 - k0))

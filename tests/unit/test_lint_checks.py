@@ -255,3 +255,22 @@ def test_columnar_fast_path_equals_python_path(tmp_path: Path, monkeypatch: pyte
     assert sorted((f.id, f.row, f.message) for f in a.findings) == sorted((f.id, f.row, f.message) for f in b.findings)
     for key in ("tokens", "labels", "duplicates", "turns_per_row", "roles"):
         assert a.stats[key] == b.stats[key], key
+
+
+def test_parallel_workers_with_the_fast_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = good(400, seed=4)
+    rows[350] = rows[10]
+    rows[360] = chat(rows[20]["messages"][1]["content"], "Contradicting answer.")
+    rows[370] = chat("q", "")
+    path = write(tmp_path, rows)
+    monkeypatch.setattr(lint, "FAST_PATH", False)
+    slow = lint_file(path, workers=1)
+    monkeypatch.setattr(lint, "FAST_PATH", True)
+    monkeypatch.setenv("FTUI_LINT_ARROW_MIN_BYTES", "0")  # the spawned workers read it at import
+    monkeypatch.setenv("FTUI_LINT_BATCH_BYTES", "8192")
+    fast = lint_file(path, workers=2)
+    assert fast.extra["workers"] == 2 and fast.extra["fast_rows"] > 300 and slow.extra["fast_rows"] == 0
+    key = lambda r: sorted((f.id, f.row) for f in r.findings)  # noqa: E731
+    assert key(fast) == key(slow)
+    assert {("W002", 351), ("W004", 361), ("E006", 371)} <= {(f.id, f.row) for f in fast.findings}
+    assert fast.stats["tokens"] == slow.stats["tokens"]
