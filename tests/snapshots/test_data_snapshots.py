@@ -64,7 +64,7 @@ def _dataset(path: Path) -> Path:
 
 @pytest.fixture
 def fixed_lint(monkeypatch: pytest.MonkeyPatch) -> None:
-    def run_lint(path: Path, on_findings, on_progress, stop: threading.Event, eval_path=None, on_rows=None):
+    def run_lint(path: Path, on_findings, on_progress, stop: threading.Event, eval_path=None, on_rows=None, profile="trl"):
         on_findings(list(FINDINGS))
         return data_backend.LintOutcome(format="chat messages", rows=14, stats=STATS, findings=list(FINDINGS))
 

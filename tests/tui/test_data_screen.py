@@ -56,7 +56,7 @@ def fake_lint(monkeypatch: pytest.MonkeyPatch):
         {"id": "W002", "severity": "warning", "row": 9, "offset": 0, "message": "exact duplicate of row 4"},
     ]
 
-    def run_lint(path: Path, on_findings, on_progress, stop: threading.Event, eval_path=None, on_rows=None):
+    def run_lint(path: Path, on_findings, on_progress, stop: threading.Event, eval_path=None, on_rows=None, profile="trl"):
         on_progress(0.5)
         on_findings(findings)
         return data_backend.LintOutcome(format="chat", rows=12, summary={"errors": 1, "warnings": 2}, findings=findings)
@@ -180,6 +180,13 @@ async def test_filter_by_id_and_jump_to_findings(tmp_path: Path, fake_lint) -> N
         # Esc clears the filter, the cursor stays on the row
         await pilot.press("escape")
         assert rows.view is None and rows.current_row == 8
+        # with the row list focused, f filters by the current row's finding
+        rows.focus()
+        rows.go_to_row(2)
+        await pilot.press("f")
+        assert screen.id_filter == "E002" and list(rows.view) == [2]
+        await pilot.press("f")
+        assert screen.id_filter is None and rows.view is None
         # severity filter cycles error -> warning -> info -> all
         await pilot.press("e")
         assert list(rows.view) == [2]
@@ -330,7 +337,7 @@ async def test_findings_stream_while_ui_stays_responsive(tmp_path: Path, monkeyp
     release = threading.Event()
     first_batch_sent = threading.Event()
 
-    def slow_lint(path: Path, on_findings, on_progress, stop: threading.Event, eval_path=None, on_rows=None):
+    def slow_lint(path: Path, on_findings, on_progress, stop: threading.Event, eval_path=None, on_rows=None, profile="trl"):
         on_findings([{"id": "W002", "severity": "warning", "row": 2, "offset": 0, "message": "dup"}])
         on_progress(0.3)
         first_batch_sent.set()
@@ -372,3 +379,21 @@ async def test_palette_lists_data_commands(tmp_path: Path, fake_lint) -> None:
         provider = DataCommands(app.screen)
         names = [name for name, _, _ in provider._commands()]
         assert "Data: Split" in names and "Data: Filter id" in names and "Data: Last row" in names
+
+
+async def test_profile_toggle_relints_with_openai_rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    profiles = []
+
+    def run_lint(path, on_findings, on_progress, stop, eval_path=None, on_rows=None, profile="trl"):
+        profiles.append(profile)
+        return data_backend.LintOutcome(format="chat", rows=1)
+
+    monkeypatch.setattr(data_backend, "run_lint", run_lint)
+    app = FtuiApp(data_path=_write(tmp_path / "d.jsonl", [_chat(0)]), start_mode="data")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await _settle(pilot, screen)
+        await pilot.press("p")
+        await _settle(pilot, screen)
+        assert profiles == ["trl", "openai"]
+        assert "lint (openai)" in text_of(screen.query_one("#data-file"))

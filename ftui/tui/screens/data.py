@@ -11,6 +11,7 @@ messages (~4 per second), so the screen stays responsive on a multi-GB file.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -86,6 +87,7 @@ class DataScreen(ModeScreen):
         Binding("n", "next_finding", "Next finding", id="data.next_finding"),
         Binding("N", "previous_finding", "Prev finding", id="data.previous_finding", show=False),
         Binding("l", "lint", "Re-lint", id="data.lint"),
+        Binding("p", "toggle_profile", "Profile", id="data.profile", show=False),
         Binding("t", "toggle_stats", "Stats", id="data.stats"),
         Binding("c", "clean", "Clean", id="data.clean"),
         Binding("s", "split", "Split", id="data.split"),
@@ -112,6 +114,7 @@ class DataScreen(ModeScreen):
         self._eval_pair: tuple[Path, Path] | None = None
         self.last_fix: tuple[backend.FixPlan, list[str]] | None = None
         self._detail_timer: Timer | None = None
+        self.profile = "trl"
 
     # ------------------------------------------------------------------ layout
     def compose_body(self) -> ComposeResult:
@@ -144,6 +147,13 @@ class DataScreen(ModeScreen):
             self.open_path(Path(path))
         else:
             self._set_file_error("no dataset: press o to open a JSONL file")
+
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        workspace = getattr(self.app, "workspace", None)
+        wanted = workspace.data_path if workspace is not None else None
+        if wanted and self.path is not None and Path(wanted) != self.path and Path(wanted) != (self.index.path if self.index else None):
+            self.open_path(Path(wanted))  # another screen chose a different dataset
 
     def on_unmount(self) -> None:
         self._lint_stop.set()
@@ -201,8 +211,8 @@ class DataScreen(ModeScreen):
             if path is not None:
                 self.open_path(path)
 
-        start = self.path.parent if self.path else None
-        self.app.push_screen(OpenFileScreen(Path(str(start) + "/") if start else None), opened)
+        start = str(self.path.parent) + os.sep if self.path else None
+        self.app.push_screen(OpenFileScreen(start), opened)
 
     # ------------------------------------------------------------------ ticking
     def _tick(self) -> None:
@@ -235,7 +245,7 @@ class DataScreen(ModeScreen):
                 text.append(f"  ·  {_size(idx.size)}  ·  {idx.info.kind}", "dim")
                 if self.lint_outcome is not None:
                     text.append(f"  ·  {self.lint_outcome.format}", "dim")
-            text.append("  ·  lint: ", "dim")
+            text.append(f"  ·  lint ({self.profile}): ", "dim")
             counts = self.store.severity_counts
             if self.lint_state == "running":
                 text.append("running", "yellow")
@@ -269,10 +279,10 @@ class DataScreen(ModeScreen):
         self._update_filebar()
         # the workspace's eval file belongs to its data file: check leakage only for that pair
         eval_path = self._eval_pair[1] if self._eval_pair and self._eval_pair[0] == self.path else None
-        self._lint_worker(self.path, self._lint_stop, eval_path)
+        self._lint_worker(self.path, self._lint_stop, eval_path, self.profile)
 
     @work(thread=True, exclusive=True, group="lint")
-    def _lint_worker(self, path: Path, stop: threading.Event, eval_path: Path | None) -> None:
+    def _lint_worker(self, path: Path, stop: threading.Event, eval_path: Path | None, profile: str) -> None:
         pending: list[Any] = []
         compact: dict[str, list[Any]] = {}  # id -> [severity, rows]: findings known by row only
         lock = threading.Lock()
@@ -307,7 +317,7 @@ class DataScreen(ModeScreen):
             flush()
 
         try:
-            outcome = backend.run_lint(path, on_findings, on_progress, stop, eval_path, on_rows=on_rows)
+            outcome = backend.run_lint(path, on_findings, on_progress, stop, eval_path, on_rows=on_rows, profile=profile)
         except backend.NotAvailable as exc:
             self.app.call_from_thread(self._lint_failed, str(exc), stop)
             return
@@ -467,19 +477,24 @@ class DataScreen(ModeScreen):
         bar.update(text)
 
     def action_filter_id(self) -> None:
-        panel = self.query_one(FindingsPanel)
-        check_id = panel.highlighted_id
-        if self.id_filter and (check_id is None or check_id == self.id_filter):
+        """Filter by the id under the Findings cursor, else the current row's first id, else the first group."""
+        if self.id_filter:
             self.id_filter = None
-        elif check_id is None:
+            self._apply_view()
+            return
+        panel = self.query_one(FindingsPanel)
+        check_id = panel.highlighted_id if panel.has_focus else None
+        if check_id is None:
+            row = self.query_one(RowList).current_row
+            mark = self.store.mark(row) if row is not None else None
+            check_id = mark[1].split(",")[0] if mark else panel.highlighted_id
+        if check_id is None:
             ids = panel.group_ids()
             if not ids:
                 self.notify("No findings to filter by yet.", severity="warning")
                 return
             check_id = ids[0]
-            self.id_filter = check_id
-        else:
-            self.id_filter = check_id
+        self.id_filter = check_id
         self._apply_view()
 
     def set_id_filter(self, check_id: str | None) -> None:
@@ -581,6 +596,12 @@ class DataScreen(ModeScreen):
         if self.index is not None and not self.index.done and row_list.view is None:
             self.notify(f"Still indexing ({self.index.progress:.0%}): showing the last row found so far.", timeout=3)
         row_list.action_edge(1)
+
+    def action_toggle_profile(self) -> None:
+        """Lint by OpenAI fine-tuning rules instead of TRL's, or back."""
+        self.profile = "openai" if self.profile == "trl" else "trl"
+        self.notify(f"Lint profile: {self.profile}", timeout=2)
+        self.action_lint()
 
     def action_toggle_stats(self) -> None:
         switch = self.query_one(ContentSwitcher)

@@ -56,6 +56,7 @@ def run_lint(
     stop: threading.Event,
     eval_path: Path | None = None,
     on_rows: Callable[[dict[str, Any]], None] | None = None,
+    profile: str = "trl",
 ) -> LintOutcome:
     """Lint ``path`` with ``ftui.data.lint.lint_file`` in a child process.
 
@@ -81,7 +82,7 @@ def run_lint(
         import ftui.data.lint  # noqa: F401 - fail here, clearly, if the linter is missing
     except ImportError as exc:
         raise NotAvailable(f"the linter (ftui.data.lint) is not available in this build: {exc}") from None
-    argv = [sys.executable, "-m", "ftui.tui.screens.data_backend", str(Path(path).resolve())]
+    argv = [sys.executable, "-m", "ftui.tui.screens.data_backend", profile, str(Path(path).resolve())]
     if eval_path is not None:
         argv.append(str(Path(eval_path).resolve()))
     # explicit stdio: the TUI owns the terminal, and Textual replaces sys.stdout/stderr
@@ -130,7 +131,7 @@ def _plain(value: Any) -> Any:
     return item() if callable(item) else str(value)
 
 
-def _lint_child(path: str, eval_path: str | None) -> int:
+def _lint_child(profile: str, path: str, eval_path: str | None) -> int:
     """The lint process: JSON lines on stdout (no Textual imported here)."""
     import os
     import sys
@@ -174,7 +175,7 @@ def _lint_child(path: str, eval_path: str | None) -> int:
             send("rows", rows)
 
     try:
-        report = lint_file(path, eval_path=eval_path, on_progress=progress, on_findings=findings)
+        report = lint_file(path, profile=profile, eval_path=eval_path, on_progress=progress, on_findings=findings)
         send("done", {"format": report.format_label or report.format, "rows": report.rows,
                       "summary": dict(report.summary), "stats": dict(report.stats)})
     except BrokenPipeError:  # the parent went away (screen closed, re-lint)
@@ -287,4 +288,4 @@ def run_fix(plan: FixPlan) -> list[str]:
 if __name__ == "__main__":
     import sys
 
-    raise SystemExit(_lint_child(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else None))
+    raise SystemExit(_lint_child(sys.argv[1], sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None))

@@ -88,12 +88,12 @@ class OpenFileScreen(ModalScreen[Path | None]):
     OpenFileScreen #open-error { color: $error; margin-top: 1; height: auto; }
     """
 
-    def __init__(self, start: Path | None = None) -> None:
+    def __init__(self, start: str | None = None) -> None:
         super().__init__()
         self.start = start
 
     def compose(self) -> ComposeResult:
-        start = str(self.start) if self.start else os.getcwd() + os.sep
+        start = self.start or os.getcwd() + os.sep
         with Vertical() as box:
             box.border_title = "Open a dataset"
             yield Input(value=start, placeholder="path to a .jsonl / .json / .parquet file", suggester=PathSuggester(), id="open-path")
