@@ -510,7 +510,8 @@ async def test_help_lists_rating_keys_and_worst_items_open_the_drilldown(session
 async def test_break_suggested_after_25_pairs_and_fast_votes_are_marked(tmp_path: Path) -> None:
     items = [EvalItem(f"i{i}", ({"role": "user", "content": f"q{i}"},), None) for i in range(27)]
     outputs = {"one": {it.id: f"answer one {it.id}" for it in items}, "two": {it.id: f"answer two {it.id}" for it in items}}
-    session = BlindSession.create(tmp_path / "s", items, outputs, "ana", seed=1)
+    # a clock that stands still: every dwell is 0 ms, however slow the test machine
+    session = BlindSession.create(tmp_path / "s", items, outputs, "ana", seed=1, clock=lambda: 1_800_000_000.0)
     app = FtuiApp(start_mode="evaluate")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
