@@ -434,7 +434,7 @@ class DataScreen(ModeScreen):
         """Show 0-based ``row``; clears a filter that hides it."""
         row_list = self.query_one(RowList)
         if self.index is not None and row >= self.index.rows_known:
-            self.index.wait_for_rows(row + 1, timeout=2.0)
+            self.index.wait_for_rows(row + 1, timeout=0.5)
             row_list.sync_size()
         if not row_list.go_to_row(row):
             self._clear_filters(quiet=True)
