@@ -139,8 +139,14 @@ class TrainingWorker:
     # ------------------------------------------------------------------ internals
 
     def start(self) -> None:
+        """Take the run's lock (RunDirError if another process trains it), record the metadata, start."""
         self._lock.acquire()
-        runs.clear_control(self.run_dir)
+        try:
+            runs.clear_control(self.run_dir)
+            runs.write_run_metadata(self.run_dir, self.config, pid=os.getpid())
+        except BaseException:
+            self._lock.release()
+            raise
         self._writer.start()
         self._thread.start()
 
@@ -277,7 +283,6 @@ def start_run(
         run_dir = target.resolve()
     else:
         run_dir, config = runs.create_run(config, run_dir)
-    runs.write_run_metadata(run_dir, config, pid=os.getpid())
     worker = TrainingWorker(config, run_dir, resume=resume, callbacks=callbacks)
     worker.start()
     live.register(worker)

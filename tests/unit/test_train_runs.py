@@ -216,3 +216,18 @@ def test_train_resume_cli_uses_the_runs_own_config(runs_dir, use_backend, capsys
     assert [e.type for e in read_events(first.events_path)].count("started") == 2
     assert main(["train", "cfg.yaml", "--resume", first.run_id]) == 2
     assert "not both" in capsys.readouterr().err
+
+
+def test_a_live_run_cannot_be_started_twice(runs_dir, use_backend):
+    use_backend(fake_backend())
+    w = worker.start_run(RunConfig(), check=False)
+    try:
+        checkpoint = w.run_dir / "checkpoints" / "checkpoint-1"
+        checkpoint.mkdir(parents=True)
+        (checkpoint / "trainer_state.json").write_text("{}")
+        with pytest.raises(runs.RunDirError, match="being trained by process"):
+            worker.start_run(RunConfig(), run_dir=w.run_dir, resume=True, check=False)
+    finally:
+        w.stop()
+        w.join(timeout=10)
+    assert json.loads((w.run_dir / "run.json").read_text())["pid"] == __import__("os").getpid()
