@@ -8,6 +8,10 @@ callback, which stamps the end of every step; steps/s is 1 / the median step tim
 after a warm-up (a median, because other processes on a shared box stall some steps).
 Runs are interleaved a, b, a, b ... and the medians compared, so machine noise hits
 both alike. Goal: b / a >= 0.97.
+
+``--gpu`` (on a CUDA machine): random-init Llamas of real shape (1B and 8B), LoRA and
+QLoRA through the worker: tokens/s, peak ``max_memory_reserved`` and the VRAM
+estimator's figure beside it.
 """
 
 from __future__ import annotations
@@ -108,12 +112,98 @@ def run_worker(config, workdir: Path, warmup: int) -> tuple[tuple[float, float],
     return steps_per_s(clock.stamps, warmup), len(events)
 
 
+# ------------------------------------------------------------------------------------------ --gpu
+# Real-shape models on a lent GPU: random init (no download), our worker, LoRA and QLoRA.
+GPU_SHAPES = {
+    # hidden, intermediate, layers, heads, kv heads, vocab: Llama-3.2-1B and Llama-3.1-8B shapes
+    "1B": (2048, 8192, 16, 32, 8, 128256),
+    "8B": (4096, 14336, 32, 32, 8, 128256),
+}
+
+
+def build_random_llama(size: str, out: Path) -> Path:
+    """A random-init Llama of the given shape saved in bf16, with the demo tokenizer (ids fit the vocab)."""
+    import shutil
+
+    import torch
+    from transformers import AutoModelForCausalLM, LlamaConfig
+
+    from ftui.models.demo import ensure_demo_model
+
+    if (out / "config.json").exists():
+        return out
+    h, i, layers, heads, kv, vocab = GPU_SHAPES[size]
+    config = LlamaConfig(hidden_size=h, intermediate_size=i, num_hidden_layers=layers, num_attention_heads=heads,
+                         num_key_value_heads=kv, vocab_size=vocab, max_position_embeddings=4096,
+                         tie_word_embeddings=size == "1B")
+    with torch.device("cuda"):
+        model = AutoModelForCausalLM.from_config(config, dtype=torch.bfloat16)
+    model.save_pretrained(out, safe_serialization=True)
+    del model
+    torch.cuda.empty_cache()
+    demo = ensure_demo_model()
+    for name in ("tokenizer.json", "tokenizer_config.json", "chat_template.jinja"):
+        if (demo / name).exists():
+            shutil.copy(demo / name, out / name)
+    return out
+
+
+def gpu_runs(steps: int) -> None:
+    import torch
+
+    from ftui.config import RunConfig
+    from ftui.train.estimate import estimate_for
+    from ftui.train.events import Log, read_events
+    from ftui.train.worker import start_run
+
+    base = Path(tempfile.mkdtemp(prefix="ftui-bench-gpu-"))
+    data = base / "long.jsonl"
+    rng = random.Random(3)
+    with open(data, "w", encoding="utf-8") as fh:  # long rows: every example is cut at max_seq_len
+        for _ in range(64):
+            words = " ".join(rng.choice(SUBJECTS + PROBLEMS) for _ in range(1500))
+            fh.write(json.dumps({"messages": [{"role": "user", "content": words},
+                                              {"role": "assistant", "content": words}]}) + "\n")
+    results = []
+    for size, method in (("1B", "lora"), ("1B", "qlora"), ("8B", "lora"), ("8B", "qlora")):
+        model_dir = build_random_llama(size, base / f"llama-{size}")
+        config = RunConfig(model=str(model_dir), train_path=str(data), eval_path=None, eval_fraction=0.0,
+                           method=method, max_steps=steps, micro_batch_size=2, max_seq_len=2048,
+                           save_steps=100_000, logging_steps=1, gradient_checkpointing=True,
+                           assistant_only_loss=False)
+        torch.cuda.reset_peak_memory_stats()
+        worker = start_run(config, run_dir=base / f"run-{size}-{method}", check=False)
+        worker.join()
+        events = read_events(worker.events_path)
+        rates = [e.tokens_per_s for e in events if isinstance(e, Log) and e.tokens_per_s and e.step > 3]
+        peak = torch.cuda.max_memory_reserved() / 1e9
+        est = estimate_for(config)
+        row = {"model": size, "method": method, "status": events[-1].type,
+               "tokens_per_s": round(statistics.median(rates), 1) if rates else None,
+               "peak_reserved_gb": round(peak, 2),
+               "estimate_torch_peak_gb": round(est.torch_peak / 1e9, 2) if est else None,
+               "estimate_total_gb": round(est.total_gb, 2) if est else None}
+        results.append(row)
+        print(f"  {size} {method:5s}: {row['tokens_per_s']} tok/s, peak reserved {row['peak_reserved_gb']} GB, "
+              f"estimator {row['estimate_torch_peak_gb']} GB (+ CUDA context = {row['estimate_total_gb']} GB), "
+              f"{row['status']}")
+        torch.cuda.empty_cache()
+    print(json.dumps({"bench": "train_gpu", "device": torch.cuda.get_device_name(), "runs": results,
+                      "ok": all(r["status"] == "finished" for r in results)}))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smoke mode: few steps, one pair")
     parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--gpu", action="store_true",
+                        help="on a CUDA machine: random-init 1B/8B Llamas, LoRA and QLoRA: tokens/s, peak memory, estimate")
+    parser.add_argument("--gpu-steps", type=int, default=20)
     opts = parser.parse_args()
+    if opts.gpu:
+        gpu_runs(opts.gpu_steps)
+        return 0
     steps, repeats, warmup = (12, 1, 3) if opts.quick else (opts.steps, opts.repeats, 10)
 
     from ftui.config import RunConfig
