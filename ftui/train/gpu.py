@@ -60,8 +60,8 @@ class MemorySampler:
             stats = self._torch.cuda.memory_stats(self._device)
             data["allocated"] = int(stats.get("allocated_bytes.all.current", 0))
             data["reserved"] = int(stats.get("reserved_bytes.all.current", 0))
+            # the peak since the run began; not reset per sample, so max_memory_reserved() stays true for others
             data["peak"] = int(stats.get("allocated_bytes.all.peak", 0))
-            self._torch.cuda.reset_peak_memory_stats(self._device)  # peak per interval
             if self._nvml_handle is not None:
                 try:
                     import pynvml
