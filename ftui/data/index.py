@@ -39,6 +39,7 @@ FIRST_CHUNK_BYTES = 256 << 10
 DISPLAY_CAP = 64 << 10
 CACHE_ROWS = 2048
 SEARCH_CHUNK_BYTES = 8 << 20
+COLUMNAR_BROWSE_BYTES = 512 << 20
 
 
 @dataclass(frozen=True)
@@ -176,10 +177,19 @@ class RowIndex:
     def _build_from_rows(self) -> None:
         if self.info.kind != "json-array":
             self._blobs = []
+        held = 0
         for raw in iter_raw_rows(self.path, info=self.info, max_row_bytes=self.display_cap + 1):
             if self._stop.is_set():
                 return
             if self._blobs is not None:
+                held += len(raw.data)
+                if held > COLUMNAR_BROWSE_BYTES:  # Parquet rows are held in memory: stop before it hurts
+                    self.error = (
+                        f"{self.path.name} is too large to browse as {self.info.kind} (over "
+                        f"{COLUMNAR_BROWSE_BYTES >> 20} MB of rows): convert it to JSONL with "
+                        f"ftui data convert {self.path} — the rows so far are shown"
+                    )
+                    return
                 self._blobs.append(raw.data)
             self._starts.append(raw.offset)
             self._ends.append(raw.offset + raw.size)

@@ -173,3 +173,18 @@ def test_browse_bench_quick_runs() -> None:
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["bench"] == "browse" and result["rows"] == 3000 and result["ok"] is True
+
+
+def test_parquet_rows_are_browsable_and_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "d.parquet"
+    pq.write_table(pa.table({"prompt": [f"p{i}" for i in range(100)], "completion": [f"c{i}" for i in range(100)]}), path)
+    with RowIndex(path) as index:
+        index.build()
+        assert index.rows_known == 100 and index.display_row(99).value == {"prompt": "p99", "completion": "c99"}
+    monkeypatch.setattr("ftui.data.index.COLUMNAR_BROWSE_BYTES", 500)
+    with RowIndex(path) as index:
+        index.build()
+        assert 0 < index.rows_known < 100 and "convert it to JSONL" in index.error

@@ -115,6 +115,7 @@ class DataScreen(ModeScreen):
         self.last_fix: tuple[backend.FixPlan, list[str]] | None = None
         self._detail_timer: Timer | None = None
         self.profile = "trl"
+        self._index_error_shown: RowIndex | None = None
 
     # ------------------------------------------------------------------ layout
     def compose_body(self) -> ComposeResult:
@@ -226,9 +227,9 @@ class DataScreen(ModeScreen):
             if before == 0 and row_list.row_count:
                 self._show_current()
         self._update_filebar()
-        if self.index.error and not self.file_error:
-            self.notify(self.index.error, severity="error", markup=False)
-            self.file_error = self.index.error
+        if self.index.error and self._index_error_shown is not self.index:
+            self._index_error_shown = self.index  # once per opened file
+            self.notify(one_line(self.index.error, 400), severity="error", markup=False, timeout=10)
 
     def _update_filebar(self) -> None:
         text = Text(no_wrap=True, overflow="ellipsis")
