@@ -226,7 +226,8 @@ class RowList(ScrollView, can_focus=True):
         row = self.row_at(line)
         if row is None or self.index is None:
             return Strip.blank(width, self.rich_style)
-        key = (row, width, line == self.cursor, self._marks_generation, self._style_generation)
+        digits = len(str(self.index.rows_known))  # the number column widens as the index grows
+        key = (row, width, line == self.cursor, digits, self._marks_generation, self._style_generation)
         strip = self._strips.get(key)
         if strip is not None:
             self._strips.move_to_end(key)
