@@ -30,8 +30,9 @@ from typing import Any, Protocol
 
 import orjson
 
-from ftui.data import formats, stats
+from ftui.data import formats
 from ftui.data.checks import content as C
+from ftui.data.checks import corpus
 from ftui.data.checks.catalogue import CHECKS, ERROR, INFO, SEVERITY_ORDER, WARNING
 from ftui.data.checks.structure import CHECKERS, PROFILES, Profile, RowView, check_order
 from ftui.data.checks.tokens import PER_MESSAGE, REPLY_PRIMING, EstimateCounter, make_counter, truncation_loss
@@ -541,14 +542,14 @@ class _Linter:
         near_pairs = self._near()
         self.near_seconds += time.perf_counter() - t
         if self.sft and self.valid:
-            self._system_drift()
-            self._missing_roles()
-            self._outliers()
-            self._format_consistency()
-            self._imbalance()
+            corpus.system_drift(self)
+            corpus.missing_roles(self)
+            corpus.outliers(self)
+            corpus.format_consistency(self)
+            corpus.imbalance(self)
         if self.info.has_bom:
             self.pending.append(Finding("W012", WARNING, 1, 0, "the file starts with a UTF-8 BOM (some loaders keep it in the first key)", _hint("W012")))
-        return self._stats(fmt_label, near_pairs)
+        return corpus.file_stats(self, fmt_label, near_pairs)
 
     def _near(self) -> int:
         count = 0
@@ -598,167 +599,12 @@ class _Linter:
         seq = self.near_seq[lsh_id]
         return _reread_doc(self.info, self.offsets[seq], self.fmt, self.profile)
 
-    def _system_drift(self) -> None:
-        with_sys = sum(self.sys_count.values())
-        if len(self.sys_count) < 2 or with_sys < 5:
-            return
-        dom, dom_n = self.sys_count.most_common(1)[0]
-        if dom_n / with_sys < 0.6:
-            return
-        for seq, h in enumerate(self.sys_hash):
-            if h and h != dom:
-                example = self.sys_example.get(h)
-                shown = f": {_short(example)!r}" if example is not None else ""
-                self.emit_at(seq, "W006", f"system prompt differs from the one in {dom_n} of {with_sys} rows{shown}")
-
-    def _missing_roles(self) -> None:
-        for flags, name in ((self.has_sys, "system"), (self.has_user, "user")):
-            have = flags.count(1)
-            lack = flags.count(0)
-            if lack and have >= 5 and have / (have + lack) >= 0.8:
-                for seq, f in enumerate(flags):
-                    if f == 0:
-                        self.emit_at(seq, "W008", f"no {name} message, while {have} of {have + lack} rows have one")
-
-    def _outliers(self) -> None:
-        import numpy as np
-
-        for role, (seqs, lens) in self.role_len.items():
-            if len(lens) < 30:
-                continue
-            a = np.frombuffer(lens, dtype=np.int32).astype(np.float64)
-            la = np.log1p(a)
-            med = float(np.median(la))
-            mad = float(np.median(np.abs(la - med)))
-            if mad < 0.05:
-                mad = 0.05
-            z = 0.6745 * (la - med) / mad
-            median_tokens = float(np.expm1(med))
-            hit = np.nonzero((a > PER_MESSAGE) & (np.abs(z) > 3.5) & (np.abs(a - median_tokens) >= 20)
-                             & ((a >= 5 * median_tokens) | (a * 5 <= median_tokens)))[0]
-            est = self._est()
-            s = np.frombuffer(seqs, dtype=np.int64)
-            for k in hit.tolist():
-                if (int(s[k]), role) in self.empty_turns:
-                    continue
-                self.emit_at(int(s[k]), "W009", f"{role} turn of {int(a[k]):,} tokens{est}; the median is {median_tokens:,.0f}")
-
-    def _format_consistency(self) -> None:
-        counts = Counter(k for k in self.kinds if k)
-        total = sum(counts.values())
-        if total < 10 or len(counts) < 2:
-            return
-        major, major_n = counts.most_common(1)[0]
-        if major_n / total < 0.8:
-            return
-        name = C.KIND_NAMES[major]
-        for seq, k in enumerate(self.kinds):
-            if k and k != major:
-                self.emit_at(seq, "W017", f"the answer is {C.KIND_NAMES[k]}, while {major_n} of {total} answers are {name}")
-
-    def _imbalance(self) -> None:
-        labels = self.classification_labels()
-        if labels:
-            top, top_n = labels.most_common(1)[0]
-            low, low_n = labels.most_common()[-1]
-            total = sum(labels.values())
-            if len(labels) >= 2 and (top_n / total > 0.5 or top_n >= 10 * low_n):
-                self.emit_at(None, "W010", f"class imbalance: {top!r} is {top_n} of {total} rows, {low!r} only {low_n}")
-            return
-        total = sum(self.out_count.values())
-        if total >= 20:
-            h, c = self.out_count.most_common(1)[0]
-            if c / total >= 0.1 and c >= 5:
-                example = self._target_at(self.out_example[h])
-                self.emit_at(None, "W010", f"one response dominates: {_short(example)!r} is the answer in {c} of {total} rows")
-
     def classification_labels(self) -> Counter[str] | None:
         labels = self.labels
         total = sum(labels.values()) if labels else 0
         if not labels or total < 20 or len(labels) > max(2, total // 4):
             return None
         return labels
-
-    def _stats(self, fmt_label: str, near_pairs: int) -> dict[str, Any]:
-        import numpy as np
-
-        per_role = {}
-        for role, (_, lens) in sorted(self.role_len.items()):
-            per_role[role] = stats.length_stats(np.frombuffer(lens, dtype=np.int32))
-        totals = np.frombuffer(self.totals, dtype=np.int32)
-        totals = totals[totals > 0]
-        assistant = self.role_len.get("assistant")
-        assistant_tokens = int(np.frombuffer(assistant[1], dtype=np.int32).sum()) if assistant else 0
-        tokens = {
-            "method": self.counter.label,
-            "estimated": self.counter.estimated,
-            "per_role": per_role,
-            "per_row": stats.length_stats(totals),
-            "total": int(self.all_tokens),
-            "assistant": assistant_tokens,
-            "trained": int(self.trained_tokens),
-            "trained_fraction": round(self.trained_tokens / self.all_tokens, 4) if self.all_tokens else 0.0,
-        }
-        turns = dict(sorted(self.turn_count.items()))
-        labels = self.classification_labels()
-        cost = stats.cost_estimate(totals, limit=PROFILES["openai"].hard_limit or 65_536)
-        cost["estimated_tokens"] = self.counter.estimated
-        cost["trained_fraction"] = tokens["trained_fraction"]
-        unique = self.n - self.exact_dup_rows - near_pairs
-        dups = {
-            "exact_duplicate_rows": self.exact_dup_rows,
-            "exact_groups": len(self.dup_groups),
-            "near_duplicate_rows": near_pairs if self.near is not None else None,
-            "near_clusters": getattr(self, "near_clusters", 0) if self.near is not None else None,
-            "contradictions": self.contradictions,
-            "diversity": round(unique / self.n, 4) if self.n else 0.0,
-        }
-        out = {
-            "format": fmt_label,
-            "rows": self.n,
-            "valid_rows": self.valid,
-            "rows_with_errors": len(self.error_rows),
-            "roles": {role: len(cols[1]) for role, cols in sorted(self.role_len.items())},
-            "turns_per_row": {str(k): v for k, v in turns.items()},
-            "tokens": tokens,
-            "labels": dict(labels.most_common()) if labels else None,
-            "cost": cost,
-            "duplicates": dups,
-            "max_seq_len": self.max_len,
-            "hard_limit": self.hard,
-        }
-        if self.eval is not None:
-            out["leakage"] = {"eval_path": str(self.eval.path), "eval_rows": self.eval.rows, "leaked_rows": len(self.leaked)}
-        self._info_findings(out)
-        return out
-
-    def _info_findings(self, s: dict[str, Any]) -> None:
-        turns = self.turn_count
-        nturn = sum(turns.values())
-        mean_turns = sum(k * v for k, v in turns.items()) / nturn if nturn else 0
-        roles = ", ".join(f"{r} {c}" for r, c in s["roles"].items())
-        self.emit_at(None, "I001", f"{s['format']}: {self.n} rows ({self.valid} usable); roles: {roles or 'none'}; "
-                     f"{mean_turns:.1f} turns per row (max {max(turns) if turns else 0})")
-        tok = s["tokens"]
-        parts = [f"{r} p5/p50/p95/max {v['p5']:.0f}/{v['p50']:.0f}/{v['p95']:.0f}/{v['max']}"
-                 for r, v in tok["per_role"].items() if v.get("count")]
-        self.emit_at(None, "I002", f"token lengths per role, {tok['method']}: " + "; ".join(parts))
-        cost = s["cost"]
-        if cost["models"]:
-            cheapest = min(cost["models"].items(), key=lambda kv: kv[1]["usd"])
-            price = f"e.g. {cheapest[0]} ${cheapest[1]['usd']:,.2f} (prices as of {cost['prices_as_of']})"
-        else:
-            price = "no price table"
-        self.emit_at(None, "I003", f"{cost['billable_tokens']:,} billable tokens{self._est()} = {cost['tokens_per_epoch']:,} x "
-                     f"{cost['epochs']} epochs; {price}; trained-token fraction {tok['trained_fraction']:.0%}")
-        if s["labels"]:
-            dist = ", ".join(f"{k} {v}" for k, v in list(s["labels"].items())[:10])
-            self.emit_at(None, "I004", f"label distribution: {dist}")
-        d = s["duplicates"]
-        near = f", {d['near_duplicate_rows']} near-duplicate rows" if d["near_duplicate_rows"] is not None else ""
-        self.emit_at(None, "I005", f"{d['exact_duplicate_rows']} exact-duplicate rows in {d['exact_groups']} groups{near}; "
-                     f"diversity {d['diversity']:.0%} unique")
-
 
 class _EvalSet:
     """The eval/test file for leakage: exact hashes of its inputs, and MinHash bands for near matches."""
@@ -856,11 +702,6 @@ def _prefilter_pool(size: int) -> Any:
 
 def _json_type(obj: Any) -> str:
     return {list: "array", str: "string", int: "number", float: "number", bool: "boolean", type(None): "null"}.get(type(obj), "value")
-
-
-def _short(text: str, limit: int = 60) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def _duplicate_key(data: bytes) -> str | None:
@@ -994,15 +835,17 @@ def lint_file(
     # Plain chat without near-dups already keeps two cores busy in one process (the columnar
     # fast path parses in a thread); processes pay off for near-dups, tokenizers and odd rows.
     fast_alone = FAST_PATH and guess.format == formats.CHAT and not tokenizer and not near_dups and not eval_path
-    nworkers = _worker_count(info, workers, single_is_enough=fast_alone)
+    from ftui.data.lint_parallel import ParallelFailed, lint_parallel, worker_count
+
+    nworkers = worker_count(info, workers, single_is_enough=fast_alone)
     linter: _Linter | None = None
     cancelled = False
     streamed = 0
     if nworkers > 1:
         try:
-            linter, cancelled = _lint_parallel(info, guess, opts, nworkers, on_progress, on_findings, cancel)
+            linter, cancelled = lint_parallel(info, guess, opts, nworkers, on_progress, on_findings, cancel)
             streamed = len(linter.pending) if on_findings else 0
-        except _ParallelFailed:
+        except ParallelFailed:
             linter, nworkers = None, 1
     if linter is None:
         linter = opts.linter(info, guess)
@@ -1050,163 +893,6 @@ def lint_file(
         extra={"container": info.kind, "near_seconds": round(linter.near_seconds, 3),
                "error_rows": sorted(linter.base_row + s for s in linter.error_rows), "workers": nworkers, "fast_rows": linter.fast_rows},
     )
-
-
-# --- parallel linting of large JSONL files ---------------------------------------------
-
-PARALLEL_MIN_BYTES = 32 << 20
-MAX_WORKERS = 4
-_HASH_SEED = "20261123"  # workers share one str-hash seed so their hash tables and MinHash bands merge
-
-
-class _ParallelFailed(Exception):
-    """Processes could not be used here; lint in this process instead."""
-
-
-def _worker_count(info: SourceInfo, requested: int | None, single_is_enough: bool = False) -> int:
-    if requested is not None:
-        n = requested
-    elif info.size < PARALLEL_MIN_BYTES or single_is_enough:
-        n = 1
-    else:
-        try:
-            n = len(os.sched_getaffinity(0))
-        except AttributeError:  # pragma: no cover - not Linux
-            n = os.cpu_count() or 1
-        n = min(n, MAX_WORKERS)
-    return max(1, n) if info.kind == "jsonl" else 1
-
-
-def _range_bounds(info: SourceInfo, n: int) -> list[tuple[int, int]]:
-    """``n`` byte ranges that start at line starts and cover the file."""
-    first = 3 if info.has_bom else 0
-    cuts = [first]
-    with open(info.path, "rb") as f:
-        for k in range(1, n):
-            f.seek(max(cuts[-1], info.size * k // n))
-            f.readline()  # to the start of the next line
-            pos = f.tell()
-            if pos >= info.size or pos <= cuts[-1]:
-                break
-            cuts.append(pos)
-    cuts.append(info.size)
-    return [(cuts[i], cuts[i + 1]) for i in range(len(cuts) - 1)]
-
-
-def _count_lines_before(path: Path, end: int) -> int:
-    count = 0
-    with open(path, "rb") as f:
-        while f.tell() < end:
-            chunk = f.read(min(8 << 20, end - f.tell()))
-            if not chunk:
-                break
-            count += chunk.count(b"\n")
-    return count
-
-
-def _range_worker(wid: int, info: SourceInfo, guess: formats.FormatGuess, opts: _Options, start: int, end: int, q: Any) -> None:
-    """Process entry point: lint rows in [start, end), stream progress/findings, send the state back."""
-    try:
-        linter = opts.linter(info, guess)
-        linter.base_row = 1 + _count_lines_before(info.path, start)
-        done = 0
-        sent = 0
-        parent_pid = os.getppid()
-
-        def after_batch(nbytes: int) -> None:
-            nonlocal done, sent
-            if os.getppid() != parent_pid:  # the parent is gone (killed): do not linger
-                os._exit(1)
-            done += nbytes
-            new = linter.pending[sent:]
-            sent = len(linter.pending)
-            q.put(("progress", wid, linter.n, done, new))
-
-        raws = iter_raw_rows(info.path, start, start_row=linter.base_row, info=info, max_row_bytes=MAX_ROW_BYTES)
-        _drive(linter, raws, after_batch, None, end=end)
-        q.put(("done", wid, linter.partial()))
-    except BaseException as exc:  # report, never hang the parent
-        q.put(("error", wid, f"{type(exc).__name__}: {exc}"))
-
-
-def _lint_parallel(
-    info: SourceInfo,
-    guess: formats.FormatGuess,
-    opts: _Options,
-    n: int,
-    on_progress: ProgressFn | None,
-    on_findings: FindingsFn | None,
-    cancel: _Flag | None,
-) -> tuple[_Linter, bool]:
-    import multiprocessing as mp
-    import queue
-
-    bounds = _range_bounds(info, n)
-    ctx = mp.get_context("spawn")  # never fork: the TUI has threads
-    q = ctx.Queue()
-    old_seed = os.environ.get("PYTHONHASHSEED")
-    os.environ["PYTHONHASHSEED"] = _HASH_SEED
-    procs = []
-    try:
-        for wid, (a, b) in enumerate(bounds):
-            p = ctx.Process(target=_range_worker, args=(wid, info, guess, opts, a, b, q), daemon=True, name=f"ftui-lint-{wid}")
-            p.start()
-            procs.append(p)
-    except Exception as exc:  # no processes here (sandbox, no /dev/shm...): lint in-process
-        for p in procs:
-            p.kill()
-        raise _ParallelFailed(str(exc)) from None
-    finally:
-        if old_seed is None:
-            os.environ.pop("PYTHONHASHSEED", None)
-        else:
-            os.environ["PYTHONHASHSEED"] = old_seed
-    partials: list[dict[str, Any] | None] = [None] * len(bounds)
-    rows = [0] * len(bounds)
-    done = [0] * len(bounds)
-    cancelled = False
-    try:
-        while any(p is None for p in partials):
-            if cancel is not None and cancel.is_set():
-                cancelled = True
-                break
-            try:
-                msg = q.get(timeout=0.2)
-            except queue.Empty:
-                if any(not p.is_alive() and partials[i] is None and p.exitcode not in (None, 0) for i, p in enumerate(procs)):
-                    raise _ParallelFailed("a lint worker died") from None
-                continue
-            kind, wid = msg[0], msg[1]
-            if kind == "progress":
-                rows[wid], done[wid] = msg[2], msg[3]
-                if on_findings and msg[4]:
-                    on_findings(msg[4])
-                if on_progress:
-                    on_progress(sum(rows), min(sum(done), info.size), info.size)
-            elif kind == "done":
-                partials[wid] = msg[2]
-            else:
-                raise _ParallelFailed(msg[2])
-    finally:
-        for p in procs:
-            if cancelled or p.is_alive():
-                p.join(timeout=0 if cancelled else 5)
-            if p.is_alive():
-                p.kill()
-        q.close()
-    parent = opts.linter(info, guess) if not opts.eval_path else _Options(
-        opts.profile, opts.tokenizer, opts.max_seq_len, opts.eval_path, False, opts.near_threshold).linter(info, guess)
-    if opts.near_dups and parent.near is None:
-        from ftui.data.dedup import MinHashLSH
-
-        parent.near = MinHashLSH()
-    if parent.eval is not None:
-        parent.eval.lsh = None
-    for part in partials:
-        if part is None:
-            break  # cancelled: merge the ranges that finished in order
-        parent.merge(part)
-    return parent, cancelled
 
 
 def report_json(report: LintReport) -> bytes:

@@ -1,0 +1,186 @@
+"""File-wide checks that need the whole pass first: system-prompt drift (W006), missing
+roles (W008), length outliers (W009), output-format consistency (W017), imbalance (W010),
+and the stats with the info findings (I001-I005).
+
+Each function reads the state ``_Linter`` gathered (columns, counters) and emits through
+it; nothing here re-reads the file except for the one example answer W010 quotes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+from ftui.data import stats as stats_mod
+from ftui.data.checks import content as C
+from ftui.data.checks.structure import PROFILES
+from ftui.data.checks.tokens import PER_MESSAGE
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ftui.data.lint import _Linter
+
+
+def _short(text: str, limit: int = 60) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def system_drift(linter: _Linter) -> None:
+    with_sys = sum(linter.sys_count.values())
+    if len(linter.sys_count) < 2 or with_sys < 5:
+        return
+    dom, dom_n = linter.sys_count.most_common(1)[0]
+    if dom_n / with_sys < 0.6:
+        return
+    for seq, h in enumerate(linter.sys_hash):
+        if h and h != dom:
+            example = linter.sys_example.get(h)
+            shown = f": {_short(example)!r}" if example is not None else ""
+            linter.emit_at(seq, "W006", f"system prompt differs from the one in {dom_n} of {with_sys} rows{shown}")
+
+
+def missing_roles(linter: _Linter) -> None:
+    for flags, name in ((linter.has_sys, "system"), (linter.has_user, "user")):
+        have = flags.count(1)
+        lack = flags.count(0)
+        if lack and have >= 5 and have / (have + lack) >= 0.8:
+            for seq, f in enumerate(flags):
+                if f == 0:
+                    linter.emit_at(seq, "W008", f"no {name} message, while {have} of {have + lack} rows have one")
+
+
+def outliers(linter: _Linter) -> None:
+    import numpy as np
+
+    for role, (seqs, lens) in linter.role_len.items():
+        if len(lens) < 30:
+            continue
+        a = np.frombuffer(lens, dtype=np.int32).astype(np.float64)
+        la = np.log1p(a)
+        med = float(np.median(la))
+        mad = float(np.median(np.abs(la - med)))
+        if mad < 0.05:
+            mad = 0.05
+        z = 0.6745 * (la - med) / mad
+        median_tokens = float(np.expm1(med))
+        hit = np.nonzero((a > PER_MESSAGE) & (np.abs(z) > 3.5) & (np.abs(a - median_tokens) >= 20)
+                         & ((a >= 5 * median_tokens) | (a * 5 <= median_tokens)))[0]
+        est = linter._est()
+        s = np.frombuffer(seqs, dtype=np.int64)
+        for k in hit.tolist():
+            if (int(s[k]), role) in linter.empty_turns:
+                continue
+            linter.emit_at(int(s[k]), "W009", f"{role} turn of {int(a[k]):,} tokens{est}; the median is {median_tokens:,.0f}")
+
+
+def format_consistency(linter: _Linter) -> None:
+    counts = Counter(k for k in linter.kinds if k)
+    total = sum(counts.values())
+    if total < 10 or len(counts) < 2:
+        return
+    major, major_n = counts.most_common(1)[0]
+    if major_n / total < 0.8:
+        return
+    name = C.KIND_NAMES[major]
+    for seq, k in enumerate(linter.kinds):
+        if k and k != major:
+            linter.emit_at(seq, "W017", f"the answer is {C.KIND_NAMES[k]}, while {major_n} of {total} answers are {name}")
+
+
+def imbalance(linter: _Linter) -> None:
+    labels = linter.classification_labels()
+    if labels:
+        top, top_n = labels.most_common(1)[0]
+        low, low_n = labels.most_common()[-1]
+        total = sum(labels.values())
+        if len(labels) >= 2 and (top_n / total > 0.5 or top_n >= 10 * low_n):
+            linter.emit_at(None, "W010", f"class imbalance: {top!r} is {top_n} of {total} rows, {low!r} only {low_n}")
+        return
+    total = sum(linter.out_count.values())
+    if total >= 20:
+        h, c = linter.out_count.most_common(1)[0]
+        if c / total >= 0.1 and c >= 5:
+            example = linter._target_at(linter.out_example[h])
+            linter.emit_at(None, "W010", f"one response dominates: {_short(example)!r} is the answer in {c} of {total} rows")
+
+
+def file_stats(linter: _Linter, fmt_label: str, near_pairs: int) -> dict[str, Any]:
+    import numpy as np
+
+    per_role = {}
+    for role, (_, lens) in sorted(linter.role_len.items()):
+        per_role[role] = stats_mod.length_stats(np.frombuffer(lens, dtype=np.int32))
+    totals = np.frombuffer(linter.totals, dtype=np.int32)
+    totals = totals[totals > 0]
+    assistant = linter.role_len.get("assistant")
+    assistant_tokens = int(np.frombuffer(assistant[1], dtype=np.int32).sum()) if assistant else 0
+    tokens = {
+        "method": linter.counter.label,
+        "estimated": linter.counter.estimated,
+        "per_role": per_role,
+        "per_row": stats_mod.length_stats(totals),
+        "total": int(linter.all_tokens),
+        "assistant": assistant_tokens,
+        "trained": int(linter.trained_tokens),
+        "trained_fraction": round(linter.trained_tokens / linter.all_tokens, 4) if linter.all_tokens else 0.0,
+    }
+    turns = dict(sorted(linter.turn_count.items()))
+    labels = linter.classification_labels()
+    cost = stats_mod.cost_estimate(totals, limit=PROFILES["openai"].hard_limit or 65_536)
+    cost["estimated_tokens"] = linter.counter.estimated
+    cost["trained_fraction"] = tokens["trained_fraction"]
+    unique = linter.n - linter.exact_dup_rows - near_pairs
+    dups = {
+        "exact_duplicate_rows": linter.exact_dup_rows,
+        "exact_groups": len(linter.dup_groups),
+        "near_duplicate_rows": near_pairs if linter.near is not None else None,
+        "near_clusters": getattr(linter, "near_clusters", 0) if linter.near is not None else None,
+        "contradictions": linter.contradictions,
+        "diversity": round(unique / linter.n, 4) if linter.n else 0.0,
+    }
+    out = {
+        "format": fmt_label,
+        "rows": linter.n,
+        "valid_rows": linter.valid,
+        "rows_with_errors": len(linter.error_rows),
+        "roles": {role: len(cols[1]) for role, cols in sorted(linter.role_len.items())},
+        "turns_per_row": {str(k): v for k, v in turns.items()},
+        "tokens": tokens,
+        "labels": dict(labels.most_common()) if labels else None,
+        "cost": cost,
+        "duplicates": dups,
+        "max_seq_len": linter.max_len,
+        "hard_limit": linter.hard,
+    }
+    if linter.eval is not None:
+        out["leakage"] = {"eval_path": str(linter.eval.path), "eval_rows": linter.eval.rows, "leaked_rows": len(linter.leaked)}
+    info_findings(linter, out)
+    return out
+
+
+def info_findings(linter: _Linter, s: dict[str, Any]) -> None:
+    turns = linter.turn_count
+    nturn = sum(turns.values())
+    mean_turns = sum(k * v for k, v in turns.items()) / nturn if nturn else 0
+    roles = ", ".join(f"{r} {c}" for r, c in s["roles"].items())
+    linter.emit_at(None, "I001", f"{s['format']}: {linter.n} rows ({linter.valid} usable); roles: {roles or 'none'}; "
+                 f"{mean_turns:.1f} turns per row (max {max(turns) if turns else 0})")
+    tok = s["tokens"]
+    parts = [f"{r} p5/p50/p95/max {v['p5']:.0f}/{v['p50']:.0f}/{v['p95']:.0f}/{v['max']}"
+             for r, v in tok["per_role"].items() if v.get("count")]
+    linter.emit_at(None, "I002", f"token lengths per role, {tok['method']}: " + "; ".join(parts))
+    cost = s["cost"]
+    if cost["models"]:
+        cheapest = min(cost["models"].items(), key=lambda kv: kv[1]["usd"])
+        price = f"e.g. {cheapest[0]} ${cheapest[1]['usd']:,.2f} (prices as of {cost['prices_as_of']})"
+    else:
+        price = "no price table"
+    linter.emit_at(None, "I003", f"{cost['billable_tokens']:,} billable tokens{linter._est()} = {cost['tokens_per_epoch']:,} x "
+                 f"{cost['epochs']} epochs; {price}; trained-token fraction {tok['trained_fraction']:.0%}")
+    if s["labels"]:
+        dist = ", ".join(f"{k} {v}" for k, v in list(s["labels"].items())[:10])
+        linter.emit_at(None, "I004", f"label distribution: {dist}")
+    d = s["duplicates"]
+    near = f", {d['near_duplicate_rows']} near-duplicate rows" if d["near_duplicate_rows"] is not None else ""
+    linter.emit_at(None, "I005", f"{d['exact_duplicate_rows']} exact-duplicate rows in {d['exact_groups']} groups{near}; "
+                 f"diversity {d['diversity']:.0%} unique")
