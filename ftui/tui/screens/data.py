@@ -87,7 +87,7 @@ class DataScreen(ModeScreen):
         Binding("n", "next_finding", "Next finding", id="data.next_finding"),
         Binding("N", "previous_finding", "Prev finding", id="data.previous_finding", show=False),
         Binding("l", "lint", "Re-lint", id="data.lint"),
-        Binding("p", "toggle_profile", "Profile", id="data.profile", show=False),
+        Binding("p", "toggle_profile", "Lint profile trl/openai", id="data.profile", show=False),
         Binding("t", "toggle_stats", "Stats", id="data.stats"),
         Binding("c", "clean", "Clean", id="data.clean"),
         Binding("s", "split", "Split", id="data.split"),
