@@ -1,6 +1,6 @@
 """Benchmark the dataset linter against a bare orjson parse of the same file.
 
-Generates a chat JSONL (150 MB / 200k rows; ``--quick``: 15 MB / 20k rows) in a temp dir
+Generates a chat JSONL (~150 MB / 200k rows; ``--quick``: ~15 MB / 20k rows) in a temp dir
 with a realistic sprinkling of defects (exact and near duplicates, PII, empty answers),
 then measures in one process:
 
@@ -55,8 +55,8 @@ def generate(path: Path, rows: int, seed: int = 0) -> int:
                 obj["messages"][2]["content"] = obj["messages"][2]["content"].rsplit(" ", 1)[0] + " thanks."
                 f.write(orjson.dumps(obj) + b"\n")
                 continue
-            user = " ".join(choice(WORDS) for _ in range(38)).capitalize() + "?"
-            answer = " ".join(choice(WORDS) for _ in range(48)).capitalize() + "."
+            user = " ".join(choice(WORDS) for _ in range(39)).capitalize() + "?"
+            answer = " ".join(choice(WORDS) for _ in range(50)).capitalize() + "."
             if r < 0.025:
                 user += f" Reach me at user{i}@example.com."
             if r > 0.999:
