@@ -278,6 +278,8 @@ class RateScreen(Screen[None]):
             if self.show_reference and not self.prompt_open:
                 self.action_prompt()
             self._show_reference()
+            if self.show_reference:  # the reference sits below the prompt: bring it into view
+                self.call_after_refresh(self.query_one("#rate-prompt", VerticalScroll).scroll_end, animate=False)
 
     def action_prompt(self) -> None:
         self.prompt_open = not self.prompt_open
