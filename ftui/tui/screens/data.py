@@ -243,10 +243,11 @@ class DataScreen(ModeScreen):
                 text.append(f"  {idx.rows_known:,} rows", "")
                 if not idx.done:
                     text.append(f" (indexing {idx.progress:.0%})", "dim")
-                text.append(f"  ·  {_size(idx.size)}  ·  {idx.info.kind}", "dim")
+                kind = "" if idx.info.kind == "jsonl" else f" {idx.info.kind}"  # say the container only when unusual
+                text.append(f" · {_size(idx.size)}{kind}", "dim")
                 if self.lint_outcome is not None:
-                    text.append(f"  ·  {self.lint_outcome.format}", "dim")
-            text.append(f"  ·  lint ({self.profile}): ", "dim")
+                    text.append(f" · {self.lint_outcome.format}", "dim")
+            text.append(f" · lint ({self.profile}): ", "dim")
             counts = self.store.severity_counts
             if self.lint_state == "running":
                 text.append("running", "yellow")
