@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from pathlib import Path
 from typing import Any
@@ -397,3 +398,38 @@ async def test_profile_toggle_relints_with_openai_rules(tmp_path: Path, monkeypa
         await _settle(pilot, screen)
         assert profiles == ["trl", "openai"]
         assert "lint (openai)" in text_of(screen.query_one("#data-file"))
+
+
+async def test_leaving_during_a_lint_ends_the_lint_process(tmp_path: Path) -> None:
+    """The linter runs in a child process; closing the app while it works must not leave it behind."""
+    pytest.importorskip("ftui.data.lint")
+    psutil = pytest.importorskip("psutil")
+    rows = [_chat(i, user=f"ticket {i} " + "word " * (i % 90), answer="billing") for i in range(60_000)]
+    path = _write(tmp_path / "big.jsonl", rows)
+
+    def lint_children() -> list:
+        found = []
+        for child in psutil.Process().children(recursive=True):
+            try:
+                if "ftui.tui.screens.data_backend" in " ".join(child.cmdline()):
+                    found.append(child)
+            except psutil.Error:
+                pass
+        return found
+
+    app = FtuiApp(data_path=path, start_mode="data")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        for _ in range(200):
+            if lint_children():
+                break
+            await pilot.pause(0.02)
+        assert screen.lint_state == "running" and lint_children()
+        await pilot.press("l")  # re-lint: the old child is killed, a new one starts
+        await pilot.pause(0.3)
+        assert len(lint_children()) <= 1
+    for _ in range(100):
+        if not lint_children():
+            break
+        await asyncio.sleep(0.05)
+    assert lint_children() == []
