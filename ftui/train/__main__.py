@@ -67,6 +67,8 @@ def _shared_run_dir(config, run_dir: Path | None, rank: int, resume: bool) -> Pa
             run_dir, _ = runs.create_run(config)
         holder[0] = str(run_dir)
     broadcast_object_list(holder, from_process=0)
+    if not holder[0]:
+        raise SystemExit(f"ftui: rank {rank} did not receive the run directory from rank 0; check the launcher setup")
     return Path(str(holder[0]))
 
 
