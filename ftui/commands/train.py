@@ -148,15 +148,19 @@ def cmd_runs(args: argparse.Namespace) -> int:
             print(json.dumps({k: (str(v) if isinstance(v, Path) else v) for k, v in s.__dict__.items()}))
         return 0
     console = Console(highlight=False)
+    if not console.is_terminal:
+        console = Console(highlight=False, width=200)  # piped to a file or grep: one line per run, nothing cut
     if not summaries:
         from ftui import paths
 
         console.print(Text(f"no runs yet in {paths.runs_dir()}; start one with 'ftui train --example | ftui train -'"))
         return 0
     table = Table(box=None, header_style="bold", pad_edge=False)
-    for name, justify in (("id", "left"), ("status", "left"), ("method", "left"), ("model", "left"),
+    id_width = max(len(s.run_id) for s in summaries)  # the id is what people copy into 'ftui attach': never cut it
+    table.add_column("id", no_wrap=True, min_width=id_width)
+    for name, justify in (("status", "left"), ("method", "left"), ("model", "left"),
                           ("best eval loss", "right"), ("steps", "right"), ("duration", "right")):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+        table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     for s in summaries:
         steps = f"{s.last_step or 0}/{s.total_steps}" if s.total_steps else str(s.last_step or "-")
         table.add_row(
