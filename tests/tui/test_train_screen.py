@@ -199,6 +199,8 @@ async def test_log_y_and_epoch_axis_toggle_the_monitor(runs_dir: Path) -> None:
         await pilot.press("e")
         assert screen.monitor.xaxis == "epoch"
         assert screen.monitor.query_one("#plot-loss", MetricPlot)._spec.xlabel == "epoch"  # noqa: SLF001
+        await pilot.press("tab")  # next panel: monitor -> runs
+        assert screen.panel == "runs"
 
 
 # ---------------------------------------------------------------------- bad input: one message, nothing started
@@ -255,6 +257,16 @@ async def test_environment_refusals(runs_dir: Path, monkeypatch: pytest.MonkeyPa
         await wait_for(pilot, lambda: screen.form.checked, 60)
         text = await start_refused(pilot, screen)
         assert expected in text
+
+
+async def test_the_demo_workspace_starts_from_the_quick_demo_preset(runs_dir: Path) -> None:
+    app = FtuiApp(start_mode="train")  # no data or model given: the demo workspace
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_train(pilot)
+        await wait_for(pilot, lambda: screen.form.checked, 60)
+        values, errors = screen.form.raw_values()
+        assert not errors and values["model"] == "demo" and values["max_steps"] == 20
+        assert str(screen.form.query_one("#f-preset").value) == "demo-quick"
 
 
 async def test_plan_overrides_fill_the_form_on_resume(runs_dir: Path) -> None:

@@ -28,6 +28,7 @@ from textual.message import Message
 from textual.widgets import ContentSwitcher, DataTable, Input, Static
 
 from ftui.textsafe import one_line
+from ftui.train.config_fields import preset_values
 from ftui.train.events import TERMINAL_TYPES, Failed, Finished, Stopped
 from ftui.tui.bridge import RunEvents, RunFeedEnded, RunSnapshot, watch_run
 from ftui.tui.screens.base import ModeScreen
@@ -183,6 +184,10 @@ class TrainScreen(ModeScreen):
             if workspace.data_path is not None:
                 values["train_path"] = _display_path(workspace.data_path)
                 values["eval_path"] = _display_path(workspace.eval_path) if workspace.eval_path else None
+            if first and workspace.is_demo:
+                # the demo workspace: a run that finishes in well under a minute, even on a laptop CPU
+                values = {**values, **preset_values("demo-quick")}
+                self.form.show_preset("demo-quick")
             self.form.set_values(values)
             if not first:
                 self.notify(Text(f"Dataset and model follow the workspace: {one_line(workspace.describe(), 80)}"))
@@ -191,6 +196,7 @@ class TrainScreen(ModeScreen):
         if overrides and overrides != self._applied_overrides:
             self._applied_overrides = overrides
             self.form.set_values(overrides)
+            self.form.show_preset("plan")
             self.notify("Filled the form from the plan; check it and press F5 to start.", title="Plan applied")
             self.show_panel("launcher")
 

@@ -67,6 +67,8 @@ class LauncherForm(Horizontal):
         self._revalidate_timer = None
         self._shown: dict[str, str | None] = {}
         self._data_cache: tuple[tuple, list[ConfigProblem]] | None = None
+        self._preset_shown: list[str] = []
+        self._plan_offered = False
         self.deep_pending = True
 
     # ------------------------------------------------------------------ layout
@@ -145,11 +147,22 @@ class LauncherForm(Horizontal):
             self._loading = False
         self.schedule_revalidate()
 
+    def show_preset(self, name: str) -> None:
+        """Show ``name`` as the chosen preset without applying it again (the caller filled the values)."""
+        select = self.query_one("#f-preset", Select)
+        if select.value != name:
+            self._preset_shown.append(name)
+            select.value = name
+
     def offer_plan_preset(self, available: bool) -> None:
         select = self.query_one("#f-preset", Select)
-        current = select.value
-        select.set_options([(n, n) for n in preset_names(available)])
-        select.value = current if current in preset_names(available) else "custom"
+        names = preset_names(available)
+        if available == self._plan_offered:
+            return
+        self._plan_offered = available
+        current = str(select.value)
+        select.set_options([(n, n) for n in names])  # resets to the first option, "custom": a no-op
+        self.show_preset(current if current in names else "custom")
 
     def raw_values(self) -> tuple[dict[str, Any], dict[str, str]]:
         """(parsed values, parse errors) of every field as typed."""
@@ -195,6 +208,9 @@ class LauncherForm(Horizontal):
             return
         control = getattr(event, "control", None) or getattr(event, "select", None)
         if control is not None and control.id == "f-preset":
+            if str(event.value) in self._preset_shown:  # type: ignore[attr-defined]
+                self._preset_shown.remove(str(event.value))  # type: ignore[attr-defined]
+                return  # set by show_preset: the values are already in
             self._apply_preset(str(event.value))  # type: ignore[attr-defined]
             return
         if control is not None and control.id == "f-method":
