@@ -462,9 +462,30 @@ def validate(
         _validate_datasets(c, add)
     if hf and check_env:
         _validate_environment(c, add)
+    if hf and check_model and c.extra:
+        _validate_extra_switches(c, add)
     if hf and check_model and not any(p.field == "model" for p in problems):
         _validate_against_model(c, add, lora)
     return problems
+
+
+def _validate_extra_switches(c: RunConfig, add) -> None:
+    """Every ``extra`` key must be an SFTConfig / TrainingArguments field."""
+    import difflib
+    from dataclasses import fields as dc_fields
+
+    try:
+        from trl import SFTConfig
+    except ImportError:
+        return
+    known = {f.name for f in dc_fields(SFTConfig)}
+    for key in c.extra:
+        key = str(key)
+        if key in known or _looks_secret(key) or key in EXTRA_MODELLED:
+            continue
+        close = difflib.get_close_matches(key, sorted(known), n=1)
+        hint = f"Did you mean '{close[0]}'?" if close else "See the SFTConfig / TrainingArguments documentation."
+        add(ConfigProblem(f"extra.{key}", "is not an SFTConfig or TrainingArguments switch", hint))
 
 
 def _looks_like_path(value: str) -> bool:

@@ -199,3 +199,9 @@ def test_a_config_the_estimator_says_cannot_fit_is_refused(demo_model, monkeypat
     assert "VRAM estimator" in found["micro_batch_size"] and "0.5 GB" in found["micro_batch_size"]
     monkeypatch.setenv("FTUI_GPU_GB", "80")
     assert validate(RunConfig()) == []
+
+
+def test_extra_switches_must_exist_in_sftconfig(demo_model):
+    found = problems_for(RunConfig(extra={"packing_strategi": "bfd", "packing_strategy": "bfd"}))
+    assert list(found) == ["extra.packing_strategi"]
+    assert "Did you mean 'packing_strategy'?" in found["extra.packing_strategi"]
