@@ -161,10 +161,11 @@ class TrainingWorker:
                 self.emit(Failed(message="the training ended without a result", hint="see traceback.txt or the log above", step=self.last_step))
         except BaseException as exc:  # noqa: BLE001 - the thread must never die silently
             self.error = exc
-            step = getattr(exc, "ftui_step", None) or self.last_step
-            message, hint = describe_failure(exc, step)
             self._write_traceback(exc)
-            self.emit(Failed(message=scrub(message, self._secrets), hint=hint, step=step))
+            if self.result is None:  # a backend that already ended the run keeps its own verdict
+                step = getattr(exc, "ftui_step", None) or self.last_step
+                message, hint = describe_failure(exc, step)
+                self.emit(Failed(message=scrub(message, self._secrets), hint=hint, step=step))
         finally:
             self._queue.put(_SENTINEL)
 
@@ -176,7 +177,13 @@ class TrainingWorker:
             pass
 
     def _drain(self) -> None:
-        writer = EventLogWriter(self.events_path)
+        try:
+            writer = EventLogWriter(self.events_path)
+        except OSError:
+            # no log, no run: a run nobody can see must not go on burning the GPU
+            self.control.request_stop(save=False)
+            self._lock.release()
+            return
         next_poll = 0.0
         try:
             while True:
