@@ -106,6 +106,34 @@ def test_attach_follows_a_live_run_and_stops_it(demo_model, tmp_path):
     proc = _start(config)
     try:
         wait_for(lambda: "log" in event_types(run_dir), 120, "the first training step")
+        # on a terminal: it follows the log, and q detaches without touching the run
+        pid, master = pty.fork()
+        if pid == 0:  # pragma: no cover - child
+            os.execv(sys.executable, [sys.executable, "-m", "ftui", "attach", str(run_dir)])
+        seen = bytearray()
+        try:
+            def read_some() -> bytes:
+                import select
+
+                while select.select([master], [], [], 0.05)[0]:
+                    try:
+                        chunk = os.read(master, 65536)
+                    except OSError:  # EIO: the child has exited and closed the terminal
+                        break
+                    if not chunk:
+                        break
+                    seen.extend(chunk)
+                return bytes(seen)
+
+            wait_for(lambda: b"q detach" in read_some(), 30, "attach's key help")
+            wait_for(lambda: b"loss" in read_some(), 30, "a followed log line")
+            os.write(master, b"q")
+            wait_for(lambda: b"detached" in read_some(), 30, "the detach")
+            _, status = os.waitpid(pid, 0)
+            assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+        finally:
+            os.close(master)
+        assert proc.poll() is None and not {"stopped", "finished"} & set(event_types(run_dir))
         attach = subprocess.run(
             [sys.executable, "-m", "ftui", "attach", str(run_dir), "--stop"],
             stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120,
