@@ -14,6 +14,7 @@ becomes a ``failed`` event with a readable message and a hint, and the traceback
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import queue
 import threading
@@ -23,7 +24,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ftui.config import ConfigProblem, RunConfig, validate
+from ftui.config import ConfigProblem, RunConfig, dump_config, validate
 from ftui.train import live, runs
 from ftui.train.control import RunControl
 from ftui.train.events import EVENT_LOG_NAME, TERMINAL_TYPES, Event, EventLogWriter, Failed, Message
@@ -288,6 +289,10 @@ def start_run(
                 f"run {target.name} has no checkpoint to resume from (it was stopped without saving); start a new run."
             )
         run_dir = target.resolve()
+        # record what the resumed attempt runs with (e.g. a longer max_steps given with --set)
+        config = dataclasses.replace(config, output_dir=str(run_dir))
+        if runs.load_run_config(run_dir) != config and not runs.is_live(run_dir):
+            (run_dir / runs.CONFIG_NAME).write_text(dump_config(config), encoding="utf-8")
     else:
         run_dir, config = runs.create_run(config, run_dir)
     worker = TrainingWorker(config, run_dir, resume=resume, callbacks=callbacks)

@@ -214,6 +214,7 @@ def test_train_resume_cli_uses_the_runs_own_config(runs_dir, use_backend, capsys
     out = capsys.readouterr().out
     assert f"run directory: {first.run_dir}" in out
     assert [e.type for e in read_events(first.events_path)].count("started") == 2
+    assert runs.load_run_config(first.run_dir).max_steps == 4  # the config.yaml says what the resumed run ran
     assert main(["train", "cfg.yaml", "--resume", first.run_id]) == 2
     assert "not both" in capsys.readouterr().err
 
