@@ -32,7 +32,7 @@ GOAL_RATIO = 2.0
 
 # The recipe the README states. LoRA only: the base weights and embeddings stay frozen.
 LORA_RANK = 32
-LORA_ALPHA = 64
+LORA_ALPHA = 2 * LORA_RANK  # --rank keeps this ratio
 LEARNING_RATE = 3e-3
 BATCH_SIZE = 8
 EPOCHS = 8  # 400 steps: fits the budget here (~0.11 CPU s a step), so the learning rate decays to 0 in time
@@ -76,6 +76,7 @@ def main() -> int:
     parser.add_argument("--budget", type=float, default=60.0, help="training budget in CPU seconds")
     parser.add_argument("--quick", action="store_true", help="smoke run: 5 s of training, 20 test rows")
     parser.add_argument("--seed", type=int, default=0, help="training seed (LoRA init, batch order)")
+    parser.add_argument("--rank", type=int, default=LORA_RANK, help="LoRA rank (alpha = 2 x rank)")
     parser.add_argument("--batch-size", type=int, default=BATCH_SIZE)
     parser.add_argument("--epochs", type=float, default=EPOCHS)
     parser.add_argument("--lr", type=float, default=LEARNING_RATE)
@@ -159,7 +160,7 @@ def main() -> int:
             disable_tqdm=True,
             gradient_checkpointing=False,  # a 1M-parameter model: memory is no issue, speed is
         )
-        lora = LoraConfig(r=LORA_RANK, lora_alpha=LORA_ALPHA, lora_dropout=0.0, target_modules="all-linear",
+        lora = LoraConfig(r=args.rank, lora_alpha=2 * args.rank, lora_dropout=0.0, target_modules="all-linear",
                           task_type="CAUSAL_LM")
         clock = CpuBudget(budget)
         trainer = SFTTrainer(
@@ -178,7 +179,7 @@ def main() -> int:
 
     ratio = tuned_acc / base_acc if base_acc else float("inf")
     ok = tuned_acc >= GOAL_ACCURACY and tuned_acc >= GOAL_RATIO * base_acc
-    print(f"LoRA r={LORA_RANK} lr={args.lr} batch={args.batch_size} epochs={args.epochs} seed={args.seed}: {clock.steps} steps, {train_cpu_s:.1f} s CPU "
+    print(f"LoRA r={args.rank} lr={args.lr} batch={args.batch_size} epochs={args.epochs} seed={args.seed}: {clock.steps} steps, {train_cpu_s:.1f} s CPU "
           f"(budget {budget:.0f} s CPU, {train_s:.1f} s wall, 1 thread), loss {losses[0] if losses else float('nan'):.3f} -> "
           f"{losses[-1] if losses else float('nan'):.3f}")
     print(f"test rows {len(test_rows)}: untrained accuracy {base_acc:.2f}, fine-tuned accuracy {tuned_acc:.2f} "
@@ -188,6 +189,7 @@ def main() -> int:
         "quick": args.quick,
         "final_norm_scale": demo.RECIPE["final_norm_scale"],
         "layers": demo.RECIPE["num_hidden_layers"],
+        "lora_rank": args.rank,
         "lr": args.lr,
         "batch_size": args.batch_size,
         "epochs": args.epochs,
