@@ -31,7 +31,7 @@ MARKER_FILE = "ftui-demo.json"
 BUILD_VERSION = 1
 SEED = 1234
 REQUIRED_FILES = ("config.json", "generation_config.json", "model.safetensors", "tokenizer.json",
-                  "tokenizer_config.json")
+                  "tokenizer_config.json", "chat_template.jinja")
 # Train files only: the test splits stay unseen even by the tokenizer.
 CORPUS_FILES = ("support_tickets_train.jsonl", "extraction_train.jsonl", "alpaca_small.jsonl",
                 "sharegpt_small.jsonl")
@@ -72,8 +72,10 @@ def corpus_texts() -> list[str]:
             continue
         with path.open(encoding="utf-8") as fh:
             for line in fh:
-                if line.strip():
+                try:
                     texts.extend(_strings(json.loads(line)))
+                except ValueError:  # blank or hand-mangled line: the tokenizer can do without it
+                    continue
     if not texts:
         texts = [FALLBACK_CORPUS]
     # Role names appear once per turn in the rendered chat; repeat them so they become single tokens.
@@ -191,8 +193,8 @@ def _is_intact(out_dir: Path, expected: dict[str, Any]) -> bool:
 
 
 def _replace_dir(new: Path, target: Path) -> None:
-    """Move ``new`` to ``target``, replacing an old/broken ``target`` without a window where a
-    reader sees a partial directory."""
+    """Move ``new`` to ``target``, replacing an old/broken ``target``: a reader sees the old
+    directory, briefly none, or the complete new one, never a partial one."""
     if target.exists() or target.is_symlink():
         trash = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
         os.replace(target, trash / "model")

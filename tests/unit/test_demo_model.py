@@ -129,6 +129,9 @@ def test_deterministic_and_rebuilt_when_damaged(demo_model: Path, tmp_path: Path
 
     weights.write_bytes(weights.read_bytes()[:1000])  # truncated by a crash or a full disk
     assert not demo.is_built(out)
+    demo.build_demo_model(out)
+    (out / "chat_template.jinja").unlink()  # without it the tokenizer would load with no chat template
+    assert not demo.is_built(out)
     marker = out / demo.MARKER_FILE
     data = json.loads(marker.read_text())
     data["build_version"] = demo.BUILD_VERSION - 1  # an older recipe must rebuild too
