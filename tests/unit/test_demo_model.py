@@ -180,3 +180,27 @@ def test_cli_out_pointing_at_a_file_is_one_line_error(tmp_path: Path, capsys: py
     assert main(["demo-model", "--out", str(target)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--out" in err and "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_trl_sft_trainer_with_assistant_only_loss_trains_on_the_replies_only(demo_model: Path, model, tokenizer,
+                                                                              tmp_path: Path) -> None:
+    import math
+
+    from datasets import Dataset
+    from peft import LoraConfig
+    from trl import SFTConfig, SFTTrainer
+
+    config = SFTConfig(output_dir=str(tmp_path / "run"), assistant_only_loss=True, max_steps=2,
+                       per_device_train_batch_size=2, report_to="none", use_cpu=True, save_strategy="no",
+                       gradient_checkpointing=False, disable_tqdm=True, logging_steps=1)
+    trainer = SFTTrainer(model=type(model).from_pretrained(demo_model), args=config,
+                         train_dataset=Dataset.from_list([{"messages": CONVERSATION}] * 4),
+                         processing_class=tokenizer,
+                         peft_config=LoraConfig(r=4, lora_alpha=8, target_modules="all-linear", task_type="CAUSAL_LM"))
+    batch = trainer.data_collator([trainer.train_dataset[0]])
+    trained = [int(i) for i, label in zip(batch["input_ids"][0], batch["labels"][0], strict=True) if label != -100]
+    assert tokenizer.decode(trained) == "billing<|im_end|>feature_request<|im_end|>"
+    trainer.train()
+    losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
+    assert losses and all(math.isfinite(loss) for loss in losses)
