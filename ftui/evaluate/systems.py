@@ -6,6 +6,7 @@ good few-shot prompt, so those are first-class systems beside the adapter:
 ==========================  ===============================================================
 ``base`` / ``base:MODEL``   the base model (default: the workspace model, ``demo`` = built-in)
 ``run:RUN_ID``              base + the adapter of a training run (``<runs_dir>/<id>/adapter``;
+                            ``run:latest`` = the newest finished run;
                             a full fine-tune's ``model/`` is used as a merged model)
 ``adapter:PATH``            base + a PEFT adapter directory
 ``merged:PATH``             a merged / full model directory
@@ -101,6 +102,8 @@ def run_adapter_dir(run_id: str) -> Path:
     """The adapter (or full model) directory of a training run, by id or path."""
     from ftui import paths
 
+    if run_id == "latest":
+        run_id = _latest_finished_run()
     run = Path(run_id).expanduser()
     if not run.is_dir():
         run = paths.runs_dir() / run_id
@@ -111,6 +114,15 @@ def run_adapter_dir(run_id: str) -> Path:
             return run / sub
     raise SystemError_(f"run {run.name} has no adapter/ or model/ yet (still training or failed); "
                        "evaluate a finished run.")
+
+
+def _latest_finished_run() -> str:
+    from ftui.train.runs import list_runs
+
+    finished = [r for r in list_runs() if r.status == "finished"]
+    if not finished:
+        raise SystemError_("run:latest: no finished training run yet. Train one (ftui train) or list runs with 'ftui runs'.")
+    return str(max(finished, key=lambda r: r.started or 0).run_dir)
 
 
 def adapter_base_model(adapter_dir: str | Path) -> str | None:
