@@ -74,7 +74,25 @@ def _launch_tui(args: argparse.Namespace) -> int:
     return app.return_code or 0
 
 
+def quiet_libraries() -> None:
+    """Keep library chatter (weight-loading progress bars, advisory and deprecation warnings)
+    out of our output: it buries the one line that matters in the CLI and scribbles over the
+    TUI. Set before any ML library is imported; a user's explicit environment wins."""
+    import logging
+    import os
+    import warnings
+
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    quiet_libraries()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -15,8 +15,8 @@ data_format: auto           # auto | chat | alpaca | sharegpt | prompt-completio
 method: lora                # full | lora | qlora (CUDA + bitsandbytes) | openai
 
 # --- LoRA ----------------------------------------------------------------------------------
-lora_r: 16
-lora_alpha: 32              # scale = alpha / r
+lora_r: 32                  # the demo recipe (sample_data/README.md); 8-16 is typical for real models
+lora_alpha: 64              # scale = alpha / r
 lora_dropout: 0.05
 target_modules: all-linear  # all-linear | attention | a list of module names, e.g. [q_proj, v_proj]
 
@@ -26,10 +26,10 @@ double_quant: true
 compute_dtype: bfloat16
 
 # --- schedule ------------------------------------------------------------------------------
-num_epochs: 1
+num_epochs: 8               # ~400 steps: the tiny random demo model needs them to learn the labels
 max_steps: -1               # > 0 overrides num_epochs
-learning_rate: 0.001        # the demo model is random, so it learns fast; use 2e-4 for real LoRA
-lr_scheduler: cosine
+learning_rate: 0.003        # the demo model is random and tiny; use 1e-4..2e-4 for real LoRA
+lr_scheduler: linear
 warmup_ratio: 0.03
 weight_decay: 0.0
 micro_batch_size: 8         # per device; effective batch = micro_batch_size * grad_accum * GPUs
@@ -42,8 +42,8 @@ precision: auto             # auto: bf16 where the GPU supports it, fp32 on CPU
 assistant_only_loss: true   # chat data: learn only the assistant turns
 
 # --- eval and checkpoints ------------------------------------------------------------------
-eval_steps: 20
-save_steps: 20
+eval_steps: 50
+save_steps: 100
 save_total_limit: 2         # checkpoints kept (the best one too, with early stopping); 0 = all
 early_stopping_patience: 0  # > 0: stop after this many evals without a better eval_loss
 logging_steps: 1
