@@ -130,7 +130,7 @@ def main() -> int:
     idle = asyncio.run(_measure(app, presses))
 
     # training: a LoRA run of the demo model in a worker thread of this process
-    config = RunConfig(max_steps=20 if args.quick else 400, micro_batch_size=4, max_seq_len=256, eval_steps=50,
+    config = RunConfig(max_steps=20 if args.quick else 5000, micro_batch_size=4, max_seq_len=256, eval_steps=50,
                        save_steps=1000, learning_rate=1e-3, eval_path=None, eval_fraction=0.02)
     from ftui.tui.screens.train import reserve_ui_core
 

@@ -351,10 +351,23 @@ class LauncherForm(Horizontal):
     def _update_problems(self) -> None:
         widget = self.query_one("#form-problems", Static)
         problems = self.all_problems
+        values, _ = self.raw_values()
+        shape = Text()
+        shape.append("run      ", style="bold")
+        batch, accum = values.get("micro_batch_size"), values.get("grad_accum")
+        if isinstance(batch, int) and isinstance(accum, int):
+            shape.append(f"effective batch {batch * accum}")
+        steps = values.get("max_steps")
+        epochs = values.get("num_epochs")
+        if isinstance(steps, int) and steps > 0:
+            shape.append(f" · {steps} steps")
+        elif isinstance(epochs, float):
+            shape.append(f" · {epochs:g} epochs")
+        shape.append("\n\n")
         if not problems:
-            widget.update(Text("✔ every field is valid", style="green"))
+            widget.update(shape + Text("✔ every field is valid", style="green"))
             return
-        text = Text()
+        text = shape
         text.append(f"✖ {len(problems)} problem(s) to fix before starting\n", style="bold red")
         for name, message in problems[:6]:
             text.append(f"{name}: ", style="bold")
