@@ -26,6 +26,7 @@ from typing import Any
 from ftui.advisor.errors import AdvisorError
 
 PRICES_PATH = Path(__file__).with_name("prices.yaml")
+USER_PRICES = Path("~/.config/ftui/prices.yaml")
 DEFAULT_MFU = {"full": 0.35, "lora": 0.28, "qlora": 0.22}
 CHARS_PER_TOKEN = 4.0  # the usual English average; a tokenizer gives the exact count
 TOKENS_PER_MESSAGE = 4  # role and separators in a chat format
@@ -45,9 +46,11 @@ class PriceTable:
 def _load(path: str) -> PriceTable:
     import yaml
 
+    from ftui.yamlio import safe_load
+
     try:
         with open(path, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
+            data = safe_load(fh)
     except OSError as exc:
         raise AdvisorError(f"cannot read the price table {path}: {exc.strerror or exc}; fix FTUI_PRICES.") from None
     except yaml.YAMLError:
@@ -60,8 +63,18 @@ def _load(path: str) -> PriceTable:
         ) from None
 
 
+def prices_path() -> Path:
+    """The price table in use: $FTUI_PRICES, else ~/.config/ftui/prices.yaml, else the shipped one."""
+    env = os.environ.get("FTUI_PRICES")
+    if env:
+        return Path(env).expanduser()
+    user = USER_PRICES.expanduser()
+    return user if user.is_file() else PRICES_PATH
+
+
 def load_prices() -> PriceTable:
-    return _load(os.environ.get("FTUI_PRICES") or str(PRICES_PATH))
+    """The one dated price table every cost figure in ftui comes from (Plan and Data alike)."""
+    return _load(str(prices_path()))
 
 
 def _positive(name: str, value: float, allow_zero: bool = False) -> None:

@@ -140,10 +140,10 @@ def _check(tree: DecisionTree) -> None:
 
 @lru_cache(maxsize=4)
 def load_tree(path: Path = TREE_PATH) -> DecisionTree:
-    import yaml
+    from ftui.yamlio import safe_load
 
     with open(path, encoding="utf-8") as fh:
-        return _parse(yaml.safe_load(fh))
+        return _parse(safe_load(fh))
 
 
 @dataclass

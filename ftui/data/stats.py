@@ -2,22 +2,17 @@
 label distribution, and the OpenAI cost estimate (price table with its date, epoch
 heuristic, billable tokens, trained-token fraction).
 
-The price table ships in ``prices.yaml`` next to this file; a user overrides it with
-``$FTUI_PRICES`` or ``~/.config/ftui/prices.yaml`` (prices change; the file says when
-ours were taken).
+Prices come from the one dated table the Plan calculator uses too
+(``ftui/advisor/prices.yaml``; a user overrides it with ``$FTUI_PRICES`` or
+``~/.config/ftui/prices.yaml``; prices change, the file says when ours were checked).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-PRICES_FILE = Path(__file__).with_name("prices.yaml")
-USER_PRICES = Path("~/.config/ftui/prices.yaml")
 
 
 def percentiles(values: Sequence[int] | np.ndarray) -> dict[str, float]:
@@ -67,22 +62,23 @@ def openai_epochs(n_rows: int, default: int = 3, min_target: int = 100, max_targ
 
 
 def load_prices() -> dict[str, Any]:
-    """The price table: $FTUI_PRICES, else ~/.config/ftui/prices.yaml, else the shipped one."""
-    import yaml
+    """OpenAI training prices per 1M tokens from the shared price table, with its date and
+    path; an unreadable table gives no prices (and says why) rather than failing the stats."""
+    from ftui.advisor.cost import load_prices as load_table
+    from ftui.advisor.cost import prices_path
+    from ftui.advisor.errors import AdvisorError
 
-    env = os.environ.get("FTUI_PRICES")
-    candidates = [Path(env).expanduser()] if env else []
-    candidates += [USER_PRICES.expanduser(), PRICES_FILE]
-    for path in candidates:
-        if path.is_file():
-            try:
-                data = yaml.safe_load(path.read_text()) or {}
-            except (OSError, yaml.YAMLError):
-                continue
-            if isinstance(data, dict) and isinstance(data.get("models"), dict):
-                data["source"] = str(path)
-                return data
-    return {"as_of": "unknown", "models": {}, "source": "none"}
+    try:
+        table = load_table()
+    except AdvisorError as exc:
+        return {"as_of": "unknown", "models": {}, "source": f"{prices_path()} ({exc})"}
+    models: dict[str, float] = {}
+    for name, entry in table.openai_finetune.items():
+        try:
+            models[name] = float(entry["train_per_m"])
+        except (KeyError, TypeError, ValueError):
+            continue
+    return {"as_of": table.checked, "models": models, "source": table.path}
 
 
 def cost_estimate(row_tokens: Sequence[int] | np.ndarray, limit: int = 65_536, epochs: int | None = None) -> dict[str, Any]:
@@ -94,11 +90,7 @@ def cost_estimate(row_tokens: Sequence[int] | np.ndarray, limit: int = 65_536, e
     billable = per_epoch * ep
     prices = load_prices()
     models = {}
-    for name, entry in prices.get("models", {}).items():
-        try:
-            per_m = float(entry["training_per_1m"] if isinstance(entry, dict) else entry)
-        except (KeyError, TypeError, ValueError):
-            continue
+    for name, per_m in prices["models"].items():
         models[name] = {"usd_per_1m_training_tokens": per_m, "usd": round(billable / 1e6 * per_m, 2)}
     return {
         "rows": n,

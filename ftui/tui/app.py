@@ -45,6 +45,9 @@ def _evaluate() -> Screen:
 
 # Textual's own bindings that would only clutter the help (the palette still has them).
 _HIDDEN_IN_HELP = frozenset({"screen.copy_text", "copy_text", "command_palette", "app.command_palette"})
+# Stock widgets' movement keys (a table's ctrl+pageup, home, cursor left...) say nothing a user
+# needs spelled out: the help shows one summary row for them instead.
+_NAVIGATION_PREFIXES = ("cursor_", "scroll_", "page_")
 
 
 class FtuiApp(App[int]):
@@ -94,13 +97,19 @@ class FtuiApp(App[int]):
             return
         rows: list[tuple[str, str, str]] = []
         seen: set[str] = set()
+        navigation = False
         for key, active in self.active_bindings.items():
             binding = active.binding
             if not binding.description or key in seen or binding.action in _HIDDEN_IN_HELP:
                 continue
+            if type(active.node).__module__.startswith("textual.") and binding.action.startswith(_NAVIGATION_PREFIXES):
+                navigation = True
+                continue
             seen.add(key)
             scope = "everywhere" if active.node is self else "this screen"
             rows.append((format_key(binding.key_display or key), binding.description, scope))
+        if navigation:
+            rows.append(("↑ ↓ PgUp PgDn", "Move in the focused list; Home / End: the ends", "this screen"))
         rows.append(("ctrl+p", "Command palette: every action by name", "everywhere"))
         order = {"F1": 0, "F2": 1, "F3": 2, "F4": 3}
         rows.sort(key=lambda r: (r[2] != "this screen", order.get(r[0], 9), r[0]))

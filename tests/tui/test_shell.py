@@ -65,6 +65,19 @@ async def test_help_lists_mode_keys_and_closes_with_escape() -> None:
         assert not isinstance(app.screen, HelpScreen)
 
 
+async def test_help_summarises_a_tables_movement_keys_in_one_row() -> None:
+    app = FtuiApp(start_mode="evaluate")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        rows = app.screen.rows
+        descriptions = [row[1] for row in rows]
+        assert not any(d in ("Page Right", "Page Left", "Cursor left") for d in descriptions)
+        assert sum(d.startswith("Move in the focused list") for d in descriptions) == 1
+        assert "Generate & metrics" in descriptions  # the screen's own keys stay
+
+
 async def test_quit_without_active_run_exits_at_once() -> None:
     app = FtuiApp()
     async with app.run_test(size=SIZE) as pilot:

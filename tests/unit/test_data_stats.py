@@ -32,7 +32,8 @@ def test_billable_tokens_cap_each_row_at_the_limit() -> None:
 
 def test_price_table_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     custom = tmp_path / "prices.yaml"
-    custom.write_text('as_of: "2030-01-01"\nmodels:\n  my-model: {training_per_1m: 2.0}\n')
+    custom.write_text('checked: "2030-01-01"\nopenai_finetune:\n  my-model: {train_per_m: 2.0, input_per_m: 1, output_per_m: 1}\n'
+                      "openai_base: {}\ngpus: {}\n")
     monkeypatch.setenv("FTUI_PRICES", str(custom))
     cost = stats.cost_estimate([1_000_000] * 10, limit=2_000_000)
     assert cost["prices_as_of"] == "2030-01-01"
@@ -40,3 +41,20 @@ def test_price_table_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     shipped = stats.load_prices()
     monkeypatch.delenv("FTUI_PRICES")
     assert "2030" not in str(stats.load_prices()["as_of"]) and shipped["source"] == str(custom)
+
+
+def test_the_data_stats_and_the_plan_calculator_price_from_one_table() -> None:
+    from ftui.advisor.cost import load_prices
+
+    table = load_prices()
+    prices = stats.load_prices()
+    assert prices["as_of"] == table.checked
+    assert prices["models"] == {name: entry["train_per_m"] for name, entry in table.openai_finetune.items()}
+
+
+def test_an_unreadable_price_table_gives_no_prices_and_says_why(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bad = tmp_path / "prices.yaml"
+    bad.write_text("checked: [unclosed\n")
+    monkeypatch.setenv("FTUI_PRICES", str(bad))
+    cost = stats.cost_estimate([100] * 10)
+    assert cost["models"] == {} and "not valid YAML" in cost["prices_source"]

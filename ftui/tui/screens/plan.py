@@ -90,6 +90,14 @@ def _input(value: str, wid: str, placeholder: str = "", restrict: str | None = N
 
 
 
+class _DeferredLazy(Lazy):
+    """Like ``Lazy`` but waits a moment, so the first frame is written to the terminal
+    before the main thread gets busy mounting dozens of form widgets."""
+
+    async def mount_composed_widgets(self, widgets) -> None:  # noqa: ANN001
+        self.set_timer(0.08, lambda: self.call_later(Lazy.mount_composed_widgets, self, widgets))
+
+
 class CalcTabs(TabbedContent):
     """The calculator tabs; tells the screen once they are mounted (they mount lazily)."""
 
@@ -143,7 +151,7 @@ class PlanScreen(ModeScreen):
             with Vertical(id="calc-pane"):
                 # The calculator (dozens of form widgets) mounts just after the first frame,
                 # so the wizard paints at once (bench/startup.py).
-                with Lazy(CalcTabs(id="calc-tabs", initial="memory")):
+                with _DeferredLazy(CalcTabs(id="calc-tabs", initial="memory")):
                     with TabPane("Memory (m)", id="memory"):
                         with VerticalScroll(id="memory-scroll"):
                             with Grid(id="mem-form", classes="form"):
