@@ -67,7 +67,9 @@ class DirectoryError(Exception):
 
 
 def ensure_writable_dir(path: Path, what: str, env_var: str) -> Path:
-    """Create ``path`` if needed and check it is writable, or raise DirectoryError with the fix."""
+    """Create ``path`` if needed and check it is readable and writable, or raise DirectoryError with the fix."""
+    if path.exists() and not path.is_dir():
+        raise DirectoryError(f"the {what} directory {path} is a file, not a directory. Point {env_var} at a directory.")
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -75,9 +77,9 @@ def ensure_writable_dir(path: Path, what: str, env_var: str) -> Path:
             f"cannot create the {what} directory {path}: {exc.strerror or exc}. "
             f"Fix its permissions or point {env_var} at a writable directory."
         ) from None
-    if not os.access(path, os.W_OK | os.X_OK):
+    if not os.access(path, os.R_OK | os.W_OK | os.X_OK):
         raise DirectoryError(
-            f"the {what} directory {path} is not writable. "
+            f"the {what} directory {path} is not readable and writable. "
             f"Fix its permissions or point {env_var} at a writable directory."
         )
     return path

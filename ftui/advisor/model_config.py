@@ -9,7 +9,6 @@ the network.
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -26,10 +25,6 @@ _ALIASES = {
     "intermediate_size": ("intermediate_size", "n_inner", "ffn_dim", "ffn_hidden_size"),
 }
 _UNGATED = {"gpt2", "gpt_neox", "gptj", "opt", "bloom", "falcon", "gpt_bigcode", "phi"}
-
-
-def _offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def _first(config: dict[str, Any], key: str) -> Any:
@@ -160,10 +155,19 @@ def resolve_architecture(model: str) -> Architecture:
     cached = _hub_cache_config(model)
     if cached is not None:
         return read_config_file(cached, model)
-    if _offline():
+    from ftui import hub
+
+    if hub.offline_requested():
         raise AdvisorError(
             f"{model!r} is not in the local Hugging Face cache and HF_HUB_OFFLINE=1 forbids downloading it. "
             f"Fix: unset HF_HUB_OFFLINE (or run 'hf download {model} config.json' on a connected machine), "
             "or pass a local model directory or a size preset."
+        )
+    reason = hub.unreachable_reason()
+    if reason is not None:
+        raise AdvisorError(
+            f"{model!r} is not in the local Hugging Face cache and the Hub cannot be reached ({reason}). "
+            f"Fix: run 'hf download {model} config.json' on a connected machine, or pass a local model "
+            "directory or a size preset (e.g. 8B)."
         )
     return read_config_file(_download_config(model), model)

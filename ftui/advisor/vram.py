@@ -211,6 +211,13 @@ def estimate(arch: Architecture, setup: TrainSetup, gpu_gb: float | None = None)
         notes.append("MoE: all experts counted as resident; activations for the routed experts only")
     if setup.method == "qlora":
         notes.append("QLoRA needs a CUDA GPU with bitsandbytes")
+    total = weights + trainable + churn + overhead
+    if setup.loss == "plain" and logits > 0.25 * total:
+        notes.append(
+            f"logits take {logits / GB:.1f} GB ({logits / total:.0%}) with plain cross-entropy: a fused linear+CE "
+            "kernel removes most of it (--loss fused to see; train with liger-kernel installed and "
+            "extra.use_liger_kernel: true)"
+        )
     breakdown = {
         "weights": weights,
         "trainable": trainable,

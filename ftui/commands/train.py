@@ -139,10 +139,14 @@ def cmd_runs(args: argparse.Namespace) -> int:
     from rich.table import Table
     from rich.text import Text
 
+    from ftui.cli import UserError
     from ftui.textsafe import neutralize, one_line
-    from ftui.train.runs import list_runs
+    from ftui.train.runs import RunDirError, list_runs
 
-    summaries = list_runs()
+    try:
+        summaries = list_runs()
+    except RunDirError as exc:
+        raise UserError(str(exc)) from None
     if args.json:
         for s in summaries:
             print(json.dumps({k: (str(v) if isinstance(v, Path) else v) for k, v in s.__dict__.items()}))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 ATTENTION_NAMES = (
     "q_proj",
@@ -53,12 +54,29 @@ def resolve_model_path(name_or_path: str) -> str:
     return name_or_path
 
 
+def _local_when_offline(path: str) -> str:
+    """A Hub id becomes its cached snapshot directory when the Hub is off limits or out of
+    reach, so that neither this check nor the training run waits on network retries."""
+    from ftui import hub
+
+    if Path(path).expanduser().exists() or "/" not in path:
+        return path
+    offline = hub.offline_requested()
+    reason = None if offline else hub.unreachable_reason()
+    if not offline and reason is None:
+        return path
+    snapshot = hub.cached_snapshot(path)
+    if snapshot is None:
+        raise ModelInfoError(hub.no_hub_message(path, reason))
+    return str(snapshot)
+
+
 @lru_cache(maxsize=16)
 def inspect_model(name_or_path: str) -> ModelInfo:
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM
 
-    path = resolve_model_path(name_or_path)
+    path = _local_when_offline(resolve_model_path(name_or_path))
     try:
         config = AutoConfig.from_pretrained(path, trust_remote_code=False)
     except Exception as exc:  # noqa: BLE001 - OSError, ValueError, hub errors: one readable line

@@ -389,14 +389,28 @@ def summarize_run(run_dir: Path) -> RunSummary:
     )
 
 
+def _child_dirs(base: Path) -> list[Path]:
+    """The directories inside the runs directory (none when it does not exist yet);
+    RunDirError with the fix when it is a file or cannot be read."""
+    if not base.exists():
+        return []
+    if not base.is_dir():
+        raise RunDirError(f"the runs directory {base} is a file, not a directory; point FTUI_RUNS_DIR at a directory.")
+    try:
+        return [child for child in base.iterdir() if child.is_dir()]
+    except OSError as exc:
+        raise RunDirError(
+            f"cannot read the runs directory {base}: {exc.strerror or exc}. "
+            "Fix its permissions or point FTUI_RUNS_DIR at a readable directory."
+        ) from None
+
+
 def list_runs(base: Path | None = None) -> list[RunSummary]:
     """Every run under the runs directory, newest first."""
     base = Path(base) if base is not None else paths.runs_dir()
-    if not base.is_dir():
-        return []
     out = []
-    for child in base.iterdir():
-        if child.is_dir() and ((child / EVENT_LOG_NAME).exists() or (child / CONFIG_NAME).exists()):
+    for child in _child_dirs(base):
+        if ((child / EVENT_LOG_NAME).exists() or (child / CONFIG_NAME).exists()):
             out.append(summarize_run(child))
     out.sort(key=lambda s: (s.started or 0.0, s.run_id), reverse=True)
     return out
@@ -410,7 +424,7 @@ def find_run(ref: str, base: Path | None = None) -> Path:
     base = Path(base) if base is not None else paths.runs_dir()
     if (base / ref).is_dir():
         return base / ref
-    matches = sorted(p for p in base.iterdir() if p.is_dir() and (p.name.startswith(ref) or p.name.endswith(ref))) if base.is_dir() else []
+    matches = sorted(p for p in _child_dirs(base) if p.name.startswith(ref) or p.name.endswith(ref))
     if len(matches) == 1:
         return matches[0]
     if not matches:

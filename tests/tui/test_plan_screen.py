@@ -77,6 +77,24 @@ async def test_wizard_to_rag_leaf_back_and_restart() -> None:
         assert screen.walker.current_id == "gap" and not screen.walker.steps
 
 
+async def test_use_this_plan_on_a_leaf_that_does_not_train_warns_and_carries_the_later_settings() -> None:
+    app = FtuiApp(start_mode="plan")
+    notes: list[tuple[str, str]] = []
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _plan(pilot)
+        real_notify = app.notify
+        app.notify = lambda message, **kw: (notes.append((str(message), kw.get("severity", ""))),  # type: ignore[method-assign]
+                                            real_notify(message, **kw))[1]
+        await pilot.press("1", "y")
+        assert screen.walker.outcome.id == "rag" and not screen.walker.outcome.trains
+        await pilot.press("u")
+        await pilot.pause()
+        assert app.current_mode == "train"
+        carried = [(m, sev) for m, sev in notes if "is the advice" in m]
+        assert carried and carried[0][1] == "warning", notes
+        assert app.workspace.plan_overrides  # the fine-tune settings for later are still carried
+
+
 async def test_wrong_key_is_refused_with_a_hint() -> None:
     app = FtuiApp(start_mode="plan")
     async with app.run_test(size=SIZE) as pilot:

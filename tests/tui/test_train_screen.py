@@ -356,3 +356,25 @@ async def test_preflight_shows_does_not_fit_and_a_applies_the_cheapest_fix(
         assert "does not fit" in str(screen.form.query_one("#form-preflight").render())
         await pilot.press("escape", "a")
         await wait_for(pilot, lambda: screen.form.checked and screen.form.preflight.verdict == "fits", 60, "the fix")
+
+
+async def test_an_unreadable_runs_directory_is_one_line_in_the_runs_list(
+    runs_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_iterdir = Path.iterdir
+
+    def iterdir(self: Path):  # noqa: ANN202 - root ignores permission bits, so refuse where the OS would
+        if self == runs_dir:
+            raise PermissionError(13, "Permission denied")
+        return real_iterdir(self)
+
+    runs_dir.mkdir()
+    monkeypatch.setattr(Path, "iterdir", iterdir)
+    app = FtuiApp(start_mode="train")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_train(pilot)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: screen.runs_panel.loaded > 0, 10, "runs list")
+        table = screen.runs_panel.query_one("#runs-table")
+        first = str(table.get_row_at(0)[0])
+        assert "cannot read the runs directory" in first and "FTUI_RUNS_DIR" in first

@@ -87,3 +87,49 @@ def test_cached_hub_id_is_read_without_network(tmp_path: Path, monkeypatch: pyte
 def test_garbage_model_names(bad: str) -> None:
     with pytest.raises(AdvisorError):
         resolve_architecture(bad)
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]  # nothing listens there once the socket is closed
+
+
+def test_unknown_hub_id_with_the_hub_out_of_reach_fails_fast_in_one_line(tmp_path: Path) -> None:
+    """No HF_HUB_OFFLINE, no network: one line with the fix in well under the 23 s of hub retries."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    env = {k: v for k, v in os.environ.items() if k != "HF_HUB_OFFLINE"}
+    env.update(HF_ENDPOINT=f"http://127.0.0.1:{_closed_port()}", HF_HOME=str(tmp_path / "hf"))
+    start = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "ftui", "plan", "--model", "some-org/not-a-cached-model", "--method", "lora"],
+        capture_output=True, text=True, env=env, timeout=60,
+    )
+    elapsed = time.monotonic() - start
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "cannot be reached" in lines[0] and "hf download" in lines[0], result.stderr
+    assert elapsed < 10, f"took {elapsed:.1f} s"
+
+
+def test_training_model_info_uses_the_cached_snapshot_when_the_hub_is_out_of_reach(
+    monkeypatch: pytest.MonkeyPatch, demo_model: Path
+) -> None:
+    from ftui import hub
+    from ftui.train import modelinfo
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(hub, "unreachable_reason", lambda timeout=3.0: "cannot reach huggingface.co: refused")
+    monkeypatch.setattr(hub, "cached_snapshot", lambda repo: demo_model if repo == "org/cached" else None)
+    modelinfo.inspect_model.cache_clear()
+    assert modelinfo.inspect_model("org/cached").path == str(demo_model)
+    with pytest.raises(modelinfo.ModelInfoError) as err:
+        modelinfo.inspect_model("org/not-cached")
+    assert "cannot be reached" in str(err.value) and "hf download org/not-cached" in str(err.value)
+    modelinfo.inspect_model.cache_clear()

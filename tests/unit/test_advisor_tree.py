@@ -42,6 +42,10 @@ def test_leaf_is_complete(leaf_id: str) -> None:
         assert key in leaf.hyperparameters
     if not leaf.trains:
         assert leaf.hyperparameters_note, "a no-training leaf must say when its hyperparameters apply"
+    else:
+        risks = " ".join(leaf.risks).lower()
+        for risk in ("overfitting", "forgetting", "format drift"):
+            assert risk in risks, f"{leaf_id} is a fine-tune but names no {risk} risk"
 
 
 def test_practice_the_tree_encodes() -> None:

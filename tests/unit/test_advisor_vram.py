@@ -155,3 +155,13 @@ def test_bad_setups_raise_one_clear_error(setup: TrainSetup, gpu: float | None, 
 
 def test_full_finetune_ignores_rank() -> None:
     assert estimate(PRESETS["1B"], TrainSetup("full", lora_r=0)).total > 0
+
+
+def test_a_plain_loss_whose_logits_dominate_says_how_to_remove_them() -> None:
+    from ftui.advisor.architectures import find_preset
+
+    arch = find_preset("8B")
+    heavy = estimate(arch, TrainSetup(method="qlora", seq_len=2048, micro_batch=2, loss="plain"))
+    assert any("fused linear+CE" in note for note in heavy.notes)
+    fused = estimate(arch, TrainSetup(method="qlora", seq_len=2048, micro_batch=2, loss="fused"))
+    assert not any("fused linear+CE" in note for note in fused.notes)

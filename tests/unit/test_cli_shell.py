@@ -75,3 +75,42 @@ def test_cache_dir_not_writable(tmp_path: Path) -> None:
         cache.chmod(0o500)
     result = run_ftui(env={"FTUI_CACHE_DIR": str(cache)})
     assert_one_line_error(result, "cache directory", "FTUI_CACHE_DIR")
+
+
+def test_runs_dir_that_is_a_file(tmp_path: Path) -> None:
+    blocker = tmp_path / "runs"
+    blocker.write_text("not a directory")
+    result = run_ftui(env={"FTUI_RUNS_DIR": str(blocker)})
+    assert_one_line_error(result, "is a file, not a directory", "FTUI_RUNS_DIR")
+    result = run_ftui("runs", env={"FTUI_RUNS_DIR": str(blocker)})
+    assert_one_line_error(result, "is a file, not a directory", "FTUI_RUNS_DIR")
+
+
+def test_runs_dir_that_cannot_be_read(tmp_path: Path, monkeypatch, capsys) -> None:  # noqa: ANN001
+    """Permission bits do not stop root, so the refusal is simulated where the OS would give it."""
+    from ftui import paths
+    from ftui.cli import main
+
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    monkeypatch.setenv("FTUI_RUNS_DIR", str(runs))
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: False if Path(p) == runs else real_access(p, mode))
+    try:
+        paths.ensure_writable_dir(runs, "runs", "FTUI_RUNS_DIR")
+    except paths.DirectoryError as exc:
+        assert "not readable and writable" in str(exc) and "FTUI_RUNS_DIR" in str(exc)
+    else:
+        raise AssertionError("an unreadable runs directory passed the start-up check")
+
+    real_iterdir = Path.iterdir
+
+    def iterdir(self: Path):  # noqa: ANN202
+        if self == runs:
+            raise PermissionError(13, "Permission denied")
+        return real_iterdir(self)
+
+    monkeypatch.setattr(Path, "iterdir", iterdir)
+    assert main(["runs"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot read the runs directory" in err and "Permission denied" in err and "Traceback" not in err

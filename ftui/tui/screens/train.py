@@ -141,9 +141,12 @@ class TrainScreen(ModeScreen):
     @work(thread=True, exclusive=True, group="train-find-live", exit_on_error=False)
     def _find_live_run(self) -> None:
         """A run still training (another ftui, ``ftui train``, a kept-running run): attach to the newest."""
-        from ftui.train.runs import list_runs
+        from ftui.train.runs import RunDirError, list_runs
 
-        live = [s for s in list_runs() if s.live and s.status == "running"]
+        try:
+            live = [s for s in list_runs() if s.live and s.status == "running"]
+        except RunDirError:
+            return  # the runs list says what is wrong with the directory
         if live:
             self.post_message(LiveRunFound(live[0].run_dir))
 

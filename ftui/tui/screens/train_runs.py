@@ -33,9 +33,10 @@ RESUMABLE = ("stopped", "failed", "interrupted")
 
 
 class RunsLoaded(Message):
-    def __init__(self, summaries: list) -> None:  # list[runs.RunSummary]
+    def __init__(self, summaries: list, error: str | None = None) -> None:  # list[runs.RunSummary]
         super().__init__()
         self.summaries = summaries
+        self.error = error  # the runs directory could not be read: what to fix
 
 
 class RunsPanel(Vertical):
@@ -64,9 +65,12 @@ class RunsPanel(Vertical):
 
     @work(thread=True, exclusive=True, group="runs-list", exit_on_error=False)
     def reload(self) -> None:
-        from ftui.train.runs import list_runs
+        from ftui.train.runs import RunDirError, list_runs
 
-        self.post_message(RunsLoaded(list_runs()))
+        try:
+            self.post_message(RunsLoaded(list_runs()))
+        except RunDirError as exc:
+            self.post_message(RunsLoaded([], error=str(exc)))
 
     def on_runs_loaded(self, message: RunsLoaded) -> None:
         self.summaries = message.summaries
@@ -96,7 +100,9 @@ class RunsPanel(Vertical):
         if self.summaries:
             table.move_cursor(row=min(cursor, len(self.summaries) - 1))
         self.query_one("#runs-help", Static).display = True
-        if not self.summaries:
+        if message.error:
+            table.add_row(Text(one_line(message.error, 200), style="red"), *[""] * 8, key="__error__")
+        elif not self.summaries:
             table.add_row(Text("no runs yet: press n for a new run", style="dim"), *[""] * 8, key="__empty__")
 
     @property
