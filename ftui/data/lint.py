@@ -177,6 +177,11 @@ class _Linter:
         self.exact_dup_rows = 0
         self.dup_groups: set[int] = set()
         self.contradictions = 0
+        # A worker on a later byte range cannot know the file's first row of an input, which
+        # decides W004 in one pass: it keeps (seq, input hash, output hash, row, emitted W004)
+        # for every repeated input, and the merge decides against the file-wide first.
+        self.track_repeats = False
+        self.input_repeats: list[tuple[int, int, int, int, bool]] = []
         self.trained_tokens = 0
         self.all_tokens = 0
         self.row_formats: Counter[str] = Counter()
@@ -388,7 +393,10 @@ class _Linter:
         seen = self.input_first.get(inp)
         if seen is None:
             self.input_first[inp] = (seq, oh)
-        elif seen[1] != oh:
+            return
+        if self.track_repeats:
+            self.input_repeats.append((seq, inp, oh, self._row, seen[1] != oh))
+        if seen[1] != oh:
             self.contradictions += 1
             self.emit("W004", f"same input as row {self.base_row + seen[0]}, different output")
 
@@ -454,7 +462,7 @@ class _Linter:
         "n", "valid", "error_rows", "offsets", "totals", "kinds", "has_sys", "has_user", "sys_hash", "role_len",
         "full_first", "input_first", "out_count", "out_example", "sys_count", "sys_example", "labels", "turn_count",
         "exact_dup_rows", "dup_groups", "contradictions", "trained_tokens", "all_tokens", "row_formats", "near_seq",
-        "leaked", "near_seconds", "pending", "empty_turns", "fast_rows",
+        "leaked", "near_seconds", "pending", "empty_turns", "fast_rows", "input_repeats",
     )
 
     def partial(self) -> dict[str, Any]:
@@ -478,8 +486,8 @@ class _Linter:
             mine = self.role_len.setdefault(role, (array("q"), array("i")))
             mine[0].frombytes((np.frombuffer(seqs, dtype=np.int64) + shift).tobytes())
             mine[1].extend(lens)
-        self.pending.extend(p["pending"])  # rows are absolute already
         self.dup_groups.update(g + shift for g in p["dup_groups"])
+        new_dups: set[int] = set()  # rows of this range that copy an earlier range's row
         for h, s in p["full_first"].items():
             first = self.full_first.get(h)
             if first is None:
@@ -488,13 +496,27 @@ class _Linter:
                 self.exact_dup_rows += 1
                 self.dup_groups.add(first)
                 self.dup_groups.discard(s + shift)  # its own copies join the earlier group
+                new_dups.add(s + shift)
                 self.emit_at(s + shift, "W002", f"exact duplicate of row {self.base_row + first}")
         self.exact_dup_rows += p["exact_dup_rows"]
+        # repeated inputs whose file-wide first row lies in an earlier range: decide as one pass would
+        retracted: set[int] = set()
+        for s, inp, oh, row, emitted in p["input_repeats"]:
+            first = self.input_first.get(inp)
+            if first is None:
+                continue  # the worker compared with the file's first row already
+            if emitted:
+                retracted.add(row)
+                self.contradictions -= 1
+            if first[1] != oh and s + shift not in new_dups:
+                self.contradictions += 1
+                self.emit_at(s + shift, "W004", f"same input as row {self.base_row + first[0]}, different output")
+        self.pending.extend(f for f in p["pending"] if not (f.id == "W004" and f.row in retracted))  # rows are absolute
         for h, (s, oh) in p["input_first"].items():
             seen = self.input_first.get(h)
             if seen is None:
                 self.input_first[h] = (s + shift, oh)
-            elif seen[1] != oh:
+            elif seen[1] != oh and s + shift not in new_dups:
                 self.contradictions += 1
                 self.emit_at(s + shift, "W004", f"same input as row {self.base_row + seen[0]}, different output")
         self.contradictions += p["contradictions"]

@@ -267,8 +267,13 @@ def apply_plan(linter: _Linter, rows: list[Any], flags: list[bool], plan: dict[s
             if nmsg_l[k] > 1:
                 low = lows[i]
                 oh = ohs[i]
-                seen = input_first.setdefault(hash(low[: len(low) - last_len[k] - 1]), (seq, oh))
-                if seen[0] != seq and seen[1] != oh:
+                inp = hash(low[: len(low) - last_len[k] - 1])
+                seen = input_first.setdefault(inp, (seq, oh))
+                if seen[0] == seq:
+                    continue
+                if linter.track_repeats:
+                    linter.input_repeats.append((seq, inp, oh, rows[j + i].row, seen[1] != oh))
+                if seen[1] != oh:
                     linter.contradictions += 1
                     r = rows[j + i]
                     linter._seq, linter._row, linter._off = seq, r.row, r.offset

@@ -74,6 +74,7 @@ def _range_worker(wid: int, info: SourceInfo, guess: formats.FormatGuess, opts: 
     try:
         linter = opts.linter(info, guess)
         linter.base_row = 1 + _count_lines_before(info.path, start)
+        linter.track_repeats = linter.base_row > 1
         done = 0
         sent = 0
         parent_pid = os.getppid()

@@ -214,13 +214,20 @@ def test_parallel_workers_find_the_same_problems(tmp_path: Path) -> None:
     rows[250] = rows[10]  # exact duplicate across the two byte ranges
     rows[260] = chat(rows[20]["messages"][1]["content"], "Contradicting answer.")  # contradiction across ranges
     rows[270] = chat("q", "")  # error in the second range
+    # the second range sees input 30 answered differently first, then a copy of row 31: one pass
+    # calls the copy a duplicate only, never a contradiction of the later row
+    rows[275] = chat(rows[30]["messages"][1]["content"], "A different answer.")
+    rows[285] = rows[30]
     path = write(tmp_path, rows)
     one = lint_file(path, workers=1)
     two = lint_file(path, workers=2)
     assert two.extra["workers"] == 2 and two.rows == one.rows == 300
-    key = lambda r: sorted((f.id, f.row, f.offset) for f in r.findings if f.row is not None)  # noqa: E731
+    key = lambda r: sorted((f.id, f.row, f.offset, f.message) for f in r.findings if f.row is not None)  # noqa: E731
     assert key(two) == key(one)
-    assert {("W002", 251), ("W004", 261), ("E006", 271)} <= {(f.id, f.row) for f in two.findings}
+    found = {(f.id, f.row) for f in two.findings}
+    assert {("W002", 251), ("W004", 261), ("E006", 271), ("W004", 276), ("W002", 286)} <= found
+    assert ("W004", 286) not in found
+    assert two.stats["duplicates"] == one.stats["duplicates"]
     assert two.stats["tokens"]["per_role"] == one.stats["tokens"]["per_role"]
 
 
@@ -262,6 +269,8 @@ def test_parallel_workers_with_the_fast_path(tmp_path: Path, monkeypatch: pytest
     rows[350] = rows[10]
     rows[360] = chat(rows[20]["messages"][1]["content"], "Contradicting answer.")
     rows[370] = chat("q", "")
+    rows[375] = chat(rows[30]["messages"][1]["content"], "A different answer.")
+    rows[385] = rows[30]  # a copy after a contradiction, both in the second range (see above)
     path = write(tmp_path, rows)
     monkeypatch.setattr(lint, "FAST_PATH", False)
     slow = lint_file(path, workers=1)
@@ -270,7 +279,8 @@ def test_parallel_workers_with_the_fast_path(tmp_path: Path, monkeypatch: pytest
     monkeypatch.setenv("FTUI_LINT_BATCH_BYTES", "8192")
     fast = lint_file(path, workers=2)
     assert fast.extra["workers"] == 2 and fast.extra["fast_rows"] > 300 and slow.extra["fast_rows"] == 0
-    key = lambda r: sorted((f.id, f.row) for f in r.findings)  # noqa: E731
+    key = lambda r: sorted((f.id, f.row, f.message) for f in r.findings)  # noqa: E731
     assert key(fast) == key(slow)
+    assert ("W004", 386) not in {(f.id, f.row) for f in fast.findings}
     assert {("W002", 351), ("W004", 361), ("E006", 371)} <= {(f.id, f.row) for f in fast.findings}
     assert fast.stats["tokens"] == slow.stats["tokens"]
