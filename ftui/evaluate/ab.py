@@ -29,6 +29,7 @@ Typical use (a screen or the CLI)::
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import math
 import os
@@ -412,6 +413,12 @@ class BlindSession:
         self._shown_at: dict[int, float] = {}
         self._eval_scores: dict[str, M.EvalScores] | None = None
         self._advance()
+
+    @property
+    def blind_id(self) -> str:
+        """A neutral short name for what is shown while rating blinded (6 hex digits, stable per
+        session): the directory name is the user's choice and may name the systems."""
+        return hashlib.sha256(f"{self.directory.name}\0{self.plan.created}".encode()).hexdigest()[:6]
 
     # -- construction --------------------------------------------------------------------
 

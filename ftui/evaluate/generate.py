@@ -6,9 +6,10 @@ batch stops each row at end-of-turn (the chat template's eos, e.g. ``<|im_end|>`
 Prompts are sorted by length before batching so little compute goes to padding.
 
 Outputs are appended, one JSON line per item, to
-``<cache_dir>/generations/<test-hash>/<system-key>-<config-key>.jsonl`` and flushed per
-batch. The keys are content hashes (test file bytes, system files, generation settings,
-each item's prompt), so a rerun after a crash or a cancel skips what is done, and a
+``<cache_dir>/generations/<test-hash>/<system-key>-<config-key>[-<examples-key>].jsonl`` and
+flushed per batch. The keys are content hashes (test file bytes, system files, generation
+settings -- the batch size too when sampling --, a few-shot system's drawn examples, each
+item's prompt), so a rerun after a crash or a cancel skips what is done, and a
 changed adapter or setting never reuses stale outputs. Meant to run in a worker thread:
 ``progress(done, total)`` is called after each batch and ``cancel`` (a
 ``threading.Event``) is checked between batches.
@@ -47,8 +48,11 @@ class GenerationConfig:
     seed: int = 0
 
     def key(self) -> str:
+        """Cache key part. Greedy outputs do not depend on the batching, so ``batch_size`` is left out;
+        sampled ones do (the seed is set once per batch, so rows draw from a batch-shaped stream)."""
         d = asdict(self)
-        d.pop("batch_size")  # batching does not change greedy outputs
+        if self.temperature <= 0:
+            d.pop("batch_size")
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -73,10 +77,21 @@ class Generator(Protocol):
 # --- cache --------------------------------------------------------------------------------------
 
 
-def cache_path(spec: SystemSpec, config: GenerationConfig, test_key: str) -> Path:
+def cache_path(spec: SystemSpec, config: GenerationConfig, test_key: str,
+               examples: Sequence[tuple[str, str]] | None = None) -> Path:
+    """``examples`` (a few-shot system's drawn examples) add their own hash: which examples are drawn
+    depends on the item set (test prompts are excluded), not only on the training file."""
     from ftui import paths
 
-    return paths.cache_dir() / "generations" / test_key / f"{spec.key()}-{config.key()}.jsonl"
+    name = f"{spec.key()}-{config.key()}"
+    if examples is not None:
+        name += f"-{examples_key(examples)}"
+    return paths.cache_dir() / "generations" / test_key / f"{name}.jsonl"
+
+
+def examples_key(examples: Sequence[tuple[str, str]]) -> str:
+    """Content key of few-shot examples (order matters: it is the order they are shown in)."""
+    return hashlib.sha256(json.dumps([list(e) for e in examples], ensure_ascii=False).encode()).hexdigest()[:12]
 
 
 def items_key(items: Sequence[EvalItem]) -> str:
@@ -257,7 +272,10 @@ def generate(
     config = config or GenerationConfig()
     started = time.perf_counter()
     test_key = file_hash(test_path) if test_path is not None else items_key(items)
-    path = cache_path(spec, config, test_key)
+    examples = None
+    if spec.kind == "fewshot":
+        examples = fewshot_examples(spec, exclude={it.prompt_text for it in items})
+    path = cache_path(spec, config, test_key, examples)
     records, warnings = read_cache(path) if use_cache else ({}, [])
     result = GenerationResult(spec.name, {}, path, warnings=warnings)
     todo: list[EvalItem] = []
@@ -274,9 +292,6 @@ def generate(
     if not todo:
         result.seconds = time.perf_counter() - started
         return result
-    examples = None
-    if spec.kind == "fewshot":
-        examples = fewshot_examples(spec, exclude={it.prompt_text for it in items})
     if use_cache:
         path.parent.mkdir(parents=True, exist_ok=True)
         meta = path.with_suffix(".meta.json")

@@ -373,15 +373,28 @@ def compare(a: EvalScores, b: EvalScores, n_bootstrap: int = 1000, seed: int = 0
     return result
 
 
-def worst_items(scores: EvalScores, metric: str = "primary", k: int = 10) -> list[tuple[str, float]]:
-    """The k lowest-scoring items for a metric (``primary``, ``exact``, ``rouge_l``, ``json_valid``),
-    ties broken by item order, for the "worst items" view."""
-    def value(s: ItemScores) -> float:
-        v = s.primary if metric == "primary" else getattr(s, metric)
-        return math.inf if v is None else float(v)
+WORST_METRICS: dict[str, str] = {
+    "primary": "primary metric (accuracy for labels/JSON, ROUGE-L for text)",
+    "exact": "exact match",
+    "rouge_l": "ROUGE-L F1",
+    "json_valid": "JSON schema-valid",
+}
+"""The metrics "worst items" can sort by, with the words the views show for each."""
 
-    ranked = sorted(enumerate(scores.items.items()), key=lambda e: (value(e[1][1]), e[0]))
-    return [(item_id, value(s)) for _, (item_id, s) in ranked[:k]]
+
+def worst_items(scores: EvalScores, metric: str = "primary", k: int = 10) -> list[tuple[str, float]]:
+    """The k lowest-scoring items for a metric (a key of ``WORST_METRICS``), ties broken by item
+    order, for the "worst items" view. Items the metric does not apply to (``json_valid`` outside
+    JSON tasks) are left out."""
+    if metric not in WORST_METRICS:
+        raise ValueError(f"unknown metric {metric!r}; one of {', '.join(WORST_METRICS)}")
+
+    def value(s: ItemScores) -> float | None:
+        v = s.primary if metric == "primary" else getattr(s, metric)
+        return None if v is None else float(v)
+
+    scored = [(n, item_id, v) for n, (item_id, s) in enumerate(scores.items.items()) if (v := value(s)) is not None]
+    return [(item_id, v) for _, item_id, v in sorted(scored, key=lambda e: (e[2], e[0]))[:k]]
 
 
 def counts(values: Sequence[str]) -> dict[str, int]:

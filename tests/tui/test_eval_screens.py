@@ -497,8 +497,25 @@ async def test_help_lists_rating_keys_and_worst_items_open_the_drilldown(session
         await pilot.pause()
         worst = app.screen
         assert isinstance(worst, WorstItemsScreen)
+        assert worst.metric == "primary" and "primary metric" in _text(worst.query_one("#worst-title", Static))
         system, item_id, score = worst.rows[0]
         assert score == 0.0 and system == TUNED  # the fine-tuned system's misses come first
+        # m cycles the metrics that apply (labels: no JSON validity), shown in the title and the key line
+        assert worst.metrics == ["primary", "exact", "rouge_l"]
+        session = screen.session
+        for metric, words in (("exact", "exact match"), ("rouge_l", "ROUGE-L F1")):
+            await pilot.press("m")
+            await pilot.pause()
+            assert worst.metric == metric
+            assert f"lowest {words}" in _text(worst.query_one("#worst-title", Static))
+            keys = _text(worst.query_one("#worst-keys", Static))
+            assert f"metric: {words} ({worst.metrics.index(metric) + 1} of 3)" in keys
+            by_hand = [(s, i, v) for s in (TUNED, BASE) for i, v in session.worst_items(s, metric, k=10)]
+            assert worst.rows == by_hand and worst.query_one("#worst-table").row_count == len(by_hand)
+        await pilot.press("m")
+        await pilot.pause()
+        assert worst.metric == "primary"  # wrapped around
+        system, item_id, score = worst.rows[0]
         await pilot.press("enter")
         await pilot.pause()
         drill = app.screen
@@ -667,3 +684,17 @@ def test_word_diff_marks_only_the_differing_words_the_same_way_on_both_sides() -
 
     assert marked(left) == "3-5" and marked(right) == "7"
     assert {s.style for s in left.spans} == {s.style for s in right.spans} == {DIFF_STYLE}
+
+
+async def test_rating_header_names_neither_the_session_nor_the_systems(sessions: Path) -> None:
+    items, outputs = _items_outputs(4)
+    name = f"{BASE}-vs-{TUNED}"  # a user-chosen session name that gives the systems away
+    BlindSession.create(sessions / name, items, outputs, "ana", seed=3, base_system=BASE, name=name).close()
+    app = FtuiApp(start_mode="evaluate")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open_as_default_rater(pilot)
+        header = f"{app.title} {screen.title} {screen.sub_title}"
+        assert screen.sub_title == f"session #{screen.session.blind_id}"
+        with BlindSession(sessions / name, "bo") as other:  # stable: every rater sees the same id
+            assert len(other.blind_id) == 6 and other.blind_id == screen.session.blind_id
+        assert not any(word in header for word in (BASE, TUNED, "alpha", "omega", name))

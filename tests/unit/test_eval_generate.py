@@ -120,6 +120,82 @@ def test_adapter_system_from_a_random_lora(demo_model: Path, tmp_path: Path, mon
     assert run_spec.adapter == str(adapter) and run_spec.name == "run:run1"
 
 
+def test_merged_system_generates_like_the_model_it_names(base_generator: G.LocalGenerator, demo_model: Path) -> None:
+    spec = parse_system(f"merged:{demo_model}")
+    assert spec.kind == "merged" and spec.model == str(demo_model) and spec.adapter is None
+    assert spec.name == f"merged:{demo_model.name}"
+    items = _items(3)
+    cfg = G.GenerationConfig(max_new_tokens=5)
+    result = G.generate(spec, items, cfg)  # loads the directory itself as the model
+    assert result.generated == 3 and list(result.outputs) == [it.id for it in items]
+    # the demo directory *is* the base model, so a merged system on it answers as the base does
+    assert list(result.outputs.values()) == base_generator.generate_batch([list(it.messages) for it in items], cfg)
+    assert result.cache_path != G.cache_path(parse_system("base"), cfg, result.cache_path.parent.name)
+
+
+def test_merged_system_without_config_json_is_one_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "model.safetensors").write_bytes(b"")
+    for target in (tmp_path, tmp_path / "missing"):
+        with pytest.raises(SystemError_) as err:
+            parse_system(f"merged:{target}")
+        message = str(err.value)
+        assert "\n" not in message and f"merged:{target}" in message
+        assert "no config.json" in message and "save_pretrained" in message
+
+
+class ConstantGenerator:
+    def __init__(self) -> None:
+        self.conversations: list[list[dict[str, str]]] = []
+
+    def generate_batch(self, conversations, config):  # noqa: ANN001, ANN201
+        self.conversations += conversations
+        return ["billing"] * len(conversations)
+
+
+def test_batch_size_is_in_the_cache_key_only_when_sampling() -> None:
+    greedy = [G.GenerationConfig(batch_size=b) for b in (1, 16)]
+    assert greedy[0].key() == greedy[1].key()  # greedy: batching does not change outputs
+    sampled = [G.GenerationConfig(temperature=0.7, batch_size=b) for b in (1, 16)]
+    assert sampled[0].key() != sampled[1].key()
+    assert len({greedy[0].key(), sampled[0].key(), sampled[1].key()}) == 3
+    spec = parse_system("base")
+    assert G.cache_path(spec, sampled[0], "t") != G.cache_path(spec, sampled[1], "t")
+    gen = ConstantGenerator()
+    first = G.generate(spec, _items(4), sampled[0], generator=gen)
+    again = G.generate(spec, _items(4), G.GenerationConfig(temperature=0.7, batch_size=1), generator=gen)
+    other = G.generate(spec, _items(4), sampled[1], generator=gen)
+    assert (first.generated, again.cached, other.generated) == (4, 4, 4)
+
+
+def test_fewshot_cache_key_follows_the_drawn_examples(tmp_path: Path) -> None:
+    train = tmp_path / "train.jsonl"
+    train.write_text("".join(json.dumps({"messages": [{"role": "user", "content": f"q{k}"},
+                                                      {"role": "assistant", "content": f"a{k}"}]}) + "\n"
+                             for k in range(6)))
+    spec = parse_system("fewshot:3", train_file=str(train))
+    cfg = G.GenerationConfig(max_new_tokens=4)
+
+    def items(*prompts: str) -> list[EvalItem]:
+        return [EvalItem(p, ({"role": "user", "content": p},), "a") for p in prompts]
+
+    gen = ConstantGenerator()
+    plain = G.generate(spec, items("new question"), cfg, test_path=train, generator=gen)
+    # same test file, but this item set excludes q-prompts from the pool: other examples are drawn
+    overlapping = items("new question", "q0", "q1", "q2")
+    drawn = G.fewshot_examples(spec, exclude={it.prompt_text for it in overlapping})
+    assert drawn != G.fewshot_examples(spec, exclude={"new question"})
+    other = G.generate(spec, overlapping, cfg, test_path=train, generator=gen)
+    assert other.cache_path != plain.cache_path and other.generated == 4 and other.cached == 0
+    assert other.cache_path.name.endswith(f"-{G.examples_key(drawn)}.jsonl")
+    meta = json.loads(other.cache_path.with_suffix(".meta.json").read_text())
+    assert [tuple(e) for e in meta["fewshot_examples"]] == drawn
+    # the same item set draws the same examples: the cache is reused
+    assert G.generate(spec, overlapping, cfg, test_path=train, generator=gen).cached == 4
+    assert all(len(c) == 7 for c in gen.conversations)  # 3 shots (user + assistant) + the prompt
+    # a base system's key has no examples part
+    assert G.cache_path(parse_system("base"), cfg, "t").name.count("-") == 1
+
+
 def test_system_spec_errors_and_fewshot(tmp_path: Path) -> None:
     with pytest.raises(SystemError_, match="unknown system"):
         parse_system("gpt5")

@@ -103,4 +103,8 @@ def test_system_metrics_and_paired_comparison() -> None:
     assert cmp_.macro_f1_diff is not None and cmp_.macro_f1_diff.diff > 0.5
     worst = M.worst_items(a, k=3)
     assert [score for _, score in worst] == [0.0, 0.0, 0.0]
+    assert M.worst_items(a, "exact", k=3) == worst  # labels: the primary metric is exact match
+    assert M.worst_items(a, "json_valid") == []  # does not apply to labels: no rows, not inf scores
+    with pytest.raises(ValueError, match="unknown metric"):
+        M.worst_items(a, "bleu")
     assert mb.avg_length_words == pytest.approx(1.0)

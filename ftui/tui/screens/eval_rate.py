@@ -90,7 +90,8 @@ class RateScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.title = "Blind A/B rating"
-        self.sub_title = f"session {self.session.directory.name}"  # not the plan name: it may list systems
+        # neither the plan name nor the directory name: either may name the systems
+        self.sub_title = f"session #{self.session.blind_id}"
         self.query_one("#rate-prompt").border_title = "Prompt"
         self.query_one("#pane-1").border_title = "Output 1"
         self.query_one("#pane-2").border_title = "Output 2"

@@ -27,6 +27,7 @@ from ftui.textsafe import one_line
 from ftui.tui.screens.confirm import ChoiceScreen
 from ftui.tui.screens.eval_common import fmt_diff, fmt_num, fmt_p, fmt_rate, shown
 
+WorstRow = tuple[str, str, float]  # system, item id, score
 EXPORT_FILES = {"csv": "votes.csv", "jsonl": "votes.jsonl", "dpo": "dpo_pairs.jsonl"}
 CHOICE_WORDS = {"tie": "tie", "both_bad": "both bad", "skip": "skipped", "identical": "identical"}
 
@@ -292,11 +293,14 @@ class ResultsScreen(Screen[None]):
         self.app.push_screen(DrillScreen(self.session, disagreements_only=disagreements))
 
     def action_worst(self) -> None:
-        rows: list[tuple[str, str, float]] = []
         others = [s for s in self.session.plan.systems if s != self.session.plan.base_system]
-        for system in others + [self.session.plan.base_system]:
-            rows += [(system, item_id, score) for item_id, score in self.session.worst_items(system, k=10)]
-        if not rows:
+        by_metric: dict[str, list[WorstRow]] = {}
+        for metric in M.WORST_METRICS:
+            rows = [(system, item_id, score) for system in [*others, self.session.plan.base_system]
+                    for item_id, score in self.session.worst_items(system, metric, k=10)]
+            if rows:  # a metric that applies to no item (JSON validity on labels) is not offered
+                by_metric[metric] = rows
+        if not by_metric:
             self.notify("No automatic scores: the items have no reference answers.", severity="warning")
             return
 
@@ -304,7 +308,7 @@ class ResultsScreen(Screen[None]):
             if choice is not None:
                 self.app.push_screen(DrillScreen(self.session, item_id=choice[1]))
 
-        self.app.push_screen(WorstItemsScreen(rows), open_item)
+        self.app.push_screen(WorstItemsScreen(by_metric), open_item)
 
     def action_export(self) -> None:
         def chosen(fmt: str | None) -> None:
@@ -334,29 +338,53 @@ class ResultsScreen(Screen[None]):
 
 # ---------------------------------------------------------------------- worst items
 class WorstItemsScreen(ModalScreen[tuple[str, str] | None]):
-    """Lowest-scoring items per system (primary metric); Enter opens one in the drill-down."""
+    """Lowest-scoring items per system for one metric at a time (``m`` cycles the metrics);
+    Enter opens one in the drill-down."""
 
     BINDINGS: ClassVar = [
+        Binding("m", "cycle_metric", "Next metric", id="worst.metric"),
         Binding("escape,q", "close", "Close", id="worst.close"),
     ]
 
-    def __init__(self, rows: list[tuple[str, str, float]]) -> None:
+    def __init__(self, rows_by_metric: Mapping[str, list[WorstRow]], metric: str | None = None) -> None:
         super().__init__()
-        self.rows = rows
+        self.rows_by_metric = dict(rows_by_metric)
+        self.metrics = list(self.rows_by_metric)
+        self.metric = metric if metric in self.rows_by_metric else self.metrics[0]
+
+    @property
+    def rows(self) -> list[WorstRow]:
+        return self.rows_by_metric[self.metric]
 
     def compose(self) -> ComposeResult:
         with Vertical(id="worst-box"):
-            yield Static(Text("Worst items — lowest primary metric (accuracy for labels/JSON, ROUGE-L for text)",
-                              style="bold"))
+            yield Static(id="worst-title")
             yield DataTable(id="worst-table", cursor_type="row", zebra_stripes=True)
-            yield Static(Text("Enter open in drill-down · Esc close", style="dim"))
+            yield Static(id="worst-keys")
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.add_columns("system", "item", "score")
+        self.show()
+        table.focus()
+
+    def show(self) -> None:
+        words = M.WORST_METRICS[self.metric]
+        self.query_one("#worst-title", Static).update(Text(f"Worst items — lowest {words}", style="bold"))
+        keys = Text()
+        keys.append("m", style="bold")
+        keys.append(f" metric: {words} ({self.metrics.index(self.metric) + 1} of {len(self.metrics)})", style="dim")
+        keys.append(" · Enter open in drill-down · Esc close", style="dim")
+        self.query_one("#worst-keys", Static).update(keys)
+        table = self.query_one(DataTable)
+        table.clear()
         for i, (system, item_id, score) in enumerate(self.rows):
             table.add_row(one_line(system, 30), one_line(item_id, 40), f"{score:.3f}", key=str(i))
-        table.focus()
+        table.move_cursor(row=0)
+
+    def action_cycle_metric(self) -> None:
+        self.metric = self.metrics[(self.metrics.index(self.metric) + 1) % len(self.metrics)]
+        self.show()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
