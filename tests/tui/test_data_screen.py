@@ -96,18 +96,33 @@ async def test_opens_workspace_dataset_and_shows_first_row(tmp_path: Path, fake_
         assert rows.current_row == 0
 
 
+def _denied(directory: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A file the reader may not open: we run as root, so chmod 000 does not bite; the
+    reader's ``open`` raises instead, as it would for another user."""
+    from ftui.data import source
+
+    path = _write(directory / "denied.jsonl", [_chat(0)])
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(source, "open", refuse, raising=False)
+    return path
+
+
 @pytest.mark.parametrize(
     ("make", "expected"),
     [
-        (lambda d: d / "missing.jsonl", "does not exist"),
-        (lambda d: d, "is a directory"),
-        (lambda d: (d / "empty.jsonl").write_bytes(b"") and None or d / "empty.jsonl", "empty"),
-        (lambda d: (d / "bin.jsonl").write_bytes(bytes(range(256)) * 40) and None or d / "bin.jsonl", "binary"),
+        (lambda d, _: d / "missing.jsonl", "does not exist"),
+        (lambda d, _: d, "is a directory"),
+        (lambda d, _: (d / "empty.jsonl").write_bytes(b"") and None or d / "empty.jsonl", "empty"),
+        (lambda d, _: (d / "bin.jsonl").write_bytes(bytes(range(256)) * 40) and None or d / "bin.jsonl", "binary"),
+        (_denied, "permission denied"),
     ],
-    ids=["missing", "directory", "empty", "binary"],
+    ids=["missing", "directory", "empty", "binary", "permission_denied"],
 )
-async def test_file_level_error_is_one_message_on_screen(tmp_path: Path, make, expected: str) -> None:
-    app = FtuiApp(data_path=make(tmp_path), start_mode="data")
+async def test_file_level_error_is_one_message_on_screen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make, expected: str) -> None:
+    app = FtuiApp(data_path=make(tmp_path, monkeypatch), start_mode="data")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause(0.05)
         screen = app.screen
@@ -120,6 +135,71 @@ async def test_file_level_error_is_one_message_on_screen(tmp_path: Path, make, e
         assert screen.file_error is not None
         await pilot.press("o")
         assert app.screen.__class__.__name__ == "OpenFileScreen"
+
+
+def _rows_bytes(n: int = 12) -> bytes:
+    return b"".join(orjson.dumps(_chat(i)) + b"\n" for i in range(n))
+
+
+def _bad_file(name: str, data: bytes) -> Any:
+    return lambda d: (d / name).write_bytes(data) and None or d / name
+
+
+def _fifty_mb_line(d: Path) -> Path:
+    path = d / "big.jsonl"
+    with open(path, "wb") as f:
+        f.write(_rows_bytes())
+        f.write(b'{"messages": [{"role": "user", "content": "' + b"word " * 10_000_000 + b'"}, {"role": "assistant", "content": "Ok."}]}\n')
+    return path
+
+
+# name -> (file, its rows, the row-level finding the CLI reports for it as (id, 1-based row) or
+# None, text the detail pane shows for the last row)
+ROW_LEVEL = {
+    "non_utf8": (_bad_file("u.jsonl", _rows_bytes() + b'{"text": "caf\xe9"}\n'), 13, ("E001", 13), "not valid UTF-8"),
+    "bom": (_bad_file("bom.jsonl", b"\xef\xbb\xbf" + _rows_bytes()), 12, ("W012", 1), "ticket number 11"),
+    "crlf": (_bad_file("crlf.jsonl", _rows_bytes().replace(b"\n", b"\r\n")), 12, None, "ticket number 11"),
+    "truncated_last_line": (_bad_file("t.jsonl", _rows_bytes() + b'{"messages": [{"role": "us'), 13, ("E002", 13), "cut off"),
+    "50mb_line": (_fifty_mb_line, 13, ("E015", 13), "too long to parse"),
+    "deeply_nested": (_bad_file("deep.jsonl", _rows_bytes() + b'{"messages": ' + b"[" * 5000 + b"]" * 5000 + b"}\n"),
+                      13, ("E002", 13), "nested too deeply"),
+    "json_array": (_bad_file("a.json", orjson.dumps([_chat(i) for i in range(12)])), 12, None, "ticket number 11"),
+}
+
+
+@pytest.mark.parametrize("case", list(ROW_LEVEL))
+async def test_row_level_bad_input_is_a_finding_and_the_last_row_renders(tmp_path: Path, case: str) -> None:
+    """The real linter: the screen opens the file, shows the CLI's finding on its row (or no
+    error at all), and G paints the last row; nothing is a file-level error."""
+    pytest.importorskip("ftui.data.lint")
+    make, n_rows, finding, last_text = ROW_LEVEL[case]
+    app = FtuiApp(data_path=make(tmp_path), start_mode="data")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        for _ in range(500):  # the 50 MB line takes the linter ~2 s
+            if screen.lint_state != "running" and screen.index is not None and screen.index.done:
+                break
+            await pilot.pause(0.02)
+        assert screen.file_error is None and screen.lint_state == "done"
+        rows = screen.query_one(RowList)
+        assert rows.row_count == n_rows
+        assert "ticket number 0" in strip_text(rows.render_line(0))  # a BOM or CR does not spoil row 1
+        got = {(f["id"], f["row"]) for f in screen.findings if f["row"] is not None}
+        errors = {pair for pair in got if pair[0].startswith("E")}
+        if finding is None:
+            assert errors == set()
+        else:
+            assert finding in got and errors <= {finding}
+            assert finding[0] in screen.query_one(FindingsPanel).group_ids()
+            assert rows.mark_of(finding[1] - 1)[1].startswith(finding[0])
+        await pilot.press("G")
+        await pilot.pause(0.15)  # the detail follows once the cursor rests
+        assert rows.current_row == n_rows - 1
+        line = strip_text(rows.render_line(rows.cursor - int(rows.scroll_y)))
+        assert line.lstrip().startswith(f"{n_rows} ") and "\r" not in line
+        body = text_of(screen.query_one("#conversation-body"))
+        assert body.startswith(f"Row {n_rows} ") and last_text in body
+        assert "\r" not in body and "\ufeff" not in body
 
 
 async def test_open_dialog_completes_and_reports_errors(tmp_path: Path, fake_lint) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -58,25 +59,87 @@ def test_human_output_groups_by_id(tmp_path: Path, capsys: pytest.CaptureFixture
     assert "fix: " in out and "errors," in out
 
 
-def test_dirty_sample_reports_every_planted_id(capsys: pytest.CaptureFixture[str]) -> None:
-    dirty, evalf = paths.sample_data("dirty.jsonl"), paths.sample_data("dirty_eval.jsonl")
-    code, out, _ = run(capsys, "lint", str(dirty), "--json")
+PLANTED_HEADING = "## dirty.jsonl: which rows plant which lint id"
+
+
+def planted_table() -> tuple[dict[str, set[int] | None], str]:
+    """sample_data/README.md's planted list: id -> 1-based rows (None for a file-level check),
+    and the paragraph after it (the ids that need other options or files).
+
+    The list is items split by ``·``: ``E001 rows 50, 51``, ``W012 1 (BOM), 79``,
+    ``W010 rows 41–49 (file level)``, ``I001, I002, I003, I005 (file level)``.
+    """
+    text = paths.sample_data("README.md").read_text(encoding="utf-8")
+    section = text.split(PLANTED_HEADING, 1)[1]
+    paragraphs = [p for p in section.split("\n\n") if p.strip()]
+    listing = paragraphs[0].split(":", 1)[1]  # after "details per row in `DIRTY.md`:"
+    planted: dict[str, set[int] | None] = {}
+    for item in listing.replace("\n", " ").rstrip(" .").split("·"):
+        ids = re.findall(r"\b[EWI]\d{3}\b", item)
+        assert ids, f"no check id in README item {item!r}"
+        if "(file level)" in item:
+            planted.update(dict.fromkeys(ids, None))
+            continue
+        assert len(ids) == 1, f"row-level README item with several ids: {item!r}"
+        rest = re.sub(r"\([^)]*\)", "", item.split(ids[0], 1)[1])  # drop notes like "(BOM)"
+        planted[ids[0]] = {int(n) for n in re.findall(r"\d+", rest)}
+    return planted, paragraphs[1]
+
+
+def _lint_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict]:
+    code, out, _ = run(capsys, "lint", *argv, "--json")
+    return code, json.loads(out)
+
+
+def _pairs(doc: dict, check_id: str | None = None) -> set[tuple[str, int | None]]:
+    return {(f["id"], f["row"]) for f in doc["findings"] if check_id in (None, f["id"])}
+
+
+def test_dirty_sample_reports_exactly_the_readme_planted_rows(capsys: pytest.CaptureFixture[str]) -> None:
+    """Every (id, row) sample_data/README.md says is planted is reported, and every finding
+    the default lint reports is listed there: the README cannot drift from the file."""
+    planted, elsewhere = planted_table()
+    code, doc = _lint_json(capsys, str(paths.sample_data("dirty.jsonl")))
     assert code == 1
-    got = set(json.loads(out)["summary"]["by_id"])
-    other_options_or_files = {"W005", "E012", "E013", "E014", "I004"}  # see sample_data/DIRTY.md
-    assert set(CHECKS) - other_options_or_files <= got
-    code, out, _ = run(capsys, "lint", str(dirty), "--eval", str(evalf), "--json")
-    leaks = {f["row"] for f in json.loads(out)["findings"] if f["id"] == "W005"}
-    assert leaks == {72, 73}
-    code, out, _ = run(capsys, "lint", str(dirty), "--profile", "openai", "--json")
-    assert "E013" in json.loads(out)["summary"]["by_id"]
+    listed = {(cid, row) for cid, rows in planted.items() for row in (rows or [None])}
+    assert listed == _pairs(doc)
+    # every catalogue id is planted here or named in the "only with other options or files" note
+    assert set(CHECKS) - set(planted) == set(re.findall(r"\b[EWI]\d{3}\b", elsewhere))
+
+
+def test_dirty_sample_options_plant_what_the_readme_says(capsys: pytest.CaptureFixture[str]) -> None:
+    _, elsewhere = planted_table()
+    leaks = {int(n) for n in re.search(r"W005 rows ([\d, ]+) with `--eval", elsewhere).group(1).split(",")}
+    openai_row = int(re.search(r"E013 row (\d+) with `--profile openai`", elsewhere).group(1))
+    dirty, evalf = paths.sample_data("dirty.jsonl"), paths.sample_data("dirty_eval.jsonl")
+    _, doc = _lint_json(capsys, str(dirty), "--eval", str(evalf))
+    assert {row for _, row in _pairs(doc, "W005")} == leaks == {72, 73}
+    _, doc = _lint_json(capsys, str(dirty), "--profile", "openai")
+    assert ("E013", openai_row) in _pairs(doc)
 
 
 @pytest.mark.parametrize("name", ["support_tickets_train.jsonl", "support_tickets_test.jsonl", "extraction_train.jsonl",
-                                  "extraction_test.jsonl", "alpaca_small.jsonl", "sharegpt_small.jsonl"])
+                                  "extraction_test.jsonl", "alpaca_small.jsonl", "sharegpt_small.jsonl",
+                                  "support_tickets_edge.jsonl", "general_prompts.jsonl", "dirty_eval.jsonl"])
 def test_clean_samples_have_no_errors(name: str, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "lint", str(paths.sample_data(name)), "--json")
-    assert code == 0, [f for f in json.loads(out)["findings"] if f["severity"] == "error"][:3]
+    code, doc = _lint_json(capsys, str(paths.sample_data(name)))
+    assert code == 0, [f for f in doc["findings"] if f["severity"] == "error"][:3]
+
+
+def test_price_date_reads_plainly(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """I003 names the cheapest model's cost and the price table's date, without nested brackets."""
+    from ftui.data import stats
+
+    src = _write(tmp_path / "d.jsonl", _rows())
+    _, doc = _lint_json(capsys, str(src))
+    (message,) = [f["message"] for f in doc["findings"] if f["id"] == "I003"]
+    as_of = stats.load_prices()["as_of"]
+    assert re.search(rf"; e\.g\. \S+ \$\d+\.\d\d \(prices checked {re.escape(as_of)}\); ", message), message
+    assert "((" not in message and "))" not in message
+    monkeypatch.setattr(stats, "load_prices", lambda: {"as_of": "unknown", "models": {"m": 1.0}, "source": "x"})
+    _, doc = _lint_json(capsys, str(src))
+    (message,) = [f["message"] for f in doc["findings"] if f["id"] == "I003"]
+    assert "(price table undated)" in message and "unknown" not in message
 
 
 def test_markup_and_ansi_in_rows_print_literally(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -172,7 +172,9 @@ def info_findings(linter: _Linter, s: dict[str, Any]) -> None:
     cost = s["cost"]
     if cost["models"]:
         cheapest = min(cost["models"].items(), key=lambda kv: kv[1]["usd"])
-        price = f"e.g. {cheapest[0]} ${cheapest[1]['usd']:,.2f} (prices as of {cost['prices_as_of']})"
+        as_of = cost["prices_as_of"]
+        dated = f"prices checked {as_of}" if as_of and as_of != "unknown" else "price table undated"
+        price = f"e.g. {cheapest[0]} ${cheapest[1]['usd']:,.2f} ({dated})"
     else:
         price = "no price table"
     linter.emit_at(None, "I003", f"{cost['billable_tokens']:,} billable tokens{linter._est()} = {cost['tokens_per_epoch']:,} x "
