@@ -54,7 +54,10 @@ class FtuiApp(App[int]):
     """The terminal workbench."""
 
     TITLE = "ftui"
-    CSS_PATH = "app.tcss"
+    # Every screen's stylesheet is read once with the app's: Textual makes screen CSS global
+    # anyway, and a screen that brings its own CSS_PATH costs a full re-parse of every
+    # stylesheet when it first opens (bench/startup.py).
+    CSS_PATH = ["app.tcss", "screens/plan.tcss", "screens/data.tcss", "screens/train.tcss", "screens/evaluate.tcss"]
     MODES = {"plan": _plan, "data": _data, "train": _train, "evaluate": _evaluate}
     BINDINGS = [
         Binding("f1", "switch_mode('plan')", "Plan", id="mode.plan", priority=True),

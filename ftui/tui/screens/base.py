@@ -22,6 +22,13 @@ class ModeScreen(Screen):
     MODE: ClassVar[str] = ""
     TITLE_TEXT: ClassVar[str] = ""
 
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        # The app's stylesheet already holds this screen's rules (App.CSS_PATH) and is
+        # current: without this, Textual re-parses every stylesheet twice on the first
+        # switch to a mode (textual 8.2.8, App._init_mode / switch_mode).
+        self._css_update_count = self.app._css_update_count
+
     def compose(self) -> ComposeResult:
         yield Header(icon="≡")
         yield ModeBar(self.MODE)

@@ -74,7 +74,6 @@ class DataCommands(Provider):
 class DataScreen(ModeScreen):
     MODE = "data"
     TITLE_TEXT = "Data"
-    CSS_PATH = "data.tcss"
     AUTO_FOCUS = "#row-list"
     COMMANDS = {DataCommands}
 

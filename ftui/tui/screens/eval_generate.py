@@ -42,7 +42,6 @@ NO_RUN = "none"
 class GenerateScreen(Screen[None]):
     """Choose systems and a test file; generate, score and compare; start blind rating."""
 
-    CSS_PATH = "evaluate.tcss"
     HORIZONTAL_BREAKPOINTS: ClassVar = [(0, "-narrow"), (110, "-wide")]
     BINDINGS: ClassVar = [
         Binding("f5", "generate", "Generate & score", id="gen.run", priority=True),

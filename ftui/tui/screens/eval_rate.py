@@ -34,7 +34,6 @@ _ROLE_STYLE = {"system": "dim", "user": "", "assistant": "italic"}
 class RateScreen(Screen[None]):
     """Rate the pairs of one rater's queue; ``q`` returns to the Evaluate home."""
 
-    CSS_PATH = "evaluate.tcss"
     AUTO_FOCUS = "#pane-1"
     HORIZONTAL_BREAKPOINTS: ClassVar = [(0, "-narrow"), (100, "-wide")]
     BINDINGS: ClassVar = [

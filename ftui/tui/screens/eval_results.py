@@ -213,7 +213,6 @@ def vote_words(row: DrillRow) -> str:
 class ResultsScreen(Screen[None]):
     """The statistics of an unblinded session, beside the automatic metrics on the same items."""
 
-    CSS_PATH = "evaluate.tcss"
     HORIZONTAL_BREAKPOINTS: ClassVar = [(0, "-narrow"), (110, "-wide")]
     BINDINGS: ClassVar = [
         Binding("enter,v", "drill(False)", "Drill-down per item", id="results.drill"),
@@ -399,7 +398,6 @@ class WorstItemsScreen(ModalScreen[tuple[str, str] | None]):
 class DrillScreen(Screen[None]):
     """Each rated pair with both outputs unblinded, the vote, the note and per-item metrics."""
 
-    CSS_PATH = "evaluate.tcss"
     HORIZONTAL_BREAKPOINTS: ClassVar = [(0, "-narrow"), (100, "-wide")]
     BINDINGS: ClassVar = [
         Binding("a", "toggle_filter", "Only disagreements on/off", id="drill.filter"),

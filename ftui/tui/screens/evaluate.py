@@ -36,7 +36,6 @@ def _when(created: str) -> str:
 class EvaluateScreen(ModeScreen):
     MODE = "evaluate"
     TITLE_TEXT = "Evaluate"
-    CSS_PATH = "evaluate.tcss"
     HORIZONTAL_BREAKPOINTS: ClassVar = [(0, "-narrow"), (100, "-wide")]
     BINDINGS: ClassVar = [
         Binding("enter", "rate", "Rate / resume session", id="eval.rate"),

@@ -112,7 +112,6 @@ class CalcTabs(TabbedContent):
 class PlanScreen(ModeScreen):
     MODE = "plan"
     TITLE_TEXT = "Plan"
-    CSS_PATH = "plan.tcss"
 
     BINDINGS = [
         Binding("u", "use_plan", "Use this plan", id="plan.use"),

@@ -92,7 +92,6 @@ class PanelBar(Static):
 class TrainScreen(ModeScreen):
     MODE = "train"
     TITLE_TEXT = "Train"
-    CSS_PATH = "train.tcss"
     HORIZONTAL_BREAKPOINTS: ClassVar = [(0, "-narrow"), (110, "-wide")]
     VERTICAL_BREAKPOINTS: ClassVar = [(0, "-short"), (34, "-tall")]
     BINDINGS: ClassVar = [
