@@ -270,7 +270,7 @@ def print_stats(stats: dict[str, Any], console: Any = None) -> None:
     cost = stats["cost"]
     est = " (estimated tokens)" if cost.get("estimated_tokens") else ""
     con.print(Text(f"OpenAI cost{est}: {cost['billable_tokens']:,} billable tokens = {cost['tokens_per_epoch']:,} x "
-                   f"{cost['epochs']} epochs; trained-token fraction {cost['trained_fraction']:.0%}; prices as of {cost['prices_as_of']}"))
+                   f"{cost['epochs']} epochs; trained-token fraction {cost['trained_fraction']:.0%}; prices checked {cost['prices_as_of']}"))
     for name, m in cost["models"].items():
         con.print(Text(f"  {name}: ${m['usd']:,.2f}  (${m['usd_per_1m_training_tokens']}/1M)", style="dim"))
     d = stats["duplicates"]

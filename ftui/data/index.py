@@ -106,7 +106,12 @@ class RowIndex:
         self._cache_lock = threading.Lock()
         self._fd: int | None = None
         if self.info.kind in ("jsonl", "json-array"):
-            self._fd = os.open(self.path, os.O_RDONLY)
+            try:
+                self._fd = os.open(self.path, os.O_RDONLY)
+            except OSError as exc:  # the file changed hands (or vanished) since it was sniffed
+                raise DatasetError(
+                    f"cannot open {self.path} for browsing: {exc.strerror or exc}; check its permissions and open it again"
+                ) from None
 
     # -- building ---------------------------------------------------------------------
 

@@ -188,3 +188,24 @@ def test_parquet_rows_are_browsable_and_bounded(tmp_path: Path, monkeypatch: pyt
     with RowIndex(path) as index:
         index.build()
         assert 0 < index.rows_known < 100 and "convert it to JSONL" in index.error
+
+
+def test_a_file_that_cannot_be_opened_for_browsing_is_one_dataset_error(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    """Sniffing succeeded but the row index's own open fails (permissions changed, file gone)."""
+    import os
+
+    path = tmp_path / "rows.jsonl"
+    path.write_text('{"text": "a"}\n')
+    from ftui.data import index as index_mod
+
+    real_open = os.open
+
+    def refuse(p, flags, *a):  # noqa: ANN001, ANN002, ANN202
+        if str(p) == str(path):
+            raise PermissionError(13, "Permission denied")
+        return real_open(p, flags, *a)
+
+    monkeypatch.setattr(index_mod.os, "open", refuse)
+    with pytest.raises(DatasetError) as err:
+        RowIndex(path)
+    assert "Permission denied" in str(err.value) and "\n" not in str(err.value)
