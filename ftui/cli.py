@@ -30,7 +30,24 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+_TUI_OPTIONS_WITH_VALUE = ("--data", "--model", "--mode")
+
+
+def _names_a_command(argv: Sequence[str]) -> bool:
+    """Whether ``argv`` holds a sub-command (or asks for help): only then are the command
+    parsers built, whose modules cost ~30 ms of imports before the TUI's first frame."""
+    skip = False
+    for token in argv:
+        if skip:
+            skip = False
+        elif token in _TUI_OPTIONS_WITH_VALUE:
+            skip = True
+        elif token in ("-h", "--help") or not token.startswith("-"):
+            return True
+    return False
+
+
+def build_parser(commands: bool = True) -> argparse.ArgumentParser:
     parser = _Parser(
         prog="ftui",
         description="A terminal workbench for fine-tuning LLMs: plan, data, train, evaluate. "
@@ -42,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--mode", choices=("plan", "data", "train", "evaluate"), help="mode to open first (default: plan)"
     )
+    if not commands:
+        parser.set_defaults(command=None)
+        return parser
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMAND_MODULES:
         module = importlib.import_module(f"ftui.commands.{name}")
@@ -94,7 +114,8 @@ def quiet_libraries() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     quiet_libraries()
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(commands=_names_a_command(argv))
     args = parser.parse_args(argv)
     try:
         if args.command is None:

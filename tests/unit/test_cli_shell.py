@@ -114,3 +114,12 @@ def test_runs_dir_that_cannot_be_read(tmp_path: Path, monkeypatch, capsys) -> No
     assert main(["runs"]) == 2
     err = capsys.readouterr().err
     assert "cannot read the runs directory" in err and "Permission denied" in err and "Traceback" not in err
+
+
+def test_only_a_command_line_with_a_command_builds_the_command_parsers() -> None:
+    from ftui.cli import _names_a_command
+
+    assert not _names_a_command([])
+    assert not _names_a_command(["--data", "train.jsonl", "--mode", "data", "--model", "org/name"])
+    assert _names_a_command(["lint", "x.jsonl"]) and _names_a_command(["--help"]) and _names_a_command(["bogus"])
+    assert _names_a_command(["--data", "x.jsonl", "plan"])
