@@ -77,10 +77,10 @@ def _follower(config, run_dir: Path, resume: bool) -> int:
     import dataclasses
 
     from ftui.train.control import RunControl
+    from ftui.train.detach import ignore_hangup_and_interrupt
     from ftui.train.hf_backend import run_hf
 
-    signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # rank 0 asks and broadcasts the answer
+    ignore_hangup_and_interrupt()  # rank 0 asks about Ctrl+C and broadcasts the answer
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     config = dataclasses.replace(config, output_dir=str(run_dir))
     run_hf(config, run_dir, lambda event: None, RunControl(), resume=resume)

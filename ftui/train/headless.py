@@ -15,7 +15,6 @@ Exit codes: 0 finished, 1 failed, 3 stopped.
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
 import threading
@@ -25,6 +24,7 @@ from typing import Any, TextIO
 
 from ftui.config import RunConfig
 from ftui.textsafe import neutralize, one_line
+from ftui.train.detach import silence_stdio
 from ftui.train.events import Eval, EventLogTail, Failed, Finished, Log, Message, Started, Stopped
 
 EXIT_FINISHED, EXIT_FAILED, EXIT_STOPPED = 0, 1, 3
@@ -60,17 +60,6 @@ class _Signals:
         self.interrupts += 1
 
 
-def _silence_stdio() -> None:
-    """Point fds 1 and 2 at /dev/null: the terminal is gone and writes to it would fail."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 1)
-        os.dup2(devnull, 2)
-        os.close(devnull)
-    except OSError:
-        pass
-
-
 class _Display:
     """A Rich progress bar on a terminal, plain lines otherwise; goes quiet if the terminal dies."""
 
@@ -96,7 +85,7 @@ class _Display:
             fn(*args, **kwargs)
         except (OSError, ValueError):
             self.alive = False
-            _silence_stdio()
+            silence_stdio()
 
     def start(self) -> None:
         if not self.tty:
@@ -205,7 +194,7 @@ def run_headless(
             finished = worker.join(0.25)
             if signals.hangup and display.alive:
                 display.alive = False
-                _silence_stdio()
+                silence_stdio()
             if signals.terminate and not worker.control.stop_requested:
                 worker.stop(save=True)
                 display.print("SIGTERM: stopping at the next step and saving a checkpoint", "yellow")
@@ -227,13 +216,15 @@ def run_headless(
                         terminal = event
                 break
         display.stop()
+        if worker.log_error and not isinstance(terminal, Failed):  # the log could not say it: we do
+            display.print(f"failed: {one_line(neutralize(worker.log_error))}", "bold red")
         if isinstance(terminal, Finished):
             if terminal.adapter_path:
                 display.print(f"adapter: {terminal.adapter_path}")
             if terminal.merged_path:
                 display.print(f"model: {terminal.merged_path}")
         display.print(f"run directory: {worker.run_dir}")
-        if isinstance(terminal, Finished):
+        if isinstance(terminal, Finished) and not worker.log_error:
             return EXIT_FINISHED
         if isinstance(terminal, Stopped):
             return EXIT_STOPPED

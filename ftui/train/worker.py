@@ -9,7 +9,9 @@ thread drains it into ``events.jsonl``, one flushed line per event, and polls
 Whatever happens inside the backend, the run ends with exactly one terminal event
 (``finished`` / ``stopped`` / ``failed``): an exception, CUDA out-of-memory included,
 becomes a ``failed`` event with a readable message and a hint, and the traceback goes to
-``traceback.txt``. The thread never dies silently.
+``traceback.txt``. The thread never dies silently, and neither does the writer: an event
+log that cannot be written (a full disk) stops the run with a checkpoint, ``log_error``
+says why, and the verdict is a ``failed`` event if the disk lets it be written.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ SECRET_ENV_VARS = ("OPENAI_API_KEY", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "WAND
 _SENTINEL = object()
 CONTROL_POLL_S = 0.5
 WRITE_BATCH_S = 0.1  # events reach the log at most this late; the UI redraws at 2-4 Hz anyway
+_LOG_FAILED_HINT = ("free disk space (or fix the permissions) where the run directory is, then resume the run "
+                    "from its last checkpoint: ftui train --resume {run}")
 
 
 class InvalidRunConfig(Exception):
@@ -102,9 +106,11 @@ class TrainingWorker:
         self.events_path = self.run_dir / EVENT_LOG_NAME
         self.result: str | None = None  # the terminal event type once the run has ended
         self.error: BaseException | None = None
+        self.log_error: str | None = None  # why the event log could not be written, once it could not
         self.last_step: int | None = None
         self._callbacks = list(callbacks)
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._ended = False  # the writer has seen the training thread's last event
         self._lock = runs.RunLock(self.run_dir)
         self._secrets = secret_values()
         self._thread = threading.Thread(target=self._run, name=f"ftui-train-{self.run_id}")
@@ -180,41 +186,51 @@ class TrainingWorker:
     def _drain(self) -> None:
         try:
             writer = EventLogWriter(self.events_path)
-        except OSError:
+        except OSError as exc:
             # no log, no run: a run nobody can see must not go on burning the GPU
-            self.control.request_stop(save=False)
+            self._log_failed(exc, save=False)
             self._lock.release()
             return
-        next_poll = 0.0
         try:
-            while True:
+            while not self._ended:
                 try:
-                    item = self._queue.get(timeout=0.25)
-                except queue.Empty:
-                    item = None
-                batch = [] if item is None else [item]
-                if item is not None and item is not _SENTINEL:
-                    # let a burst (log + memory + checkpoint) gather: one wake-up per burst, not per event,
-                    # so this thread seldom competes with the training thread for the GIL
-                    time.sleep(WRITE_BATCH_S)
-                    batch.extend(self._drain_now())
-                if any(entry is _SENTINEL for entry in batch):
-                    for entry in batch:
-                        if entry is not _SENTINEL:
-                            self._write(writer, entry)
-                    break
-                for entry in batch:
-                    self._write(writer, entry)  # one line each, flushed each
-                now = time.monotonic()
-                if now >= next_poll:
-                    next_poll = now + CONTROL_POLL_S
-                    self._poll_control(writer)
-            for entry in self._drain_now():  # what raced the sentinel (nothing should; never lose an event)
-                if entry is not _SENTINEL:
-                    self._write(writer, entry)
+                    self._pump(writer)
+                except Exception as exc:  # noqa: BLE001 - the writer must never die quietly while the run trains on
+                    self._log_failed(exc, what="the event log writer failed")  # then go on writing what comes
         finally:
-            writer.close()
+            try:
+                writer.close()
+            except OSError:
+                pass
             self._lock.release()
+
+    def _pump(self, writer: EventLogWriter) -> None:
+        next_poll = 0.0
+        while True:
+            try:
+                item = self._queue.get(timeout=0.25)
+            except queue.Empty:
+                item = None
+            batch = [] if item is None else [item]
+            if item is not None and item is not _SENTINEL:
+                # let a burst (log + memory + checkpoint) gather: one wake-up per burst, not per event,
+                # so this thread seldom competes with the training thread for the GIL
+                time.sleep(WRITE_BATCH_S)
+                batch.extend(self._drain_now())
+            if any(entry is _SENTINEL for entry in batch):
+                self._ended = True  # set first: whatever happens below, the writer ends with this batch
+            for entry in batch:
+                if entry is not _SENTINEL:
+                    self._write(writer, entry)  # one line each, flushed each
+            if self._ended:
+                break
+            now = time.monotonic()
+            if now >= next_poll:
+                next_poll = now + CONTROL_POLL_S
+                self._poll_control(writer)
+        for entry in self._drain_now():  # what raced the sentinel (nothing should; never lose an event)
+            if entry is not _SENTINEL:
+                self._write(writer, entry)
 
     def _drain_now(self) -> list:
         items = []
@@ -225,20 +241,51 @@ class TrainingWorker:
                 return items
 
     def _write(self, writer: EventLogWriter, data: dict) -> None:
+        """Append one event. A write that fails stops the run and is reported, never swallowed."""
         if self._secrets:
             data = {k: scrub(v, self._secrets) if isinstance(v, str) else v for k, v in data.items()}
+        if self.log_error is not None and data.get("type") in ("finished", "stopped"):
+            # the run ended because its log could not be written: that is its verdict, if the disk lets us say so
+            self.result = "failed"
+            data = Failed(message=self.log_error, hint=_LOG_FAILED_HINT.format(run=self.run_id),
+                          step=data.get("step")).to_dict()
         try:
             writer.write(data)
-        except (OSError, ValueError, TypeError) as exc:
-            # a full disk must not kill the run; the event is lost but training goes on
-            if isinstance(exc, TypeError):
-                writer.write({"type": "message", "t": time.time(), "text": f"unserialisable event dropped: {exc}", "level": "warning"})
+            return
+        except TypeError as exc:  # an event with a value JSON cannot hold: drop it, say so, train on
+            notice = Message(text=f"unserialisable {data.get('type')} event dropped: {exc}", level="warning")
+            try:
+                writer.write(notice.to_dict())
+                return
+            except (OSError, ValueError, TypeError) as again:
+                failure: Exception = again
+        except (OSError, ValueError) as exc:
+            failure = exc
+        self._log_failed(failure)
+
+    def _log_failed(self, exc: BaseException, save: bool = True, what: str = "the event log could not be written") -> None:
+        """The event log cannot be written: stop the run (saving a checkpoint), keep the reason in ``log_error``.
+
+        A run nobody can see (the TUI, ``ftui attach`` and the status all read the log) must not
+        go on for hours; later events are still tried, so a disk that recovers gets the verdict.
+        """
+        if self.log_error is not None:
+            return
+        at = f" at step {self.last_step}" if self.last_step is not None else ""
+        self.log_error = scrub(f"{what}{at} ({type(exc).__name__}: {exc}); training stopped", self._secrets)
+        self.control.request_stop(save=save)
 
     def _poll_control(self, writer: EventLogWriter) -> None:
         action = runs.read_control(self.run_dir)
         if action is None:
             return
-        runs.clear_control(self.run_dir)
+        try:
+            runs.clear_control(self.run_dir)
+        except OSError as exc:
+            # the request is honoured all the same; the file stays, and a stop already asked for ignores it
+            if not self.control.stop_requested:
+                self._write(writer, Message(text=f"could not remove {runs.CONTROL_NAME} ({exc}); remove it before "
+                                            "resuming this run", level="warning").to_dict())
         if self.control.stop_requested:
             return
         save = action == runs.STOP_AND_SAVE

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -75,6 +76,7 @@ class FtuiApp(App[int]):
         start_mode: str | None = None,
     ) -> None:
         super().__init__()
+        self.keep_running = False  # "keep it running" was chosen on quit
         self.workspace = Workspace.create(data_path, model)
         self.start_mode = start_mode or "plan"
         self.sub_title = f"v{__version__}"
@@ -146,8 +148,38 @@ class FtuiApp(App[int]):
                 # the training thread is not a daemon: the process ends once the run has stopped cleanly
                 self.exit(0, message=f"Stopping {names} at the next step boundary; ftui exits when it has.")
             elif choice == "keep":
-                self.exit(0, message=f"{names} keeps training in this process (pid {os.getpid()}); "
-                          "ftui exits when it ends. Reattach from another terminal: ftui, then F3 and r.")
+                self._keep_running(names)
 
         choices = [("s", "stop and save", "save"), ("x", "stop now", "stop"), ("k", "keep running", "keep")]
         self.push_screen(ChoiceScreen(question, choices), answer)
+
+    def _keep_running(self, names: str) -> None:
+        """Close the screen but not the process: the run trains on, whatever becomes of this terminal."""
+        from ftui.train.detach import ignore_hangup_and_interrupt
+
+        self.keep_running = True
+        if not self.is_headless:  # a real terminal (a Pilot test must not change the signals of pytest)
+            ignore_hangup_and_interrupt()  # closing the terminal from now on must not kill the run
+        self.exit(0, message=f"{names} keeps training in this process (pid {os.getpid()}); it exits when the run "
+                  "ends. You may close this terminal: the run goes on. Reattach from another terminal: ftui, then F3.")
+
+    def run(self, **kwargs: Any) -> int | None:
+        try:
+            return super().run(**kwargs)
+        finally:
+            if self.keep_running:
+                self._detach()
+
+    @staticmethod
+    def _detach() -> None:
+        """After "keep running": the screen is restored and the message printed; nothing more is for the terminal."""
+        import signal
+
+        from ftui.train.detach import detach_from_terminal
+
+        # Textual's driver leaves its Ctrl+Z handlers behind. The kernel sends SIGCONT with the hang-up, and
+        # its handler would redraw the closed app from the main thread, raising there and ending the process
+        # without waiting for the training thread (which, not a daemon, otherwise keeps it to the run's end).
+        for sig in (signal.SIGTSTP, signal.SIGCONT):
+            signal.signal(sig, signal.SIG_DFL)
+        detach_from_terminal()

@@ -189,3 +189,77 @@ def test_ctrl_c_on_a_terminal_asks_and_s_stops_and_saves(demo_model, tmp_path):
     last = read_events(run_dir / "events.jsonl")[-1]
     assert isinstance(last, Stopped) and last.saved
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 3
+
+
+class _Terminal:
+    """The master side of a pty: everything the child wrote so far, read without blocking."""
+
+    def __init__(self, master: int) -> None:
+        self.master = master
+        self.seen = bytearray()
+
+    def read(self) -> bytes:
+        import select
+
+        while self.master >= 0 and select.select([self.master], [], [], 0.02)[0]:
+            try:
+                chunk = os.read(self.master, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            self.seen.extend(chunk)
+        return bytes(self.seen)
+
+    def shows(self, text: bytes) -> bool:
+        return text in self.read()
+
+    def hang_up(self) -> None:
+        if self.master >= 0:
+            os.close(self.master)  # the terminal goes away: the kernel sends SIGHUP to the session
+            self.master = -1
+
+
+def test_keep_running_on_quit_outlives_the_terminal(tmp_path):
+    """Quit the TUI with "keep running", close the terminal: the run trains on to `finished`, then the process exits."""
+    import fcntl
+    import struct
+    import termios
+
+    script = Path(__file__).resolve().parents[1] / "fixtures" / "train" / "keep_running_app.py"
+    run_dir, release = tmp_path / "run", tmp_path / "release"
+    env = dict(os.environ, FTUI_RUNS_DIR=str(tmp_path / "runs"))
+    pid, master = pty.fork()
+    if pid == 0:  # pragma: no cover - child
+        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+        os.execve(sys.executable, [sys.executable, str(script), str(run_dir), str(release)], env)
+    terminal = _Terminal(master)
+    try:
+        wait_for(lambda: terminal.read() is not None and "log" in event_types(run_dir), 60, "the first step")
+        wait_for(lambda: terminal.shows(b"Train"), 60, "the app on the terminal")
+        os.write(master, b"\x11")  # ctrl+q
+        wait_for(lambda: terminal.shows(b"keep running"), 30, "the quit question")
+        os.write(master, b"k")
+        wait_for(lambda: terminal.shows(b"keeps training"), 30, "the app to close")
+        assert os.waitpid(pid, os.WNOHANG) == (0, 0), "the process must stay while the run trains"
+        assert "finished" not in event_types(run_dir)
+        terminal.hang_up()
+        os.kill(pid, signal.SIGHUP)  # and once more, as a dying sshd would
+        os.kill(pid, signal.SIGINT)  # a stray Ctrl+C must not end it either
+        time.sleep(0.5)
+        assert os.waitpid(pid, os.WNOHANG) == (0, 0), "a hang-up killed the kept run"
+        release.touch()  # from now on the run prints at every step, to a terminal that is gone
+        wait_for(lambda: {"finished", "failed", "stopped"} & set(event_types(run_dir)), 60, "the end of the run")
+        deadline = time.monotonic() + 30
+        while (done := os.waitpid(pid, os.WNOHANG))[0] == 0:
+            assert time.monotonic() < deadline, "the process did not exit after its run ended"
+            time.sleep(0.1)
+        status = done[1]
+    finally:
+        terminal.hang_up()
+    events = read_events(run_dir / "events.jsonl")
+    assert isinstance(events[-1], Finished), events[-1]
+    steps = [e.step for e in events if e.type == "log"]
+    assert steps == list(range(1, events[-1].step + 1)) and len(steps) > 5  # the log never stopped being written
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+    assert not (run_dir / "run.lock").exists()

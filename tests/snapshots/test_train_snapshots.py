@@ -26,8 +26,17 @@ def _setup(step):  # noqa: ANN001, ANN202
     return run_before
 
 
-def test_train_launcher(snap_compare, runs_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def no_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This machine has no GPU, whatever it has: the preflight and the checks see none (NVML, torch or FTUI_GPU_GB)."""
+    from ftui.advisor import gpu
+
     monkeypatch.delenv("FTUI_GPU_GB", raising=False)
+    monkeypatch.setattr(gpu, "detect_gpu", lambda: None)
+    monkeypatch.setattr("torch.cuda.is_available", lambda: False)
+
+
+def test_train_launcher(snap_compare, runs_dir: Path, no_gpu: None) -> None:
     assert snap_compare(FtuiApp(start_mode="train"), terminal_size=SIZE, run_before=_setup(train._launcher))  # noqa: SLF001
 
 

@@ -130,6 +130,153 @@ async def test_stop_and_save_mid_run_then_resume(demo_model: Path, runs_dir: Pat
         assert screen.worker.join(120)
 
 
+def start_checks_running(screen: TrainScreen) -> bool:
+    from textual.worker import WorkerState
+
+    return any(w.group == "train-start" and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
+               for w in screen.workers)
+
+
+def notices(app: FtuiApp) -> str:
+    return " ".join(str(n.message) for n in app._notifications)  # noqa: SLF001
+
+
+async def test_the_monitor_follows_a_resumed_run_whose_start_takes_a_while(
+    runs_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ftui.train import worker as worker_mod
+    from ftui.train.events import Finished, Log, Message, Started
+
+    def slow_to_load(config, run_dir, emit, control, resume=False, callbacks=()):  # noqa: ANN001, ANN202
+        emit(Message(text="loading demo"))
+        time.sleep(3)  # a model loading: the log still ends with the last attempt's `stopped`
+        emit(Started(run_id=Path(run_dir).name, method="lora", model="demo", total_steps=60, resumed_from_step=55))
+        for step in range(56, 61):
+            emit(Log(step=step, loss=0.5))
+        emit(Finished(step=60))
+
+    monkeypatch.setattr(worker_mod, "_backend_for", lambda method: slow_to_load)
+    run_dir = write_fixture_run(runs_dir, "stopped")
+    checkpoint = run_dir / "checkpoints" / "checkpoint-55"
+    checkpoint.mkdir(parents=True)
+    (checkpoint / "trainer_state.json").write_text("{}")
+    app = FtuiApp(start_mode="train")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_train(pilot)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: screen.runs_panel.loaded > 0, 10, "the runs list")
+        await pilot.press("u")
+        await wait_for(pilot, lambda: screen.worker is not None, 30, "the resumed worker")
+        await wait_for(pilot, lambda: screen.monitor.history is not None
+                       and screen.monitor.history.status == "finished", 30, "the resumed run in the monitor")
+        assert screen.monitor.history.resumed_from_step == 55 and screen.monitor.history.last_step == 60
+        assert screen.ended == [(run_dir.name, "finished")]
+
+
+async def test_f5_twice_quickly_starts_exactly_one_run(
+    demo_model: Path, runs_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ftui.config
+
+    real_validate = ftui.config.validate
+
+    def slow_validate(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202 - a big dataset, a cold disk
+        time.sleep(1.5)
+        return real_validate(*args, **kwargs)
+
+    app = FtuiApp(start_mode="train")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_train(pilot)
+        await fill_quick(pilot, screen, max_steps="200")
+        monkeypatch.setattr(ftui.config, "validate", slow_validate)  # what the start thread calls
+        await pilot.press("f5")
+        await pilot.press("f5")  # while the first start is still validating in its thread
+        assert "already starting" in notices(app)
+        await wait_for(pilot, lambda: screen.worker is not None, 60, "the worker")
+        await wait_for(pilot, lambda: not start_checks_running(screen), 60, "every start check")
+        try:
+            assert [p.name for p in runs_dir.iterdir()] == [screen.worker.run_id]
+            assert not screen._starting  # noqa: SLF001 - cleared by RunStarted
+            await pilot.press("n", "f5")  # a third start while it trains: refused too
+            assert "already training" in notices(app)
+        finally:
+            screen.worker.stop()
+            assert screen.worker.join(120)
+        assert len(list(runs_dir.iterdir())) == 1
+
+
+async def test_a_start_check_that_crashes_is_refused_and_frees_the_start(
+    demo_model: Path, runs_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ftui.config
+
+    def broken(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise RuntimeError("the checker broke")
+
+    app = FtuiApp(start_mode="train")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_train(pilot)
+        await fill_quick(pilot, screen)
+        monkeypatch.setattr(ftui.config, "validate", broken)  # what the start thread calls
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: "the checker broke" in notices(app), 30, "the refusal")
+        assert screen.worker is None and not screen._starting  # noqa: SLF001
+        app.clear_notifications()
+        await pilot.press("f5")  # not "already starting": the guard was cleared
+        await wait_for(pilot, lambda: "the checker broke" in notices(app), 30, "the second refusal")
+        assert "already starting" not in notices(app)
+        assert not runs_dir.exists() or not list(runs_dir.iterdir())
+
+
+async def test_a_run_whose_log_cannot_be_written_is_reported_on_screen(
+    demo_model: Path, runs_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ftui.train import worker as worker_mod
+    from ftui.train.events import EventLogWriter, Started, Stopped
+
+    def backend(config, run_dir, emit, control, resume=False, callbacks=()):  # noqa: ANN001, ANN202
+        emit(Started(run_id=Path(run_dir).name, method="lora", model="demo", total_steps=1000))
+        for step in range(1, 1000):
+            if control.stop_requested:
+                emit(Stopped(step=step, saved=control.save_requested))
+                return
+            time.sleep(0.01)
+
+    def full_disk(self, event):  # noqa: ANN001, ANN202
+        raise OSError(28, "No space left on device")
+
+    app = FtuiApp(start_mode="train")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_train(pilot)
+        await fill_quick(pilot, screen)
+        monkeypatch.setattr(worker_mod, "_backend_for", lambda method: backend)
+        monkeypatch.setattr(EventLogWriter, "write", full_disk)
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: screen.worker is not None, 60, "the worker")
+        assert screen.worker.join(30) and screen.worker.control.save_requested
+        await wait_for(pilot, lambda: "could not be written" in notices(app), 10, "the notice")
+        (notice,) = [n for n in app._notifications if n.title == "Event log not written"]  # noqa: SLF001
+        assert "No space left on device" in str(notice.message) and notice.severity == "error"
+
+
+@pytest.mark.slow
+async def test_the_demo_preset_run_from_the_tui_finishes_in_under_90_s(demo_model: Path, runs_dir: Path) -> None:
+    app = FtuiApp(start_mode="train")  # the demo workspace: the form starts from the quick demo preset
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_train(pilot)
+        await wait_for(pilot, lambda: screen.form.checked, 60, "form checks")
+        assert str(screen.form.query_one("#f-preset").value) == "demo-quick" and screen.form.all_problems == []
+        started = time.monotonic()
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: screen.ended, 90, "the demo run to end within 90 s")
+        elapsed = time.monotonic() - started
+        assert screen.ended[-1][1] == "finished", screen.monitor.history.terminal
+        events = read_events(Path(screen.worker.run_dir) / "events.jsonl")
+        assert events[-1].type == "finished" and events[-1].step == 20
+        print(f"demo preset run from the TUI (F5 to finished): {elapsed:.1f} s")
+        assert elapsed < 90
+
+
 # ---------------------------------------------------------------------- recorded logs
 async def test_failed_run_shows_its_message_and_hint(runs_dir: Path) -> None:
     write_fixture_run(runs_dir, "failed")
@@ -187,6 +334,28 @@ async def test_reattach_follows_a_log_written_by_another_process(runs_dir: Path)
         assert screen.ended and screen.ended[-1][1] == "finished"
 
 
+async def test_the_end_of_a_watched_run_rings_the_bell_and_notifies(runs_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    run_dir = write_fixture_run(runs_dir, "healthy")
+    lines = (run_dir / "events.jsonl").read_text().splitlines(keepends=True)
+    (run_dir / "events.jsonl").write_text("".join(lines[:-1]))  # all but the `finished`
+    bells: list[float] = []
+    app = FtuiApp(start_mode="train")
+    monkeypatch.setattr(app, "bell", lambda: bells.append(time.monotonic()))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_train(pilot)
+        screen.open_run(run_dir)
+        await wait_for(pilot, lambda: screen.monitor.history is not None, 10)
+        await pilot.pause(0.5)
+        assert bells == [] and not screen.ended  # opening a live run rings nothing
+        with open(run_dir / "events.jsonl", "a") as fh:
+            fh.write(lines[-1])
+        await wait_for(pilot, lambda: screen.ended, 10, "the end of the run")
+        await pilot.pause(0.2)
+        assert len(bells) == 1
+        finished = [n for n in app._notifications if n.title == "Run finished"]  # noqa: SLF001
+        assert finished and "best eval loss 0.6200" in str(finished[0].message)
+
+
 async def test_log_y_and_epoch_axis_toggle_the_monitor(runs_dir: Path) -> None:
     run_dir = write_fixture_run(runs_dir, "healthy")
     app = FtuiApp(start_mode="train")
@@ -233,8 +402,8 @@ async def test_dataset_with_lint_errors_offers_the_data_screen(runs_dir: Path, t
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_train(pilot)
         set_field(screen, "train_path", str(bad))
-        await wait_for(pilot, lambda: screen.form.checked, 60)
-        assert screen.form.has_data_problems
+        await pilot.pause()  # the change reaches the form before "checked" means this file
+        await wait_for(pilot, lambda: screen.form.checked and screen.form.has_data_problems, 60, "the lint errors")
         await pilot.press("f5")
         await wait_for(pilot, lambda: isinstance(app.screen, ChoiceScreen), 10, "the data-screen offer")
         await pilot.press("d")
@@ -314,6 +483,7 @@ async def test_quit_offers_stop_save_or_keep_running(key: str, stops: list[bool]
             await pilot.pause()
         assert app.return_code == 0
         assert run.stops == stops
+        assert app.keep_running is (key == "k")  # only "keep" leaves the process to the run
     finally:
         run.alive = False
 

@@ -80,6 +80,54 @@ def test_qlora_without_cuda_is_a_problem():
     assert "QLoRA needs an NVIDIA GPU" in found["method"] and "method: lora" in found["method"]
 
 
+@pytest.fixture
+def cuda_without_bitsandbytes(monkeypatch):
+    """A GPU box where bitsandbytes is not installed."""
+    import importlib.util
+
+    import torch
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a, **k: None if name == "bitsandbytes" else real_find_spec(name, *a, **k)
+    )
+
+
+def test_qlora_with_cuda_but_without_bitsandbytes_says_to_install_it(cuda_without_bitsandbytes):
+    found = problems_for(RunConfig(method="qlora"), check_model=False)
+    assert "QLoRA needs the bitsandbytes package" in found["method"] and "pip install bitsandbytes" in found["method"]
+    assert "GPU" not in found["method"]  # the GPU is there: only the package is missing
+    found = problems_for(RunConfig(method="lora", optimizer="paged_adamw_8bit"), check_model=False)
+    assert "needs CUDA and bitsandbytes" in found["optimizer"] and "method" not in found
+
+
+def test_the_backend_refuses_qlora_without_bitsandbytes_before_loading_anything(cuda_without_bitsandbytes):
+    from ftui.train.hf_backend import check_qlora_available
+    from ftui.train.worker import TrainError
+
+    with pytest.raises(TrainError, match="QLoRA needs the bitsandbytes package") as refused:
+        check_qlora_available()
+    assert "pip install bitsandbytes" in refused.value.hint
+
+
+def test_a_dataset_with_lint_errors_is_refused_with_the_row_and_the_fix(tmp_path):
+    from ftui import paths
+
+    rows = paths.sample_data("support_tickets_train.jsonl").read_text(encoding="utf-8").splitlines()[:8]
+    clean = tmp_path / "clean.jsonl"
+    clean.write_text("\n".join(rows) + "\n")
+    assert problems_for(RunConfig(train_path=str(clean), eval_path=None), check_model=False) == {}
+    no_answer = '{"messages": [{"role": "user", "content": "My order never arrived, what now?"}]}'
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text("\n".join(rows[:3] + [no_answer] + rows[3:]) + "\n")
+    found = problems_for(RunConfig(train_path=str(broken), eval_path=None), check_model=False)
+    assert list(found) == ["train_path"]
+    assert "row 4: no assistant turn" in found["train_path"] and "ftui lint" in found["train_path"]
+    found = problems_for(RunConfig(train_path=str(clean), eval_path=str(broken)), check_model=False)
+    assert list(found) == ["eval_path"] and "row 4" in found["eval_path"]
+
+
 def test_dataset_that_is_not_json_is_reported(tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"messages": []}\nnot json at all\n')

@@ -38,6 +38,7 @@ def test_healthy_logs_show_nothing(name: str) -> None:
         ("throughput", "throughput-collapse"),
         ("memory_limit", "memory-near-limit"),
         ("memory_creep", "memory-creep"),
+        ("zero_loss", "loss-zero"),
     ],
 )
 def test_each_problem_is_found_alone(name: str, expected: str) -> None:
@@ -49,6 +50,24 @@ def test_nan_is_an_error_with_the_step_and_the_fix() -> None:
     assert diag.severity == "error"
     assert "step 50" in diag.title
     assert "learning rate" in diag.fix.lower()
+
+
+def test_zero_loss_is_an_error_that_points_at_the_masking() -> None:
+    (diag,) = diagnose(history_of("zero_loss"))
+    assert diag.severity == "error" and "exactly 0" in diag.title
+    assert "assistant" in diag.fix and "generation markers" in diag.fix
+
+
+@pytest.mark.parametrize(
+    ("losses", "fires"),
+    [([1.0] * 10 + [0.0] * 5, True), ([1.0] * 10 + [0.0] * 4, False), ([0.0] * 6 + [0.3], False),
+     ([1.0] * 10 + [1e-9] * 5, False)],
+    ids=["five-zeros-at-the-end", "four-zeros", "zeros-then-a-loss-again", "tiny-but-not-zero"],
+)
+def test_zero_loss_needs_the_last_five_losses_exactly_zero(losses: list[float], fires: bool) -> None:
+    events = [Started(run_id="r", method="lora", model="demo", total_steps=1000, t=0.0)]
+    events += [Log(step=i, loss=v, t=float(i)) for i, v in enumerate(losses, start=1)]
+    assert ("loss-zero" in [d.id for d in diagnose(RunHistory.from_events(events))]) is fires
 
 
 def test_overfitting_names_the_best_step_and_checkpoint() -> None:

@@ -232,3 +232,154 @@ def test_a_live_run_cannot_be_started_twice(runs_dir, use_backend):
         w.stop()
         w.join(timeout=10)
     assert json.loads((w.run_dir / "run.json").read_text())["pid"] == __import__("os").getpid()
+
+
+# ---------------------------------------------------------------------- the log writer never dies quietly
+class _Disk:
+    """Stands in for the disk under events.jsonl: refuses the next ``failures_left`` writes, or those ``refuse`` picks."""
+
+    def __init__(self) -> None:
+        self.failures_left = 0
+        self.refuse = lambda event: False
+        self.refused = 0
+
+    def check(self, event: dict) -> None:
+        if self.failures_left > 0 or self.refuse(event):
+            self.failures_left = max(0, self.failures_left - 1)
+            self.refused += 1
+            raise OSError(28, "No space left on device")
+
+
+@pytest.fixture
+def disk(monkeypatch) -> _Disk:
+    state = _Disk()
+    real_write = EventLogWriter.write
+
+    def write(self, event):
+        data = event.to_dict() if hasattr(event, "to_dict") else event
+        state.check(data)
+        real_write(self, data)
+
+    monkeypatch.setattr(EventLogWriter, "write", write)
+    return state
+
+
+@pytest.fixture
+def thread_errors(monkeypatch) -> list[BaseException]:
+    """Exceptions that ended a thread (a writer thread that died would land here)."""
+    import threading
+
+    errors: list[BaseException] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: errors.append(args.exc_value))
+    return errors
+
+
+def _wait_for_a_step(w: worker.TrainingWorker) -> None:
+    deadline = time.monotonic() + 10
+    while not any(isinstance(e, Log) for e in read_events(w.events_path)):
+        assert time.monotonic() < deadline, "no step was logged"
+        time.sleep(0.02)
+
+
+def test_a_write_that_fails_mid_run_stops_the_run_and_the_log_says_why(runs_dir, use_backend, disk, thread_errors):
+    use_backend(fake_backend())
+    w = worker.start_run(RunConfig(), check=False)
+    _wait_for_a_step(w)
+    disk.failures_left = 3  # a full disk, freed a moment later
+    assert w.join(timeout=10), "the run must stop when its log cannot be written"
+    assert disk.refused == 3 and w.control.stop_requested and w.control.save_requested
+    assert w.result == "failed" and "No space left on device" in w.log_error
+    events = read_events(w.events_path)
+    assert [e.type for e in events if e.type in ("finished", "failed", "stopped")] == ["failed"]
+    last = events[-1]
+    assert isinstance(last, Failed) and last.message == w.log_error
+    assert last.message.startswith("the event log could not be written at step") and "--resume" in last.hint
+    assert thread_errors == [] and not runs.is_live(w.run_dir)
+    assert runs.summarize_run(w.run_dir).status == "failed"
+
+
+def test_a_log_that_stays_unwritable_is_still_reported(runs_dir, use_backend, disk, thread_errors):
+    import io
+
+    from ftui.train.headless import EXIT_FAILED, run_headless
+
+    use_backend(fake_backend())
+    disk.refuse = lambda event: True  # from the first event on
+    out = io.StringIO()
+    assert run_headless(RunConfig(), stream=out) == EXIT_FAILED
+    assert re.search(r"^failed: the event log could not be written at step \d+ \(OSError: \[Errno 28\] No space left "
+                     r"on device\); training stopped$", out.getvalue(), re.M), out.getvalue()
+    assert thread_errors == []
+    (run_dir,) = runs_dir.iterdir()
+    assert not runs.is_live(run_dir) and read_events(run_dir / "events.jsonl") == []
+
+
+def _backend_with_an_unserialisable_event(config, run_dir, emit, control, resume=False, callbacks=()):
+    emit(Started(run_id=Path(run_dir).name, method=config.method, model=config.model, total_steps=30))
+    emit({"type": "log", "t": time.time(), "step": 1, "loss": object()})
+    for step in range(2, 31):
+        if control.stop_requested:
+            emit(Stopped(step=step - 1, saved=control.save_requested))
+            return
+        emit(Log(step=step, loss=1.0 / step))
+        time.sleep(0.01)
+    emit(Finished(step=30))
+
+
+def test_an_unserialisable_event_is_dropped_with_a_warning(runs_dir, use_backend, disk, thread_errors):
+    use_backend(_backend_with_an_unserialisable_event)
+    w = worker.start_run(RunConfig(), check=False)
+    assert w.join(timeout=10)
+    events = read_events(w.events_path)
+    assert any(e.type == "message" and e.text.startswith("unserialisable log event dropped") for e in events)
+    assert isinstance(events[-1], Finished) and w.result == "finished" and w.log_error is None
+
+
+def test_when_the_warning_about_a_dropped_event_cannot_be_written_either_the_run_stops(
+    runs_dir, use_backend, disk, thread_errors
+):
+    use_backend(_backend_with_an_unserialisable_event)
+    disk.refuse = lambda event: event.get("type") == "message" and "unserialisable" in event.get("text", "")
+    w = worker.start_run(RunConfig(), check=False)
+    assert w.join(timeout=10)
+    assert thread_errors == [] and disk.refused == 1
+    assert w.result == "failed" and "No space left on device" in w.log_error
+    last = read_events(w.events_path)[-1]
+    assert isinstance(last, Failed) and last.message == w.log_error and last.step is not None and last.step < 30
+
+
+def test_a_control_file_that_cannot_be_removed_still_stops_the_run(runs_dir, use_backend, thread_errors, monkeypatch):
+    use_backend(fake_backend())
+    w = worker.start_run(RunConfig(), check=False)
+    _wait_for_a_step(w)
+
+    def cannot_remove(run_dir):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(runs, "clear_control", cannot_remove)
+    runs.request_stop(w.run_dir, save=True)
+    assert w.join(timeout=10)
+    assert thread_errors == []
+    events = read_events(w.events_path)
+    texts = [e.text for e in events if e.type == "message"]
+    assert sum("could not remove control.json" in t for t in texts) == 1
+    assert "stop-and-save requested from another process" in texts
+    assert isinstance(events[-1], Stopped) and events[-1].saved and w.log_error is None
+
+
+def test_an_unexpected_error_in_the_writer_stops_the_run_and_the_log_goes_on(runs_dir, use_backend, thread_errors,
+                                                                              monkeypatch):
+    use_backend(fake_backend())
+    w = worker.start_run(RunConfig(), check=False)
+    _wait_for_a_step(w)
+
+    def broken(run_dir):
+        raise RuntimeError("the control file reader broke")
+
+    monkeypatch.setattr(runs, "read_control", broken)
+    assert w.join(timeout=10)
+    assert thread_errors == [] and w.control.save_requested
+    assert w.log_error.startswith("the event log writer failed at step") and "RuntimeError" in w.log_error
+    last = read_events(w.events_path)[-1]
+    assert isinstance(last, Failed) and last.message == w.log_error and w.result == "failed"
+    assert not runs.is_live(w.run_dir)

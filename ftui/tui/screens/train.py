@@ -116,6 +116,9 @@ class TrainScreen(ModeScreen):
         super().__init__()
         self.panel = "launcher"
         self.worker: Any = None  # the TrainingWorker started from this screen, if any
+        # a start (or resume) is being checked in a thread: until RunStarted / StartRefused, refuse another
+        self._starting = False
+        self._log_error_shown: Any = None  # the worker whose unwritable event log was reported
         self.watched: Path | None = None
         self.ylog = False
         self.xaxis = "step"
@@ -135,6 +138,7 @@ class TrainScreen(ModeScreen):
     def on_mount(self) -> None:
         self._show_panel_bar()
         self.set_interval(RUNS_REFRESH_S, self._refresh_runs_if_shown)
+        self.set_interval(RUNS_REFRESH_S, self._report_log_error)
         self._find_live_run()
 
     @work(thread=True, exclusive=True, group="train-find-live", exit_on_error=False)
@@ -235,6 +239,14 @@ class TrainScreen(ModeScreen):
         if self.panel == "runs":
             self.runs_panel.reload()
 
+    def _report_log_error(self) -> None:
+        """Our run's event log could not be written: the monitor, fed by that log, cannot say so itself."""
+        worker = self.worker
+        error = getattr(worker, "log_error", None)
+        if error and worker is not self._log_error_shown:
+            self._log_error_shown = worker
+            self.notify(Text(one_line(error, 300)), title="Event log not written", severity="error", timeout=30)
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         panel = self.panel
         if action == "start":
@@ -266,11 +278,21 @@ class TrainScreen(ModeScreen):
         if config is None or problems:
             self._refuse(problems, lint=form.has_data_problems)
             return
-        if self.worker is not None and self.worker.is_alive():
-            self.notify("A run is already training in this ftui; stop it first (m, then x).", severity="warning")
+        if self._busy("stop it first (m, then x)"):
             return
+        self._starting = True
         self.notify("Checking the data, model and memory, then starting…", title="Starting")
         self._start_worker(config)
+
+    def _busy(self, fix: str) -> bool:
+        """True (with a notice) while a run trains in this ftui or one is being started."""
+        if self._starting:
+            self.notify("A run is already starting; wait for it (the monitor opens when it has).", severity="warning")
+            return True
+        if self.worker is not None and self.worker.is_alive():
+            self.notify(f"A run is already training in this ftui; {fix}.", severity="warning")
+            return True
+        return False
 
     def _refuse(self, problems: list[tuple[str, str]], lint: bool = False) -> None:
         self.show_panel("launcher")
@@ -298,14 +320,13 @@ class TrainScreen(ModeScreen):
         from ftui.train import runs
         from ftui.train.worker import InvalidRunConfig, start_run
 
-        problems = validate(config)
-        if not problems:
-            reserve_ui_core()
-        if problems:
-            lint = any(p.field in ("train_path", "eval_path") and ":" in p.message for p in problems)
-            self.post_message(StartRefused([(p.field, f"{p.message}. {p.fix}") for p in problems], lint=lint))
-            return
         try:
+            problems = validate(config)
+            if problems:
+                lint = any(p.field in ("train_path", "eval_path") and ":" in p.message for p in problems)
+                self.post_message(StartRefused([(p.field, f"{p.message}. {p.fix}") for p in problems], lint=lint))
+                return
+            reserve_ui_core()
             worker = start_run(config, check=False)
         except InvalidRunConfig as exc:
             self.post_message(StartRefused([(p.field, f"{p.message}. {p.fix}") for p in exc.problems]))
@@ -320,10 +341,12 @@ class TrainScreen(ModeScreen):
 
     @on(StartRefused)
     def _start_refused(self, message: StartRefused) -> None:
+        self._starting = False
         self._refuse(message.problems, lint=message.lint)
 
     @on(RunStarted)
     def _run_started(self, message: RunStarted) -> None:
+        self._starting = False
         self.worker = message.worker
         self.notify(Text(f"Training {one_line(message.worker.run_id, 80)}"), title="Run started")
         self.open_run(Path(message.worker.run_dir))
@@ -355,6 +378,11 @@ class TrainScreen(ModeScreen):
 
     @on(RunFeedEnded)
     def _feed_ended(self, message: RunFeedEnded) -> None:
+        if message.run_dir == self.watched and self._trains_here(message.run_dir):
+            # A resumed run's log ends with its last stop until the new `started` lands (the model loads
+            # first), and the feed gives up a second after a terminal event: follow on while we train it.
+            watch_run(self, message.run_dir)
+            return
         self.refresh_bindings()
         if self.panel == "runs":
             self.runs_panel.reload()
@@ -374,10 +402,15 @@ class TrainScreen(ModeScreen):
             self.notify(Text(f"{one_line(run_id, 80)} stopped ({saved})"), title="Run stopped", severity="warning")
         self.refresh_bindings()
 
+    def _trains_here(self, run_dir: Path | None) -> bool:
+        """True while the worker started from this screen trains ``run_dir``."""
+        worker = self.worker
+        return worker is not None and run_dir is not None and Path(worker.run_dir) == run_dir and worker.is_alive()
+
     def _watched_is_live(self) -> bool:
         if self.watched is None:
             return False
-        if self.worker is not None and Path(self.worker.run_dir) == self.watched and self.worker.is_alive():
+        if self._trains_here(self.watched):
             return True
         history = self.monitor.history
         return history is not None and history.status == "running" and _is_live(self.watched)
@@ -403,7 +436,7 @@ class TrainScreen(ModeScreen):
         if choice not in ("save", "stop") or self.watched is None:
             return
         save = choice == "save"
-        if self.worker is not None and Path(self.worker.run_dir) == self.watched and self.worker.is_alive():
+        if self._trains_here(self.watched):
             self.worker.stop(save=save)
         else:
             from ftui.train.runs import request_stop
@@ -429,11 +462,9 @@ class TrainScreen(ModeScreen):
                 self.notify("Only a stopped, failed or interrupted run can be resumed.", severity="warning")
                 return
             run_dir = self.watched
-        if run_dir is None:
+        if run_dir is None or self._busy("stop it first"):
             return
-        if self.worker is not None and self.worker.is_alive():
-            self.notify("A run is already training in this ftui; stop it first.", severity="warning")
-            return
+        self._starting = True
         self.notify(Text(f"Resuming {one_line(run_dir.name, 80)} from its last checkpoint…"), title="Resume")
         self._resume_worker(run_dir)
 
@@ -450,10 +481,13 @@ class TrainScreen(ModeScreen):
             self.post_message(StartRefused([(p.field, f"{p.message}. {p.fix}") for p in exc.problems]))
             return
         except Exception as exc:  # noqa: BLE001 - RunDirError, ConfigError: one line on screen
-            self.app.call_from_thread(self.notify, Text(one_line(str(exc), 300)), title="Cannot resume",
-                                      severity="error", timeout=10)
+            self.app.call_from_thread(self._cannot_resume, one_line(str(exc), 300))
             return
         self.post_message(RunStarted(worker))
+
+    def _cannot_resume(self, text: str) -> None:
+        self._starting = False
+        self.notify(Text(text), title="Cannot resume", severity="error", timeout=10)
 
     # ------------------------------------------------------------------ runs list and compare
     @on(DataTable.RowSelected, "#runs-table")
