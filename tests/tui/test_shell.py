@@ -84,7 +84,7 @@ async def test_quit_without_active_run_exits_at_once() -> None:
         await pilot.pause()
         await pilot.press("ctrl+q")
         await pilot.pause()
-    assert app.return_code == 0
+    assert app.return_code == 0 and not app.keep_running
 
 
 class _FakeRun:
@@ -115,6 +115,6 @@ async def test_quit_asks_while_a_run_is_active() -> None:
             await pilot.pause()
             await pilot.press("k")  # keep it running in the background
             await pilot.pause()
-        assert app.return_code == 0
+        assert app.return_code == 0 and app.keep_running
     finally:
         run.alive = False
