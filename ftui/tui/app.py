@@ -16,6 +16,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from ftui import __version__
+from ftui.tui.plain_notify import PlainNotifications
 from ftui.tui.widgets.mode_bar import MODES as MODE_TABLE
 from ftui.workspace import Workspace
 
@@ -51,7 +52,7 @@ _HIDDEN_IN_HELP = frozenset({"screen.copy_text", "copy_text", "command_palette",
 _NAVIGATION_PREFIXES = ("cursor_", "scroll_", "page_")
 
 
-class FtuiApp(App[int]):
+class FtuiApp(PlainNotifications, App[int]):
     """The terminal workbench."""
 
     TITLE = "ftui"

@@ -118,3 +118,22 @@ async def test_quit_asks_while_a_run_is_active() -> None:
         assert app.return_code == 0 and app.keep_running
     finally:
         run.alive = False
+
+
+async def test_notifications_show_untrusted_text_literally_and_accept_rich_text() -> None:
+    from rich.text import Text
+    from textual.widgets._toast import Toast
+
+    app = FtuiApp(start_mode="plan")
+    hostile = "cannot read [/bold] [link=http://x]runs/[red]a\x1b[31m b"
+    async with app.run_test(size=SIZE, notifications=True) as pilot:  # tests hide toasts by default
+        await pilot.pause()
+        app.screen.notify(hostile, title="Run [b]failed")
+        app.screen.notify(Text("Training 20261201-lora-demo"), title=Text("Run started"))
+        await pilot.pause(0.3)
+        toasts = list(app.screen.query(Toast))
+        assert len(toasts) == 2
+        shown = " ".join(str(t.render()) for t in toasts)
+        assert "[/bold] [link=http://x]runs/[red]a" in shown and "Run [b]failed" in shown
+        assert "\x1b" not in shown
+        assert "Training 20261201-lora-demo" in shown

@@ -70,7 +70,7 @@ async def fill_quick(pilot, screen: TrainScreen, **extra: str) -> None:  # noqa:
 # ---------------------------------------------------------------------- real runs of the demo model
 async def test_demo_run_from_the_form_to_the_runs_list(demo_model: Path, runs_dir: Path) -> None:
     app = FtuiApp(start_mode="train")
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:  # toasts render as for a user
         screen = await open_train(pilot)
         await fill_quick(pilot, screen)
         started = time.monotonic()
@@ -99,7 +99,7 @@ async def test_demo_run_from_the_form_to_the_runs_list(demo_model: Path, runs_di
 
 async def test_stop_and_save_mid_run_then_resume(demo_model: Path, runs_dir: Path) -> None:
     app = FtuiApp(start_mode="train")
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await open_train(pilot)
         await fill_quick(pilot, screen, max_steps="200")
         await pilot.press("f5")
