@@ -88,6 +88,7 @@ class MetricPlot(PlotextPlot):
         width = max(20, self.size.width or 60)
         drawn = 0
         xs_all: list[float] = []
+        ys_all: list[float] = []
         for line in spec.lines:
             xs, ys = _finite(line.xs, line.ys, positive=spec.ylog)
             xs, ys = _thin(xs, ys, 2 * width)
@@ -95,6 +96,7 @@ class MetricPlot(PlotextPlot):
                 continue
             drawn += 1
             xs_all.extend((xs[0], xs[-1]))
+            ys_all.extend((min(ys), max(ys)))
             if line.points:
                 plt.scatter(xs, ys, label=line.label, color=line.color, marker=line.marker)
             else:
@@ -111,6 +113,16 @@ class MetricPlot(PlotextPlot):
             lo, hi = min(xs_all), max(xs_all)
             ticks = _nice_ticks(lo, hi, max(2, width // 16))
             plt.xticks(ticks, [_tick_label(t) for t in ticks])
+            if not spec.ylog:
+                # round values a reader can interpolate between (plotext's own labels skip rows)
+                y_lo, y_hi = min(ys_all), max(ys_all)
+                rows = max(2, (self.size.height or 12) - 6)
+                yticks = _nice_ticks(y_lo, y_hi, max(3, min(6, rows // 2)))
+                if len(yticks) < 3:  # a narrow range: the next finer step
+                    yticks = _nice_ticks(y_lo, y_hi, 2 * max(3, min(6, rows // 2)))
+                if len(yticks) >= 2:
+                    plt.yticks(yticks, [_tick_label(t) if float(t).is_integer() else spec.y_format.format(t)
+                                        for t in yticks])
         self.draws += 1
         self.refresh()
 
