@@ -7,6 +7,7 @@ are imported lazily when their mode is first shown, and nothing here imports tor
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,8 @@ def _evaluate() -> Screen:
 
     return EvaluateScreen()
 
+
+UI_SWITCH_INTERVAL_S = 0.001
 
 # Textual's own bindings that would only clutter the help (the palette still has them).
 _HIDDEN_IN_HELP = frozenset({"screen.copy_text", "copy_text", "command_palette", "app.command_palette"})
@@ -83,7 +86,16 @@ class FtuiApp(PlainNotifications, App[int]):
         self.sub_title = f"v{__version__}"
 
     def on_mount(self) -> None:
+        # A training thread in this process holds the GIL between its torch calls; with the
+        # default 5 ms switch interval every hand-back to the UI thread can wait that long, and
+        # a repaint needs several. 1 ms keeps key presses snappy (bench/tui_latency.py) and costs
+        # the run nothing measurable when the UI is idle (no thread asks for the GIL then).
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(UI_SWITCH_INTERVAL_S)
         self.switch_mode(self.start_mode)
+
+    def on_unmount(self) -> None:
+        sys.setswitchinterval(self._switch_interval)
 
     # ----------------------------------------------------------------- commands
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import Footer
 
 from ftui.train import live
@@ -137,3 +138,14 @@ async def test_notifications_show_untrusted_text_literally_and_accept_rich_text(
         assert "[/bold] [link=http://x]runs/[red]a" in shown and "Run [b]failed" in shown
         assert "\x1b" not in shown
         assert "Training 20261201-lora-demo" in shown
+
+
+async def test_the_app_shortens_the_gil_switch_interval_while_it_runs_and_restores_it() -> None:
+    import sys
+
+    before = sys.getswitchinterval()
+    app = FtuiApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert sys.getswitchinterval() == pytest.approx(0.001)
+    assert sys.getswitchinterval() == pytest.approx(before)

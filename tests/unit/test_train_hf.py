@@ -62,6 +62,12 @@ class CaptureModel:
 
         class _Capture(TrainerCallback):
             model = None
+            frozen_during_training = None
+
+            def on_step_end(self, args, state, control, **kwargs):
+                import gc
+
+                type(self).frozen_during_training = gc.get_freeze_count()
 
             def on_train_end(self, args, state, control, model=None, **kwargs):
                 type(self).model = model
@@ -91,7 +97,17 @@ def lora_run(demo_model, tmp_path_factory):
         assert worker.join(timeout=300)
     finally:
         os.environ.pop("OPENAI_API_KEY", None)
+    lora_run_gc.update(during=type(capture).frozen_during_training, after=__import__("gc").get_freeze_count())
     return worker, type(capture).model
+
+
+lora_run_gc: dict[str, int | None] = {}
+
+
+def test_the_collector_skips_the_loaded_stack_while_training_and_not_after(lora_run):
+    """gc.freeze() during trainer.train (no 50-100 ms full collections pausing the TUI), undone after."""
+    assert lora_run_gc["during"] and lora_run_gc["during"] > 10_000
+    assert lora_run_gc["after"] == 0
 
 
 @pytest.fixture(scope="module")
