@@ -25,9 +25,11 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
 import orjson
 
 from ftui.data import formats
@@ -37,8 +39,9 @@ from ftui.data.checks.catalogue import CHECKS, ERROR, INFO, SEVERITY_ORDER, WARN
 from ftui.data.checks.structure import CHECKERS, PROFILES, Profile, RowView, check_order
 from ftui.data.checks.tokens import PER_MESSAGE, REPLY_PRIMING, EstimateCounter, make_counter, truncation_loss
 from ftui.data.dedup import MAX_DOC_CHARS
-from ftui.data.lint_fast import prefilter_and_plan
-from ftui.data.source import SourceInfo, inspect_source, iter_raw_rows
+from ftui.data.lint_fast import Batch, prefilter_and_plan
+from ftui.data.source import RowBlock, SourceInfo, inspect_source, iter_jsonl_blocks, iter_raw_rows
+from ftui.data.textkey import text_key
 
 BATCH_BYTES = int(os.environ.get("FTUI_LINT_BATCH_BYTES", 1 << 20))  # env: a tuning/testing knob
 MAX_ROW_BYTES = 64 << 20
@@ -163,13 +166,15 @@ class _Linter:
         self.kinds = bytearray()  # target kind for W017 (0 = none)
         self.has_sys = bytearray()
         self.has_user = bytearray()
-        self.sys_hash = array("q")
+        self.sys_hash = array("Q")  # text_key of the system prompt, 0 = none
         self.role_len: dict[str, tuple[array, array]] = {}  # role -> (row seq, tokens)
         # hash tables
+        # keys are text_key values (the same in every process, see textkey)
         self.full_first: dict[int, int] = {}  # normalised full text -> first row seq
-        self.input_first: dict[int, tuple[int, int]] = {}  # normalised input -> (first seq, output hash)
+        self.input_first: dict[int, tuple[int, int]] = {}  # normalised input -> (first seq, output key)
         self.out_count: Counter[int] = Counter()
         self.out_example: dict[int, int] = {}  # answer hash -> seq of its first row (text re-read when shown)
+        self.more_examples: list[tuple[Any, Any]] = []  # (keys, seqs) arrays from a final merge
         self.sys_count: Counter[int] = Counter()
         self.sys_example: dict[int, str] = {}
         self.labels: Counter[str] | None = Counter()
@@ -221,21 +226,18 @@ class _Linter:
 
     # -- the pass ---------------------------------------------------------------------
 
-    def batch(self, rows: list[Any], pre: tuple[list[bool], Any, Any] | None = None) -> None:
-        """Lint a batch of raw rows. ``pre`` comes from the prefilter thread: suspect flags (rows
-        needing text checks) and, for plain chat, '":' counts and the batch parsed into columns."""
+    def batch(self, batch: Batch, pre: tuple[Any, Any, Any] | None = None) -> None:
+        """Lint a batch of rows. ``pre`` comes from the prefilter thread: suspect flags (rows
+        needing text checks) and, for plain chat, the batch parsed into columns and planned."""
         near_texts = self.near_texts if (self.near is not None or self.eval is not None) else None
         if pre is not None and pre[2] is not None:
             from ftui.data.lint_fast import apply_plan
 
-            apply_plan(self, rows, pre[0], pre[2], near_texts)
+            apply_plan(self, batch, pre[0], pre[2], near_texts)
         else:
-            if pre is not None:
-                suspects = {j for j, f in enumerate(pre[0]) if f}
-            else:
-                suspects = _suspects_re([r.data for r in rows])
-            for j, r in enumerate(rows):
-                self.row(r, j in suspects, near_texts)
+            suspects = set(np.flatnonzero(pre[0]).tolist()) if pre is not None else _suspects_re(batch)
+            for j in range(batch.n):
+                self.row(batch.raw(j), j in suspects, near_texts)
         if self.near is not None and near_texts:
             t = time.perf_counter()
             self.near.add(near_texts)
@@ -336,7 +338,7 @@ class _Linter:
         self.has_sys.append(1 if sys else 0)
         self.has_user.append(1 if "user" in roles else 0)
         if sys:
-            h = hash(texts[0])
+            h = text_key(texts[0])
             self.sys_hash.append(h)
             if h not in self.sys_count and len(self.sys_example) < SYS_EXAMPLES:
                 self.sys_example[h] = texts[0]
@@ -345,7 +347,7 @@ class _Linter:
             self.sys_hash.append(0)
         # labels / dominant response
         out = _norm(target)
-        oh = hash(out)
+        oh = text_key(out)
         if oh not in self.out_count:
             self.out_example[oh] = seq
         self.out_count[oh] += 1
@@ -371,8 +373,10 @@ class _Linter:
         return " (estimated)" if self.counter.estimated else ""
 
     def _dups(self, seq: int, roles: list[str], texts: list[str], target: tuple[int, int, int] | None) -> None:
-        low = "\x1f".join(texts).lower()
-        full = hash(("\x1e".join(roles), low))
+        # keyed by the lowered input (all turns but the last) and last turn, each keyed on its
+        # own: the columnar fast path (lint_fast) builds exactly these two byte strings per row
+        head = "\x1f".join(texts[:-1]).lower()
+        full = hash((text_key("\x1e".join(roles)), text_key(head), text_key(texts[-1].lower()) if texts else 0))
         first = self.full_first.get(full)
         if first is None:
             self.full_first[full] = seq
@@ -387,9 +391,9 @@ class _Linter:
         if last_a <= 0:
             return
         if last_a == len(texts) - 1:  # the usual case: the input is everything before the final answer
-            inp = hash(low[: len(low) - len(texts[-1]) - 1])
+            inp = text_key(head)
         else:
-            inp = hash("\x1f".join(texts[:last_a]).lower())
+            inp = text_key("\x1f".join(texts[:last_a]).lower())
         seen = self.input_first.get(inp)
         if seen is None:
             self.input_first[inp] = (seq, oh)
@@ -465,17 +469,28 @@ class _Linter:
         "leaked", "near_seconds", "pending", "empty_turns", "fast_rows", "input_repeats",
     )
 
+    _TABLES = ("full_first", "input_first", "out_example", "out_count")
+
     def partial(self) -> dict[str, Any]:
         """What the parent needs from a worker (hash tables, columns, findings); picklable."""
-        out = {k: getattr(self, k) for k in self._MERGE_FIELDS}
+        out = {k: getattr(self, k) for k in self._MERGE_FIELDS if k not in self._TABLES}
+        # the big hash tables travel as arrays: pickling 100k-entry dicts costs ~0.1 s each way
+        full, inp, exm, cnt = self.full_first, self.input_first, self.out_example, self.out_count
+        out["full_first"] = (np.fromiter(full, np.int64, len(full)), np.fromiter(full.values(), np.int64, len(full)))
+        out["input_first"] = (np.fromiter(inp, np.uint64, len(inp)), np.fromiter(map(itemgetter(0), inp.values()), np.int64, len(inp)),
+                              np.fromiter(map(itemgetter(1), inp.values()), np.uint64, len(inp)))
+        out["out_example"] = (np.fromiter(exm, np.uint64, len(exm)), np.fromiter(exm.values(), np.int64, len(exm)))
+        out["out_count"] = (np.fromiter(cnt, np.uint64, len(cnt)), np.fromiter(cnt.values(), np.int64, len(cnt)))
         out["near_chunks"] = self.near._chunks if self.near is not None else []
         out["eval_chunks"] = self.eval.lsh._chunks if self.eval is not None and self.eval.lsh is not None else None
         return out
 
-    def merge(self, p: dict[str, Any]) -> None:
-        """Append a later byte range's state: seq numbers shift; cross-range duplicates and contradictions are found here."""
-        import numpy as np
+    def merge(self, p: dict[str, Any], final: bool = False) -> None:
+        """Append a later byte range's state: seq numbers shift; cross-range duplicates and contradictions are found here.
 
+        ``final``: no range follows, so the key tables are only looked up, not extended
+        (after the pass they are not read again; answer examples stay as arrays).
+        """
         shift = self.n
         self.n += p["n"]
         self.valid += p["valid"]
@@ -488,16 +503,17 @@ class _Linter:
             mine[1].extend(lens)
         self.dup_groups.update(g + shift for g in p["dup_groups"])
         new_dups: set[int] = set()  # rows of this range that copy an earlier range's row
-        for h, s in p["full_first"].items():
-            first = self.full_first.get(h)
-            if first is None:
-                self.full_first[h] = s + shift
-            else:
-                self.exact_dup_rows += 1
-                self.dup_groups.add(first)
-                self.dup_groups.discard(s + shift)  # its own copies join the earlier group
-                new_dups.add(s + shift)
-                self.emit_at(s + shift, "W002", f"exact duplicate of row {self.base_row + first}")
+        keys, seqs = p["full_first"]
+        seqs = seqs + shift
+        table = self.full_first
+        firsts = np.fromiter(map(table.get if final else table.setdefault, keys.tolist(), seqs.tolist()), np.int64, len(keys))
+        for i in np.flatnonzero(firsts != seqs).tolist():  # the key was already there: a copy
+            first, s = int(firsts[i]), int(seqs[i])
+            self.exact_dup_rows += 1
+            self.dup_groups.add(first)
+            self.dup_groups.discard(s)  # its own copies join the earlier group
+            new_dups.add(s)
+            self.emit_at(s, "W002", f"exact duplicate of row {self.base_row + first}")
         self.exact_dup_rows += p["exact_dup_rows"]
         # repeated inputs whose file-wide first row lies in an earlier range: decide as one pass would
         retracted: set[int] = set()
@@ -512,18 +528,31 @@ class _Linter:
                 self.contradictions += 1
                 self.emit_at(s + shift, "W004", f"same input as row {self.base_row + first[0]}, different output")
         self.pending.extend(f for f in p["pending"] if not (f.id == "W004" and f.row in retracted))  # rows are absolute
-        for h, (s, oh) in p["input_first"].items():
-            seen = self.input_first.get(h)
-            if seen is None:
-                self.input_first[h] = (s + shift, oh)
-            elif seen[1] != oh and s + shift not in new_dups:
+        keys, seqs, outs = p["input_first"]
+        seqs = seqs + shift
+        outs_l = outs.tolist()
+        if final:
+            seen_all = list(map(self.input_first.get, keys.tolist(), itertools.repeat((-1, 0))))
+        else:
+            seen_all = list(map(self.input_first.setdefault, keys.tolist(), zip(seqs.tolist(), outs_l, strict=True)))
+        seen_seq = np.fromiter(map(itemgetter(0), seen_all), np.int64, len(seen_all))
+        for i in np.flatnonzero((seen_seq != seqs) & (seen_seq >= 0)).tolist():  # the input was already there
+            seen, s = seen_all[i], int(seqs[i])
+            if seen[1] != outs_l[i] and s not in new_dups:
                 self.contradictions += 1
-                self.emit_at(s + shift, "W004", f"same input as row {self.base_row + seen[0]}, different output")
+                self.emit_at(s, "W004", f"same input as row {self.base_row + seen[0]}, different output")
         self.contradictions += p["contradictions"]
-        for name in ("out_count", "sys_count", "turn_count", "row_formats"):
+        for name in ("sys_count", "turn_count", "row_formats"):
             getattr(self, name).update(p[name])
-        for k, v in p["out_example"].items():
-            self.out_example.setdefault(k, v + shift)
+        keys, counts = p["out_count"]
+        keys_l = keys.tolist()
+        had = np.fromiter(map(self.out_count.get, keys_l, itertools.repeat(0)), np.int64, len(keys_l))
+        dict.update(self.out_count, zip(keys_l, (had + counts).tolist(), strict=True))
+        keys, seqs = p["out_example"]
+        if final:
+            self.more_examples.append((keys, seqs + shift))
+        else:
+            list(map(self.out_example.setdefault, keys.tolist(), (seqs + shift).tolist()))
         for k, v in p["sys_example"].items():
             if len(self.sys_example) < SYS_EXAMPLES:
                 self.sys_example.setdefault(k, v)
@@ -595,6 +624,15 @@ class _Linter:
         if self.eval is not None:
             self.eval.check_near(self)
         return count
+
+    def answer_example(self, key: int) -> int | None:
+        """The seq of the first row whose normalised answer has ``key``."""
+        seq = self.out_example.get(key)
+        for keys, seqs in self.more_examples if seq is None else ():
+            hit = np.flatnonzero(keys == np.uint64(key))
+            if len(hit):
+                return int(seqs[hit[0]])
+        return seq
 
     def _target_at(self, seq: int) -> str:
         """The answer of row ``seq``, re-read from disk (answers are not kept in memory)."""
@@ -691,14 +729,14 @@ def _reread_doc(info: SourceInfo, offset: int, fmt: str, profile: Profile) -> st
     return "\n".join(t for ro, t in zip(view.roles, view.texts, strict=False) if ro != "system")
 
 
-def _suspects_re(datas: list[bytes]) -> set[int]:
+def _suspects_re(batch: Batch) -> set[int]:
     """Rows of a batch that need the precise text checks (Python re over the joined batch)."""
-    blob = b"\n".join(datas)
+    blob = batch.blob
     suspects: set[int] = set()
     m = C.SUSPECT.search(blob)
     if m is None:
         return suspects
-    ends = list(itertools.accumulate(len(d) + 1 for d in datas))
+    ends = batch.bounds[1:].tolist()
     while m is not None:
         j = bisect.bisect_right(ends, m.start())
         suspects.add(j)
@@ -708,18 +746,16 @@ def _suspects_re(datas: list[bytes]) -> set[int]:
     return suspects
 
 
-def _prefilter_pool(size: int) -> Any:
-    """A one-thread pool for the RE2 prefilter on files big enough to pay for importing pyarrow."""
+def _arrow_ok(size: int) -> bool:
+    """Use the RE2/pyarrow prefilter: the file is big enough to pay for importing pyarrow."""
     if size < ARROW_MIN_BYTES:
-        return None
+        return False
     try:
         import pyarrow.compute  # noqa: F401
         import pyarrow.json  # noqa: F401
     except ImportError:  # pragma: no cover
-        return None
-    from concurrent.futures import ThreadPoolExecutor
-
-    return ThreadPoolExecutor(1, thread_name_prefix="ftui-lint-prefilter")
+        return False
+    return True
 
 
 def _json_type(obj: Any) -> str:
@@ -765,15 +801,40 @@ class _Options:
 LINT_SWITCH_INTERVAL_S = 0.001
 
 
+def iter_batches(info: SourceInfo, start: int = 0, end: int | None = None, start_row: int = 1) -> Iterator[Batch]:
+    """The rows of ``info`` from ``start`` (a JSONL byte offset at a line start, else a row
+    index) up to byte ``end``, as ~``BATCH_BYTES`` batches. JSONL blocks are read whole."""
+    if info.kind == "jsonl":
+        pending: list[Any] = []
+        for item in iter_jsonl_blocks(info, start, end, start_row=start_row, max_row_bytes=MAX_ROW_BYTES, block_bytes=BATCH_BYTES):
+            if isinstance(item, RowBlock):
+                if pending:
+                    yield Batch.from_rows(pending)
+                    pending = []
+                yield Batch.from_block(item, MAX_ROW_BYTES)
+            else:
+                pending.append(item)
+        if pending:
+            yield Batch.from_rows(pending)
+        return
+    rows: list[Any] = []
+    size = 0
+    for raw in iter_raw_rows(info.path, start, info=info, max_row_bytes=MAX_ROW_BYTES):
+        rows.append(raw)
+        size += len(raw.data) + 1
+        if size >= BATCH_BYTES:
+            yield Batch.from_rows(rows)
+            rows, size = [], 0
+    if rows:
+        yield Batch.from_rows(rows)
+
+
 def _drive(
-    linter: _Linter,
-    raws: Iterator[Any],
-    after_batch: Callable[[int], None],
-    cancel: _Flag | None,
-    end: int | None = None,
+    linter: _Linter, batches: Iterator[Batch], after_batch: Callable[[int], None], cancel: _Flag | None, threaded: bool = True
 ) -> bool:
-    """Feed rows to ``linter`` in ~1 MB batches; the RE2 prefilter of batch k+1 runs in a thread
-    (pyarrow releases the GIL) while Python lints batch k. Returns True if cancelled.
+    """Feed batches to ``linter``; the prefilter of batch k+1 runs in a thread (pyarrow releases
+    the GIL) while Python lints batch k, unless ``threaded`` is False (one process per core
+    already: the thread would only add GIL hand-offs). Returns True if cancelled.
 
     The cyclic GC is paused meanwhile: the pass allocates millions of small acyclic objects
     and the hash tables grow, so generation-2 collections would rescan them again and again.
@@ -789,7 +850,7 @@ def _drive(
     interval = sys.getswitchinterval()
     sys.setswitchinterval(min(interval, LINT_SWITCH_INTERVAL_S))
     try:
-        return _drive_batches(linter, raws, after_batch, cancel, end)
+        return _drive_batches(linter, batches, after_batch, cancel, threaded)
     finally:
         sys.setswitchinterval(interval)
         if gc_was_enabled:
@@ -797,40 +858,37 @@ def _drive(
 
 
 def _drive_batches(
-    linter: _Linter,
-    raws: Iterator[Any],
-    after_batch: Callable[[int], None],
-    cancel: _Flag | None,
-    end: int | None,
+    linter: _Linter, batches: Iterator[Batch], after_batch: Callable[[int], None], cancel: _Flag | None, threaded: bool
 ) -> bool:
-    pool = _prefilter_pool(linter.info.size)
-    queued: tuple[list[Any], int, Any] | None = None
-    batch: list[Any] = []
-    size = 0
+    arrow = _arrow_ok(linter.info.size)
+    params = linter.fast_params
+    if not threaded:
+        for batch in batches:
+            linter.batch(batch, prefilter_and_plan(batch, params) if arrow else None)
+            after_batch(batch.nbytes)
+            if cancel is not None and cancel.is_set():
+                return True
+        return False
+    from concurrent.futures import ThreadPoolExecutor
 
-    def run(item: tuple[list[Any], int, Any]) -> None:
-        rows, nbytes, fut = item
-        linter.batch(rows, fut.result() if fut is not None else None)
-        after_batch(nbytes)
+    pool = ThreadPoolExecutor(1, thread_name_prefix="ftui-lint-prefilter") if arrow else None
+    queued: tuple[Batch, Any] | None = None
+
+    def run(item: tuple[Batch, Any]) -> None:
+        batch, fut = item
+        linter.batch(batch, fut.result() if fut is not None else None)
+        after_batch(batch.nbytes)
 
     try:
-        for raw in raws:
-            if end is not None and raw.offset >= end:
-                break
-            batch.append(raw)
-            size += len(raw.data) + 1
-            if size >= BATCH_BYTES:
-                fut = pool.submit(prefilter_and_plan, [r.data for r in batch], linter.fast_params) if pool else None
-                if queued:
-                    run(queued)
-                queued = (batch, size, fut)
-                batch, size = [], 0
-                if cancel is not None and cancel.is_set():
-                    return True
+        for batch in batches:
+            fut = pool.submit(prefilter_and_plan, batch, params) if pool else None
+            if queued:
+                run(queued)
+            queued = (batch, fut)
+            if cancel is not None and cancel.is_set():
+                return True
         if queued:
             run(queued)
-        if batch:
-            run((batch, size, None))
     finally:
         if pool:
             pool.shutdown(wait=True, cancel_futures=True)
@@ -864,12 +922,9 @@ def lint_file(
     guess = formats.detect_format(path, info)
     opts = _Options(profile, tokenizer, max_seq_len, str(eval_path) if eval_path else None, near_dups, near_threshold)
     total = info.size
-    # Plain chat without near-dups already keeps two cores busy in one process (the columnar
-    # fast path parses in a thread); processes pay off for near-dups, tokenizers and odd rows.
-    fast_alone = FAST_PATH and guess.format == formats.CHAT and not tokenizer and not near_dups and not eval_path
     from ftui.data.lint_parallel import ParallelFailed, lint_parallel, worker_count
 
-    nworkers = worker_count(info, workers, single_is_enough=fast_alone)
+    nworkers = worker_count(info, workers)
     linter: _Linter | None = None
     cancelled = False
     streamed = 0
@@ -892,7 +947,7 @@ def lint_file(
             if on_progress:
                 on_progress(linter.n, min(done, total), total)
 
-        cancelled = _drive(linter, iter_raw_rows(path, info=info, max_row_bytes=MAX_ROW_BYTES), after_batch, cancel)
+        cancelled = _drive(linter, iter_batches(info), after_batch, cancel)
     if on_progress and not cancelled:
         on_progress(linter.n, total, total)
     stats_dict = linter.finish(guess.label)

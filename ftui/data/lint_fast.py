@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 from array import array
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -26,12 +27,19 @@ import numpy as np
 from ftui.data.checks import content as C
 from ftui.data.checks.structure import check_order
 from ftui.data.checks.tokens import PER_MESSAGE, REPLY_PRIMING
+from ftui.data.source import RawRow
+from ftui.data.textkey import bytes_key, text_key
 
 if TYPE_CHECKING:  # pragma: no cover
     from ftui.data.lint import _Linter
+    from ftui.data.source import RowBlock
 
 FAST_ROLES = frozenset({"system", "user", "assistant"})
 PROSE_ENDS = (".", "!", "?")
+_WS_BYTES = np.frombuffer(b"\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f ", dtype=np.uint8)  # str.isspace() in ASCII
+_PROSE_END_BYTES = np.frombuffer(b".!?", dtype=np.uint8)
+# rows the fast path leaves to Python: any SUSPECT hit (they need the text checks) or a code fence
+FAST_EXCLUDE_RE2 = C.SUSPECT_RE2 + "|```"
 
 
 def _schema() -> Any:
@@ -40,15 +48,66 @@ def _schema() -> Any:
     return pa.schema([("messages", pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())])))])
 
 
-def prefilter_and_plan(datas: list[bytes], params: tuple[frozenset[str], int | None, int | None, bool] | None) -> tuple[list[bool], Any, Any]:
+class Batch:
+    """One lint batch: its rows joined by ``\\n`` in ``blob`` and where each starts.
+
+    Why: a JSONL block read in one piece (``source.RowBlock``) goes to RE2 and pyarrow
+    as is, and its rows become Python objects only when the Python path needs them
+    (``raw``). Rows from elsewhere (odd blocks, JSON arrays, Parquet) are joined once.
+    ``bounds[j]`` is where row j starts in ``blob`` and ``bounds[j + 1] - 1`` where it ends.
+    """
+
+    __slots__ = ("blob", "bounds", "offsets", "n", "nbytes", "_rows", "_row0")
+
+    def __init__(self, blob: bytes, bounds: np.ndarray, offsets: np.ndarray, rows: list[RawRow] | None, row0: int) -> None:
+        self.blob, self.bounds, self.offsets, self._rows, self._row0 = blob, bounds, offsets, rows, row0
+        self.n = len(bounds) - 1
+        self.nbytes = len(blob) + 1
+
+    @classmethod
+    def from_block(cls, block: RowBlock, max_row_bytes: int) -> Batch:
+        blob = block.blob
+        if b"\r" in blob:  # CRLF: rows must lose their "\r" -- the row objects do that
+            return cls.from_rows(block.raw_rows(max_row_bytes))
+        nl = block.newlines if block.newlines is not None else np.flatnonzero(np.frombuffer(blob, dtype=np.uint8) == 10)
+        bounds = np.empty(len(nl) + 2, dtype=np.int64)
+        bounds[0] = 0
+        bounds[1:-1] = nl + 1
+        bounds[-1] = len(blob) + 1
+        if len(bounds) > 1 and int(np.diff(bounds).max()) - 1 > max_row_bytes:
+            return cls.from_rows(block.raw_rows(max_row_bytes))
+        return cls(blob, bounds, bounds[:-1] + block.offset, None, block.row)
+
+    @classmethod
+    def from_rows(cls, rows: list[RawRow]) -> Batch:
+        lens = np.fromiter((len(r.data) + 1 for r in rows), dtype=np.int64, count=len(rows))
+        bounds = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(lens, out=bounds[1:])
+        offsets = np.fromiter((r.offset for r in rows), dtype=np.int64, count=len(rows))
+        return cls(b"\n".join([r.data for r in rows]), bounds, offsets, rows, 0)
+
+    def raw(self, j: int) -> RawRow:
+        if self._rows is not None:
+            return self._rows[j]
+        a, b = int(self.bounds[j]), int(self.bounds[j + 1]) - 1
+        return RawRow(self._row0 + j, int(self.offsets[j]), self.blob[a:b], b - a)
+
+    def row_no(self, j: int) -> int:
+        return self._rows[j].row if self._rows is not None else self._row0 + j
+
+    def datas(self) -> list[bytes]:
+        return [r.data for r in self._rows] if self._rows is not None else [self.raw(j).data for j in range(self.n)]
+
+
+def prefilter_and_plan(batch: Batch, params: tuple[frozenset[str], int | None, int | None, bool] | None) -> tuple[np.ndarray, Any, Any]:
     """Thread task (pyarrow and numpy release the GIL): suspect flags and, for plain chat
     (``params`` = allowed roles, max_len, hard limit, near-dups on), the batch parsed into
     columns and planned by ``plan_batch`` (None when the strict schema does not fit every line)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    blob = b"\n".join(datas)
-    flags = pc.match_substring_regex(_lines_array(blob, datas), pattern=C.SUSPECT_RE2).to_pylist()
+    blob = batch.blob
+    flags = pc.match_substring_regex(_lines_array(blob, batch.bounds), pattern=FAST_EXCLUDE_RE2 if params is not None else C.SUSPECT_RE2).to_numpy(zero_copy_only=False)
     if params is None:
         return flags, None, None
     counts = None  # duplicate keys make pyarrow's strict read fail, so no '":' count is needed here
@@ -61,7 +120,7 @@ def prefilter_and_plan(datas: list[bytes], params: tuple[frozenset[str], int | N
             read_options=pj.ReadOptions(use_threads=False, block_size=max(1 << 20, len(blob) + 1024)),
             parse_options=pj.ParseOptions(explicit_schema=_schema(), unexpected_field_behavior="error"),
         )
-        if table.num_rows != len(datas):  # blank lines are skipped by pyarrow: row numbers would shift
+        if table.num_rows != batch.n:  # blank lines are skipped by pyarrow: row numbers would shift
             table = None
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError):
         table = None
@@ -69,16 +128,13 @@ def prefilter_and_plan(datas: list[bytes], params: tuple[frozenset[str], int | N
     return flags, counts, plan
 
 
-def _lines_array(blob: bytes, datas: list[bytes]) -> Any:
+def _lines_array(blob: bytes, bounds: np.ndarray) -> Any:
     """The rows as a pyarrow binary array over the joined batch, without copying each row:
     value i is row i plus its trailing newline, which no suspect pattern can match on."""
     import pyarrow as pa
 
-    ends = np.cumsum(np.fromiter(map(len, datas), dtype=np.int64, count=len(datas)) + 1)
-    offsets = np.empty(len(datas) + 1, dtype=np.int64)
-    offsets[0] = 0
-    offsets[1:] = np.minimum(ends, len(blob))
-    return pa.Array.from_buffers(pa.large_binary(), len(datas), [None, pa.py_buffer(offsets), pa.py_buffer(blob)])
+    offsets = np.minimum(bounds, len(blob))
+    return pa.Array.from_buffers(pa.large_binary(), len(bounds) - 1, [None, pa.py_buffer(offsets), pa.py_buffer(blob)])
 
 
 def _order_ok(allowed: frozenset[str], key: str) -> bool:
@@ -92,9 +148,14 @@ def _order_ok(allowed: frozenset[str], key: str) -> bool:
 
 
 def plan_batch(
-    table: Any, flags: list[bool], allowed: frozenset[str], max_len: int | None, hard: int | None, near: bool
+    table: Any, flags: Any, allowed: frozenset[str], max_len: int | None, hard: int | None, near: bool
 ) -> dict[str, Any] | None:
-    """Which rows of the parsed batch can take the fast path, and their values (no linter state touched)."""
+    """Which rows of the parsed batch can take the fast path, and their values (no linter state touched).
+
+    Values are computed for every row of the batch (cheaper than selecting first); only
+    the fast rows' are used. Byte-level tests stand in for character-level ones where
+    they can only be stricter (a row they wrongly exclude just takes the Python path).
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -102,47 +163,68 @@ def plan_batch(
     msgs = table.column("messages").combine_chunks()
     if msgs.null_count:
         msgs = pc.fill_null(msgs, pa.scalar([], type=msgs.type))
-    offsets = msgs.offsets.to_numpy()
+    offsets = msgs.offsets.to_numpy().astype(np.int64)
+    offsets -= offsets[0]
     nmsg = np.diff(offsets)
+    list_off = pa.array(offsets.astype(np.int32))
     flat = msgs.flatten()
     roles = flat.field("role")
     contents = flat.field("content")
-    # message level
-    m_null = (roles.is_null().to_numpy(zero_copy_only=False) | contents.is_null().to_numpy(zero_copy_only=False))
-    clen = pc.utf8_length(pc.fill_null(contents, "")).to_numpy(zero_copy_only=False).astype(np.int64)
+    nm = len(contents)
+    if nm == 0:
+        return None
+    m_null = roles.is_null().to_numpy(zero_copy_only=False) | contents.is_null().to_numpy(zero_copy_only=False)
+    if contents.null_count:
+        contents = pc.fill_null(contents, "")
+    # message level, from the raw buffers: byte length, first and last byte
+    coff = np.frombuffer(contents.buffers()[1], dtype=np.int32)[contents.offset : contents.offset + nm + 1].astype(np.int64)
+    blen = np.diff(coff)
+    data = contents.buffers()[2]
+    buf = np.frombuffer(data, dtype=np.uint8) if data is not None and data.size else np.zeros(1, dtype=np.uint8)
+    nonempty = blen > 0
+    first_b = np.where(nonempty, buf[np.minimum(coff[:-1], len(buf) - 1)], 0)
+    last_b = np.where(nonempty, buf[np.clip(coff[1:] - 1, 0, len(buf) - 1)], 0)
+    m_ascii = pc.string_is_ascii(contents).to_numpy(zero_copy_only=False)
+    clen = blen.copy()  # characters: bytes for ASCII text
+    wide = np.flatnonzero(~m_ascii)
+    if len(wide):
+        clen[wide] = pc.utf8_length(pc.take(contents, pa.array(wide))).to_numpy(zero_copy_only=False)
     tokens = clen // 4 + PER_MESSAGE
     parent = np.repeat(np.arange(n), nmsg)
     role_codes = pc.dictionary_encode(pc.fill_null(roles, ""))
     role_names = role_codes.dictionary.to_pylist()
     rc = role_codes.indices.to_numpy(zero_copy_only=False)
-    assistant_code = role_names.index("assistant") if "assistant" in role_names else -1
-    is_asst = rc == assistant_code
-    blank = pc.utf8_length(pc.utf8_trim_whitespace(pc.fill_null(contents, ""))).to_numpy(zero_copy_only=False) == 0
+    is_asst = rc == (role_names.index("assistant") if "assistant" in role_names else -1)
     # row level
     row_null = np.bincount(parent, weights=m_null, minlength=n) > 0
-    row_blank_answer = np.bincount(parent, weights=is_asst & blank, minlength=n) > 0
+    row_empty_msg = np.bincount(parent, weights=~nonempty, minlength=n) > 0  # E006 / empty turns: Python path
+    row_ascii = np.bincount(parent, weights=~m_ascii, minlength=n) == 0
     total = np.bincount(parent, weights=tokens, minlength=n).astype(np.int64) + REPLY_PRIMING
     trained = np.bincount(parent, weights=np.where(is_asst, tokens, 0), minlength=n).astype(np.int64)
-    keys = pc.dictionary_encode(pc.fill_null(pc.binary_join(_roles_list(msgs, roles), "\x1e"), ""))
+    keys = pc.dictionary_encode(pc.fill_null(pc.binary_join(pa.ListArray.from_arrays(list_off, roles), "\x1e"), ""))
     key_names = keys.dictionary.to_pylist()
     key_ok = np.array([_order_ok(allowed, k) for k in key_names] + [False], dtype=bool)
     kidx = keys.indices.to_numpy(zero_copy_only=False)
     # the answer: the last message (the role key guarantees it is the assistant's)
     last = np.maximum(offsets[1:] - 1, 0)
-    target = pc.take(contents, pa.array(last)) if len(contents) else pa.array([""] * n)
-    t_trim = pc.utf8_rtrim_whitespace(pc.fill_null(target, ""))
-    t_len = pc.utf8_length(t_trim).to_numpy(zero_copy_only=False)
-    first_char = pc.utf8_slice_codeunits(t_trim, 0, 1)
-    json_like = pc.is_in(first_char, value_set=pa.array(["{", "["])).to_numpy(zero_copy_only=False)
-    fence = pc.match_substring(t_trim, "```").to_numpy(zero_copy_only=False)
-    ends_prose = pc.match_substring_regex(t_trim, r"[.!?]$").to_numpy(zero_copy_only=False)
-    prose_ok = ~json_like & ~fence & ((t_len < 40) | ends_prose)
+    t_first, t_last, t_blen = first_b[last], last_b[last], blen[last]
+    # an answer whose text could be blank (starts with whitespace or a non-ASCII byte) is measured
+    maybe_blank = is_asst & nonempty & (np.isin(first_b, _WS_BYTES) | (first_b >= 0x80))
+    blank_answer = np.zeros(n, dtype=bool)
+    mb = np.flatnonzero(maybe_blank)
+    if len(mb):
+        trimmed = pc.utf8_length(pc.utf8_trim_whitespace(pc.take(contents, pa.array(mb)))).to_numpy(zero_copy_only=False)
+        blank_answer[parent[mb[trimmed == 0]]] = True
+    # plain prose for target_kind_and_cut: not JSON-like, no ``` (the prefilter flags those rows),
+    # and short or ending on . ! ? (a trailing space sends the row to the Python path)
+    prose_ok = (t_first != 0x7B) & (t_first != 0x5B) & ((t_blen < 40) | np.isin(t_last, _PROSE_END_BYTES))
     fast = (
         ~np.asarray(flags, dtype=bool)
         & (nmsg > 0)
         & ~row_null
+        & ~row_empty_msg
         & key_ok[kidx]
-        & ~row_blank_answer
+        & ~blank_answer
         & prose_ok
     )
     if max_len:
@@ -151,43 +233,76 @@ def plan_batch(
         fast &= total <= hard
     if not fast.any():
         return None
-    fidx = np.nonzero(fast)[0]
-    # per-row strings, only for fast rows
-    all_fast = len(fidx) == n
-    sel = pa.array(fidx)
-    msgs_f = msgs if all_fast else pc.take(msgs, sel)
-    contents_f = msgs_f.flatten().field("content")
-    nmsg_f = nmsg[fidx]
-    joined = _strings(pc.binary_join(pa.ListArray.from_arrays(msgs_f.offsets, contents_f), "\x1f"))
-    keys_f = [key_names[k] for k in kidx[fidx].tolist()]
-    first_is_sys = np.array([k.startswith("system\x1e") for k in key_names] + [False], dtype=bool)[kidx[fidx]]
-    first_is_sys_l = first_is_sys.tolist()
-    sys_text = _strings(pc.take(contents, pa.array(offsets[:-1][fidx])))
-    last_len = clen[last[fidx]].tolist()
-    tgt = _strings(target if all_fast else pc.take(target, sel))
+    # the hash keys, exactly as ``_Linter._dups`` and ``_norm`` form them: the input (all turns
+    # but the last) and the answer, lowered. Arrow lowers ASCII; a row with other characters
+    # is finished by str.lower / str.strip (lower(ascii_lower(s)) == lower(s)).
+    not_last = np.ones(nm, dtype=bool)
+    not_last[offsets[1:][nmsg > 0] - 1] = False
+    head_off = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(np.maximum(nmsg - 1, 0), out=head_off[1:])
+    heads_arr = pc.binary_join(pa.ListArray.from_arrays(pa.array(head_off), pc.filter(contents, pa.array(not_last))), "\x1f")
+    target = pc.take(contents, pa.array(last))
+    heads = _bytes(pc.ascii_lower(heads_arr))
+    answers = _bytes(pc.ascii_lower(target))
+    for i in np.flatnonzero(~row_ascii & fast).tolist():
+        heads[i] = heads[i].decode().lower().encode()
+        answers[i] = answers[i].decode().lower().encode()
+    outs = answers  # _norm(answer): the same text unless there is whitespace to strip at either end
+    strip = np.flatnonzero(fast & (np.isin(t_first, _WS_BYTES) | np.isin(t_last, _WS_BYTES) | (t_first >= 0x80) | (t_last >= 0x80)))
+    if len(strip):
+        outs = list(answers)
+        for i in strip.tolist():
+            outs[i] = answers[i].decode().strip().encode()
+    key_ids = [text_key(k) for k in key_names]
+    inps = list(map(bytes_key, heads))
+    ahs = list(map(bytes_key, answers))
+    ohs = list(map(bytes_key, outs)) if len(strip) else ahs
+    fulls = list(map(hash, zip(map(key_ids.__getitem__, kidx.tolist()), inps, ahs, strict=True)))
+    # system prompts: hashed once per distinct text in the batch
+    is_sys_key = np.array([k.startswith("system\x1e") for k in key_names] + [False], dtype=bool)
+    first_is_sys = is_sys_key[kidx]
+    sys_h = np.zeros(n, dtype=np.uint64)
+    sys_texts: list[str] = []
+    sys_counts: list[int] = []
+    sys_uh: list[int] = []
+    sys_fast = first_is_sys & fast
+    if sys_fast.any():
+        enc = pc.dictionary_encode(pc.take(contents, pa.array(offsets[:-1][sys_fast])))
+        sys_texts = enc.dictionary.to_pylist()
+        sys_uh = [text_key(t) for t in sys_texts]
+        codes = enc.indices.to_numpy(zero_copy_only=False)
+        sys_h[sys_fast] = np.array(sys_uh, dtype=np.uint64)[codes]
+        sys_counts = np.bincount(codes, minlength=len(sys_texts)).tolist()
+    has_user_key = np.array(["user" in k.split("\x1e") for k in key_names] + [False], dtype=np.uint8)
     nl = sys_len = None
     if near:
-        nl = _strings(pc.binary_join(pa.ListArray.from_arrays(msgs_f.offsets, contents_f), "\n"))
-        sys_len = clen[offsets[:-1][fidx]].tolist()
-    plan = dict(locals())
-    for name in ("pa", "pc", "table", "flags", "msgs", "flat", "roles", "contents", "target", "t_trim", "first_char",
-                 "keys", "role_codes", "msgs_f", "contents_f", "sel"):
-        plan.pop(name, None)
-    return plan
+        nl = _strings(pc.binary_join(pa.ListArray.from_arrays(list_off, contents), "\n"))
+        sys_len = clen[offsets[:-1].clip(0, nm - 1)].tolist()
+    return {
+        "n": n, "fast": fast, "fidx": np.flatnonzero(fast), "parent": parent, "rc": rc, "role_names": role_names,
+        "tokens": tokens, "trained": trained, "total": total, "nmsg": nmsg, "first_is_sys": first_is_sys,
+        "has_user": has_user_key[kidx], "outs": outs, "ohs": ohs, "fulls": fulls, "inps": inps,
+        "sys_h": sys_h, "sys_texts": sys_texts, "sys_uh": sys_uh, "sys_counts": sys_counts,
+        "nl": nl, "sys_len": sys_len,
+    }
 
 
-def apply_plan(linter: _Linter, rows: list[Any], flags: list[bool], plan: dict[str, Any], near_texts: list[str] | None) -> None:
-    """Lint ``rows``: fast rows from the plan, the others through ``linter.row``, in file order."""
+def apply_plan(linter: _Linter, batch: Batch, flags: Any, plan: dict[str, Any], near_texts: list[str] | None) -> None:
+    """Lint ``batch``: fast rows from the plan, the others through ``linter.row``, in file order.
+
+    A run of fast rows updates the hash tables with C-level ``map`` calls; only the rows
+    that turn out to repeat something (rare) take a Python loop to emit their finding.
+    """
     from ftui.data.dedup import MAX_DOC_CHARS
     from ftui.data.lint import LABEL_MAX_CHARS, LABEL_MAX_DISTINCT
 
     n, fast, fidx, parent, rc, role_names, tokens = (plan[k] for k in ("n", "fast", "fidx", "parent", "rc", "role_names", "tokens"))
-    trained, total, nmsg_f, first_is_sys, kidx, key_names = (plan[k] for k in ("trained", "total", "nmsg_f", "first_is_sys", "kidx", "key_names"))
-    sys_text, tgt, joined, keys_f, last_len = (plan[k] for k in ("sys_text", "tgt", "joined", "keys_f", "last_len"))
-    first_is_sys_l, nl, sys_len = plan["first_is_sys_l"], plan["nl"], plan["sys_len"]
+    trained, total, nmsg, first_is_sys = plan["trained"], plan["total"], plan["nmsg"], plan["first_is_sys"]
+    outs, ohs, fulls, inps, sys_h = plan["outs"], plan["ohs"], plan["fulls"], plan["inps"], plan["sys_h"]
+    nl, sys_len = plan["nl"], plan["sys_len"]
     if near_texts is not None and nl is None:  # planned without near texts: cannot happen, but stay correct
-        for j, r in enumerate(rows):
-            linter.row(r, flags[j], near_texts)
+        for j in range(batch.n):
+            linter.row(batch.raw(j), flags[j], near_texts)
         return
     # file-wide counters from the fast rows, in bulk
     fast_msg = fast[parent]
@@ -200,109 +315,96 @@ def apply_plan(linter: _Linter, rows: list[Any], flags: list[bool], plan: dict[s
         cols[1].frombytes(tokens[mask].astype(np.int32).tobytes())
     linter.trained_tokens += int(trained[fidx].sum())
     linter.all_tokens += int(total[fidx].sum())
-    turns = nmsg_f - first_is_sys
+    turns = nmsg[fidx] - first_is_sys[fidx]
     for t, c in zip(*np.unique(turns, return_counts=True), strict=True):
         linter.turn_count[int(t)] += int(c)
-    # per-seq columns of the fast rows, extended a run at a time below
-    has_user_key = np.array(["user" in k.split("\x1e") for k in key_names] + [False], dtype=np.uint8)
-    col_totals = total[fidx].astype(np.int32)
+    for text, h, c in zip(plan["sys_texts"], plan["sys_uh"], plan["sys_counts"], strict=True):
+        if h not in linter.sys_count and len(linter.sys_example) < 1000:
+            linter.sys_example[h] = text
+        linter.sys_count[h] += c
+    col_totals = total.astype(np.int32)
     col_has_sys = first_is_sys.astype(np.uint8)
-    col_has_user = has_user_key[kidx[fidx]]
-    sys_unique: dict[str, int] = {}
-    sys_h = []
-    for k, is_sys in enumerate(first_is_sys.tolist()):
-        if is_sys:
-            st = sys_text[k]
-            h = sys_unique.get(st)
-            if h is None:
-                h = sys_unique[st] = hash(st)
-                if h not in linter.sys_count and len(linter.sys_example) < 1000:
-                    linter.sys_example[h] = st
-            linter.sys_count[h] += 1
-            sys_h.append(h)
-        else:
-            sys_h.append(0)
-    nmsg_l = nmsg_f.tolist()
+    col_has_user = plan["has_user"]
+    multi = nmsg > 1
     # in file order: slow rows through the Python path; runs of fast rows extend the columns
-    # and then update the hash tables row by row
+    # and then update the hash tables
     fast_l = fast.tolist()
     label_chars, label_distinct = LABEL_MAX_CHARS, LABEL_MAX_DISTINCT
     out_count, out_example = linter.out_count, linter.out_example
     full_first, input_first = linter.full_first, linter.input_first
-    k = 0
     j = 0
     while j < n:
         if not fast_l[j]:
-            linter.row(rows[j], flags[j], near_texts)
+            linter.row(batch.raw(j), flags[j], near_texts)
             j += 1
             continue
-        run_end = j
-        while run_end < n and fast_l[run_end]:
-            run_end += 1
-        k0, k1 = k, k + (run_end - j)
-        linter.offsets.extend([r.offset for r in rows[j:run_end]])
-        linter.totals.frombytes(col_totals[k0:k1].tobytes())
-        linter.kinds.extend(bytes([C.KIND_PROSE]) * (k1 - k0))
-        linter.has_sys.extend(col_has_sys[k0:k1].tobytes())
-        linter.has_user.extend(col_has_user[k0:k1].tobytes())
-        linter.sys_hash.extend(sys_h[k0:k1])
-        linter.valid += k1 - k0
-        linter.fast_rows += k1 - k0
-        # the hash-table updates of a run, as C-level map/update calls in file order
+        j1 = j
+        while j1 < n and fast_l[j1]:
+            j1 += 1
+        m = j1 - j
+        linter.offsets.frombytes(batch.offsets[j:j1].tobytes())
+        linter.totals.frombytes(col_totals[j:j1].tobytes())
+        linter.kinds.extend(bytes([C.KIND_PROSE]) * m)
+        linter.has_sys.extend(col_has_sys[j:j1].tobytes())
+        linter.has_user.extend(col_has_user[j:j1].tobytes())
+        linter.sys_hash.frombytes(sys_h[j:j1].tobytes())
+        linter.valid += m
+        linter.fast_rows += m
         seq0 = linter.n
-        seqs = range(seq0, seq0 + (k1 - k0))
-        linter.n += k1 - k0
-        outs = [t.strip().lower() for t in tgt[k0:k1]]
-        ohs = list(map(hash, outs))
-        list(map(out_example.setdefault, ohs, seqs))
-        out_count.update(ohs)
+        seqs = range(seq0, seq0 + m)
+        linter.n += m
+        ohs_r = ohs[j:j1]
+        list(map(out_example.setdefault, ohs_r, seqs))
+        out_count.update(ohs_r)
         if linter.labels is not None:
-            if all(len(o) <= label_chars and "\n" not in o for o in outs):
-                linter.labels.update(outs)
+            outs_r = [o.decode() for o in outs[j:j1]]
+            if all(len(o) <= label_chars and "\n" not in o for o in outs_r):
+                linter.labels.update(outs_r)
                 if len(linter.labels) > label_distinct:
                     linter.labels = None
             else:
                 linter.labels = None
-        lows = [t.lower() for t in joined[k0:k1]]
-        fulls = list(map(hash, zip(keys_f[k0:k1], lows, strict=True)))
-        firsts = list(map(full_first.setdefault, fulls, seqs))
-        for i, (seq, first) in enumerate(zip(seqs, firsts, strict=True)):
-            k = k0 + i
-            if first != seq:
-                linter.exact_dup_rows += 1
-                linter.dup_groups.add(first)
-                r = rows[j + i]
-                linter._seq, linter._row, linter._off = seq, r.row, r.offset
-                linter.emit("W002", f"exact duplicate of row {linter.base_row + first}")
-                continue
-            if nmsg_l[k] > 1:
-                low = lows[i]
-                oh = ohs[i]
-                inp = hash(low[: len(low) - last_len[k] - 1])
-                seen = input_first.setdefault(inp, (seq, oh))
-                if seen[0] == seq:
-                    continue
-                if linter.track_repeats:
-                    linter.input_repeats.append((seq, inp, oh, rows[j + i].row, seen[1] != oh))
-                if seen[1] != oh:
-                    linter.contradictions += 1
-                    r = rows[j + i]
-                    linter._seq, linter._row, linter._off = seq, r.row, r.offset
-                    linter.emit("W004", f"same input as row {linter.base_row + seen[0]}, different output")
+        # exact duplicates, then (for the rest) repeated inputs -- as ``_Linter._dups`` does row by row
+        firsts = np.fromiter(map(full_first.setdefault, fulls[j:j1], seqs), dtype=np.int64, count=m)
+        dup = firsts != np.arange(seq0, seq0 + m)
+        for i in np.flatnonzero(dup).tolist():
+            first = int(firsts[i])
+            linter.exact_dup_rows += 1
+            linter.dup_groups.add(first)
+            linter._seq, linter._row, linter._off = seq0 + i, batch.row_no(j + i), int(batch.offsets[j + i])
+            linter.emit("W002", f"exact duplicate of row {linter.base_row + first}")
+        ci = np.flatnonzero(multi[j:j1] & ~dup)
+        if len(ci) == m:
+            inps_c, ohs_c, seq_c = inps[j:j1], ohs_r, seqs
+        else:
+            cl = ci.tolist()
+            inps_c = [inps[j + i] for i in cl]
+            ohs_c = [ohs_r[i] for i in cl]
+            seq_c = [seq0 + i for i in cl]
+        seen = list(map(input_first.setdefault, inps_c, zip(seq_c, ohs_c, strict=True)))
+        seen_seq = np.fromiter(map(itemgetter(0), seen), dtype=np.int64, count=len(seen))
+        for t in np.flatnonzero(seen_seq != ci + seq0).tolist():
+            i = int(ci[t])
+            seq, oh, (first_seq, first_oh) = seq0 + i, ohs_r[i], seen[t]
+            row = batch.row_no(j + i)
+            if linter.track_repeats:
+                linter.input_repeats.append((seq, inps_c[t], oh, row, first_oh != oh))
+            if first_oh != oh:
+                linter.contradictions += 1
+                linter._seq, linter._row, linter._off = seq, row, int(batch.offsets[j + i])
+                linter.emit("W004", f"same input as row {linter.base_row + first_seq}, different output")
         if near_texts is not None:
             for i, seq in enumerate(seqs):
-                k = k0 + i
-                doc = nl[k][sys_len[k] + 1 :] if first_is_sys_l[k] else nl[k]
+                jj = j + i
+                doc = nl[jj][sys_len[jj] + 1 :] if first_is_sys[jj] else nl[jj]
                 near_texts.append(doc)
                 linter.near_seq.append(seq)
                 if linter.docs_in_memory is not None:
                     linter.docs_in_memory.append(doc[:MAX_DOC_CHARS])
                 if linter.eval is not None:
-                    r = rows[j + i]
-                    linter._seq, linter._row, linter._off = seq, r.row, r.offset
+                    linter._seq, linter._row, linter._off = seq, batch.row_no(jj), int(batch.offsets[jj])
                     linter.eval.check_exact(linter, doc)
-        k = k1
-        j = run_end
+        j = j1
 
 
 def _strings(arr: Any) -> list[str]:
@@ -310,7 +412,8 @@ def _strings(arr: Any) -> list[str]:
     return arr.to_numpy(zero_copy_only=False).tolist()
 
 
-def _roles_list(msgs: Any, roles: Any) -> Any:
+def _bytes(arr: Any) -> list[bytes]:
+    """A pyarrow string array's values as bytes objects (cheaper to make than strs: no decoding)."""
     import pyarrow as pa
 
-    return pa.ListArray.from_arrays(msgs.offsets, roles)
+    return arr.cast(pa.binary()).to_pylist()

@@ -1,12 +1,14 @@
 """Lint a large JSONL file with one process per CPU, each on a byte range, merged in file order.
 
-Why processes: the per-row work is Python and holds the GIL. Each worker runs the same
-``_Linter`` over rows [start, end) (row numbers from a newline count of the prefix),
-streams progress and findings through a queue, and sends its state back; the parent
-merges the states in order (``_Linter.merge``), which finds the duplicates and
-contradictions that span two ranges. Workers are spawned (never forked: the TUI has
-threads) with one shared ``PYTHONHASHSEED`` so their hash tables and MinHash bands agree,
-and exit on their own if the parent dies.
+Why processes: the per-row work is Python and holds the GIL. The calling process lints
+the first range itself while spawned workers run the same ``_Linter`` over the later
+ranges [start, end) (row numbers from a newline count of the prefix), stream progress
+and findings through a queue, and send their state back; the caller merges the states
+in order (``_Linter.merge``), which finds the duplicates and contradictions that span two
+ranges. The first range is larger by what the caller gets done while a worker starts
+(``HEAD_START_S``). Workers are forked when this process has one thread (the CLI) and
+spawned otherwise (the TUI has threads), spawned ones with one shared ``PYTHONHASHSEED``
+so their MinHash bands agree; they exit on their own if the parent dies.
 """
 
 from __future__ import annotations
@@ -16,11 +18,16 @@ from pathlib import Path
 from typing import Any
 
 from ftui.data import formats
-from ftui.data.lint import MAX_ROW_BYTES, FindingsFn, ProgressFn, _drive, _Flag, _Linter, _Options
-from ftui.data.source import SourceInfo, iter_raw_rows
+from ftui.data.lint import FindingsFn, ProgressFn, _drive, _Flag, _Linter, _Options, iter_batches
+from ftui.data.source import SourceInfo
 
 PARALLEL_MIN_BYTES = 32 << 20
 MAX_WORKERS = 4
+# A spawned worker needs ~0.3 s (interpreter, numpy, pyarrow) before its first row; the
+# caller lints meanwhile, at roughly this many bytes per second on one core.
+HEAD_START_S = 0.3
+HEAD_START_FORK_S = 0.05  # a forked one only counts the lines before its range
+HEAD_START_RATE = 80e6
 _HASH_SEED = "20261123"  # workers share one str-hash seed so their hash tables and MinHash bands merge
 
 
@@ -28,10 +35,31 @@ class ParallelFailed(Exception):
     """Processes could not be used here; lint in this process instead."""
 
 
-def worker_count(info: SourceInfo, requested: int | None, single_is_enough: bool = False) -> int:
+def _context() -> tuple[Any, bool]:
+    """Fork when this process runs a single thread: a forked worker starts in milliseconds
+    (a spawned one imports numpy and pyarrow first, ~0.25 s) and shares the str-hash salt.
+    Spawn otherwise: forking a process with other threads (the TUI) can deadlock the child
+    on a lock one of them held. ``FTUI_LINT_START=spawn`` forces spawning."""
+    import multiprocessing as mp
+    import threading
+
+    if (os.environ.get("FTUI_LINT_START") != "spawn" and "fork" in mp.get_all_start_methods()
+            and threading.active_count() == 1):
+        return mp.get_context("fork"), True
+    return mp.get_context("spawn"), False
+
+
+def _restore_seed(old: str | None) -> None:
+    if old is None:
+        os.environ.pop("PYTHONHASHSEED", None)
+    else:
+        os.environ["PYTHONHASHSEED"] = old
+
+
+def worker_count(info: SourceInfo, requested: int | None) -> int:
     if requested is not None:
         n = requested
-    elif info.size < PARALLEL_MIN_BYTES or single_is_enough:
+    elif info.size < PARALLEL_MIN_BYTES:
         n = 1
     else:
         try:
@@ -42,13 +70,17 @@ def worker_count(info: SourceInfo, requested: int | None, single_is_enough: bool
     return max(1, n) if info.kind == "jsonl" else 1
 
 
-def _range_bounds(info: SourceInfo, n: int) -> list[tuple[int, int]]:
-    """``n`` byte ranges that start at line starts and cover the file."""
+def _range_bounds(info: SourceInfo, n: int, head_start: int = 0) -> list[tuple[int, int]]:
+    """``n`` byte ranges that start at line starts and cover the file; the first is
+    ``head_start`` bytes longer than an even share (at most three quarters of the file)."""
     first = 3 if info.has_bom else 0
+    share = info.size / n
+    lead = min(head_start * (n - 1) / n, info.size * 0.75 - share) if n > 1 else 0
     cuts = [first]
     with open(info.path, "rb") as f:
         for k in range(1, n):
-            f.seek(max(cuts[-1], info.size * k // n))
+            target = int(share + lead + (k - 1) * (info.size - share - lead) / (n - 1))
+            f.seek(max(cuts[-1], target))
             f.readline()  # to the start of the next line
             pos = f.tell()
             if pos >= info.size or pos <= cuts[-1]:
@@ -59,13 +91,17 @@ def _range_bounds(info: SourceInfo, n: int) -> list[tuple[int, int]]:
 
 
 def _count_lines_before(path: Path, end: int) -> int:
-    count = 0
-    with open(path, "rb") as f:
-        while f.tell() < end:
-            chunk = f.read(min(8 << 20, end - f.tell()))
-            if not chunk:
-                break
-            count += chunk.count(b"\n")
+    """Newlines in the first ``end`` bytes (mapped, counted by numpy: 3x a read + bytes.count)."""
+    import mmap
+
+    import numpy as np
+
+    if end <= 0:
+        return 0
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        data = np.frombuffer(mm, dtype=np.uint8, count=min(end, len(mm)))
+        count = sum(int(np.count_nonzero(data[i : i + (4 << 20)] == 10)) for i in range(0, len(data), 4 << 20))
+        del data  # the map cannot close while a view is alive
     return count
 
 
@@ -88,11 +124,14 @@ def _range_worker(wid: int, info: SourceInfo, guess: formats.FormatGuess, opts: 
             sent = len(linter.pending)
             q.put(("progress", wid, linter.n, done, new))
 
-        raws = iter_raw_rows(info.path, start, start_row=linter.base_row, info=info, max_row_bytes=MAX_ROW_BYTES)
-        _drive(linter, raws, after_batch, None, end=end)
+        _drive(linter, iter_batches(info, start, end, linter.base_row), after_batch, None, threaded=False)
         q.put(("done", wid, linter.partial()))
     except BaseException as exc:  # report, never hang the parent
         q.put(("error", wid, f"{type(exc).__name__}: {exc}"))
+    # once the queue is flushed, skip tearing down 100k-entry tables: the parent waits on this exit
+    q.close()
+    q.join_thread()
+    os._exit(0)
 
 
 def lint_parallel(
@@ -104,17 +143,25 @@ def lint_parallel(
     on_findings: FindingsFn | None,
     cancel: _Flag | None,
 ) -> tuple[_Linter, bool]:
-    import multiprocessing as mp
     import queue
 
-    bounds = _range_bounds(info, n)
-    ctx = mp.get_context("spawn")  # never fork: the TUI has threads
+    ctx, forked = _context()
+    # MinHash bands come from str hashes, salted per process: a spawned worker's (they share
+    # _HASH_SEED) would not match this process's, so for near duplicates a spawned worker
+    # takes the first range too. Every other key is a text_key, the same in any process;
+    # forked workers share this process's salt anyway.
+    own_first = forked or not opts.near_dups
+    head_start = HEAD_START_FORK_S if forked else HEAD_START_S
+    bounds = _range_bounds(info, n, int(head_start * HEAD_START_RATE) if own_first else 0)
     q = ctx.Queue()
     old_seed = os.environ.get("PYTHONHASHSEED")
-    os.environ["PYTHONHASHSEED"] = _HASH_SEED
+    if not forked:
+        os.environ["PYTHONHASHSEED"] = _HASH_SEED
     procs = []
     try:
         for wid, (a, b) in enumerate(bounds):
+            if wid == 0 and own_first:
+                continue
             p = ctx.Process(target=_range_worker, args=(wid, info, guess, opts, a, b, q), daemon=True, name=f"ftui-lint-{wid}")
             p.start()
             procs.append(p)
@@ -123,36 +170,66 @@ def lint_parallel(
             p.kill()
         raise ParallelFailed(str(exc)) from None
     finally:
-        if old_seed is None:
-            os.environ.pop("PYTHONHASHSEED", None)
-        else:
-            os.environ["PYTHONHASHSEED"] = old_seed
+        if not forked:
+            _restore_seed(old_seed)
+    first = opts.linter(info, guess) if own_first else None
     partials: list[dict[str, Any] | None] = [None] * len(bounds)
     rows = [0] * len(bounds)
     done = [0] * len(bounds)
     cancelled = False
+
+    def report() -> None:
+        if on_progress:
+            on_progress(sum(rows), min(sum(done), info.size), info.size)
+
+    def handle(msg: tuple[Any, ...]) -> None:
+        kind, wid = msg[0], msg[1]
+        if kind == "progress":
+            rows[wid], done[wid] = msg[2], msg[3]
+            if on_findings and msg[4]:
+                on_findings(msg[4])
+            report()
+        elif kind == "done":
+            partials[wid] = msg[2]
+        else:
+            raise ParallelFailed(msg[2])
+
     try:
-        while any(p is None for p in partials):
+        if first is not None:
+            streamed = 0
+
+            def after_batch(nbytes: int) -> None:
+                nonlocal streamed
+                rows[0] = first.n
+                done[0] += nbytes
+                if on_findings and len(first.pending) > streamed:
+                    on_findings(first.pending[streamed:])
+                    streamed = len(first.pending)
+                while True:  # the workers' news, without waiting
+                    try:
+                        handle(q.get_nowait())
+                    except queue.Empty:
+                        break
+                report()
+
+            cancelled = _drive(first, iter_batches(info, *bounds[0]), after_batch, cancel, threaded=False)
+            partials[0] = {}
+            if any(p is None for p in partials):  # a worker is still busy: load what finish() needs meanwhile
+                from ftui.data.stats import load_prices
+
+                load_prices()
+        while not cancelled and any(p is None for p in partials):
             if cancel is not None and cancel.is_set():
                 cancelled = True
                 break
             try:
                 msg = q.get(timeout=0.2)
             except queue.Empty:
-                if any(not p.is_alive() and partials[i] is None and p.exitcode not in (None, 0) for i, p in enumerate(procs)):
+                if any(not p.is_alive() and p.exitcode not in (None, 0) and partials[int(p.name.rsplit("-", 1)[1])] is None
+                       for p in procs):
                     raise ParallelFailed("a lint worker died") from None
                 continue
-            kind, wid = msg[0], msg[1]
-            if kind == "progress":
-                rows[wid], done[wid] = msg[2], msg[3]
-                if on_findings and msg[4]:
-                    on_findings(msg[4])
-                if on_progress:
-                    on_progress(sum(rows), min(sum(done), info.size), info.size)
-            elif kind == "done":
-                partials[wid] = msg[2]
-            else:
-                raise ParallelFailed(msg[2])
+            handle(msg)
     finally:
         for p in procs:
             if cancelled or p.is_alive():
@@ -160,16 +237,20 @@ def lint_parallel(
             if p.is_alive():
                 p.kill()
         q.close()
-    parent = opts.linter(info, guess) if not opts.eval_path else _Options(
-        opts.profile, opts.tokenizer, opts.max_seq_len, opts.eval_path, False, opts.near_threshold).linter(info, guess)
-    if opts.near_dups and parent.near is None:
-        from ftui.data.dedup import MinHashLSH
+    if first is not None:
+        parent = first
+    else:
+        parent = opts.linter(info, guess) if not opts.eval_path else _Options(
+            opts.profile, opts.tokenizer, opts.max_seq_len, opts.eval_path, False, opts.near_threshold).linter(info, guess)
+        if opts.near_dups and parent.near is None:
+            from ftui.data.dedup import MinHashLSH
 
-        parent.near = MinHashLSH()
-    if parent.eval is not None:
-        parent.eval.lsh = None
-    for part in partials:
+            parent.near = MinHashLSH()
+        if parent.eval is not None:
+            parent.eval.lsh = None
+    todo = partials[1:] if first is not None else partials
+    for k, part in enumerate(todo):
         if part is None:
             break  # cancelled: merge the ranges that finished in order
-        parent.merge(part)
+        parent.merge(part, final=k == len(todo) - 1)
     return parent, cancelled

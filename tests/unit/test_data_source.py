@@ -11,7 +11,9 @@ import pytest
 
 from ftui.data.source import (
     DatasetError,
+    RowBlock,
     inspect_source,
+    iter_jsonl_blocks,
     iter_raw_rows,
 )
 
@@ -233,3 +235,37 @@ def test_saved_hf_dataset_dir(tmp_path: Path) -> None:
     datasets.DatasetDict({"train": datasets.Dataset.from_dict({"text": ["t"]})}).save_to_disk(str(tmp_path / "dd"))
     with pytest.raises(DatasetError, match="open one split"):
         inspect_source(tmp_path / "dd")
+
+
+def _rows_from_blocks(path: Path, start: int = 0, end: int | None = None, start_row: int = 1, **kw: int) -> list:
+    out = []
+    for item in iter_jsonl_blocks(inspect_source(path), start, end, start_row=start_row, **kw):
+        out.extend(item.raw_rows(kw.get("max_row_bytes", 16 << 20)) if isinstance(item, RowBlock) else [item])
+    return out
+
+
+@pytest.mark.parametrize("block", [7, 64, 1 << 20])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"a": 1}\n{"b": 2}\n',
+        b'\xef\xbb\xbf{"a": 1}\r\n{"b": 2}\r\n',
+        b'{"a": 1}\n\n\n{"b": 22222222222222222222222222222222222222}\n{"c"',
+        b"x" * 300 + b"\n" + b"y\r\n" + b"z" * 130,
+        b"{}\n\n",
+        b"a\nb\nc\nd\ne\n" * 20,
+    ],
+)
+def test_blocks_give_the_same_rows_as_the_line_iterator(tmp_path: Path, data: bytes, block: int) -> None:
+    path = _write(tmp_path / "b.jsonl", data)
+    want = list(iter_raw_rows(path, max_row_bytes=100))
+    assert _rows_from_blocks(path, block_bytes=block, max_row_bytes=100) == want
+
+
+def test_blocks_stop_at_a_range_end_and_resume(tmp_path: Path) -> None:
+    path = _write(tmp_path / "r.jsonl", b"".join(b'{"i": %d}\n' % i for i in range(100)))
+    rows = list(iter_raw_rows(path))
+    cut = rows[40]
+    head = _rows_from_blocks(path, 0, cut.offset, block_bytes=50)
+    tail = _rows_from_blocks(path, cut.offset, None, start_row=cut.row, block_bytes=50)
+    assert head == rows[:40] and tail == rows[40:]

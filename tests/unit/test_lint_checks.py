@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from ftui.data import lint
+from ftui.data import lint, lint_parallel
 from ftui.data.checks.catalogue import CHECKS
 from ftui.data.lint import lint_file
 
@@ -209,7 +209,17 @@ def test_tokenizer_demo_gives_true_counts(tmp_path: Path, demo_model: Path) -> N
     assert tok["per_role"]["assistant"]["p50"] > 0
 
 
-def test_parallel_workers_find_the_same_problems(tmp_path: Path) -> None:
+@pytest.fixture(params=["fork", "spawn"])
+def start_method(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Lint workers started both ways: forked (a one-thread CLI) and spawned (the TUI)."""
+    import multiprocessing as mp
+
+    monkeypatch.setattr(lint_parallel, "_context", lambda: (mp.get_context(request.param), request.param == "fork"))
+    return request.param
+
+
+
+def test_parallel_workers_find_the_same_problems(tmp_path: Path, start_method: str) -> None:
     rows = good(300, seed=3)
     rows[250] = rows[10]  # exact duplicate across the two byte ranges
     rows[260] = chat(rows[20]["messages"][1]["content"], "Contradicting answer.")  # contradiction across ranges
@@ -241,6 +251,12 @@ def test_columnar_fast_path_equals_python_path(tmp_path: Path, monkeypatch: pyte
         rows += [chat("Spam?", "Call me at (555) 123-4567.")]  # a suspect row in a fast batch
         rows += [chat(f"Label question {i}?", "yes") for i in range(30)]
         rows += [msgs(("system", SYS), ("user", "a"), ("assistant", "b is it."), ("user", "c?"), ("assistant", "Done now."))]
+        # text the columnar path lowers and strips byte-wise must key exactly as str.lower/strip do
+        rows += [chat("ΟΔΟΣ İstanbul \u212a?", "Ναι, ΟΔΟΣ."), chat("οδος i̇stanbul k?", "ναι, οδος.")]  # same once lowered
+        rows += [chat("ΟΔΟΣ İstanbul \u212a?", "Όχι.")]  # a contradiction of the Greek row
+        rows += [chat("Trailing space?", "  Yes it is.  "), chat("trailing space?", "yes it is.")]
+        rows += [chat("Ideographic?", "Yes.\u3000"), chat("ideographic?", "Yes.")]
+        rows += [chat("", "An answer to nothing."), chat("Fence?", "Use ```x``` here."), chat("Json?", " {\"a\": 1}")]
         path = write(tmp_path, rows)
         evalp = write(tmp_path, [rows[7], chat("zzz", "Yyy.")], "eval.jsonl")
     else:
@@ -264,7 +280,7 @@ def test_columnar_fast_path_equals_python_path(tmp_path: Path, monkeypatch: pyte
         assert a.stats[key] == b.stats[key], key
 
 
-def test_parallel_workers_with_the_fast_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_parallel_workers_with_the_fast_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, start_method: str) -> None:
     rows = good(400, seed=4)
     rows[350] = rows[10]
     rows[360] = chat(rows[20]["messages"][1]["content"], "Contradicting answer.")
@@ -275,7 +291,9 @@ def test_parallel_workers_with_the_fast_path(tmp_path: Path, monkeypatch: pytest
     monkeypatch.setattr(lint, "FAST_PATH", False)
     slow = lint_file(path, workers=1)
     monkeypatch.setattr(lint, "FAST_PATH", True)
-    monkeypatch.setenv("FTUI_LINT_ARROW_MIN_BYTES", "0")  # the spawned workers read it at import
+    monkeypatch.setattr(lint, "ARROW_MIN_BYTES", 0)  # forked workers inherit these,
+    monkeypatch.setattr(lint, "BATCH_BYTES", 8192)
+    monkeypatch.setenv("FTUI_LINT_ARROW_MIN_BYTES", "0")  # spawned ones read them at import
     monkeypatch.setenv("FTUI_LINT_BATCH_BYTES", "8192")
     fast = lint_file(path, workers=2)
     assert fast.extra["workers"] == 2 and fast.extra["fast_rows"] > 300 and slow.extra["fast_rows"] == 0
@@ -284,3 +302,34 @@ def test_parallel_workers_with_the_fast_path(tmp_path: Path, monkeypatch: pytest
     assert ("W004", 386) not in {(f.id, f.row) for f in fast.findings}
     assert {("W002", 351), ("W004", 361), ("E006", 371)} <= {(f.id, f.row) for f in fast.findings}
     assert fast.stats["tokens"] == slow.stats["tokens"]
+
+
+@pytest.mark.parametrize("fast_path", [True, False])
+def test_this_process_lints_the_first_range_and_merges_by_text_keys(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fast_path: bool, start_method: str
+) -> None:
+    # without near duplicates the caller lints range 0 itself: its keys (salted str hashes
+    # would differ from the workers') must still meet the workers' in the merge
+    rows = good(400, seed=5)
+    rows[390] = rows[12]  # exact duplicate, first copy in this process's range
+    rows[395] = chat(rows[22]["messages"][1]["content"], "Contradicting answer.")
+    rows[396] = msgs(("system", "A different system prompt."), ("user", "u?"), ("assistant", "a."))
+    for i in range(300, 345):  # one answer dominates, all of it in the worker's range: W010 quotes it
+        rows[i] = chat(f"Question number {i}?", "Please Restart The Router And Try Again.")
+    path = write(tmp_path, rows)
+    monkeypatch.setattr(lint, "FAST_PATH", fast_path)
+    monkeypatch.setattr(lint, "ARROW_MIN_BYTES", 0)
+    monkeypatch.setattr(lint, "BATCH_BYTES", 8192)
+    monkeypatch.setenv("FTUI_LINT_ARROW_MIN_BYTES", "0")
+    monkeypatch.setenv("FTUI_LINT_BATCH_BYTES", "8192")
+    monkeypatch.setattr(lint_parallel, "HEAD_START_S", 0.0)  # an even split: the duplicate's original is in range 0
+    monkeypatch.setattr(lint_parallel, "HEAD_START_FORK_S", 0.0)
+    one = lint_file(path, near_dups=False, workers=1)
+    two = lint_file(path, near_dups=False, workers=2)
+    assert two.extra["workers"] == 2
+    key = lambda r: sorted((f.id, f.row, f.offset, f.message) for f in r.findings)  # noqa: E731
+    assert key(two) == key(one)
+    found = {(f.id, f.row) for f in two.findings}
+    assert {("W002", 391), ("W004", 396), ("W010", None)} <= found
+    assert any("Please Restart The Router" in f.message for f in two.findings if f.id == "W010")
+    assert two.stats == one.stats

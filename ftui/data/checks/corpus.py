@@ -32,11 +32,13 @@ def system_drift(linter: _Linter) -> None:
     dom, dom_n = linter.sys_count.most_common(1)[0]
     if dom_n / with_sys < 0.6:
         return
-    for seq, h in enumerate(linter.sys_hash):
-        if h and h != dom:
-            example = linter.sys_example.get(h)
-            shown = f": {_short(example)!r}" if example is not None else ""
-            linter.emit_at(seq, "W006", f"system prompt differs from the one in {dom_n} of {with_sys} rows{shown}")
+    import numpy as np
+
+    hashes = np.frombuffer(linter.sys_hash, dtype=np.uint64)
+    for seq in np.flatnonzero((hashes != 0) & (hashes != np.uint64(dom))).tolist():
+        example = linter.sys_example.get(int(hashes[seq]))
+        shown = f": {_short(example)!r}" if example is not None else ""
+        linter.emit_at(seq, "W006", f"system prompt differs from the one in {dom_n} of {with_sys} rows{shown}")
 
 
 def missing_roles(linter: _Linter) -> None:
@@ -44,9 +46,10 @@ def missing_roles(linter: _Linter) -> None:
         have = flags.count(1)
         lack = flags.count(0)
         if lack and have >= 5 and have / (have + lack) >= 0.8:
-            for seq, f in enumerate(flags):
-                if f == 0:
-                    linter.emit_at(seq, "W008", f"no {name} message, while {have} of {have + lack} rows have one")
+            import numpy as np
+
+            for seq in np.flatnonzero(np.frombuffer(flags, dtype=np.uint8) == 0).tolist():
+                linter.emit_at(seq, "W008", f"no {name} message, while {have} of {have + lack} rows have one")
 
 
 def outliers(linter: _Linter) -> None:
@@ -74,7 +77,10 @@ def outliers(linter: _Linter) -> None:
 
 
 def format_consistency(linter: _Linter) -> None:
-    counts = Counter(k for k in linter.kinds if k)
+    import numpy as np
+
+    kinds = np.frombuffer(linter.kinds, dtype=np.uint8)
+    counts = Counter({k: int(c) for k, c in enumerate(np.bincount(kinds, minlength=1).tolist()) if k and c})
     total = sum(counts.values())
     if total < 10 or len(counts) < 2:
         return
@@ -82,9 +88,9 @@ def format_consistency(linter: _Linter) -> None:
     if major_n / total < 0.8:
         return
     name = C.KIND_NAMES[major]
-    for seq, k in enumerate(linter.kinds):
-        if k and k != major:
-            linter.emit_at(seq, "W017", f"the answer is {C.KIND_NAMES[k]}, while {major_n} of {total} answers are {name}")
+    for seq in np.flatnonzero((kinds != 0) & (kinds != major)).tolist():
+        k = int(kinds[seq])
+        linter.emit_at(seq, "W017", f"the answer is {C.KIND_NAMES[k]}, while {major_n} of {total} answers are {name}")
 
 
 def imbalance(linter: _Linter) -> None:
@@ -100,7 +106,7 @@ def imbalance(linter: _Linter) -> None:
     if total >= 20:
         h, c = linter.out_count.most_common(1)[0]
         if c / total >= 0.1 and c >= 5:
-            example = linter._target_at(linter.out_example[h])
+            example = linter._target_at(linter.answer_example(h))
             linter.emit_at(None, "W010", f"one response dominates: {_short(example)!r} is the answer in {c} of {total} rows")
 
 
