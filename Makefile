@@ -19,6 +19,7 @@ $(STAMP): pyproject.toml
 	$(PIP) install -q --upgrade pip 2>/dev/null || true
 	$(PIP) install -q "$(TORCH_SPEC)"
 	$(PIP) install -q -e ".[dev]"
+	$(PY) -m compileall -q ftui  # what a regular install does: no start-up spent compiling our modules
 	@touch $(STAMP)
 
 setup: $(STAMP)

@@ -1,15 +1,17 @@
 """The dataset linter: one streaming pass over the rows, then the file-wide checks.
 
 Design (why it is fast and small):
-- rows come from ``ftui.data.source.iter_raw_rows`` in batches of ~1 MB; one C-level
-  regex scan over the joined batch (``checks.content.SUSPECT``) picks the few rows that
-  need the precise text checks, so ordinary rows cost a parse, a shape check and a
-  few hash-table operations;
-- file-wide state is hash tables (duplicates, contradictions, responses) and compact
-  ``array`` columns (offsets, lengths, kinds: a few bytes per row); nothing else grows
-  with the file;
+- JSONL is read in ~1 MB blocks of whole lines (``source.iter_jsonl_blocks``); one RE2
+  scan over a block (``checks.content.SUSPECT``) picks the few rows that need the precise
+  text checks, and plain chat rows are parsed into columns by pyarrow and checked as
+  arrays (``lint_fast``); every other row takes the Python path (``_Linter.row``);
+- file-wide state is compact ``array`` columns (offsets, lengths, kinds, 64-bit text
+  keys: a few dozen bytes per row) and small counters; duplicates, contradictions and a
+  dominant answer are found from the key columns after the pass;
+- a large file is split into byte ranges linted by parallel processes (``lint_parallel``);
 - ``on_progress(rows_done, bytes_done, bytes_total)`` and ``on_findings(list)`` are called
   once per batch so a UI can stream; ``cancel`` (anything with ``is_set()``) stops early.
+  Duplicate and contradiction findings arrive at the end, with the file-wide checks.
 
 Check ids, severities and fixes live in ``checks.catalogue``.
 """
@@ -17,7 +19,6 @@ Check ids, severities and fixes live in ``checks.catalogue``.
 from __future__ import annotations
 
 import bisect
-import itertools
 import json
 import os
 import time
@@ -25,7 +26,6 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from operator import itemgetter
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -168,25 +168,19 @@ class _Linter:
         self.has_user = bytearray()
         self.sys_hash = array("Q")  # text_key of the system prompt, 0 = none
         self.role_len: dict[str, tuple[array, array]] = {}  # role -> (row seq, tokens)
-        # hash tables
-        # keys are text_key values (the same in every process, see textkey)
-        self.full_first: dict[int, int] = {}  # normalised full text -> first row seq
-        self.input_first: dict[int, tuple[int, int]] = {}  # normalised input -> (first seq, output key)
-        self.out_count: Counter[int] = Counter()
-        self.out_example: dict[int, int] = {}  # answer hash -> seq of its first row (text re-read when shown)
-        self.more_examples: list[tuple[Any, Any]] = []  # (keys, seqs) arrays from a final merge
+        # per-row keys (text_key values: the same in every process). Exact duplicates (W002),
+        # contradictions (W004) and a dominant answer (W010) are found from these columns
+        # after the pass, so a parallel merge only concatenates them. 0 = no key.
+        self.full_keys = array("q")  # roles + normalised input + normalised answer
+        self.input_keys = array("Q")  # everything before the trained answer
+        self.answer_keys = array("Q")  # the trained answer, stripped and lowered
         self.sys_count: Counter[int] = Counter()
         self.sys_example: dict[int, str] = {}
         self.labels: Counter[str] | None = Counter()
         self.turn_count: Counter[int] = Counter()
-        self.exact_dup_rows = 0
+        self.exact_dup_rows = 0  # these three are set by finish()
         self.dup_groups: set[int] = set()
         self.contradictions = 0
-        # A worker on a later byte range cannot know the file's first row of an input, which
-        # decides W004 in one pass: it keeps (seq, input hash, output hash, row, emitted W004)
-        # for every repeated input, and the merge decides against the file-wide first.
-        self.track_repeats = False
-        self.input_repeats: list[tuple[int, int, int, int, bool]] = []
         self.trained_tokens = 0
         self.all_tokens = 0
         self.row_formats: Counter[str] = Counter()
@@ -253,6 +247,9 @@ class _Linter:
         self.offsets.append(r.offset)
         view = self._parse(r)
         if view is None:
+            self.full_keys.append(0)
+            self.input_keys.append(0)
+            self.answer_keys.append(0)
             self.totals.append(0)
             self.kinds.append(0)
             self.has_sys.append(2)
@@ -303,7 +300,7 @@ class _Linter:
             self.has_sys.append(2)
             self.has_user.append(2)
             self.sys_hash.append(0)
-            self._dups(seq, roles, texts, None)
+            self._keys(roles, texts, None)
             return
         # turn structure
         if self.turns:
@@ -348,9 +345,6 @@ class _Linter:
         # labels / dominant response
         out = _norm(target)
         oh = text_key(out)
-        if oh not in self.out_count:
-            self.out_example[oh] = seq
-        self.out_count[oh] += 1
         labels = self.labels
         if labels is not None:
             if len(out) <= LABEL_MAX_CHARS and "\n" not in out:
@@ -359,7 +353,7 @@ class _Linter:
                     self.labels = None
             else:
                 self.labels = None
-        self._dups(seq, roles, texts, (last_a, oh, len(out)))
+        self._keys(roles, texts, (last_a, oh))
         if near_texts is not None:
             doc = "\n".join(t for ro, t in zip(roles, texts, strict=False) if ro != "system")
             near_texts.append(doc)
@@ -372,37 +366,52 @@ class _Linter:
     def _est(self) -> str:
         return " (estimated)" if self.counter.estimated else ""
 
-    def _dups(self, seq: int, roles: list[str], texts: list[str], target: tuple[int, int, int] | None) -> None:
-        # keyed by the lowered input (all turns but the last) and last turn, each keyed on its
-        # own: the columnar fast path (lint_fast) builds exactly these two byte strings per row
+    def _keys(self, roles: list[str], texts: list[str], target: tuple[int, int] | None) -> None:
+        """Append the row's keys. The input (all turns but the last) and the last turn are keyed
+        on their own, lowered: the columnar fast path (lint_fast) builds exactly these two byte
+        strings per row."""
         head = "\x1f".join(texts[:-1]).lower()
-        full = hash((text_key("\x1e".join(roles)), text_key(head), text_key(texts[-1].lower()) if texts else 0))
-        first = self.full_first.get(full)
-        if first is None:
-            self.full_first[full] = seq
-        else:
-            self.exact_dup_rows += 1
-            self.dup_groups.add(first)
-            self.emit("W002", f"exact duplicate of row {self.base_row + first}")
-            return
+        self.full_keys.append(hash((text_key("\x1e".join(roles)), text_key(head), text_key(texts[-1].lower()) if texts else 0)))
         if target is None:
+            self.input_keys.append(0)
+            self.answer_keys.append(0)
             return
-        last_a, oh, _ = target
+        last_a, oh = target
+        self.answer_keys.append(oh)
         if last_a <= 0:
-            return
-        if last_a == len(texts) - 1:  # the usual case: the input is everything before the final answer
-            inp = text_key(head)
+            self.input_keys.append(0)
+        elif last_a == len(texts) - 1:  # the usual case: the input is everything before the final answer
+            self.input_keys.append(text_key(head))
         else:
-            inp = text_key("\x1f".join(texts[:last_a]).lower())
-        seen = self.input_first.get(inp)
-        if seen is None:
-            self.input_first[inp] = (seq, oh)
+            self.input_keys.append(text_key("\x1f".join(texts[:last_a]).lower()))
+
+    def _repeats(self) -> None:
+        """W002 and W004 from the key columns, exactly as one ordered pass would decide them:
+        a row is a duplicate of the first row with its key; among the rows that are not, the
+        first row with an input decides what any later answer to it contradicts."""
+        full = np.frombuffer(self.full_keys, dtype=np.int64)
+        rows = np.flatnonzero(full != 0)
+        if not len(rows):
             return
-        if self.track_repeats:
-            self.input_repeats.append((seq, inp, oh, self._row, seen[1] != oh))
-        if seen[1] != oh:
-            self.contradictions += 1
-            self.emit("W004", f"same input as row {self.base_row + seen[0]}, different output")
+        first = _first_of_key(full[rows], rows)
+        dup = first != rows
+        dup_rows, dup_first = rows[dup], first[dup]
+        self.exact_dup_rows = len(dup_rows)
+        self.dup_groups = set(dup_first.tolist())
+        for seq, f in zip(dup_rows.tolist(), dup_first.tolist(), strict=True):
+            self.emit_at(seq, "W002", f"exact duplicate of row {self.base_row + f}")
+        inputs = np.frombuffer(self.input_keys, dtype=np.uint64)
+        answers = np.frombuffer(self.answer_keys, dtype=np.uint64)
+        keep = inputs != 0
+        keep[dup_rows] = False
+        rows = np.flatnonzero(keep)
+        if not len(rows):
+            return
+        first = _first_of_key(inputs[rows], rows)
+        bad = answers[rows] != answers[first]
+        self.contradictions = int(bad.sum())
+        for seq, f in zip(rows[bad].tolist(), first[bad].tolist(), strict=True):
+            self.emit_at(seq, "W004", f"same input as row {self.base_row + f}, different output")
 
     def _parse(self, r: Any) -> RowView | None:
         data = r.data
@@ -464,95 +473,34 @@ class _Linter:
 
     _MERGE_FIELDS = (
         "n", "valid", "error_rows", "offsets", "totals", "kinds", "has_sys", "has_user", "sys_hash", "role_len",
-        "full_first", "input_first", "out_count", "out_example", "sys_count", "sys_example", "labels", "turn_count",
-        "exact_dup_rows", "dup_groups", "contradictions", "trained_tokens", "all_tokens", "row_formats", "near_seq",
-        "leaked", "near_seconds", "pending", "empty_turns", "fast_rows", "input_repeats",
+        "full_keys", "input_keys", "answer_keys", "sys_count", "sys_example", "labels", "turn_count",
+        "trained_tokens", "all_tokens", "row_formats", "near_seq",
+        "leaked", "near_seconds", "pending", "empty_turns", "fast_rows",
     )
 
-    _TABLES = ("full_first", "input_first", "out_example", "out_count")
-
     def partial(self) -> dict[str, Any]:
-        """What the parent needs from a worker (hash tables, columns, findings); picklable."""
-        out = {k: getattr(self, k) for k in self._MERGE_FIELDS if k not in self._TABLES}
-        # the big hash tables travel as arrays: pickling 100k-entry dicts costs ~0.1 s each way
-        full, inp, exm, cnt = self.full_first, self.input_first, self.out_example, self.out_count
-        out["full_first"] = (np.fromiter(full, np.int64, len(full)), np.fromiter(full.values(), np.int64, len(full)))
-        out["input_first"] = (np.fromiter(inp, np.uint64, len(inp)), np.fromiter(map(itemgetter(0), inp.values()), np.int64, len(inp)),
-                              np.fromiter(map(itemgetter(1), inp.values()), np.uint64, len(inp)))
-        out["out_example"] = (np.fromiter(exm, np.uint64, len(exm)), np.fromiter(exm.values(), np.int64, len(exm)))
-        out["out_count"] = (np.fromiter(cnt, np.uint64, len(cnt)), np.fromiter(cnt.values(), np.int64, len(cnt)))
+        """What the parent needs from a worker (columns, counters, findings); picklable."""
+        out = {k: getattr(self, k) for k in self._MERGE_FIELDS}
         out["near_chunks"] = self.near._chunks if self.near is not None else []
         out["eval_chunks"] = self.eval.lsh._chunks if self.eval is not None and self.eval.lsh is not None else None
         return out
 
-    def merge(self, p: dict[str, Any], final: bool = False) -> None:
-        """Append a later byte range's state: seq numbers shift; cross-range duplicates and contradictions are found here.
-
-        ``final``: no range follows, so the key tables are only looked up, not extended
-        (after the pass they are not read again; answer examples stay as arrays).
-        """
+    def merge(self, p: dict[str, Any]) -> None:
+        """Append a later byte range's state (seq numbers shift). Duplicates and contradictions
+        across ranges need nothing here: finish() finds them in the concatenated key columns."""
         shift = self.n
         self.n += p["n"]
         self.valid += p["valid"]
         self.error_rows.update(s + shift for s in p["error_rows"])
-        for name in ("offsets", "totals", "kinds", "has_sys", "has_user", "sys_hash"):
+        for name in ("offsets", "totals", "kinds", "has_sys", "has_user", "sys_hash", "full_keys", "input_keys", "answer_keys"):
             getattr(self, name).extend(p[name])
         for role, (seqs, lens) in p["role_len"].items():
             mine = self.role_len.setdefault(role, (array("q"), array("i")))
             mine[0].frombytes((np.frombuffer(seqs, dtype=np.int64) + shift).tobytes())
             mine[1].extend(lens)
-        self.dup_groups.update(g + shift for g in p["dup_groups"])
-        new_dups: set[int] = set()  # rows of this range that copy an earlier range's row
-        keys, seqs = p["full_first"]
-        seqs = seqs + shift
-        table = self.full_first
-        firsts = np.fromiter(map(table.get if final else table.setdefault, keys.tolist(), seqs.tolist()), np.int64, len(keys))
-        for i in np.flatnonzero(firsts != seqs).tolist():  # the key was already there: a copy
-            first, s = int(firsts[i]), int(seqs[i])
-            self.exact_dup_rows += 1
-            self.dup_groups.add(first)
-            self.dup_groups.discard(s)  # its own copies join the earlier group
-            new_dups.add(s)
-            self.emit_at(s, "W002", f"exact duplicate of row {self.base_row + first}")
-        self.exact_dup_rows += p["exact_dup_rows"]
-        # repeated inputs whose file-wide first row lies in an earlier range: decide as one pass would
-        retracted: set[int] = set()
-        for s, inp, oh, row, emitted in p["input_repeats"]:
-            first = self.input_first.get(inp)
-            if first is None:
-                continue  # the worker compared with the file's first row already
-            if emitted:
-                retracted.add(row)
-                self.contradictions -= 1
-            if first[1] != oh and s + shift not in new_dups:
-                self.contradictions += 1
-                self.emit_at(s + shift, "W004", f"same input as row {self.base_row + first[0]}, different output")
-        self.pending.extend(f for f in p["pending"] if not (f.id == "W004" and f.row in retracted))  # rows are absolute
-        keys, seqs, outs = p["input_first"]
-        seqs = seqs + shift
-        outs_l = outs.tolist()
-        if final:
-            seen_all = list(map(self.input_first.get, keys.tolist(), itertools.repeat((-1, 0))))
-        else:
-            seen_all = list(map(self.input_first.setdefault, keys.tolist(), zip(seqs.tolist(), outs_l, strict=True)))
-        seen_seq = np.fromiter(map(itemgetter(0), seen_all), np.int64, len(seen_all))
-        for i in np.flatnonzero((seen_seq != seqs) & (seen_seq >= 0)).tolist():  # the input was already there
-            seen, s = seen_all[i], int(seqs[i])
-            if seen[1] != outs_l[i] and s not in new_dups:
-                self.contradictions += 1
-                self.emit_at(s, "W004", f"same input as row {self.base_row + seen[0]}, different output")
-        self.contradictions += p["contradictions"]
+        self.pending.extend(p["pending"])  # rows are absolute
         for name in ("sys_count", "turn_count", "row_formats"):
             getattr(self, name).update(p[name])
-        keys, counts = p["out_count"]
-        keys_l = keys.tolist()
-        had = np.fromiter(map(self.out_count.get, keys_l, itertools.repeat(0)), np.int64, len(keys_l))
-        dict.update(self.out_count, zip(keys_l, (had + counts).tolist(), strict=True))
-        keys, seqs = p["out_example"]
-        if final:
-            self.more_examples.append((keys, seqs + shift))
-        else:
-            list(map(self.out_example.setdefault, keys.tolist(), (seqs + shift).tolist()))
         for k, v in p["sys_example"].items():
             if len(self.sys_example) < SYS_EXAMPLES:
                 self.sys_example.setdefault(k, v)
@@ -589,6 +537,7 @@ class _Linter:
         prof = self.profile
         if self.valid < prof.min_rows:
             self.emit_at(None, "E012", f"{self.valid} usable rows; {prof.name} fine-tuning needs at least {prof.min_rows}")
+        self._repeats()
         t = time.perf_counter()
         near_pairs = self._near()
         self.near_seconds += time.perf_counter() - t
@@ -624,15 +573,6 @@ class _Linter:
         if self.eval is not None:
             self.eval.check_near(self)
         return count
-
-    def answer_example(self, key: int) -> int | None:
-        """The seq of the first row whose normalised answer has ``key``."""
-        seq = self.out_example.get(key)
-        for keys, seqs in self.more_examples if seq is None else ():
-            hit = np.flatnonzero(keys == np.uint64(key))
-            if len(hit):
-                return int(seqs[hit[0]])
-        return seq
 
     def _target_at(self, seq: int) -> str:
         """The answer of row ``seq``, re-read from disk (answers are not kept in memory)."""
@@ -727,6 +667,20 @@ def _reread_doc(info: SourceInfo, offset: int, fmt: str, profile: Profile) -> st
     if view is None:
         return ""
     return "\n".join(t for ro, t in zip(view.roles, view.texts, strict=False) if ro != "system")
+
+
+def _first_of_key(keys: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """For each of ``rows`` (ascending), the first row with the same key. Repeats are rare:
+    one plain sort finds the repeated keys, and only their rows are matched up in order."""
+    first = rows.copy()
+    ordered = np.sort(keys)
+    repeated = ordered[1:][ordered[1:] == ordered[:-1]]
+    if not len(repeated):
+        return first
+    hit = np.flatnonzero(np.isin(keys, repeated))
+    seen: dict[int, int] = {}
+    first[hit] = list(map(seen.setdefault, keys[hit].tolist(), rows[hit].tolist()))
+    return first
 
 
 def _suspects_re(batch: Batch) -> set[int]:

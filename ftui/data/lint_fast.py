@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import io
 from array import array
-from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -107,7 +106,7 @@ def prefilter_and_plan(batch: Batch, params: tuple[frozenset[str], int | None, i
     import pyarrow.compute as pc
 
     blob = batch.blob
-    flags = pc.match_substring_regex(_lines_array(blob, batch.bounds), pattern=FAST_EXCLUDE_RE2 if params is not None else C.SUSPECT_RE2).to_numpy(zero_copy_only=False)
+    flags = _np_bool(pc.match_substring_regex(_lines_array(blob, batch.bounds), pattern=FAST_EXCLUDE_RE2 if params is not None else C.SUSPECT_RE2))
     if params is None:
         return flags, None, None
     counts = None  # duplicate keys make pyarrow's strict read fail, so no '":' count is needed here
@@ -161,21 +160,22 @@ def plan_batch(
 
     n = table.num_rows
     msgs = table.column("messages").combine_chunks()
-    if msgs.null_count:
-        msgs = pc.fill_null(msgs, pa.scalar([], type=msgs.type))
-    offsets = msgs.offsets.to_numpy().astype(np.int64)
+    row_null = _np_bool(msgs.is_null())  # "messages": null (its list is empty in the offsets)
+    offsets = _np(msgs.offsets).astype(np.int64)
     offsets -= offsets[0]
     nmsg = np.diff(offsets)
-    list_off = pa.array(offsets.astype(np.int32))
+    list_off = _arrow_ints(offsets.astype(np.int32))
     flat = msgs.flatten()
     roles = flat.field("role")
     contents = flat.field("content")
     nm = len(contents)
     if nm == 0:
         return None
-    m_null = roles.is_null().to_numpy(zero_copy_only=False) | contents.is_null().to_numpy(zero_copy_only=False)
+    m_null = _np_bool(roles.is_null()) | _np_bool(contents.is_null())
     if contents.null_count:
-        contents = pc.fill_null(contents, "")
+        contents = pc.coalesce(contents, _const_str(b"", nm))
+    if roles.null_count:
+        roles = pc.coalesce(roles, _const_str(b"", nm))
     # message level, from the raw buffers: byte length, first and last byte
     coff = np.frombuffer(contents.buffers()[1], dtype=np.int32)[contents.offset : contents.offset + nm + 1].astype(np.int64)
     blen = np.diff(coff)
@@ -184,27 +184,27 @@ def plan_batch(
     nonempty = blen > 0
     first_b = np.where(nonempty, buf[np.minimum(coff[:-1], len(buf) - 1)], 0)
     last_b = np.where(nonempty, buf[np.clip(coff[1:] - 1, 0, len(buf) - 1)], 0)
-    m_ascii = pc.string_is_ascii(contents).to_numpy(zero_copy_only=False)
+    m_ascii = _np_bool(pc.string_is_ascii(contents))
     clen = blen.copy()  # characters: bytes for ASCII text
     wide = np.flatnonzero(~m_ascii)
     if len(wide):
-        clen[wide] = pc.utf8_length(pc.take(contents, pa.array(wide))).to_numpy(zero_copy_only=False)
+        clen[wide] = _np(pc.utf8_length(pc.take(contents, _arrow_ints(wide))))
     tokens = clen // 4 + PER_MESSAGE
     parent = np.repeat(np.arange(n), nmsg)
-    role_codes = pc.dictionary_encode(pc.fill_null(roles, ""))
+    role_codes = pc.dictionary_encode(roles)
     role_names = role_codes.dictionary.to_pylist()
-    rc = role_codes.indices.to_numpy(zero_copy_only=False)
+    rc = _np(role_codes.indices)
     is_asst = rc == (role_names.index("assistant") if "assistant" in role_names else -1)
     # row level
-    row_null = np.bincount(parent, weights=m_null, minlength=n) > 0
+    row_null |= np.bincount(parent, weights=m_null, minlength=n) > 0
     row_empty_msg = np.bincount(parent, weights=~nonempty, minlength=n) > 0  # E006 / empty turns: Python path
     row_ascii = np.bincount(parent, weights=~m_ascii, minlength=n) == 0
     total = np.bincount(parent, weights=tokens, minlength=n).astype(np.int64) + REPLY_PRIMING
     trained = np.bincount(parent, weights=np.where(is_asst, tokens, 0), minlength=n).astype(np.int64)
-    keys = pc.dictionary_encode(pc.fill_null(pc.binary_join(pa.ListArray.from_arrays(list_off, roles), "\x1e"), ""))
+    keys = pc.dictionary_encode(pc.binary_join(pa.ListArray.from_arrays(list_off, roles), _const_str(b"\x1e", n)))
     key_names = keys.dictionary.to_pylist()
     key_ok = np.array([_order_ok(allowed, k) for k in key_names] + [False], dtype=bool)
-    kidx = keys.indices.to_numpy(zero_copy_only=False)
+    kidx = _np(keys.indices)
     # the answer: the last message (the role key guarantees it is the assistant's)
     last = np.maximum(offsets[1:] - 1, 0)
     t_first, t_last, t_blen = first_b[last], last_b[last], blen[last]
@@ -213,7 +213,7 @@ def plan_batch(
     blank_answer = np.zeros(n, dtype=bool)
     mb = np.flatnonzero(maybe_blank)
     if len(mb):
-        trimmed = pc.utf8_length(pc.utf8_trim_whitespace(pc.take(contents, pa.array(mb)))).to_numpy(zero_copy_only=False)
+        trimmed = _np(pc.utf8_length(pc.utf8_trim_whitespace(pc.take(contents, _arrow_ints(mb)))))
         blank_answer[parent[mb[trimmed == 0]]] = True
     # plain prose for target_kind_and_cut: not JSON-like, no ``` (the prefilter flags those rows),
     # and short or ending on . ! ? (a trailing space sends the row to the Python path)
@@ -240,8 +240,9 @@ def plan_batch(
     not_last[offsets[1:][nmsg > 0] - 1] = False
     head_off = np.zeros(n + 1, dtype=np.int32)
     np.cumsum(np.maximum(nmsg - 1, 0), out=head_off[1:])
-    heads_arr = pc.binary_join(pa.ListArray.from_arrays(pa.array(head_off), pc.filter(contents, pa.array(not_last))), "\x1f")
-    target = pc.take(contents, pa.array(last))
+    heads_arr = pc.binary_join(pa.ListArray.from_arrays(_arrow_ints(head_off), pc.filter(contents, _arrow_bool(not_last))),
+                               _const_str(b"\x1f", n))
+    target = pc.take(contents, _arrow_ints(last))
     heads = _bytes(pc.ascii_lower(heads_arr))
     answers = _bytes(pc.ascii_lower(target))
     for i in np.flatnonzero(~row_ascii & fast).tolist():
@@ -254,10 +255,12 @@ def plan_batch(
         for i in strip.tolist():
             outs[i] = answers[i].decode().strip().encode()
     key_ids = [text_key(k) for k in key_names]
-    inps = list(map(bytes_key, heads))
-    ahs = list(map(bytes_key, answers))
-    ohs = list(map(bytes_key, outs)) if len(strip) else ahs
-    fulls = list(map(hash, zip(map(key_ids.__getitem__, kidx.tolist()), inps, ahs, strict=True)))
+    inps_l = list(map(bytes_key, heads))
+    ahs_l = list(map(bytes_key, answers))
+    fulls = np.fromiter(map(hash, zip(map(key_ids.__getitem__, kidx.tolist()), inps_l, ahs_l, strict=True)), np.int64, n)
+    inps = np.array(inps_l, dtype=np.uint64)
+    inps[nmsg <= 1] = 0  # a lone answer has no input to contradict
+    ohs = np.fromiter(map(bytes_key, outs), np.uint64, n) if len(strip) else np.array(ahs_l, dtype=np.uint64)
     # system prompts: hashed once per distinct text in the batch
     is_sys_key = np.array([k.startswith("system\x1e") for k in key_names] + [False], dtype=bool)
     first_is_sys = is_sys_key[kidx]
@@ -267,16 +270,16 @@ def plan_batch(
     sys_uh: list[int] = []
     sys_fast = first_is_sys & fast
     if sys_fast.any():
-        enc = pc.dictionary_encode(pc.take(contents, pa.array(offsets[:-1][sys_fast])))
+        enc = pc.dictionary_encode(pc.take(contents, _arrow_ints(offsets[:-1][sys_fast])))
         sys_texts = enc.dictionary.to_pylist()
         sys_uh = [text_key(t) for t in sys_texts]
-        codes = enc.indices.to_numpy(zero_copy_only=False)
+        codes = _np(enc.indices)
         sys_h[sys_fast] = np.array(sys_uh, dtype=np.uint64)[codes]
         sys_counts = np.bincount(codes, minlength=len(sys_texts)).tolist()
     has_user_key = np.array(["user" in k.split("\x1e") for k in key_names] + [False], dtype=np.uint8)
     nl = sys_len = None
     if near:
-        nl = _strings(pc.binary_join(pa.ListArray.from_arrays(list_off, contents), "\n"))
+        nl = pc.binary_join(pa.ListArray.from_arrays(list_off, contents), _const_str(b"\n", n)).to_pylist()
         sys_len = clen[offsets[:-1].clip(0, nm - 1)].tolist()
     return {
         "n": n, "fast": fast, "fidx": np.flatnonzero(fast), "parent": parent, "rc": rc, "role_names": role_names,
@@ -290,17 +293,14 @@ def plan_batch(
 def apply_plan(linter: _Linter, batch: Batch, flags: Any, plan: dict[str, Any], near_texts: list[str] | None) -> None:
     """Lint ``batch``: fast rows from the plan, the others through ``linter.row``, in file order.
 
-    A run of fast rows updates the hash tables with C-level ``map`` calls; only the rows
-    that turn out to repeat something (rare) take a Python loop to emit their finding.
+    A run of fast rows extends the columns from the plan's arrays, keys included: no
+    Python work per row.
     """
-    from ftui.data.dedup import MAX_DOC_CHARS
     from ftui.data.lint import LABEL_MAX_CHARS, LABEL_MAX_DISTINCT
 
     n, fast, fidx, parent, rc, role_names, tokens = (plan[k] for k in ("n", "fast", "fidx", "parent", "rc", "role_names", "tokens"))
     trained, total, nmsg, first_is_sys = plan["trained"], plan["total"], plan["nmsg"], plan["first_is_sys"]
-    outs, ohs, fulls, inps, sys_h = plan["outs"], plan["ohs"], plan["fulls"], plan["inps"], plan["sys_h"]
-    nl, sys_len = plan["nl"], plan["sys_len"]
-    if near_texts is not None and nl is None:  # planned without near texts: cannot happen, but stay correct
+    if near_texts is not None and plan["nl"] is None:  # planned without near texts: cannot happen, but stay correct
         for j in range(batch.n):
             linter.row(batch.raw(j), flags[j], near_texts)
         return
@@ -322,94 +322,104 @@ def apply_plan(linter: _Linter, batch: Batch, flags: Any, plan: dict[str, Any], 
         if h not in linter.sys_count and len(linter.sys_example) < 1000:
             linter.sys_example[h] = text
         linter.sys_count[h] += c
-    col_totals = total.astype(np.int32)
-    col_has_sys = first_is_sys.astype(np.uint8)
-    col_has_user = plan["has_user"]
-    multi = nmsg > 1
-    # in file order: slow rows through the Python path; runs of fast rows extend the columns
-    # and then update the hash tables
-    fast_l = fast.tolist()
+    # in file order: slow rows through the Python path, the runs of fast rows between them
+    # extend the columns
     label_chars, label_distinct = LABEL_MAX_CHARS, LABEL_MAX_DISTINCT
-    out_count, out_example = linter.out_count, linter.out_example
-    full_first, input_first = linter.full_first, linter.input_first
     j = 0
-    while j < n:
-        if not fast_l[j]:
-            linter.row(batch.raw(j), flags[j], near_texts)
-            j += 1
-            continue
-        j1 = j
-        while j1 < n and fast_l[j1]:
-            j1 += 1
-        m = j1 - j
-        linter.offsets.frombytes(batch.offsets[j:j1].tobytes())
-        linter.totals.frombytes(col_totals[j:j1].tobytes())
-        linter.kinds.extend(bytes([C.KIND_PROSE]) * m)
-        linter.has_sys.extend(col_has_sys[j:j1].tobytes())
-        linter.has_user.extend(col_has_user[j:j1].tobytes())
-        linter.sys_hash.frombytes(sys_h[j:j1].tobytes())
-        linter.valid += m
-        linter.fast_rows += m
-        seq0 = linter.n
-        seqs = range(seq0, seq0 + m)
-        linter.n += m
-        ohs_r = ohs[j:j1]
-        list(map(out_example.setdefault, ohs_r, seqs))
-        out_count.update(ohs_r)
-        if linter.labels is not None:
-            outs_r = [o.decode() for o in outs[j:j1]]
-            if all(len(o) <= label_chars and "\n" not in o for o in outs_r):
-                linter.labels.update(outs_r)
-                if len(linter.labels) > label_distinct:
-                    linter.labels = None
-            else:
+    for stop in [*np.flatnonzero(~fast).tolist(), n]:
+        if stop > j:
+            _extend_run(linter, batch, plan, j, stop, near_texts, label_chars, label_distinct)
+        if stop < n:
+            linter.row(batch.raw(stop), flags[stop], near_texts)
+        j = stop + 1
+
+
+def _extend_run(linter: _Linter, batch: Batch, plan: dict[str, Any], j: int, j1: int, near_texts: list[str] | None,
+                label_chars: int, label_distinct: int) -> None:
+    """Rows [j, j1) of the batch, all fast: their columns, keys and near-duplicate texts."""
+    from ftui.data.dedup import MAX_DOC_CHARS
+
+    outs, ohs, fulls, inps, sys_h = plan["outs"], plan["ohs"], plan["fulls"], plan["inps"], plan["sys_h"]
+    nl, sys_len, first_is_sys = plan["nl"], plan["sys_len"], plan["first_is_sys"]
+    m = j1 - j
+    linter.offsets.frombytes(batch.offsets[j:j1].tobytes())
+    linter.totals.frombytes(plan["total"][j:j1].astype(np.int32).tobytes())
+    linter.kinds.extend(bytes([C.KIND_PROSE]) * m)
+    linter.has_sys.extend(first_is_sys[j:j1].astype(np.uint8).tobytes())
+    linter.has_user.extend(plan["has_user"][j:j1].tobytes())
+    linter.sys_hash.frombytes(sys_h[j:j1].tobytes())
+    linter.valid += m
+    linter.fast_rows += m
+    seq0 = linter.n
+    seqs = range(seq0, seq0 + m)
+    linter.n += m
+    linter.full_keys.frombytes(fulls[j:j1].tobytes())
+    linter.input_keys.frombytes(inps[j:j1].tobytes())
+    linter.answer_keys.frombytes(ohs[j:j1].tobytes())
+    if linter.labels is not None:
+        outs_r = [o.decode() for o in outs[j:j1]]
+        if all(len(o) <= label_chars and "\n" not in o for o in outs_r):
+            linter.labels.update(outs_r)
+            if len(linter.labels) > label_distinct:
                 linter.labels = None
-        # exact duplicates, then (for the rest) repeated inputs -- as ``_Linter._dups`` does row by row
-        firsts = np.fromiter(map(full_first.setdefault, fulls[j:j1], seqs), dtype=np.int64, count=m)
-        dup = firsts != np.arange(seq0, seq0 + m)
-        for i in np.flatnonzero(dup).tolist():
-            first = int(firsts[i])
-            linter.exact_dup_rows += 1
-            linter.dup_groups.add(first)
-            linter._seq, linter._row, linter._off = seq0 + i, batch.row_no(j + i), int(batch.offsets[j + i])
-            linter.emit("W002", f"exact duplicate of row {linter.base_row + first}")
-        ci = np.flatnonzero(multi[j:j1] & ~dup)
-        if len(ci) == m:
-            inps_c, ohs_c, seq_c = inps[j:j1], ohs_r, seqs
         else:
-            cl = ci.tolist()
-            inps_c = [inps[j + i] for i in cl]
-            ohs_c = [ohs_r[i] for i in cl]
-            seq_c = [seq0 + i for i in cl]
-        seen = list(map(input_first.setdefault, inps_c, zip(seq_c, ohs_c, strict=True)))
-        seen_seq = np.fromiter(map(itemgetter(0), seen), dtype=np.int64, count=len(seen))
-        for t in np.flatnonzero(seen_seq != ci + seq0).tolist():
-            i = int(ci[t])
-            seq, oh, (first_seq, first_oh) = seq0 + i, ohs_r[i], seen[t]
-            row = batch.row_no(j + i)
-            if linter.track_repeats:
-                linter.input_repeats.append((seq, inps_c[t], oh, row, first_oh != oh))
-            if first_oh != oh:
-                linter.contradictions += 1
-                linter._seq, linter._row, linter._off = seq, row, int(batch.offsets[j + i])
-                linter.emit("W004", f"same input as row {linter.base_row + first_seq}, different output")
-        if near_texts is not None:
-            for i, seq in enumerate(seqs):
-                jj = j + i
-                doc = nl[jj][sys_len[jj] + 1 :] if first_is_sys[jj] else nl[jj]
-                near_texts.append(doc)
-                linter.near_seq.append(seq)
-                if linter.docs_in_memory is not None:
-                    linter.docs_in_memory.append(doc[:MAX_DOC_CHARS])
-                if linter.eval is not None:
-                    linter._seq, linter._row, linter._off = seq, batch.row_no(jj), int(batch.offsets[jj])
-                    linter.eval.check_exact(linter, doc)
-        j = j1
+            linter.labels = None
+    if near_texts is not None:
+        for i, seq in enumerate(seqs):
+            jj = j + i
+            doc = nl[jj][sys_len[jj] + 1 :] if first_is_sys[jj] else nl[jj]
+            near_texts.append(doc)
+            linter.near_seq.append(seq)
+            if linter.docs_in_memory is not None:
+                linter.docs_in_memory.append(doc[:MAX_DOC_CHARS])
+            if linter.eval is not None:
+                linter._seq, linter._row, linter._off = seq, batch.row_no(jj), int(batch.offsets[jj])
+                linter.eval.check_exact(linter, doc)
 
 
-def _strings(arr: Any) -> list[str]:
-    """A pyarrow string array as Python strs (to_numpy is several times faster than to_pylist)."""
-    return arr.to_numpy(zero_copy_only=False).tolist()
+# pyarrow -> numpy and back through the buffers: pyarrow's own converters (to_numpy,
+# pa.array, Python scalars as arguments) import pandas first, 0.3-0.4 s in every process.
+
+
+def _np(arr: Any) -> np.ndarray:
+    """A primitive pyarrow array without nulls (or whose null slots do not matter) as numpy."""
+    dtype = np.dtype(str(arr.type))  # int32, int64, ...
+    if len(arr) == 0:
+        return np.zeros(0, dtype=dtype)
+    return np.frombuffer(arr.buffers()[1], dtype=dtype)[arr.offset : arr.offset + len(arr)]
+
+
+def _np_bool(arr: Any) -> np.ndarray:
+    """A pyarrow boolean array as numpy bools (a null counts as False)."""
+    n, off = len(arr), arr.offset
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    bits = np.unpackbits(np.frombuffer(arr.buffers()[1], dtype=np.uint8), bitorder="little")[off : off + n].astype(bool)
+    if arr.null_count:
+        bits &= np.unpackbits(np.frombuffer(arr.buffers()[0], dtype=np.uint8), bitorder="little")[off : off + n].astype(bool)
+    return bits
+
+
+def _arrow_ints(values: np.ndarray) -> Any:
+    import pyarrow as pa
+
+    values = np.ascontiguousarray(values)
+    kind = {np.dtype(np.int32): pa.int32(), np.dtype(np.int64): pa.int64()}[values.dtype]
+    return pa.Array.from_buffers(kind, len(values), [None, pa.py_buffer(values)])
+
+
+def _arrow_bool(mask: np.ndarray) -> Any:
+    import pyarrow as pa
+
+    return pa.Array.from_buffers(pa.bool_(), len(mask), [None, pa.py_buffer(np.packbits(mask, bitorder="little"))])
+
+
+def _const_str(value: bytes, n: int) -> Any:
+    """``n`` copies of ``value`` as a pyarrow string array (a separator or a fill for n rows)."""
+    import pyarrow as pa
+
+    offsets = np.arange(n + 1, dtype=np.int32) * len(value)
+    return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(value * n or b"\0")])
 
 
 def _bytes(arr: Any) -> list[bytes]:

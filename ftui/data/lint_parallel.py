@@ -110,7 +110,6 @@ def _range_worker(wid: int, info: SourceInfo, guess: formats.FormatGuess, opts: 
     try:
         linter = opts.linter(info, guess)
         linter.base_row = 1 + _count_lines_before(info.path, start)
-        linter.track_repeats = linter.base_row > 1
         done = 0
         sent = 0
         parent_pid = os.getppid()
@@ -248,9 +247,8 @@ def lint_parallel(
             parent.near = MinHashLSH()
         if parent.eval is not None:
             parent.eval.lsh = None
-    todo = partials[1:] if first is not None else partials
-    for k, part in enumerate(todo):
+    for part in partials[1:] if first is not None else partials:
         if part is None:
             break  # cancelled: merge the ranges that finished in order
-        parent.merge(part, final=k == len(todo) - 1)
+        parent.merge(part)
     return parent, cancelled

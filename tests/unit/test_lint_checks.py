@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import random
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -257,6 +259,9 @@ def test_columnar_fast_path_equals_python_path(tmp_path: Path, monkeypatch: pyte
         rows += [chat("Trailing space?", "  Yes it is.  "), chat("trailing space?", "yes it is.")]
         rows += [chat("Ideographic?", "Yes.\u3000"), chat("ideographic?", "Yes.")]
         rows += [chat("", "An answer to nothing."), chat("Fence?", "Use ```x``` here."), chat("Json?", " {\"a\": 1}")]
+        # nulls the strict columnar schema still accepts: the planner must leave them to Python
+        rows += [{"messages": None}, {"messages": [{"role": None, "content": "x"}, {"role": "assistant", "content": "Y."}]},
+                 {"messages": [{"role": "user", "content": None}, {"role": "assistant", "content": "Z."}]}]
         path = write(tmp_path, rows)
         evalp = write(tmp_path, [rows[7], chat("zzz", "Yyy.")], "eval.jsonl")
     else:
@@ -333,3 +338,15 @@ def test_this_process_lints_the_first_range_and_merges_by_text_keys(
     assert {("W002", 391), ("W004", 396), ("W010", None)} <= found
     assert any("Please Restart The Router" in f.message for f in two.findings if f.id == "W010")
     assert two.stats == one.stats
+
+
+def test_the_lint_pass_never_imports_pandas(tmp_path: Path) -> None:
+    # pyarrow's converters import pandas on first use (0.3-0.4 s in every lint process)
+    path = write(tmp_path, good(300, seed=6))
+    code = (
+        "import sys; from ftui.data import lint; lint.ARROW_MIN_BYTES = 0; lint.BATCH_BYTES = 8192;"
+        f"r = lint.lint_file({str(path)!r}, near_dups=False, workers=1);"
+        "assert r.extra['fast_rows'] > 250, r.extra; print('pandas' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -45,21 +45,6 @@ SUSPECT_RE2 = "|".join(_SUSPECT_PARTS)
 SUSPECT = re.compile(SUSPECT_RE2.encode("utf-8"))
 
 
-def suspect_flags(datas: list[bytes]) -> list[bool] | None:
-    """Which raw lines need the precise text checks, via RE2 in pyarrow (None if pyarrow is missing).
-
-    pyarrow releases the GIL, so the linter runs this for the next batch in a thread
-    while Python parses the current one.
-    """
-    try:
-        import pyarrow as pa
-        import pyarrow.compute as pc
-    except ImportError:  # pragma: no cover - pyarrow comes with datasets
-        return None
-    flags = pc.match_substring_regex(pa.array(datas, type=pa.binary()), pattern=SUSPECT_RE2)
-    return flags.to_pylist()
-
-
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}")
 PHONE = re.compile(r"(?<![\w.])(?:\+\d{1,3}[ .-]?)?(?:\(\d{3}\)\s?|\d{3}[ .-])\d{3}[ .-]\d{4}(?![\w])")
 SECRET = re.compile(

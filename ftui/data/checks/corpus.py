@@ -102,11 +102,20 @@ def imbalance(linter: _Linter) -> None:
         if len(labels) >= 2 and (top_n / total > 0.5 or top_n >= 10 * low_n):
             linter.emit_at(None, "W010", f"class imbalance: {top!r} is {top_n} of {total} rows, {low!r} only {low_n}")
         return
-    total = sum(linter.out_count.values())
+    import numpy as np
+
+    column = np.frombuffer(linter.answer_keys, dtype=np.uint64)
+    answers = column[column != 0]
+    total = len(answers)
     if total >= 20:
-        h, c = linter.out_count.most_common(1)[0]
+        ordered = np.sort(answers)
+        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+        counts = np.diff(np.r_[starts, total])
+        c = int(counts.max())
         if c / total >= 0.1 and c >= 5:
-            example = linter._target_at(linter.answer_example(h))
+            # among answers given equally often, the one seen first
+            first_seen = [int(np.flatnonzero(column == key)[0]) for key in ordered[starts[counts == c]].tolist()]
+            example = linter._target_at(min(first_seen))
             linter.emit_at(None, "W010", f"one response dominates: {_short(example)!r} is the answer in {c} of {total} rows")
 
 
