@@ -57,3 +57,11 @@ def test_cli_parser_build_imports_nothing_heavy() -> None:
     loaded = _modules_after("from ftui.cli import build_parser\nbuild_parser()")
     heavy = sorted(m for m in loaded if m.split(".")[0] in HEAVY)
     assert not heavy, f"a sub-command module imports heavy libraries at import: {heavy[:5]}"
+
+
+def test_the_first_screen_leaves_the_calculator_for_later() -> None:
+    """The Plan screen paints before its calculator's modules load (bench/startup.py)."""
+    loaded = _modules_after("import ftui.tui.app, ftui.tui.screens.plan")
+    later = {"ftui.tui.screens.plan_calc", "ftui.advisor.vram", "ftui.advisor.cost", "ftui.tui.screenshots",
+             "textual.widgets._tabbed_content", "pandas"}
+    assert not (loaded & later), sorted(loaded & later)

@@ -11,23 +11,15 @@ import argparse
 import asyncio
 import os
 import tempfile
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from ftui.paths import REPO_ROOT
+from ftui.tui.scenario import Scenario
 
 SIZE = (120, 40)
 OUT_DIR = REPO_ROOT / "screenshots"
 
 
-@dataclass
-class Scenario:
-    name: str  # file name without .svg
-    mode: str  # mode the app opens in
-    setup: Callable[..., Awaitable[None]] | None = None  # async (pilot, home: Path) -> None
-    prepare: Callable[[Path], None] | None = None  # sync (home) -> None, before the app starts
-    data_path: str | None = None
 
 
 async def _nothing(pilot, home: Path) -> None:  # noqa: ANN001

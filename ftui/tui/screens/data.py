@@ -30,11 +30,11 @@ from ftui.data.index import RowIndex
 from ftui.data.source import DatasetError
 from ftui.paths import sample_data
 from ftui.textsafe import one_line
+from ftui.tui.scenario import Scenario
 from ftui.tui.screens import data_backend as backend
 from ftui.tui.screens.base import ModeScreen
 from ftui.tui.screens.confirm import ChoiceScreen
 from ftui.tui.screens.data_findings import FindingStore
-from ftui.tui.screenshots import Scenario
 from ftui.tui.widgets.conversation_view import ConversationView
 from ftui.tui.widgets.findings_panel import FindingsPanel, finding_attr
 from ftui.tui.widgets.path_input import OpenFileScreen

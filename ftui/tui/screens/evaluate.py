@@ -23,9 +23,9 @@ from textual.widgets import DataTable, Static
 
 from ftui.evaluate.ab import BlindSession, SessionError, SessionSummary, check_rater_name, list_sessions
 from ftui.textsafe import one_line
+from ftui.tui.scenario import Scenario
 from ftui.tui.screens.base import ModeScreen
 from ftui.tui.screens.eval_common import TextPrompt, default_rater
-from ftui.tui.screenshots import Scenario
 
 
 def _when(created: str) -> str:

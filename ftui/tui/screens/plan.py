@@ -11,24 +11,20 @@ into the Train form (``workspace.plan_overrides``); ``w`` writes the decision re
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
-from textual.lazy import Lazy
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.timer import Timer
-from textual.widgets import Input, Select, Static, TabbedContent, TabPane
+from textual.widgets import Static
 
-from ftui.advisor import cost as cost_mod
-from ftui.advisor.architectures import PRESET_HUB_IDS, PRESET_SIZES, PRESETS, Architecture
-from ftui.advisor.errors import AdvisorError
 from ftui.advisor.tree import Walker, load_tree
-from ftui.advisor.vram import LOSSES, METHODS, OPTIMIZERS, PRECISIONS, Estimate, Fix, TrainSetup, cheapest_fix, estimate
 from ftui.textsafe import one_line
+from ftui.tui.scenario import Scenario
 from ftui.tui.screens.base import ModeScreen
-from ftui.tui.screenshots import Scenario
 from ftui.tui.widgets.plan_view import (
     render_breakdown,
     render_cost,
@@ -38,9 +34,21 @@ from ftui.tui.widgets.plan_view import (
     render_question,
 )
 
+if TYPE_CHECKING:  # pragma: no cover
+    from textual.widgets import Input, Select
+
+    from ftui.advisor import cost as cost_mod
+    from ftui.advisor.architectures import Architecture
+    from ftui.advisor.vram import Estimate, Fix, TrainSetup
+
+# The calculator's modules (forms, the estimator, prices) are imported where they are used:
+# it mounts after the first frame, and keeping them out of this module's import keeps
+# ~15 ms off the start-up (bench/startup.py). ``plan_calc`` holds its widgets.
+
 CUSTOM = "custom"
 NARROW_BELOW = 110
 ANSWER_KEYS = ("1", "2", "3", "4", "5", "y", "n")
+CALC_DELAY_S = 0.02  # after the first frame is composed: time for the writer thread to send it
 
 
 class FieldError(ValueError):
@@ -76,39 +84,6 @@ class WizardPanel(Static, can_focus=True):
         self.screen.restart()  # type: ignore[attr-defined]
 
 
-def _label(text: str) -> Static:
-    return Static(text, classes="flabel", markup=False)
-
-
-def _select(options: list[tuple[str, str]] | tuple[str, ...], value: str, wid: str) -> Select:
-    pairs = [(o, o) if isinstance(o, str) else o for o in options]
-    return Select(pairs, value=value, allow_blank=False, compact=True, id=wid)
-
-
-def _input(value: str, wid: str, placeholder: str = "", restrict: str | None = None) -> Input:
-    return Input(value, placeholder=placeholder, compact=True, id=wid, restrict=restrict)
-
-
-
-class _DeferredLazy(Lazy):
-    """Like ``Lazy`` but waits a moment, so the first frame is written to the terminal
-    before the main thread gets busy mounting dozens of form widgets."""
-
-    async def mount_composed_widgets(self, widgets) -> None:  # noqa: ANN001
-        self.set_timer(0.08, lambda: self.call_later(Lazy.mount_composed_widgets, self, widgets))
-
-
-class CalcTabs(TabbedContent):
-    """The calculator tabs; tells the screen once they are mounted (they mount lazily)."""
-
-    def on_mount(self) -> None:
-        self.call_after_refresh(self._announce)
-
-    def _announce(self) -> None:
-        calc_mounted = getattr(self.screen, "calc_mounted", None)
-        if calc_mounted is not None:
-            calc_mounted()
-
 class PlanScreen(ModeScreen):
     MODE = "plan"
     TITLE_TEXT = "Plan"
@@ -143,89 +118,27 @@ class PlanScreen(ModeScreen):
 
     # ------------------------------------------------------------------ layout
     def compose_body(self) -> ComposeResult:
-        prices = cost_mod.load_prices()
         with Horizontal(id="plan-main"):
             with VerticalScroll(id="wizard-pane"):
                 yield WizardPanel(id="wizard")
-            with Vertical(id="calc-pane"):
-                # The calculator (dozens of form widgets) mounts just after the first frame,
-                # so the wizard paints at once (bench/startup.py).
-                with _DeferredLazy(CalcTabs(id="calc-tabs", initial="memory")):
-                    with TabPane("Memory (m)", id="memory"):
-                        with VerticalScroll(id="memory-scroll"):
-                            with Grid(id="mem-form", classes="form"):
-                                yield _label("Model")
-                                yield _select([(s, s) for s in PRESET_SIZES] + [("path / Hub id", CUSTOM)], "8B",
-                                              "f-model")
-                                yield _label("Path/id")
-                                yield _input("", "f-path", "local dir or org/name")
-                                yield _label("Method")
-                                yield _select(METHODS, "lora", "f-method")
-                                yield _label("Seq len")
-                                yield _input("2048", "f-seq", restrict=r"-?[0-9]*")
-                                yield _label("Batch")
-                                yield _input("1", "f-batch", restrict=r"-?[0-9]*")
-                                yield _label("Grad ckpt")
-                                yield _select([("on", "on"), ("off", "off")], "on", "f-gc")
-                                yield _label("Optimizer")
-                                yield _select(OPTIMIZERS, "adamw_torch", "f-optim")
-                                yield _label("Precision")
-                                yield _select(PRECISIONS, "bf16", "f-precision")
-                                yield _label("LoRA rank")
-                                yield _input("16", "f-rank", restrict=r"-?[0-9]*")
-                                yield _label("Targets")
-                                yield _select(("all-linear", "attention"), "all-linear", "f-targets")
-                                yield _label("Loss")
-                                yield _select(LOSSES, "plain", "f-loss")
-                                yield _label("GPU GB")
-                                yield _input("", "f-gpu", "auto")
-                            yield Static(id="model-line")
-                            yield Static(id="mem-error", classes="error")
-                            breakdown = Static(id="breakdown")
-                            breakdown.border_title = "Memory per training step"
-                            yield breakdown
-                            yield Static(id="fix")
-                    with TabPane("Cost (c)", id="cost"):
-                        with VerticalScroll(id="cost-scroll"):
-                            with Grid(id="cost-form", classes="form"):
-                                yield _label("Tokens")
-                                yield _input("", "c-tokens", "from dataset", restrict=r"-?[0-9]*")
-                                yield _label("Epochs")
-                                yield _input("3", "c-epochs")
-                                yield _label("OpenAI")
-                                yield _select(tuple(prices.openai_finetune), next(iter(prices.openai_finetune)),
-                                              "c-openai")
-                                yield _label("GPU type")
-                                yield _select(tuple(prices.gpus), next(iter(prices.gpus)), "c-gpu")
-                                yield _label("$/hour")
-                                yield _input("", "c-hourly", "table")
-                                yield _label("Req/day")
-                                yield _input("", "c-requests", "e.g. 100000", restrict=r"-?[0-9]*")
-                                yield _label("Prompt now")
-                                yield _input("1500", "c-before", restrict=r"-?[0-9]*")
-                                yield _label("Prompt FT")
-                                yield _input("100", "c-after", restrict=r"-?[0-9]*")
-                                yield _label("Output")
-                                yield _input("50", "c-output", restrict=r"-?[0-9]*")
-                                yield _label("Today")
-                                yield _select(tuple(prices.openai_base), "gpt-4o" if "gpt-4o" in prices.openai_base
-                                              else next(iter(prices.openai_base)), "c-today")
-                                yield _label("Serve FT")
-                                yield _select([("OpenAI", "openai"), ("self-hosted", "self-hosted")], "openai",
-                                              "c-serve")
-                            yield Static(id="cost-data", classes="muted")
-                            yield Static(id="cost-error", classes="error")
-                            yield Static(id="cost-result")
-                            yield Static(f"Prices checked {prices.checked}; edit {Path(prices.path).name} or set "
-                                         "FTUI_PRICES. Self-hosted speed is a FLOPs/MFU estimate.",
-                                         classes="muted", markup=False)
+            # The calculator (dozens of form widgets) is built and mounted just after the
+            # first frame, so the wizard paints at once (bench/startup.py).
+            yield Vertical(id="calc-pane")
 
     def on_mount(self) -> None:
         self.render_wizard()
         self.query_one("#wizard", WizardPanel).focus()
+        self.call_after_refresh(self.set_timer, CALC_DELAY_S, self._mount_calculator)
+
+    def _mount_calculator(self) -> None:
+        from ftui.tui.screens.plan_calc import Calculator
+
+        self.query_one("#calc-pane", Vertical).mount(Calculator())
 
     def calc_mounted(self) -> None:
         """The lazily mounted calculator is in the DOM: fill it and start its workers."""
+        from textual.widgets import Input, Select
+
         model = getattr(self.app, "workspace", None)
         name = getattr(model, "model", "demo") if model else "demo"
         if name and name != "demo":
@@ -277,6 +190,10 @@ class PlanScreen(ModeScreen):
         self.render_wizard()
 
     def _apply_outcome_to_form(self, outcome) -> None:  # noqa: ANN001
+        from textual.widgets import Input, Select
+
+        from ftui.advisor.vram import METHODS
+
         hp = outcome.hyperparameters
         if outcome.method in METHODS:
             self.query_one("#f-method", Select).value = outcome.method
@@ -291,11 +208,15 @@ class PlanScreen(ModeScreen):
         self.query_one("#wizard", WizardPanel).focus()
 
     def action_tab(self, tab: str) -> None:
+        from textual.widgets import TabbedContent
+
         if self._ready:
             self.query_one("#calc-tabs", TabbedContent).active = tab
 
     # ---------------------------------------------------------------- the form
     def _text(self, wid: str) -> str:
+        from textual.widgets import Input
+
         return self.query_one(wid, Input).value.strip()
 
     def _int(self, wid: str, name: str) -> int:
@@ -319,9 +240,13 @@ class PlanScreen(ModeScreen):
         return value
 
     def _select_value(self, wid: str) -> str:
+        from textual.widgets import Select
+
         return str(self.query_one(wid, Select).value)
 
     def current_arch(self) -> tuple[Architecture, str]:
+        from ftui.advisor.architectures import PRESETS
+
         choice = self._select_value("#f-model")
         if choice != CUSTOM:
             return PRESETS[choice], f"{choice} = {PRESETS[choice].name}"
@@ -337,6 +262,8 @@ class PlanScreen(ModeScreen):
         return self.custom_arch, path
 
     def current_setup(self) -> TrainSetup:
+        from ftui.advisor.vram import TrainSetup
+
         method = self._select_value("#f-method")
         for wid in ("#f-rank", "#f-targets"):
             self.query_one(wid).disabled = method == "full"
@@ -366,6 +293,9 @@ class PlanScreen(ModeScreen):
 
     def recompute(self) -> None:
         """Re-estimate from the form. Pure arithmetic: cheap enough for every keystroke."""
+        from ftui.advisor.errors import AdvisorError
+        from ftui.advisor.vram import cheapest_fix, estimate
+
         if not self._ready:
             return
         error = self.query_one("#mem-error", Static)
@@ -397,6 +327,8 @@ class PlanScreen(ModeScreen):
         self.recompute_cost()
 
     def recompute_cost(self) -> None:
+        from ftui.advisor.errors import AdvisorError
+
         if not self._ready:
             return
         error = self.query_one("#cost-error", Static)
@@ -413,6 +345,8 @@ class PlanScreen(ModeScreen):
         result.update(render_cost(self.cost_lines))
 
     def _cost_lines(self) -> list[tuple[str, str, str]]:
+        from ftui.advisor import cost as cost_mod
+
         money = cost_mod.money
         if self._text("#c-tokens"):
             tokens = self._int("#c-tokens", "Tokens")
@@ -472,8 +406,9 @@ class PlanScreen(ModeScreen):
             raise FieldError(f"{name} cannot be negative.")
         return value
 
-    @on(Input.Changed)
-    def _input_changed(self, event: Input.Changed) -> None:
+    def on_input_changed(self, event: Input.Changed) -> None:
+        from textual.widgets import Select
+
         if event.input.id == "f-path":
             self.custom_arch, self.custom_error = None, None
             if self._select_value("#f-model") != CUSTOM and event.value.strip():
@@ -487,14 +422,14 @@ class PlanScreen(ModeScreen):
         else:
             self.recompute()
 
-    @on(Input.Submitted, "#f-path")
-    def _path_submitted(self) -> None:
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "f-path":
+            return
         if self._path_timer is not None:
             self._path_timer.stop()
         self._load_path()
 
-    @on(Select.Changed)
-    def _select_changed(self, event: Select.Changed) -> None:
+    def on_select_changed(self, event: Select.Changed) -> None:
         if event.select.id == "f-model":
             if event.value not in (CUSTOM, self._initial_model):
                 self.model_chosen = True
@@ -516,6 +451,7 @@ class PlanScreen(ModeScreen):
 
     @work(thread=True, exclusive=True, group="plan-model")
     def load_model_worker(self, text: str) -> None:
+        from ftui.advisor.errors import AdvisorError
         from ftui.advisor.model_config import resolve_architecture
 
         try:
@@ -543,6 +479,8 @@ class PlanScreen(ModeScreen):
         self.app.call_from_thread(self._gpu_detected, info)
 
     def _gpu_detected(self, info) -> None:  # noqa: ANN001
+        from textual.widgets import Input
+
         if info is None:
             self.gpu_detected_gb, self.gpu_label = None, "no GPU detected"
         else:
@@ -553,6 +491,9 @@ class PlanScreen(ModeScreen):
 
     @work(thread=True, exclusive=True, group="plan-tokens")
     def count_tokens_worker(self) -> None:
+        from ftui.advisor import cost as cost_mod
+        from ftui.advisor.errors import AdvisorError
+
         workspace = getattr(self.app, "workspace", None)
         path = getattr(workspace, "data_path", None)
         if path is None:
@@ -564,6 +505,8 @@ class PlanScreen(ModeScreen):
         self.app.call_from_thread(self._tokens_counted, counted)
 
     def _tokens_counted(self, counted: cost_mod.DatasetTokens) -> None:
+        from textual.widgets import Input
+
         self.dataset_tokens = counted
         text = Text()
         text.append("Dataset: ", style="bold")
@@ -575,6 +518,7 @@ class PlanScreen(ModeScreen):
 
     # ---------------------------------------------------------------- actions
     def plan_overrides(self) -> dict:
+        from ftui.advisor.architectures import PRESET_HUB_IDS
         from ftui.advisor.overrides import plan_overrides
 
         setup = self.estimate.setup if self.estimate is not None else None
@@ -608,6 +552,8 @@ class PlanScreen(ModeScreen):
 
     def action_apply_fix(self) -> None:
         """Put the cheapest fix into the form (the estimate then recomputes and should fit)."""
+        from textual.widgets import Input, Select
+
         if self.fix is None or not self.fix.changes:
             message = "It already fits." if self.estimate is not None and self.estimate.fits else "No fix to apply."
             self.notify(message, timeout=3)
@@ -659,6 +605,8 @@ async def _outcome_card(pilot, home: Path) -> None:  # noqa: ANN001
 
 
 async def _estimator(pilot, home: Path) -> None:  # noqa: ANN001
+    from textual.widgets import Select
+
     screen = pilot.app.screen
     await pilot.press("2", "n", "1", "2")
     screen.query_one("#f-method", Select).value = "full"
@@ -666,6 +614,8 @@ async def _estimator(pilot, home: Path) -> None:  # noqa: ANN001
 
 
 async def _cost(pilot, home: Path) -> None:  # noqa: ANN001
+    from textual.widgets import Input
+
     await pilot.press("3", "y", "y", "n")
     screen = pilot.app.screen
     screen.query_one("#c-requests", Input).value = "200000"

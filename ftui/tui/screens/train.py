@@ -31,11 +31,11 @@ from ftui.textsafe import one_line
 from ftui.train.config_fields import preset_values
 from ftui.train.events import TERMINAL_TYPES, Failed, Finished, Stopped
 from ftui.tui.bridge import RunEvents, RunFeedEnded, RunSnapshot, watch_run
+from ftui.tui.scenario import Scenario
 from ftui.tui.screens.base import ModeScreen
 from ftui.tui.screens.train_form import LauncherForm
 from ftui.tui.screens.train_monitor import RunMonitor
 from ftui.tui.screens.train_runs import RESUMABLE, ComparePanel, RunsPanel, load_comparison
-from ftui.tui.screenshots import Scenario
 
 PANELS = ("launcher", "monitor", "runs", "compare")
 PANEL_TITLES = {"launcher": "New run", "monitor": "Monitor", "runs": "Runs", "compare": "Compare"}

@@ -7,14 +7,17 @@ user-given string (a model name or path) goes through ``one_line`` into a ``Text
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from ftui.advisor.architectures import format_params
 from ftui.advisor.tree import Outcome, Walker
-from ftui.advisor.vram import Estimate, Fix
 from ftui.textsafe import one_line
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ftui.advisor.vram import Estimate, Fix
 
 COMPONENT_STYLES = {
     "weights": "#5f87d7",
@@ -163,6 +166,8 @@ def render_fix(est: Estimate, fix: Fix | None) -> RenderableType:
 
 
 def render_model_line(est: Estimate, label: str) -> Text:
+    from ftui.advisor.architectures import format_params
+
     a = est.arch
     text = Text()
     text.append(one_line(label, 60), style="bold")

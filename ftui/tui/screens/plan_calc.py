@@ -1,0 +1,121 @@
+"""The Plan screen's calculator: the memory-estimator and cost forms (built after the first frame).
+
+Split from ``plan`` so the screen's first frame does not wait for importing the form
+widgets, the estimator and the price table (bench/startup.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.app import ComposeResult
+from textual.containers import Grid, Vertical, VerticalScroll
+from textual.widgets import Input, Select, Static, TabbedContent, TabPane
+
+from ftui.advisor import cost as cost_mod
+from ftui.advisor.architectures import PRESET_SIZES
+from ftui.advisor.vram import LOSSES, METHODS, OPTIMIZERS, PRECISIONS
+from ftui.tui.screens.plan import CUSTOM
+
+
+def _label(text: str) -> Static:
+    return Static(text, classes="flabel", markup=False)
+
+
+def _select(options: list[tuple[str, str]] | tuple[str, ...], value: str, wid: str) -> Select:
+    pairs = [(o, o) if isinstance(o, str) else o for o in options]
+    return Select(pairs, value=value, allow_blank=False, compact=True, id=wid)
+
+
+def _input(value: str, wid: str, placeholder: str = "", restrict: str | None = None) -> Input:
+    return Input(value, placeholder=placeholder, compact=True, id=wid, restrict=restrict)
+
+
+
+class CalcTabs(TabbedContent):
+    """The calculator tabs; tells the screen once they are mounted (they mount lazily)."""
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self._announce)
+
+    def _announce(self) -> None:
+        calc_mounted = getattr(self.screen, "calc_mounted", None)
+        if calc_mounted is not None:
+            calc_mounted()
+
+class Calculator(Vertical):
+    """The memory estimator and cost calculator tabs: built only when mounted (after the first frame)."""
+
+    DEFAULT_CSS = "Calculator { height: 1fr; }"
+
+    def compose(self) -> ComposeResult:
+        prices = cost_mod.load_prices()
+        with CalcTabs(id="calc-tabs", initial="memory"):
+            with TabPane("Memory (m)", id="memory"):
+                with VerticalScroll(id="memory-scroll"):
+                    with Grid(id="mem-form", classes="form"):
+                        yield _label("Model")
+                        yield _select([(s, s) for s in PRESET_SIZES] + [("path / Hub id", CUSTOM)], "8B",
+                                      "f-model")
+                        yield _label("Path/id")
+                        yield _input("", "f-path", "local dir or org/name")
+                        yield _label("Method")
+                        yield _select(METHODS, "lora", "f-method")
+                        yield _label("Seq len")
+                        yield _input("2048", "f-seq", restrict=r"-?[0-9]*")
+                        yield _label("Batch")
+                        yield _input("1", "f-batch", restrict=r"-?[0-9]*")
+                        yield _label("Grad ckpt")
+                        yield _select([("on", "on"), ("off", "off")], "on", "f-gc")
+                        yield _label("Optimizer")
+                        yield _select(OPTIMIZERS, "adamw_torch", "f-optim")
+                        yield _label("Precision")
+                        yield _select(PRECISIONS, "bf16", "f-precision")
+                        yield _label("LoRA rank")
+                        yield _input("16", "f-rank", restrict=r"-?[0-9]*")
+                        yield _label("Targets")
+                        yield _select(("all-linear", "attention"), "all-linear", "f-targets")
+                        yield _label("Loss")
+                        yield _select(LOSSES, "plain", "f-loss")
+                        yield _label("GPU GB")
+                        yield _input("", "f-gpu", "auto")
+                    yield Static(id="model-line")
+                    yield Static(id="mem-error", classes="error")
+                    breakdown = Static(id="breakdown")
+                    breakdown.border_title = "Memory per training step"
+                    yield breakdown
+                    yield Static(id="fix")
+            with TabPane("Cost (c)", id="cost"):
+                with VerticalScroll(id="cost-scroll"):
+                    with Grid(id="cost-form", classes="form"):
+                        yield _label("Tokens")
+                        yield _input("", "c-tokens", "from dataset", restrict=r"-?[0-9]*")
+                        yield _label("Epochs")
+                        yield _input("3", "c-epochs")
+                        yield _label("OpenAI")
+                        yield _select(tuple(prices.openai_finetune), next(iter(prices.openai_finetune)),
+                                      "c-openai")
+                        yield _label("GPU type")
+                        yield _select(tuple(prices.gpus), next(iter(prices.gpus)), "c-gpu")
+                        yield _label("$/hour")
+                        yield _input("", "c-hourly", "table")
+                        yield _label("Req/day")
+                        yield _input("", "c-requests", "e.g. 100000", restrict=r"-?[0-9]*")
+                        yield _label("Prompt now")
+                        yield _input("1500", "c-before", restrict=r"-?[0-9]*")
+                        yield _label("Prompt FT")
+                        yield _input("100", "c-after", restrict=r"-?[0-9]*")
+                        yield _label("Output")
+                        yield _input("50", "c-output", restrict=r"-?[0-9]*")
+                        yield _label("Today")
+                        yield _select(tuple(prices.openai_base), "gpt-4o" if "gpt-4o" in prices.openai_base
+                                      else next(iter(prices.openai_base)), "c-today")
+                        yield _label("Serve FT")
+                        yield _select([("OpenAI", "openai"), ("self-hosted", "self-hosted")], "openai",
+                                      "c-serve")
+                    yield Static(id="cost-data", classes="muted")
+                    yield Static(id="cost-error", classes="error")
+                    yield Static(id="cost-result")
+                    yield Static(f"Prices checked {prices.checked}; edit {Path(prices.path).name} or set "
+                                 "FTUI_PRICES. Self-hosted speed is a FLOPs/MFU estimate.",
+                                 classes="muted", markup=False)
