@@ -140,10 +140,9 @@ def _check(tree: DecisionTree) -> None:
 
 @lru_cache(maxsize=4)
 def load_tree(path: Path = TREE_PATH) -> DecisionTree:
-    from ftui.yamlio import safe_load
+    from ftui.yamlio import load_file_cached
 
-    with open(path, encoding="utf-8") as fh:
-        return _parse(safe_load(fh))
+    return _parse(load_file_cached(Path(path)))
 
 
 @dataclass
