@@ -119,14 +119,16 @@ class PlanScreen(ModeScreen):
     # ------------------------------------------------------------------ layout
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="plan-main"):
-            with VerticalScroll(id="wizard-pane"):
-                yield WizardPanel(id="wizard")
+            with VerticalScroll(id="wizard-pane") as pane:
+                # the first question is in the first paint (not set in on_mount: one refresh later)
+                pane.border_title = "Should you fine-tune?"
+                pane.border_subtitle = f"question {self.walker.depth}"
+                yield WizardPanel(render_question(self.walker), id="wizard")
             # The calculator (dozens of form widgets) is built and mounted just after the
             # first frame, so the wizard paints at once (bench/startup.py).
             yield Vertical(id="calc-pane")
 
     def on_mount(self) -> None:
-        self.render_wizard()
         self.query_one("#wizard", WizardPanel).focus()
         self.call_after_refresh(self.set_timer, CALC_DELAY_S, self._mount_calculator)
 
