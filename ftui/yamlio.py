@@ -26,15 +26,15 @@ def load_file_cached(path: Path) -> Any:
     tree; json is loaded anyway. The copy is rewritten whenever the file changes; a cache
     that cannot be read or written, or a document JSON cannot hold, just reads the YAML.
     """
-    import hashlib
     import json
     import os
+    import zlib  # already loaded at start-up, unlike hashlib
 
     from ftui.paths import cache_dir
 
     st = path.stat()
     key = f"{st.st_size}-{st.st_mtime_ns}"
-    name = f"{path.stem}-{hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:12]}.json"
+    name = f"{path.stem}-{zlib.crc32(str(path.resolve()).encode()):08x}.json"
     cached = cache_dir() / "yaml" / name
     try:
         saved = json.loads(cached.read_text(encoding="utf-8"))
