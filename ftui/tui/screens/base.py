@@ -11,8 +11,9 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.containers import Container
 from textual.screen import Screen
-from textual.widgets import Footer, Header
+from textual.widgets import Header
 
+from ftui.tui.widgets.key_footer import KeyFooter
 from ftui.tui.widgets.mode_bar import ModeBar
 
 
@@ -34,7 +35,7 @@ class ModeScreen(Screen):
         yield ModeBar(self.MODE)
         with Container(id="body"):
             yield from self.compose_body()
-        yield Footer()
+        yield KeyFooter()
 
     def compose_body(self) -> ComposeResult:
         raise NotImplementedError

@@ -27,13 +27,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Checkbox, Footer, Header, Input, ProgressBar, Select, Static
+from textual.widgets import Checkbox, Header, Input, ProgressBar, Select, Static
 
 from ftui.evaluate import metrics as M
 from ftui.evaluate.items import EvalItem
 from ftui.textsafe import one_line
 from ftui.tui.screens.eval_common import TextPrompt, default_rater
 from ftui.tui.screens.eval_results import class_table, comparisons_text, metrics_table
+from ftui.tui.widgets.key_footer import KeyFooter
 
 PROGRESS_EVERY_S = 0.2
 NO_RUN = "none"
@@ -99,7 +100,7 @@ class GenerateScreen(Screen[None]):
                 yield Static(id="gen-metrics")
                 yield Static(id="gen-classes")
                 yield Static(id="gen-compare")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = "Generate & compare"

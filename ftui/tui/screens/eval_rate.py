@@ -20,11 +20,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from ftui.evaluate.ab import BREAK_EVERY, BlindSession, SessionError, ShownPair, VoteRecord
 from ftui.tui.screens.confirm import ChoiceScreen
 from ftui.tui.screens.eval_common import TextPrompt, shown, word_diff
+from ftui.tui.widgets.key_footer import KeyFooter
 
 INPUT_LOCK_S = 0.3
 FLAG = "flag"
@@ -85,7 +86,7 @@ class RateScreen(Screen[None]):
                 yield Static(id="out-2", classes="rate-output")
         yield Static(id="rate-done")
         yield Static(self._legend(), id="rate-keys")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = "Blind A/B rating"

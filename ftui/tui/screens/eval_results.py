@@ -19,13 +19,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from ftui.evaluate import metrics as M
 from ftui.evaluate.ab import BlindSession, DrillRow, SessionError, SessionResults
 from ftui.textsafe import one_line
 from ftui.tui.screens.confirm import ChoiceScreen
 from ftui.tui.screens.eval_common import fmt_diff, fmt_num, fmt_p, fmt_rate, shown
+from ftui.tui.widgets.key_footer import KeyFooter
 
 WorstRow = tuple[str, str, float]  # system, item id, score
 EXPORT_FILES = {"csv": "votes.csv", "jsonl": "votes.jsonl", "dpo": "dpo_pairs.jsonl"}
@@ -242,7 +243,7 @@ class ResultsScreen(Screen[None]):
                 yield Static(id="res-compare", classes="res-panel")
         yield Static(id="res-export")
         yield Static(self._legend(), id="res-keys")
-        yield Footer()
+        yield KeyFooter()
 
     @staticmethod
     def _legend() -> Text:
@@ -421,7 +422,7 @@ class DrillScreen(Screen[None]):
                 yield Static(id="drill-left", classes="drill-out")
                 yield Static(id="drill-right", classes="drill-out")
             yield Static(id="drill-vote")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = "Drill-down"
