@@ -6,15 +6,21 @@ are imported lazily when their mode is first shown, and nothing here imports tor
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+
+if TYPE_CHECKING:  # pragma: no cover
+    from textual.app import AutopilotCallbackType
+    from textual.pilot import Pilot
 
 from ftui import __version__
 from ftui.tui.plain_notify import PlainNotifications
@@ -83,6 +89,7 @@ class FtuiApp(PlainNotifications, App[int]):
         self.keep_running = False  # "keep it running" was chosen on quit
         self.workspace = Workspace.create(data_path, model)
         self.start_mode = start_mode or "plan"
+        self.start_screen_mounted = asyncio.Event()  # set once the start mode's screen has mounted
         self.sub_title = f"v{__version__}"
 
     def on_mount(self) -> None:
@@ -92,7 +99,48 @@ class FtuiApp(PlainNotifications, App[int]):
         # the run nothing measurable when the UI is idle (no thread asks for the GIL then).
         self._switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(UI_SWITCH_INTERVAL_S)
-        self.switch_mode(self.start_mode)
+
+    # ------------------------------------------------------------- start-up
+    # The start mode's screen is switched to once the DOM is ready, not in on_mount. Textual
+    # holds every repaint back while the app mounts (App.batch_update) and waits there for a
+    # screen switched to in on_mount to mount as well: that screen then lays itself out and
+    # renders inside the batch, the frame is dropped, and the first frame that does reach the
+    # terminal (a refresh or two later) lacks the body. Switched to here, it paints whole at
+    # once (bench/startup.py; textual 8.2.8).
+    async def on_ready(self) -> None:
+        await self.switch_mode(self.start_mode)
+        self.start_screen_mounted.set()
+
+    def delay_update(self, delay: float = 0.05) -> None:
+        """switch_mode holds every repaint back for ``delay`` to mask the change of screen;
+        the first switch, from Textual's blank default screen at start-up, has nothing to
+        mask, and holding it back would only delay the first frame."""
+        if self.current_mode != self.DEFAULT_MODE:
+            super().delay_update(delay)
+
+    @asynccontextmanager
+    async def run_test(self, *args: Any, **kwargs: Any) -> AsyncIterator[Pilot]:
+        """Textual's run_test, handing over the Pilot once the start mode's screen is up."""
+        async with super().run_test(*args, **kwargs) as pilot:
+            await self._until_started(pilot)
+            yield pilot
+
+    async def run_async(self, *, auto_pilot: AutopilotCallbackType | None = None, **kwargs: Any) -> int | None:
+        """Textual's run_async; an auto-pilot (the snapshot tests') starts once the start screen is up."""
+        if auto_pilot is not None:
+            steps = auto_pilot
+
+            async def auto_pilot(pilot: Pilot) -> None:
+                await self._until_started(pilot)
+                await steps(pilot)
+
+        return await super().run_async(auto_pilot=auto_pilot, **kwargs)
+
+    async def _until_started(self, pilot: Pilot, timeout: float = 60.0) -> None:
+        # bounded: a start screen that fails to mount ends the app with its own error
+        with suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self.start_screen_mounted.wait(), timeout)
+        await pilot.pause()
 
     def on_unmount(self) -> None:
         sys.setswitchinterval(self._switch_interval)
