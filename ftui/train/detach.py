@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 import threading
+import time
 
 
 def silence_stdio() -> None:
@@ -26,6 +27,11 @@ def silence_stdio() -> None:
                 stream.flush()  # what is buffered belongs to the terminal, if it still listens
         except (OSError, ValueError):
             pass
+    point_stdio_at_devnull()
+
+
+def point_stdio_at_devnull() -> None:
+    """fds 1 and 2 to /dev/null, nothing else: safe inside a signal handler (no Python stream is touched)."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 1)
@@ -33,6 +39,27 @@ def silence_stdio() -> None:
         os.close(devnull)
     except OSError:
         pass
+
+
+def exit_once_runs_end(grace_s: float = 10.0, poll_s: float = 0.5) -> threading.Thread:
+    """A daemon thread that ends the process ``grace_s`` after the last live run has ended.
+
+    For a process whose terminal is gone: it normally exits by itself once its runs are done
+    (and this thread dies with it), but Textual's shutdown can block for ever on a hung-up
+    terminal (its writer thread dies on EIO with writes still queued). The runs' event logs
+    are complete by then; nothing else of ours is left to write.
+    """
+    from ftui.train import live
+
+    def watch() -> None:
+        while live.active():
+            time.sleep(poll_s)
+        time.sleep(grace_s)
+        os._exit(0)
+
+    thread = threading.Thread(target=watch, name="ftui-exit-guard", daemon=True)
+    thread.start()
+    return thread
 
 
 def ignore_hangup_and_interrupt() -> bool:

@@ -99,6 +99,7 @@ class FtuiApp(PlainNotifications, App[int]):
         # the run nothing measurable when the UI is idle (no thread asks for the GIL then).
         self._switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(UI_SWITCH_INTERVAL_S)
+        self._handle_termination_signals()
 
     # ------------------------------------------------------------- start-up
     # The start mode's screen is switched to once the DOM is ready, not in on_mount. Textual
@@ -135,6 +136,33 @@ class FtuiApp(PlainNotifications, App[int]):
                 await steps(pilot)
 
         return await super().run_async(auto_pilot=auto_pilot, **kwargs)
+
+    def exit(self, result: int | None = None, return_code: int = 0, message: Any = None) -> None:
+        """Textual's exit, once the screen has finished mounting.
+
+        Shutting down in the middle of a mount makes Textual's own widgets raise (a TabbedContent
+        activates a tab that shutdown already removed): a traceback and exit code 1 for a Ctrl+Q or
+        SIGTERM that comes just after start-up. The wait is bounded."""
+        pending = self._unfinished_mount()
+        if pending is None:
+            super().exit(result, return_code, message)
+            return
+
+        async def once_mounted() -> None:
+            with suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(pending.wait(), 5.0)
+            App.exit(self, result, return_code, message)
+
+        self._exit_after_mount = asyncio.ensure_future(once_mounted())  # a reference keeps the task alive
+
+    def _unfinished_mount(self) -> asyncio.Event | None:
+        if not self.start_screen_mounted.is_set():
+            return self.start_screen_mounted
+        try:
+            settled = getattr(self.screen, "settled", None)
+        except Exception:  # noqa: BLE001 - no screen stack (shutting down already)
+            return None
+        return settled if isinstance(settled, asyncio.Event) and not settled.is_set() else None
 
     async def _until_started(self, pilot: Pilot, timeout: float = 60.0) -> None:
         # bounded: a start screen that fails to mount ends the app with its own error
@@ -213,6 +241,62 @@ class FtuiApp(PlainNotifications, App[int]):
 
         choices = [("s", "stop and save", "save"), ("x", "stop now", "stop"), ("k", "keep running", "keep")]
         self.push_screen(ChoiceScreen(question, choices), answer)
+
+    # ------------------------------------------------------------------ signals
+    def _handle_termination_signals(self) -> None:
+        """SIGTERM and a hang-up (the SSH link dropped) would otherwise kill the process outright:
+        a run training in it would end mid-step, unsaved, and the terminal be left in raw mode."""
+        import signal
+        import threading
+
+        if self.is_headless or threading.current_thread() is not threading.main_thread():
+            return  # a Pilot test must not change the signals of pytest
+        self._signal_loop = asyncio.get_running_loop()
+        self._signal_loop.add_signal_handler(signal.SIGTERM, self._on_terminate)
+        # A plain handler, not the loop's: it must run at once. The kernel sends SIGCONT with the
+        # hang-up, and Textual's handler for it restarts application mode on the dead terminal
+        # (Python runs pending handlers in signal-number order: SIGHUP's first).
+        signal.signal(signal.SIGHUP, self._on_hangup_signal)
+
+    def _on_terminate(self) -> None:
+        """SIGTERM: every run here stops at its next step and saves a checkpoint; then the process ends."""
+        from ftui.train import live
+
+        runs = live.active()
+        if not runs:
+            self.exit(0)
+            return
+        for run in runs:
+            stop = getattr(run, "stop", None)
+            if stop is not None:
+                stop(save=True)
+        names = ", ".join(r.run_id for r in runs)
+        self.keep_running = True  # until the checkpoint is written, whatever happens to the terminal
+        self.exit(0, message=f"SIGTERM: stopping {names} at the next step boundary and saving a checkpoint; "
+                  "ftui exits when it has.")
+
+    def _on_hangup_signal(self, signum: int, frame: Any) -> None:  # noqa: ARG002 - signal handler
+        """The terminal is gone. Here only what must happen before anything else runs; the rest in the loop."""
+        import signal
+
+        from ftui.train.detach import exit_once_runs_end, point_stdio_at_devnull
+
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGCONT, signal.SIG_DFL)  # no redraw on a terminal that is gone
+        point_stdio_at_devnull()  # what the app writes while closing goes nowhere instead of failing
+        exit_once_runs_end()
+        self._signal_loop.call_soon_threadsafe(self._on_hangup)
+
+    def _on_hangup(self) -> None:
+        """The screen closes; a run trains on to its end, as with "keep running"."""
+        from ftui.train import live
+
+        runs = live.active()
+        if runs:
+            self._keep_running(", ".join(r.run_id for r in runs))
+        else:
+            self.exit(0)
 
     def _keep_running(self, names: str) -> None:
         """Close the screen but not the process: the run trains on, whatever becomes of this terminal."""

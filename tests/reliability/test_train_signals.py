@@ -263,3 +263,96 @@ def test_keep_running_on_quit_outlives_the_terminal(tmp_path):
     assert steps == list(range(1, events[-1].step + 1)) and len(steps) > 5  # the log never stopped being written
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
     assert not (run_dir / "run.lock").exists()
+
+
+def _start_app_with_a_run(tmp_path: Path) -> tuple[int, _Terminal, Path, Path]:
+    """The TUI on a pty, a stand-in run training in its process (tests/fixtures/train/keep_running_app.py)."""
+    import fcntl
+    import struct
+    import termios
+
+    script = Path(__file__).resolve().parents[1] / "fixtures" / "train" / "keep_running_app.py"
+    run_dir, release = tmp_path / "run", tmp_path / "release"
+    env = dict(os.environ, FTUI_RUNS_DIR=str(tmp_path / "runs"), FTUI_HOME=str(tmp_path / "home"))
+    pid, master = pty.fork()
+    if pid == 0:  # pragma: no cover - child
+        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+        os.execve(sys.executable, [sys.executable, str(script), str(run_dir), str(release)], env)
+    terminal = _Terminal(master)
+    wait_for(lambda: terminal.read() is not None and "log" in event_types(run_dir), 60, "the first step")
+    wait_for(lambda: terminal.shows(b"Train"), 60, "the app on the terminal")
+    return pid, terminal, run_dir, release
+
+
+def _after_the_app(shown: bytes) -> str:
+    """What the terminal showed once the app left the alternate screen, escapes stripped."""
+    import re
+
+    return re.sub(rb"\x1b\[[0-9;?<>=$]*[a-zA-Z]", b"", shown.split(b"\x1b[?1049l")[-1])[-3000:].decode(errors="replace")
+
+
+def _exit_status(pid: int, terminal: _Terminal | None, timeout: float) -> int:
+    deadline = time.monotonic() + timeout
+    while (done := os.waitpid(pid, os.WNOHANG))[0] == 0:
+        assert time.monotonic() < deadline, "the process did not exit"
+        if terminal is not None:
+            terminal.read()
+        time.sleep(0.1)
+    return done[1]
+
+
+def test_sigterm_to_the_tui_stops_its_run_with_a_checkpoint(tmp_path):
+    """SIGTERM to `ftui` while a run trains in it: the run stops at a step boundary and saves; the terminal is restored."""
+    pid, terminal, run_dir, _release = _start_app_with_a_run(tmp_path)
+    try:
+        os.kill(pid, signal.SIGTERM)
+        status = _exit_status(pid, terminal, 30)
+        shown = terminal.read()
+    finally:
+        terminal.hang_up()
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
+    last = read_events(run_dir / "events.jsonl")[-1]
+    assert isinstance(last, Stopped) and last.saved
+    assert b"SIGTERM: stopping" in shown
+    assert b"\x1b[?1049l" in shown  # the alternate screen was left: the shell gets its terminal back
+    assert not (run_dir / "run.lock").exists()
+
+
+def test_a_hang_up_of_the_tui_leaves_its_run_training(tmp_path):
+    """The SSH link drops while the TUI shows a run training in it: the run goes on to `finished`, then the process exits."""
+    pid, terminal, run_dir, release = _start_app_with_a_run(tmp_path)
+    try:
+        terminal.hang_up()  # no quit, no answer: the terminal just goes
+        os.kill(pid, signal.SIGHUP)  # and once more, as a dying sshd would
+        time.sleep(0.5)
+        assert os.waitpid(pid, os.WNOHANG) == (0, 0), "a hang-up killed the run's process"
+        release.touch()  # the run now prints at every step, to a terminal that is gone
+        status = _exit_status(pid, None, 60)
+    finally:
+        terminal.hang_up()
+    events = read_events(run_dir / "events.jsonl")
+    assert isinstance(events[-1], Finished), events[-1]
+    steps = [e.step for e in events if e.type == "log"]
+    assert steps == list(range(1, events[-1].step + 1))
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP], ids=["sigterm", "hang-up"])
+def test_the_tui_without_a_run_ends_cleanly_on(sig, tmp_path):
+    env = dict(os.environ, FTUI_HOME=str(tmp_path / "home"), FTUI_CACHE_DIR=str(tmp_path / "cache"), TERM="xterm-256color")
+    pid, master = pty.fork()
+    if pid == 0:  # pragma: no cover - child
+        os.execve(sys.executable, [sys.executable, "-m", "ftui"], env)
+    terminal = _Terminal(master)
+    try:
+        wait_for(lambda: terminal.shows(b"Should you fine-tune?"), 60, "the Plan screen")
+        if sig == signal.SIGHUP:
+            terminal.hang_up()
+        os.kill(pid, sig)
+        status = _exit_status(pid, terminal if sig == signal.SIGTERM else None, 30)
+        shown = terminal.read()
+    finally:
+        terminal.hang_up()
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, _after_the_app(shown)  # a traceback, if any
+    if sig == signal.SIGTERM:
+        assert b"\x1b[?1049l" in shown

@@ -149,3 +149,20 @@ async def test_the_app_shortens_the_gil_switch_interval_while_it_runs_and_restor
         await pilot.pause()
         assert sys.getswitchinterval() == pytest.approx(0.001)
     assert sys.getswitchinterval() == pytest.approx(before)
+
+
+async def test_a_quit_while_the_plan_calculator_mounts_ends_cleanly(monkeypatch) -> None:  # noqa: ANN001
+    """Shutting down mid-mount makes Textual's TabbedContent raise; the app's exit waits for the mount."""
+    from ftui.tui.screens.plan import PlanScreen
+
+    mount = PlanScreen._mount_calculator
+
+    async def quit_as_it_mounts(self: PlanScreen) -> None:
+        self.app.exit()  # a Ctrl+Q or SIGTERM just after start-up
+        await mount(self)
+
+    monkeypatch.setattr(PlanScreen, "_mount_calculator", quit_as_it_mounts)
+    app = FtuiApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(1.0)
+    assert app.return_code == 0  # run_test re-raises an exception in the app

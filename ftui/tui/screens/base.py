@@ -6,6 +6,7 @@ every screen so the user always sees where they are and how to move.
 
 from __future__ import annotations
 
+import asyncio
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -29,6 +30,9 @@ class ModeScreen(Screen):
         # current: without this, Textual re-parses every stylesheet twice on the first
         # switch to a mode (textual 8.2.8, App._init_mode / switch_mode).
         self._css_update_count = self.app._css_update_count
+        # Set once what the screen mounts after its first frame is in (see FtuiApp.exit).
+        self.settled = asyncio.Event()
+        self.settled.set()
 
     def compose(self) -> ComposeResult:
         yield Header(icon="≡")

@@ -115,6 +115,7 @@ class PlanScreen(ModeScreen):
         self._ready = False
         self._initial_model = "8B"
         self.grad_accum = 1  # raised when a fix trades micro-batch for accumulation
+        self.settled.clear()  # until the calculator has mounted
 
     # ------------------------------------------------------------------ layout
     def compose_body(self) -> ComposeResult:
@@ -132,10 +133,13 @@ class PlanScreen(ModeScreen):
         self.query_one("#wizard", WizardPanel).focus()
         self.call_after_refresh(self.set_timer, CALC_DELAY_S, self._mount_calculator)
 
-    def _mount_calculator(self) -> None:
+    async def _mount_calculator(self) -> None:
         from ftui.tui.screens.plan_calc import Calculator
 
-        self.query_one("#calc-pane", Vertical).mount(Calculator())
+        try:
+            await self.query_one("#calc-pane", Vertical).mount(Calculator())
+        finally:
+            self.settled.set()
 
     def calc_mounted(self) -> None:
         """The lazily mounted calculator is in the DOM: fill it and start its workers."""
