@@ -28,6 +28,10 @@ class _Parser(argparse.ArgumentParser):
     """argparse that reports a usage error as one line with the fix, not a usage dump."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
+        if message.endswith("expected one argument"):
+            # `--model -7B`: argparse takes a value that starts with '-' for another option
+            option = message.removeprefix("argument ").split(":")[0].split("/")[-1]
+            message += f": give it one (a value that starts with '-' as {option}=VALUE)"
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 

@@ -47,6 +47,11 @@ def test_unknown_subcommand() -> None:
     assert_one_line_error(run_ftui("frobnicate"), "frobnicate", "--help")
 
 
+def test_an_option_value_that_starts_with_a_dash_gets_the_fix() -> None:
+    # argparse reads "-7B" as another option and says only "expected one argument"
+    assert_one_line_error(run_ftui("plan", "--model", "-7B"), "--model", "--model=VALUE")
+
+
 def test_missing_data_path(tmp_path: Path) -> None:
     missing = tmp_path / "nope.jsonl"
     assert_one_line_error(run_ftui("--data", str(missing)), "does not exist", str(missing))
