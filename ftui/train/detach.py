@@ -41,7 +41,7 @@ def point_stdio_at_devnull() -> None:
         pass
 
 
-def exit_once_runs_end(grace_s: float = 10.0, poll_s: float = 0.5) -> threading.Thread:
+def exit_once_runs_end(grace_s: float = 3.0, poll_s: float = 0.5) -> threading.Thread:
     """A daemon thread that ends the process ``grace_s`` after the last live run has ended.
 
     For a process whose terminal is gone: it normally exits by itself once its runs are done

@@ -53,6 +53,7 @@ def _evaluate() -> Screen:
 
 
 UI_SWITCH_INTERVAL_S = 0.001
+TERMINAL_CHECK_S = 1.0  # how often the app checks that its terminal is still there
 
 # Textual's own bindings that would only clutter the help (the palette still has them).
 _HIDDEN_IN_HELP = frozenset({"screen.copy_text", "copy_text", "command_palette", "app.command_palette"})
@@ -257,6 +258,20 @@ class FtuiApp(PlainNotifications, App[int]):
         # hang-up, and Textual's handler for it restarts application mode on the dead terminal
         # (Python runs pending handlers in signal-number order: SIGHUP's first).
         signal.signal(signal.SIGHUP, self._on_hangup_signal)
+        # Not every lost terminal comes with a SIGHUP (a tmux server killed under a shell that does
+        # not pass it on): then reads see EOF, which Textual takes for piped input, and the app
+        # would spin on a terminal that is gone. A terminal call fails with EIO after a hang-up.
+        if sys.__stdin__ is not None and os.isatty(sys.__stdin__.fileno()):
+            self._terminal_watch = self.set_interval(TERMINAL_CHECK_S, self._check_terminal, name="terminal-watch")
+
+    def _check_terminal(self) -> None:
+        import signal
+
+        try:
+            os.tcgetpgrp(sys.__stdin__.fileno())
+        except (OSError, AttributeError, ValueError):
+            self._terminal_watch.stop()
+            self._on_hangup_signal(signal.SIGHUP, None)
 
     def _on_terminate(self) -> None:
         """SIGTERM: every run here stops at its next step and saves a checkpoint; then the process ends."""

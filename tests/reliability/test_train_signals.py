@@ -356,3 +356,20 @@ def test_the_tui_without_a_run_ends_cleanly_on(sig, tmp_path):
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, _after_the_app(shown)  # a traceback, if any
     if sig == signal.SIGTERM:
         assert b"\x1b[?1049l" in shown
+
+
+def test_the_tui_notices_a_lost_terminal_that_sent_no_hang_up(tmp_path):
+    """A tmux server killed under a shell that does not pass SIGHUP on: the app must not spin on a dead terminal."""
+    env = dict(os.environ, FTUI_HOME=str(tmp_path / "home"), FTUI_CACHE_DIR=str(tmp_path / "cache"), TERM="xterm-256color")
+    pid, master = pty.fork()
+    if pid == 0:  # pragma: no cover - child
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP})  # inherited by exec: no SIGHUP ever arrives
+        os.execve(sys.executable, [sys.executable, "-m", "ftui"], env)
+    terminal = _Terminal(master)
+    try:
+        wait_for(lambda: terminal.shows(b"Should you fine-tune?"), 60, "the Plan screen")
+        terminal.hang_up()
+        status = _exit_status(pid, None, 15)
+    finally:
+        terminal.hang_up()
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
