@@ -37,3 +37,12 @@ def runs_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "runs"
     monkeypatch.setenv("FTUI_RUNS_DIR", str(path))
     return path
+
+
+@pytest.fixture(scope="session")
+def family_model(_isolated_ftui_dirs: None):
+    """``family_model(name)``: the tiny random-weight model of a real family (see ftui.models.families),
+    built once per test session into the isolated cache."""
+    from ftui.models.families import build_family_model
+
+    return build_family_model

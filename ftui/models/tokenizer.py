@@ -37,10 +37,9 @@ CHAT_TEMPLATE = (
 )
 
 
-def train_tokenizer(texts: Iterable[str], vocab_size: int = 3072, model_max_length: int = 1024) -> PreTrainedTokenizerFast:
-    """Train a byte-level BPE on ``texts`` and wrap it as a transformers fast tokenizer."""
+def train_bpe(texts: Iterable[str], vocab_size: int, special_tokens: Iterable[str] = SPECIAL_TOKENS):  # noqa: ANN201
+    """A byte-level BPE ``tokenizers.Tokenizer`` trained on ``texts`` (the demo's and the model families')."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
-    from transformers import PreTrainedTokenizerFast
 
     backend = Tokenizer(models.BPE())
     backend.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
@@ -50,13 +49,20 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int = 3072, model_max_leng
     trainer = trainers.BpeTrainer(
         vocab_size=vocab_size,
         min_frequency=2,
-        special_tokens=list(SPECIAL_TOKENS),
+        special_tokens=list(special_tokens),
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
     backend.train_from_iterator(list(texts), trainer=trainer)
+    return backend
+
+
+def train_tokenizer(texts: Iterable[str], vocab_size: int = 3072, model_max_length: int = 1024) -> PreTrainedTokenizerFast:
+    """Train a byte-level BPE on ``texts`` and wrap it as a transformers fast tokenizer."""
+    from transformers import PreTrainedTokenizerFast
+
     tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=backend,
+        tokenizer_object=train_bpe(texts, vocab_size),
         bos_token=BOS_TOKEN,
         eos_token=TURN_END,
         pad_token=PAD_TOKEN,
