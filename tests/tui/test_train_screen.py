@@ -170,6 +170,8 @@ async def test_the_monitor_follows_a_resumed_run_whose_start_takes_a_while(
         await wait_for(pilot, lambda: screen.monitor.history is not None
                        and screen.monitor.history.status == "finished", 30, "the resumed run in the monitor")
         assert screen.monitor.history.resumed_from_step == 55 and screen.monitor.history.last_step == 60
+        # the monitor reads the log as it is written; the worker's end reaches the screen separately
+        await wait_for(pilot, lambda: screen.ended, 30, "the worker's end")
         assert screen.ended == [(run_dir.name, "finished")]
 
 
