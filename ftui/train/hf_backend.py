@@ -53,7 +53,7 @@ def choose_precision(config: RunConfig) -> tuple[bool, bool]:
     """(bf16, fp16) for the trainer: bf16 where supported, fp32 on CPU."""
     import torch
 
-    cuda = torch.cuda.is_available()
+    cuda = trains_on_gpu(config)
     if config.precision == "fp32":
         return False, False
     if config.precision == "bf16":
@@ -70,7 +70,10 @@ def choose_precision(config: RunConfig) -> tuple[bool, bool]:
 def build_sft_config(config: RunConfig, run_dir: Path, kind: str, has_eval: bool, resume: bool) -> Any:
     from trl import SFTConfig
 
+    from ftui.train.gpu_defaults import choose_optimizer, choose_tf32, probe_environment
+
     bf16, fp16 = choose_precision(config)
+    env = probe_environment()
     early = config.early_stopping_patience > 0 and has_eval
     save_steps = config.eval_steps if early else config.save_steps
     kwargs: dict[str, Any] = dict(
@@ -88,9 +91,10 @@ def build_sft_config(config: RunConfig, run_dir: Path, kind: str, has_eval: bool
         packing=config.packing,
         activation_checkpointing=config.gradient_checkpointing,  # transformers 5 name of gradient checkpointing
         activation_checkpointing_kwargs={"use_reentrant": False} if config.gradient_checkpointing else None,
-        optim=config.optimizer,
+        optim=choose_optimizer(config, env).value,  # "auto": fused AdamW on CUDA
         bf16=bf16,
         fp16=fp16,
+        tf32=True if choose_tf32(config, env).value else None,  # None leaves torch's own default alone
         assistant_only_loss=config.assistant_only_loss and kind == "chat",
         logging_steps=config.logging_steps,
         logging_first_step=True,
@@ -110,19 +114,21 @@ def build_sft_config(config: RunConfig, run_dir: Path, kind: str, has_eval: bool
         trust_remote_code=False,
         disable_tqdm=True,
         dataset_text_field="text",
-        dataloader_pin_memory=_has_cuda(),
-        use_cpu=not _has_cuda(),
+        dataloader_pin_memory=trains_on_gpu(config),
+        use_cpu=not trains_on_gpu(config),
         ddp_find_unused_parameters=False,  # LoRA/full: every trainable parameter is used each step
     )
     kwargs.update(config.extra or {})
     return SFTConfig(**{k: v for k, v in kwargs.items() if v is not None or k in ("save_total_limit",)})
 
 
-def load_model(config: RunConfig, model_path: str, bf16: bool) -> Any:
+def load_model(config: RunConfig, model_path: str, bf16: bool, attn_implementation: str | None = None) -> Any:
     import torch
     from transformers import AutoModelForCausalLM
 
     kwargs: dict[str, Any] = {"trust_remote_code": False}
+    if attn_implementation:
+        kwargs["attn_implementation"] = attn_implementation  # decided by gpu_defaults.choose_attention
     if config.method == "qlora":
         from transformers import BitsAndBytesConfig
 
@@ -184,13 +190,15 @@ def run_hf(
 ) -> None:
     """Train ``config`` into ``run_dir``; ends by emitting ``finished`` or ``stopped`` (raises on failure)."""
     from ftui.train import modelinfo
-    from ftui.train.dataset import DataError, build_datasets
+    from ftui.train.dataset import DataError, build_datasets, eval_cap_note
+    from ftui.train.devices import pin_training_args
     from ftui.train.gpu import MemorySampler, describe_device
 
     run_dir = Path(run_dir)
     quiet_libraries()
     if config.method not in ("full", "lora", "qlora"):
         raise TrainError(f"method '{config.method}' is not a Hugging Face method", "use full, lora or qlora")
+    device_choice = _pin_device(config, emit)
     if config.method == "qlora":
         check_qlora_available()
     _say(emit, "reading the model config")
@@ -204,6 +212,8 @@ def run_hf(
             targets = modelinfo.resolve_target_modules(config.target_modules, info)
         except modelinfo.ModelInfoError as exc:
             raise TrainError(f"target_modules: {exc}", "use 'all-linear', 'attention' or names from that list") from None
+    attention = decide_attention(config, info)
+    _say(emit, attention.note)
 
     _say(emit, "loading the data")
     try:
@@ -212,6 +222,9 @@ def run_hf(
         raise TrainError(str(exc), "fix the dataset or train_path / eval_path / data_format") from None
     if loaded.skipped:
         _say(emit, f"skipped {loaded.skipped} rows of {Path(config.train_path).name} that have no usable answer")
+    note = eval_cap_note(config, loaded)
+    if note:
+        _say(emit, note)
 
     import datasets
     import torch
@@ -224,6 +237,7 @@ def run_hf(
 
     torch.manual_seed(config.seed)
     tune_cpu_threads(info.num_parameters)
+    download_from_hub(info.path, emit)
     _say(emit, f"loading {config.model}")
     tokenizer = AutoTokenizer.from_pretrained(info.path, trust_remote_code=False)
     if tokenizer.pad_token is None:
@@ -231,9 +245,16 @@ def run_hf(
     bf16, _ = choose_precision(config)
     # the args first: under DeepSpeed ZeRO-3 they make from_pretrained load the weights already partitioned
     args = build_sft_config(config, run_dir, loaded.kind, eval_ds is not None, resume)
-    model = load_model(config, info.path, bf16)
+    pin_training_args(args, device_choice)  # one GPU, never nn.DataParallel (TRL refuses it)
+    optimizer = str(getattr(args.optim, "value", args.optim))
+    _say(emit, f"optimizer: {optimizer}" + (" (fused AdamW on CUDA)" if config.optimizer == "auto" and optimizer.endswith("_fused") else ""))
+    _say(emit, _tf32_note(config))
+    model = load_model(config, info.path, bf16, str(attention.value))
+    kernel = str(getattr(model.config, "_attn_implementation", None) or attention.value)  # what transformers settled on
+    if kernel != attention.value:
+        _say(emit, f"attention: transformers runs {kernel} for this model")
     distributed = int(getattr(args, "world_size", 1) or 1) > 1
-    callback = MetricsCallback(emit, control, MemorySampler(), distributed_stop=distributed)
+    callback = MetricsCallback(emit, control, MemorySampler(cuda=device_choice.kind != "cpu"), distributed_stop=distributed)
     all_callbacks: list[Any] = [*callbacks, callback]  # extra hooks first: a stop they ask for applies at this step
     if args.load_best_model_at_end:
         all_callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience))
@@ -253,7 +274,8 @@ def run_hf(
     meta = runs.read_run_metadata(run_dir)
     device = describe_device()
     if trainer.is_world_process_zero():
-        runs.update_run_metadata(run_dir, device=device, world_size=args.world_size)
+        runs.update_run_metadata(run_dir, device=device, world_size=args.world_size, attn_implementation=kernel,
+                                 optimizer=optimizer, tf32=bool(getattr(args, "tf32", None)))
     emit(
         Started(
             run_id=run_dir.name,
@@ -269,7 +291,7 @@ def run_hf(
             estimate_gb=_estimate_gb(config),
         )
     )
-    if control.stop_requested:
+    if control.stop_requested and not distributed:  # under a launcher the first step's broadcast stops every rank
         emit(Stopped(step=resumed_from or 0, saved=False))
         return
     # The ML stack, the model and the trainer are loaded: move those objects out of the
@@ -285,19 +307,33 @@ def run_hf(
         raise
     finally:
         gc.unfreeze()
+    finish_run(trainer, tokenizer, config, run_dir, emit, control, callback, distributed, started)
+
+
+def finish_run(trainer: Any, tokenizer: Any, config: RunConfig, run_dir: Path, emit: Emit, control: RunControl,
+               callback: Any, distributed: bool, started: float) -> None:
+    """Save (stop-and-save or the final save) and emit the terminal event.
+
+    ``trainer.save_model`` runs on *every* rank: under DeepSpeed ZeRO-3 and FSDP it
+    gathers the sharded weights, a collective that hangs if rank 0 calls it alone (the
+    Trainer itself lets only the main process write). Only rank 0 writes the tokenizer,
+    merges and emits. Under a launcher the ranks decide stop/save from the flags rank 0
+    broadcast at the last step (``callback.agreed_stop``), so they all save or none does.
+    """
     step = int(trainer.state.global_step)
-    if not trainer.is_world_process_zero():
+    main = trainer.is_world_process_zero()
+    stop, save = callback.agreed_stop if distributed else (control.stop_requested, control.save_requested)
+    if stop:
+        ckpt = runs.latest_checkpoint(run_dir) if save and main else None
+        if save:
+            _save_final(trainer, tokenizer, config, run_dir, emit, merge=False, main=main)
+        if main:
+            emit(Stopped(step=step, saved=save, checkpoint=str(ckpt) if ckpt else None))
         return
 
-    if control.stop_requested:
-        saved = control.save_requested
-        ckpt = runs.latest_checkpoint(run_dir) if saved else None
-        if saved:
-            _save_final(trainer, tokenizer, config, run_dir, emit, merge=False)
-        emit(Stopped(step=step, saved=saved, checkpoint=str(ckpt) if ckpt else None))
+    adapter_path, merged_path = _save_final(trainer, tokenizer, config, run_dir, emit, merge=config.merge_at_end, main=main)
+    if not main:
         return
-
-    adapter_path, merged_path = _save_final(trainer, tokenizer, config, run_dir, emit, merge=config.merge_at_end)
     best_metric = trainer.state.best_metric
     _say(emit, f"trained {step} steps in {time.monotonic() - started:.0f} s")
     emit(
@@ -311,37 +347,92 @@ def run_hf(
     )
 
 
-def _save_final(trainer: Any, tokenizer: Any, config: RunConfig, run_dir: Path, emit: Emit, merge: bool) -> tuple[str | None, str | None]:
-    """Write the adapter (LoRA) or the model (full) with its tokenizer; merge on request."""
-    if config.method == "full":
-        out = run_dir / "model"
-        _say(emit, "saving the model")
-        trainer.save_model(str(out))
-        tokenizer.save_pretrained(str(out))
-        return None, str(out)
-    out = run_dir / runs.ADAPTER_DIR
-    _say(emit, "saving the adapter")
+def decide_attention(config: RunConfig, info: Any) -> Any:
+    """The attention kernel for this run (``gpu_defaults.Choice``); an explicit one that cannot run here is a TrainError."""
+    from ftui.train.gpu_defaults import attention_model_problem, attention_problem, choose_attention, probe_environment
+
+    env = probe_environment()
+    problem = attention_problem(config, env) or attention_model_problem(
+        config, info.supports_flash_attn, info.supports_sdpa, info.model_type)
+    if problem:
+        raise TrainError(f"attn_implementation: {problem[0]}", problem[1])
+    return choose_attention(config, env, info.supports_flash_attn, info.supports_sdpa)
+
+
+def _tf32_note(config: RunConfig) -> str:
+    from ftui.train.gpu_defaults import choose_tf32, probe_environment
+
+    return choose_tf32(config, probe_environment()).note
+
+
+def download_from_hub(path: str, emit: Emit) -> None:
+    """Fetch a Hub model not yet in the cache with progress events, so a 16 GB download does not look frozen.
+
+    A local directory is left alone. The progress lines carry ``key="download"``: live views
+    (the monitor, ``ftui train``) replace the previous one instead of stacking them.
+    """
+    if Path(path).expanduser().exists() or "/" not in path:
+        return
+    from ftui import hub
+
+    def report(progress: hub.DownloadProgress) -> None:
+        emit(Message(text=progress.describe(), key=None if progress.finished else "download"))
+
+    _say(emit, f"checking the Hugging Face cache for {path}")
+    try:
+        hub.download_model(path, report)
+    except Exception as exc:  # noqa: BLE001 - no network, gated repo, disk full: one line, then let from_pretrained decide
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        emit(Message(text=f"could not pre-download {path} ({first[:200]}); loading it directly", level="warning"))
+
+
+def _save_final(trainer: Any, tokenizer: Any, config: RunConfig, run_dir: Path, emit: Emit, merge: bool,
+                main: bool = True) -> tuple[str | None, str | None]:
+    """Write the adapter (LoRA) or the model (full) with its tokenizer; merge on request.
+
+    Called on every rank (``save_model`` is collective under ZeRO-3 / FSDP); only the main
+    process (``main``) writes the tokenizer and merges.
+    """
+    out = run_dir / ("model" if config.method == "full" else runs.ADAPTER_DIR)
+    if main:
+        _say(emit, "saving the model" if config.method == "full" else "saving the adapter")
     trainer.save_model(str(out))
+    if not main:
+        return None, None
     tokenizer.save_pretrained(str(out))
+    if config.method == "full":
+        return None, str(out)
     if not merge:
         return str(out), None
     _say(emit, "merging the adapter into the base model")
     merged_dir = run_dir / runs.MERGED_DIR
-    merge_adapter(str(out), str(merged_dir), config)
+    report = merge_adapter(str(out), str(merged_dir), config)
+    _say(emit, report.describe())
     return str(out), str(merged_dir)
 
 
-def merge_adapter(adapter_dir: str, out_dir: str, config: RunConfig) -> None:
-    """Merge a LoRA adapter into a fresh full-precision copy of its base and save it (safetensors)."""
-    import torch
-    from peft import AutoPeftModelForCausalLM
-    from transformers import AutoTokenizer
+def merge_adapter(adapter_dir: str, out_dir: str, config: RunConfig) -> Any:
+    """Merge a LoRA adapter into its base and save it (safetensors, the base's own dtype).
 
-    dtype = torch.bfloat16 if choose_precision(config)[0] else torch.float32
-    model = AutoPeftModelForCausalLM.from_pretrained(adapter_dir, dtype=dtype, trust_remote_code=False)
-    merged = model.merge_and_unload()
-    merged.save_pretrained(out_dir, safe_serialization=True)
-    AutoTokenizer.from_pretrained(adapter_dir).save_pretrained(out_dir)
+    Never loads the whole base into host RAM (a 70B base is ~140 GB): on the GPU when it fits
+    there, else shard by shard (``ftui.train.merge``). Returns the ``MergeReport``.
+    """
+    from ftui.train.merge import MergeError, merge
+
+    _free_device_memory()  # the trained copy may still hold the GPU the merge wants
+    try:
+        return merge(adapter_dir, out_dir, base=config.model)
+    except MergeError as exc:
+        raise TrainError(f"merging the adapter failed: {exc}",
+                         f"the adapter is saved in {adapter_dir}; merge it later or use it as an adapter") from None
+
+
+def _free_device_memory() -> None:
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
 
 
 TINY_MODEL_PARAMS = 20_000_000
@@ -365,6 +456,18 @@ def _has_cuda() -> bool:
     return torch.cuda.is_available()
 
 
+def trains_on_gpu(config: RunConfig) -> bool:
+    """CUDA is here and the run may use it (``device: cpu`` keeps a GPU box's run on the CPU)."""
+    from ftui.train.devices import DeviceError, parse_device, under_launcher
+
+    if not _has_cuda():
+        return False
+    try:
+        return under_launcher() or parse_device(config.device)[0] != "cpu"
+    except DeviceError:
+        return True  # validation refuses it before a run starts
+
+
 def quiet_libraries() -> None:
     """Keep library chatter (progress bars, v6 deprecation notes, optional-kernel notices) off the terminal."""
     import logging
@@ -379,6 +482,20 @@ def quiet_libraries() -> None:
         hf_logging.disable_progress_bar()
     except ImportError:
         pass
+
+
+def _pin_device(config: RunConfig, emit: Emit) -> Any:
+    """Choose this process's device and make it current before anything touches CUDA; say which."""
+    from ftui.train.devices import DeviceError, choose_device, pin_device
+
+    try:
+        choice = choose_device(config.device)
+    except DeviceError as exc:
+        raise TrainError(str(exc), "set device to auto, cuda:N (a GPU listed by nvidia-smi) or cpu") from None
+    pin_device(choice)
+    if choice.visible and choice.kind != "launcher":
+        _say(emit, choice.describe())
+    return choice
 
 
 def _checkpoint_step(path: Path) -> int | None:
