@@ -98,6 +98,10 @@ def _system_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (default)")
     p.add_argument("--batch-size", type=int, default=16, metavar="N", help="default 16")
     p.add_argument("--limit", type=int, metavar="N", help="use only the first N test items")
+    p.add_argument("--load-4bit", action="store_true",
+                   help="load local models in 4-bit NF4 (needs CUDA + bitsandbytes): a 70B fits one 80 GB GPU")
+    p.add_argument("--device", default="auto", metavar="DEVICE",
+                   help="where local models run: auto (the first GPU, else the CPU), cuda:N or cpu")
 
 
 # --- helpers ---------------------------------------------------------------------------------------
@@ -113,10 +117,32 @@ def _specs(args: argparse.Namespace) -> list[Any]:
                                       fewshot_seed=args.fewshot_seed))
         except SystemError_ as exc:
             raise UserError(f"--system {text}: {exc}") from None
+    specs = _local_options(args, specs)
     names = [s.name for s in specs]
     if len(set(names)) != len(names):
         raise UserError(f"two systems share a name ({', '.join(names)}); name them with NAME=SPEC")
     return specs
+
+
+def _local_options(args: argparse.Namespace, specs: list[Any]) -> list[Any]:
+    """--load-4bit and --device on every local system; a 4-bit load that cannot run here is refused
+    before anything loads (reading cached outputs needs no GPU)."""
+    from dataclasses import replace
+
+    from ftui.train.devices import DeviceError, parse_device
+
+    load_4bit, device = bool(getattr(args, "load_4bit", False)), str(getattr(args, "device", "auto") or "auto")
+    try:
+        parse_device(device)
+    except DeviceError as exc:
+        raise UserError(f"--device: {exc}") from None
+    if load_4bit and not getattr(args, "cached_only", False) and any(s.is_local for s in specs):
+        from ftui.evaluate.generate import four_bit_problem
+
+        problem = four_bit_problem(device)
+        if problem:
+            raise UserError(f"--load-4bit: {problem}")
+    return [replace(s, load_4bit=load_4bit, device=device) if s.is_local else s for s in specs]
 
 
 def _items(args: argparse.Namespace, test: str | None = None) -> list[Any]:

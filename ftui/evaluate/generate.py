@@ -136,8 +136,88 @@ def _append_records(path: Path, records: Sequence[dict]) -> None:
 # --- local models ---------------------------------------------------------------------------------
 
 
+FOUR_BIT_FIX = "drop --load-4bit (load_4bit) to evaluate in bf16/fp32, or run on a CUDA machine with bitsandbytes"
+
+
+def four_bit_problem(device: str = "auto") -> str | None:
+    """Why a 4-bit (bitsandbytes NF4) load cannot run here, or None. Loads no weights."""
+    import importlib.util
+
+    import torch
+
+    if str(device).strip().lower() == "cpu" or not torch.cuda.is_available():
+        return f"a 4-bit load needs an NVIDIA GPU with CUDA, and none is in use here; {FOUR_BIT_FIX}"
+    if importlib.util.find_spec("bitsandbytes") is None:
+        return f"a 4-bit load needs the bitsandbytes package (pip install bitsandbytes); {FOUR_BIT_FIX}"
+    return None
+
+
+def resolve_device(value: str | None) -> str:
+    """``auto`` / ``cpu`` / ``cuda:N`` / ``N`` -> the one device to load on: ``cuda:N`` or ``cpu``."""
+    import torch
+
+    from ftui.train.devices import DEVICE_HELP, DeviceError, parse_device
+
+    try:
+        kind, index = parse_device(value or "auto")
+    except DeviceError as exc:
+        raise GenerationError(str(exc)) from None
+    visible = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if kind == "cpu" or (kind == "auto" and visible == 0):
+        return "cpu"
+    if visible == 0:
+        raise GenerationError(f"device '{value}' asks for a GPU and none is visible here; use {DEVICE_HELP}")
+    index = 0 if index is None else index
+    if index >= visible:
+        raise GenerationError(f"cuda:{index} does not exist ({visible} GPU(s) visible); use {DEVICE_HELP}")
+    return f"cuda:{index}"
+
+
+def stop_token_ids(tokenizer: Any, generation_config: Any = None) -> list[int]:
+    """Every id a reply may end with: the model's ``generation_config.eos_token_id`` (an int or a list),
+    the tokenizer's eos, and the chat template's end-of-turn token when it is a special token
+    (``<|eot_id|>``, ``<|im_end|>``, ``<end_of_turn>``, ``<|end|>``, ``</s>``, ...). A family whose
+    generation_config lists only ``<|end_of_text|>`` would otherwise ramble past ``<|eot_id|>``."""
+    ids: list[int] = []
+
+    def add(value: Any) -> None:
+        for item in value if isinstance(value, (list, tuple)) else [value]:
+            if item is not None and int(item) >= 0 and int(item) not in ids:
+                ids.append(int(item))
+
+    add(getattr(generation_config, "eos_token_id", None))
+    add(tokenizer.eos_token_id)
+    template = getattr(tokenizer, "chat_template", None) or ""
+    if isinstance(template, dict):  # several named templates
+        template = "\n".join(str(t) for t in template.values())
+    special = set(getattr(tokenizer, "all_special_tokens", []) or [])
+    special |= {str(t) for t in (getattr(tokenizer, "added_tokens_decoder", {}) or {}).values()
+                if getattr(t, "special", False)}
+    for marker in END_OF_TURN_MARKERS:
+        if marker in template and marker in special:
+            add(tokenizer.convert_tokens_to_ids(marker))
+    return ids
+
+
+def fold_system(messages: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The system prompt prepended to the first user turn: what Gemma 3's template does itself, for
+    templates that refuse a system role (Gemma 2)."""
+    system = "\n\n".join(m["content"] for m in messages if m["role"] == "system")
+    rest = [dict(m) for m in messages if m["role"] != "system"]
+    if system and rest and rest[0]["role"] == "user":
+        rest[0]["content"] = f"{system}\n\n{rest[0]['content']}"
+    elif system:
+        rest.insert(0, {"role": "user", "content": system})
+    return rest
+
+
 class LocalGenerator:
-    """A transformers causal LM (+ optional PEFT adapter) generating in left-padded batches."""
+    """A transformers causal LM (+ optional PEFT adapter) generating in left-padded batches.
+
+    Loaded with ``device_map`` straight onto one device (``cuda:N``, or the CPU without a GPU):
+    an 8B model is never staged in host RAM first. ``spec.load_4bit`` loads the base in NF4
+    (bitsandbytes, CUDA only) so a 70B fits one 80 GB card for evaluation.
+    """
 
     def __init__(self, spec: SystemSpec, device: str | None = None) -> None:
         import torch
@@ -146,53 +226,79 @@ class LocalGenerator:
         from ftui.models.demo import resolve_model
 
         model_path = resolve_model(spec.model)
-        if device is None:
-            device = "cuda" if torch.cuda.is_available() else "cpu"
-        dtype = torch.bfloat16 if device == "cuda" and torch.cuda.is_bf16_supported() else torch.float32
+        device = resolve_device(device if device is not None else spec.device)
+        cuda = device.startswith("cuda")
+        if spec.load_4bit:
+            problem = four_bit_problem(device)
+            if problem:
+                raise GenerationError(problem)
+        if cuda:
+            dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        else:
+            dtype = torch.float32
+        kwargs: dict[str, Any] = {"dtype": dtype, "device_map": {"": device}, "trust_remote_code": False}
+        if spec.load_4bit:
+            from transformers import BitsAndBytesConfig
+
+            kwargs["quantization_config"] = BitsAndBytesConfig(
+                load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+                bnb_4bit_compute_dtype=dtype,
+            )
         tok_source = spec.adapter if spec.adapter and (Path(spec.adapter) / "tokenizer_config.json").exists() else model_path
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(tok_source, trust_remote_code=False)
-            model = AutoModelForCausalLM.from_pretrained(model_path, dtype=dtype, trust_remote_code=False)
+            model = AutoModelForCausalLM.from_pretrained(model_path, **kwargs)
         except (OSError, ValueError) as exc:
             raise GenerationError(f"cannot load model {spec.model}: {str(exc).splitlines()[0][:200]}") from None
         if spec.adapter:
             from peft import PeftModel
 
             try:
-                model = PeftModel.from_pretrained(model, spec.adapter)
+                model = PeftModel.from_pretrained(model, spec.adapter)  # adapters land on their layers' device
             except (OSError, ValueError) as exc:
                 raise GenerationError(f"cannot load adapter {spec.adapter}: {str(exc).splitlines()[0][:200]}") from None
-        self.model = model.to(device).eval()
+        self.model = model.eval()
         self.device = device
-        self.tokenizer.padding_side = "left"
+        self.load_4bit = spec.load_4bit
+        self.tokenizer.padding_side = "left"  # a decoder continues from the last position: pads go first
+        self.eos_ids = stop_token_ids(self.tokenizer, getattr(model, "generation_config", None))
         if self.tokenizer.pad_token_id is None:
-            self.tokenizer.pad_token = self.tokenizer.eos_token
-        self.eos_ids = self._end_of_turn_ids()
+            if self.tokenizer.eos_token is not None:
+                self.tokenizer.pad_token = self.tokenizer.eos_token
+            elif self.eos_ids:
+                self.tokenizer.pad_token = self.tokenizer.convert_ids_to_tokens(self.eos_ids[0])
         self.special_tokens = list(getattr(self.tokenizer, "all_special_tokens", []))
 
     def _end_of_turn_ids(self) -> list[int]:
-        ids = []
-        if self.tokenizer.eos_token_id is not None:
-            ids.append(int(self.tokenizer.eos_token_id))
-        vocab = self.tokenizer.get_vocab()
-        for marker in END_OF_TURN_MARKERS:
-            if marker in vocab and vocab[marker] not in ids:
-                ids.append(vocab[marker])
-        return ids
+        return stop_token_ids(self.tokenizer, getattr(self.model, "generation_config", None))
+
+    @property
+    def has_chat_template(self) -> bool:
+        return bool(getattr(self.tokenizer, "chat_template", None))
 
     def prompt_text(self, messages: list[dict[str, str]]) -> str:
-        if getattr(self.tokenizer, "chat_template", None):
-            return self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
-        return "".join(f"{m['role']}: {m['content']}\n" for m in messages) + "assistant:"
+        """The model's own chat template (with the assistant header); a base model without one gets
+        the plain-text format the trainer used for it."""
+        if self.has_chat_template:
+            try:
+                return self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+            except Exception:  # noqa: BLE001 - jinja's TemplateError (raise_exception): e.g. Gemma 2 refuses system
+                if not any(m["role"] == "system" for m in messages):
+                    raise
+                return self.tokenizer.apply_chat_template(fold_system(messages), add_generation_prompt=True,
+                                                          tokenize=False)
+        return plain_prompt(messages)
 
     def generate_batch(self, conversations: Sequence[list[dict[str, str]]], config: GenerationConfig) -> list[str]:
         import torch
 
         texts = [self.prompt_text(m) for m in conversations]
-        enc = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)
+        # a template writes its own bos; plain text is encoded as the trainer encoded it (bos added by the tokenizer)
+        enc = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=not self.has_chat_template)
+        enc = enc.to(self.model.device)
         kwargs: dict[str, Any] = {
             "max_new_tokens": config.max_new_tokens,
-            "eos_token_id": self.eos_ids,
+            "eos_token_id": self.eos_ids or None,
             "pad_token_id": self.tokenizer.pad_token_id,
         }
         if config.temperature > 0:
@@ -205,6 +311,11 @@ class LocalGenerator:
         new = out[:, enc["input_ids"].shape[1]:]
         decoded = self.tokenizer.batch_decode(new, skip_special_tokens=False)
         return [normalize_output(d, self.special_tokens) for d in decoded]
+
+
+def plain_prompt(messages: list[dict[str, str]]) -> str:
+    """A base model's prompt: the trainer's plain-text format for base models, up to the reply."""
+    return "".join(f"{m['role']}: {m['content']}\n" for m in messages) + "assistant:"
 
 
 # --- OpenAI-compatible endpoints ---------------------------------------------------------------------

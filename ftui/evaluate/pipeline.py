@@ -28,7 +28,7 @@ class SharedGenerator:
     def __init__(self, spec: SystemSpec, shared: dict[tuple, Any]) -> None:
         self.spec = spec
         self.shared = shared
-        self.key = (spec.kind == "openai", spec.model, spec.adapter, spec.base_url)
+        self.key = (spec.kind == "openai", spec.model, spec.adapter, spec.base_url, spec.load_4bit, spec.device)
 
     def generate_batch(self, conversations: Any, config: GenerationConfig) -> list[str]:
         if self.key not in self.shared:

@@ -45,6 +45,8 @@ class SystemSpec:
     fewshot_seed: int = 0
     base_url: str | None = None  # kind "openai"
     label: str = ""  # display name; defaults to the spec text
+    load_4bit: bool = False  # local systems: load the base in NF4 (CUDA + bitsandbytes), for models too big for bf16
+    device: str = "auto"  # local systems: auto (the first GPU, else the CPU), cuda:N or cpu
 
     @property
     def name(self) -> str:
@@ -70,6 +72,9 @@ class SystemSpec:
         h = hashlib.sha256()
         spec = asdict(self)
         spec.pop("label")
+        spec.pop("device")  # where it runs is not what it is
+        if not spec["load_4bit"]:
+            spec.pop("load_4bit")  # keys of systems cached before the option existed stay valid
         h.update(json.dumps(spec, sort_keys=True).encode())
         for path in (self.model, self.adapter):
             if path:
