@@ -44,8 +44,9 @@ class RunConfig:
     max_seq_len: int = 1024
     packing: bool = False
     gradient_checkpointing: bool = True
-    optimizer: str = "adamw_torch"  # adamw_torch | adamw_8bit | paged_adamw_8bit
+    optimizer: str = "auto"  # auto (fused AdamW on CUDA, adamw_torch on CPU) | adamw_torch | adamw_8bit | ...
     precision: str = "auto"  # auto (bf16 where supported) | bf16 | fp16 | fp32
+    attn_implementation: str = "auto"  # auto (flash_attention_2 when installed + CUDA + bf16/fp16, else sdpa) | sdpa | eager | flash_attention_2
     assistant_only_loss: bool = True
     # eval / checkpoints
     eval_steps: int = 50
@@ -55,6 +56,7 @@ class RunConfig:
     logging_steps: int = 1
     merge_at_end: bool = False
     eval_fraction: float = 0.1  # share of train rows held out for eval when eval_path is empty (0 = no eval)
+    eval_max_rows: int = 1000  # eval on at most this many rows (a seeded sample); 0 = no cap
     weight_decay: float = 0.0
     # reproducibility and output
     seed: int = 42
@@ -90,7 +92,8 @@ SCHEDULERS = (
 )
 OPTIMIZERS_TORCH = ("adamw_torch", "adamw_torch_fused", "adafactor", "sgd", "adagrad", "rmsprop")
 OPTIMIZERS_BNB = ("adamw_8bit", "adamw_bnb_8bit", "paged_adamw_8bit", "paged_adamw_32bit", "lion_8bit", "paged_lion_8bit")
-OPTIMIZERS = OPTIMIZERS_TORCH + OPTIMIZERS_BNB
+OPTIMIZERS = ("auto",) + OPTIMIZERS_TORCH + OPTIMIZERS_BNB
+ATTN_IMPLEMENTATIONS = ("auto", "sdpa", "eager", "flash_attention_2")
 SECRET_WORDS = ("token", "api_key", "apikey", "secret", "password", "passwd")
 # Fields that must not be smuggled through ``extra`` because RunConfig models them.
 EXTRA_MODELLED = {
@@ -104,6 +107,8 @@ EXTRA_MODELLED = {
     "seed": "seed",
     "bf16": "precision",
     "fp16": "precision",
+    "optim": "optimizer",
+    "attn_implementation": "attn_implementation",
     "trust_remote_code": "(nothing: remote code is never trusted)",
 }
 
@@ -524,6 +529,11 @@ def _validate_hf_numbers(c: RunConfig, add) -> None:
         add(ConfigProblem("optimizer", f"'{c.optimizer}' is not a known optimizer", f"Use one of: {', '.join(OPTIMIZERS)}."))
     if c.precision not in PRECISIONS:
         add(ConfigProblem("precision", f"'{c.precision}' is not a precision", f"Use one of: {', '.join(PRECISIONS)}."))
+    if c.attn_implementation not in ATTN_IMPLEMENTATIONS:
+        add(ConfigProblem("attn_implementation", f"'{c.attn_implementation}' is not an attention kernel",
+                          f"Use one of: {', '.join(ATTN_IMPLEMENTATIONS)}."))
+    if c.eval_max_rows < 0:
+        add(ConfigProblem("eval_max_rows", f"must be 0 (no cap) or more (got {c.eval_max_rows})", "Use 1000, or 0 to evaluate on every row."))
     if c.seed < 0:
         add(ConfigProblem("seed", f"must be 0 or more (got {c.seed})", "Use 42."))
 
@@ -605,6 +615,12 @@ def _lint_errors(path: Path) -> list[str]:
 
 
 def _validate_environment(c: RunConfig, add) -> None:
+    if c.attn_implementation == "flash_attention_2":
+        from ftui.train.gpu_defaults import attention_problem, probe_environment
+
+        found = attention_problem(c, probe_environment(c))
+        if found:
+            add(ConfigProblem("attn_implementation", *found))
     needs_cuda = c.method == "qlora" or c.optimizer in OPTIMIZERS_BNB or c.precision == "fp16"
     if not needs_cuda:
         return
@@ -638,6 +654,12 @@ def _validate_against_model(c: RunConfig, add, lora: bool) -> None:
             modelinfo.resolve_target_modules(c.target_modules, info)
         except modelinfo.ModelInfoError as exc:
             add(ConfigProblem("target_modules", str(exc), "Use 'all-linear', 'attention' or names from the list above."))
+    if c.attn_implementation in ("flash_attention_2", "sdpa"):
+        from ftui.train.gpu_defaults import attention_model_problem
+
+        found = attention_model_problem(c, info.supports_flash_attn, info.supports_sdpa, info.model_type)
+        if found:
+            add(ConfigProblem("attn_implementation", *found))
     estimate = _vram_check(c, info)
     if estimate is not None:
         add(estimate)

@@ -11,7 +11,8 @@ from typing import Any
 from ftui.advisor.tree import Outcome
 from ftui.advisor.vram import TrainSetup
 
-OPTIMIZER_TO_RUNCONFIG = {"adamw_torch": "adamw_torch", "adamw_8bit": "adamw_8bit", "paged_adamw_8bit": "paged_adamw_8bit"}
+# The estimator's "adamw_torch" is 32-bit AdamW; the run's "auto" is that too (fused on CUDA, same memory).
+OPTIMIZER_TO_RUNCONFIG = {"adamw_torch": "auto", "adamw_8bit": "adamw_8bit", "paged_adamw_8bit": "paged_adamw_8bit"}
 
 
 def plan_overrides(outcome: Outcome | None, setup: TrainSetup | None = None, model: str | None = None) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from dataclasses import MISSING, dataclass, fields
 from typing import Any
 
 from ftui.config import (
+    ATTN_IMPLEMENTATIONS,
     COMPUTE_DTYPES,
     DATA_FORMATS,
     METHODS,
@@ -44,6 +45,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "lr_scheduler": SCHEDULERS,
     "optimizer": OPTIMIZERS,
     "precision": PRECISIONS,
+    "attn_implementation": ATTN_IMPLEMENTATIONS,
     "load_in_4bit_quant_type": QUANT_TYPES,
     "compute_dtype": COMPUTE_DTYPES,
 }
@@ -76,10 +78,12 @@ HELP = {
     "target_modules": "all-linear, attention, or names (q_proj,v_proj)",
     "packing": "pack short rows into full sequences",
     "gradient_checkpointing": "less memory, ~30% slower",
-    "optimizer": "8-bit variants save memory (GPU)",
+    "optimizer": "auto = fused AdamW on CUDA; 8-bit variants save memory (GPU)",
     "precision": "auto = bf16 where supported",
+    "attn_implementation": "auto = flash_attention_2 when installed (CUDA, bf16/fp16), else sdpa",
     "assistant_only_loss": "learn only the answers",
     "eval_steps": "evaluate every N steps",
+    "eval_max_rows": "evaluate on a seeded sample of at most N rows (0: all)",
     "save_steps": "checkpoint every N steps",
     "save_total_limit": "keep the last N checkpoints",
     "early_stopping_patience": "evals without improvement before stopping (0 off)",

@@ -33,6 +33,8 @@ class LoadedData:
     kind: str  # "chat" or "text"
     skipped: int
     source_format: str
+    eval_rows: int = 0  # rows in the eval set actually used
+    eval_capped_from: int = 0  # > 0: the eval set had this many rows before eval_max_rows capped it
 
 
 def read_rows(path: Path) -> list[Any]:
@@ -187,23 +189,43 @@ def load_examples(path_value: str, data_format: str = "auto") -> LoadedData:
     return LoadedData(rows=usable, kind="text" if fmt == "text" else "chat", skipped=len(rows) - len(usable), source_format=fmt)
 
 
+def eval_cap_note(config: RunConfig, loaded: LoadedData) -> str | None:
+    """The run-log line when ``eval_max_rows`` capped the eval set, else None."""
+    if not loaded.eval_capped_from:
+        return None
+    if config.eval_path:
+        return f"eval on {loaded.eval_rows:,} of {loaded.eval_capped_from:,} rows (a seeded sample); set eval_max_rows to change"
+    back = loaded.eval_capped_from - loaded.eval_rows
+    return (f"eval on {loaded.eval_rows:,} of the {loaded.eval_capped_from:,} rows eval_fraction would hold out; "
+            f"the other {back:,} stay in training; set eval_max_rows to change")
+
+
 def build_datasets(config: RunConfig) -> tuple[Any, Any | None, LoadedData]:
     """(train Dataset, eval Dataset or None, what was loaded); eval is held out when no eval_path is set."""
     from datasets import Dataset
 
     train = load_examples(config.train_path, config.data_format)
     train_rows = train.rows
+    cap = max(0, int(getattr(config, "eval_max_rows", 0) or 0))  # 0 = evaluate on every row
     eval_rows: list[dict] | None = None
     if config.eval_path:
         evaluation = load_examples(config.eval_path, config.data_format)
         if evaluation.kind != train.kind:
             raise DataError("train and eval files have different formats (chat vs text); convert one of them.")
         eval_rows = evaluation.rows
+        if cap and len(eval_rows) > cap:
+            train.eval_capped_from = len(eval_rows)
+            keep = sorted(random.Random(config.seed).sample(range(len(eval_rows)), cap))  # file order kept
+            eval_rows = [eval_rows[i] for i in keep]
     elif config.eval_fraction > 0 and len(train_rows) >= 10:
         shuffled = list(train_rows)
         random.Random(config.seed).shuffle(shuffled)
         n_eval = max(1, int(len(shuffled) * config.eval_fraction))
+        if cap and n_eval > cap:
+            # the rows past the cap stay in training rather than being held out for nothing
+            train.eval_capped_from, n_eval = n_eval, cap
         eval_rows, train_rows = shuffled[:n_eval], shuffled[n_eval:]
+    train.eval_rows = len(eval_rows or ())
     train_ds = Dataset.from_list(train_rows)
     eval_ds = Dataset.from_list(eval_rows) if eval_rows else None
     return train_ds, eval_ds, train

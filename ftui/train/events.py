@@ -70,6 +70,7 @@ class Eval(Event):
     epoch: float | None = None
     eval_loss: float | None = None
     metrics: dict[str, float] | None = None
+    runtime_s: float | None = None  # how long the evaluation took (the trainer's eval_runtime)
 
 
 @dataclass(kw_only=True)
@@ -127,6 +128,7 @@ class Message(Event):
     type: ClassVar[str] = "message"
     text: str
     level: str = "info"
+    key: str | None = None  # progress lines share a key: a live view replaces the previous one with the same key
 
 
 EVENT_CLASSES: dict[str, type[Event]] = {

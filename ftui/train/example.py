@@ -11,6 +11,7 @@ model: demo                 # a local model directory, a Hub id, or "demo" (tiny
 train_path: sample_data/support_tickets_train.jsonl
 eval_path: sample_data/support_tickets_test.jsonl   # null: hold out eval_fraction of train
 eval_fraction: 0.1          # only used when eval_path is null
+eval_max_rows: 1000         # eval on a seeded sample of at most this many rows (0 = all); evals stay fast
 data_format: auto           # auto | chat | alpaca | sharegpt | prompt-completion | text
 method: lora                # full | lora | qlora (CUDA + bitsandbytes) | openai
 
@@ -37,8 +38,9 @@ grad_accum: 1
 max_seq_len: 512            # tokens; longer examples are truncated
 packing: false
 gradient_checkpointing: true
-optimizer: adamw_torch      # adamw_torch | adamw_8bit | paged_adamw_8bit (8-bit ones need CUDA)
+optimizer: auto             # auto: fused AdamW on CUDA, adamw_torch on CPU | adamw_torch | adamw_8bit | paged_adamw_8bit (8-bit ones need CUDA)
 precision: auto             # auto: bf16 where the GPU supports it, fp32 on CPU
+attn_implementation: auto   # auto: flash_attention_2 when flash-attn is installed (CUDA, bf16/fp16), else sdpa | sdpa | eager | flash_attention_2
 assistant_only_loss: true   # chat data: learn only the assistant turns
 
 # --- eval and checkpoints ------------------------------------------------------------------

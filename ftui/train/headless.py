@@ -26,8 +26,10 @@ from ftui.config import RunConfig
 from ftui.textsafe import neutralize, one_line
 from ftui.train.detach import silence_stdio
 from ftui.train.events import Eval, EventLogTail, Failed, Finished, Log, Message, Started, Stopped
+from ftui.train.history import format_eval_time
 
 EXIT_FINISHED, EXIT_FAILED, EXIT_STOPPED = 0, 1, 3
+PLAIN_PROGRESS_S = 10.0  # without a terminal, a progress line (download) at most this often
 
 
 class _Signals:
@@ -76,7 +78,9 @@ class _Display:
         self.step = 0
         self.loss: float | None = None
         self.eval_loss: float | None = None
+        self.status = ""  # the latest progress line (a download) shown in the bar on a terminal
         self._last_plain = 0.0
+        self._last_progress = 0.0
 
     def _guard(self, fn, *args, **kwargs) -> None:
         if not self.alive:
@@ -122,8 +126,12 @@ class _Display:
         elif isinstance(event, Eval):
             self.eval_loss = event.eval_loss
             if event.eval_loss is not None:
-                self.print(f"eval  step {event.step:>6}  eval_loss {event.eval_loss:.4f}")
+                took = f"  ({format_eval_time(event.runtime_s)})" if event.runtime_s is not None else ""
+                self.print(f"eval  step {event.step:>6}  eval_loss {event.eval_loss:.4f}{took}")
+        elif isinstance(event, Message) and event.key is not None:
+            self._progress_line(one_line(neutralize(event.text)))
         elif isinstance(event, Message):
+            self.status = ""
             self.print(one_line(neutralize(event.text)), "dim")
         elif isinstance(event, Failed):
             self.print(f"failed: {one_line(neutralize(event.message))}", "bold red")
@@ -135,9 +143,17 @@ class _Display:
         elif isinstance(event, Finished):
             self.print(f"finished at step {event.step}", "green")
 
+    def _progress_line(self, text: str) -> None:
+        """A progress line: in the bar on a terminal; printed at most every 10 s otherwise (a log file)."""
+        if self.progress is not None:
+            self.status = text
+        elif time.monotonic() - self._last_progress >= PLAIN_PROGRESS_S:
+            self._last_progress = time.monotonic()
+            self.print(text, "dim")
+
     def refresh(self) -> None:
         steps = f"step {self.step}/{self.total}" if self.total else f"step {self.step}"
-        parts = []
+        parts = [self.status] if self.status and not self.step else []
         if self.loss is not None:
             parts.append(f"loss {self.loss:.4f}")
         if self.eval_loss is not None:

@@ -73,7 +73,7 @@ def build_sft_config(config: RunConfig, run_dir: Path, kind: str, has_eval: bool
     from ftui.train.gpu_defaults import choose_optimizer, choose_tf32, probe_environment
 
     bf16, fp16 = choose_precision(config)
-    env = probe_environment()
+    env = probe_environment(config)
     early = config.early_stopping_patience > 0 and has_eval
     save_steps = config.eval_steps if early else config.save_steps
     kwargs: dict[str, Any] = dict(
@@ -351,7 +351,7 @@ def decide_attention(config: RunConfig, info: Any) -> Any:
     """The attention kernel for this run (``gpu_defaults.Choice``); an explicit one that cannot run here is a TrainError."""
     from ftui.train.gpu_defaults import attention_model_problem, attention_problem, choose_attention, probe_environment
 
-    env = probe_environment()
+    env = probe_environment(config)
     problem = attention_problem(config, env) or attention_model_problem(
         config, info.supports_flash_attn, info.supports_sdpa, info.model_type)
     if problem:
@@ -362,7 +362,7 @@ def decide_attention(config: RunConfig, info: Any) -> Any:
 def _tf32_note(config: RunConfig) -> str:
     from ftui.train.gpu_defaults import choose_tf32, probe_environment
 
-    return choose_tf32(config, probe_environment()).note
+    return choose_tf32(config, probe_environment(config)).note
 
 
 def download_from_hub(path: str, emit: Emit) -> None:

@@ -99,6 +99,7 @@ class RunHistory:
     last_step: int = 0
     last_epoch: float | None = None
     terminal: Event | None = None
+    eval_runtime_s: float | None = None  # how long the last evaluation took
     # (t, step) of recent logs, to estimate the step rate for the ETA
     _step_times: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=64))
     events_seen: int = 0
@@ -132,6 +133,8 @@ class RunHistory:
         elif isinstance(event, Eval):
             self._note_step(event.step, event.epoch)
             self.eval_loss.add(event.step, event.epoch, _finite_or_nan(event.eval_loss))
+            if event.runtime_s is not None:
+                self.eval_runtime_s = event.runtime_s
         elif isinstance(event, Memory):
             self.memory.append(
                 MemoryPoint(
@@ -150,6 +153,8 @@ class RunHistory:
             self.checkpoints.append(event)
             self._note_step(event.step, None)
         elif isinstance(event, Message):
+            if event.key is not None and self.messages and self.messages[-1].key == event.key:
+                self.messages.pop()  # a progress line replaces the previous one (e.g. a download)
             self.messages.append(event)
         elif isinstance(event, (Finished, Failed, Stopped)):
             self.terminal = event
@@ -295,6 +300,11 @@ def config_diff(configs: list[dict[str, Any]]) -> list[tuple[str, list[Any]]]:
         if any(v != values[0] for v in values[1:]):
             rows.append((key, values))
     return rows
+
+
+def format_eval_time(seconds: float) -> str:
+    """An evaluation's duration: tenths under 10 s ("0.4s"), else like ``format_duration``."""
+    return f"{seconds:.1f}s" if seconds < 10 else format_duration(seconds)
 
 
 def format_duration(seconds: float | None) -> str:

@@ -113,6 +113,7 @@ class MetricsCallback(TrainerCallback):
                 "epoch": _num(state.epoch),
                 "eval_loss": _num(metrics.get("eval_loss")),
                 "metrics": extra or None,
+                "runtime_s": _num(metrics.get("eval_runtime")),
             }
         )
         return control

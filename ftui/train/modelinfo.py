@@ -38,6 +38,8 @@ class ModelInfo:
     num_parameters: int = 0
     hidden_size: int | None = None
     num_layers: int | None = None
+    supports_flash_attn: bool = False  # the model class runs flash_attention_2 (transformers' own flag)
+    supports_sdpa: bool = True  # False e.g. for Gemma 2 (soft-capping), which then needs eager
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
 
@@ -101,6 +103,8 @@ def inspect_model(name_or_path: str) -> ModelInfo:
         num_parameters=sum(p.numel() for p in model.parameters()),
         hidden_size=getattr(text, "hidden_size", None),
         num_layers=getattr(text, "num_hidden_layers", None),
+        supports_flash_attn=bool(getattr(model, "_supports_flash_attn", False)),
+        supports_sdpa=bool(getattr(model, "_supports_sdpa", True)),
     )
 
 

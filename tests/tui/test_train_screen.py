@@ -415,8 +415,9 @@ async def test_dataset_with_lint_errors_offers_the_data_screen(runs_dir: Path, t
 
 @pytest.mark.parametrize(
     ("fields", "expected"),
-    [({"method": "qlora"}, "GPU"), ({"method": "openai"}, "OPENAI_API_KEY")],
-    ids=["qlora-without-gpu", "openai-without-key"],
+    [({"method": "qlora"}, "GPU"), ({"method": "openai"}, "OPENAI_API_KEY"),
+     ({"attn_implementation": "flash_attention_2"}, "pip install flash-attn")],
+    ids=["qlora-without-gpu", "openai-without-key", "flash-attention-without-flash-attn"],
 )
 async def test_environment_refusals(runs_dir: Path, monkeypatch: pytest.MonkeyPatch, fields: dict, expected: str) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
@@ -551,3 +552,26 @@ async def test_an_unreadable_runs_directory_is_one_line_in_the_runs_list(
         table = screen.runs_panel.query_one("#runs-table")
         first = str(table.get_row_at(0)[0])
         assert "cannot read the runs directory" in first and "FTUI_RUNS_DIR" in first
+
+
+async def test_the_monitor_shows_the_eval_time_and_one_line_per_download(runs_dir: Path) -> None:
+    import json
+
+    run_dir = write_fixture_run(runs_dir, "healthy")
+    lines = (run_dir / "events.jsonl").read_text().splitlines(keepends=True)
+    started = next(i for i, line in enumerate(lines) if '"started"' in line)
+    download = [json.dumps({"type": "message", "t": 1.0, "text": f"downloading org/name: {gb}.0 GB of 6.0 GB",
+                            "key": "download"}) + "\n" for gb in (1, 2, 3)]
+    download.append(json.dumps({"type": "message", "t": 1.0, "text": "downloaded org/name: 6.0 GB in 40 s"}) + "\n")
+    timed_eval = json.dumps({"type": "eval", "t": 2.0, "step": 1, "eval_loss": 1.9, "runtime_s": 3.46}) + "\n"
+    (run_dir / "events.jsonl").write_text("".join(lines[:started] + download + lines[started:] + [timed_eval]))
+    app = FtuiApp(start_mode="train")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_train(pilot)
+        screen.open_run(run_dir)
+        await wait_for(pilot, lambda: screen.monitor.history is not None, 10)
+        await pilot.pause(0.1)
+        progress = str(screen.monitor.query_one("#mon-progress").render())
+        assert "eval took 3.5s" in progress
+        texts = [m.text for m in screen.monitor.history.messages]
+        assert "downloading org/name: 3.0 GB of 6.0 GB" in texts and "downloading org/name: 2.0 GB of 6.0 GB" not in texts

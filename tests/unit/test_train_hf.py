@@ -306,3 +306,33 @@ def test_early_stopping_keeps_the_best_checkpoint_as_the_final_adapter(demo_mode
     assert finished.best_checkpoint.endswith(f"checkpoint-{best_step}")
     assert finished.best_eval_loss == pytest.approx(losses[best_step])
     assert Path(finished.best_checkpoint).exists()
+
+
+def test_run_records_the_gpu_defaults_it_chose_and_eval_time(lora_run):
+    """On CPU: sdpa, plain AdamW, no TF32 - said in the log, recorded in run.json; every eval says how long it took."""
+    from ftui.train.events import Message
+
+    worker, _ = lora_run
+    events = read_events(worker.events_path)
+    meta = json.loads((worker.run_dir / "run.json").read_text())
+    assert (meta["attn_implementation"], meta["optimizer"], meta["tf32"]) == ("sdpa", "adamw_torch", False)
+    texts = [e.text for e in events if isinstance(e, Message)]
+    assert "attention: sdpa (flash_attention_2 not used: flash-attn is not installed)" in texts
+    assert "optimizer: adamw_torch" in texts and "tf32: off (no CUDA)" in texts
+    assert all(e.runtime_s is not None and 0 < e.runtime_s < 60 for e in evals(events))
+
+
+def test_explicit_flash_attention_on_cpu_fails_before_any_weights_load(demo_model, tmp_path, monkeypatch):
+    import transformers
+
+    def no_weights(*args, **kwargs):
+        raise AssertionError("weights were loaded")
+
+    monkeypatch.setattr(transformers.AutoModelForCausalLM, "from_pretrained", no_weights)
+    config = tiny_config(tmp_path, attn_implementation="flash_attention_2")
+    worker = start_run(config, run_dir=tmp_path / "run", check=False)
+    assert worker.join(timeout=120)
+    last = read_events(worker.events_path)[-1]
+    assert isinstance(last, Failed)
+    assert last.message == "attn_implementation: flash_attention_2 needs the flash-attn package, which is not installed here"
+    assert "auto or sdpa" in last.hint

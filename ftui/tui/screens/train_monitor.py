@@ -20,7 +20,7 @@ from textual.widgets import Static
 from ftui.textsafe import neutralize, one_line
 from ftui.train.diagnostics import Diagnosis, diagnose
 from ftui.train.events import Event, Failed, Finished, Stopped
-from ftui.train.history import RunHistory, format_duration
+from ftui.train.history import RunHistory, format_duration, format_eval_time
 from ftui.tui.widgets.metric_plot import MetricPlot, PlotLine, PlotSpec
 
 REDRAW_S = 0.25  # 4 Hz
@@ -216,6 +216,8 @@ class RunMonitor(Vertical):
         best = h.best_eval()
         if best is not None:
             parts.append(f"best eval {best[1]:.4g} @ {best[0]}")
+        if h.eval_runtime_s is not None:
+            parts.append(f"eval took {format_eval_time(h.eval_runtime_s)}")
         tps = h.tokens_per_s.last()
         if tps is not None:
             parts.append(f"{tps:,.0f} tok/s")
