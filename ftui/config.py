@@ -61,6 +61,8 @@ class RunConfig:
     # reproducibility and output
     seed: int = 42
     output_dir: str | None = None  # the run directory; default: a new one under the runs dir
+    # single-process device: auto (the first GPU) | cuda:N | N | cpu; ignored under accelerate launch / torchrun
+    device: str = "auto"
     # OpenAI fine-tuning (method == "openai")
     openai_model: str = "gpt-4o-mini-2024-07-18"
     openai_suffix: str | None = None
@@ -478,6 +480,8 @@ def _validate_extra_switches(c: RunConfig, add) -> None:
     """Every ``extra`` key must be an SFTConfig / TrainingArguments field."""
     import difflib
     from dataclasses import fields as dc_fields
+        if not any(p.field == "device" for p in problems):
+            _validate_device(c, add, check_hardware=True)
 
     try:
         from trl import SFTConfig
@@ -554,6 +558,7 @@ def _validate_datasets(c: RunConfig, add) -> None:
         if path.is_dir():
             add(ConfigProblem(name, f"{raw} is a directory", "Give the path of a .jsonl file inside it."))
             continue
+    _validate_device(c, add, check_hardware=False)
         try:
             with open(path, "rb") as fh:
                 head = fh.read(1 << 16)
@@ -632,6 +637,17 @@ def _validate_environment(c: RunConfig, add) -> None:
     has_bnb = importlib.util.find_spec("bitsandbytes") is not None
     if c.method == "qlora":
         if not has_cuda:
+def _validate_device(c: RunConfig, add, check_hardware: bool) -> None:
+    """The device must parse (always) and exist on this machine (``check_hardware``, which imports torch)."""
+    from ftui.train.devices import DEVICE_HELP, device_problem, parse_device
+
+    message = device_problem(c.device, check_hardware=check_hardware)
+    if message is None and not check_hardware and c.method == "qlora" and parse_device(c.device)[0] == "cpu":
+        message = "QLoRA trains on a GPU, and device is cpu"
+    if message:
+        add(ConfigProblem("device", message, f"Set device to {DEVICE_HELP}."))
+
+
             add(ConfigProblem("method", "QLoRA needs an NVIDIA GPU with CUDA, and none is available here", "Use method: lora (or full) on this machine, or run on a GPU box."))
         elif not has_bnb:
             add(ConfigProblem("method", "QLoRA needs the bitsandbytes package", "pip install bitsandbytes, or use method: lora."))

@@ -207,6 +207,8 @@ def _describe(event) -> str | None:
         return one_line(neutralize(event.text))
     if t == "failed":
         hint = f"  (hint: {one_line(neutralize(event.hint))})" if event.hint else ""
+    if t == "data":
+        return event.describe()
         return f"FAILED: {one_line(neutralize(event.message))}{hint}"
     if t == "stopped":
         return f"stopped at step {event.step}" + (f", checkpoint {event.checkpoint}" if event.checkpoint else "")

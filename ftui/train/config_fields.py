@@ -92,6 +92,7 @@ HELP = {
     "seed": "seeds data order and init",
     "output_dir": "empty: a new run directory",
     "extra": "JSON object passed to SFTConfig",
+    "device": "auto (first GPU), cuda:1 or cpu; all GPUs: accelerate launch",
     "openai_batch_size": "auto or a number",
     "openai_lr_multiplier": "auto or a number",
 }

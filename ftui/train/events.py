@@ -75,7 +75,12 @@ class Eval(Event):
 
 @dataclass(kw_only=True)
 class Memory(Event):
-    """Memory in bytes. ``source`` is ``"cuda"`` (allocator + NVML) or ``"cpu-rss"`` (process RSS, no GPU)."""
+    """Memory in bytes. ``source`` is ``"cuda"`` (allocator + NVML) or ``"cpu-rss"`` (process RSS, no GPU).
+
+    ``allocated``/``reserved``/``rss`` are the values at the sample (step end, activations
+    freed); ``peak_allocated``/``peak_reserved``/``rss_peak`` the peaks since the previous
+    sample (what the step really needed); ``peak``/``run_peak_reserved`` the run's peaks so far.
+    """
 
     type: ClassVar[str] = "memory"
     step: int | None = None
@@ -85,9 +90,60 @@ class Memory(Event):
     peak: int | None = None
     device_used: int | None = None
     device_total: int | None = None
+    peak_allocated: int | None = None
+    peak_reserved: int | None = None
+    run_peak_reserved: int | None = None
     rss: int | None = None
 
 
+    rss_peak: int | None = None
+
+
+@dataclass(kw_only=True)
+class DataAccounting(Event):
+    """What the trainer did to the rows it was given, counted before training starts.
+
+    ``rows_in`` rows reached the trainer (``skipped`` more were left out by ftui's loader
+    for having no usable answer). ``dropped`` rows train on nothing: every trained token
+    lies past ``max_seq_len`` (TRL removes them; with packing they are packed but carry no
+    loss). ``truncated`` rows are longer than ``max_seq_len`` and were cut (or, with a
+    splitting packing strategy, ``split`` across sequences, losing nothing).
+    ``trained_tokens_lost`` of ``trained_tokens_in`` tokens that carry loss were cut off.
+    """
+
+    type: ClassVar[str] = "data"
+    dataset: str = "train"
+    rows_in: int
+    rows_trained: int
+    dropped: int = 0
+    truncated: int = 0
+    split: int = 0
+    skipped: int = 0
+    tokens_in: int | None = None
+    trained_tokens_in: int | None = None
+    trained_tokens_lost: int | None = None
+    longest: int | None = None  # tokens in the longest row: a max_seq_len that keeps every row whole
+    max_seq_len: int | None = None
+    packing: str | None = None  # None (no packing) or TRL's packing strategy
+
+    def describe(self) -> str:
+        """One line for the monitor, ``ftui train`` and the run record."""
+        parts = [f"{self.dataset} data: {self.rows_in:,} rows", f"{self.rows_trained:,} trained"]
+        if self.dropped:
+            parts.append(f"{self.dropped:,} dropped (no trained token within max_seq_len {self.max_seq_len})")
+        if self.truncated:
+            parts.append(f"{self.truncated:,} truncated at {self.max_seq_len} tokens")
+        if self.split:
+            parts.append(f"{self.split:,} split across packed sequences")
+        if self.trained_tokens_lost and self.trained_tokens_in:
+            share = 100 * self.trained_tokens_lost / self.trained_tokens_in
+            parts.append(f"{self.trained_tokens_lost:,} of {self.trained_tokens_in:,} trained tokens lost ({share:.1f}%)")
+        if self.skipped:
+            parts.append(f"{self.skipped:,} skipped by the loader (no usable answer)")
+        text = " · ".join(parts)
+        if (self.dropped or self.truncated) and self.longest:
+            text += f"; max_seq_len {self.longest} keeps every row whole"
+        return text
 @dataclass(kw_only=True)
 class Checkpoint(Event):
     type: ClassVar[str] = "checkpoint"
@@ -132,7 +188,7 @@ class Message(Event):
 
 
 EVENT_CLASSES: dict[str, type[Event]] = {
-    cls.type: cls for cls in (Started, Log, Eval, Memory, Checkpoint, Finished, Failed, Stopped, Message)
+    cls.type: cls for cls in (Started, Log, Eval, Memory, Checkpoint, Finished, Failed, Stopped, Message, DataAccounting)
 }
 TERMINAL_TYPES = frozenset({"finished", "failed", "stopped"})
 

@@ -54,6 +54,7 @@ merge_at_end: false         # also write merged/ (base + adapter) loadable with 
 # --- reproducibility and output ------------------------------------------------------------
 seed: 42
 output_dir: null            # null: a new directory under the runs dir (ftui runs lists them)
+device: auto                # auto: the first GPU (cpu without one) | cuda:1 | cpu; accelerate launch uses them all
 
 # --- OpenAI fine-tuning (method: openai); the key comes only from OPENAI_API_KEY ------------
 openai_model: gpt-4o-mini-2024-07-18

@@ -25,7 +25,7 @@ from typing import Any, TextIO
 from ftui.config import RunConfig
 from ftui.textsafe import neutralize, one_line
 from ftui.train.detach import silence_stdio
-from ftui.train.events import Eval, EventLogTail, Failed, Finished, Log, Message, Started, Stopped
+from ftui.train.events import DataAccounting, Eval, EventLogTail, Failed, Finished, Log, Message, Started, Stopped
 from ftui.train.history import format_eval_time
 
 EXIT_FINISHED, EXIT_FAILED, EXIT_STOPPED = 0, 1, 3
@@ -128,6 +128,8 @@ class _Display:
             if event.eval_loss is not None:
                 took = f"  ({format_eval_time(event.runtime_s)})" if event.runtime_s is not None else ""
                 self.print(f"eval  step {event.step:>6}  eval_loss {event.eval_loss:.4f}{took}")
+        elif isinstance(event, DataAccounting):  # rows cut or dropped by max_seq_len deserve attention
+            self.print(event.describe(), "yellow" if event.dropped or event.truncated else "dim")
         elif isinstance(event, Message) and event.key is not None:
             self._progress_line(one_line(neutralize(event.text)))
         elif isinstance(event, Message):

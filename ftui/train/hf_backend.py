@@ -190,6 +190,7 @@ def run_hf(
 ) -> None:
     """Train ``config`` into ``run_dir``; ends by emitting ``finished`` or ``stopped`` (raises on failure)."""
     from ftui.train import modelinfo
+    from ftui.train.accounting import sft_trainer_class
     from ftui.train.dataset import DataError, build_datasets, eval_cap_note
     from ftui.train.devices import pin_training_args
     from ftui.train.gpu import MemorySampler, describe_device
@@ -229,7 +230,6 @@ def run_hf(
     import datasets
     import torch
     from transformers import AutoTokenizer, EarlyStoppingCallback, PrinterCallback
-    from trl import SFTTrainer
 
     datasets.disable_progress_bars()  # the event log and our progress bar say what happens
 
@@ -259,7 +259,7 @@ def run_hf(
     if args.load_best_model_at_end:
         all_callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience))
     _say(emit, "tokenizing")
-    trainer = SFTTrainer(
+    trainer = sft_trainer_class()(  # TRL's SFTTrainer, counting the rows truncation cuts or drops
         model=model,
         args=args,
         train_dataset=train_ds,
@@ -291,6 +291,7 @@ def run_hf(
             estimate_gb=_estimate_gb(config),
         )
     )
+    emit_data_accounting(trainer, loaded.skipped, run_dir, emit)
     if control.stop_requested and not distributed:  # under a launcher the first step's broadcast stops every rank
         emit(Stopped(step=resumed_from or 0, saved=False))
         return
@@ -308,6 +309,21 @@ def run_hf(
     finally:
         gc.unfreeze()
     finish_run(trainer, tokenizer, config, run_dir, emit, control, callback, distributed, started)
+
+
+def emit_data_accounting(trainer: Any, skipped: int, run_dir: Path, emit: Emit) -> None:
+    """One ``data`` event per prepared dataset (train first), also kept in run.json by rank 0."""
+    from ftui.train.events import DataAccounting
+
+    accounts = getattr(trainer, "ftui_accounting", None) or {}
+    records = {}
+    for name in sorted(accounts, key=lambda n: n != "train"):
+        counts = dict(accounts[name])
+        event = DataAccounting(dataset=name, skipped=skipped if name == "train" else 0, **counts)
+        records[name] = {k: v for k, v in event.to_dict().items() if k not in ("type", "t")}
+        emit(event)
+    if records and trainer.is_world_process_zero():
+        runs.update_run_metadata(run_dir, data_accounting=records)
 
 
 def finish_run(trainer: Any, tokenizer: Any, config: RunConfig, run_dir: Path, emit: Emit, control: RunControl,

@@ -16,6 +16,7 @@ from typing import Any
 from ftui.train.events import (
     EVENT_LOG_NAME,
     Checkpoint,
+    DataAccounting,
     Eval,
     Event,
     Failed,
@@ -71,6 +72,9 @@ class MemoryPoint:
     device_used: int | None = None
     device_total: int | None = None
     rss: int | None = None
+    peak_allocated: int | None = None  # since the previous sample (what the steps in between needed)
+    peak_reserved: int | None = None
+    rss_peak: int | None = None
 
 
 @dataclass
@@ -84,6 +88,7 @@ class RunHistory:
     total_steps: int | None = None
     num_epochs: float | None = None
     estimate_gb: float | None = None
+    estimate_torch_gb: float | None = None  # the estimate without the CUDA context: the basis of peak_reserved
     resumed_from_step: int | None = None
     pid: int | None = None
     loss: Series = field(default_factory=Series)
@@ -93,6 +98,7 @@ class RunHistory:
     tokens_per_s: Series = field(default_factory=Series)
     memory: list[MemoryPoint] = field(default_factory=list)
     checkpoints: list[Checkpoint] = field(default_factory=list)
+    data_accounting: dict[str, DataAccounting] = field(default_factory=dict)  # by dataset name ("train", "eval")
     messages: deque[Message] = field(default_factory=lambda: deque(maxlen=LAST_MESSAGES))
     started_t: float | None = None
     last_t: float | None = None
@@ -147,8 +153,13 @@ class RunHistory:
                     device_used=event.device_used,
                     device_total=event.device_total,
                     rss=event.rss,
+                    peak_allocated=event.peak_allocated,
+                    peak_reserved=event.peak_reserved,
+                    rss_peak=event.rss_peak,
                 )
             )
+        elif isinstance(event, DataAccounting):
+            self.data_accounting[event.dataset] = event
         elif isinstance(event, Checkpoint):
             self.checkpoints.append(event)
             self._note_step(event.step, None)
@@ -170,6 +181,7 @@ class RunHistory:
         self.total_steps = event.total_steps
         self.num_epochs = event.num_epochs
         self.estimate_gb = event.estimate_gb
+        self.estimate_torch_gb = getattr(event, "estimate_torch_gb", None)
         self.resumed_from_step = event.resumed_from_step
         self.pid = event.pid
         if self.started_t is None:

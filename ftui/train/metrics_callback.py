@@ -41,6 +41,8 @@ class MetricsCallback(TrainerCallback):
         self._last_tokens: float | None = None
         self._last_time: float | None = None
         self.current_step = 0  # the optimizer step in progress, for "failed at step k"
+        # (stop, save) as every rank saw them at the last step end (rank 0's flags, broadcast under a launcher)
+        self.agreed_stop: tuple[bool, bool] = (False, False)
 
     # -- stop requests --------------------------------------------------------------------
 
@@ -56,6 +58,7 @@ class MetricsCallback(TrainerCallback):
 
     def on_step_end(self, args, state, control, **kwargs):  # noqa: D401 - HF hook
         stop, save = self._stop_flags()
+        self.agreed_stop = (stop, save)
         if stop:
             control.should_training_stop = True
             if save:

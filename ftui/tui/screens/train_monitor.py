@@ -139,6 +139,13 @@ class RunMonitor(Vertical):
         self.query_one("#plot-tps", MetricPlot).show(PlotSpec(lines, xlabel=self.xaxis))
 
     def _draw_memory(self) -> None:
+        """Per-interval peaks (what the steps needed, not what is left at step end) against the estimate.
+
+        The estimate is drawn on the peaks' basis: ``estimate_torch_gb`` (no CUDA context, like the
+        allocator's reserved peak) when the run reports it, else ``estimate_gb``. NVML's device-used
+        (context, other processes and all) is its own line. Logs written before per-interval peaks
+        existed fall back to the step-end values.
+        """
         h = self.history
         plot = self.query_one("#plot-mem", MetricPlot)
         if h is None or not h.memory:
@@ -149,24 +156,35 @@ class RunMonitor(Vertical):
         if self.xaxis == "epoch":
             xs = _steps_to_epochs(h, xs)
         lines: list[PlotLine] = []
+
+        def add(label: str, attr: str, color: str) -> bool:
+            ys = [_gb(getattr(p, attr)) for p in h.memory]
+            if all(math.isnan(y) for y in ys):
+                return False
+            lines.append(PlotLine(label, xs, ys, color=color))
+            return True
+
         if h.memory_source == "cpu-rss":
             plot.title = "memory (GB) · process RSS (no GPU)"
-            lines.append(PlotLine("process RSS", xs, [_gb(p.rss) for p in h.memory], color="cyan"))
+            if not add("peak RSS", "rss_peak", "cyan"):
+                add("process RSS", "rss", "cyan")
+            estimate = h.estimate_gb
         else:
-            plot.title = "GPU memory (GB)"
-            for label, attr, color in (
-                ("allocated", "allocated", "cyan"),
-                ("reserved", "reserved", "blue"),
-                ("device used", "device_used", "magenta"),
-            ):
-                ys = [_gb(getattr(p, attr)) for p in h.memory]
-                if any(not math.isnan(y) for y in ys):
-                    lines.append(PlotLine(label, xs, ys, color=color))
+            if add("peak reserved", "peak_reserved", "cyan"):
+                plot.title = "GPU memory (GB) · peak per interval"
+                add("peak allocated", "peak_allocated", "blue")
+            else:
+                plot.title = "GPU memory (GB)"
+                add("allocated", "allocated", "cyan")
+                add("reserved", "reserved", "blue")
+            add("device used", "device_used", "magenta")  # NVML: context and other processes too
             limit = h.memory_limit_bytes()
             if limit:
                 lines.append(PlotLine("total", [xs[0], xs[-1]], [limit / GB] * 2, color="red"))
-        if h.estimate_gb:
-            lines.append(PlotLine("estimate", [xs[0], xs[-1]], [h.estimate_gb] * 2, color="yellow"))
+            estimate = h.estimate_torch_gb or h.estimate_gb
+        if estimate:
+            label = "estimate (no CUDA ctx)" if h.estimate_torch_gb and h.memory_source != "cpu-rss" else "estimate"
+            lines.append(PlotLine(label, [xs[0], xs[-1]], [estimate] * 2, color="yellow"))
         plot.show(PlotSpec(lines, xlabel=self.xaxis))
 
     def _draw_head(self) -> None:
@@ -259,6 +277,10 @@ class RunMonitor(Vertical):
         text.append("last checkpoint: ", style="bold")
         text.append(f"{self._in_run(ckpt.path)} (step {ckpt.step})" if ckpt else "none yet", style="")
         text.append("\n")
+        for account in sorted(h.data_accounting.values(), key=lambda a: a.dataset != "train"):
+            if account.dataset == "train" or account.dropped or account.truncated:
+                lossy = account.dropped or account.truncated
+                text.append(account.describe() + "\n", style="yellow" if lossy else "dim")
         terminal = h.terminal
         if isinstance(terminal, Finished) and terminal.adapter_path:
             text.append("output: ", style="bold")
