@@ -469,6 +469,8 @@ def validate(
         _validate_datasets(c, add)
     if hf and check_env:
         _validate_environment(c, add)
+        if not any(p.field == "device" for p in problems):
+            _validate_device(c, add, check_hardware=True)
     if hf and check_model and c.extra:
         _validate_extra_switches(c, add)
     if hf and check_model and not any(p.field == "model" for p in problems):
@@ -480,8 +482,6 @@ def _validate_extra_switches(c: RunConfig, add) -> None:
     """Every ``extra`` key must be an SFTConfig / TrainingArguments field."""
     import difflib
     from dataclasses import fields as dc_fields
-        if not any(p.field == "device" for p in problems):
-            _validate_device(c, add, check_hardware=True)
 
     try:
         from trl import SFTConfig
@@ -540,6 +540,7 @@ def _validate_hf_numbers(c: RunConfig, add) -> None:
         add(ConfigProblem("eval_max_rows", f"must be 0 (no cap) or more (got {c.eval_max_rows})", "Use 1000, or 0 to evaluate on every row."))
     if c.seed < 0:
         add(ConfigProblem("seed", f"must be 0 or more (got {c.seed})", "Use 42."))
+    _validate_device(c, add, check_hardware=False)
 
 
 def _validate_datasets(c: RunConfig, add) -> None:
@@ -558,7 +559,6 @@ def _validate_datasets(c: RunConfig, add) -> None:
         if path.is_dir():
             add(ConfigProblem(name, f"{raw} is a directory", "Give the path of a .jsonl file inside it."))
             continue
-    _validate_device(c, add, check_hardware=False)
         try:
             with open(path, "rb") as fh:
                 head = fh.read(1 << 16)
@@ -619,6 +619,17 @@ def _lint_errors(path: Path) -> list[str]:
     return []
 
 
+def _validate_device(c: RunConfig, add, check_hardware: bool) -> None:
+    """The device must parse (always) and exist on this machine (``check_hardware``, which imports torch)."""
+    from ftui.train.devices import DEVICE_HELP, device_problem, parse_device
+
+    message = device_problem(c.device, check_hardware=check_hardware)
+    if message is None and not check_hardware and c.method == "qlora" and parse_device(c.device)[0] == "cpu":
+        message = "QLoRA trains on a GPU, and device is cpu"
+    if message:
+        add(ConfigProblem("device", message, f"Set device to {DEVICE_HELP}."))
+
+
 def _validate_environment(c: RunConfig, add) -> None:
     if c.attn_implementation == "flash_attention_2":
         from ftui.train.gpu_defaults import attention_problem, probe_environment
@@ -637,17 +648,6 @@ def _validate_environment(c: RunConfig, add) -> None:
     has_bnb = importlib.util.find_spec("bitsandbytes") is not None
     if c.method == "qlora":
         if not has_cuda:
-def _validate_device(c: RunConfig, add, check_hardware: bool) -> None:
-    """The device must parse (always) and exist on this machine (``check_hardware``, which imports torch)."""
-    from ftui.train.devices import DEVICE_HELP, device_problem, parse_device
-
-    message = device_problem(c.device, check_hardware=check_hardware)
-    if message is None and not check_hardware and c.method == "qlora" and parse_device(c.device)[0] == "cpu":
-        message = "QLoRA trains on a GPU, and device is cpu"
-    if message:
-        add(ConfigProblem("device", message, f"Set device to {DEVICE_HELP}."))
-
-
             add(ConfigProblem("method", "QLoRA needs an NVIDIA GPU with CUDA, and none is available here", "Use method: lora (or full) on this machine, or run on a GPU box."))
         elif not has_bnb:
             add(ConfigProblem("method", "QLoRA needs the bitsandbytes package", "pip install bitsandbytes, or use method: lora."))

@@ -88,14 +88,12 @@ class Memory(Event):
     allocated: int | None = None
     reserved: int | None = None
     peak: int | None = None
-    device_used: int | None = None
-    device_total: int | None = None
     peak_allocated: int | None = None
     peak_reserved: int | None = None
     run_peak_reserved: int | None = None
+    device_used: int | None = None
+    device_total: int | None = None
     rss: int | None = None
-
-
     rss_peak: int | None = None
 
 
@@ -144,6 +142,8 @@ class DataAccounting(Event):
         if (self.dropped or self.truncated) and self.longest:
             text += f"; max_seq_len {self.longest} keeps every row whole"
         return text
+
+
 @dataclass(kw_only=True)
 class Checkpoint(Event):
     type: ClassVar[str] = "checkpoint"
