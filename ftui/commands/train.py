@@ -203,12 +203,12 @@ def _describe(event) -> str | None:
         return f"eval step {event.step}  eval_loss {event.eval_loss:.4f}" if event.eval_loss is not None else None
     if t == "checkpoint":
         return f"checkpoint step {event.step}: {neutralize(event.path)}"
+    if t == "data":
+        return event.describe()
     if t == "message":
         return one_line(neutralize(event.text))
     if t == "failed":
         hint = f"  (hint: {one_line(neutralize(event.hint))})" if event.hint else ""
-    if t == "data":
-        return event.describe()
         return f"FAILED: {one_line(neutralize(event.message))}{hint}"
     if t == "stopped":
         return f"stopped at step {event.step}" + (f", checkpoint {event.checkpoint}" if event.checkpoint else "")
