@@ -475,6 +475,10 @@ def validate(
         _validate_extra_switches(c, add)
     if hf and check_model and not any(p.field == "model" for p in problems):
         _validate_against_model(c, add, lora)
+    if hf and check_model and not any(p.field in ("model", "train_path", "data_format") for p in problems):
+        masking = _masking_check(c)  # after the data checks: a row the linter already names is not named twice
+        if masking is not None:
+            add(masking)
     return problems
 
 
@@ -679,6 +683,20 @@ def _validate_against_model(c: RunConfig, add, lora: bool) -> None:
     estimate = _vram_check(c, info)
     if estimate is not None:
         add(estimate)
+
+
+def _masking_check(c: RunConfig) -> ConfigProblem | None:
+    """The chat template against the data and the loss-masking path, from the tokenizer alone (no weights)."""
+    if not c.train_path:
+        return None
+    try:
+        from ftui.train import modelinfo
+        from ftui.train.masking import masking_problem
+
+        path = modelinfo.inspect_model(c.model).path  # cached: the model checks above read it
+    except Exception:  # noqa: BLE001 - an unreadable model (or no ML stack) is the model check's to report
+        return None
+    return masking_problem(c, path)
 
 
 def _vram_check(c: RunConfig, info) -> ConfigProblem | None:

@@ -189,6 +189,51 @@ def load_examples(path_value: str, data_format: str = "auto") -> LoadedData:
     return LoadedData(rows=usable, kind="text" if fmt == "text" else "chat", skipped=len(rows) - len(usable), source_format=fmt)
 
 
+def sample_examples(path_value: str, data_format: str = "auto", limit: int = 64) -> LoadedData:
+    """The first ``limit`` usable examples of a file, read from its head only (validation's masking check).
+
+    Same normalisation as ``load_examples``, so the sample is what training will see.
+    """
+    import itertools
+
+    path = resolve_data_path(path_value)
+    if path is None or not path.is_file():
+        raise DataError(f"dataset {path_value} does not exist; fix train_path/eval_path.")
+    if data_format != "text":
+        try:
+            from ftui.data import formats as shared
+
+            fmt = _SHARED_FORMATS.get(data_format) if data_format != "auto" else shared.detect_format(path).format
+        except Exception:  # noqa: BLE001 - fall back to the local reader below
+            fmt = None
+        if fmt in _SHARED_FORMATS.values():
+            rows: list[dict] = []
+            seen = 0
+            for _row, _offset, conversation, _error in itertools.islice(shared.iter_conversations(path, fmt), limit * 4):
+                seen += 1
+                example = _from_conversation(conversation) if conversation is not None else None
+                if example is not None:
+                    rows.append(example)
+                if len(rows) >= limit:
+                    break
+            label = next(k for k, v in _SHARED_FORMATS.items() if v == fmt)
+            return LoadedData(rows=rows, kind="chat", skipped=seen - len(rows), source_format=label)
+    head: list[Any] = []
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        first = fh.read(1 << 20)
+    if first.lstrip().startswith("["):
+        head = read_rows(path)[: limit * 4]
+    else:
+        for line in first.splitlines()[: limit * 4]:
+            try:
+                head.append(json.loads(line) if line.strip() else None)
+            except ValueError:
+                head.append(None)
+    fmt = detect_format(head) if data_format == "auto" else data_format
+    usable = [e for e in (to_example(r, fmt) for r in head) if e is not None][:limit]
+    return LoadedData(rows=usable, kind="text" if fmt == "text" else "chat", skipped=len(head) - len(usable), source_format=fmt)
+
+
 def eval_cap_note(config: RunConfig, loaded: LoadedData) -> str | None:
     """The run-log line when ``eval_max_rows`` capped the eval set, else None."""
     if not loaded.eval_capped_from:

@@ -47,7 +47,8 @@ class Started(Event):
     resumed_from_step: int | None = None
     versions: dict[str, str] | None = None
     datasets: dict[str, str] | None = None  # path -> sha256
-    estimate_gb: float | None = None  # the VRAM estimator's figure, drawn as a line on the memory plot
+    estimate_gb: float | None = None  # the VRAM estimator's total, CUDA context included (compare with NVML's device use)
+    estimate_torch_gb: float | None = None  # the same without the CUDA context: what torch's allocator peaks at
 
 
 @dataclass(kw_only=True)

@@ -67,6 +67,12 @@ def choose_precision(config: RunConfig) -> tuple[bool, bool]:
     return False, False
 
 
+def checkpointing_on(config: RunConfig) -> bool:
+    """The checkpointing switch; an unresolved ``auto`` (callers that skip ``resolve_checkpointing``) means on."""
+    value = config.gradient_checkpointing
+    return value if isinstance(value, bool) else True
+
+
 def build_sft_config(config: RunConfig, run_dir: Path, kind: str, has_eval: bool, resume: bool) -> Any:
     from trl import SFTConfig
 
@@ -89,8 +95,8 @@ def build_sft_config(config: RunConfig, run_dir: Path, kind: str, has_eval: bool
         gradient_accumulation_steps=config.grad_accum,
         max_length=config.max_seq_len,
         packing=config.packing,
-        activation_checkpointing=config.gradient_checkpointing,  # transformers 5 name of gradient checkpointing
-        activation_checkpointing_kwargs={"use_reentrant": False} if config.gradient_checkpointing else None,
+        activation_checkpointing=checkpointing_on(config),  # transformers 5 name of gradient checkpointing
+        activation_checkpointing_kwargs={"use_reentrant": False} if checkpointing_on(config) else None,
         optim=choose_optimizer(config, env).value,  # "auto": fused AdamW on CUDA
         bf16=bf16,
         fp16=fp16,
@@ -144,15 +150,19 @@ def load_model(config: RunConfig, model_path: str, bf16: bool, attn_implementati
         kwargs["device_map"] = {"": torch.cuda.current_device()}
     elif config.method == "lora" and bf16:
         kwargs["dtype"] = torch.bfloat16  # frozen base in bf16; PEFT keeps the adapters in fp32
+    elif config.method == "full" and config.precision == "bf16":
+        # the explicit pure-bf16 recipe: bf16 weights, grads and AdamW states, no fp32 master copy (8 B/param,
+        # 6 with an 8-bit optimizer) -- what lets a 7-8B full fine-tune fit an 80 GB card
+        kwargs["dtype"] = torch.bfloat16
     else:
-        kwargs["dtype"] = torch.float32  # full fine-tuning keeps fp32 master weights (bf16 autocast on GPU)
+        kwargs["dtype"] = torch.float32  # precision auto: fp32 master weights under bf16 autocast (16 B/param)
     model = AutoModelForCausalLM.from_pretrained(model_path, **kwargs)
     if config.method == "qlora":
         from peft import prepare_model_for_kbit_training
 
         model = prepare_model_for_kbit_training(
             model,
-            use_gradient_checkpointing=config.gradient_checkpointing,
+            use_gradient_checkpointing=checkpointing_on(config),
             gradient_checkpointing_kwargs={"use_reentrant": False},
         )
     return model
@@ -243,6 +253,7 @@ def run_hf(
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     bf16, _ = choose_precision(config)
+    config, gpu_gb = resolve_checkpointing(config, emit)  # "auto" becomes on/off here, said in the run log
     # the args first: under DeepSpeed ZeRO-3 they make from_pretrained load the weights already partitioned
     args = build_sft_config(config, run_dir, loaded.kind, eval_ds is not None, resume)
     pin_training_args(args, device_choice)  # one GPU, never nn.DataParallel (TRL refuses it)
@@ -273,6 +284,7 @@ def run_hf(
     resumed_from = _checkpoint_step(checkpoint) if checkpoint else None
     meta = runs.read_run_metadata(run_dir)
     device = describe_device()
+    estimate_gb, estimate_torch_gb = _estimates(config, gpu_gb)
     if trainer.is_world_process_zero():
         runs.update_run_metadata(run_dir, device=device, world_size=args.world_size, attn_implementation=kernel,
                                  optimizer=optimizer, tf32=bool(getattr(args, "tf32", None)))
@@ -288,7 +300,8 @@ def run_hf(
             resumed_from_step=resumed_from,
             versions=meta.get("versions"),
             datasets=meta.get("datasets"),
-            estimate_gb=_estimate_gb(config),
+            estimate_gb=estimate_gb,
+            estimate_torch_gb=estimate_torch_gb,
         )
     )
     emit_data_accounting(trainer, loaded.skipped, run_dir, emit)
@@ -527,12 +540,45 @@ def _pid() -> int:
     return os.getpid()
 
 
-def _estimate_gb(config: RunConfig) -> float | None:
+def _estimates(config: RunConfig, gpu_gb: float | None) -> tuple[float | None, float | None]:
+    """(total GB incl. the CUDA context, torch-allocator GB without it): the memory plot's estimate lines."""
     try:
-        from ftui.train.estimate import estimate_run_gb
-    except ImportError:
-        return None
-    try:
-        return estimate_run_gb(config)
+        from ftui.train.estimate import estimate_figures
+
+        return estimate_figures(config, gpu_gb)
     except Exception:  # noqa: BLE001 - an estimate is decoration, never a failure
+        return None, None
+
+
+def run_gpu_gb() -> float | None:
+    """The training GPU's memory in GB as the preflight sees it (FTUI_GPU_GB, NVML), or None on a CPU."""
+    import torch
+
+    if not torch.cuda.is_available():
         return None
+    from ftui.train.estimate import detected_gpu_gb
+
+    gpu_gb = detected_gpu_gb()[1]
+    if gpu_gb is None:
+        gpu_gb = torch.cuda.get_device_properties(torch.cuda.current_device()).total_memory / 1e9
+    return gpu_gb
+
+
+def resolve_checkpointing(config: RunConfig, emit: Emit) -> tuple[RunConfig, float | None]:
+    """The config with ``gradient_checkpointing`` a bool (``auto`` decided by the estimate), and the GPU size.
+
+    The same rule as the preflight and ``ftui train --check`` (``estimate.checkpointing_choice``);
+    the choice and its reason go to the run log.
+    """
+    import dataclasses
+
+    from ftui.train.estimate import checkpointing_choice, resolve_arch
+
+    gpu_gb = run_gpu_gb()
+    try:
+        arch = resolve_arch(config)
+    except Exception:  # noqa: BLE001 - unknown shape: checkpointing_choice keeps the safe choice
+        arch = None
+    on, why = checkpointing_choice(config, arch, gpu_gb)
+    _say(emit, f"gradient checkpointing: {'on' if on else 'off'} ({why})")
+    return dataclasses.replace(config, gradient_checkpointing=on), gpu_gb
