@@ -49,6 +49,7 @@ class Started(Event):
     datasets: dict[str, str] | None = None  # path -> sha256
     estimate_gb: float | None = None  # the VRAM estimator's total, CUDA context included (compare with NVML's device use)
     estimate_torch_gb: float | None = None  # the same without the CUDA context: what torch's allocator peaks at
+    masking: dict | None = None  # the loss-masking path and why (ftui.train.masking.MaskingPlan.record)
 
 
 @dataclass(kw_only=True)

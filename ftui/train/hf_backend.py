@@ -73,7 +73,8 @@ def checkpointing_on(config: RunConfig) -> bool:
     return value if isinstance(value, bool) else True
 
 
-def build_sft_config(config: RunConfig, run_dir: Path, kind: str, has_eval: bool, resume: bool) -> Any:
+def build_sft_config(config: RunConfig, run_dir: Path, kind: str, has_eval: bool, resume: bool, masking: Any = None) -> Any:
+    """The SFTConfig of a run; ``masking`` (a ``masking.MaskingPlan``) sets the loss switches when given."""
     from trl import SFTConfig
 
     from ftui.train.gpu_defaults import choose_optimizer, choose_tf32, probe_environment
@@ -101,7 +102,8 @@ def build_sft_config(config: RunConfig, run_dir: Path, kind: str, has_eval: bool
         bf16=bf16,
         fp16=fp16,
         tf32=True if choose_tf32(config, env).value else None,  # None leaves torch's own default alone
-        assistant_only_loss=config.assistant_only_loss and kind == "chat",
+        assistant_only_loss=masking.assistant_only_loss if masking is not None else config.assistant_only_loss and kind == "chat",
+        completion_only_loss=masking.completion_only_loss if masking is not None else None,  # True: pre-tokenized prompt/completion rows
         logging_steps=config.logging_steps,
         logging_first_step=True,
         eval_strategy="steps" if has_eval else "no",
@@ -252,10 +254,11 @@ def run_hf(
     tokenizer = AutoTokenizer.from_pretrained(info.path, trust_remote_code=False)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
+    masking, train_ds, eval_ds = _plan_masking(config, tokenizer, loaded.kind, train_ds, eval_ds, run_dir, emit)
     bf16, _ = choose_precision(config)
     config, gpu_gb = resolve_checkpointing(config, emit)  # "auto" becomes on/off here, said in the run log
     # the args first: under DeepSpeed ZeRO-3 they make from_pretrained load the weights already partitioned
-    args = build_sft_config(config, run_dir, loaded.kind, eval_ds is not None, resume)
+    args = build_sft_config(config, run_dir, loaded.kind, eval_ds is not None, resume, masking=masking)
     pin_training_args(args, device_choice)  # one GPU, never nn.DataParallel (TRL refuses it)
     optimizer = str(getattr(args.optim, "value", args.optim))
     _say(emit, f"optimizer: {optimizer}" + (" (fused AdamW on CUDA)" if config.optimizer == "auto" and optimizer.endswith("_fused") else ""))
@@ -302,6 +305,7 @@ def run_hf(
             datasets=meta.get("datasets"),
             estimate_gb=estimate_gb,
             estimate_torch_gb=estimate_torch_gb,
+            masking=masking.record(),
         )
     )
     emit_data_accounting(trainer, loaded.skipped, run_dir, emit)
@@ -322,6 +326,26 @@ def run_hf(
     finally:
         gc.unfreeze()
     finish_run(trainer, tokenizer, config, run_dir, emit, control, callback, distributed, started)
+
+
+def _plan_masking(config: RunConfig, tokenizer: Any, kind: str, train_ds: Any, eval_ds: Any, run_dir: Path, emit: Emit) -> tuple[Any, Any, Any]:
+    """Decide the loss-masking path from the tokenizer (no weights yet), convert the data, say and record it."""
+    from ftui.train.masking import MaskingError, prepare_datasets
+
+    try:
+        plan, train_ds, eval_ds = prepare_datasets(config, tokenizer, kind, train_ds, eval_ds)
+    except MaskingError as exc:
+        raise TrainError(exc.message, exc.fix) from None
+    _say(emit, plan.describe())
+    if _is_rank_zero():
+        runs.update_run_metadata(run_dir, masking=plan.record())
+    return plan, train_ds, eval_ds
+
+
+def _is_rank_zero() -> bool:
+    import os
+
+    return os.environ.get("RANK", "0") in ("", "0")
 
 
 def emit_data_accounting(trainer: Any, skipped: int, run_dir: Path, emit: Emit) -> None:
