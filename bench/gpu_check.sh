@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Run bench/gpu_train.py on the lent GPU machine (offline; its image has torch, transformers, peft,
+# accelerate, pyarrow, but no trl, bitsandbytes or datasets).
+#
+# 1. Here, on the development box, with the project's .venv set up (make setup):
+#        ../shared/tools/gpu-wheels.sh          # writes .whl/ (~25 MB: the .venv's versions of the stack)
+# 2. The device call (the `run` tool), from the repository root, with .whl carried:
+#        run(command="bash bench/gpu_check.sh", carry=[".whl"], timeout_s=600)
+#    Extra arguments go to the bench, e.g. `bash bench/gpu_check.sh --methods lora --steps 10`.
+# The full log and the JSON line are also written to $OUT (fetched back by the run tool).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+if compgen -G ".whl/*.whl" > /dev/null; then
+    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+        --target /tmp/site .whl/*.whl || exit 3
+    export PYTHONPATH="/tmp/site:$PWD"
+else
+    echo "no .whl/ here: run ../shared/tools/gpu-wheels.sh on the development box and carry .whl" >&2
+    export PYTHONPATH="$PWD"
+fi
+export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+export FTUI_HOME=/tmp/ftui-home FTUI_CACHE_DIR=/tmp/ftui-cache
+OUT="${OUT:-/tmp/gpu-check-out}"
+mkdir -p "$OUT"
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
+python3 -c "import torch, transformers, trl, peft, datasets, bitsandbytes as b; \
+print('torch', torch.__version__, 'transformers', transformers.__version__, 'trl', trl.__version__, \
+'peft', peft.__version__, 'bitsandbytes', b.__version__, 'cuda', torch.cuda.is_available())" || exit 4
+# the bench's own budget is 8 minutes on one H200; stop it short of the device call's limit
+timeout 570 python3 bench/gpu_train.py "$@" 2>&1 | tee "$OUT/gpu_train.log"
+status=${PIPESTATUS[0]}
+tail -n 1 "$OUT/gpu_train.log" > "$OUT/gpu_train.json"
+exit "$status"
