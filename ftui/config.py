@@ -43,7 +43,7 @@ class RunConfig:
     grad_accum: int = 1
     max_seq_len: int = 1024
     packing: bool = False
-    gradient_checkpointing: bool = True
+    gradient_checkpointing: bool | str = "auto"  # auto: off when the run fits the GPU with room to spare
     optimizer: str = "auto"  # auto (fused AdamW on CUDA, adamw_torch on CPU) | adamw_torch | adamw_8bit | ...
     precision: str = "auto"  # auto (bf16 where supported) | bf16 | fp16 | fp32
     attn_implementation: str = "auto"  # auto (flash_attention_2 when installed + CUDA + bf16/fp16, else sdpa) | sdpa | eager | flash_attention_2
@@ -96,6 +96,10 @@ OPTIMIZERS_TORCH = ("adamw_torch", "adamw_torch_fused", "adafactor", "sgd", "ada
 OPTIMIZERS_BNB = ("adamw_8bit", "adamw_bnb_8bit", "paged_adamw_8bit", "paged_adamw_32bit", "lion_8bit", "paged_lion_8bit")
 OPTIMIZERS = ("auto",) + OPTIMIZERS_TORCH + OPTIMIZERS_BNB
 ATTN_IMPLEMENTATIONS = ("auto", "sdpa", "eager", "flash_attention_2")
+# ``bool | str`` fields whose only text value is "auto": the fix said when anything else is given
+AUTO_BOOL_FIELDS = {
+    "gradient_checkpointing": "Use auto (off when the run fits the GPU with 15% to spare), true or false.",
+}
 SECRET_WORDS = ("token", "api_key", "apikey", "secret", "password", "passwd")
 # Fields that must not be smuggled through ``extra`` because RunConfig models them.
 EXTRA_MODELLED = {
@@ -245,9 +249,15 @@ def coerce_value(name: str, value: object) -> object:
             ordered = [o for o in ordered if o is not str] + [str]
     for option in ordered:
         try:
-            return _coerce_one(name, value, option)
+            result = _coerce_one(name, value, option)
         except ValueError as exc:
             reasons.append(str(exc))
+            continue
+        if name in AUTO_BOOL_FIELDS and isinstance(result, str):
+            if result.strip().lower() != "auto":
+                shown = repr(value) if not isinstance(value, str) else f"'{value}'"
+                raise ConfigError(ConfigProblem(name, f"{shown} is not true, false or auto", AUTO_BOOL_FIELDS[name]))
+            return "auto"
     reason = " or ".join(dict.fromkeys(reasons)) or "has the wrong type"
     shown = repr(value) if not isinstance(value, str) else f"'{value}'"
     raise ConfigError(ConfigProblem(name, f"{shown} {reason}", f"Set {name} to a valid value."))
@@ -537,6 +547,9 @@ def _validate_hf_numbers(c: RunConfig, add) -> None:
         add(ConfigProblem("optimizer", f"'{c.optimizer}' is not a known optimizer", f"Use one of: {', '.join(OPTIMIZERS)}."))
     if c.precision not in PRECISIONS:
         add(ConfigProblem("precision", f"'{c.precision}' is not a precision", f"Use one of: {', '.join(PRECISIONS)}."))
+    if not isinstance(c.gradient_checkpointing, bool) and c.gradient_checkpointing != "auto":
+        add(ConfigProblem("gradient_checkpointing", f"'{c.gradient_checkpointing}' is not true, false or auto",
+                          AUTO_BOOL_FIELDS["gradient_checkpointing"]))
     if c.attn_implementation not in ATTN_IMPLEMENTATIONS:
         add(ConfigProblem("attn_implementation", f"'{c.attn_implementation}' is not an attention kernel",
                           f"Use one of: {', '.join(ATTN_IMPLEMENTATIONS)}."))
@@ -707,5 +720,5 @@ def _vram_check(c: RunConfig, info) -> ConfigProblem | None:
         return None
     message = fit_problem(c)
     if message:
-        return ConfigProblem("micro_batch_size", message, "Lower micro_batch_size or max_seq_len, keep gradient_checkpointing on, or use QLoRA.")
+        return ConfigProblem("micro_batch_size", message, "Apply the cheapest fix (--set KEY=VALUE), or lower micro_batch_size or max_seq_len, or use QLoRA.")
     return None

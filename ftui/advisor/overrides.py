@@ -33,6 +33,9 @@ def plan_overrides(outcome: Outcome | None, setup: TrainSetup | None = None, mod
         out["micro_batch_size"] = setup.micro_batch
         out["gradient_checkpointing"] = setup.grad_checkpointing
         out["optimizer"] = OPTIMIZER_TO_RUNCONFIG[setup.optimizer]
+        from ftui.train.estimate import config_precision
+
+        out["precision"] = config_precision(setup.method, setup.precision)  # the run the estimate priced
         if setup.method != "full":
             out["lora_r"] = setup.lora_r
             if isinstance(setup.lora_targets, str):

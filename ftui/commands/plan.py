@@ -43,7 +43,8 @@ def _user_error(exc: Exception):  # noqa: ANN202
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``ftui plan`` (estimate), ``ftui plan advise`` and ``ftui plan cost``."""
-    from ftui.advisor.vram import LOSSES, METHODS, OPTIMIZERS, PRECISIONS
+    from ftui.advisor.vram import LOSSES, METHODS, OPTIMIZERS
+    from ftui.config import PRECISIONS as CONFIG_PRECISIONS
 
     p = sub.add_parser(
         "plan",
@@ -53,19 +54,27 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--model", metavar="SIZE_OR_PATH", help=f"a size preset ({PRESET_HELP}), a local model dir / "
                    "config.json, or a Hub id (read from the HF cache; config.json only, no weights)")
-    p.add_argument("--method", choices=METHODS, default="lora", help="full fine-tune, LoRA or QLoRA (default lora)")
-    p.add_argument("--seq-len", type=_positive_int, default=2048, metavar="N", help="tokens per sequence (default 2048)")
-    p.add_argument("--batch", type=_positive_int, default=1, metavar="N", help="micro-batch size per GPU (default 1)")
-    p.add_argument("--grad-ckpt", action=argparse.BooleanOptionalAction, default=True,
-                   help="gradient checkpointing (default on)")
-    p.add_argument("--optim", choices=OPTIMIZERS, default="adamw_torch", help="optimizer (default adamw_torch)")
-    p.add_argument("--precision", choices=PRECISIONS, default="bf16",
-                   help="bf16 weights, amp (fp32 master weights + 16-bit compute) or fp32 (default bf16)")
-    p.add_argument("--rank", type=int, default=16, metavar="R", help="LoRA rank (default 16)")
-    p.add_argument("--targets", default="all-linear", metavar="MODULES",
+    p.add_argument("--config", metavar="RUN.yaml", help="price a run config exactly as 'ftui train' will run it "
+                   "(the flags below, when given, override its keys)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a run-config key, as in 'ftui train --set' (repeatable)")
+    p.add_argument("--method", choices=METHODS, help="full fine-tune, LoRA or QLoRA (default lora)")
+    p.add_argument("--seq-len", type=_positive_int, metavar="N", help="tokens per sequence (default 2048)")
+    p.add_argument("--batch", type=_positive_int, metavar="N", help="micro-batch size per GPU (default 1)")
+    p.add_argument("--grad-ckpt", action=argparse.BooleanOptionalAction, default=None,
+                   help="gradient checkpointing (default auto: off when the run fits the GPU with 15%% to spare)")
+    p.add_argument("--optim", choices=OPTIMIZERS, help="optimizer (default adamw_torch)")
+    p.add_argument("--precision", choices=(*CONFIG_PRECISIONS, "amp"),
+                   help="as the run config's precision (default auto: full fine-tuning keeps fp32 master weights "
+                   "under bf16 autocast, 16 B/param; LoRA a bf16 base); bf16: full fine-tuning in pure bf16 "
+                   "(8 B/param); amp: fp32 master weights")
+    p.add_argument("--rank", type=int, metavar="R", help="LoRA rank (default 16)")
+    p.add_argument("--lora-dropout", type=float, metavar="P", help="LoRA dropout (default 0.05; >0 keeps a mask)")
+    p.add_argument("--targets", metavar="MODULES",
                    help="LoRA targets: all-linear, attention, or comma-separated module names (default all-linear)")
-    p.add_argument("--loss", choices=LOSSES, default="plain",
-                   help="cross-entropy: plain (full logits), chunked, or fused (Liger) (default plain)")
+    p.add_argument("--loss", choices=LOSSES,
+                   help="what-if for the loss: chunked (TRL's LM head, what ftui trains with), plain (full logits: "
+                   "TRL with label smoothing), fused (a fused linear+CE kernel); default: what the config trains with")
     p.add_argument("--gpu-gb", type=_positive_float, metavar="N",
                    help="GPU memory in GB (default: detect with NVML; FTUI_GPU_GB also sets it)")
     p.add_argument("--json", action="store_true", help="print one JSON object (schema: docs/plan.md)")
@@ -110,38 +119,81 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 # ----------------------------------------------------------------- estimate
+def config_from_args(args: argparse.Namespace):  # noqa: ANN201 - a RunConfig
+    """The RunConfig the flags describe: --config (with --set), then each flag given, over RunConfig's defaults.
+
+    ``ftui plan`` prices this config through the same ``train_setup`` as the form and
+    ``ftui train``; without --config, the sequence length and micro-batch default to 2048 × 1.
+    """
+    import dataclasses
+
+    from ftui.cli import UserError
+    from ftui.config import ConfigError, RunConfig, apply_overrides, load_config
+    from ftui.train.estimate import config_precision
+
+    try:
+        config = load_config(args.config) if args.config else RunConfig(max_seq_len=2048, micro_batch_size=1)
+        config = apply_overrides(config, args.overrides)
+    except ConfigError as exc:
+        raise UserError(str(exc)) from None
+    if args.model:
+        config = dataclasses.replace(config, model=args.model)
+    elif not args.config:
+        raise UserError("give --model SIZE_OR_PATH (e.g. --model 8B) or --config RUN.yaml for a memory estimate, "
+                        "or run 'ftui plan advise' for the decision tree")
+    if config.method == "openai":
+        raise UserError("an OpenAI fine-tune needs no local GPU memory: give --method full, lora or qlora")
+    changes: dict[str, Any] = {}
+    for flag, key in (("method", "method"), ("seq_len", "max_seq_len"), ("batch", "micro_batch_size"),
+                      ("grad_ckpt", "gradient_checkpointing"), ("optim", "optimizer"), ("rank", "lora_r"),
+                      ("lora_dropout", "lora_dropout")):
+        value = getattr(args, flag)
+        if value is not None:
+            changes[key] = value
+    if args.targets is not None:
+        targets = args.targets
+        changes["target_modules"] = (targets if targets in ("all-linear", "attention")
+                                     else [t.strip() for t in targets.split(",") if t.strip()])
+    if args.precision is not None:
+        method = changes.get("method", config.method)
+        changes["precision"] = config_precision(method, "amp") if args.precision == "amp" else args.precision
+    return dataclasses.replace(config, **changes)
+
+
 def estimate_from_args(args: argparse.Namespace) -> dict[str, Any]:
     from ftui.advisor.errors import AdvisorError
     from ftui.advisor.gpu import detect_gpu
     from ftui.advisor.model_config import resolve_architecture
-    from ftui.advisor.vram import TrainSetup, cheapest_fix, estimate
+    from ftui.advisor.vram import cheapest_fix, estimate
+    from ftui.train.estimate import checkpointing_choice, train_setup
 
-    if not args.model:
-        from ftui.cli import UserError
-
-        raise UserError("give --model SIZE_OR_PATH (e.g. --model 8B) for a memory estimate, "
-                        "or run 'ftui plan advise' for the decision tree")
-    targets: str | tuple[str, ...] = args.targets
-    if args.targets not in ("all-linear", "attention"):
-        targets = tuple(t.strip() for t in args.targets.split(",") if t.strip())
+    config = config_from_args(args)
     gpu = None
     gpu_gb = args.gpu_gb
     if gpu_gb is None:
         gpu = detect_gpu()
         gpu_gb = gpu.total_gb if gpu else None
     try:
-        arch = resolve_architecture(args.model)
-        setup = TrainSetup(args.method, args.seq_len, args.batch, args.grad_ckpt, args.optim, args.precision,
-                           args.rank, targets, args.loss)
+        arch = resolve_architecture(config.model)
+        setup = train_setup(config, arch, gpu_gb)
+        if args.loss is not None:
+            from dataclasses import replace
+
+            setup = replace(setup, loss=args.loss)
         est = estimate(arch, setup, gpu_gb)
         fix = cheapest_fix(arch, setup, gpu_gb) if est.fits is False else None
     except AdvisorError as exc:
         raise _user_error(exc) from None
-    return estimate_json(est, gpu, fix)
+    result = estimate_json(est, gpu, fix)
+    result["setup"]["grad_checkpointing_why"] = checkpointing_choice(config, arch, gpu_gb)[1]
+    return result
 
 
 def estimate_json(est, gpu=None, fix=None) -> dict[str, Any]:  # noqa: ANN001
     """The documented ``--json`` object (schema ``ftui.plan.estimate/1``)."""
+    from ftui.advisor.vram import weights_basis
+    from ftui.train.estimate import fix_changes
+
     a, s = est.arch, est.setup
     return {
         "schema": "ftui.plan.estimate/1",
@@ -162,8 +214,10 @@ def estimate_json(est, gpu=None, fix=None) -> dict[str, Any]:  # noqa: ANN001
         if gpu else None,
         "gpu_gb": est.gpu_gb,
         "fits": est.fits,
+        "basis": weights_basis(s),
         "fix": None if fix is None else {
             "changes": [{"field": c.field, "value": c.value, "says": c.says} for c in fix.changes],
+            "config": dict(fix_changes(fix)),
             "total_gb": round(fix.estimate.total_gb, 3)},
         "notes": est.notes,
     }
@@ -188,7 +242,7 @@ def format_estimate(result: dict[str, Any]) -> str:
              f" · {s['optimizer']} · {s['precision']} · loss {s['loss']}")
     total = result["total_gb"]
     scale = max(total, result["gpu_gb"] or 0)
-    lines = [head, ""]
+    lines = [head, f"  ({result['basis']}; gradient checkpointing: {s.get('grad_checkpointing_why', 'given')})", ""]
     for key, gb in result["breakdown"].items():
         lines.append(f"  {COMPONENT_LABELS[key]:<30} {gb:8.2f} GB  {_bar(gb, scale)}")
     lines.append(f"  {'TOTAL':<30} {total:8.2f} GB  {_bar(total, scale)}")
@@ -201,7 +255,9 @@ def format_estimate(result: dict[str, Any]) -> str:
         lines.append(f"  {'GPU (' + name + ')':<30} {gpu_gb:8.2f} GB  {verdict}")
         if result["fix"]:
             steps = "; ".join(c["says"] for c in result["fix"]["changes"])
-            lines.append(f"\n  Cheapest fix: {steps} -> {result['fix']['total_gb']:.1f} GB")
+            keys = " ".join(f"{k}={str(v).lower() if isinstance(v, bool) else v}"
+                            for k, v in result["fix"]["config"].items())
+            lines.append(f"\n  Cheapest fix: {steps} -> {result['fix']['total_gb']:.1f} GB (set {keys})")
         elif result["fits"] is False:
             lines.append("\n  Nothing on this GPU fits even QLoRA at rank 4, batch 1, seq 256: use a smaller model, "
                          "a bigger GPU, or several GPUs (FSDP/DeepSpeed via accelerate).")

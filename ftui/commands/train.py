@@ -105,6 +105,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         return 2
     if args.check:
         print("config OK")
+        if config.method in ("full", "lora", "qlora"):
+            from ftui.train.estimate import detected_gpu_gb, fit_summary
+
+            print(fit_summary(config, detected_gpu_gb()[1]))  # the same figure as 'ftui plan' and the form
         return 0
     from ftui.train.headless import run_headless
     from ftui.train.worker import InvalidRunConfig

@@ -48,6 +48,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "attn_implementation": ATTN_IMPLEMENTATIONS,
     "load_in_4bit_quant_type": QUANT_TYPES,
     "compute_dtype": COMPUTE_DTYPES,
+    "gradient_checkpointing": ("auto", "on", "off"),
 }
 
 KIND_OVERRIDES = {
@@ -77,9 +78,9 @@ HELP = {
     "lora_dropout": "0–0.1",
     "target_modules": "all-linear, attention, or names (q_proj,v_proj)",
     "packing": "pack short rows into full sequences",
-    "gradient_checkpointing": "less memory, ~30% slower",
+    "gradient_checkpointing": "less memory, ~30% slower; auto: off when it fits with 15% to spare",
     "optimizer": "auto = fused AdamW on CUDA; 8-bit variants save memory (GPU)",
-    "precision": "auto = bf16 where supported",
+    "precision": "auto = bf16 where supported (full: fp32 master weights, 16 B/param); full + bf16: 8 B/param",
     "attn_implementation": "auto = flash_attention_2 when installed (CUDA, bf16/fp16), else sdpa",
     "assistant_only_loss": "learn only the answers",
     "eval_steps": "evaluate every N steps",
@@ -203,6 +204,8 @@ def format_value(spec: FieldSpec, value: Any) -> str:
         return ""
     if spec.kind == "bool":
         return "yes" if value else "no"
+    if spec.kind == "choice" and isinstance(value, bool):
+        return "on" if value else "off"  # a bool | "auto" field shown as a choice
     if spec.kind == "list_or_str" and isinstance(value, (list, tuple)):
         return ",".join(str(v) for v in value)
     if spec.kind == "json":

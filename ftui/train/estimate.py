@@ -1,88 +1,236 @@
-"""The VRAM estimator (``ftui.advisor.vram``) applied to a RunConfig.
+"""The one bridge from a RunConfig to the VRAM estimator (``ftui.advisor.vram``).
 
-Used twice: ``validate`` refuses a config the estimator says cannot fit the GPU here
-(with its cheapest fix), and the ``started`` event carries the estimate so the memory
-plot can draw it next to the measured curve. Any estimator error means "no estimate",
-never a failed run.
+``ftui plan`` (CLI and screen), the Train form's preflight, ``ftui train`` validation and
+the ``started`` event all price a run through ``train_setup``, so they cannot disagree.
+It maps each RunConfig switch to what ``hf_backend`` then does with it:
+
+- precision: full fine-tuning with ``auto``/``fp16`` loads fp32 weights under 16-bit
+  autocast (``amp``, 16 B/param); ``bf16`` loads bf16 weights with no fp32 master copy;
+  LoRA loads a bf16 base unless ``fp16``/``fp32``; QLoRA's base is 4-bit whatever it says.
+- loss: TRL's chunked LM head, or full logits when ``extra.label_smoothing_factor`` > 0.
+- gradient checkpointing ``auto`` (``checkpointing_choice``): off when the run fits the GPU
+  without it with at least 15 % left over, on otherwise, and on when the GPU or the
+  estimate is unknown; with no GPU, off for a tiny model (it only costs time on a CPU).
+
+Any estimator error means "no estimate", never a failed run.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ftui.config import RunConfig
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ftui.advisor.architectures import Architecture
+    from ftui.advisor.vram import Estimate, Fix, TrainSetup
+
+GC_AUTO_FREE = 0.15  # auto turns checkpointing off only when this share of the GPU stays free without it
+GC_TINY_PARAMS = 20_000_000  # below this, on a CPU, checkpointing costs time and saves nothing that matters
 
 _OPTIMIZERS = {
     "adamw_8bit": "adamw_8bit",
     "adamw_bnb_8bit": "adamw_8bit",
     "paged_adamw_8bit": "paged_adamw_8bit",
+    "lion_8bit": "adamw_8bit",
+    "paged_lion_8bit": "paged_adamw_8bit",
 }
 _ATTENTION = ("q_proj", "k_proj", "v_proj", "o_proj")
+# estimator field -> RunConfig field (for a cheapest fix applied to a config)
+FIX_FIELDS = {"micro_batch": "micro_batch_size", "seq_len": "max_seq_len", "grad_checkpointing": "gradient_checkpointing"}
 
 
-def setup_from_config(config: RunConfig):
-    from ftui.advisor.vram import TrainSetup
-
+def estimator_precision(config: RunConfig) -> str:
+    """The estimator's precision for what ``hf_backend.load_model`` loads (``auto`` = a bf16-capable GPU)."""
+    if config.method == "qlora":
+        return "bf16"
     if config.precision == "fp32":
-        precision = "fp32"
-    elif config.method == "full":
-        precision = "amp"  # fp32 master weights, 16-bit compute
-    else:
-        precision = "bf16"
+        return "fp32"
+    if config.method == "full":
+        return "bf16" if config.precision == "bf16" else "amp"
+    return "amp" if config.precision == "fp16" else "bf16"  # LoRA: an fp16 run loads an fp32 base
+
+
+def config_precision(method: str, precision: str) -> str:
+    """The RunConfig precision that trains what the estimator calls ``precision`` (inverse of the above)."""
+    if precision == "fp32":
+        return "fp32"
+    if method == "full":
+        return "bf16" if precision == "bf16" else "auto"
+    if method == "lora" and precision == "amp":
+        return "fp16"
+    return "auto"
+
+
+def loss_path(config: RunConfig) -> str:
+    """``plain`` where TRL materialises the full logits (label smoothing), else its chunked LM head."""
+    try:
+        smoothing = float((config.extra or {}).get("label_smoothing_factor") or 0)
+    except (TypeError, ValueError):
+        smoothing = 0.0
+    return "plain" if smoothing > 0 else "chunked"
+
+
+def _targets(config: RunConfig) -> str | tuple[str, ...]:
     targets = config.target_modules
     if targets == "attention":
-        targets = _ATTENTION
-    elif isinstance(targets, list):
-        targets = tuple(targets)
+        return _ATTENTION
+    if isinstance(targets, list):
+        return tuple(targets)
+    if isinstance(targets, str) and targets != "all-linear" and "," in targets:
+        return tuple(t.strip() for t in targets.split(",") if t.strip())
+    return targets
+
+
+def _setup(config: RunConfig, grad_checkpointing: bool) -> TrainSetup:
+    from ftui.advisor.vram import TrainSetup
+
     return TrainSetup(
         method=config.method,
         seq_len=config.max_seq_len,
         micro_batch=config.micro_batch_size,
-        grad_checkpointing=config.gradient_checkpointing,
+        grad_checkpointing=grad_checkpointing,
         optimizer=_OPTIMIZERS.get(config.optimizer, "adamw_torch"),
-        precision=precision,
+        precision=estimator_precision(config),
         lora_r=config.lora_r,
-        lora_targets=targets,
+        lora_targets=_targets(config),
+        loss=loss_path(config),
+        lora_dropout=config.lora_dropout,
     )
 
 
-def estimate_for(config: RunConfig, gpu_gb: float | None = None):
+def checkpointing_choice(
+    config: RunConfig, arch: Architecture | None, gpu_gb: float | None
+) -> tuple[bool, str]:
+    """(gradient checkpointing on?, why) for ``config`` on a GPU of ``gpu_gb`` (None: no GPU here)."""
+    value = config.gradient_checkpointing
+    if isinstance(value, bool):
+        return value, "set in the config"
+    if gpu_gb is None:
+        if arch is not None and arch.n_params < GC_TINY_PARAMS:
+            return False, f"auto: no GPU and a {arch.n_params / 1e6:.1f}M-parameter model, where it only costs time"
+        return True, "auto: no GPU to size it against"
+    if arch is None:
+        return True, "auto: no memory estimate for this model"
+    try:
+        from ftui.advisor.vram import estimate
+
+        without = estimate(arch, _setup(config, False), gpu_gb)
+    except Exception:  # noqa: BLE001 - an unpriceable setup keeps the safe choice
+        return True, "auto: no memory estimate for this setup"
+    free = 1 - without.total_gb / gpu_gb
+    if free >= GC_AUTO_FREE:
+        return False, f"auto: {without.total_gb:.1f} GB without it leaves {free:.0%} of {gpu_gb:g} GB free"
+    return True, f"auto: {without.total_gb:.1f} GB without it would leave under {GC_AUTO_FREE:.0%} of {gpu_gb:g} GB free"
+
+
+def train_setup(config: RunConfig, arch: Architecture | None = None, gpu_gb: float | None = None) -> TrainSetup:
+    """THE RunConfig -> TrainSetup mapping (``gpu_gb``: the GPU that ``auto`` checkpointing is sized for)."""
+    gc, _ = checkpointing_choice(config, arch, gpu_gb)
+    return _setup(config, gc)
+
+
+def resolve_arch(config: RunConfig) -> Architecture:
+    from ftui.advisor.model_config import resolve_architecture
+
+    return resolve_architecture(config.model)
+
+
+def detected_gpu_gb() -> tuple[Any, float | None]:
+    """(GpuInfo or None, its size in GB) as every path sees it: FTUI_GPU_GB, NVML, or a loaded torch."""
+    try:
+        from ftui.advisor.gpu import detect_gpu
+    except ImportError:
+        return None, None
+    gpu = detect_gpu()
+    return gpu, (gpu.total_gb if gpu is not None else None)
+
+
+def estimate_config(config: RunConfig, gpu_gb: float | None = None, arch: Architecture | None = None) -> Estimate:
+    """The Estimate of ``config`` on a GPU of ``gpu_gb`` (None: no GPU); raises AdvisorError / model errors."""
+    from ftui.advisor.vram import estimate
+
+    arch = arch if arch is not None else resolve_arch(config)
+    return estimate(arch, train_setup(config, arch, gpu_gb), gpu_gb)
+
+
+def estimate_for(config: RunConfig, gpu_gb: float | None = None) -> Estimate | None:
     """The estimator's Estimate for this config, or None (OpenAI, unknown model, estimator error)."""
     if config.method not in ("full", "lora", "qlora"):
         return None
     try:
-        from ftui.advisor.model_config import resolve_architecture
-        from ftui.advisor.vram import estimate
-
-        arch = resolve_architecture(config.model)
-        return estimate(arch, setup_from_config(config), gpu_gb)
+        return estimate_config(config, gpu_gb)
     except Exception:  # noqa: BLE001 - no estimate is better than a refused run
         return None
 
 
-def estimate_run_gb(config: RunConfig) -> float | None:
-    result = estimate_for(config)
-    return round(result.total_gb, 2) if result is not None else None
+def estimate_figures(config: RunConfig, gpu_gb: float | None = None) -> tuple[float | None, float | None]:
+    """(total GB with the CUDA context, torch-allocator peak GB without it) for the ``started`` event."""
+    result = estimate_for(config, gpu_gb)
+    if result is None:
+        return None, None
+    return round(result.total_gb, 2), round(result.torch_peak / 1e9, 2)
+
+
+def fix_changes(fix: Fix) -> tuple[tuple[str, object], ...]:
+    """The fix as (RunConfig field, value) pairs: what the form applies and the CLI tells."""
+    out = []
+    for change in fix.changes:
+        name = FIX_FIELDS.get(change.field, change.field)
+        value = change.value
+        if change.field == "precision":
+            value = config_precision("full", str(change.value))
+        out.append((name, value))
+    return tuple(out)
+
+
+def describe_fix(fix: Fix) -> str:
+    """The fix in words, with the config keys to set: ``...; set precision=bf16 optimizer=adamw_8bit``."""
+    keys = " ".join(f"{name}={'true' if v is True else 'false' if v is False else v}" for name, v in fix_changes(fix))
+    return f"{fix.describe()} (set {keys})" if keys else fix.describe()
 
 
 def fit_problem(config: RunConfig) -> str | None:
     """A message when a GPU is present and the estimate exceeds it; None when it fits or cannot be told."""
+    gpu, gpu_gb = detected_gpu_gb()
+    if gpu is None or gpu_gb is None or config.method not in ("full", "lora", "qlora"):
+        return None
     try:
-        from ftui.advisor.gpu import detect_gpu
-    except ImportError:
+        arch = resolve_arch(config)
+        result = estimate_config(config, gpu_gb, arch)
+    except Exception:  # noqa: BLE001 - no estimate: nothing to refuse on
         return None
-    gpu = detect_gpu()
-    if gpu is None:
+    if result.fits is not False:
         return None
-    result = estimate_for(config, gpu.total_gb)
-    if result is None or result.fits is not False:
-        return None
-    message = f"the VRAM estimator puts this run at {result.total_gb:.1f} GB, more than the {gpu.total_gb:g} GB of {gpu.name}"
+    message = (f"the VRAM estimator puts this run at {result.total_gb:.1f} GB "
+               f"({weights_phrase(result.setup)}), more than the {gpu_gb:g} GB of {gpu.name}")
     try:
-        from ftui.advisor.model_config import resolve_architecture
         from ftui.advisor.vram import cheapest_fix
 
-        fix = cheapest_fix(resolve_architecture(config.model), setup_from_config(config), gpu.total_gb)
-        if fix is not None and fix.changes:
-            message += f"; cheapest fix: {fix.describe()}"
+        fix = cheapest_fix(arch, result.setup, gpu_gb)
     except Exception:  # noqa: BLE001
-        pass
+        fix = None
+    if fix is not None and fix.changes:
+        message += f"; cheapest fix: {describe_fix(fix)}"
+    elif fix is None:
+        message += "; nothing we know makes it fit: use a smaller model, a bigger GPU or several (accelerate launch)"
     return message
+
+
+def weights_phrase(setup: TrainSetup) -> str:
+    from ftui.advisor.vram import weights_basis
+
+    return weights_basis(setup)
+
+
+def fit_summary(config: RunConfig, gpu_gb: float | None) -> str:
+    """One line a CLI prints: the total, the allocator peak and the basis (``ftui train --check``)."""
+    try:
+        est = estimate_config(config, gpu_gb)
+    except Exception as exc:  # noqa: BLE001
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return f"memory estimate: none ({first})"
+    gc = "on" if est.setup.grad_checkpointing else "off"
+    where = f"of the {gpu_gb:g} GB GPU" if gpu_gb else "no GPU detected"
+    return (f"memory estimate: {est.total_gb:.2f} GB, {where} (torch peak {est.torch_peak / 1e9:.2f} GB + CUDA "
+            f"context; {weights_phrase(est.setup)}; gradient checkpointing {gc}; loss {est.setup.loss})")

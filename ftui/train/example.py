@@ -37,7 +37,7 @@ micro_batch_size: 8         # per device; effective batch = micro_batch_size * g
 grad_accum: 1
 max_seq_len: 512            # tokens; longer examples are truncated
 packing: false
-gradient_checkpointing: true
+gradient_checkpointing: auto  # off when the run fits the GPU with 15% to spare; true | false
 optimizer: auto             # auto: fused AdamW on CUDA, adamw_torch on CPU | adamw_torch | adamw_8bit | paged_adamw_8bit (8-bit ones need CUDA)
 precision: auto             # auto: bf16 where the GPU supports it, fp32 on CPU
 attn_implementation: auto   # auto: flash_attention_2 when flash-attn is installed (CUDA, bf16/fp16), else sdpa | sdpa | eager | flash_attention_2

@@ -56,7 +56,9 @@ async def test_wizard_to_lora_leaf_then_use_this_plan() -> None:
         assert overrides["method"] == "lora"
         assert overrides["lora_r"] == 16 and overrides["lora_alpha"] == 32
         assert overrides["learning_rate"] == pytest.approx(2e-4) and overrides["num_epochs"] == 3
-        assert overrides["max_seq_len"] == 2048 and overrides["gradient_checkpointing"] is True
+        # the calculator's checkpointing is "auto": decided again on the GPU the run trains on
+        assert overrides["max_seq_len"] == 2048 and overrides["gradient_checkpointing"] == "auto"
+        assert overrides["precision"] == "auto"
         assert "model" not in overrides  # the user never picked a model
         assert app.current_mode == "train"
 
@@ -115,9 +117,19 @@ async def test_estimator_recomputes_live_and_suggests_a_fix() -> None:
         assert screen.estimate.fits is False and screen.fix is not None
         assert "DOES NOT FIT" in _text(screen, "#breakdown")
         assert "Cheapest fix" in _text(screen, "#fix")
+        # precision auto = fp32 master weights (16 B/param): 80 GB is not enough for 8B, and the fix keeps it
+        # a full fine-tune (pure bf16); 160 GB is
         screen.query_one("#f-gpu", Input).value = "80"
         await pilot.pause()
-        assert screen.estimate.gpu_gb == 80 and screen.estimate.fits is True
+        assert screen.estimate.gpu_gb == 80 and screen.estimate.fits is False
+        assert screen.estimate.setup.precision == "amp" and [c.field for c in screen.fix.changes] == ["precision"]
+        await pilot.press("f")
+        await pilot.pause()
+        assert screen.query_one("#f-precision", Select).value == "bf16" and screen.estimate.fits is True
+        screen.query_one("#f-precision", Select).value = "auto"
+        screen.query_one("#f-gpu", Input).value = "160"
+        await pilot.pause()
+        assert screen.estimate.fits is True
 
 
 async def test_apply_fix_makes_it_fit_and_carries_accumulation() -> None:

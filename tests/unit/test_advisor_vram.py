@@ -46,7 +46,9 @@ def test_worked_table_cells(size: str) -> None:
         "N": arch.n_params / 1e9,
         "full": estimate(arch, TrainSetup("full", precision="amp")).breakdown_gb(),
         "lora": estimate(arch, TrainSetup("lora")).breakdown["weights"] / GB,
-        "qlora": estimate(arch, TrainSetup("qlora")).breakdown["weights"] / GB,
+        # the table's QLoRA base keeps N_rest in bf16; prepare_model_for_kbit_training upcasts it to fp32
+        # (tested below), so the table cell is our QLoRA weights less that upcast
+        "qlora": (estimate(arch, TrainSetup("qlora")).breakdown["weights"] - 2 * arch.n_rest) / GB,
         "16P": 16 * lora_params(arch, 16) / GB,
         "act_on": activation_bytes(arch, T, True) / GB,
         "act_off": activation_bytes(arch, T, False) / GB,
@@ -67,6 +69,54 @@ def test_lora_16p_is_the_adapter_share_of_the_lora_estimate() -> None:
     assert adapters == pytest.approx(16 * est.trainable_params)
 
 
+def test_qlora_prices_the_kbit_upcast_and_bf16_adapters() -> None:
+    """prepare_model_for_kbit_training: N_rest in fp32 (~2 GB more for 8B, ~4 GB for 70B); TRL: adapters in bf16."""
+    for size, extra_gb in (("8B", 2.1), ("70B", 4.2)):
+        arch = PRESETS[size]
+        est = estimate(arch, TrainSetup("qlora"))
+        nf4 = arch.n_linear * 4.127 / 8
+        assert est.breakdown["weights"] == pytest.approx(nf4 + 4 * arch.n_rest)
+        assert (est.breakdown["weights"] - nf4 - 2 * arch.n_rest) / GB == pytest.approx(extra_gb, rel=0.05)
+        adapters = est.breakdown["trainable"] + est.breakdown["gradients"] + est.breakdown["optimizer"]
+        assert adapters == pytest.approx(8 * est.trainable_params)  # bf16 weight + grad + 2 bf16 Adam states
+    eight_bit = estimate(PRESETS["8B"], TrainSetup("qlora", optimizer="paged_adamw_8bit"))
+    assert eight_bit.breakdown["optimizer"] == pytest.approx(2 * eight_bit.trainable_params)
+
+
+def test_full_finetune_prices_fp32_master_weights_unless_pure_bf16() -> None:
+    arch = PRESETS["7B"]
+    amp = estimate(arch, TrainSetup("full", precision="amp"))
+    bf16 = estimate(arch, TrainSetup("full", precision="bf16"))
+    bf16_8bit = estimate(arch, TrainSetup("full", precision="bf16", optimizer="adamw_8bit"))
+    state = ("weights", "gradients", "optimizer")
+    assert sum(amp.breakdown[k] for k in state) == pytest.approx(16 * arch.n_params)
+    assert sum(bf16.breakdown[k] for k in state) == pytest.approx(8 * arch.n_params)
+    assert sum(bf16_8bit.breakdown[k] for k in state) == pytest.approx(6 * arch.n_params)
+    # TRL's LM head accumulates the head's gradient in fp32 before casting it to bf16 weights
+    assert bf16.breakdown["logits"] > amp.breakdown["logits"]
+
+
+def test_trl_chunked_head_is_far_below_full_logits_and_plain_is_the_table() -> None:
+    arch = PRESETS["8B"]
+    setup = TrainSetup("lora", seq_len=4096, micro_batch=8)
+    chunked = estimate(arch, setup).breakdown["logits"]
+    plain = estimate(arch, TrainSetup("lora", seq_len=4096, micro_batch=8, loss="plain")).breakdown["logits"]
+    assert plain == pytest.approx(10 * 8 * 4096 * arch.vocab_size)
+    # one [4096 x 32768] bf16 tile + the kept hidden states and their fp32 gradient: ~0.3 + 6·T·h bytes
+    assert chunked == pytest.approx(4096 * 32768 * 2 + 8 * 8 * 4096 * arch.hidden_size, rel=0.01)
+    assert chunked < plain / 20
+
+
+def test_lora_dropout_and_the_adapter_input_copies_are_activations() -> None:
+    arch = PRESETS["8B"]
+    base = TrainSetup("lora", seq_len=2048, micro_batch=1, grad_checkpointing=False)
+    no_dropout = estimate(arch, TrainSetup("lora", seq_len=2048, micro_batch=1, grad_checkpointing=False,
+                                           lora_dropout=0.0))
+    fan_in = 6 * arch.hidden_size + arch.intermediate_size  # q,k,v,o,gate,up read h; down reads i
+    diff = estimate(arch, base).breakdown["activations"] - no_dropout.breakdown["activations"]
+    assert diff == pytest.approx(1 * fan_in * 2048 * arch.num_layers)  # the 1-byte dropout masks, every layer
+
+
 # torchtune README: Llama-3.1-8B, batch 2, packed 2048, activation checkpointing,
 # chunked cross-entropy, LoRA rank 8 (QLoRA config: q,k,v,o + MLP; LoRA config: q,v,o + MLP).
 # Their peak comes from torch's allocator, so it is compared with our torch_peak (no CUDA context).
@@ -78,10 +128,17 @@ TORCHTUNE = [
 
 @pytest.mark.parametrize(("method", "targets", "gib"), TORCHTUNE)
 def test_torchtune_llama31_8b(method: str, targets: tuple[str, ...], gib: float) -> None:
+    """torchtune's program differs from ours in one way that matters: its QLoRA keeps embeddings, head and norms
+    in bf16, where PEFT's kbit prep upcasts them to fp32 (and so the residual stream). Our full QLoRA figure
+    (~11.4 GiB) is therefore compared after removing exactly that: 2·N_rest and the wider checkpointed inputs."""
+    arch = PRESETS["8B"]
     setup = TrainSetup(method, seq_len=2048, micro_batch=2, grad_checkpointing=True, lora_r=8,
-                       lora_targets=targets, loss="chunked")
-    got = estimate(PRESETS["8B"], setup).torch_peak / GIB
-    assert _close(got, gib, 0.15), f"{method}: {got:.2f} GiB vs torchtune {gib} GiB"
+                       lora_targets=targets, loss="chunked", lora_dropout=0.0)  # torchtune: dropout 0
+    got = estimate(arch, setup).torch_peak
+    if method == "qlora":
+        wider = activation_bytes(arch, 4096, True, 4) - activation_bytes(arch, 4096, True, 2)
+        got -= 2 * arch.n_rest + wider * 1.10  # + its fragmentation share
+    assert _close(got / GIB, gib, 0.15), f"{method}: {got / GIB:.2f} GiB vs torchtune {gib} GiB"
 
 
 # LLaMA-Factory hardware table for 7B (no setup given; we assume its defaults:
@@ -162,6 +219,17 @@ def test_a_plain_loss_whose_logits_dominate_says_how_to_remove_them() -> None:
 
     arch = find_preset("8B")
     heavy = estimate(arch, TrainSetup(method="qlora", seq_len=2048, micro_batch=2, loss="plain"))
-    assert any("fused linear+CE" in note for note in heavy.notes)
-    fused = estimate(arch, TrainSetup(method="qlora", seq_len=2048, micro_batch=2, loss="fused"))
-    assert not any("fused linear+CE" in note for note in fused.notes)
+    assert any("label_smoothing_factor" in note for note in heavy.notes)
+    chunked = estimate(arch, TrainSetup(method="qlora", seq_len=2048, micro_batch=2))
+    assert not any("label_smoothing_factor" in note for note in chunked.notes)
+
+
+@pytest.mark.parametrize("size", ["7B", "8B"])
+def test_full_finetune_on_80gb_is_offered_the_pure_bf16_recipe(size: str) -> None:
+    """AMP full fine-tuning of 7-8B cannot fit 80 GB; the fix keeps it a full fine-tune in pure bf16."""
+    setup = TrainSetup("full", seq_len=2048, micro_batch=1, precision="amp", grad_checkpointing=False)
+    assert estimate(PRESETS[size], setup, gpu_gb=80).fits is False
+    fix = cheapest_fix(PRESETS[size], setup, gpu_gb=80)
+    assert fix is not None and fix.estimate.fits and fix.estimate.setup.method == "full"
+    assert fix.estimate.setup.precision == "bf16" or fix.estimate.setup.optimizer != "adamw_torch"
+    assert all(c.field != "method" for c in fix.changes)

@@ -40,6 +40,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ftui.advisor import cost as cost_mod
     from ftui.advisor.architectures import Architecture
     from ftui.advisor.vram import Estimate, Fix, TrainSetup
+    from ftui.config import RunConfig
 
 # The calculator's modules (forms, the estimator, prices) are imported where they are used:
 # it mounts after the first frame, and keeping them out of this module's import keeps
@@ -267,8 +268,9 @@ class PlanScreen(ModeScreen):
             raise FieldError("press Enter in Path/id to read its config.json.")
         return self.custom_arch, path
 
-    def current_setup(self) -> TrainSetup:
-        from ftui.advisor.vram import TrainSetup
+    def current_config(self) -> RunConfig:
+        """The form as a RunConfig: the calculator prices it exactly as the Train form and ``ftui train`` do."""
+        from ftui.config import RunConfig
 
         method = self._select_value("#f-method")
         for wid in ("#f-rank", "#f-targets"):
@@ -280,17 +282,26 @@ class PlanScreen(ModeScreen):
                 rank = int(text)
             except ValueError:
                 raise FieldError("LoRA rank: type a whole number (8–64 is typical).") from None
-        return TrainSetup(
-            method=method,
-            seq_len=self._int("#f-seq", "Seq len"),
-            micro_batch=self._int("#f-batch", "Batch"),
-            grad_checkpointing=self._select_value("#f-gc") == "on",
+        gc = {"on": True, "off": False}.get(self._select_value("#f-gc"), "auto")
+        return RunConfig(
+            method=method,  # type: ignore[arg-type]
+            max_seq_len=self._int("#f-seq", "Seq len"),
+            micro_batch_size=self._int("#f-batch", "Batch"),
+            gradient_checkpointing=gc,
             optimizer=self._select_value("#f-optim"),
             precision=self._select_value("#f-precision"),
             lora_r=rank,
-            lora_targets=self._select_value("#f-targets"),
-            loss=self._select_value("#f-loss"),
+            target_modules=self._select_value("#f-targets"),
         )
+
+    def current_setup(self, arch: Architecture, gpu_gb: float | None) -> TrainSetup:
+        from dataclasses import replace
+
+        from ftui.train.estimate import train_setup
+
+        setup = train_setup(self.current_config(), arch, gpu_gb)
+        loss = self._select_value("#f-loss")
+        return setup if loss == "auto" else replace(setup, loss=loss)
 
     def current_gpu_gb(self) -> tuple[float | None, str | None]:
         if self._text("#f-gpu"):
@@ -308,8 +319,8 @@ class PlanScreen(ModeScreen):
         self.estimate, self.fix, self.error = None, None, None
         try:
             arch, label = self.current_arch()
-            setup = self.current_setup()
             gpu_gb, gpu_label = self.current_gpu_gb()
+            setup = self.current_setup(arch, gpu_gb)
             est = estimate(arch, setup, gpu_gb)
             fix = cheapest_fix(arch, setup, gpu_gb) if est.fits is False else None
         except (FieldError, AdvisorError) as exc:
@@ -533,6 +544,8 @@ class PlanScreen(ModeScreen):
             choice = self._select_value("#f-model")
             model = PRESET_HUB_IDS.get(choice) if choice != CUSTOM else self._text("#f-path") or None
         overrides = plan_overrides(self.walker.outcome, setup, model)
+        if setup is not None and self._select_value("#f-gc") == "auto":
+            overrides["gradient_checkpointing"] = "auto"  # decided again on the GPU the run trains on
         if self.grad_accum > 1:
             overrides["grad_accum"] = self.grad_accum
         return overrides
@@ -565,11 +578,15 @@ class PlanScreen(ModeScreen):
             self.notify(message, timeout=3)
             return
         widgets = {"grad_checkpointing": "#f-gc", "optimizer": "#f-optim", "method": "#f-method",
-                   "micro_batch": "#f-batch", "lora_r": "#f-rank", "seq_len": "#f-seq"}
+                   "micro_batch": "#f-batch", "lora_r": "#f-rank", "seq_len": "#f-seq", "precision": "#f-precision"}
         for change in self.fix.changes:
             wid = widgets[change.field]
             if change.field == "grad_checkpointing":
                 self.query_one(wid, Select).value = "on"
+            elif change.field == "precision":
+                from ftui.train.estimate import config_precision
+
+                self.query_one(wid, Select).value = config_precision("full", str(change.value))
             elif change.field in ("optimizer", "method"):
                 self.query_one(wid, Select).value = str(change.value)
             else:

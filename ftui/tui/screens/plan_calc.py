@@ -14,7 +14,8 @@ from textual.widgets import Input, Select, Static, TabbedContent, TabPane
 
 from ftui.advisor import cost as cost_mod
 from ftui.advisor.architectures import PRESET_SIZES
-from ftui.advisor.vram import LOSSES, METHODS, OPTIMIZERS, PRECISIONS
+from ftui.advisor.vram import LOSSES, METHODS, OPTIMIZERS
+from ftui.config import PRECISIONS  # the run config's precisions: the calculator prices a RunConfig
 from ftui.tui.screens.plan import CUSTOM
 
 
@@ -66,17 +67,17 @@ class Calculator(Vertical):
                         yield _label("Batch")
                         yield _input("1", "f-batch", restrict=r"-?[0-9]*")
                         yield _label("Grad ckpt")
-                        yield _select([("on", "on"), ("off", "off")], "on", "f-gc")
+                        yield _select([("auto", "auto"), ("on", "on"), ("off", "off")], "auto", "f-gc")
                         yield _label("Optimizer")
                         yield _select(OPTIMIZERS, "adamw_torch", "f-optim")
                         yield _label("Precision")
-                        yield _select(PRECISIONS, "bf16", "f-precision")
+                        yield _select(PRECISIONS, "auto", "f-precision")
                         yield _label("LoRA rank")
                         yield _input("16", "f-rank", restrict=r"-?[0-9]*")
                         yield _label("Targets")
                         yield _select(("all-linear", "attention"), "all-linear", "f-targets")
                         yield _label("Loss")
-                        yield _select(LOSSES, "plain", "f-loss")
+                        yield _select(("auto", *LOSSES), "auto", "f-loss")
                         yield _label("GPU GB")
                         yield _input("", "f-gpu", "auto")
                     yield Static(id="model-line")

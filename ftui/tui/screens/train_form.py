@@ -105,8 +105,8 @@ class LauncherForm(Horizontal):
         if spec.kind == "bool":
             widget = Checkbox("", value=bool(value), compact=True, id=f"f-{spec.name}")
         elif spec.kind == "choice":
-            widget = Select([(c, c) for c in spec.choices], value=value, allow_blank=False, compact=True,
-                            id=f"f-{spec.name}")
+            widget = Select([(c, c) for c in spec.choices], value=format_value(spec, value), allow_blank=False,
+                            compact=True, id=f"f-{spec.name}")
         else:
             widget = Input(format_value(spec, value), compact=True, id=f"f-{spec.name}", select_on_focus=False)
         widget.tooltip = spec.help or None
@@ -139,8 +139,8 @@ class LauncherForm(Horizontal):
                 if isinstance(widget, Checkbox):
                     widget.value = bool(value)
                 elif isinstance(widget, Select):
-                    if value in spec.choices:
-                        widget.value = value
+                    if format_value(spec, value) in spec.choices:
+                        widget.value = format_value(spec, value)
                 elif isinstance(widget, Input):
                     widget.value = format_value(spec, value)
         finally:
