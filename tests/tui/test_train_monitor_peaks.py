@@ -6,7 +6,7 @@ import json
 import time
 from pathlib import Path
 
-from ftui.train.events import DataAccounting, EventLogWriter, Log, Memory, Started
+from ftui.train.events import DataAccounting, EventLogWriter, Log, Memory
 from ftui.tui.app import FtuiApp
 from ftui.tui.screens.train import TrainScreen, write_fixture_run
 from ftui.tui.widgets.metric_plot import MetricPlot
@@ -29,8 +29,8 @@ def gpu_run(runs_dir: Path) -> tuple[Path, DataAccounting]:
                              trained_tokens_in=20_000, trained_tokens_lost=1_234, longest=311, max_seq_len=64)
     (run_dir / "events.jsonl").unlink()
     with EventLogWriter(run_dir / "events.jsonl") as log:
-        log.write(Started(t=1.0, run_id=run_dir.name, method="lora", model="demo", total_steps=3, device="cuda:0",
-                          estimate_gb=9.5, estimate_torch_gb=8.0))
+        log.write({"type": "started", "t": 1.0, "run_id": run_dir.name, "method": "lora", "model": "demo",
+                   "total_steps": 3, "device": "cuda:0", "estimate_gb": 9.5, "estimate_torch_gb": 8.0})
         log.write(account)
         for step in (1, 2, 3):
             log.write(Log(t=1.0 + step, step=step, loss=2.0 / step))
@@ -69,3 +69,19 @@ def test_run_record_of_a_finished_run_keeps_the_accounting_readable(runs_dir: Pa
     rows = [json.loads(line) for line in (run_dir / "events.jsonl").read_text().splitlines()]
     data = next(r for r in rows if r["type"] == "data")
     assert DataAccounting(**{k: v for k, v in data.items() if k != "type"}) == account
+
+
+async def test_the_form_offers_the_device_and_refuses_one_that_is_not(runs_dir: Path) -> None:
+    app = FtuiApp(start_mode="train")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, TrainScreen)
+        field = screen.form.query_one("#f-device")
+        assert field.value == "auto"
+        field.value = "gpu0"
+        await wait_for(pilot, lambda: screen.form.query_one("#row-device").has_class("-invalid"))
+        assert "is not a device; use auto" in str(screen.form.query_one("#h-device").render())
+        field.value = "cpu"
+        await wait_for(pilot, lambda: not screen.form.query_one("#row-device").has_class("-invalid"))
+        assert screen.form.config().device == "cpu"
