@@ -131,7 +131,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _launch_tui(args)
         return int(args.func(args) or 0)
     except UserError as exc:
-        print(f"ftui: {exc}", file=sys.stderr)
+        from ftui.secrets import scrub_secrets
+        from ftui.textsafe import neutralize
+
+        # A path, a name or a remote error text: no key and no terminal escape may reach the terminal.
+        print(f"ftui: {neutralize(scrub_secrets(str(exc)))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("ftui: interrupted", file=sys.stderr)

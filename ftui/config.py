@@ -258,9 +258,27 @@ def coerce_value(name: str, value: object) -> object:
                 shown = repr(value) if not isinstance(value, str) else f"'{value}'"
                 raise ConfigError(ConfigProblem(name, f"{shown} is not true, false or auto", AUTO_BOOL_FIELDS[name]))
             return "auto"
+        _check_magnitude(name, value, result)
+        return result
     reason = " or ".join(dict.fromkeys(reasons)) or "has the wrong type"
     shown = repr(value) if not isinstance(value, str) else f"'{value}'"
     raise ConfigError(ConfigProblem(name, f"{shown} {reason}", f"Set {name} to a valid value."))
+
+
+MAX_CONFIG_NUMBER = 10**15  # past any real step count, seed or size; keeps later int/float maths sane
+
+
+def _check_magnitude(name: str, raw: object, value: object) -> None:
+    """Refuse a number no run could use (a 5,000-digit integer, inf, nan) before anything computes with it."""
+    import math
+
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(ConfigProblem(name, f"{raw!r} is not a finite number", f"Set {name} to a real value."))
+    if abs(value) > MAX_CONFIG_NUMBER:
+        shown = f"{value:.3g}" if isinstance(value, float) else (f"a {int(value.bit_length() * 0.30103) + 1}-digit number" if value.bit_length() > 64 else str(value))
+        raise ConfigError(ConfigProblem(name, f"{shown} is far too large (the limit is 1e15)", f"Set {name} to a realistic value."))
 
 
 def config_from_dict(data: dict, source: str = "config") -> RunConfig:
@@ -287,24 +305,36 @@ def load_config_text(text: str, source: str = "config") -> RunConfig:
     """Parse YAML text (a file's contents or stdin) into a RunConfig."""
     import yaml
 
+    from ftui.safeyaml import ConfigYAMLError, load_config_yaml
+
     try:
-        data = yaml.safe_load(text)
+        data = load_config_yaml(text)
+    except ConfigYAMLError as exc:
+        raise ConfigError(ConfigProblem("(file)", f"{source} {exc.message}", exc.fix)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise ConfigError(
             ConfigProblem("(file)", f"{source} is not valid YAML{where}", "Fix the syntax; 'ftui train --example' shows the format.")
         ) from None
-    if data is None:
-        data = {}
+    if data is None or data == {}:
+        # An empty file would otherwise train on every default (the sample data): refuse it.
+        raise ConfigError(ConfigProblem("(file)", f"{source} is empty", "Give at least model and train_path; 'ftui train --example' shows every key."))
     return config_from_dict(data, source)
 
 
 def load_config(path: str | Path) -> RunConfig:
     """Read a YAML run config; errors name the key and the fix."""
+    import stat
+
+    from ftui.safeyaml import MAX_CONFIG_BYTES
+
     path = Path(path).expanduser()
     try:
-        text = path.read_text(encoding="utf-8")
+        if not stat.S_ISREG(path.stat().st_mode):  # a FIFO or device would block or never end
+            raise ConfigError(ConfigProblem("(file)", f"{path} is not a regular file", "Give the path of a YAML run config, or '-' for stdin."))
+        with open(path, "rb") as fh:  # bounded: the size cap is checked on at most one byte past it
+            text = fh.read(MAX_CONFIG_BYTES + 1).decode("utf-8")
     except FileNotFoundError:
         raise ConfigError(ConfigProblem("(file)", f"{path} does not exist", "Give the path of a YAML run config, or '-' for stdin.")) from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -343,8 +373,12 @@ def apply_overrides(config: RunConfig, assignments: list[str] | tuple[str, ...])
             raise ConfigError(ConfigProblem(item, "--set needs key=value", f"Write it as --set {item}=VALUE."))
         key, raw = item.split("=", 1)
         key = key.strip()
+        from ftui.safeyaml import ConfigYAMLError, load_config_yaml
+
         try:
-            parsed = yaml.safe_load(raw) if raw.strip() else ""
+            parsed = load_config_yaml(raw) if raw.strip() else ""
+        except ConfigYAMLError as exc:
+            raise ConfigError(ConfigProblem(key, f"--set value {exc.message}", exc.fix)) from None
         except yaml.YAMLError:
             parsed = raw
         if key.startswith("extra."):
@@ -424,6 +458,7 @@ def validate(
     elif hf and _looks_like_path(c.model) and not Path(c.model).expanduser().exists():
         add(ConfigProblem("model", f"the directory {c.model} does not exist", "Fix the path, or use a Hub id or 'demo'."))
 
+    _validate_upper_bounds(c, add)
     if c.data_format not in DATA_FORMATS:
         add(ConfigProblem("data_format", f"'{c.data_format}' is not a known format", f"Use one of: {', '.join(DATA_FORMATS)}."))
 
@@ -490,6 +525,33 @@ def validate(
         if masking is not None:
             add(masking)
     return problems
+
+
+# Upper bounds for numeric fields (the lower bounds are checked with each field's fix below).
+UPPER_BOUNDS: dict[str, tuple[float, str]] = {
+    "lora_r": (4096, "Use 8, 16 or 32."),
+    "lora_alpha": (65536, "Use about twice lora_r, e.g. 32 for r=16."),
+    "num_epochs": (1000, "Use 1-5 epochs; more usually overfits."),
+    "max_steps": (10**9, "Use -1 (num_epochs) or a realistic step count."),
+    "micro_batch_size": (65536, "Use 1-8; raise grad_accum for a larger effective batch."),
+    "grad_accum": (65536, "Use 1-64."),
+    "max_seq_len": (1 << 20, "Use 512-4096, long enough for your longest example."),
+    "eval_steps": (10**9, "Use e.g. 50."),
+    "save_steps": (10**9, "Use e.g. 100."),
+    "save_total_limit": (10**6, "Use 2."),
+    "early_stopping_patience": (10**6, "Use 0, or 3 evals."),
+    "logging_steps": (10**9, "Use 1-10."),
+    "eval_max_rows": (10**12, "Use 1000, or 0 to evaluate on every row."),
+    "weight_decay": (10, "Use 0 or 0.01."),
+    "seed": (2**32 - 1, "Use 42 (seeds must fit in 32 bits)."),
+}
+
+
+def _validate_upper_bounds(c: RunConfig, add) -> None:
+    for name, (limit, fix) in UPPER_BOUNDS.items():
+        value = getattr(c, name, None)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > limit:
+            add(ConfigProblem(name, f"{value:g} is too large (at most {limit:g})", fix))
 
 
 def _validate_extra_switches(c: RunConfig, add) -> None:

@@ -199,18 +199,6 @@ def stop_token_ids(tokenizer: Any, generation_config: Any = None) -> list[int]:
     return ids
 
 
-def fold_system(messages: list[dict[str, str]]) -> list[dict[str, str]]:
-    """The system prompt prepended to the first user turn: what Gemma 3's template does itself, for
-    templates that refuse a system role (Gemma 2)."""
-    system = "\n\n".join(m["content"] for m in messages if m["role"] == "system")
-    rest = [dict(m) for m in messages if m["role"] != "system"]
-    if system and rest and rest[0]["role"] == "user":
-        rest[0]["content"] = f"{system}\n\n{rest[0]['content']}"
-    elif system:
-        rest.insert(0, {"role": "user", "content": system})
-    return rest
-
-
 class LocalGenerator:
     """A transformers causal LM (+ optional PEFT adapter) generating in left-padded batches.
 
@@ -277,24 +265,20 @@ class LocalGenerator:
         return bool(getattr(self.tokenizer, "chat_template", None))
 
     def prompt_text(self, messages: list[dict[str, str]]) -> str:
-        """The model's own chat template (with the assistant header); a base model without one gets
-        the plain-text format the trainer used for it."""
-        if self.has_chat_template:
-            try:
-                return self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
-            except Exception:  # noqa: BLE001 - jinja's TemplateError (raise_exception): e.g. Gemma 2 refuses system
-                if not any(m["role"] == "system" for m in messages):
-                    raise
-                return self.tokenizer.apply_chat_template(fold_system(messages), add_generation_prompt=True,
-                                                          tokenize=False)
-        return plain_prompt(messages)
+        """The prompt a model trained by ftui saw before each reply (``ftui.train.masking.render_prompt``):
+        the model's own chat template with the assistant header (``add_generation_prompt=True``), the
+        system prompt folded where the template refuses one (Gemma 2), any lead-in the template writes
+        before a reply (Qwen3's empty think block); a base model without a template gets the trainer's
+        plain-text format, bos included. Encoded with ``add_special_tokens=False``: it is all there."""
+        from ftui.train.masking import render_prompt
+
+        return render_prompt(self.tokenizer, messages)
 
     def generate_batch(self, conversations: Sequence[list[dict[str, str]]], config: GenerationConfig) -> list[str]:
         import torch
 
         texts = [self.prompt_text(m) for m in conversations]
-        # a template writes its own bos; plain text is encoded as the trainer encoded it (bos added by the tokenizer)
-        enc = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=not self.has_chat_template)
+        enc = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)  # bos is in the text
         enc = enc.to(self.model.device)
         kwargs: dict[str, Any] = {
             "max_new_tokens": config.max_new_tokens,
@@ -311,11 +295,6 @@ class LocalGenerator:
         new = out[:, enc["input_ids"].shape[1]:]
         decoded = self.tokenizer.batch_decode(new, skip_special_tokens=False)
         return [normalize_output(d, self.special_tokens) for d in decoded]
-
-
-def plain_prompt(messages: list[dict[str, str]]) -> str:
-    """A base model's prompt: the trainer's plain-text format for base models, up to the reply."""
-    return "".join(f"{m['role']}: {m['content']}\n" for m in messages) + "assistant:"
 
 
 # --- OpenAI-compatible endpoints ---------------------------------------------------------------------
@@ -341,7 +320,9 @@ class OpenAIGenerator:
                 temperature=config.temperature, top_p=config.top_p, seed=config.seed,
             )
         except openai.APIError as exc:
-            raise GenerationError(f"endpoint error for model {self.model}: {str(exc)[:200]}") from None
+            from ftui.secrets import scrub_secrets
+
+            raise GenerationError(f"endpoint error for model {self.model}: {scrub_secrets(str(exc))[:200]}") from None
         return normalize_output(resp.choices[0].message.content or "")
 
     def generate_batch(self, conversations: Sequence[list[dict[str, str]]], config: GenerationConfig) -> list[str]:

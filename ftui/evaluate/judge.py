@@ -130,7 +130,9 @@ class Judge:
                 max_tokens=self.max_tokens,
             )
         except openai.APIError as exc:
-            raise JudgeError(f"judge endpoint error: {str(exc)[:200]}") from None
+            from ftui.secrets import scrub_secrets
+
+            raise JudgeError(f"judge endpoint error: {scrub_secrets(str(exc))[:200]}") from None
         return parse_verdict(resp.choices[0].message.content or "")
 
     def judge_pair(self, item: EvalItem, pair: tuple[str, str], output_a: str, output_b: str) -> JudgeVerdict:

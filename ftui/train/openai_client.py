@@ -73,9 +73,11 @@ def display_url(url: str) -> str:
 
 def redact(text: str, secret: str | None) -> str:
     """``text`` with every occurrence of ``secret`` replaced (errors from servers may echo the key)."""
+    from ftui.secrets import scrub_secrets
+
     if secret and text:
-        return text.replace(secret, "[redacted key]")
-    return text
+        text = text.replace(secret, "[redacted key]")
+    return scrub_secrets(text, (secret,))
 
 
 @dataclass(frozen=True)

@@ -62,10 +62,10 @@ def secret_values() -> list[str]:
 
 
 def scrub(text: str, secrets: Sequence[str]) -> str:
-    for value in secrets:
-        if value in text:
-            text = text.replace(value, "***")
-    return text
+    """``text`` through the one scrubber (ftui.secrets), with ``secrets`` named as well."""
+    from ftui.secrets import scrub_secrets
+
+    return scrub_secrets(text, secrets)
 
 
 def describe_failure(exc: BaseException, step: int | None) -> tuple[str, str | None]:

@@ -234,7 +234,9 @@ class GenerateScreen(Screen[None]):
         except (GenerationError, SystemError_, ItemsError, OSError, ValueError) as exc:
             call(self._finished, str(exc), None, [], {})
         except Exception as exc:  # noqa: BLE001 - a library error must reach the user as one line
-            call(self._finished, f"generation failed: {type(exc).__name__}: {str(exc)[:200]}", None, [], {})
+            from ftui.secrets import scrub_secrets
+
+            call(self._finished, f"generation failed: {type(exc).__name__}: {scrub_secrets(str(exc))[:200]}", None, [], {})
 
     def _progress(self, label: str, done: int, total: int, starting: bool) -> None:
         bar = self.query_one("#gen-progress", ProgressBar)
