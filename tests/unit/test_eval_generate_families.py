@@ -45,22 +45,44 @@ def test_stop_ids_add_the_end_of_turn_a_generation_config_forgets(family_model) 
 
 
 @pytest.mark.parametrize("name", CHAT_FAMILIES)
-def test_prompt_is_the_familys_template_with_the_assistant_header(family_model, name: str) -> None:
+def test_prompt_is_the_familys_template_up_to_where_the_trained_reply_starts(family_model, name: str) -> None:
+    """The prompt is the template's rendering with the generation prompt (system folded where the template
+    refuses it, Gemma 2), and a prefix of the same conversation rendered with its reply: what training saw."""
+    from ftui.train.masking import fold_system
+
     gen = G.LocalGenerator(SystemSpec("base", str(family_model(name))))
+    tok = gen.tokenizer
     text = gen.prompt_text(CONVERSATION)
-    assert "my invoice is wrong" in text and "Reply with one label." in text  # Gemma 2: folded into the user turn
-    reference = gen.tokenizer.apply_chat_template(G.fold_system(CONVERSATION) if name == "gemma2" else CONVERSATION,
-                                                  add_generation_prompt=True, tokenize=False)
-    assert text == reference
-    without = gen.tokenizer.apply_chat_template(SHORT, add_generation_prompt=False, tokenize=False)
+    assert "my invoice is wrong" in text and "Reply with one label." in text
+    messages = fold_system(CONVERSATION) if name == "gemma2" else CONVERSATION
+    assert text.startswith(tok.apply_chat_template(messages, add_generation_prompt=True, tokenize=False))
+    if name != "mistral":  # Mistral's template writes the system prompt into the LAST user turn only, so a
+        # rendering that ends with the reply drops it; ftui trains on the prompt rendered up to the reply
+        replied = tok.apply_chat_template([*messages, {"role": "assistant", "content": "billing"}], tokenize=False)
+        assert replied.startswith(text) and replied[len(text):].lstrip().startswith("billing")
+    without = tok.apply_chat_template(SHORT, add_generation_prompt=False, tokenize=False)
     if name != "mistral":  # [INST] ... [/INST] is already the cue; the others add an assistant header
         assert gen.prompt_text(SHORT) != without
 
 
-def test_base_model_gets_the_plain_prompt(family_model) -> None:
+@pytest.mark.parametrize("name", list(FAMILIES))
+def test_the_encoded_prompt_starts_with_one_bos(family_model, name: str) -> None:
+    gen = G.LocalGenerator(SystemSpec("base", str(family_model(name))))
+    tok = gen.tokenizer
+    ids = tok([gen.prompt_text(CONVERSATION)], add_special_tokens=False)["input_ids"][0]
+    if tok.bos_token_id is not None and FAMILIES[name].add_bos:
+        assert ids[0] == tok.bos_token_id and ids[1] != tok.bos_token_id
+    else:
+        assert tok.bos_token_id is None or ids[0] != tok.bos_token_id or ids[1] != tok.bos_token_id
+
+
+def test_base_model_gets_the_trainers_plain_prompt(family_model) -> None:
+    from ftui.train.masking import base_prompt
+
     gen = G.LocalGenerator(SystemSpec("base", str(family_model("base"))))
     assert not gen.has_chat_template
-    assert gen.prompt_text(CONVERSATION) == G.plain_prompt(CONVERSATION)
+    assert gen.prompt_text(CONVERSATION) == base_prompt(CONVERSATION, gen.tokenizer.bos_token)
+    assert gen.prompt_text(CONVERSATION).endswith("### Response:\n")
 
 
 class _ForceStop:
