@@ -88,7 +88,7 @@ def sft_trainer_class() -> Any:
         def _prepare_dataset(self, dataset, processing_class, args, packing, formatting_func, dataset_name):  # noqa: ANN001, ANN202
             accounts = self.__dict__.setdefault("ftui_accounting", {})
             countable = (isinstance(dataset, Dataset) and args.max_length is not None
-                         and "input_ids" not in dataset.column_names)
+                         and "labels" not in dataset.column_names)  # ftui's pre-tokenized prompt/completion rows count too
             if not countable:
                 return super()._prepare_dataset(dataset, processing_class, args, packing, formatting_func, dataset_name)
             full_args = copy.copy(args)  # the same switches, minus truncation and shuffling

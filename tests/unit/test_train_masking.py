@@ -292,7 +292,7 @@ def test_a_refused_row_fails_the_run_before_the_weights_load(family_model, tmp_p
 @pytest.mark.parametrize("name", ["llama3", "mistral", "base"])
 def test_tiny_lora_run_finishes_and_records_its_masking_path(name, family_model, tmp_path):
     from ftui.train import runs
-    from ftui.train.events import Finished, Message, Started, read_events
+    from ftui.train.events import DataAccounting, Finished, Message, Started, read_events
     from ftui.train.worker import start_run
 
     config = RunConfig(model=str(family_model(name)), train_path=str(write_chat(tmp_path / "train.jsonl", CONVERSATIONS * 4)),
@@ -309,6 +309,8 @@ def test_tiny_lora_run_finishes_and_records_its_masking_path(name, family_model,
     assert (record["conversations"], record["rows"]) == (12, 4 * len(REPLIES))
     lines = [e.text for e in events if isinstance(e, Message) and e.text.startswith("loss masking:")]
     assert lines and f"{record['rows']} rows from 12 conversations" in lines[0]
+    (data,) = [e for e in events if isinstance(e, DataAccounting)]  # the converted rows are accounted for too
+    assert data.rows_in == record["rows"] and data.rows_trained == record["rows"]
 
 
 def test_masking_error_is_one_line_with_its_fix():
