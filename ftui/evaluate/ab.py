@@ -31,7 +31,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import math
 import os
 import random
 import re
@@ -44,9 +43,20 @@ from itertools import combinations
 from pathlib import Path
 
 from ftui.evaluate import metrics as M
-from ftui.evaluate import stats as S
 from ftui.evaluate.items import EvalItem
 from ftui.evaluate.normalize import normalize_output
+from ftui.evaluate.results import (  # noqa: F401 - re-exported: the statistics moved to results.py
+    KappaResult,
+    PairResult,
+    SessionResults,
+    comparison_line,
+    compute_results,
+    metrics_line,
+    pair_result,
+    rater_kappas,
+    results_text,
+)
+from ftui.evaluate.scoring import DEFAULT_BOOTSTRAP_SEED, DEFAULT_N_BOOTSTRAP
 
 SESSION_FILE = "session.json"
 FORMAT_VERSION = 1
@@ -71,7 +81,9 @@ def _now_iso(ts: float) -> str:
 
 
 def _atomic_write_json(path: Path, data: object) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    from ftui.private import private_dir
+
+    private_dir(path.parent)  # session and rater directories: owner only (mkstemp files are 0600)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -255,6 +267,8 @@ class SessionPlan:
     labels: list[str]
     created: str
     name: str = ""
+    n_bootstrap: int = DEFAULT_N_BOOTSTRAP  # one bootstrap size and seed per session: every view agrees
+    bootstrap_seed: int = DEFAULT_BOOTSTRAP_SEED
 
     @property
     def pairs(self) -> list[tuple[str, str]]:
@@ -275,6 +289,7 @@ class SessionPlan:
             "version": FORMAT_VERSION, "name": self.name, "created": self.created, "systems": self.systems,
             "base_system": self.base_system, "seed": self.seed, "task": self.task, "labels": self.labels,
             "items": [it.to_dict() for it in self.items], "outputs": self.outputs,
+            "stats": {"n_bootstrap": self.n_bootstrap, "bootstrap_seed": self.bootstrap_seed},
         }
 
     @classmethod
@@ -284,6 +299,8 @@ class SessionPlan:
             items=[EvalItem.from_dict(x) for x in d["items"]], outputs={k: dict(v) for k, v in d["outputs"].items()},
             task=d.get("task", "text"), labels=list(d.get("labels", [])), created=d.get("created", ""),
             name=d.get("name", ""),
+            n_bootstrap=int((d.get("stats") or {}).get("n_bootstrap", DEFAULT_N_BOOTSTRAP)),
+            bootstrap_seed=int((d.get("stats") or {}).get("bootstrap_seed", DEFAULT_BOOTSTRAP_SEED)),
         )
 
 
@@ -405,7 +422,8 @@ class BlindSession:
         if self.read_only:
             self.warnings.append(
                 f"rater {rater!r} is rating this session elsewhere (another process or window); opened read-only")
-        self._fh = open(self.votes_path, "ab")  # noqa: SIM115 - kept open for the session's life
+        # 0600: votes and notes are the rater's own; kept open for the session's life
+        self._fh = open(os.open(self.votes_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "ab")  # noqa: SIM115
         if torn and not self.read_only:
             # end the torn fragment so the next record starts on its own line; the fragment stays (append-only)
             self._fh.write(b"\n")
@@ -435,6 +453,8 @@ class BlindSession:
         task: str | None = None,
         name: str = "",
         clock: Callable[[], float] = time.time,
+        n_bootstrap: int = DEFAULT_N_BOOTSTRAP,
+        bootstrap_seed: int = DEFAULT_BOOTSTRAP_SEED,
     ) -> BlindSession:
         """Write a new session plan from two or more systems' outputs on the same items, then open it.
 
@@ -461,7 +481,8 @@ class BlindSession:
         refs = [it.reference for it in kept if it.reference is not None]
         kind = task or (M.detect_task(refs) if refs else "text")
         labels = M.labels_from(refs) if kind == "label" else []
-        plan = SessionPlan(systems, base, seed, kept, normalised, kind, labels, _now_iso(clock()), name or directory.name)
+        plan = SessionPlan(systems, base, seed, kept, normalised, kind, labels, _now_iso(clock()), name or directory.name,
+                           n_bootstrap=n_bootstrap, bootstrap_seed=bootstrap_seed)
         _atomic_write_json(directory / SESSION_FILE, plan.to_dict())
         return cls(directory, rater, clock=clock)
 
@@ -473,7 +494,7 @@ class BlindSession:
             import fcntl
         except ImportError:  # not POSIX: no cross-process guard
             return True
-        fh = open(rater_dir / ".lock", "a+")  # noqa: SIM115 - held for the session's life
+        fh = open(os.open(rater_dir / ".lock", os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600), "a+")  # noqa: SIM115 - held for the session's life
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -674,12 +695,13 @@ class BlindSession:
         """system -> item id -> per-item automatic scores."""
         return {s: sc.items for s, sc in self.eval_scores().items()}
 
-    def results(self, n_bootstrap: int = 200, raters: Sequence[str] | None = None) -> SessionResults:
+    def results(self, n_bootstrap: int | None = None, raters: Sequence[str] | None = None) -> SessionResults:
         """All statistics of the spec's "Statistics to show" section over every rater's votes (or only
-        ``raters``). Raises BlindError before this rater's unblind."""
+        ``raters``), with the session's stored bootstrap size and seed unless ``n_bootstrap`` is given.
+        Raises BlindError before this rater's unblind."""
         self._require_unblinded()
         votes = [v for v in self.all_votes() if raters is None or v.rater in raters]
-        return compute_results(self.plan, votes, self, n_bootstrap=n_bootstrap)
+        return compute_results(self.plan, votes, n_bootstrap=n_bootstrap)
 
     def drilldown(self, disagreements_only: bool = False, item_id: str | None = None) -> list[DrillRow]:
         """One row per effective vote of every rater (item, both outputs unblinded, vote, note, scores).
@@ -764,150 +786,6 @@ class DrillRow:
     disagreement: str | None
 
 
-@dataclass
-class PairResult:
-    """Votes on one pair of systems, from the point of view of ``system_b`` (the non-base one):
-    wins = votes for b, losses = votes for a."""
-
-    system_a: str
-    system_b: str
-    wins: int
-    losses: int
-    ties: int
-    both_bad: int
-    skipped: int
-    identical: int
-    win_rate: S.Proportion  # wins / (wins + losses), Wilson CI
-    sign_test_p: float
-    tie_half: float | None
-    both_bad_rate: S.Proportion  # both_bad / (wins + losses + ties + both_bad)
-
-    @property
-    def decisive(self) -> int:
-        return self.wins + self.losses
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["decisive"] = self.decisive
-        return d
-
-
-@dataclass
-class KappaResult:
-    rater_1: str
-    rater_2: str
-    n: int  # tasks (item × pair) both rated with left/right/tie/both_bad
-    kappa: float | None
-
-
-@dataclass
-class SessionResults:
-    """Everything the results screen and ``ftui eval report`` show."""
-
-    systems: list[str]
-    base_system: str
-    raters: list[str]
-    n_items: int
-    n_votes: int
-    pairs: list[PairResult]
-    position_bias: S.Proportion  # share of decisive votes for the left pane
-    votes_needed: list[dict]  # stats.power_table rows for the main pair
-    kappa: list[KappaResult]
-    bradley_terry: S.BradleyTerryResult | None
-    metrics: dict[str, M.SystemMetrics]
-    metric_comparisons: list[M.PairedComparison]
-    fast_votes: int
-    task: str
-    avg_length_words: dict[str, float] = field(default_factory=dict)  # length bias check, always present
-
-    @property
-    def main(self) -> PairResult | None:
-        """The first pair (base vs the first other system): the headline numbers."""
-        return self.pairs[0] if self.pairs else None
-
-    def to_dict(self) -> dict:
-        return {
-            "systems": self.systems, "base_system": self.base_system, "raters": self.raters,
-            "n_items": self.n_items, "n_votes": self.n_votes, "task": self.task,
-            "pairs": [p.to_dict() for p in self.pairs],
-            "position_bias": self.position_bias.to_dict(),
-            "votes_needed": self.votes_needed,
-            "kappa": [asdict(k) for k in self.kappa],
-            "bradley_terry": self.bradley_terry.to_dict() if self.bradley_terry else None,
-            "metrics": {s: m.to_dict() for s, m in self.metrics.items()},
-            "metric_comparisons": [c.to_dict() for c in self.metric_comparisons],
-            "fast_votes": self.fast_votes,
-            "avg_length_words": self.avg_length_words,
-        }
-
-
-def pair_result(a: str, b: str, votes: Sequence[VoteRecord]) -> PairResult:
-    mine = [v for v in votes if set(v.pair) == {a, b}]
-    wins = sum(1 for v in mine if v.preferred == b)
-    losses = sum(1 for v in mine if v.preferred == a)
-    ties = sum(1 for v in mine if v.choice == "tie")
-    bb = sum(1 for v in mine if v.choice == "both_bad")
-    return PairResult(
-        system_a=a, system_b=b, wins=wins, losses=losses, ties=ties, both_bad=bb,
-        skipped=sum(1 for v in mine if v.choice == "skip"), identical=sum(1 for v in mine if v.choice == "identical"),
-        win_rate=S.proportion(wins, wins + losses), sign_test_p=S.sign_test(wins, losses),
-        tie_half=S.tie_half_score(wins, losses, ties), both_bad_rate=S.proportion(bb, wins + losses + ties + bb),
-    )
-
-
-def rater_kappas(votes: Sequence[VoteRecord]) -> list[KappaResult]:
-    """Cohen's κ for every pair of raters over the tasks (item, system pair) both rated; votes are
-    mapped to side-free categories first (a better / b better / tie / both bad)."""
-    by_rater: dict[str, dict[tuple[str, tuple[str, str]], str]] = {}
-    for v in votes:
-        cat = v.absolute()
-        if cat is not None:
-            by_rater.setdefault(v.rater, {})[(v.item_id, v.pair)] = cat
-    out = []
-    for r1, r2 in combinations(sorted(by_rater), 2):
-        common = sorted(set(by_rater[r1]) & set(by_rater[r2]), key=str)
-        a = [by_rater[r1][k] for k in common]
-        b = [by_rater[r2][k] for k in common]
-        out.append(KappaResult(r1, r2, len(common), S.cohen_kappa(a, b, ("a", "b", "tie", "both_bad"))))
-    return out
-
-
-def compute_results(plan: SessionPlan, votes: Sequence[VoteRecord], session: BlindSession | None = None,
-                    n_bootstrap: int = 200) -> SessionResults:
-    """The statistics from a plan and a list of effective votes (all raters)."""
-    pairs = [pair_result(a, b, votes) for a, b in plan.pairs]
-    decisive = [v for v in votes if v.choice in DECISIVE]
-    left = sum(1 for v in decisive if v.choice == "left")
-    bt = None
-    if len(plan.systems) >= 3:
-        comps = []
-        for v in votes:
-            if v.choice in DECISIVE or v.choice == "tie":
-                a, b = v.pair
-                score = 0.5 if v.choice == "tie" else (1.0 if v.preferred == a else 0.0)
-                comps.append(S.Comparison(a, b, score, group=v.item_id))
-        bt = S.bradley_terry(comps, plan.systems, plan.base_system, n_bootstrap=n_bootstrap, seed=plan.seed)
-    metrics: dict[str, M.SystemMetrics] = {}
-    comparisons: list[M.PairedComparison] = []
-    if session is not None:
-        ev = session.eval_scores()
-        metrics = {s: M.summarize(sc) for s, sc in ev.items()}
-        for a, b in plan.pairs:
-            if a in ev and b in ev:
-                comparisons.append(M.compare(ev[a], ev[b], n_bootstrap=max(n_bootstrap, 200), seed=plan.seed))
-    main = pairs[0] if pairs else None
-    return SessionResults(
-        systems=list(plan.systems), base_system=plan.base_system, raters=sorted({v.rater for v in votes}),
-        n_items=len(plan.items), n_votes=len(votes), pairs=pairs, position_bias=S.proportion(left, len(decisive)),
-        votes_needed=S.power_table(main.decisive if main else 0), kappa=rater_kappas(votes), bradley_terry=bt,
-        metrics=metrics, metric_comparisons=comparisons, fast_votes=sum(1 for v in votes if v.fast), task=plan.task,
-        avg_length_words={
-            s: sum(len(M.tokenize(o)) for o in plan.outputs[s].values()) / max(1, len(plan.outputs[s]))
-            for s in plan.systems
-        },
-    )
-
-
 # --- export ----------------------------------------------------------------------------------
 
 EXPORT_FORMATS = ("csv", "jsonl", "dpo")
@@ -958,66 +836,3 @@ def export_votes(plan: SessionPlan, votes: Sequence[VoteRecord], path: Path, fmt
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
             n += 1
     return n
-
-
-def results_text(res: SessionResults) -> str:
-    """A plain-text report (CLI ``ftui eval report``)."""
-    lines = [f"systems: {', '.join(res.systems)} (anchor {res.base_system}) · raters: {', '.join(res.raters) or '-'} "
-             f"· items {res.n_items} · votes {res.n_votes}"]
-    for p in res.pairs:
-        wr = p.win_rate
-        rate = "n/a" if wr.p is None else f"{wr.p:.2f} [{wr.low:.2f}, {wr.high:.2f}]"
-        th = "n/a" if p.tie_half is None else f"{p.tie_half:.2f}"
-        bb = p.both_bad_rate
-        bbs = "n/a" if bb.p is None else f"{bb.p:.2f} [{bb.low:.2f}, {bb.high:.2f}]"
-        lines.append(
-            f"{p.system_b} vs {p.system_a}: W {p.wins} · L {p.losses} · T {p.ties} · BB {p.both_bad} · skip {p.skipped}"
-            f" · identical {p.identical}\n  win rate (decisive) {rate} · sign test p = {p.sign_test_p:.3g}"
-            f" · tie-as-half {th} · both-bad rate {bbs}"
-        )
-    pb = res.position_bias
-    if pb.p is not None:
-        lines.append(f"position bias: left chosen in {pb.p:.2f} [{pb.low:.2f}, {pb.high:.2f}] of decisive votes")
-    lines.append("decisive votes for 80% power (alpha 0.05): " + ", ".join(
-        f"{r['true_rate']:.2f} -> {r['needed']} ({r['remaining']} more)" for r in res.votes_needed))
-    for k in res.kappa:
-        kv = "n/a" if k.kappa is None else f"{k.kappa:.2f}"
-        lines.append(f"Cohen's kappa {k.rater_1} / {k.rater_2}: {kv} on {k.n} shared pairs")
-    if res.bradley_terry:
-        bt = res.bradley_terry
-        for s in res.systems:
-            lo, hi = bt.low.get(s), bt.high.get(s)
-            ci = "" if lo is None else f" [{lo:+.2f}, {hi:+.2f}]"
-            lines.append(f"Bradley-Terry {s}: {bt.theta[s]:+.2f}{ci} (logit vs {bt.anchor})")
-    for m in res.metrics.values():
-        lines.append(metrics_line(m))
-    for c in res.metric_comparisons:
-        lines.append(comparison_line(c))
-    if res.avg_length_words:
-        lines.append("average output length (words): " + ", ".join(
-            f"{s} {n:.1f}" for s, n in res.avg_length_words.items()))
-    if res.fast_votes:
-        lines.append(f"{res.fast_votes} vote(s) were faster than plausible reading")
-    return "\n".join(lines)
-
-
-def metrics_line(m: M.SystemMetrics) -> str:
-    parts = [f"{m.system}: n {m.n} · accuracy {m.accuracy:.3f}"]
-    if m.macro_f1 is not None:
-        parts.append(f"macro-F1 {m.macro_f1:.3f} · unparseable {m.unparseable_rate:.2f}")
-    if m.json_parse_rate is not None:
-        parts.append(f"JSON parse {m.json_parse_rate:.2f} · schema-valid {m.json_valid_rate:.2f}")
-    parts.append(f"ROUGE-L {m.rouge_l:.3f} · avg length {m.avg_length_words:.1f} words")
-    return " · ".join(parts)
-
-
-def comparison_line(c: M.PairedComparison) -> str:
-    d = c.accuracy_diff
-    text = (f"{c.system_b} - {c.system_a}: accuracy {d.diff:+.3f} [{d.low:+.3f}, {d.high:+.3f}] · McNemar p = "
-            f"{c.mcnemar_p:.3g} ({c.only_a_correct} only {c.system_a} right, {c.only_b_correct} only {c.system_b} right)")
-    if c.macro_f1_diff is not None:
-        f = c.macro_f1_diff
-        text += f" · macro-F1 {f.diff:+.3f} [{f.low:+.3f}, {f.high:+.3f}]"
-    r = c.rouge_l_diff
-    text += f" · ROUGE-L {r.diff:+.3f} [{r.low:+.3f}, {r.high:+.3f}]"
-    return text if not math.isnan(d.diff) else f"{c.system_b} - {c.system_a}: no shared items"

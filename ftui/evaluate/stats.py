@@ -456,3 +456,127 @@ def paired_bootstrap_stat(
 def counts_summary(choices: Mapping[str, int]) -> str:
     """'W 12 · L 8 · T 3 · BB 1' for logs and the CLI."""
     return " · ".join(f"{k} {v}" for k, v in choices.items())
+
+
+# --- several raters: item-level aggregation ---------------------------------------------
+
+#: Side-free categories of one vote on a pair (a = the pair's first system better, b = the second).
+ITEM_CATEGORIES = ("a", "b", "tie", "both_bad")
+
+
+def item_majority(votes: Sequence[str]) -> str | None:
+    """One outcome per item from its raters' side-free votes (``ITEM_CATEGORIES``).
+
+    The most common category wins; when two categories share the top count the item is a
+    ``"split"`` (not decisive: it counts like a tie). None when the item has no vote. Why:
+    several raters on one item are one observation of that item, not several independent
+    ones; counting each vote would shrink every interval by √raters.
+    """
+    counts = Counter(v for v in votes if v in ITEM_CATEGORIES)
+    if not counts:
+        return None
+    ranked = counts.most_common()
+    if len(ranked) > 1 and ranked[0][1] == ranked[1][1]:
+        return "split"
+    return ranked[0][0]
+
+
+@dataclass(frozen=True)
+class ItemLevel:
+    """Item-level outcome of one pair: wins/losses are items whose majority preferred b / a."""
+
+    n_items: int  # items with at least one vote in ITEM_CATEGORIES
+    won: int
+    lost: int
+    tied: int  # majority tie, or a split between categories
+    both_bad: int
+    split: int  # of ``tied``: items whose raters split evenly
+    max_raters: int  # most raters on one item (1 = one vote per item)
+    win_rate: Proportion  # won / (won + lost); low/high per ``ci_method``
+    ci_method: str  # "wilson" (one vote per item) or "cluster bootstrap over items"
+    sign_test_p: float  # exact sign test on item majorities
+
+    @property
+    def decisive(self) -> int:
+        return self.won + self.lost
+
+    def to_dict(self) -> dict:
+        return {"n_items": self.n_items, "won": self.won, "lost": self.lost, "tied": self.tied,
+                "both_bad": self.both_bad, "split": self.split, "max_raters": self.max_raters,
+                "decisive": self.decisive, "win_rate": self.win_rate.to_dict(), "ci_method": self.ci_method,
+                "sign_test_p": self.sign_test_p}
+
+
+def cluster_bootstrap(
+    clusters: Sequence[object],
+    statistic: Callable[[Sequence[object]], float | None],
+    n_bootstrap: int = 1000,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> tuple[float, float]:
+    """Percentile CI of ``statistic`` over resampled clusters (items): every resample draws whole
+    clusters with replacement, so the votes of one item always move together. Resamples where the
+    statistic is undefined (None) are dropped; (nan, nan) when none is defined."""
+    n = len(clusters)
+    if n == 0 or n_bootstrap <= 0:
+        return (math.nan, math.nan)
+    rng = random.Random(seed)
+    values = []
+    for _ in range(n_bootstrap):
+        value = statistic([clusters[rng.randrange(n)] for _ in range(n)])
+        if value is not None:
+            values.append(value)
+    if not values:
+        return (math.nan, math.nan)
+    tail = (1 - confidence) / 2
+    return (_quantile(values, tail), _quantile(values, 1 - tail))
+
+
+def item_level(per_item: Mapping[Hashable, Sequence[str]], n_bootstrap: int = 1000, seed: int = 0) -> ItemLevel:
+    """Aggregate side-free votes per item (``item_majority``) and test the item outcomes.
+
+    With one vote per item this is exactly the vote-level analysis (Wilson CI, sign test). With
+    several raters on an item the CI is a percentile cluster bootstrap over items of the
+    majority-based win rate (seeded: the same data always gives the same interval).
+    """
+    outcomes = [m for votes in per_item.values() if (m := item_majority(votes)) is not None]
+    won, lost = outcomes.count("b"), outcomes.count("a")
+    split = outcomes.count("split")
+    tied = outcomes.count("tie") + split
+    max_raters = max((sum(1 for v in vs if v in ITEM_CATEGORIES) for vs in per_item.values()), default=0)
+    rate = proportion(won, won + lost)
+    method = "wilson"
+    if max_raters > 1 and won + lost:
+        def share(sample: Sequence[object]) -> float | None:
+            w, l_ = sample.count("b"), sample.count("a")
+            return w / (w + l_) if w + l_ else None
+
+        low, high = cluster_bootstrap(outcomes, share, n_bootstrap, seed)
+        rate = Proportion(k=won, n=won + lost, p=rate.p, low=low, high=high)
+        method = "cluster bootstrap over items"
+    return ItemLevel(n_items=len(outcomes), won=won, lost=lost, tied=tied, both_bad=outcomes.count("both_bad"),
+                     split=split, max_raters=max_raters, win_rate=rate, ci_method=method,
+                     sign_test_p=sign_test(won, lost))
+
+
+def fleiss_kappa(ratings: Sequence[Sequence[Hashable]], categories: Sequence[Hashable] | None = None) -> float | None:
+    """Fleiss' κ for several raters: ``ratings`` holds, per item, the labels its raters gave (every
+    item must have the same number of ratings, at least two).
+
+    κ = (P̄ − P̄_e) / (1 − P̄_e) with P_i = (Σ_j n_ij² − n) / (n(n − 1)) and P̄_e = Σ_j p_j². None when
+    there are no items or chance agreement is 1 (everyone used one label).
+    """
+    items = [list(r) for r in ratings]
+    if not items:
+        return None
+    n = len(items[0])
+    if n < 2 or any(len(r) != n for r in items):
+        raise ValueError("Fleiss' kappa needs the same number (≥ 2) of ratings on every item")
+    cats = list(categories) if categories is not None else sorted({x for r in items for x in r}, key=str)
+    total = len(items) * n
+    p_bar = sum((sum(c * c for c in Counter(r).values()) - n) / (n * (n - 1)) for r in items) / len(items)
+    all_counts = Counter(x for r in items for x in r)
+    p_e = sum((all_counts[c] / total) ** 2 for c in cats)
+    if p_e >= 1.0:
+        return None
+    return (p_bar - p_e) / (1 - p_e)

@@ -48,15 +48,28 @@ def pair_table(res: SessionResults) -> Table:
         head.append(one_line(p.system_a, 40), style="bold")
         table.add_row("pair", head)
         table.add_row("votes", f"W {p.wins} · L {p.losses} · T {p.ties} · both bad {p.both_bad}")
+        it = p.items
+        if it is not None and it.max_raters > 1:
+            table.add_row("per item", Text(f"won {it.won} · lost {it.lost} · tied {it.tied} · both bad {it.both_bad}")
+                          + Text(f"  majority of up to {it.max_raters} raters ({it.split} split)", style="dim"))
         table.add_row("not counted", f"skipped {p.skipped} · identical {p.identical}")
         wr = p.win_rate
         rate = Text(fmt_rate(wr.p, wr.low, wr.high), style="bold")
-        rate.append(f"  of {p.decisive} decisive", style="dim")
+        rate.append(f"  of {p.decisive} decisive" + (" items" if it is not None and it.max_raters > 1 else ""),
+                    style="dim")
+        if it is not None and it.ci_method != "wilson":
+            rate.append(f" · {it.ci_method}", style="dim")
         table.add_row("win rate", rate)
         table.add_row("sign test", Text(p_is(p.sign_test_p)) + Text("  exact, two-sided", style="dim"))
         table.add_row("tie-as-half", Text(fmt_rate(p.tie_half)) + Text("  (W + T/2) / (W + L + T)", style="dim"))
         bb = p.both_bad_rate
         table.add_row("both bad", Text(fmt_rate(bb.p, bb.low, bb.high)) + Text(f"  of {bb.n} rated", style="dim"))
+        if len(p.per_rater) > 1:
+            for r in p.per_rater:
+                table.add_row(one_line(f"rater {r.rater}", 24),
+                              Text(f"W {r.wins} · L {r.losses} · T {r.ties} · BB {r.both_bad} · ")
+                              + Text(fmt_rate(r.win_rate.p, r.win_rate.low, r.win_rate.high))
+                              + Text(f"  p = {r.sign_test_p:.3g}", style="dim"))
     if not res.pairs:
         table.add_row("", Text("no votes yet", style="dim"))
     table.add_row("", "")
@@ -83,6 +96,11 @@ def quality_table(res: SessionResults) -> Table:
         value = "n/a" if k.kappa is None else f"{k.kappa:.2f}"
         table.add_row("Cohen's κ", Text(f"{value}") + Text(f"  {one_line(k.rater_1, 20)} / {one_line(k.rater_2, 20)}"
                                                           f" on {k.n} shared pairs", style="dim"))
+    fleiss = getattr(res, "fleiss", None)
+    if fleiss is not None:
+        value = "n/a" if fleiss.kappa is None else f"{fleiss.kappa:.2f}"
+        table.add_row("Fleiss' κ", Text(value) + Text(f"  {len(fleiss.raters)} raters on {fleiss.n} pairs all rated",
+                                                      style="dim"))
     return table
 
 
