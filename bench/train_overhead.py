@@ -153,7 +153,7 @@ def gpu_runs(steps: int) -> None:
 
     from ftui.config import RunConfig
     from ftui.train.estimate import estimate_for
-    from ftui.train.events import Log, read_events
+    from ftui.train.events import Log, Memory, read_events
     from ftui.train.worker import start_run
 
     base = Path(tempfile.mkdtemp(prefix="ftui-bench-gpu-"))
@@ -176,7 +176,10 @@ def gpu_runs(steps: int) -> None:
         worker.join()
         events = read_events(worker.events_path)
         rates = [e.tokens_per_s for e in events if isinstance(e, Log) and e.tokens_per_s and e.step > 3]
-        peak = torch.cuda.max_memory_reserved() / 1e9
+        # ftui's sampler resets torch's peak counters after each sample (per-interval peaks for the plot),
+        # so the run's peak is the largest interval peak in its log
+        peaks = [e.peak_reserved for e in events if isinstance(e, Memory) and e.peak_reserved]
+        peak = max([*peaks, torch.cuda.max_memory_reserved()]) / 1e9
         est = estimate_for(config)
         row = {"model": size, "method": method, "status": events[-1].type,
                "tokens_per_s": round(statistics.median(rates), 1) if rates else None,
