@@ -25,7 +25,7 @@ QUICK = {
     "save_steps": "2",
     "eval_path": "",
     "eval_fraction": "0.02",
-    "gradient_checkpointing": "no",
+    "gradient_checkpointing": "off",
 }
 
 

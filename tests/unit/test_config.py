@@ -253,3 +253,27 @@ def test_extra_switches_must_exist_in_sftconfig(demo_model):
     found = problems_for(RunConfig(extra={"packing_strategi": "bfd", "packing_strategy": "bfd"}))
     assert list(found) == ["extra.packing_strategi"]
     assert "Did you mean 'packing_strategy'?" in found["extra.packing_strategi"]
+
+
+@pytest.mark.parametrize(("text", "value"), [("auto", "auto"), ("AUTO", "auto"), ("true", True), ("off", False)])
+def test_gradient_checkpointing_takes_auto_true_false_in_yaml_and_set(text: str, value: object) -> None:
+    from ftui.config import apply_overrides, load_config_text
+
+    assert RunConfig().gradient_checkpointing == "auto"
+    assert load_config_text(f"gradient_checkpointing: {text}\n").gradient_checkpointing == value
+    assert apply_overrides(RunConfig(), [f"gradient_checkpointing={text}"]).gradient_checkpointing == value
+
+
+@pytest.mark.parametrize("text", ["maybe", "2", "sometimes"])
+def test_gradient_checkpointing_refuses_other_values_with_the_fix(text: str) -> None:
+    from ftui.config import ConfigError, apply_overrides, load_config_text, validate
+
+    for read in (lambda: load_config_text(f"gradient_checkpointing: {text}\n"),
+                 lambda: apply_overrides(RunConfig(), [f"gradient_checkpointing={text}"])):
+        with pytest.raises(ConfigError) as err:
+            read()
+        message = str(err.value)
+        assert message.startswith("gradient_checkpointing:") and "true, false or auto" in message
+        assert "\n" not in message
+    problems = validate(RunConfig(gradient_checkpointing=text), check_files=False, check_model=False, check_env=False)
+    assert [p.field for p in problems] == ["gradient_checkpointing"]
