@@ -220,11 +220,14 @@ def _one_line(exc: BaseException) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def plan_masking(tokenizer_or_path: Any, kind: str, config: RunConfig, sample: list[dict] | None = None) -> MaskingPlan:
+def plan_masking(tokenizer_or_path: Any, kind: str, config: RunConfig, sample: list[dict] | None = None,
+                 ask_trl: bool = True) -> MaskingPlan:
     """The masking path for data of ``kind`` ("chat" / "text") with this tokenizer; raises MaskingError.
 
     ``tokenizer_or_path`` is a loaded tokenizer or a model path ("demo" and Hub ids work).
     ``sample`` (chat rows) lets the assistant-only path be checked on the data's own turns.
+    ``ask_trl=False`` skips asking TRL for a training version of a template without markers
+    (and TRL's import, seconds in a cold process): such a template then plans prompt/completion.
     Reads no weights; with the libraries imported it takes well under a second.
     """
     tokenizer = load_tokenizer(str(tokenizer_or_path)) if isinstance(tokenizer_or_path, str | Path) else tokenizer_or_path
@@ -247,11 +250,11 @@ def plan_masking(tokenizer_or_path: Any, kind: str, config: RunConfig, sample: l
     if not config.assistant_only_loss:
         return MaskingPlan(FULL, "assistant_only_loss is off: loss on every token of each conversation",
                            system=system, system_note=system_note)
-    why_not = _assistant_only_blocker(tokenizer, template, sample, system == "folded")
+    why_not = _assistant_only_blocker(tokenizer, template, sample, system == "folded", ask_trl)
     if why_not is None:
         return MaskingPlan(ASSISTANT_ONLY, "the chat template marks assistant turns with {% generation %}",
                            system=system, system_note=system_note)
-    training = _trl_training_template(tokenizer)
+    training = _trl_training_template(tokenizer) if ask_trl else None
     if training is not None:
         trl_system, trl_note = _system_handling(tokenizer, training)
         if _assistant_only_blocker(tokenizer, training, sample, trl_system == "folded") is None:
@@ -262,7 +265,8 @@ def plan_masking(tokenizer_or_path: Any, kind: str, config: RunConfig, sample: l
                        system=system, system_note=system_note, end_of_turn=end, lead_in=_probe_lead_in(tokenizer, template, system == "folded"))
 
 
-def _assistant_only_blocker(tokenizer: Any, template: str, sample: list[dict] | None, fold: bool) -> str | None:
+def _assistant_only_blocker(tokenizer: Any, template: str, sample: list[dict] | None, fold: bool,
+                            ask_trl: bool = True) -> str | None:
     """Why TRL's assistant-only loss cannot train this template correctly, or None when it can."""
     if not has_generation_markers(template):
         return "the chat template has no {% generation %} markers"
@@ -276,11 +280,13 @@ def _assistant_only_blocker(tokenizer: Any, template: str, sample: list[dict] | 
             return f"the chat template's generation markers cannot be used ({_one_line(exc)})"
         if 1 not in list(out.get("assistant_masks") or []):
             return "the chat template's {% generation %} markers mark no assistant tokens"
+    if not ask_trl:
+        return None
     try:
         from trl.chat_template_utils import is_chat_template_stop_token_trained
     except ImportError:
         return None
-    if not is_chat_template_stop_token_trained(tokenizer, chat_template=template):
+    if not is_chat_template_stop_token_trained(tokenizer, chat_template=template):  # TRL's own check
         return "the chat template's {% generation %} markers leave out the end-of-turn token"
     return None
 
@@ -523,8 +529,13 @@ def masking_problem(config: RunConfig, model_path: str | None = None) -> ConfigP
 
     Loads the tokenizer, plans the masking on the first ``SAMPLE_ROWS`` rows of train_path
     and converts them as training would. Data that cannot be read is left to the dataset
-    checks. Under a second once transformers is imported.
+    checks. TRL is asked about the template only when it is already imported: its import
+    takes seconds in a cold process, and a template TRL can patch is derived from one the
+    prompt/completion check renders, so the same rows fail either way. Under 0.1 s once
+    transformers is imported.
     """
+    import sys
+
     from ftui.config import ConfigProblem
     from ftui.train.dataset import DataError, sample_examples
 
@@ -534,7 +545,7 @@ def masking_problem(config: RunConfig, model_path: str | None = None) -> ConfigP
         return None
     try:
         tokenizer = load_tokenizer(model_path or config.model)
-        plan = plan_masking(tokenizer, sample.kind, config, sample.rows)
+        plan = plan_masking(tokenizer, sample.kind, config, sample.rows, ask_trl="trl.chat_template_utils" in sys.modules)
         prepare_rows(plan, tokenizer, sample.rows, source=Path(str(config.train_path)).name)
     except MaskingError as exc:
         return ConfigProblem(exc.field, exc.message, exc.fix)
