@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ftui.cli import UserError
+from ftui.textsafe import safe_print as print  # noqa: A004 - session, system and rater names, paths, model text
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,7 +31,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     m = esub.add_parser("metrics", help="per-system metrics and paired comparisons (McNemar, bootstrap CIs)")
     _system_options(m)
     m.add_argument("--cached-only", action="store_true", help="do not generate: fail if outputs are not cached")
-    m.add_argument("--bootstrap", type=int, default=1000, metavar="N", help="bootstrap resamples (default 1000)")
+    m.add_argument("--bootstrap", type=int, default=1000, metavar="N",
+                   help="bootstrap resamples (default 1000, as the Evaluate screen and new sessions)")
+    m.add_argument("--bootstrap-seed", type=int, default=0, metavar="N",
+                   help="bootstrap seed (default 0, as the Evaluate screen and new sessions)")
     m.add_argument("--worst", type=int, default=5, metavar="K", help="show the K worst items per system (default 5)")
     m.add_argument("--task", choices=("label", "json", "text"), help="task kind (default: detected from references)")
     m.add_argument("--also", action="append", metavar="PATH",
@@ -61,7 +65,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     rep.add_argument("session", metavar="SESSION")
     rep.add_argument("--rater", metavar="NAME", help="whose unblind to use (default: the only unblinded rater)")
     rep.add_argument("--unblind", action="store_true", help="record the rater's unblind first")
-    rep.add_argument("--bootstrap", type=int, default=200, metavar="N", help="Bradley-Terry bootstrap resamples")
+    rep.add_argument("--bootstrap", type=int, metavar="N",
+                     help="bootstrap resamples (default: the session's stored size, so every view agrees)")
     rep.add_argument("--disagreements", action="store_true", help="also list votes that contradict the metrics")
     rep.add_argument("--json", action="store_true", help="print one JSON object")
     rep.set_defaults(func=cmd_report)
@@ -287,25 +292,29 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _metrics_for(args: argparse.Namespace, specs: list[Any], test: str, task_override: str | None) -> dict[str, Any]:
-    """Generate (or reuse) and score every system on one test file."""
+    """Generate (or reuse) and score every system on one test file with the one scorer
+    (``scoring.score_outputs``, the same call the Evaluate screens and session reports make)."""
     from ftui.evaluate import metrics as M
+    from ftui.evaluate.scoring import score_outputs
 
     items = _items(args, test)
     gens = _generate_all(args, specs, items, cached_only=args.cached_only, test=test)
-    refs = {it.id: it.reference for it in items if it.reference is not None}
-    if not refs:
+    if not any(it.reference is not None for it in items):
         raise UserError(f"{test} has no reference answers; metrics need them (the last assistant turn)")
-    task = task_override or M.detect_task(list(refs.values()))
-    labels = M.labels_from(refs.values()) if task == "label" else None
-    scores = {name: M.score_system(name, res.outputs, refs, task, labels) for name, res in gens.items()}
-    names = list(scores)
+    scored = score_outputs(items, {n: g.outputs for n, g in gens.items()}, task=task_override,
+                           n_bootstrap=args.bootstrap, seed=args.bootstrap_seed)
     return {
-        "test": test, "task": task, "labels": labels, "n": len(refs),
-        "summaries": {name: M.summarize(sc) for name, sc in scores.items()},
-        "comparisons": [M.compare(scores[names[0]], scores[n], n_bootstrap=args.bootstrap) for n in names[1:]],
-        "worst": {n: M.worst_items(sc, k=args.worst) for n, sc in scores.items()},
+        "test": test, "task": scored.task, "labels": scored.labels or None, "n": len(scored.item_ids),
+        "summaries": scored.metrics, "comparisons": scored.comparisons,
+        "worst": {n: M.worst_items(sc, k=args.worst) for n, sc in scored.scores.items()},
         "outputs": {n: g.outputs for n, g in gens.items()},
+        "n_bootstrap": scored.n_bootstrap, "seed": scored.seed, "fields": _field_tables(scored),
     }
+
+
+def _field_tables(scored: Any) -> dict[str, Any]:
+    """Per-field accuracy tables of a JSON task (empty otherwise)."""
+    return {}
 
 
 def _metrics_json(r: dict[str, Any]) -> dict[str, Any]:
@@ -321,7 +330,7 @@ def _metrics_json(r: dict[str, Any]) -> dict[str, Any]:
 def _print_metrics(r: dict[str, Any], worst: int, detail: bool = True) -> None:
     from ftui.evaluate.ab import comparison_line, metrics_line
 
-    print(f"test {r['test']} · {r['n']} items · task {r['task']}")
+    print(f"test {_safe(str(r['test']), 400)} · {r['n']} items · task {r['task']}")
     for m in r["summaries"].values():
         print(metrics_line(m))
     if detail and r["task"] == "label":
@@ -391,9 +400,9 @@ def cmd_session(args: argparse.Namespace) -> int:
         raise UserError(str(exc)) from None
     p = session.progress()
     session.close()
-    print(f"session {name}: {len(session.plan.items)} items, {p.total} pairs for {args.rater} "
-          f"({p.identical} identical, recorded automatically) -> {directory}")
-    print(f"rate it: ftui --mode evaluate, or ftui eval rate {name} --rater {args.rater}")
+    print(f"session {_safe(name)}: {len(session.plan.items)} items, {p.total} pairs for {_safe(args.rater)} "
+          f"({p.identical} identical, recorded automatically) -> {_safe(str(directory), 400)}")
+    print(f"rate it: ftui --mode evaluate, or ftui eval rate {_safe(name)} --rater {_safe(args.rater)}")
     return 0
 
 
@@ -460,7 +469,7 @@ def cmd_unblind(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from ftui.evaluate.ab import results_text
+    from ftui.evaluate.results import results_text
 
     if args.unblind and args.rater is None:
         raise UserError("--unblind needs --rater NAME (whose unblind to record)")
@@ -493,7 +502,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None
     finally:
         session.close()
-    print(f"{n} rows -> {out}")
+    print(f"{n} rows -> {_safe(str(out), 400)}")
     return 0
 
 
@@ -548,6 +557,6 @@ def cmd_sessions(args: argparse.Namespace) -> int:
         print("no rating sessions yet; create one with 'ftui eval session --system ... --test ... --rater NAME'")
         return 0
     for s in sessions:
-        print(f"{s.name:<24} {s.created[:19]}  {s.n_items:>4} items  systems: {', '.join(s.systems)}  "
-              f"raters: {', '.join(s.raters) or '-'}")
+        print(f"{_safe(s.name):<24} {_safe(str(s.created)[:19])}  {s.n_items:>4} items  "
+              f"systems: {_safe(', '.join(map(str, s.systems)))}  raters: {_safe(', '.join(map(str, s.raters))) or '-'}")
     return 0

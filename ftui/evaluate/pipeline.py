@@ -65,13 +65,11 @@ def generate_all(
 
 def score_all(results: dict[str, GenerationResult], items: Sequence[EvalItem],
               task: str | None = None) -> dict[str, M.EvalScores]:
-    """Per-item scores of every system against the items' references (empty without references)."""
-    refs = {it.id: it.reference for it in items if it.reference is not None}
-    if not refs:
-        return {}
-    task = task or M.detect_task(list(refs.values()))
-    labels = M.labels_from(refs.values()) if task == "label" else None
-    return {name: M.score_system(name, res.outputs, refs, task, labels) for name, res in results.items()}
+    """Per-item scores of every system against the items' references (empty without references),
+    from the one scorer (``scoring.score_outputs``)."""
+    from ftui.evaluate.scoring import score_outputs
+
+    return score_outputs(items, {n: r.outputs for n, r in results.items()}, task=task, pairs=[]).scores
 
 
 def create_session(

@@ -698,3 +698,72 @@ async def test_rating_header_names_neither_the_session_nor_the_systems(sessions:
         with BlindSession(sessions / name, "bo") as other:  # stable: every rater sees the same id
             assert len(other.blind_id) == 6 and other.blind_id == screen.session.blind_id
         assert not any(word in header for word in (BASE, TUNED, "alpha", "omega", name))
+
+
+async def test_cli_screens_and_session_report_print_the_same_numbers(sessions: Path, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """One scorer: 'ftui eval metrics', the Generate screen, the session report ('ftui eval report')
+    and the Results screen show identical intervals for the same outputs (issue #14 point 5)."""
+    import argparse
+
+    from ftui.commands import evaluate as cli
+    from ftui.evaluate.results import comparison_line, results_text
+    from ftui.tui.screens.eval_generate import GenerateScreen
+
+    monkeypatch.setattr(GenerateScreen, "generator_factory", _FakeGenerator)
+    monkeypatch.setenv("FTUI_RUNS_DIR", str(tmp_path / "runs"))
+    train = _write_jsonl(tmp_path / "train.jsonl", 12, start=100)
+    test = _write_jsonl(tmp_path / "test.jsonl", 16)
+    app = FtuiApp(data_path=train, model="fake-model", start_mode="evaluate")
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(pilot)
+        await pilot.press("g")
+        await pilot.pause()
+        gen = app.screen
+        assert isinstance(gen, GenerateScreen)
+        gen.query_one("#g-test", Input).value = str(test)
+        gen.query_one("#g-fewshot", Input).value = "2"
+        await pilot.press("f5")
+        await _settle(pilot)
+        gen.reveal_metrics()
+        await pilot.pause()
+        screen_compare = " ".join(_text(gen.query_one("#gen-compare", Static)).split())
+        screen_comparisons = [c.to_dict() for c in gen.comparisons]
+        await pilot.press("f6")
+        await pilot.pause()
+        await pilot.press("enter")
+        await _settle(pilot)
+        assert isinstance(app.screen, RateScreen)
+        directory = app.screen.session.directory
+        await pilot.press("q")
+        await _settle(pilot)
+    session = BlindSession(directory, "ana")
+    session.unblind()
+    report = session.results()
+    session.close()
+    assert (report.n_bootstrap, report.bootstrap_seed) == (1000, 0)
+    assert [c.to_dict() for c in report.metric_comparisons] == screen_comparisons
+
+    parser = argparse.ArgumentParser()
+    cli.register(parser.add_subparsers())
+    args = parser.parse_args(["eval", "metrics", "--system", "base", "--system", "fewshot:2", "--model", "fake-model",
+                              "--train", str(train), "--test", str(test), "--cached-only"])
+    assert args.func(args) == 0
+    metrics_out = capsys.readouterr().out
+    args = parser.parse_args(["eval", "report", str(directory), "--rater", "ana"])
+    assert args.func(args) == 0
+    report_out = capsys.readouterr().out
+    line = comparison_line(report.metric_comparisons[0])
+    assert line in metrics_out and line in report_out and line in results_text(report)
+
+    app = FtuiApp(data_path=train, model="fake-model", start_mode="evaluate")
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(pilot)
+        app.screen.show_results(BlindSession(directory, "ana"))
+        await _settle(pilot)
+        assert isinstance(app.screen, ResultsScreen)
+        results_compare = " ".join(_text(app.screen.query_one("#res-compare", Static)).split())
+    assert results_compare and screen_compare.endswith(results_compare)
+    c = report.metric_comparisons[0]
+    assert f"[{c.accuracy_diff.low:+.3f}, {c.accuracy_diff.high:+.3f}]" in line

@@ -266,17 +266,12 @@ class GenerateScreen(Screen[None]):
 
     def score(self) -> None:
         """Metrics per system on the items every system answered, and base-vs-other comparisons."""
-        refs = {it.id: it.reference for it in self.items if it.reference is not None}
-        common = [it.id for it in self.items if all(it.id in o for o in self.outputs.values())]
-        refs = {i: refs[i] for i in common if i in refs}
-        self.metrics, self.comparisons = {}, []
-        if refs:
-            task = M.detect_task(list(refs.values()))
-            labels = M.labels_from(list(refs.values())) if task == "label" else None
-            scores = {s: M.score_system(s, o, refs, task, labels) for s, o in self.outputs.items()}
-            self.metrics = {s: M.summarize(sc) for s, sc in scores.items()}
-            names = list(scores)
-            self.comparisons = [M.compare(scores[names[0]], scores[b], n_bootstrap=500) for b in names[1:]]
+        from ftui.evaluate.scoring import score_outputs
+
+        # the one scorer with the defaults a new session stores: this screen, 'ftui eval metrics' and the
+        # session's results print the same intervals for the same outputs
+        scored = score_outputs(self.items, self.outputs)
+        self.metrics, self.comparisons = scored.metrics, scored.comparisons
         self.query_one("#gen-metrics", Static).update(Group(Text("Metrics", style="bold"),
                                                             metrics_table(self.metrics)))
         classes = class_table(self.metrics)
@@ -286,6 +281,10 @@ class GenerateScreen(Screen[None]):
         self.query_one("#gen-compare", Static).update(
             Group(Text("\nPaired comparison with the first system", style="bold"),
                   comparisons_text(self.comparisons)) if self.comparisons else "")
+
+    def reveal_metrics(self) -> None:
+        """Show the named metrics (placeholder until the blinding step hides them by default)."""
+        self.score()
 
     def action_blind(self) -> None:
         if self.running:
