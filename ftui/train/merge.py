@@ -341,7 +341,7 @@ def _free_cuda() -> None:
 
 
 def merge(adapter_dir: str | Path, out_dir: str | Path, base: str | None = None, device: int | None = None,
-          allow_gpu: bool = True) -> MergeReport:
+          allow_gpu: bool = True, progress: Callable[[int, int], None] | None = None) -> MergeReport:
     """Merge a finished run's adapter: on the GPU when the base fits there, else shard by shard."""
     adapter_dir = Path(adapter_dir)
     if base is None:
@@ -352,4 +352,4 @@ def merge(adapter_dir: str | Path, out_dir: str | Path, base: str | None = None,
     gpu = gpu_merge_device(base_dir, device) if allow_gpu else None
     if gpu is not None:
         return merge_on_gpu(adapter_dir, base_dir, out_dir, gpu)
-    return merge_sharded(adapter_dir, base_dir, out_dir)
+    return merge_sharded(adapter_dir, base_dir, out_dir, progress=progress)

@@ -199,3 +199,32 @@ def test_peak_memory_of_the_sharded_merge_is_about_one_shard(tmp_path: Path) -> 
     # the shard read, its serialised copy being written, one fp32 delta and its sum: a few shards at most
     assert extra < 4 * shard_bytes + adapter_bytes + (4 << 20)
     assert extra < model_bytes / 2
+
+
+def test_ftui_merge_cli_merges_a_finished_run_and_says_what_is_wrong_otherwise(tmp_path: Path, capsys) -> None:
+    import shutil
+
+    from ftui.cli import main
+    from ftui.config import RunConfig
+    from ftui.train import runs
+
+    base = _tiny_llama(tmp_path / "base")
+    train = tmp_path / "train.jsonl"
+    train.write_text('{"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}]}\n')
+    run_dir, _ = runs.create_run(RunConfig(model=str(base), train_path=str(train), eval_path=None), tmp_path / "run")
+    code = main(["merge", str(run_dir)])
+    assert code == 2 and "has no adapter yet" in capsys.readouterr().err
+    adapter = _adapter(base, run_dir / runs.ADAPTER_DIR)
+    code = main(["merge", str(run_dir), "--cpu"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "shard by shard" in out and str(run_dir / runs.MERGED_DIR) in out
+    _assert_same_model(run_dir / runs.MERGED_DIR, _peft_merged(base, adapter))
+    capsys.readouterr()  # the reference loads' progress bars
+    code = main(["merge", str(run_dir)])
+    err = capsys.readouterr().err
+    assert code == 2 and "already exists" in err and err.count("\n") == 1
+    shutil.rmtree(run_dir / runs.ADAPTER_DIR)
+    (run_dir / "model").mkdir()
+    code = main(["merge", str(run_dir), "--out", str(tmp_path / "elsewhere")])
+    assert code == 2 and "full fine-tune" in capsys.readouterr().err
