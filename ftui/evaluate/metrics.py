@@ -22,6 +22,8 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from typing import Any
 
 from ftui.evaluate.normalize import normalize_output
 from ftui.evaluate.stats import Difference, mcnemar_exact, paired_bootstrap_diff, paired_bootstrap_stat
@@ -30,13 +32,10 @@ UNPARSEABLE = "unparseable"
 TASK_KINDS = ("label", "json", "text")
 
 _WS = re.compile(r"\s+")
-# CJK ideographs, kana, hangul, and CJK punctuation-free letters: each char is one token
-_CJK = (
-    "\u3040-\u30ff"  # hiragana, katakana
-    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # CJK unified ideographs (+ext A, compatibility)
-    "\uac00-\ud7af"  # hangul syllables
-)
-_TOKEN = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+", re.UNICODE)
+#: Scripts written without spaces between words. Their text is compared by grapheme cluster (one
+#: user-perceived character, combining marks included): a word segmenter needs a dictionary per
+#: language, and character-level ROUGE-L is the usual fallback for Chinese, Japanese and Thai.
+NO_SPACE_SCRIPTS = ("Han", "Hiragana", "Katakana", "Thai", "Lao", "Khmer", "Myanmar", "Tibetan")
 _FENCE = re.compile(r"\A```[a-zA-Z]*\s*\n?(.*?)\n?```\s*\Z", re.DOTALL)
 
 
@@ -53,10 +52,28 @@ def exact_match(prediction: str, reference: str) -> bool:
     return answer_key(prediction) == answer_key(reference)
 
 
+@lru_cache(maxsize=1)
+def _token_pattern() -> Any:
+    """Compiled on first use (the ``regex`` module: Unicode scripts and grapheme clusters ``\\X``)."""
+    import regex
+
+    no_space = "".join(rf"\p{{{name}}}" for name in NO_SPACE_SCRIPTS)
+    word_char = rf"(?:(?![{no_space}])[\p{{L}}\p{{M}}\p{{N}}\u200c\u200d])"
+    # a no-space-script grapheme cluster, or a run of letters/marks/digits (ZWJ/ZWNJ kept inside words)
+    return regex.compile(rf"(?=[{no_space}])\X|{word_char}+")
+
+
 def tokenize(text: str) -> list[str]:
-    """Unicode-aware tokens for ROUGE-L: runs of word characters (any script, case-folded),
-    and every CJK character on its own (those scripts do not separate words with spaces)."""
-    return _TOKEN.findall(text.casefold())
+    """Unicode-aware tokens for ROUGE-L and word counts (case-folded).
+
+    - Words are runs of letters, combining marks and digits of any script, so a Devanagari virama
+      or vowel sign, Arabic harakat, or a Latin combining accent stay inside their word
+      ("नमस्ते" is one token, not ``['नमस', 'त']``). Punctuation and ``_`` separate words, as in
+      ``rouge-score``'s tokenizer, which this matches on ASCII English.
+    - Scripts without spaces (``NO_SPACE_SCRIPTS``: CJK ideographs, kana, Thai, Lao, Khmer, Myanmar,
+      Tibetan) give one token per grapheme cluster, so a Thai tone mark stays on its consonant.
+    """
+    return _token_pattern().findall(text.casefold())
 
 
 def _lcs_length(a: Sequence[str], b: Sequence[str]) -> int:
