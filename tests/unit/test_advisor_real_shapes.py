@@ -35,3 +35,70 @@ def test_counts_match_transformers_and_peft(size: str, targets: str) -> None:
     peft_model = get_peft_model(model, LoraConfig(r=16, target_modules=modules))
     trainable = sum(p.numel() for p in peft_model.parameters() if p.requires_grad)
     assert trainable == lora_params(PRESETS[size], 16, targets)
+
+
+# ----------------------------------------------------------- the program the estimator prices
+def test_the_trl_lm_head_tiles_are_the_ones_the_estimator_charges() -> None:
+    """TRL 1.x computes the loss in [TOKEN_CHUNK_SIZE x chunk] tiles (add_fused_lm_head); the estimator must follow."""
+    pytest.importorskip("trl")
+    from trl.kernels.chunked_logprob import TOKEN_CHUNK_SIZE
+    from trl.trainer.utils import _CHUNKED_LOGPROB_CHUNK_SIZE
+
+    from ftui.advisor.vram import TILE_TOKENS, TILE_VOCAB
+
+    assert (TILE_TOKENS, TILE_VOCAB) == (TOKEN_CHUNK_SIZE, _CHUNKED_LOGPROB_CHUNK_SIZE)
+
+
+def test_peft_keeps_lora_adapters_fp32_on_a_bf16_base_and_kbit_prep_upcasts_the_rest() -> None:
+    torch = pytest.importorskip("torch")
+    from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
+    from transformers import AutoModelForCausalLM, LlamaConfig
+
+    config = LlamaConfig(hidden_size=64, intermediate_size=192, num_hidden_layers=2, num_attention_heads=4,
+                         num_key_value_heads=2, vocab_size=256)
+    model = get_peft_model(AutoModelForCausalLM.from_config(config, dtype=torch.bfloat16), LoraConfig(r=4))
+    assert {p.dtype for p in model.parameters() if p.requires_grad} == {torch.float32}  # 16 B per LoRA param
+    prepared = prepare_model_for_kbit_training(AutoModelForCausalLM.from_config(config, dtype=torch.bfloat16),
+                                               use_gradient_checkpointing=False)
+    # every 16-bit parameter that is not a 4-bit one (embeddings, head, norms in a QLoRA model) becomes fp32
+    assert {p.dtype for p in prepared.parameters()} == {torch.float32}
+
+
+def test_each_lora_target_saves_a_16bit_copy_of_its_input_as_charged() -> None:
+    """Measured with autograd's saved-tensor hooks on a real Llama + PEFT (bf16 autocast, CPU): adding a target
+    module adds what ``adapter_activation_bytes`` charges for it (2 B per input element per layer), within 15%."""
+    torch = pytest.importorskip("torch")
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM, LlamaConfig
+
+    from ftui.advisor.architectures import Architecture
+    from ftui.advisor.vram import TrainSetup, adapter_activation_bytes
+
+    config = LlamaConfig(hidden_size=64, intermediate_size=192, num_hidden_layers=2, num_attention_heads=4,
+                         num_key_value_heads=2, vocab_size=256)
+    arch = Architecture("tiny", 64, 192, 2, 4, 2, 256)
+
+    def saved(targets: list[str]) -> int:
+        torch.manual_seed(0)
+        model = get_peft_model(AutoModelForCausalLM.from_config(config, dtype=torch.bfloat16),
+                               LoraConfig(r=4, target_modules=targets, lora_dropout=0.0))
+        model.train()
+        storages: dict[int, int] = {}
+
+        def pack(t):  # noqa: ANN001, ANN202
+            storages[t.untyped_storage().data_ptr()] = t.untyped_storage().nbytes()
+            return t
+
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t), torch.autocast("cpu", dtype=torch.bfloat16):
+            model(input_ids=torch.randint(0, 256, (4, 32)))
+        return sum(storages.values())
+
+    def charged(targets: tuple[str, ...]) -> float:
+        setup = TrainSetup("lora", seq_len=32, micro_batch=4, grad_checkpointing=False, lora_targets=targets,
+                           lora_dropout=0.0)
+        return adapter_activation_bytes(arch, setup)
+
+    for extra in ("k_proj", "down_proj"):
+        measured = saved(["q_proj", extra]) - saved(["q_proj"])
+        want = charged(("q_proj", extra)) - charged(("q_proj",))
+        assert abs(measured - want) <= 0.15 * want, f"{extra}: measured {measured} B, charged {want} B"
