@@ -37,6 +37,7 @@ datasets, and no network): see ``bench/gpu_check.sh``, which installs the wheels
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gc
 import json
 import os
@@ -144,6 +145,7 @@ def probe_callback():  # noqa: ANN201
             self.peak = 0
             self.args: Any = None
             self.attention: str | None = None
+            self.left_over = 0  # bytes still allocated on the GPU when the run started
 
         def _peak(self) -> None:
             import torch
@@ -177,14 +179,18 @@ def probe_callback():  # noqa: ANN201
     return Probe()
 
 
-def reset_gpu() -> None:
+def reset_gpu() -> int:
+    """Free what earlier runs left and restart the peak counter; returns the bytes still allocated
+    (a run's peak includes them, so the figures show them: they should be ~0)."""
     import torch
 
     gc.collect()
-    if torch.cuda.is_available():
-        torch.cuda.synchronize()
-        torch.cuda.empty_cache()
-        torch.cuda.reset_peak_memory_stats()
+    if not torch.cuda.is_available():
+        return 0
+    torch.cuda.synchronize()
+    torch.cuda.empty_cache()
+    torch.cuda.reset_peak_memory_stats()
+    return int(torch.cuda.memory_allocated())
 
 
 def run_ftui(config: Any, run_dir: Path) -> tuple[Any, str, str]:
@@ -193,7 +199,7 @@ def run_ftui(config: Any, run_dir: Path) -> tuple[Any, str, str]:
     from ftui.train.worker import InvalidRunConfig, start_run
 
     probe = probe_callback()
-    reset_gpu()
+    probe.left_over = reset_gpu()
     try:
         worker = start_run(config, run_dir=run_dir, callbacks=[probe])
     except InvalidRunConfig as exc:
@@ -214,6 +220,7 @@ def run_bare(method: str, model_dir: Path, data: Path, settings: Any, attention:
     from transformers import AutoModelForCausalLM, AutoTokenizer, PrinterCallback
     from trl import SFTConfig, SFTTrainer
 
+    CHECKPOINTING = _checkpointing_field()  # noqa: N806 - the SFTConfig field's name in this transformers
     probe = probe_callback()
     reset_gpu()
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
@@ -231,7 +238,7 @@ def run_bare(method: str, model_dir: Path, data: Path, settings: Any, attention:
                                                            bnb_4bit_quant_storage=torch.bfloat16)
         kwargs["device_map"] = {"": torch.cuda.current_device()}
     model = AutoModelForCausalLM.from_pretrained(model_dir, **kwargs)
-    checkpointing = bool(settings.gradient_checkpointing)
+    checkpointing = ran_with_checkpointing(settings)
     if method == "qlora":
         from peft import prepare_model_for_kbit_training
 
@@ -242,8 +249,7 @@ def run_bare(method: str, model_dir: Path, data: Path, settings: Any, attention:
         gradient_accumulation_steps=settings.gradient_accumulation_steps, learning_rate=settings.learning_rate,
         lr_scheduler_type=settings.lr_scheduler_type, warmup_steps=settings.warmup_steps, optim=settings.optim,
         weight_decay=settings.weight_decay, bf16=settings.bf16, fp16=settings.fp16, tf32=settings.tf32,
-        gradient_checkpointing=checkpointing,
-        gradient_checkpointing_kwargs={"use_reentrant": False} if checkpointing else None,
+        **{CHECKPOINTING: checkpointing, f"{CHECKPOINTING}_kwargs": {"use_reentrant": False} if checkpointing else None},
         max_length=settings.max_length, packing=settings.packing, packing_strategy=settings.packing_strategy,
         padding_free=settings.padding_free, assistant_only_loss=settings.assistant_only_loss,
         logging_steps=1, save_strategy="no", report_to="none", seed=settings.seed, use_cpu=not cuda,
@@ -257,6 +263,21 @@ def run_bare(method: str, model_dir: Path, data: Path, settings: Any, attention:
     del trainer, model
     reset_gpu()
     return probe
+
+
+def ran_with_checkpointing(settings: Any) -> bool:
+    """Whether the trainer checkpointed activations (transformers 5 name first, the old alias else)."""
+    value = getattr(settings, "activation_checkpointing", None)
+    return bool(value if value is not None else getattr(settings, "gradient_checkpointing", False))
+
+
+def _checkpointing_field() -> str:
+    import dataclasses
+
+    from trl import SFTConfig
+
+    names = {f.name for f in dataclasses.fields(SFTConfig)}
+    return "activation_checkpointing" if "activation_checkpointing" in names else "gradient_checkpointing"
 
 
 def generation_tokens_per_s(model_dir: Path, prompts: int, new_tokens: int) -> tuple[float, int]:
@@ -377,7 +398,6 @@ def main(argv: list[str] | None = None) -> int:
                                method=method, max_steps=steps, micro_batch_size=batch, max_seq_len=seq, packing=True,
                                assistant_only_loss=False, save_steps=100_000, save_total_limit=0, logging_steps=1,
                                learning_rate=1e-4, warmup_ratio=0.0)
-            estimate = estimate_for(config)
             lora = {"r": config.lora_r, "lora_alpha": config.lora_alpha, "lora_dropout": config.lora_dropout,
                     "target_modules": "all-linear", "bias": "none"}
 
@@ -387,6 +407,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {method} ftui: {status} in {time.perf_counter() - t:.0f} s {detail}")
             bare = None
             settings = ours.args
+            # the estimate of the program that ran: "auto" checkpointing as the run resolved it
+            checkpointing = ran_with_checkpointing(settings) if settings is not None else None
+            estimate = estimate_for(dataclasses.replace(config, gradient_checkpointing=checkpointing)
+                                    if checkpointing is not None else config)
             if status == "finished" and settings is not None:
                 t = time.perf_counter()
                 bare = run_bare(method, model_dir, data, settings, ours.attention, lora, work / f"bare-{method}", cuda)
@@ -405,9 +429,10 @@ def main(argv: list[str] | None = None) -> int:
                 "estimate_gb": _round(est_peak / 1e9, 2) if est_peak else None,
                 "memory_ratio": _round(peak / est_peak) if peak and est_peak else None,
                 "mfu": _round(ours_tps * 4 * n_params / flops, 4) if ours_tps and flops else None,
-                "gradient_checkpointing": bool(getattr(settings, "gradient_checkpointing", False)) if settings else None,
+                "gradient_checkpointing": checkpointing,
                 "optimizer": str(getattr(getattr(settings, "optim", None), "value", getattr(settings, "optim", None))),
                 "attention": ours.attention,
+                "left_over_gb": _round(ours.left_over / 1e9, 2),
             }
             if status != "finished":
                 row["detail"] = detail
