@@ -308,13 +308,8 @@ def _metrics_for(args: argparse.Namespace, specs: list[Any], test: str, task_ove
         "summaries": scored.metrics, "comparisons": scored.comparisons,
         "worst": {n: M.worst_items(sc, k=args.worst) for n, sc in scored.scores.items()},
         "outputs": {n: g.outputs for n, g in gens.items()},
-        "n_bootstrap": scored.n_bootstrap, "seed": scored.seed, "fields": _field_tables(scored),
+        "n_bootstrap": scored.n_bootstrap, "seed": scored.seed,
     }
-
-
-def _field_tables(scored: Any) -> dict[str, Any]:
-    """Per-field accuracy tables of a JSON task (empty otherwise)."""
-    return {}
 
 
 def _metrics_json(r: dict[str, Any]) -> dict[str, Any]:
@@ -328,11 +323,14 @@ def _metrics_json(r: dict[str, Any]) -> dict[str, Any]:
 
 
 def _print_metrics(r: dict[str, Any], worst: int, detail: bool = True) -> None:
-    from ftui.evaluate.ab import comparison_line, metrics_line
+    from ftui.evaluate.results import comparison_line, field_lines, metrics_line
 
     print(f"test {_safe(str(r['test']), 400)} · {r['n']} items · task {r['task']}")
+    print(f"bootstrap: {r['n_bootstrap']} resamples, seed {r['seed']}")
     for m in r["summaries"].values():
         print(metrics_line(m))
+    for line in field_lines(r["summaries"]) if detail else []:
+        print(line)
     if detail and r["task"] == "label":
         for n, m in r["summaries"].items():
             print(f"\n{n}: per class (precision / recall / F1 / support / predicted)")

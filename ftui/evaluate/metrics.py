@@ -4,12 +4,14 @@ Stated normalisation for exact match / accuracy (``answer_key``): the output nor
 (``normalize.normalize_output``), then Unicode case-folding, whitespace runs collapsed to
 one space, and surrounding quotes/backticks and trailing ``.``/``!`` removed. For JSON
 tasks exact match compares the *parsed* objects instead, so key order and spacing do
-not matter.
+not matter, with JSON's types (``json_equal``: ``true`` is not ``1``).
 
 Task kinds (``detect_task`` picks one from the references):
 - ``label``: short answers from a small label set -> accuracy, macro-F1 with an
   ``unparseable`` class (an output that is not exactly one known label);
-- ``json``: every reference is a JSON object -> parse rate, schema-valid rate, exact match;
+- ``json``: every reference is a JSON object -> parse rate (an *object* must parse: a bare ``42``
+  does not count), schema-valid rate, exact match, and per-field accuracy (strict, and with
+  strings case-folded and whitespace collapsed) for extraction tasks;
 - ``text``: anything else -> exact match and ROUGE-L F1.
 ROUGE-L and average output length are computed for every kind.
 """
@@ -144,6 +146,47 @@ def schema_valid(value: object, reference: object) -> bool:
     return True
 
 
+def json_equal(a: object, b: object) -> bool:
+    """JSON equality with JSON's types: ``true`` is not ``1`` and ``"1"`` is not ``1`` (Python's ``==``
+    says ``True == 1``); numbers compare by value (``1`` equals ``1.0``); objects ignore key order."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a == b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return a == b
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(json_equal(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b, strict=True))
+    return type(a) is type(b) and a == b
+
+
+def _loose(value: object) -> object:
+    """A field value with strings case-folded and whitespace runs collapsed (recursively)."""
+    if isinstance(value, str):
+        return _WS.sub(" ", value.casefold()).strip()
+    if isinstance(value, list):
+        return [_loose(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _loose(v) for k, v in value.items()}
+    return value
+
+
+def field_scores(value: object, reference: object) -> dict[str, tuple[float, float, float]]:
+    """Per reference field: (strict match, match after case/whitespace normalisation of strings,
+    present). A field missing from the output, or an output that is not an object, scores (0, 0, 0). Types stay
+    strict in both (``json_equal``): normalisation never turns ``"true"`` into ``true``."""
+    if not isinstance(reference, dict):
+        return {}
+    out = {}
+    for key, ref in reference.items():
+        if not isinstance(value, dict) or key not in value:
+            out[key] = (0.0, 0.0, 0.0)
+            continue
+        got = value[key]
+        out[key] = (1.0 if json_equal(got, ref) else 0.0, 1.0 if json_equal(_loose(got), _loose(ref)) else 0.0, 1.0)
+    return out
+
+
 def label_of(prediction: str, labels: Sequence[str]) -> str:
     """The label an output names, or ``UNPARSEABLE``: strict — the whole answer (``answer_key``)
     must be one label (spaces/hyphens read as underscores), not a sentence containing one."""
@@ -177,8 +220,9 @@ class ItemScores:
     length_chars: int
     length_words: int
     label: str | None = None  # label tasks: the parsed label or "unparseable"
-    json_parse: float | None = None  # json tasks: 1.0 / 0.0
+    json_parse: float | None = None  # json tasks: 1.0 / 0.0 (an object, when the references are objects)
     json_valid: float | None = None
+    fields: dict[str, tuple[float, float, float]] | None = None  # json: field -> (strict, normalised, present)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -205,10 +249,12 @@ def score_item(prediction: str, reference: str, task: str, labels: Sequence[str]
     elif task == "json":
         parsed = parse_json(shown)
         ref = parse_json(reference)
-        ok = parsed is not None
+        # an object task needs an object: a bare 42 or a list "parses" but is not an answer
+        ok = parsed is not None and (isinstance(parsed, dict) or not isinstance(ref, dict))
         scores.json_parse = 1.0 if ok else 0.0
         scores.json_valid = 1.0 if ok and schema_valid(parsed, ref) else 0.0
-        scores.exact = 1.0 if ok and parsed == ref else 0.0
+        scores.exact = 1.0 if ok and json_equal(parsed, ref) else 0.0
+        scores.fields = field_scores(parsed if ok else None, ref) or None
     return scores
 
 
@@ -255,6 +301,17 @@ def classification_report(predicted: Sequence[str], gold: Sequence[str], labels:
 
 
 @dataclass
+class FieldRow:
+    """Accuracy of one reference field over the items whose reference has it (extraction tasks)."""
+
+    field: str
+    n: int
+    accuracy: float  # strict: same JSON type and value
+    accuracy_normalised: float  # strings compared case-folded with whitespace collapsed
+    missing: int  # outputs without the field (or not an object)
+
+
+@dataclass
 class SystemMetrics:
     """Aggregate metrics of one system on one test set."""
 
@@ -270,9 +327,24 @@ class SystemMetrics:
     unparseable_rate: float | None = None
     json_parse_rate: float | None = None
     json_valid_rate: float | None = None
+    fields: list[FieldRow] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def field_rows(items: Sequence[ItemScores]) -> list[FieldRow]:
+    """Per-field accuracy rows (first-seen field order) from items' ``fields``."""
+    acc: dict[str, list[tuple[float, float, float]]] = {}
+    for s in items:
+        for key, pair in (s.fields or {}).items():
+            acc.setdefault(key, []).append(pair)
+    rows = []
+    for key, pairs in acc.items():
+        n = len(pairs)
+        rows.append(FieldRow(key, n, sum(p[0] for p in pairs) / n, sum(p[1] for p in pairs) / n,
+                             sum(1 for p in pairs if not p[2])))
+    return rows
 
 
 def _mean(values: Sequence[float]) -> float:
@@ -333,6 +405,7 @@ def summarize(scores: EvalScores, ids: Sequence[str] | None = None) -> SystemMet
     if scores.task == "json":
         metrics.json_parse_rate = _mean([s.json_parse or 0.0 for s in items])
         metrics.json_valid_rate = _mean([s.json_valid or 0.0 for s in items])
+        metrics.fields = field_rows(items)
     return metrics
 
 

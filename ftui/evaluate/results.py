@@ -12,7 +12,7 @@ Automatic metrics come from the one scorer (``scoring.score_outputs``) with the 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from itertools import combinations
 from typing import TYPE_CHECKING
@@ -304,6 +304,7 @@ def results_text(res: SessionResults) -> str:
             lines.append(f"Bradley-Terry {s}: {bt.theta[s]:+.2f}{ci} (logit vs {bt.anchor})")
     for m in res.metrics.values():
         lines.append(metrics_line(m))
+    lines.extend(field_lines(res.metrics))
     for c in res.metric_comparisons:
         lines.append(comparison_line(c))
     if res.avg_length_words:
@@ -323,6 +324,23 @@ def metrics_line(m: M.SystemMetrics) -> str:
         parts.append(f"JSON parse {m.json_parse_rate:.2f} · schema-valid {m.json_valid_rate:.2f}")
     parts.append(f"ROUGE-L {m.rouge_l:.3f} · avg length {m.avg_length_words:.1f} words")
     return " · ".join(parts)
+
+
+def field_lines(metrics: Mapping[str, M.SystemMetrics]) -> list[str]:
+    """The per-field accuracy table of an extraction (JSON) task as text lines; empty otherwise."""
+    ms = [m for m in metrics.values() if m.fields]
+    if not ms:
+        return []
+    width = max(12, *(len(r.field) for m in ms for r in m.fields))
+    lines = ["per-field accuracy (strict / case+whitespace-normalised strings / outputs missing the field):"]
+    lines.append("  " + "field".ljust(width) + "".join(f"  {m.system[:24]:>24}" for m in ms))
+    for row in ms[0].fields:
+        cells = []
+        for m in ms:
+            r = next((x for x in m.fields if x.field == row.field), None)
+            cells.append("-" if r is None else f"{r.accuracy:.2f} / {r.accuracy_normalised:.2f} / {r.missing}")
+        lines.append("  " + row.field[:width].ljust(width) + "".join(f"  {c:>24}" for c in cells))
+    return lines
 
 
 def comparison_line(c: M.PairedComparison) -> str:

@@ -33,7 +33,7 @@ from ftui.evaluate import metrics as M
 from ftui.evaluate.items import EvalItem
 from ftui.textsafe import one_line
 from ftui.tui.screens.eval_common import TextPrompt, default_rater
-from ftui.tui.screens.eval_results import class_table, comparisons_text, metrics_table
+from ftui.tui.screens.eval_results import class_table, comparisons_text, metrics_panel
 from ftui.tui.widgets.key_footer import KeyFooter
 
 PROGRESS_EVERY_S = 0.2
@@ -273,7 +273,7 @@ class GenerateScreen(Screen[None]):
         scored = score_outputs(self.items, self.outputs)
         self.metrics, self.comparisons = scored.metrics, scored.comparisons
         self.query_one("#gen-metrics", Static).update(Group(Text("Metrics", style="bold"),
-                                                            metrics_table(self.metrics)))
+                                                            metrics_panel(self.metrics)))
         classes = class_table(self.metrics)
         self.query_one("#gen-classes", Static).update(
             Group(Text("\nPer class (macro-F1 averages these; unparseable = not one known label)", style="bold"),

@@ -189,6 +189,33 @@ def class_table(metrics: Mapping[str, M.SystemMetrics]) -> Table | None:
     return table
 
 
+def field_table(metrics: Mapping[str, M.SystemMetrics]) -> Table | None:
+    """Per-field accuracy of an extraction (JSON) task, one column per system: strict / normalised."""
+    ms = [m for m in metrics.values() if m.fields]
+    if not ms:
+        return None
+    table = Table(box=None, padding=(0, 1), header_style="dim", show_edge=False)
+    table.add_column("field")
+    for m in ms:
+        table.add_column(one_line(m.system, 16), justify="right", no_wrap=True)
+    for row in ms[0].fields:
+        cells = []
+        for m in ms:
+            r = next((x for x in m.fields if x.field == row.field), None)
+            cells.append("–" if r is None else f"{fmt_num(r.accuracy)} / {fmt_num(r.accuracy_normalised)}")
+        table.add_row(one_line(row.field, 24), *cells)
+    return table
+
+
+def metrics_panel(metrics: Mapping[str, M.SystemMetrics]) -> RenderableType:
+    """The metrics table plus, for extraction tasks, the per-field table."""
+    fields = field_table(metrics)
+    if fields is None:
+        return metrics_table(metrics)
+    return Group(metrics_table(metrics),
+                 Text("\nPer field: strict / strings case- and space-normalised", style="dim"), fields)
+
+
 def comparisons_text(comparisons: Sequence[M.PairedComparison]) -> Text:
     text = Text()
     for i, c in enumerate(comparisons):
@@ -304,7 +331,7 @@ class ResultsScreen(Screen[None]):
         self.query_one("#res-quality", Static).update(quality_table(res))
         self.query_one("#res-power", Static).update(power_table(res))
         self.query_one("#res-bt", Static).update(bt_table(res))
-        self.query_one("#res-metrics", Static).update(metrics_table(res.metrics))
+        self.query_one("#res-metrics", Static).update(metrics_panel(res.metrics))
         self.query_one("#res-compare", Static).update(comparisons_text(res.metric_comparisons))
 
     def action_drill(self, disagreements: bool) -> None:
