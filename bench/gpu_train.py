@@ -378,9 +378,11 @@ def main(argv: list[str] | None = None) -> int:
         model_dir, n_params = build_model(shape, work / "model", cuda)
         print(f"built and saved {n_params / 1e9:.2f}B parameters in {time.perf_counter() - t0:.0f} s")
         data = work / "chat.jsonl"
-        # enough tokens for every run to fill its packed rows: steps x batch x seq, twice over
-        words_per_turn = 40 if opts.tiny else 220
-        rows = max(32, (2 * steps * batch * seq) // (words_per_turn * 4))
+        # every conversation (3 turns of ~1.5 x words_per_turn words, >= 1 token a word) is longer than seq_len,
+        # so BFD packing truncates each to exactly one full row: batch x seq tokens every step; rows for each
+        # step twice over
+        words_per_turn = 40 if opts.tiny else 600
+        rows = max(32, 2 * steps * batch)
         write_chat_data(data, rows, words_per_turn)
 
         methods = [m.strip() for m in opts.methods.split(",") if m.strip()]
