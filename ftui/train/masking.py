@@ -331,7 +331,8 @@ class _Turn:
     lead_in: str
 
 
-def _split_turn(tokenizer: Any, history: list[dict], reply: str, template: str | None, fold: bool) -> _Turn:
+def _split_turn(tokenizer: Any, history: list[dict], reply: str, template: str | None, fold: bool,
+                tokens: list[str] | None = None) -> _Turn:
     """Render one assistant turn as (prompt text, completion text) with the template.
 
     The prompt is what generation renders (``add_generation_prompt=True``). The completion
@@ -354,7 +355,7 @@ def _split_turn(tokenizer: Any, history: list[dict], reply: str, template: str |
                            f"{full[-120:]!r} for a conversation ending in {reply[:60]!r})",
                            "Use a chat template that writes assistant messages verbatim, or train with "
                            "assistant_only_loss: false.")
-    tokens = _added_tokens(tokenizer)
+    tokens = tokens if tokens is not None else _added_tokens(tokenizer)
     before = full[:at]
     lead = ""
     anchor_at = _last_token_start(prompt, tokens)
@@ -467,6 +468,7 @@ def prepare_rows(plan: MaskingPlan, tokenizer: Any, rows: list[dict], source: st
     template = chat_template_of(tokenizer) if plan.path == PROMPT_COMPLETION else None
     bos = _bos_text(tokenizer) if plan.path == BASE else ""
     eos = tokenizer.eos_token or ""
+    tokens = _added_tokens(tokenizer)
     for number, row in enumerate(rows, start=1):
         messages = row["messages"]
         for turn in _turns(messages):
@@ -476,7 +478,7 @@ def prepare_rows(plan: MaskingPlan, tokenizer: Any, rows: list[dict], source: st
                 completions.append(reply + eos)
                 continue
             try:
-                split = _split_turn(tokenizer, history, reply, template, fold)
+                split = _split_turn(tokenizer, history, reply, template, fold, tokens)
             except MaskingError as exc:
                 raise MaskingError(f"{source} row {number}: {exc.message}", exc.fix) from None
             except Exception as exc:  # noqa: BLE001 - the template's raise_exception and jinja errors
