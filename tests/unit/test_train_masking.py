@@ -316,3 +316,41 @@ def test_tiny_lora_run_finishes_and_records_its_masking_path(name, family_model,
 def test_masking_error_is_one_line_with_its_fix():
     error = MaskingError("the chat template refuses row 3", "Fix those rows.")
     assert str(error) == "the chat template refuses row 3. Fix those rows." and error.field == "model"
+
+
+LLAMA_LIKE = (
+    "{{ bos_token }}{% for m in messages %}{% if m['role'] == 'assistant' %}"
+    "<|start_header_id|>assistant<|end_header_id|>\n\n{GEN}"
+    "{% elif m['role'] != 'system' or KEEP_SYSTEM %}<|start_header_id|>{{ m['role'] }}<|end_header_id|>\n\n{{ m['content'] }}<|eot_id|>"
+    "{% endif %}{% endfor %}{% if add_generation_prompt %}<|start_header_id|>assistant<|end_header_id|>\n\n{% endif %}"
+)
+
+
+def llama_like(family_model, gen: str, keep_system: bool = True):
+    tokenizer = masking.load_tokenizer(str(family_model("llama3")))
+    tokenizer.chat_template = LLAMA_LIKE.replace("{GEN}", gen).replace("KEEP_SYSTEM", "true" if keep_system else "false")
+    return tokenizer
+
+
+def test_markers_that_train_the_end_of_turn_token_keep_assistant_only(family_model):
+    tokenizer = llama_like(family_model, "{% generation %}{{ m['content'] }}<|eot_id|>{% endgeneration %}")
+    plan = plan_masking(tokenizer, "chat", RunConfig(), [{"messages": c} for c in CONVERSATIONS])
+    assert plan.path == "assistant_only" and plan.training_template is None
+
+
+def test_markers_that_leave_out_the_end_of_turn_token_fall_back_to_prompt_completion(family_model):
+    """TRL would only warn that the model may never learn to stop; ftui converts instead."""
+    tokenizer = llama_like(family_model, "{% generation %}{{ m['content'] }}{% endgeneration %}<|eot_id|>")
+    plan = plan_masking(tokenizer, "chat", RunConfig(), [{"messages": c} for c in CONVERSATIONS])
+    assert plan.path == "prompt_completion" and "leave out the end-of-turn token" in plan.reason
+    rows = prepare_rows(plan, tokenizer, [{"messages": CONVERSATIONS[0]}])
+    completions = [tokenizer.decode([t for t, m in zip(r["input_ids"], r["completion_mask"], strict=True) if m]) for r in rows]
+    assert completions == ["billing<|eot_id|>", "technical: please send the crash log<|eot_id|>"]
+
+
+def test_a_template_that_drops_system_messages_gets_them_folded(family_model):
+    tokenizer = llama_like(family_model, "{{ m['content'] }}<|eot_id|>", keep_system=False)
+    plan = plan_masking(tokenizer, "chat", RunConfig())
+    assert plan.system == "folded" and "drops system messages" in plan.system_note
+    (first, _) = prepare_rows(plan, tokenizer, [{"messages": CONVERSATIONS[0]}])
+    assert SYSTEM in tokenizer.decode(first["input_ids"])
