@@ -777,10 +777,11 @@ def _masking_check(c: RunConfig) -> ConfigProblem | None:
 def _vram_check(c: RunConfig, info) -> ConfigProblem | None:
     """Ask the VRAM estimator whether the run fits the GPU here (skipped without a GPU or an estimate)."""
     try:
-        from ftui.train.estimate import fit_problem
+        from ftui.train.estimate import fit_check
     except ImportError:
         return None
-    message = fit_problem(c)
-    if message:
-        return ConfigProblem("micro_batch_size", message, "Apply the cheapest fix (--set KEY=VALUE), or lower micro_batch_size or max_seq_len, or use QLoRA.")
+    found = fit_check(c)
+    if found:
+        field, message = found
+        return ConfigProblem(field, message, "Apply the cheapest fix (--set KEY=VALUE), or lower micro_batch_size or max_seq_len, or use QLoRA.")
     return None

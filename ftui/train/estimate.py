@@ -192,6 +192,12 @@ def describe_fix(fix: Fix) -> str:
 
 def fit_problem(config: RunConfig) -> str | None:
     """A message when a GPU is present and the estimate exceeds it; None when it fits or cannot be told."""
+    found = fit_check(config)
+    return found[1] if found else None
+
+
+def fit_check(config: RunConfig) -> tuple[str, str] | None:
+    """(config key to file it under, message) when the run does not fit the GPU here; the key is the fix's first."""
     gpu, gpu_gb = detected_gpu_gb()
     if gpu is None or gpu_gb is None or config.method not in ("full", "lora", "qlora"):
         return None
@@ -210,11 +216,13 @@ def fit_problem(config: RunConfig) -> str | None:
         fix = cheapest_fix(arch, result.setup, gpu_gb)
     except Exception:  # noqa: BLE001
         fix = None
+    field = "micro_batch_size"
     if fix is not None and fix.changes:
         message += f"; cheapest fix: {describe_fix(fix)}"
+        field = fix_changes(fix)[0][0]
     elif fix is None:
         message += "; nothing we know makes it fit: use a smaller model, a bigger GPU or several (accelerate launch)"
-    return message
+    return field, message
 
 
 def weights_phrase(setup: TrainSetup) -> str:

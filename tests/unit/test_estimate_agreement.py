@@ -114,6 +114,7 @@ def test_plan_flags_price_the_same_run_as_its_config(model_dirs: dict[str, Path]
     assert flags["fix"]["config"] == {"precision": "bf16"}  # stays a full fine-tune: the pure-bf16 recipe
     check, rc, err = _train_check_total(capsys, path)
     assert rc == 2 and check == pytest.approx(flags["total_gb"], abs=0.051) and "precision=bf16" in err
+    assert "config: precision: the VRAM estimator puts this run at" in err  # filed under the key to change
     fixed = save_config(RunConfig(model=str(model_dirs["8B"]), method="full", max_seq_len=2048, micro_batch_size=1,
                                   precision="bf16"), tmp_path / "fixed.yaml")
     check, rc, _ = _train_check_total(capsys, fixed)
