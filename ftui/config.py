@@ -128,7 +128,7 @@ class ConfigProblem:
     fix: str
 
     def __str__(self) -> str:
-        return f"{self.field}: {self.message}. {self.fix}"
+        return f"{self.field}: {self.message}. {self.fix}" if self.fix else f"{self.field}: {self.message}"
 
 
 class ConfigError(ValueError):
@@ -632,11 +632,20 @@ def _validate_datasets(c: RunConfig, add) -> None:
             continue
         path = resolve_data_path(raw)
         assert path is not None
+        if path.is_symlink() and not path.exists():  # a loop or a dangling link: say which, not "does not exist"
+            problem = _source_problem(path)
+            if problem:
+                add(ConfigProblem(name, problem, LINT_FIX))  # the reader's message carries its own fix
+                continue
         if not path.exists():
             add(ConfigProblem(name, f"{raw} does not exist", "Fix the path (relative paths are from the current directory)."))
             continue
         if path.is_dir():
             add(ConfigProblem(name, f"{raw} is a directory", "Give the path of a .jsonl file inside it."))
+            continue
+        if not path.is_file():  # a FIFO would block open() for ever; /dev/zero never ends
+            problem = _source_problem(path)
+            add(ConfigProblem(name, problem, LINT_FIX) if problem else ConfigProblem(name, f"{raw} is not a regular file", "Save the data to a .jsonl file."))
             continue
         try:
             with open(path, "rb") as fh:
@@ -645,10 +654,29 @@ def _validate_datasets(c: RunConfig, add) -> None:
             add(ConfigProblem(name, f"cannot read {raw}: {exc.strerror or exc}", "Check the file's permissions."))
             continue
         if not head.strip():
-            add(ConfigProblem(name, f"{raw} is empty", "Point it at a dataset with at least a few rows."))
-            continue
+            if path.stat().st_size <= len(head):
+                add(ConfigProblem(name, f"{raw} is empty", "Point it at a dataset with at least a few rows."))
+                continue
+            problem = _source_problem(path)  # past 64 KB of blank lines there may be rows
+            if problem:
+                add(ConfigProblem(name, problem, LINT_FIX))
+                continue
         for message in _lint_errors(path):
             add(ConfigProblem(name, f"{raw}: {message}", "Fix the rows (see 'ftui lint') or pick another file."))
+
+
+LINT_FIX = "Fix the file; 'ftui lint FILE' shows the details"
+
+
+def _source_problem(path: Path) -> str | None:
+    """The data reader's file-level verdict (a link loop, a device, whitespace only), or None when readable."""
+    from ftui.data.source import DatasetError, inspect_source
+
+    try:
+        inspect_source(path)
+    except DatasetError as exc:
+        return str(exc)
+    return None
 
 
 def _lint_errors(path: Path) -> list[str]:
@@ -659,8 +687,17 @@ def _lint_errors(path: Path) -> list[str]:
         lint = None
     run = getattr(lint, "lint_file", None) if lint is not None else None
     if run is not None:
+        from ftui.data.source import DatasetError
+
         try:
             report = run(path, near_dups=False)
+        except DatasetError as exc:  # the file itself (corrupt Parquet, CR-only endings): the reader's own words
+            return [str(exc)]
+        except Exception:  # noqa: BLE001 - the linter failing must not block a run; the loader reports bad rows
+            report = None
+        try:
+            if report is None:
+                raise LookupError("no lint report")
             findings = getattr(report, "findings", None) or []
             errors = [f for f in findings if str(getattr(f, "severity", "")).lower().endswith("error")]
             out = []

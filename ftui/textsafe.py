@@ -50,6 +50,19 @@ def neutralize(text: str) -> str:
     return _CONTROL.sub(lambda m: _escape_char(m.group(0)), text)
 
 
+def safe_print(*values: object, sep: str = " ", end: str = "\n", file=None, flush: bool = False) -> None:
+    """``print`` with every value neutralised: CLI modules that print names, paths and remote
+    text bind ``print = safe_print`` so no line of theirs can carry a terminal escape.
+    A leading carriage return (a progress line redrawn in place) is kept."""
+    import builtins
+
+    def clean(value: object) -> str:
+        text = str(value)
+        return "\r" + neutralize(text[1:]) if text.startswith("\r") else neutralize(text)
+
+    builtins.print(*(clean(v) for v in values), sep=sep, end=end, file=file, flush=flush)
+
+
 def one_line(text: str, limit: int = 200) -> str:
     """A neutralised single-line preview, cut to ``limit`` characters with an ellipsis."""
     flat = neutralize(text).replace("\n", " ⏎ ").replace("\t", " ")

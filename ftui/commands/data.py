@@ -244,8 +244,12 @@ def cmd_stats(args: argparse.Namespace) -> int:
     report = _run_guarded(lint_file, args.path, profile=args.profile, tokenizer=args.tokenizer, near_dups=False)
     if args.json:
         _print_json(report.stats)
-        return 0
-    print_stats(report.stats)
+    else:
+        print_stats(report.stats)
+    if report.stats.get("rows") and not report.stats.get("valid_rows"):  # nothing here could be trained on
+        print(f"ftui: {_safe(str(args.path), 400)} has no usable rows ({report.stats['rows']} rows, each with an error): "
+              f"see 'ftui lint {_safe(str(args.path), 400)}'", file=sys.stderr)
+        return 2
     return 0
 
 

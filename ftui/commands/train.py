@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+from ftui.textsafe import safe_print as print  # noqa: A004 - run names, paths and config values reach these lines
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this area's sub-commands to the ftui parser."""
@@ -161,10 +163,10 @@ def cmd_runs(args: argparse.Namespace) -> int:
     if not summaries:
         from ftui import paths
 
-        console.print(Text(f"no runs yet in {paths.runs_dir()}; start one with 'ftui train --example | ftui train -'"))
+        console.print(Text(f"no runs yet in {neutralize(str(paths.runs_dir()))}; start one with 'ftui train --example | ftui train -'"))
         return 0
     table = Table(box=None, header_style="bold", pad_edge=False)
-    id_width = max(len(s.run_id) for s in summaries)  # the id is what people copy into 'ftui attach': never cut it
+    id_width = max(len(neutralize(s.run_id)) for s in summaries)  # the id is what people copy into 'ftui attach': never cut it
     table.add_column("id", no_wrap=True, min_width=id_width)
     for name, justify in (("status", "left"), ("method", "left"), ("model", "left"),
                           ("best eval loss", "right"), ("steps", "right"), ("duration", "right")):
@@ -172,9 +174,9 @@ def cmd_runs(args: argparse.Namespace) -> int:
     for s in summaries:
         steps = f"{s.last_step or 0}/{s.total_steps}" if s.total_steps else str(s.last_step or "-")
         table.add_row(
-            Text(s.run_id),
-            Text(s.status, style=STATUS_STYLE.get(s.status, "")),
-            Text(s.method or "-"),
+            Text(neutralize(s.run_id)),  # a directory name: may hold any byte, an OSC title sequence too
+            Text(neutralize(s.status), style=STATUS_STYLE.get(s.status, "")),
+            Text(neutralize(s.method or "-")),
             Text(one_line(neutralize(s.model or "-"), 40)),
             Text(f"{s.best_eval_loss:.4f}" if s.best_eval_loss is not None else "-"),
             Text(steps),
@@ -193,7 +195,8 @@ def _describe(event) -> str | None:
     t = event.type
     if t == "started":
         resumed = f" (resumed at step {event.resumed_from_step})" if event.resumed_from_step else ""
-        return f"started {event.method} on {one_line(neutralize(event.model), 60)} · {event.device} · {event.total_steps} steps{resumed}"
+        steps = f" · {event.total_steps} steps" if event.total_steps else ""  # OpenAI jobs: unknown until they run
+        return f"started {event.method} on {one_line(neutralize(event.model), 60)} · {event.device}{steps}{resumed}"
     if t == "log":
         parts = [f"step {event.step}"]
         if event.loss is not None:
@@ -260,6 +263,7 @@ class _Keys:
 
 def cmd_attach(args: argparse.Namespace) -> int:
     from ftui.cli import UserError
+    from ftui.textsafe import neutralize
     from ftui.train import runs
     from ftui.train.events import EVENT_LOG_NAME, EventLogTail
 
@@ -293,7 +297,7 @@ def cmd_attach(args: argparse.Namespace) -> int:
     end = show(tail.poll())
     if args.no_follow or not live:
         if not live:
-            print(f"run {run_dir.name} is not running ({end or 'no result in its log'})")
+            print(f"run {neutralize(run_dir.name)} is not running ({end or 'no result in its log'})")
         return 0
     if args.stop or args.stop_now:
         runs.request_stop(run_dir, save=args.stop)
@@ -310,7 +314,7 @@ def cmd_attach(args: argparse.Namespace) -> int:
                 runs.request_stop(run_dir, save=key == "s")
                 print("stop requested" + (" (saving a checkpoint)" if key == "s" else "") + "; waiting for the next step", flush=True)
             elif key == "q":
-                print(f"detached; the run goes on. 'ftui attach {run_dir.name}' to come back.")
+                print(f"detached; the run goes on. 'ftui attach {neutralize(run_dir.name)}' to come back.")
                 return 0
             ended = show(tail.poll())
             if ended:

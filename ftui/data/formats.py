@@ -113,7 +113,8 @@ def _sample_jsonl(info: SourceInfo) -> list[bytes]:
     fd = os.open(info.path, os.O_RDONLY)
     try:
         size = info.size
-        starts = sorted({int(size * k / SAMPLE_WINDOWS) for k in range(SAMPLE_WINDOWS)})
+        first = getattr(info, "data_start", 0)  # past a long run of blank lines at the top
+        starts = sorted({first + int((size - first) * k / SAMPLE_WINDOWS) for k in range(SAMPLE_WINDOWS)})
         covered = 0  # windows must not overlap, or a small file's rows would vote several times
         for start in starts:
             if start < covered:
@@ -121,7 +122,7 @@ def _sample_jsonl(info: SourceInfo) -> list[bytes]:
             block = os.pread(fd, WINDOW_BYTES, start)
             covered = start + len(block)
             parts = block.split(b"\n")
-            if start > 0:
+            if start > first:
                 parts = parts[1:]  # the first piece is the tail of a line we did not start at
             if start + len(block) < size:
                 parts = parts[:-1]  # the last piece may be cut by the window

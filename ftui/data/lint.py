@@ -40,7 +40,7 @@ from ftui.data.checks.structure import CHECKERS, PROFILES, Profile, RowView, che
 from ftui.data.checks.tokens import PER_MESSAGE, REPLY_PRIMING, EstimateCounter, make_counter, truncation_loss
 from ftui.data.dedup import MAX_DOC_CHARS
 from ftui.data.lint_fast import Batch, prefilter_and_plan
-from ftui.data.source import RowBlock, SourceInfo, inspect_source, iter_jsonl_blocks, iter_raw_rows
+from ftui.data.source import DatasetError, RowBlock, SourceInfo, inspect_source, iter_jsonl_blocks, iter_raw_rows
 from ftui.data.textkey import text_key
 
 BATCH_BYTES = int(os.environ.get("FTUI_LINT_BATCH_BYTES", 1 << 20))  # env: a tuning/testing knob
@@ -849,6 +849,18 @@ def _drive_batches(
     return False
 
 
+def _identity(path: Path) -> tuple[int, int, int] | None:
+    """(size, mtime_ns, inode) of a regular file, to notice it changing while we read it; None otherwise."""
+    import os
+    import stat
+
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ino) if stat.S_ISREG(st.st_mode) else None
+
+
 def lint_file(
     path: str | Path,
     profile: str = "trl",
@@ -882,6 +894,7 @@ def lint_file(
     linter: _Linter | None = None
     cancelled = False
     streamed = 0
+    identity = _identity(info.path)
     if nworkers > 1:
         try:
             linter, cancelled = lint_parallel(info, guess, opts, nworkers, on_progress, on_findings, cancel)
@@ -902,6 +915,13 @@ def lint_file(
                 on_progress(linter.n, min(done, total), total)
 
         cancelled = _drive(linter, iter_batches(info), after_batch, cancel)
+    if not cancelled and identity is not None and _identity(info.path) != identity:
+        # Findings of a file that changed under us describe no file at all: say so, never "0 errors".
+        now = _identity(info.path)
+        raise DatasetError(
+            f"{path} changed while it was read ({identity[0]:,} bytes when the lint started, "
+            f"{now[0] if now else 0:,} bytes now; {linter.n:,} rows read): lint it again once it is completely written"
+        )
     if on_progress and not cancelled:
         on_progress(linter.n, total, total)
     stats_dict = linter.finish(guess.label)

@@ -27,6 +27,7 @@ saved Hugging Face dataset directories are read with pyarrow, batch by batch.
 from __future__ import annotations
 
 import difflib
+import errno
 import itertools
 import json
 import os
@@ -77,6 +78,7 @@ class SourceInfo:
     has_bom: bool = False
     crlf: bool = False
     truncated_last_line: bool = False
+    data_start: int = 0  # offset of the first non-blank byte when over 64 KB of blank lines come first
 
 
 @dataclass(slots=True)
@@ -136,6 +138,26 @@ def _read_head_tail(path: Path, size: int) -> tuple[bytes, bytes]:
     return head, tail
 
 
+def _skip_blank(path: Path, size: int) -> tuple[int, bytes]:
+    """(offset of the first non-blank byte, up to 64 KB from there) for a file that opens with blank lines."""
+    try:
+        with open(path, "rb") as f:
+            offset = 0
+            while offset < size:
+                chunk = f.read(1 << 20)
+                if not chunk:
+                    break
+                stripped = chunk.lstrip()
+                if stripped:
+                    offset += len(chunk) - len(stripped)
+                    f.seek(offset)
+                    return offset, f.read(SNIFF_BYTES)
+                offset += len(chunk)
+    except OSError as exc:
+        raise _fail(f"cannot read {path}: {exc.strerror or exc}; check the path and the disk") from None
+    return size, b""
+
+
 def _looks_binary(sample: bytes) -> bool:
     """NUL bytes, or most of the sample not UTF-8, means this is not a text dataset."""
     if not sample:
@@ -151,8 +173,16 @@ def _looks_binary(sample: bytes) -> bool:
 def _hf_dir_kind(path: Path) -> str | None:
     if (path / "dataset_dict.json").is_file():
         try:
-            splits = json.loads((path / "dataset_dict.json").read_text()).get("splits", [])
+            meta = json.loads((path / "dataset_dict.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
+            meta = {}
+        if not isinstance(meta, dict):
+            raise _fail(f"{path / 'dataset_dict.json'} is not a DatasetDict description (a JSON object with \"splits\"): "
+                        "re-save it with DatasetDict.save_to_disk, or open one split's folder")
+        splits = meta.get("splits", [])
+        if isinstance(splits, str):  # "splits": "train" is one split, not five letters
+            splits = [splits]
+        if not isinstance(splits, list):
             splits = []
         names = ", ".join(str(s) for s in splits) or "its split folders"
         first = str(splits[0]) if splits else "train"
@@ -168,6 +198,20 @@ def inspect_source(path: str | Path) -> SourceInfo:
     Reads at most the first 64 KB and the last 4 KB, so it is instant on any size.
     """
     path = Path(path).expanduser()
+    if path.is_symlink() and not path.exists():
+        try:
+            target = os.readlink(path)
+        except OSError:
+            target = "?"
+        try:
+            path.resolve(strict=True)
+        except RuntimeError:  # Python < 3.13 raises RuntimeError for a loop
+            raise _fail(f"{path} is a symbolic link loop ({path.name} -> {target} -> ...): point it at a real file") from None
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise _fail(f"{path} is a symbolic link loop ({path.name} -> {target} -> ...): point it at a real file") from None
+        raise _fail(f"{path} is a dangling symbolic link: it points to {target}, which does not exist; "
+                    "fix the link or open the real file")
     if not path.exists():
         hint = ""
         if path.parent.is_dir():
@@ -186,9 +230,13 @@ def inspect_source(path: str | Path) -> SourceInfo:
         listing = f" (it holds {', '.join(inside)})" if inside else ""
         raise _fail(f"{path} is a directory{listing}: open a dataset file inside it, e.g. a .jsonl file")
     if not path.is_file():
-        raise _fail(f"{path} is not a regular file (a device or pipe?): save the data to a .jsonl file and open that")
+        what = "a named pipe (FIFO)" if path.is_fifo() else "a device" if path.is_char_device() or path.is_block_device() else "not a regular file"
+        raise _fail(f"{path} is {what}, not a regular file: save the data to a .jsonl file and open that")
     size = path.stat().st_size
     head, tail = _read_head_tail(path, size)
+    skipped = 0
+    if size > SNIFF_BYTES and not head.strip():  # more than 64 KB of blank lines before the rows: look past them
+        skipped, head = _skip_blank(path, size)
     if size == 0:
         raise _fail(f"{path} is empty (0 bytes): point ftui at a JSONL file with one JSON object per line")
     if head.startswith(b"PAR1"):
@@ -198,10 +246,17 @@ def inspect_source(path: str | Path) -> SourceInfo:
             raise _fail(f"{path} is {what}, not a JSONL dataset: {fix.format(path=path)}")
     if _looks_binary(head):
         raise _fail(f"{path} looks binary (NUL bytes or mostly non-UTF-8), not a JSONL dataset: export your data as UTF-8 JSONL")
-    has_bom = head.startswith(BOM)
+    has_bom = head.startswith(BOM) and not skipped
     body = head[3:] if has_bom else head
     if not body.strip():
         raise _fail(f"{path} contains only whitespace: point ftui at a JSONL file with one JSON object per line")
+    if b"\n" not in body and b"\r" in body.strip():
+        raise _fail(f"{path} has CR-only line endings (classic Mac), so it reads as one line: "
+                    f"convert them to newlines, e.g. tr '\\r' '\\n' < {path} > {path.with_suffix('.lf.jsonl')}")
+    first_line = body.lstrip().split(b"\n", 1)[0].strip()
+    if first_line == b"{" or (first_line.startswith(b"{") and first_line.endswith(b"[")):
+        raise _fail(f"{path} is one pretty-printed JSON object, not JSONL (one object per line): if its rows are in a list "
+                    f"under a key such as \"data\", write them one per line, e.g. jq -c '.data[]' {path} > {path.with_suffix('.jsonl')}")
     first_nl = body.find(b"\n")
     crlf = first_nl > 0 and body[first_nl - 1 : first_nl] == b"\r"
     kind = "json-array" if body.lstrip().startswith(b"[") else "jsonl"
@@ -211,7 +266,8 @@ def inspect_source(path: str | Path) -> SourceInfo:
             f"convert it to JSONL, e.g. jq -c '.[]' {path} > {path.with_suffix('.jsonl')}"
         )
     return SourceInfo(
-        path=path, kind=kind, size=size, has_bom=has_bom, crlf=crlf, truncated_last_line=not tail.endswith(b"\n")
+        path=path, kind=kind, size=size, has_bom=has_bom, crlf=crlf, truncated_last_line=not tail.endswith(b"\n"),
+        data_start=skipped,
     )
 
 

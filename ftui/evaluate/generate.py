@@ -120,8 +120,10 @@ def read_cache(path: Path) -> tuple[dict[str, dict], list[str]]:
 
 
 def _append_records(path: Path, records: Sequence[dict]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("ab") as fh:
+    from ftui.private import private_dir
+
+    private_dir(path.parent)  # the generations cache holds outputs on the user's test set: owner only
+    with open(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "ab") as fh:
         if fh.tell() > 0:
             with path.open("rb") as rf:
                 rf.seek(-1, os.SEEK_END)
@@ -385,11 +387,13 @@ def generate(
         result.seconds = time.perf_counter() - started
         return result
     if use_cache:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        from ftui.private import private_dir, write_private_text
+
+        private_dir(path.parent)
         meta = path.with_suffix(".meta.json")
         if not meta.exists():
-            meta.write_text(json.dumps({"system": asdict(spec), "config": asdict(config), "test": str(test_path or ""),
-                                        "fewshot_examples": examples}, indent=1, ensure_ascii=False))
+            write_private_text(meta, json.dumps({"system": asdict(spec), "config": asdict(config), "test": str(test_path or ""),
+                                                 "fewshot_examples": examples}, indent=1, ensure_ascii=False))
     gen = generator or load_generator(spec)
     convs = {it.id: conversation_for(spec, it, examples) for it in todo}
     # length-sorted batches waste less compute on padding; order does not change greedy outputs

@@ -200,11 +200,47 @@ def event_from_dict(data: dict[str, Any]) -> Event | None:
     cls = EVENT_CLASSES.get(data.get("type", ""))
     if cls is None:
         return None
-    names = {f.name for f in fields(cls)}
+    names = {f.name: f.type for f in fields(cls)}
+    values = {}
+    for key, value in data.items():
+        if key in names:
+            ok, value = _fits(value, str(names[key]))
+            if not ok:
+                return None  # a damaged line ("eval_loss": "oops", a string t): skipped like a torn one
+            values[key] = value
     try:
-        return cls(**{k: v for k, v in data.items() if k in names})
+        return cls(**values)
     except TypeError:
         return None
+
+
+def _fits(value: Any, annotation: str) -> tuple[bool, Any]:
+    """Whether a logged value fits a field's annotation (the text of it: this module uses
+    postponed annotations), and the value to use. Numbers written as text ("NaN", "0.5") are
+    read as numbers; anything else of the wrong type makes the event unreadable, so that no
+    reader (listing, monitor, attach) ever computes with a string where a number belongs."""
+    kinds = {part.strip().split("[")[0] for part in annotation.split("|")}
+    if value is None:
+        return "None" in kinds, value
+    if "float" in kinds and not isinstance(value, bool):
+        if isinstance(value, (int, float)):
+            return True, float(value) if "int" not in kinds else value
+        if isinstance(value, str) and "str" not in kinds:
+            try:
+                return True, float(value)
+            except ValueError:
+                return False, value
+    if "int" in kinds and isinstance(value, int) and not isinstance(value, bool):
+        return True, value
+    if "bool" in kinds and isinstance(value, bool):
+        return True, value
+    if "str" in kinds and isinstance(value, str):
+        return True, value
+    if "dict" in kinds and isinstance(value, dict):
+        return True, value
+    if "list" in kinds and isinstance(value, list):
+        return True, value
+    return False, value
 
 
 class EventLogWriter:
@@ -218,8 +254,27 @@ class EventLogWriter:
     def __init__(self, path: Path, fsync: bool = False) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = open(self.path, "a", encoding="utf-8")
+        # 0600: the log holds dataset paths and model names; only its owner reads it.
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        self._fh = open(fd, "a", encoding="utf-8")
         self._fsync = fsync
+        self._end_torn_line()
+
+    def _end_torn_line(self) -> None:
+        """A log cut mid-line (a kill or a full disk) gets its newline before we append, as the
+        blind A/B votes log does: else the next event is glued onto the fragment and lost."""
+        try:
+            size = os.fstat(self._fh.fileno()).st_size
+            if size == 0:
+                return
+            with open(self.path, "rb") as fh:
+                fh.seek(size - 1)
+                last = fh.read(1)
+        except OSError:
+            return
+        if last != b"\n":
+            self._fh.write("\n")
+            self._fh.flush()
 
     def write(self, event: Event | dict[str, Any]) -> None:
         data = event.to_dict() if isinstance(event, Event) else event
@@ -255,7 +310,7 @@ def read_events(path: Path) -> list[Event]:
     """All complete events of a log (a torn last line is skipped)."""
     try:
         raw = Path(path).read_bytes()
-    except FileNotFoundError:
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         return []
     events = (event_from_dict(d) for d in _parse_lines(raw))
     return [e for e in events if e is not None]
@@ -278,7 +333,7 @@ class EventLogTail:
             with open(self.path, "rb") as fh:
                 fh.seek(self._pos)
                 chunk = fh.read()
-        except FileNotFoundError:
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             return []
         if not chunk:
             return []

@@ -114,13 +114,14 @@ class _Display:
     def print(self, text: str, style: str | None = None) -> None:
         from rich.text import Text
 
-        self._guard(self.console.print, Text(text, style=style or ""))
+        self._guard(self.console.print, Text(neutralize(text), style=style or ""))  # paths and names: no escapes
 
     def apply(self, event: Any) -> None:
         if isinstance(event, Started):
             self.total = event.total_steps
             resumed = f", resumed at step {event.resumed_from_step}" if event.resumed_from_step else ""
-            self.print(f"started {event.method} on {event.model} · {event.device} · {event.total_steps} steps{resumed}", "dim")
+            steps = f" · {event.total_steps} steps" if event.total_steps else ""  # OpenAI jobs: unknown until they run
+            self.print(f"started {event.method} on {event.model} · {event.device}{steps}{resumed}", "dim")
         elif isinstance(event, Log):
             self.step, self.loss = event.step, event.loss
         elif isinstance(event, Eval):

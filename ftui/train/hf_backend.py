@@ -285,6 +285,10 @@ def run_hf(
     trainer.remove_callback(PrinterCallback)  # our events replace its prints of every log dict
     checkpoint = runs.latest_checkpoint(run_dir) if resume else None
     resumed_from = _checkpoint_step(checkpoint) if checkpoint else None
+    callback.ftui_resumed_from = resumed_from or 0  # "trained N steps" counts this attempt's steps only
+    for damaged, why in runs.damaged_checkpoints(run_dir) if resume else []:
+        fallback = f"resuming from {checkpoint.name}" if checkpoint else "starting from step 0"
+        _say(emit, f"checkpoint {damaged.name} is damaged ({why}); {fallback} instead")
     meta = runs.read_run_metadata(run_dir)
     device = describe_device()
     estimate_gb, estimate_torch_gb = _estimates(config, gpu_gb)
@@ -388,7 +392,9 @@ def finish_run(trainer: Any, tokenizer: Any, config: RunConfig, run_dir: Path, e
     if not main:
         return
     best_metric = trainer.state.best_metric
-    _say(emit, f"trained {step} steps in {time.monotonic() - started:.0f} s")
+    resumed_from = getattr(callback, "ftui_resumed_from", 0) or 0
+    resumed = f" (steps {resumed_from + 1}-{step}, resumed at {resumed_from})" if resumed_from else ""
+    _say(emit, f"trained {step - resumed_from} steps{resumed} in {time.monotonic() - started:.0f} s")
     emit(
         Finished(
             step=step,

@@ -89,7 +89,9 @@ def create_run(config: RunConfig, run_dir: Path | None = None) -> tuple[Path, Ru
             "or choose another output_dir."
         )
     try:
-        run_dir.mkdir(parents=True, exist_ok=True)
+        from ftui.private import private_dir
+
+        private_dir(run_dir)  # 0700: configs, logs, data copies and checkpoints are the owner's only
     except OSError as exc:
         raise RunDirError(f"cannot create the run directory {run_dir}: {exc.strerror or exc}") from None
     as_run = dataclasses.replace(
@@ -98,7 +100,9 @@ def create_run(config: RunConfig, run_dir: Path | None = None) -> tuple[Path, Ru
         eval_path=_absolute(config.eval_path) if config.eval_path else None,
         output_dir=str(run_dir),
     )
-    (run_dir / CONFIG_NAME).write_text(dump_config(as_run), encoding="utf-8")
+    from ftui.private import write_private_text
+
+    write_private_text(run_dir / CONFIG_NAME, dump_config(as_run))
     return run_dir, as_run
 
 
@@ -171,7 +175,7 @@ def write_run_metadata(run_dir: Path, config: RunConfig, **fields: object) -> di
     )
     meta.update(fields)
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(meta, indent=2, sort_keys=True), encoding="utf-8")
+    _write_private(tmp, json.dumps(meta, indent=2, sort_keys=True))
     os.replace(tmp, path)
     return meta
 
@@ -181,8 +185,14 @@ def update_run_metadata(run_dir: Path, **fields: object) -> None:
     meta = read_run_metadata(run_dir)
     meta.update(fields)
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(meta, indent=2, sort_keys=True), encoding="utf-8")
+    _write_private(tmp, json.dumps(meta, indent=2, sort_keys=True))
     os.replace(tmp, path)
+
+
+def _write_private(path: Path, text: str) -> None:
+    from ftui.private import write_private_text
+
+    write_private_text(path, text)
 
 
 def read_run_metadata(run_dir: Path) -> dict:
@@ -209,7 +219,13 @@ class RunLock:
         self._fd: int | None = None
 
     def acquire(self) -> None:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except PermissionError:
+            raise RunDirError(
+                f"cannot write in the run directory {self.path.parent} (read-only or not yours). "
+                f"Make it writable (chmod u+w {self.path.parent}) or copy the run somewhere writable."
+            ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
@@ -314,18 +330,71 @@ def checkpoints_dir(run_dir: Path) -> Path:
 
 
 def latest_checkpoint(run_dir: Path) -> Path | None:
-    """The checkpoint with the highest step under ``checkpoints/``."""
-    best: tuple[int, Path] | None = None
+    """The intact checkpoint with the highest step under ``checkpoints/`` (a damaged one is passed over:
+    ``damaged_checkpoints`` names those, so the resume can say it fell back)."""
+    for _, child in _checkpoints_newest_first(run_dir):
+        if checkpoint_problem(child) is None:
+            return child
+    return None
+
+
+def _checkpoints_newest_first(run_dir: Path) -> list[tuple[int, Path]]:
     base = checkpoints_dir(run_dir)
     if not base.is_dir():
-        return None
-    for child in base.iterdir():
+        return []
+    found = []
+    try:
+        children = list(base.iterdir())
+    except OSError:
+        return []
+    for child in children:
         match = re.fullmatch(r"checkpoint-(\d+)", child.name)
         if match and child.is_dir() and (child / "trainer_state.json").exists():
-            step = int(match.group(1))
-            if best is None or step > best[0]:
-                best = (step, child)
-    return best[1] if best else None
+            found.append((int(match.group(1)), child))
+    return sorted(found, reverse=True)
+
+
+def checkpoint_problem(path: Path) -> str | None:
+    """Why a checkpoint cannot be resumed from (a file cut short by a full disk or a kill), or None.
+
+    Cheap: parses ``trainer_state.json`` and each safetensors header and compares the sizes the
+    header promises with the file's; no tensor is read.
+    """
+    import json
+    import struct
+
+    try:
+        json.loads((path / "trainer_state.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return f"trainer_state.json is unreadable ({type(exc).__name__})"
+    for weights in sorted(path.glob("*.safetensors")):
+        try:
+            size = weights.stat().st_size
+            with open(weights, "rb") as fh:
+                head = fh.read(8)
+                if len(head) < 8:
+                    return f"{weights.name} is truncated"
+                (length,) = struct.unpack("<Q", head)
+                if length > size - 8:
+                    return f"{weights.name} is truncated (incomplete header)"
+                header = json.loads(fh.read(length))
+            ends = [v["data_offsets"][1] for k, v in header.items() if k != "__metadata__"]
+            if 8 + length + max(ends, default=0) > size:
+                return f"{weights.name} is truncated ({size:,} bytes, {8 + length + max(ends):,} expected)"
+        except (OSError, ValueError, KeyError, TypeError, IndexError, struct.error) as exc:
+            return f"{weights.name} is unreadable ({type(exc).__name__})"
+    return None
+
+
+def damaged_checkpoints(run_dir: Path) -> list[tuple[Path, str]]:
+    """Checkpoints newer than the one a resume would use, each with why it cannot be used."""
+    out = []
+    for _, child in _checkpoints_newest_first(run_dir):
+        problem = checkpoint_problem(child)
+        if problem is None:
+            break
+        out.append((child, problem))
+    return out
 
 
 # ---------------------------------------------------------------------------- listing
@@ -411,7 +480,12 @@ def list_runs(base: Path | None = None) -> list[RunSummary]:
     out = []
     for child in _child_dirs(base):
         if ((child / EVENT_LOG_NAME).exists() or (child / CONFIG_NAME).exists()):
-            out.append(summarize_run(child))
+            try:
+                out.append(summarize_run(child))
+            except Exception as exc:  # noqa: BLE001 - one damaged run must never hide the others
+                out.append(RunSummary(run_id=child.name, run_dir=child, status="unreadable", method=None, model=None,
+                                      best_eval_loss=None, started=None, duration_s=None, last_step=None,
+                                      total_steps=None, message=f"{type(exc).__name__}: {exc}"))
     out.sort(key=lambda s: (s.started or 0.0, s.run_id), reverse=True)
     return out
 

@@ -202,6 +202,9 @@ class TrainingWorker:
                 writer.close()
             except OSError:
                 pass
+            from ftui.private import tighten_tree
+
+            tighten_tree(self.run_dir)  # checkpoints and adapters were written with the umask's modes
             self._lock.release()
 
     def _pump(self, writer: EventLogWriter) -> None:
@@ -331,7 +334,18 @@ def start_run(
         target = Path(target)
         if not (target / runs.CONFIG_NAME).exists():
             raise runs.RunDirError(f"{target} is not an ftui run directory (no {runs.CONFIG_NAME}).")
+        if not os.access(target, os.W_OK | os.X_OK):  # else PermissionError on run.lock, as a traceback
+            raise runs.RunDirError(
+                f"cannot write in the run directory {target} (read-only); a resume appends to its log and "
+                f"checkpoints. Make it writable (chmod u+w {target}) or copy the run somewhere writable."
+            )
         if config.method != "openai" and runs.latest_checkpoint(target) is None:
+            damaged = runs.damaged_checkpoints(target)
+            if damaged:
+                raise runs.RunDirError(
+                    f"run {target.name} has no intact checkpoint: " + "; ".join(f"{p.name} {why}" for p, why in damaged)
+                    + ". Start a new run (a checkpoint cut short by a full disk or a kill cannot be resumed)."
+                )
             raise runs.RunDirError(
                 f"run {target.name} has no checkpoint to resume from (it was stopped without saving); start a new run."
             )
@@ -339,7 +353,9 @@ def start_run(
         # record what the resumed attempt runs with (e.g. a longer max_steps given with --set)
         config = dataclasses.replace(config, output_dir=str(run_dir))
         if runs.load_run_config(run_dir) != config and not runs.is_live(run_dir):
-            (run_dir / runs.CONFIG_NAME).write_text(dump_config(config), encoding="utf-8")
+            from ftui.private import write_private_text
+
+            write_private_text(run_dir / runs.CONFIG_NAME, dump_config(config))
     else:
         run_dir, config = runs.create_run(config, run_dir)
     worker = TrainingWorker(config, run_dir, resume=resume, callbacks=callbacks)
