@@ -73,6 +73,8 @@ class MergeReport:
     def describe(self) -> str:
         if self.path == "gpu":
             return f"merged on the GPU in {self.seconds:.0f} s into {self.out_dir}"
+        if self.path == "in-memory":
+            return f"merged in host RAM ({'; '.join(self.notes)}) in {self.seconds:.0f} s into {self.out_dir}"
         return (f"merged {self.modules} LoRA modules shard by shard ({self.shards} shard(s), one in memory at a time) "
                 f"in {self.seconds:.0f} s into {self.out_dir}")
 
@@ -186,8 +188,15 @@ def base_shards(base_dir: Path) -> list[str]:
                      "convert the base to safetensors, or merge it with PEFT on a machine with the RAM for it")
 
 
+def has_safetensors(base_dir: Path) -> bool:
+    return (base_dir / INDEX_NAME).is_file() or (base_dir / SINGLE_NAME).is_file()
+
+
 def base_bytes(base_dir: Path) -> int:
-    return sum((base_dir / name).stat().st_size for name in base_shards(base_dir))
+    """The weights' size on disk (safetensors shards, else PyTorch ``.bin`` files)."""
+    if has_safetensors(base_dir):
+        return sum((base_dir / name).stat().st_size for name in base_shards(base_dir))
+    return sum(p.stat().st_size for p in base_dir.glob("*.bin"))
 
 
 # --- shard by shard ---------------------------------------------------------------------------------------
@@ -313,7 +322,12 @@ def gpu_merge_device(base_dir: Path, device: int | None = None) -> int | None:
 
 
 def merge_on_gpu(adapter_dir: str | Path, base_dir: str | Path, out_dir: str | Path, device: int) -> MergeReport:
-    """PEFT's own merge with the base loaded straight onto ``device`` (its stored dtype kept)."""
+    """PEFT's own merge with the base loaded straight onto GPU ``device`` (its stored dtype kept)."""
+    return merge_on_device(adapter_dir, base_dir, out_dir, device)
+
+
+def merge_on_device(adapter_dir: str | Path, base_dir: str | Path, out_dir: str | Path, device: int | str) -> MergeReport:
+    """PEFT's own merge with the base loaded through ``device_map`` onto one device."""
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
 
@@ -352,4 +366,16 @@ def merge(adapter_dir: str | Path, out_dir: str | Path, base: str | None = None,
     gpu = gpu_merge_device(base_dir, device) if allow_gpu else None
     if gpu is not None:
         return merge_on_gpu(adapter_dir, base_dir, out_dir, gpu)
+    if not has_safetensors(base_dir):
+        return merge_in_memory(adapter_dir, base_dir, out_dir)  # old .bin checkpoints: no shard to stream
     return merge_sharded(adapter_dir, base_dir, out_dir, progress=progress)
+
+
+def merge_in_memory(adapter_dir: Path, base_dir: Path, out_dir: str | Path) -> MergeReport:
+    """PEFT's merge with the whole base in host RAM: only for a base without safetensors weights."""
+    started = time.monotonic()
+    report = merge_on_device(adapter_dir, base_dir, Path(out_dir), "cpu")
+    report.path = "in-memory"
+    report.notes.append("the base has no safetensors weights, so it was loaded whole into host RAM")
+    report.seconds = time.monotonic() - started
+    return report

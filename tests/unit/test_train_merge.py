@@ -228,3 +228,21 @@ def test_ftui_merge_cli_merges_a_finished_run_and_says_what_is_wrong_otherwise(t
     (run_dir / "model").mkdir()
     code = main(["merge", str(run_dir), "--out", str(tmp_path / "elsewhere")])
     assert code == 2 and "full fine-tune" in capsys.readouterr().err
+
+
+def test_a_base_without_safetensors_falls_back_to_peft_in_ram(tmp_path: Path) -> None:
+    """An old PyTorch-format base has no shard to stream: PEFT's merge in host RAM, said in the report."""
+    import torch
+
+    base = _tiny_llama(tmp_path / "base", shard="10GB")
+    adapter = _adapter(base, tmp_path / "adapter", target_modules=["q_proj"])
+    from safetensors.torch import load_file
+
+    old = tmp_path / "old-base"
+    old.mkdir()
+    (old / "config.json").write_text((base / "config.json").read_text())
+    torch.save(load_file(base / M.SINGLE_NAME), old / "pytorch_model.bin")
+    assert not M.has_safetensors(old) and M.base_bytes(old) > 0
+    report = M.merge(adapter, tmp_path / "merged", base=str(old), allow_gpu=False)
+    assert report.path == "in-memory" and "host RAM" in report.describe()
+    _assert_same_model(tmp_path / "merged", _peft_merged(base, adapter))
