@@ -12,6 +12,7 @@ findings worth interrupting someone for, each with the usual fix:
 - ``throughput-collapse`` tokens/s fell far below its earlier level (memory pressure, other jobs, eval too often)
 - ``memory-near-limit``   device memory close to the card's total
 - ``memory-creep``        memory rising steadily; at this slope it reaches the limit before the end
+- ``data-cut``            max_seq_len drops rows or cuts off >= 5% of the trained tokens (from the ``data`` event)
 
 The thresholds are deliberately conservative: a healthy run must show nothing.
 Pure Python, no Textual, no torch: cheap enough to run once a second on a live run.
@@ -258,9 +259,40 @@ def _memory_creep(history: RunHistory, points: list, limit: int) -> Diagnosis | 
     )
 
 
+# ---------------------------------------------------------------------- data
+DATA_LOST_SHARE = 0.05
+
+
+def check_data_cut(history: RunHistory) -> Diagnosis | None:
+    """Rows the trainer dropped, or a large share of trained tokens truncation cut off."""
+    account = history.data_accounting.get("train")
+    if account is None:
+        return None
+    lost = account.trained_tokens_lost or 0
+    share = lost / account.trained_tokens_in if account.trained_tokens_in else 0.0
+    if not account.dropped and share < DATA_LOST_SHARE:
+        return None
+    parts = []
+    if account.dropped:
+        parts.append(f"{account.dropped:,} of {account.rows_in:,} rows train on nothing")
+    if account.truncated:
+        parts.append(f"{account.truncated:,} rows are cut")
+    longest = f" (the longest row has {account.longest:,} tokens)" if account.longest else ""
+    return Diagnosis(
+        "data-cut",
+        "warning",
+        f"max_seq_len {account.max_seq_len} cuts the data: " + ", ".join(parts),
+        f"{lost:,} of {account.trained_tokens_in or 0:,} trained tokens ({share * 100:.1f}%) lie past "
+        f"max_seq_len and are never learnt; dropped rows had all of theirs there.",
+        f"Raise max_seq_len{longest} if memory allows, or shorten or split the long rows "
+        "(ftui lint lists them); packing does not recover cut tokens.",
+    )
+
+
 # ---------------------------------------------------------------------- helpers
 def _used(point) -> int | None:  # noqa: ANN001 - MemoryPoint
-    candidates = [v for v in (point.device_used, point.reserved, point.allocated) if v]
+    # the interval peak first: a step-end sample sees the memory after the activations are freed
+    candidates = [v for v in (point.device_used, point.peak_reserved, point.reserved, point.allocated) if v]
     return max(candidates) if candidates else None
 
 
@@ -305,4 +337,5 @@ CHECKS = (
     check_overfitting,
     check_throughput,
     check_memory,
+    check_data_cut,
 )

@@ -126,3 +126,16 @@ def test_headless_run_prints_emits_and_records_the_accounting(demo_model, tmp_pa
     assert events[0].describe() in out.getvalue()
     record = json.loads((tmp_path / "run" / "run.json").read_text())["data_accounting"]["train"]
     assert record["rows_in"] == len(rows) and record["dropped"] == expected["dropped"]
+
+
+@pytest.mark.parametrize(("dropped", "lost", "fires"), [(0, 0, False), (0, 900, False), (0, 1000, True), (3, 10, True)])
+def test_the_diagnostics_warn_when_max_seq_len_drops_rows_or_cuts_much(dropped, lost, fires):
+    from ftui.train.diagnostics import diagnose
+    from ftui.train.history import RunHistory
+
+    account = DataAccounting(dataset="train", rows_in=400, rows_trained=400 - dropped, dropped=dropped, truncated=12,
+                             trained_tokens_in=20_000, trained_tokens_lost=lost, longest=311, max_seq_len=64)
+    found = [d for d in diagnose(RunHistory.from_events([account])) if d.id == "data-cut"]
+    assert bool(found) == fires
+    if fires:
+        assert "max_seq_len 64 cuts the data" in found[0].title and "longest row has 311 tokens" in found[0].fix
