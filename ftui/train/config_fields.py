@@ -92,8 +92,8 @@ HELP = {
     "merge_at_end": "also write a merged model",
     "seed": "seeds data order and init",
     "output_dir": "empty: a new run directory",
-    "extra": "JSON object passed to SFTConfig",
     "device": "auto (first GPU), cuda:1 or cpu; all GPUs: accelerate launch",
+    "extra": "JSON object passed to SFTConfig",
     "openai_batch_size": "auto or a number",
     "openai_lr_multiplier": "auto or a number",
 }
