@@ -544,8 +544,10 @@ class PlanScreen(ModeScreen):
             choice = self._select_value("#f-model")
             model = PRESET_HUB_IDS.get(choice) if choice != CUSTOM else self._text("#f-path") or None
         overrides = plan_overrides(self.walker.outcome, setup, model)
-        if setup is not None and self._select_value("#f-gc") == "auto":
-            overrides["gradient_checkpointing"] = "auto"  # decided again on the GPU the run trains on
+        if setup is not None:
+            overrides["precision"] = self._select_value("#f-precision")  # the form holds RunConfig precisions
+            if self._select_value("#f-gc") == "auto":
+                overrides["gradient_checkpointing"] = "auto"  # decided again on the GPU the run trains on
         if self.grad_accum > 1:
             overrides["grad_accum"] = self.grad_accum
         return overrides
