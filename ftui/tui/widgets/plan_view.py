@@ -175,6 +175,10 @@ def render_model_line(est: Estimate, label: str) -> Text:
                 f"{a.num_heads}/{a.num_kv_heads} heads · vocab {a.vocab_size:,}", style="dim")
     if est.setup.method != "full":
         text.append(f" · {est.trainable_params / 1e6:.1f}M trainable", style="dim")
+    from ftui.advisor.vram import weights_basis
+
+    text.append(f"\n{weights_basis(est.setup)} · grad ckpt {'on' if est.setup.grad_checkpointing else 'off'}"
+                f" · loss {est.setup.loss}")
     return text
 
 
