@@ -138,7 +138,7 @@ def config_from_args(args: argparse.Namespace):  # noqa: ANN201 - a RunConfig
         raise UserError(str(exc)) from None
     if args.model:
         config = dataclasses.replace(config, model=args.model)
-    elif not args.config:
+    elif not args.config and not any(o.strip().startswith("model=") for o in args.overrides):
         raise UserError("give --model SIZE_OR_PATH (e.g. --model 8B) or --config RUN.yaml for a memory estimate, "
                         "or run 'ftui plan advise' for the decision tree")
     if config.method == "openai":
