@@ -32,6 +32,8 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ftui.models.system_prompt import fold_system, template_takes_system
+
 if TYPE_CHECKING:
     from ftui.config import ConfigProblem, RunConfig
 
@@ -45,7 +47,6 @@ PATHS = (ASSISTANT_ONLY, PROMPT_COMPLETION, BASE, TEXT, FULL)
 SAMPLE_ROWS = 64  # rows of the training file validation renders through the plan
 BASE_FORMAT = "### System:\n{system}\n\n### Instruction:\n{user}\n\n### Response:\n{assistant}"
 _SYSTEM, _USER, _RESPONSE = "### System:\n", "### Instruction:\n", "### Response:\n"
-_PROBE_SYSTEM = "ftui-probe-system-7f3a"
 _PROBE_USER = "ftui-probe-question-91c2"
 _PROBE_REPLY = "ftui-probe-answer-4d8e"
 _PROBE_CHAT = [
@@ -91,9 +92,10 @@ class MaskingPlan:
 
     def describe(self) -> str:
         """One line for the run log: the path, why, and what it cost in rows."""
-        text = f"loss masking: {self.path} ({self.reason})"
+        text = f"loss masking: {self.path}"
         if self.path in (PROMPT_COMPLETION, BASE) and self.rows is not None and self.conversations is not None:
-            text += f"; {self.rows:,} rows from {self.conversations:,} conversations"
+            text += f", {self.rows:,} rows from {self.conversations:,} conversations"  # the cost first: lines get cut
+        text += f" ({self.reason})"
         if self.end_of_turn and self.path in (PROMPT_COMPLETION, BASE):
             text += f"; each reply trained with its end token {self.end_of_turn}"
         if self.system_note:
@@ -178,36 +180,10 @@ def _last_token_start(text: str, tokens: list[str]) -> int:
     return max(starts) if starts else -1
 
 
-def fold_system(messages: list[dict]) -> list[dict]:
-    """System messages folded into the next user turn ("system\\n\\nuser", the Gemma 3 convention)."""
-    out: list[dict] = []
-    pending: list[str] = []
-    for message in messages:
-        if message["role"] == "system":
-            pending.append(message["content"])
-            continue
-        if pending and message["role"] == "user":
-            message = {**message, "content": "\n\n".join([*pending, message["content"]])}
-            pending = []
-        elif pending:
-            out.append({"role": "user", "content": "\n\n".join(pending)})
-            pending = []
-        out.append(message)
-    if pending:
-        out.append({"role": "user", "content": "\n\n".join(pending)})
-    return out
-
-
 def _system_handling(tokenizer: Any, template: str | None) -> tuple[str, str | None]:
     """("native", None) when the template renders a system message; ("folded", why) when it refuses or drops it."""
-    probe = [{"role": "system", "content": _PROBE_SYSTEM}, {"role": "user", "content": _PROBE_USER}]
-    try:
-        text = _render(tokenizer, probe, generation_prompt=True, template=template)
-    except Exception as exc:  # noqa: BLE001 - jinja TemplateError from raise_exception, and friends
-        return "folded", f"the chat template refuses a system message ({_one_line(exc)}): system text folded into the first user turn"
-    if _PROBE_SYSTEM not in text:
-        return "folded", "the chat template drops system messages: system text folded into the first user turn"
-    return "native", None
+    takes, why = template_takes_system(tokenizer, template)
+    return ("native", None) if takes else ("folded", why)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -308,7 +308,7 @@ def test_tiny_lora_run_finishes_and_records_its_masking_path(name, family_model,
     assert started.masking == record and record["path"] == EXPECTED_PATH[name]
     assert (record["conversations"], record["rows"]) == (12, 4 * len(REPLIES))
     lines = [e.text for e in events if isinstance(e, Message) and e.text.startswith("loss masking:")]
-    assert lines and f"{record['rows']} rows from 12 conversations" in lines[0]
+    assert lines and lines[0].startswith(f"loss masking: {record['path']}, {record['rows']} rows from 12 conversations (")
     (data,) = [e for e in events if isinstance(e, DataAccounting)]  # the converted rows are accounted for too
     assert data.rows_in == record["rows"] and data.rows_trained == record["rows"]
 
