@@ -47,7 +47,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     _system_options(s)
     s.add_argument("--rater", required=True, metavar="NAME", help="the first rater's name")
     s.add_argument("--name", metavar="NAME", help="session name (default: a timestamp)")
-    s.add_argument("--seed", type=int, default=0, help="seed for order and side assignment (default 0)")
+    s.add_argument("--seed", type=int, help="seed for order and side assignment (default: a fresh random one, "
+                                            "stored in the session)")
     s.add_argument("--base", metavar="SYSTEM", help="the anchor system (default: the first --system)")
     s.set_defaults(func=cmd_session)
 
@@ -391,9 +392,21 @@ def cmd_session(args: argparse.Namespace) -> int:
         raise UserError(f"session {name!r} exists; choose another --name or rate it with 'ftui eval rate {name}'")
     gens = _generate_all(args, specs, items)
     base = args.base or specs[0].name
+    names = [sp.name for sp in specs]
+    if base not in names:  # --base given as a spec (run:latest) rather than the resolved name
+        from ftui.evaluate.systems import SystemError_, parse_system
+
+        try:
+            base = parse_system(base, default_model=args.model, train_file=args.train).name
+        except SystemError_:
+            pass
+    if any(r.cancelled for r in gens.values()):
+        raise UserError("generation did not finish for every system; rerun (the outputs so far are cached)")
+    from ftui.evaluate.blinding import resolve_systems
+
     try:
         session = BlindSession.create(directory, items, {n: r.outputs for n, r in gens.items()}, args.rater,
-                                      seed=args.seed, base_system=base, name=name)
+                                      seed=args.seed, base_system=base, name=name, resolved=resolve_systems(specs))
     except (SessionError, OSError) as exc:
         raise UserError(str(exc)) from None
     p = session.progress()

@@ -269,6 +269,8 @@ class SessionPlan:
     name: str = ""
     n_bootstrap: int = DEFAULT_N_BOOTSTRAP  # one bootstrap size and seed per session: every view agrees
     bootstrap_seed: int = DEFAULT_BOOTSTRAP_SEED
+    resolved: dict[str, dict] = field(default_factory=dict)  # system -> concrete run/checkpoint (blinding.py)
+    normalisation: dict = field(default_factory=dict)  # normaliser version and rules applied to every system
 
     @property
     def pairs(self) -> list[tuple[str, str]]:
@@ -290,6 +292,7 @@ class SessionPlan:
             "base_system": self.base_system, "seed": self.seed, "task": self.task, "labels": self.labels,
             "items": [it.to_dict() for it in self.items], "outputs": self.outputs,
             "stats": {"n_bootstrap": self.n_bootstrap, "bootstrap_seed": self.bootstrap_seed},
+            "resolved": self.resolved, "normalisation": self.normalisation,
         }
 
     @classmethod
@@ -301,6 +304,7 @@ class SessionPlan:
             name=d.get("name", ""),
             n_bootstrap=int((d.get("stats") or {}).get("n_bootstrap", DEFAULT_N_BOOTSTRAP)),
             bootstrap_seed=int((d.get("stats") or {}).get("bootstrap_seed", DEFAULT_BOOTSTRAP_SEED)),
+            resolved=dict(d.get("resolved") or {}), normalisation=dict(d.get("normalisation") or {}),
         )
 
 
@@ -448,20 +452,24 @@ class BlindSession:
         outputs: Mapping[str, Mapping[str, str]],
         rater: str,
         *,
-        seed: int = 0,
+        seed: int | None = None,
         base_system: str | None = None,
         task: str | None = None,
         name: str = "",
         clock: Callable[[], float] = time.time,
         n_bootstrap: int = DEFAULT_N_BOOTSTRAP,
         bootstrap_seed: int = DEFAULT_BOOTSTRAP_SEED,
+        resolved: Mapping[str, dict] | None = None,
     ) -> BlindSession:
         """Write a new session plan from two or more systems' outputs on the same items, then open it.
 
         ``outputs`` maps system name -> item id -> raw output; every output goes through the one
         normaliser. Items missing from any system are left out. ``base_system`` (default: the first
-        system) is the anchor for win rates and Bradley–Terry.
+        system) is the anchor for win rates and Bradley–Terry. ``seed`` (order and sides) defaults to a
+        fresh random one; ``resolved`` (``blinding.resolve_systems``) records what each system was.
         """
+        from ftui.evaluate.blinding import fresh_seed, normalisation_record
+
         check_rater_name(rater)
         directory = Path(directory)
         if (directory / SESSION_FILE).exists():
@@ -481,8 +489,10 @@ class BlindSession:
         refs = [it.reference for it in kept if it.reference is not None]
         kind = task or (M.detect_task(refs) if refs else "text")
         labels = M.labels_from(refs) if kind == "label" else []
-        plan = SessionPlan(systems, base, seed, kept, normalised, kind, labels, _now_iso(clock()), name or directory.name,
-                           n_bootstrap=n_bootstrap, bootstrap_seed=bootstrap_seed)
+        plan = SessionPlan(systems, base, fresh_seed() if seed is None else seed, kept, normalised, kind, labels,
+                           _now_iso(clock()), name or directory.name, n_bootstrap=n_bootstrap,
+                           bootstrap_seed=bootstrap_seed, resolved={s: dict((resolved or {}).get(s) or {}) for s in systems},
+                           normalisation=normalisation_record())
         _atomic_write_json(directory / SESSION_FILE, plan.to_dict())
         return cls(directory, rater, clock=clock)
 
