@@ -70,7 +70,7 @@ class GenerationResult:
 
 class Generator(Protocol):
     def generate_batch(self, conversations: Sequence[list[dict[str, str]]], config: GenerationConfig) -> list[str]:
-        """Raw outputs, already normalised (``normalize_output`` with the model's own special tokens)."""
+        """Raw outputs, already normalised (``normalize_output``, the same pass for every system)."""
         ...
 
 
@@ -296,7 +296,8 @@ class LocalGenerator:
             out = self.model.generate(**enc, **kwargs)
         new = out[:, enc["input_ids"].shape[1]:]
         decoded = self.tokenizer.batch_decode(new, skip_special_tokens=False)
-        return [normalize_output(d, self.special_tokens) for d in decoded]
+        # the same normaliser, with no tokenizer-specific list, as API outputs get (blinding: symmetric)
+        return [normalize_output(d) for d in decoded]
 
 
 # --- OpenAI-compatible endpoints ---------------------------------------------------------------------

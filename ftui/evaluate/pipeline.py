@@ -79,15 +79,18 @@ def create_session(
     rater: str,
     *,
     config: GenerationConfig | None = None,
-    seed: int = 0,
+    seed: int | None = None,
     base_system: str | None = None,
     test_path: str | Path | None = None,
     progress: SystemProgress | None = None,
     cancel: Event | None = None,
 ) -> BlindSession | None:
-    """Generate every system's outputs, then write and open a blind session. None if cancelled."""
+    """Generate every system's outputs, then write and open a blind session (a fresh random seed unless
+    ``seed`` is given; each system resolved to what it concretely is). None if cancelled."""
+    from ftui.evaluate.blinding import resolve_systems
+
     results = generate_all(specs, items, config, test_path=test_path, progress=progress, cancel=cancel)
     if any(r.cancelled for r in results.values()) or len(results) < len(specs):
         return None
     return BlindSession.create(directory, items, {n: r.outputs for n, r in results.items()}, rater, seed=seed,
-                               base_system=base_system or specs[0].name)
+                               base_system=base_system or specs[0].name, resolved=resolve_systems(specs))

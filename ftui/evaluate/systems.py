@@ -152,10 +152,11 @@ def parse_system(text: str, default_model: str = "demo", train_file: str | None 
         if not arg:
             raise SystemError_("run: needs a run id, e.g. --system run:20250101-lora-demo")
         path = run_adapter_dir(arg)
+        run_name = path.parent.name  # run:latest is named after the run it resolved to
         if path.name == "model":
-            return SystemSpec("merged", str(path), label=label or f"run:{Path(arg).name}")
+            return SystemSpec("merged", str(path), label=label or f"run:{run_name}")
         base = adapter_base_model(path) or default_model
-        return SystemSpec("adapter", base, adapter=str(path), label=label or f"run:{Path(arg).name}")
+        return SystemSpec("adapter", base, adapter=str(path), label=label or f"run:{run_name}")
     if kind == "adapter":
         path = Path(arg).expanduser()
         if not (path / "adapter_config.json").is_file():

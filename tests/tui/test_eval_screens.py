@@ -410,6 +410,19 @@ class _FakeGenerator:
         return out
 
 
+def _assert_no_named_metrics(screen) -> None:  # noqa: ANN001
+    """No widget of the screen shows a metric, a length or an accuracy next to a system's name."""
+    import re
+
+    for widget in screen.query(Static):
+        text = _text(widget)
+        if re.search(r"\d\.\d", text):
+            assert not re.search(r"base|fewshot|sys-|accuracy|words|ROUGE|F1|McNemar", text), text
+    assert "hidden" in _text(screen.query_one("#gen-metrics", Static))
+    assert not _text(screen.query_one("#gen-compare", Static)).strip()
+    assert not _text(screen.query_one("#gen-classes", Static)).strip()
+
+
 def _write_jsonl(path: Path, n: int, start: int = 0) -> Path:
     import json
 
@@ -446,14 +459,31 @@ async def test_generate_score_compare_then_start_blind_session(sessions: Path, t
         await pilot.press("f5")
         await _settle(pilot)
         assert set(gen.outputs) == {"base", "fewshot:2"} and len(gen.items) == 16
+        _assert_no_named_metrics(gen)  # hidden until F7: a blind session may start from here
+        await pilot.press("f7")
+        await pilot.pause()
+        with pytest.raises(AssertionError):  # the check sees metrics once they are shown
+            _assert_no_named_metrics(gen)
         metrics = _text(gen.query_one("#gen-metrics", Static))
         assert f"{8 / 16:.3f}" in metrics and f"{16 / 16:.3f}" in metrics
         compare = " ".join(_text(gen.query_one("#gen-compare", Static)).split())
         assert f"p = {_two_sided_binomial(0, 8):.3f}" in compare and "+0.500" in compare
         assert "unparseable" in _text(gen.query_one("#gen-classes", Static))
+        await pilot.press("f6")  # metrics seen: a session this rater rates would not be blind
+        await pilot.pause()
+        assert app.screen is gen and "would not be blind" in " ".join(n.message for n in app._notifications)
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("g")
+        await pilot.pause()
+        gen = app.screen
+        assert isinstance(gen, GenerateScreen)
+        gen.query_one("#g-test", Input).value = str(test)
+        gen.query_one("#g-fewshot", Input).value = "2"
         await pilot.press("f5")  # a rerun reuses the cache: same outputs
         await _settle(pilot)
         assert len(gen.outputs["base"]) == 16
+        _assert_no_named_metrics(gen)
         await pilot.press("f6")
         await pilot.pause()
         assert isinstance(app.screen, TextPrompt)
@@ -637,6 +667,8 @@ async def test_generate_offers_finished_runs_as_adapter_systems(sessions: Path, 
         await pilot.press("f5")
         await _settle(pilot)
         assert seen == ["base", "adapter"]
+        await pilot.press("f7")
+        await pilot.pause()
         assert "run:20260101-lora" in _text(gen.query_one("#gen-metrics", Static))
 
 
@@ -698,6 +730,16 @@ async def test_rating_header_names_neither_the_session_nor_the_systems(sessions:
         with BlindSession(sessions / name, "bo") as other:  # stable: every rater sees the same id
             assert len(other.blind_id) == 6 and other.blind_id == screen.session.blind_id
         assert not any(word in header for word in (BASE, TUNED, "alpha", "omega", name))
+        await pilot.press("i")  # the header's details: the normalisation rules, no system names
+        await pilot.pause()
+        details = app.screen
+        assert isinstance(details, ChoiceScreen)
+        assert "same normaliser" in details.question and "repetition loop" in details.question
+        assert "### Instruction" in details.question and "[INST]" in _text(details.query(Static).first())
+        assert not any(word in details.question for word in (BASE, TUNED, "alpha", "omega", name))
+        await pilot.press("c")
+        await pilot.pause()
+        assert app.screen is screen
 
 
 async def test_cli_screens_and_session_report_print_the_same_numbers(sessions: Path, tmp_path: Path,
@@ -726,18 +768,18 @@ async def test_cli_screens_and_session_report_print_the_same_numbers(sessions: P
         gen.query_one("#g-fewshot", Input).value = "2"
         await pilot.press("f5")
         await _settle(pilot)
-        gen.reveal_metrics()
+        await pilot.press("f7")
         await pilot.pause()
         screen_compare = " ".join(_text(gen.query_one("#gen-compare", Static)).split())
         screen_comparisons = [c.to_dict() for c in gen.comparisons]
-        await pilot.press("f6")
-        await pilot.pause()
-        await pilot.press("enter")
-        await _settle(pilot)
-        assert isinstance(app.screen, RateScreen)
-        directory = app.screen.session.directory
-        await pilot.press("q")
-        await _settle(pilot)
+    parser = argparse.ArgumentParser()
+    cli.register(parser.add_subparsers())
+    common = ["--system", "base", "--system", "fewshot:2", "--model", "fake-model", "--train", str(train),
+              "--test", str(test)]
+    args = parser.parse_args(["eval", "session", *common, "--rater", "ana", "--name", "same"])
+    assert args.func(args) == 0  # from the outputs the screen cached
+    capsys.readouterr()
+    directory = sessions / "same"
     session = BlindSession(directory, "ana")
     session.unblind()
     report = session.results()
@@ -745,10 +787,7 @@ async def test_cli_screens_and_session_report_print_the_same_numbers(sessions: P
     assert (report.n_bootstrap, report.bootstrap_seed) == (1000, 0)
     assert [c.to_dict() for c in report.metric_comparisons] == screen_comparisons
 
-    parser = argparse.ArgumentParser()
-    cli.register(parser.add_subparsers())
-    args = parser.parse_args(["eval", "metrics", "--system", "base", "--system", "fewshot:2", "--model", "fake-model",
-                              "--train", str(train), "--test", str(test), "--cached-only"])
+    args = parser.parse_args(["eval", "metrics", *common, "--cached-only"])
     assert args.func(args) == 0
     metrics_out = capsys.readouterr().out
     args = parser.parse_args(["eval", "report", str(directory), "--rater", "ana"])

@@ -47,6 +47,7 @@ class GenerateScreen(Screen[None]):
     BINDINGS: ClassVar = [
         Binding("f5", "generate", "Generate & score", id="gen.run", priority=True),
         Binding("f6", "blind", "Start blind rating", id="gen.blind", priority=True),
+        Binding("f7", "reveal", "Show metrics by system (then rate elsewhere)", id="gen.reveal", priority=True),
         Binding("escape", "back", "Cancel / back", id="gen.back"),
     ]
     # tests inject a fake: (SystemSpec) -> ftui.evaluate.generate.Generator
@@ -63,6 +64,8 @@ class GenerateScreen(Screen[None]):
         self.comparisons: list[M.PairedComparison] = []
         self.test_path: Path | None = None
         self._last_progress = 0.0
+        self.specs: list[Any] = []  # the systems of the last generation (resolved into the session)
+        self.revealed = False  # metrics by system shown: this rater can no longer start a blind session here
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -188,6 +191,7 @@ class GenerateScreen(Screen[None]):
         self.cancel.clear()
         self.running = True
         self.test_path = path
+        self.specs = list(specs)
         bar = self.query_one("#gen-progress", ProgressBar)
         bar.display = True
         bar.update(total=None, progress=0)
@@ -272,6 +276,19 @@ class GenerateScreen(Screen[None]):
         # session's results print the same intervals for the same outputs
         scored = score_outputs(self.items, self.outputs)
         self.metrics, self.comparisons = scored.metrics, scored.comparisons
+        self.show_metrics()
+
+    def show_metrics(self) -> None:
+        """The metrics panels: hidden (a neutral line) until F7, because whoever starts a blind session
+        from here is its first rater, and accuracy or lengths by system would unblind them."""
+        if not self.revealed:
+            hidden = Text("Metrics by system are hidden", style="bold")
+            hidden.append(" so that a blind session started here (F6) stays blind for you. F7 shows them; "
+                          "after that, rate with another rater or from 'ftui eval session'.", style="dim")
+            self.query_one("#gen-metrics", Static).update(hidden if self.outputs else "")
+            self.query_one("#gen-classes", Static).update("")
+            self.query_one("#gen-compare", Static).update("")
+            return
         self.query_one("#gen-metrics", Static).update(Group(Text("Metrics", style="bold"),
                                                             metrics_panel(self.metrics)))
         classes = class_table(self.metrics)
@@ -282,13 +299,25 @@ class GenerateScreen(Screen[None]):
             Group(Text("\nPaired comparison with the first system", style="bold"),
                   comparisons_text(self.comparisons)) if self.comparisons else "")
 
+    def action_reveal(self) -> None:
+        if not self.outputs:
+            self.notify("Nothing to show yet: F5 generates and scores first.", severity="warning")
+            return
+        self.reveal_metrics()
+
     def reveal_metrics(self) -> None:
-        """Show the named metrics (placeholder until the blinding step hides them by default)."""
-        self.score()
+        """Show the metrics by system; from now on F6 refuses (the results would not be blind for you)."""
+        self.revealed = True
+        self.show_metrics()
 
     def action_blind(self) -> None:
         if self.running:
             self.notify("Wait for generation to finish (or Esc to cancel).", severity="warning")
+            return
+        if self.revealed:
+            self.notify("You have seen the metrics by system on this screen, so a session you rate would not be "
+                        "blind. Open Generate again (F5 reuses the cached outputs) and start it without F7, or "
+                        "create it for another rater with 'ftui eval session'.", severity="warning", timeout=10)
             return
         complete = {s: o for s, o in self.outputs.items() if o}
         if len(complete) < 2:
@@ -316,14 +345,16 @@ class GenerateScreen(Screen[None]):
     def create_session(self, rater: str, outputs: dict[str, dict[str, str]]) -> Path | None:
         from ftui import paths
         from ftui.evaluate.ab import BlindSession, SessionError
+        from ftui.evaluate.blinding import resolve_systems
 
         stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
         stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", self.test_path.stem if self.test_path else "items")[:40]
         directory = paths.sessions_dir() / f"{stem}-{stamp}"
         names = list(outputs)
         try:
-            BlindSession.create(directory, self.items, outputs, rater, seed=int(time.time()) % 100_000,
-                                base_system=names[0], name=f"{stem}: {' vs '.join(names)}"[:80]).close()
+            BlindSession.create(directory, self.items, outputs, rater, base_system=names[0],  # fresh random seed
+                                name=f"{stem}: {' vs '.join(names)}"[:80],
+                                resolved=resolve_systems([s for s in self.specs if s.name in outputs])).close()
         except (SessionError, OSError) as exc:
             self.notify(str(exc), severity="error", timeout=10)
             return None

@@ -50,6 +50,7 @@ class RateScreen(Screen[None]):
         Binding("r", "reference", "Show/hide the reference answer", id="rate.reference"),
         Binding("p", "prompt", "Collapse/expand the prompt", id="rate.prompt"),
         Binding("tab", "switch_pane", "Switch pane (scroll with arrows)", id="rate.pane"),
+        Binding("i", "details", "Session details: how outputs were normalised", id="rate.details"),
         Binding("x", "unblind", "Unblind and see results…", id="rate.unblind"),
         Binding("q", "save_quit", "Save and quit", id="rate.quit"),
     ]
@@ -289,6 +290,23 @@ class RateScreen(Screen[None]):
     def action_switch_pane(self) -> None:
         other = "#pane-2" if self.focused is not None and self.focused.id == "pane-1" else "#pane-1"
         self.query_one(other, VerticalScroll).focus()
+
+    def details_text(self) -> str:
+        """The session header's details: nothing that names a system, and the normalisation rules every
+        system's outputs went through."""
+        plan = self.session.plan
+        rules = (plan.normalisation or {}).get("rules") or []
+        lines = [f"Session #{self.session.blind_id} · {len(plan.items)} items · {len(plan.systems)} systems · "
+                 f"{len(self.session.tasks)} pairs for you",
+                 "Sides are counterbalanced and the order is shuffled for you (a seed stored in the session).",
+                 "", "Every output, of every system, went through the same normaliser"
+                 + (f" (version {plan.normalisation.get('version')}):" if rules else ":")]
+        lines += [f"  {i}. {rule}" for i, rule in enumerate(rules, 1)] or ["  (a session from an older ftui: "
+                                                                            "not recorded)"]
+        return "\n".join(lines)
+
+    def action_details(self) -> None:
+        self.app.push_screen(ChoiceScreen(self.details_text(), [("c", "close", "close")]))
 
     def action_unblind(self) -> None:
         p = self.session.progress()
