@@ -55,6 +55,12 @@ class TokenizerCounter:
             ) from None
         self.label = f"tokenizer {name_or_path}"
         self.has_template = bool(getattr(self.tok, "chat_template", None))
+        # a template that refuses system messages (Gemma 2) gets them folded, as training and generation do
+        self.fold_system = False
+        if self.has_template:
+            from ftui.models.system_prompt import template_takes_system
+
+            self.fold_system = not template_takes_system(self.tok)[0]
         mml = getattr(self.tok, "model_max_length", None)
         self.model_max_length = mml if isinstance(mml, int) and 0 < mml < 10_000_000 else None
         # we count long rows on purpose: no "sequence longer than the maximum" warning per row
@@ -73,6 +79,10 @@ class TokenizerCounter:
         if not self.has_template:
             return [c + PER_MESSAGE for c in content], None
         messages = [{"role": r, "content": t} for r, t in zip(roles, texts, strict=False)]
+        if self.fold_system:
+            from ftui.models.system_prompt import fold_system
+
+            messages = fold_system(messages)
         try:
             total = self._render(messages)
         except Exception as exc:  # jinja2 TemplateError, raise_exception() in templates, ...
