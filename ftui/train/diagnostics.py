@@ -78,8 +78,8 @@ def check_zero_loss(history: RunHistory) -> Diagnosis | None:
             "error",
             "Training loss is exactly 0",
             "A loss of exactly zero means no token contributes to it.",
-            "Check that assistant turns are not all masked (assistant_only_loss needs a chat template "
-            "with generation markers) and that the data has non-empty answers.",
+            "Check that the assistant answers are not all masked (the run log's 'loss masking:' line says "
+            "which tokens train) and that the data has non-empty answers.",
         )
     return None
 

@@ -55,7 +55,7 @@ def test_nan_is_an_error_with_the_step_and_the_fix() -> None:
 def test_zero_loss_is_an_error_that_points_at_the_masking() -> None:
     (diag,) = diagnose(history_of("zero_loss"))
     assert diag.severity == "error" and "exactly 0" in diag.title
-    assert "assistant" in diag.fix and "generation markers" in diag.fix
+    assert "assistant" in diag.fix and "'loss masking:' line" in diag.fix
 
 
 @pytest.mark.parametrize(
