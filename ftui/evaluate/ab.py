@@ -710,8 +710,11 @@ class BlindSession:
         ``raters``), with the session's stored bootstrap size and seed unless ``n_bootstrap`` is given.
         Raises BlindError before this rater's unblind."""
         self._require_unblinded()
+        from ftui.evaluate.judge import SESSION_JUDGE_FILE, read_records
+
         votes = [v for v in self.all_votes() if raters is None or v.rater in raters]
-        return compute_results(self.plan, votes, n_bootstrap=n_bootstrap)
+        return compute_results(self.plan, votes, n_bootstrap=n_bootstrap,
+                               judge_records=read_records(self.directory / SESSION_JUDGE_FILE))
 
     def drilldown(self, disagreements_only: bool = False, item_id: str | None = None) -> list[DrillRow]:
         """One row per effective vote of every rater (item, both outputs unblinded, vote, note, scores).

@@ -219,10 +219,26 @@ def rater_fleiss(votes: Sequence[VoteRecord]) -> FleissResult | None:
     return FleissResult(raters, len(common), S.fleiss_kappa(ratings, S.ITEM_CATEGORIES) if ratings else None)
 
 
+def judge_agreement(records: Sequence[dict], plan: SessionPlan, votes: Sequence[VoteRecord]) -> list[dict]:
+    """Per judge model: κ, raw agreement and the confusion table against the human votes on the
+    items both rated (from the session's judge verdicts; ``judge.agreement_with_humans``)."""
+    from ftui.evaluate.judge import agreement_with_humans, verdicts_from_cache
+
+    out = []
+    for model, verdicts in sorted(verdicts_from_cache(records, plan.items).items()):
+        ag = agreement_with_humans(verdicts, votes)
+        ag["judge"] = model
+        ag["judged"] = len(verdicts)
+        ag["judge_parse_failures"] = sum(1 for v in verdicts if v.verdict == "failed")
+        out.append(ag)
+    return out
+
+
 def compute_results(plan: SessionPlan, votes: Sequence[VoteRecord], n_bootstrap: int | None = None,
-                    seed: int | None = None) -> SessionResults:
+                    seed: int | None = None, judge_records: Sequence[dict] = ()) -> SessionResults:
     """The statistics from a plan and a list of effective votes (all raters). ``n_bootstrap`` and
-    ``seed`` default to the ones stored in the session, so every view prints the same numbers."""
+    ``seed`` default to the ones stored in the session, so every view prints the same numbers.
+    ``judge_records`` (the session's judge verdicts) add judge-human agreement."""
     n_boot = plan.n_bootstrap if n_bootstrap is None else n_bootstrap
     bseed = plan.bootstrap_seed if seed is None else seed
     pairs = [pair_result(a, b, votes, n_boot, bseed) for a, b in plan.pairs]
@@ -251,6 +267,7 @@ def compute_results(plan: SessionPlan, votes: Sequence[VoteRecord], n_bootstrap:
             for s in plan.systems
         },
         fleiss=rater_fleiss(votes), n_bootstrap=n_boot, bootstrap_seed=bseed,
+        extra={"judge_agreement": judge_agreement(judge_records, plan, votes)} if judge_records else {},
     )
 
 
@@ -302,6 +319,7 @@ def results_text(res: SessionResults) -> str:
             lo, hi = bt.low.get(s), bt.high.get(s)
             ci = "" if lo is None else f" [{lo:+.2f}, {hi:+.2f}]"
             lines.append(f"Bradley-Terry {s}: {bt.theta[s]:+.2f}{ci} (logit vs {bt.anchor})")
+    lines.extend(judge_lines(res))
     for m in res.metrics.values():
         lines.append(metrics_line(m))
     lines.extend(field_lines(res.metrics))
@@ -324,6 +342,25 @@ def metrics_line(m: M.SystemMetrics) -> str:
         parts.append(f"JSON parse {m.json_parse_rate:.2f} · schema-valid {m.json_valid_rate:.2f}")
     parts.append(f"ROUGE-L {m.rouge_l:.3f} · avg length {m.avg_length_words:.1f} words")
     return " · ".join(parts)
+
+
+#: side-free categories of the confusion table: A = the pair's first (base) system, B = the other one
+JUDGE_CATEGORIES = (("a", "A better"), ("b", "B better"), ("tie", "tie"))
+
+
+def judge_lines(res: SessionResults) -> list[str]:
+    """Judge-human agreement per judge model: κ, agreement and the confusion table (humans in rows)."""
+    lines = []
+    for ag in res.extra.get("judge_agreement", []):
+        kappa = "n/a" if ag["kappa"] is None else f"{ag['kappa']:.2f}"
+        agree = "n/a" if ag["agreement"] is None else f"{ag['agreement']:.2f}"
+        lines.append(f"judge {ag['judge']} vs humans: kappa {kappa} · agreement {agree} on {ag['n']} votes "
+                     f"({ag['judged']} pairs judged, {ag['judge_parse_failures']} judge parse failures)")
+        lines.append("  human \\ judge       " + "".join(f"{label:>15}" for _, label in JUDGE_CATEGORIES)
+                     + "   (A = the pair's base system)")
+        for h, label in JUDGE_CATEGORIES:
+            lines.append(f"  {label:<19}" + "".join(f"{ag['confusion'][h][m]:>15}" for m, _ in JUDGE_CATEGORIES))
+    return lines
 
 
 def field_lines(metrics: Mapping[str, M.SystemMetrics]) -> list[str]:

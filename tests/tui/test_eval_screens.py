@@ -806,3 +806,29 @@ async def test_cli_screens_and_session_report_print_the_same_numbers(sessions: P
     assert results_compare and screen_compare.endswith(results_compare)
     c = report.metric_comparisons[0]
     assert f"[{c.accuracy_diff.low:+.3f}, {c.accuracy_diff.high:+.3f}]" in line
+
+
+async def test_results_screen_shows_judge_human_agreement(sessions: Path) -> None:
+    from ftui.evaluate.judge import SESSION_JUDGE_FILE, VerdictCache
+
+    items, outputs = _items_outputs(6)
+    directory = _create(sessions, items, outputs)
+    with BlindSession(directory, "ana") as s:
+        while (pair := s.current()) is not None:
+            t = s.tasks[pair.task]
+            s.vote("left" if t.left == TUNED else "right")  # humans: TUNED (b) every time
+        s.unblind()
+        rated = [v.item_id for v in s.votes() if v.choice != "identical"]
+    cache = VerdictCache(directory / SESSION_JUDGE_FILE)
+    for k, item_id in enumerate(rated):  # the judge agrees except on the first item (a tie)
+        for order, raw in (("ab", "tie" if k == 0 else "2"), ("ba", "tie" if k == 0 else "1")):
+            cache.put({"item_id": item_id, "order": order, "model": "judge-x", "prompt_hash": "h",
+                       "pair": [BASE, TUNED], "verdict": raw})
+    app = FtuiApp(start_mode="evaluate")
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(pilot)
+        app.screen.show_results(BlindSession(directory, "ana"))
+        await _settle(pilot)
+        quality = " ".join(_text(app.screen.query_one("#res-quality", Static)).split())
+    assert f"judge κ 0.00 judge-x vs humans on {len(rated)} votes · 0 parse failures" in quality
+    assert f"B better 0 {len(rated) - 1} 1" in quality

@@ -51,7 +51,7 @@ def test_parse_and_render() -> None:
     assert J.combine("1", "2") == ("a", True)
     assert J.combine("1", "1") == ("tie", False)
     assert J.combine("tie", "tie") == ("tie", True)
-    assert J.combine(None, "2") == ("tie", False)
+    assert J.combine(None, "2") == ("failed", False)  # no verdict is not a tie
 
 
 def test_template_file_is_editable_and_checked(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from textual.widgets import DataTable, Header, Static
 
 from ftui.evaluate import metrics as M
 from ftui.evaluate.ab import BlindSession, DrillRow, SessionError, SessionResults
+from ftui.evaluate.results import JUDGE_CATEGORIES
 from ftui.textsafe import one_line
 from ftui.tui.screens.confirm import ChoiceScreen
 from ftui.tui.screens.eval_common import fmt_diff, fmt_num, fmt_p, fmt_rate, shown
@@ -96,6 +97,18 @@ def quality_table(res: SessionResults) -> Table:
         value = "n/a" if k.kappa is None else f"{k.kappa:.2f}"
         table.add_row("Cohen's κ", Text(f"{value}") + Text(f"  {one_line(k.rater_1, 20)} / {one_line(k.rater_2, 20)}"
                                                           f" on {k.n} shared pairs", style="dim"))
+    for ag in res.extra.get("judge_agreement", []) if hasattr(res, "extra") else []:
+        kappa = "n/a" if ag["kappa"] is None else f"{ag['kappa']:.2f}"
+        table.add_row("judge κ", Text(kappa, style="bold")
+                      + Text(f"  {one_line(ag['judge'], 30)} vs humans on {ag['n']} votes · "
+                             f"{ag['judge_parse_failures']} parse failures", style="dim"))
+        confusion = Table(box=None, padding=(0, 1), header_style="dim", show_edge=False)
+        confusion.add_column(Text("human \\ judge"), style="dim")
+        for _, label in JUDGE_CATEGORIES:
+            confusion.add_column(label, justify="right")
+        for h, label in JUDGE_CATEGORIES:
+            confusion.add_row(label, *[str(ag["confusion"][h][m]) for m, _ in JUDGE_CATEGORIES])
+        table.add_row("", confusion)
     fleiss = getattr(res, "fleiss", None)
     if fleiss is not None:
         value = "n/a" if fleiss.kappa is None else f"{fleiss.kappa:.2f}"
