@@ -142,7 +142,7 @@ def test_the_whole_job_on_each_family(name: str, family_model, data_dir: Path, r
     for text in batched:
         assert stop_text not in text and "<|" not in text
         assert len(tokenizer(text, add_special_tokens=False).input_ids) < MAX_NEW_TOKENS, f"{name} never stopped: {text!r}"
-    assert sum(text.strip() == answer for text, (_, answer) in zip(batched, TICKETS)) >= 1, batched
+    assert sum(text.strip() == answer for text, (_, answer) in zip(batched, TICKETS, strict=True)) >= 1, batched
 
     # 6. ftui eval scores base against the fine-tune from the CLI
     from ftui.cli import main
@@ -160,4 +160,4 @@ def test_the_whole_job_on_each_family(name: str, family_model, data_dir: Path, r
 def _labels(row: dict) -> list[int]:
     """Labels as the collator makes them from a completion or assistant mask (-100 outside it)."""
     mask = row.get("completion_mask") or row.get("assistant_masks")
-    return [t if m else -100 for t, m in zip(row["input_ids"], mask)]
+    return [t if m else -100 for t, m in zip(row["input_ids"], mask, strict=True)]
