@@ -6,11 +6,15 @@ host memory, more than most GPU boxes have. So a finished run is merged one of t
 - **on the GPU** when the base fits in its free memory (``device_map`` straight onto the
   device, PEFT's own ``merge_and_unload``, ``save_pretrained``): fast, and host RAM holds
   one tensor at a time while the shards are written;
-- **shard by shard** otherwise: for each safetensors shard of the base, load that shard's
-  tensors, add each LoRA delta ``W += (lora_alpha / r) * B @ A`` (``alpha / sqrt(r)`` with
+- **shard by shard** otherwise: for each safetensors shard of the base, rewrite it under the
+  same name, adding each LoRA delta ``W += (lora_alpha / r) * B @ A`` (``alpha / sqrt(r)`` with
   rsLoRA; transposed for ``fan_in_fan_out`` and for embeddings, as PEFT does; computed in
-  fp32, stored in the shard's own dtype), write the merged shard under the same name, then
-  copy the index, config and tokenizer. Peak host memory is about one shard plus the adapter.
+  fp32, stored in the shard's own dtype) to the tensors it changes, then copy the index,
+  config and tokenizer. A merge changes no shape or dtype, so the shard's header is kept and
+  the untouched tensors are copied through in chunks; the changed ones are read, merged and
+  written one at a time. Peak host memory is the adapter plus one tensor's fp32 working
+  copies -- below one shard (measured: 55 MB above baseline for a 414 MB bf16 base in 65 MB
+  shards with a 14 MB adapter; the whole-model load would be the full 414 MB).
 
 The sharded path reads PEFT's saved key names (``base_model.model.<module>.lora_A.weight``,
 ``lora_embedding_A``, whole modules saved by ``modules_to_save`` / ``save_embedding_layers``)
@@ -203,21 +207,25 @@ def base_bytes(base_dir: Path) -> int:
 
 
 def _delta(adapter: Any, delta: LoraDelta) -> Any:
+    """``scale * B @ A`` in fp32 (transposed for fan_in_fan_out layers and embeddings), built in place."""
     a = adapter.get_tensor(delta.a_key).float()
     b = adapter.get_tensor(delta.b_key).float()
-    product = b @ a
-    if delta.transpose:
-        product = product.T
-    return product * delta.scale
+    product = (b @ a).mul_(delta.scale)
+    return product.T if delta.transpose else product
 
 
 def merge_sharded(adapter_dir: str | Path, base_dir: str | Path, out_dir: str | Path,
                   progress: Callable[[int, int], None] | None = None) -> MergeReport:
-    """Merge ``adapter_dir`` into the safetensors shards of ``base_dir``, one shard in memory at a time."""
+    """Merge ``adapter_dir`` into the safetensors shards of ``base_dir``, writing each shard under its own name.
+
+    A merge changes no tensor's shape or dtype, so each output shard keeps its input's header
+    byte for byte; tensors the adapter does not touch are copied through in chunks, and the
+    ones it does are loaded, merged and written one at a time. Host memory holds one tensor
+    (and its fp32 working copies), never a whole shard or model.
+    """
     import gc
 
     from safetensors import safe_open
-    from safetensors.torch import save_file
 
     started = time.monotonic()
     adapter_dir, base_dir, out_dir = Path(adapter_dir), Path(base_dir), Path(out_dir)
@@ -228,47 +236,130 @@ def merge_sharded(adapter_dir: str | Path, base_dir: str | Path, out_dir: str | 
     bias_updates = {f"{k[: -len('.weight')]}.bias": d for k, d in plan.deltas.items() if d.bias_key}
     out_dir.mkdir(parents=True, exist_ok=True)
     report = MergeReport("sharded", str(out_dir), shards=len(shards))
-    with safe_open(str(adapter_dir / "adapter_model.safetensors"), framework="pt") as adapter:
-        for number, shard in enumerate(shards, 1):
-            with safe_open(str(base_dir / shard), framework="pt") as fh:
-                metadata = fh.metadata() or {"format": "pt"}
-                tensors = {key: fh.get_tensor(key) for key in fh.keys()}  # noqa: SIM118 - safe_open is not a dict
-            for key in list(tensors):
-                weight = tensors[key]
-                if key in to_replace:
-                    new = adapter.get_tensor(to_replace.pop(key))
-                    if tuple(new.shape) != tuple(weight.shape):
-                        raise MergeError(f"{key}: the adapter saved it with shape {tuple(new.shape)}, the base has "
-                                         f"{tuple(weight.shape)} (a resized vocabulary); merge it with PEFT instead")
-                    tensors[key] = new.to(weight.dtype)
-                    report.replaced += 1
-                delta = pending.pop(key, None)
-                if delta is not None:
-                    change = _delta(adapter, delta)
-                    if tuple(change.shape) != tuple(weight.shape):
-                        raise MergeError(f"{key}: LoRA delta of shape {tuple(change.shape)} does not fit the base weight "
-                                         f"{tuple(weight.shape)}; is this the adapter's base model?")
-                    tensors[key] = (tensors[key].float() + change).to(weight.dtype)
-                    report.modules += 1
-                bias = bias_updates.pop(key, None)
-                if bias is not None and bias.bias_key:
-                    tensors[key] = (weight.float() + adapter.get_tensor(bias.bias_key).float() * bias.scale).to(weight.dtype)
-            save_file({k: v.contiguous() for k, v in tensors.items()}, str(out_dir / shard), metadata=metadata)
-            del tensors
-            gc.collect()
-            _release_freed_memory()
-            if progress:
-                progress(number, len(shards))
-    missing = sorted(pending) + sorted(to_replace) + sorted(bias_updates)
-    if missing:
+
+    def merged(key: str, weight: Any, adapter: Any) -> Any:
+        result = weight
+        if key in to_replace:
+            new = adapter.get_tensor(to_replace.pop(key))
+            if tuple(new.shape) != tuple(weight.shape):
+                raise MergeError(f"{key}: the adapter saved it with shape {tuple(new.shape)}, the base has "
+                                 f"{tuple(weight.shape)} (a resized vocabulary); merge it with PEFT instead")
+            result = new.to(weight.dtype, copy=True)  # our own copy: a delta may be added to it in place
+            report.replaced += 1
+        delta = pending.pop(key, None)
+        if delta is not None:
+            change = _delta(adapter, delta)
+            if tuple(change.shape) != tuple(weight.shape):
+                raise MergeError(f"{key}: LoRA delta of shape {tuple(change.shape)} does not fit the base weight "
+                                 f"{tuple(weight.shape)}; is this the adapter's base model?")
+            work = result.float()  # a copy for 16-bit weights; the tensor itself for fp32 ones (read fresh here)
+            work.add_(change)
+            del change
+            result = work.to(weight.dtype)
+            del work
+            report.modules += 1
+        bias = bias_updates.pop(key, None)
+        if bias is not None and bias.bias_key:
+            result = (result.float() + adapter.get_tensor(bias.bias_key).float() * bias.scale).to(weight.dtype)
+        return result
+
+    try:
+        with safe_open(str(adapter_dir / "adapter_model.safetensors"), framework="pt") as adapter:
+            for number, shard in enumerate(shards, 1):
+                touched = set(to_replace) | set(pending) | set(bias_updates)
+                _rewrite_shard(base_dir / shard, out_dir / shard, touched, lambda k, w: merged(k, w, adapter))
+                gc.collect()
+                _release_freed_memory()
+                if progress:
+                    progress(number, len(shards))
+        missing = sorted(pending) + sorted(to_replace) + sorted(bias_updates)
+        if missing:
+            raise MergeError(f"{len(missing)} adapter module(s) have no weight in the base ({', '.join(missing[:3])}...); "
+                             "is this the adapter's base model?")
+    except BaseException:
         for shard in shards:
-            (out_dir / shard).unlink(missing_ok=True)
-        raise MergeError(f"{len(missing)} adapter module(s) have no weight in the base ({', '.join(missing[:3])}...); "
-                         "is this the adapter's base model?")
+            (out_dir / shard).unlink(missing_ok=True)  # never leave a half-merged model behind
+        raise
     _copy_side_files(base_dir, out_dir)
     _save_tokenizer(adapter_dir, base_dir, out_dir)
     report.seconds = time.monotonic() - started
     return report
+
+
+COPY_CHUNK = 16 << 20
+
+
+def read_safetensors_header(path: Path) -> tuple[int, dict[str, Any]]:
+    """(header length, header) of a safetensors file: 8 bytes little-endian length, then JSON."""
+    with open(path, "rb") as fh:
+        size = int.from_bytes(fh.read(8), "little")
+        if not 0 < size < 1 << 30:
+            raise MergeError(f"{path.name} is not a safetensors file")
+        try:
+            return size, json.loads(fh.read(size))
+        except ValueError:
+            raise MergeError(f"{path.name} has an unreadable safetensors header") from None
+
+
+def _rewrite_shard(src: Path, dst: Path, touched: set[str], merge_tensor: Callable[[str, Any], Any]) -> None:
+    """Write ``src`` to ``dst`` with the tensors in ``touched`` passed through ``merge_tensor``; the rest is
+    copied byte for byte. Same header (a merge changes no shape or dtype), same offsets."""
+    size, header = read_safetensors_header(src)
+    entries = sorted(((k, v) for k, v in header.items() if k != "__metadata__"), key=lambda kv: kv[1]["data_offsets"][0])
+    start = 8 + size
+    with open(src, "rb") as fin, open(dst, "wb") as fout:
+        fout.write(fin.read(start))  # the header, verbatim
+        for key, info in entries:
+            begin, end = info["data_offsets"]
+            if key in touched:
+                fin.seek(start + begin)
+                buffer = bytearray(end - begin)
+                if fin.readinto(buffer) != end - begin:
+                    raise MergeError(f"{src.name} ends inside tensor {key} (a truncated download?)")
+                raw = _raw_bytes(merge_tensor(key, _tensor_from(buffer, info, key)))
+                del buffer
+                if len(raw) != end - begin:
+                    raise MergeError(f"{key}: merged tensor has {len(raw)} bytes where the shard holds {end - begin}")
+                fout.write(raw)
+                del raw
+                _release_freed_memory()  # the fp32 working copies of a large matrix go back to the OS now
+            else:
+                fin.seek(start + begin)
+                left = end - begin
+                while left:
+                    chunk = fin.read(min(COPY_CHUNK, left))
+                    if not chunk:
+                        raise MergeError(f"{src.name} ends inside tensor {key} (a truncated download?)")
+                    fout.write(chunk)
+                    left -= len(chunk)
+                    del chunk  # before the next read, so two chunks are never alive at once
+
+
+_DTYPES = {"F64": "float64", "F32": "float32", "F16": "float16", "BF16": "bfloat16", "I64": "int64", "I32": "int32",
+           "I16": "int16", "I8": "int8", "U8": "uint8", "BOOL": "bool", "F8_E4M3": "float8_e4m3fn",
+           "F8_E5M2": "float8_e5m2"}
+
+
+def _tensor_from(data: bytearray, info: dict[str, Any], key: str) -> Any:
+    """A tensor from its safetensors bytes, read with plain file I/O: no mmap whose touched pages would
+    stay resident (and count in the process's memory) until the whole shard is closed."""
+    import torch
+
+    name = _DTYPES.get(info.get("dtype", ""))
+    if name is None or not hasattr(torch, name):
+        raise MergeError(f"{key}: dtype {info.get('dtype')} is not one the merge can handle")
+    shape = [int(x) for x in info["shape"]]
+    if not data:
+        return torch.empty(shape, dtype=getattr(torch, name))
+    return torch.frombuffer(data, dtype=getattr(torch, name)).reshape(shape)  # shares the buffer: no copy
+
+
+def _raw_bytes(tensor: Any) -> memoryview:
+    """A tensor's bytes in safetensors' layout (row-major, little-endian like every host we run on)."""
+    import torch
+
+    flat = tensor.detach().contiguous().reshape(-1)
+    return memoryview(flat.view(torch.uint8).numpy()).cast("B")
 
 
 def _release_freed_memory() -> None:

@@ -184,7 +184,8 @@ PEAK_SCRIPT = textwrap.dedent("""
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads VmHWM from /proc")
 def test_peak_memory_of_the_sharded_merge_is_about_one_shard(tmp_path: Path) -> None:
     """A ~90 MB base in <= 8 MB shards: the merge's extra peak RSS (through the last shard written) stays
-    within a few shards, far from the whole model a merge_and_unload would hold."""
+    about one shard (one tensor's working copies, a copy chunk, the adapter), far from the whole model a
+    merge_and_unload would hold. Measured here: 17 MB."""
     base = _tiny_llama(tmp_path / "base", hidden=512, intermediate=1024, layers=8, vocab=4096, shard="5MB")
     adapter = _adapter(base, tmp_path / "adapter", r=8)
     model_bytes = M.base_bytes(base)
@@ -196,9 +197,9 @@ def test_peak_memory_of_the_sharded_merge_is_about_one_shard(tmp_path: Path) -> 
     extra = figures["peak"] - figures["before"]
     print(f"model {model_bytes / 1e6:.1f} MB in {len(M.base_shards(base))} shards, largest {shard_bytes / 1e6:.1f} MB, "
           f"adapter {adapter_bytes / 1e6:.1f} MB: merge peak RSS above baseline {extra / 1e6:.1f} MB")
-    # the shard read, its serialised copy being written, one fp32 delta and its sum: a few shards at most
-    assert extra < 4 * shard_bytes + adapter_bytes + (4 << 20)
-    assert extra < model_bytes / 2
+    # one tensor read + its fp32 copy + one fp32 delta (the largest here is an 8 MB fp32 embedding), the adapter
+    assert extra < 3 * shard_bytes + adapter_bytes + (4 << 20)
+    assert extra < model_bytes / 4
 
 
 def test_ftui_merge_cli_merges_a_finished_run_and_says_what_is_wrong_otherwise(tmp_path: Path, capsys) -> None:
