@@ -280,7 +280,7 @@ def _checkpointing_field() -> str:
     return "activation_checkpointing" if "activation_checkpointing" in names else "gradient_checkpointing"
 
 
-def generation_tokens_per_s(model_dir: Path, prompts: int, new_tokens: int) -> tuple[float, int]:
+def generation_tokens_per_s(model_dir: Path, prompts: int, new_tokens: int, device: str) -> tuple[float, int]:
     """Batched greedy generation through ftui's LocalGenerator: generated (non-pad) tokens per second."""
     import torch
 
@@ -288,7 +288,7 @@ def generation_tokens_per_s(model_dir: Path, prompts: int, new_tokens: int) -> t
     from ftui.evaluate.systems import SystemSpec
 
     reset_gpu()
-    gen = LocalGenerator(SystemSpec("base", str(model_dir)))
+    gen = LocalGenerator(SystemSpec("base", str(model_dir), device=device))
     counted = {"tokens": 0}
     inner, pad = gen.model.generate, gen.tokenizer.pad_token_id
 
@@ -342,7 +342,8 @@ def _round(x: float | None, digits: int = 3) -> float | None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--tiny", action="store_true", help="CPU smoke mode: tiny Llama-format model, short rows, LoRA only")
+    ap.add_argument("--tiny", "--quick", dest="tiny", action="store_true",
+                    help="CPU smoke mode: tiny Llama-format model, short rows, LoRA only")
     ap.add_argument("--steps", type=int, default=None, help="optimizer steps per run (default 20; --tiny 8)")
     ap.add_argument("--methods", default="qlora,lora", help="comma-separated (default qlora,lora)")
     ap.add_argument("--keep", metavar="DIR", help="work in DIR and keep it (default: a temp dir, removed)")
@@ -399,7 +400,7 @@ def main(argv: list[str] | None = None) -> int:
             config = RunConfig(model=str(model_dir), train_path=str(data), eval_path=None, eval_fraction=0.0,
                                method=method, max_steps=steps, micro_batch_size=batch, max_seq_len=seq, packing=True,
                                assistant_only_loss=False, save_steps=100_000, save_total_limit=0, logging_steps=1,
-                               learning_rate=1e-4, warmup_ratio=0.0)
+                               learning_rate=1e-4, warmup_ratio=0.0, device="auto" if cuda else "cpu")
             lora = {"r": config.lora_r, "lora_alpha": config.lora_alpha, "lora_dropout": config.lora_dropout,
                     "target_modules": "all-linear", "bias": "none"}
 
@@ -446,7 +447,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"{row['attention']}")
         t = time.perf_counter()
         gen_tps, gen_tokens = generation_tokens_per_s(model_dir, prompts=8 if opts.tiny else 32,
-                                                      new_tokens=16 if opts.tiny else 128)
+                                                      new_tokens=16 if opts.tiny else 128,
+                                                      device="auto" if cuda else "cpu")
         print(f"batched generation: {gen_tokens} tokens at {gen_tps:.1f} tokens/s ({time.perf_counter() - t:.0f} s "
               "with the load)")
     finally:
