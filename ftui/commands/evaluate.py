@@ -430,23 +430,38 @@ def cmd_session(args: argparse.Namespace) -> int:
     return 0
 
 
-RATE_HELP = "1 left · 2 right · 3/t tie · 4/b both bad · s skip · u undo · n TEXT note · r reference · q quit"
+RATE_HELP = ("1 left · 2 right · 3/t tie · 4/b both bad · s skip · u undo · n TEXT note · f flag · d word diff · "
+             "r reference · q quit")
+FLAG = "flag"  # the TUI's flag word (eval_rate.FLAG), kept in the vote's flags
+
+
+def _marked(segments: Any) -> str:
+    """A word-diff side as plain text: the words not in the other output between » and «."""
+    return "".join(f"»{seg.text}«" if seg.changed else seg.text for seg in segments)
 
 
 def cmd_rate(args: argparse.Namespace) -> int:
     """A line-based rater for terminals where the TUI is not wanted (also scriptable: keys on stdin)."""
     from ftui.evaluate.ab import SessionError
+    from ftui.evaluate.diff import word_diff
 
     session = _open_session(args.session, args.rater, allow_new=True)
     if session.is_unblinded:
         raise UserError(f"rater {args.rater!r} has unblinded; their votes are final")
     keys = {"1": "left", "2": "right", "3": "tie", "t": "tie", "4": "both_bad", "b": "both_bad", "s": "skip"}
     note = ""
+    flags: set[str] = set()
+    diff = False
     print(RATE_HELP)
     try:
         while (pair := session.current()) is not None:
-            print(f"\n── item {pair.position}/{pair.total} ──\nPROMPT: {_block(pair.prompt)}")
-            print(f"\n[Output 1]\n{_block(pair.output_left)}\n\n[Output 2]\n{_block(pair.output_right)}")
+            print(f"\n── item {pair.position}/{pair.total} ──" + (" · flagged" if flags else "")
+                  + (" · note kept" if note else "") + f"\nPROMPT: {_block(pair.prompt)}")
+            left, right = pair.output_left, pair.output_right
+            if diff:
+                seg_left, seg_right = word_diff(left, right)
+                left, right = _marked(seg_left), _marked(seg_right)
+            print(f"\n[Output 1]\n{_block(left)}\n\n[Output 2]\n{_block(right)}")
             line = sys.stdin.readline()
             if not line:
                 break
@@ -454,12 +469,25 @@ def cmd_rate(args: argparse.Namespace) -> int:
             if cmd == "q":
                 break
             if cmd == "u":
-                if session.undo() is None:
+                before = {v.task: v for v in session.votes()}
+                reopened = session.undo()
+                if reopened is None:
                     print("nothing to undo")
+                else:  # the withdrawn vote's note and flag come back with its pair
+                    old = before.get(reopened.task)
+                    note, flags = (old.note, set(old.flags)) if old else ("", set())
                 continue
             if cmd.startswith("n "):
                 note = cmd[2:].strip()
                 print("note kept for this item")
+                continue
+            if cmd == "f":
+                flags ^= {FLAG}
+                print("flagged" if flags else "flag removed")
+                continue
+            if cmd == "d":
+                diff = not diff
+                print("word diff on: words only one output has are between » and «" if diff else "word diff off")
                 continue
             if cmd == "r":
                 print(f"REFERENCE: {_safe(pair.reference or '(none)', 600)}")
@@ -467,8 +495,8 @@ def cmd_rate(args: argparse.Namespace) -> int:
             if cmd not in keys:
                 print(RATE_HELP)
                 continue
-            session.vote(keys[cmd], note=note)
-            note = ""
+            session.vote(keys[cmd], note=note, flags=tuple(sorted(flags)))
+            note, flags = "", set()
             prog = session.progress()
             if prog.suggest_break:
                 print(f"{prog.done} rated: a good moment for a short break")

@@ -43,6 +43,7 @@ from itertools import combinations
 from pathlib import Path
 
 from ftui.evaluate import metrics as M
+from ftui.evaluate.fsutil import fsync_dir
 from ftui.evaluate.items import EvalItem
 from ftui.evaluate.normalize import normalize_output
 from ftui.evaluate.results import (  # noqa: F401 - re-exported: the statistics moved to results.py
@@ -64,7 +65,8 @@ HUMAN_CHOICES = ("left", "right", "tie", "both_bad", "skip")
 CHOICES = HUMAN_CHOICES + ("identical",)
 DECISIVE = ("left", "right")
 BREAK_EVERY = 25  # suggest a break every ~25 rated items (fatigue)
-SIDE_BLOCK = 4  # permuted blocks of 4: each block shows each system on the left exactly twice
+SIDE_BLOCK = 4  # the smallest side block; block sizes are drawn from SIDE_BLOCKS
+SIDE_BLOCKS = (4, 6, 8)  # randomised block sizes: each block is balanced, its end (the forced side) unknowable
 _RATER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
 
 
@@ -83,6 +85,7 @@ def _now_iso(ts: float) -> str:
 def _atomic_write_json(path: Path, data: object) -> None:
     from ftui.private import private_dir
 
+    new_dir = not path.parent.exists()
     private_dir(path.parent)  # session and rater directories: owner only (mkstemp files are 0600)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
@@ -91,6 +94,9 @@ def _atomic_write_json(path: Path, data: object) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+        fsync_dir(path.parent)  # the new name is durable only once its directory is
+        if new_dir:
+            fsync_dir(path.parent.parent)  # and a new directory once its parent is
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -218,9 +224,12 @@ def build_queue(item_ids: Sequence[str], pairs: Sequence[tuple[str, str]], rater
     """This rater's fixed task list.
 
     Order: each pair of systems gets its own seeded shuffle of the items, and the pairs are
-    interleaved round-robin (so consecutive screens show different comparisons).
-    Sides: per pair, permuted blocks of ``SIDE_BLOCK`` (half with the first system on the left)
-    drawn from a seeded RNG keyed by (seed, rater, pair) — counterbalanced within every block.
+    interleaved round-robin (so consecutive screens show different comparisons); then no item
+    appears on two consecutive screens (``_spread``), which round-robin alone allows with three
+    or more systems.
+    Sides: per pair, permuted blocks (half with the first system on the left) whose sizes are drawn
+    from ``SIDE_BLOCKS``, from a seeded RNG keyed by (seed, rater, pair): counterbalanced within every
+    block, and with random block ends the side of a block's last pair cannot be predicted.
     """
     per_pair: list[list[tuple[str, str, str, str]]] = []
     for a, b in pairs:
@@ -229,19 +238,40 @@ def build_queue(item_ids: Sequence[str], pairs: Sequence[tuple[str, str]], rater
         side_rng = random.Random(f"{seed}:{rater}:sides:{a}|{b}")
         sides: list[bool] = []
         while len(sides) < len(order):
-            block = [True] * (SIDE_BLOCK // 2) + [False] * (SIDE_BLOCK // 2)
+            remaining = len(order) - len(sides)  # the last block fits, so totals stay balanced (±1 when odd)
+            size = side_rng.choice([k for k in SIDE_BLOCKS if k <= remaining] or [remaining + remaining % 2])
+            block = [True] * (size // 2) + [False] * (size // 2)
             side_rng.shuffle(block)
             sides.extend(block)
         per_pair.append([(i, a, b, "a" if s else "b") for i, s in zip(order, sides[: len(order)], strict=True)])
-    tasks: list[Task] = []
+    rows: list[tuple[str, str, str, str]] = []
     longest = max((len(p) for p in per_pair), default=0)
     for r in range(longest):
         for lane in per_pair:
             if r < len(lane):
-                item_id, a, b, left_is = lane[r]
-                left, right = (a, b) if left_is == "a" else (b, a)
-                tasks.append(Task(len(tasks), item_id, (a, b), left, right))
+                rows.append(lane[r])
+    tasks: list[Task] = []
+    for item_id, a, b, left_is in _spread(rows):
+        left, right = (a, b) if left_is == "a" else (b, a)
+        tasks.append(Task(len(tasks), item_id, (a, b), left, right))
     return tasks
+
+
+def _spread(rows: list[tuple[str, str, str, str]]) -> list[tuple[str, str, str, str]]:
+    """Reorder so that no item id follows itself: each clash swaps in the nearest later row with
+    another item that does not clash with the row after it (deterministic; left as it is where no
+    such row exists, e.g. a single item)."""
+    rows = list(rows)
+    for i in range(1, len(rows)):
+        if rows[i][0] != rows[i - 1][0]:
+            continue
+        for j in range(i + 1, len(rows)):
+            fits_here = rows[j][0] != rows[i - 1][0] and (j == i + 1 or i + 1 >= len(rows)
+                                                         or rows[j][0] != rows[i + 1][0])
+            if fits_here:
+                rows[i], rows[j] = rows[j], rows[i]
+                break
+    return rows
 
 
 def canonical_pairs(systems: Sequence[str], base: str) -> list[tuple[str, str]]:
@@ -427,7 +457,10 @@ class BlindSession:
             self.warnings.append(
                 f"rater {rater!r} is rating this session elsewhere (another process or window); opened read-only")
         # 0600: votes and notes are the rater's own; kept open for the session's life
+        created = not self.votes_path.exists()
         self._fh = open(os.open(self.votes_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "ab")  # noqa: SIM115
+        if created:
+            fsync_dir(rater_dir)  # the new log's directory entry survives a crash too
         if torn and not self.read_only:
             # end the torn fragment so the next record starts on its own line; the fragment stays (append-only)
             self._fh.write(b"\n")

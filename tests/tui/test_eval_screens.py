@@ -289,6 +289,33 @@ async def test_input_lock_ignores_an_immediate_second_press(tmp_path: Path) -> N
         assert session.votes()[-1].task == first
 
 
+async def test_undo_double_press_withdraws_one_vote_and_keeps_its_note(tmp_path: Path) -> None:
+    items, outputs = _items_outputs(6)
+    session = BlindSession.create(tmp_path / "s", items, outputs, "ana", seed=1)
+    app = FtuiApp(start_mode="evaluate")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = RateScreen(session, lock_s=60)
+        await app.push_screen(screen)
+        await pilot.pause()
+        screen._ready_at = 0.0
+        await pilot.press("1")
+        screen._ready_at = 0.0
+        screen.note = "second looks invented"
+        second = screen.pair.task
+        await pilot.press("2")
+        assert len([v for v in session.votes() if v.choice != "identical"]) == 2
+        screen._ready_at = 0.0  # the rater has looked long enough at the third pair
+        ignored = screen.ignored_keys
+        await pilot.press("u", "u")  # a double press over SSH: the second lands on the reopened pair's lock
+        await pilot.pause()
+        assert len([v for v in session.votes() if v.choice != "identical"]) == 1
+        assert screen.ignored_keys == ignored + 1
+        assert screen.pair.task == second and screen.note == "second looks invented"
+        log = (tmp_path / "s" / "raters" / "ana" / "votes.jsonl").read_text()
+        assert log.count('"type":"undo"') == 1
+
+
 async def test_panes_side_by_side_when_wide_and_stacked_when_narrow(tmp_path: Path) -> None:
     items, outputs = _items_outputs(4)
     session = BlindSession.create(tmp_path / "s", items, outputs, "ana", seed=1)
@@ -495,6 +522,42 @@ async def test_generate_score_compare_then_start_blind_session(sessions: Path, t
         shown_text = _text(rate.query_one("#out-1", Static)) + _text(rate.query_one("#out-2", Static))
         assert "fewshot" not in shown_text
     assert len(list(sessions.iterdir())) == 1
+
+
+async def test_a_cancelled_generation_cannot_start_a_session(sessions: Path, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from ftui.tui.screens.eval_generate import GenerateScreen
+
+    screens: list[GenerateScreen] = []
+
+    class CancelsOnSecondSystem(_FakeGenerator):
+        def generate_batch(self, conversations, config) -> list[str]:  # noqa: ANN001
+            if self.kind == "fewshot":
+                screens[0].cancel.set()  # Esc pressed while the second system generates
+            return super().generate_batch(conversations, config)
+
+    monkeypatch.setattr(GenerateScreen, "generator_factory", CancelsOnSecondSystem)
+    monkeypatch.setenv("FTUI_RUNS_DIR", str(tmp_path / "runs"))
+    train = _write_jsonl(tmp_path / "train.jsonl", 12, start=100)
+    test = _write_jsonl(tmp_path / "test.jsonl", 40)
+    app = FtuiApp(data_path=train, model="fake-model", start_mode="evaluate")
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(pilot)
+        await pilot.press("g")
+        await pilot.pause()
+        gen = app.screen
+        screens.append(gen)
+        gen.query_one("#g-test", Input).value = str(test)
+        gen.query_one("#g-fewshot", Input).value = "2"
+        await pilot.press("f5")
+        await _settle(pilot)
+        assert "cancelled" in _text(gen.query_one("#gen-status", Static))
+        assert len(gen.outputs["fewshot:2"]) < 40 and not gen.complete
+        await pilot.press("f6")
+        await pilot.pause()
+        assert app.screen is gen  # no rater prompt
+        assert "was cancelled" in " ".join(n.message for n in app._notifications)
+    assert not sessions.exists() or not list(sessions.iterdir())
 
 
 async def test_help_lists_rating_keys_and_worst_items_open_the_drilldown(sessions: Path) -> None:

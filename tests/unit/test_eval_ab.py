@@ -64,15 +64,37 @@ def test_counterbalanced_sides_in_permuted_blocks(tmp_path: Path) -> None:
     s = new_session(tmp_path, n=40)
     lefts = [t.left for t in s.tasks]
     assert lefts.count("base") == 20
-    for start in range(0, 40, ab.SIDE_BLOCK):
-        block = lefts[start:start + ab.SIDE_BLOCK]
-        assert block.count("base") == ab.SIDE_BLOCK // 2
+    biggest = max(ab.SIDE_BLOCKS)
+    for end in range(1, 41):  # permuted balanced blocks: no prefix drifts more than half a block
+        assert abs(2 * lefts[:end].count("base") - end) <= biggest // 2
     # seeded: the same rater and seed give the same queue, another rater another order
     again = ab.build_queue([f"i{k:03d}" for k in range(40)], [("base", "ft")], "ana", 7)
     assert again == s.tasks
     other = ab.build_queue([f"i{k:03d}" for k in range(40)], [("base", "ft")], "bo", 7)
     assert [t.item_id for t in other] != [t.item_id for t in s.tasks]
     assert sorted(t.item_id for t in s.tasks) == [f"i{k:03d}" for k in range(40)]
+
+
+def test_block_ends_are_not_predictable() -> None:
+    """With fixed blocks of 4 every 4th side was forced by the three before it; with random block
+    sizes some multiple-of-4 prefix is unbalanced, so a rater cannot count to the forced side."""
+    ids = [f"i{k:03d}" for k in range(40)]
+    unbalanced = 0
+    for rater in ("ana", "bo", "cy", "di", "ed"):
+        lefts = [t.left for t in ab.build_queue(ids, [("base", "ft")], rater, 11)]
+        assert abs(2 * lefts.count("base") - 40) == 0
+        unbalanced += sum(1 for end in range(4, 41, 4) if 2 * lefts[:end].count("base") != end)
+    assert unbalanced > 0
+
+
+def test_no_item_on_consecutive_screens_with_three_systems() -> None:
+    ids = [f"i{k:02d}" for k in range(12)]
+    pairs = ab.canonical_pairs(["base", "ft", "fewshot"], "base")
+    for seed in range(20):
+        tasks = ab.build_queue(ids, pairs, "ana", seed)
+        assert len(tasks) == 36 and [t.index for t in tasks] == list(range(36))
+        assert sorted((t.item_id, t.pair) for t in tasks) == sorted((i, p) for i in ids for p in pairs)
+        assert all(a.item_id != b.item_id for a, b in zip(tasks, tasks[1:], strict=False)), seed
 
 
 def test_three_systems_pairs_are_interleaved(tmp_path: Path) -> None:
@@ -419,3 +441,25 @@ def test_one_writer_per_rater(tmp_path: Path) -> None:
     assert not again.read_only
     again.vote("right")
     assert len(again.votes()) == 2
+
+
+def test_parent_directories_are_fsynced_after_create_and_replace(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import stat
+
+    synced: list[str] = []
+    real = os.fsync
+
+    def spy(fd: int) -> None:
+        if stat.S_ISDIR(os.fstat(fd).st_mode):
+            synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", spy)
+    s = new_session(tmp_path, n=4)
+    s.close()
+    session_dir, rater_dir = tmp_path / "s1", tmp_path / "s1" / "raters" / "ana"
+    assert str(session_dir) in synced  # session.json renamed into place
+    assert str(tmp_path) in synced  # the new session directory itself
+    assert synced.count(str(rater_dir)) >= 2  # queue.json replaced, votes.jsonl created

@@ -148,3 +148,20 @@ def test_missing_api_key_for_remote_endpoint(capsys, test_file, monkeypatch) -> 
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     code, _, err = run(capsys, "eval", "generate", "--system", "openai:gpt-4o-mini", "--test", str(test_file))
     assert code == 2 and "OPENAI_API_KEY" in err
+
+
+def test_line_rater_flag_diff_and_note_surviving_undo(capsys, server, test_file, monkeypatch) -> None:
+    from ftui import paths
+
+    code, _, _ = run(capsys, "eval", "session", *systems(server), "--test", str(test_file), "--rater", "ana",
+                     "--name", "cli2")
+    assert code == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO("n why this\nf\n1\nu\nd\n2\nq\n"))
+    code, out, _ = run(capsys, "eval", "rate", "cli2", "--rater", "ana")
+    assert code == 0 and "flagged" in out and "word diff on" in out and "»" in out
+    assert "tuned" not in out and "bad" not in out.replace("both bad", "")
+    records = [json.loads(line) for line in
+               (paths.sessions_dir() / "cli2" / "raters" / "ana" / "votes.jsonl").read_text().splitlines()]
+    votes = [r for r in records if r["type"] == "vote" and r["choice"] != "identical"]
+    assert [r["type"] for r in records if r["type"] != "vote" or r["choice"] != "identical"] == ["vote", "undo", "vote"]
+    assert votes[-1]["choice"] == "right" and votes[-1]["note"] == "why this" and votes[-1]["flags"] == ["flag"]

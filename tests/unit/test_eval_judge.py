@@ -76,7 +76,7 @@ def test_judge_both_orders_and_agreement_with_humans(tmp_path: Path) -> None:
         judge = J.Judge("judge-model", base_url=server.base_url, template=J.load_template(custom))
         res = J.run_judge(judge, items, outputs, "base", "ft", out_path=tmp_path / "verdicts.jsonl")
         assert len(server.requests) == 12  # both orders for each of 6 items
-        assert server.requests[0]["messages"][0]["content"].startswith("Q: question 0\nRef: ref 0")
+        assert any(r["messages"][0]["content"].startswith("Q: question 0\nRef: ref 0") for r in server.requests)
     got = {v.item_id: v.verdict for v in res.verdicts}
     assert got == {"i0": "b", "i1": "b", "i2": "a", "i3": "tie", "i4": "tie", "i5": "b"}
     assert [v.consistent for v in res.verdicts] == [True, True, True, False, True, True]

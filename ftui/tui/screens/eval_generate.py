@@ -66,6 +66,7 @@ class GenerateScreen(Screen[None]):
         self._last_progress = 0.0
         self.specs: list[Any] = []  # the systems of the last generation (resolved into the session)
         self.revealed = False  # metrics by system shown: this rater can no longer start a blind session here
+        self.complete = False  # the last generation finished for every system and item (not cancelled)
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -190,6 +191,7 @@ class GenerateScreen(Screen[None]):
             return
         self.cancel.clear()
         self.running = True
+        self.complete = False
         self.test_path = path
         self.specs = list(specs)
         bar = self.query_one("#gen-progress", ProgressBar)
@@ -260,6 +262,9 @@ class GenerateScreen(Screen[None]):
             return
         self.items = items
         self.outputs = outputs
+        # a cancelled (partial) generation can be scored but never rated: the session would hold only
+        # the items some systems reached
+        self.complete = note is None and all(len(o) == len(items) for o in outputs.values())
         self.score()
         status = Text(f"{len(outputs)} system(s) × {len(items)} items", style="bold")
         if note:
@@ -318,6 +323,10 @@ class GenerateScreen(Screen[None]):
             self.notify("You have seen the metrics by system on this screen, so a session you rate would not be "
                         "blind. Open Generate again (F5 reuses the cached outputs) and start it without F7, or "
                         "create it for another rater with 'ftui eval session'.", severity="warning", timeout=10)
+            return
+        if self.outputs and not self.complete:
+            self.notify("The last generation was cancelled, so some systems lack outputs: F5 finishes it "
+                        "(what is done is cached), then F6 starts the session.", severity="warning", timeout=8)
             return
         complete = {s: o for s, o in self.outputs.items() if o}
         if len(complete) < 2:

@@ -237,6 +237,8 @@ class RateScreen(Screen[None]):
                         "q saves and quits; resume any time.", title="Break?", timeout=8)
 
     def action_undo(self) -> None:
+        if self._locked():  # a double press must not undo two votes (the reopened pair re-arms the lock)
+            return
         previous = {v.task: v for v in self.session.votes()}
         try:
             pair = self.session.undo()
