@@ -267,7 +267,8 @@ def compute_results(plan: SessionPlan, votes: Sequence[VoteRecord], n_bootstrap:
             for s in plan.systems
         },
         fleiss=rater_fleiss(votes), n_bootstrap=n_boot, bootstrap_seed=bseed,
-        extra={"judge_agreement": judge_agreement(judge_records, plan, votes)} if judge_records else {},
+        extra={**({"judge_agreement": judge_agreement(judge_records, plan, votes)} if judge_records else {}),
+               **({"resolved": plan.resolved} if any(plan.resolved.values()) else {})},
     )
 
 
@@ -330,6 +331,11 @@ def results_text(res: SessionResults) -> str:
             f"{s} {n:.1f}" for s, n in res.avg_length_words.items()))
     if res.fast_votes:
         lines.append(f"{res.fast_votes} vote(s) were faster than plausible reading")
+    for name, rec in res.extra.get("resolved", {}).items():
+        if rec:
+            where = rec.get("checkpoint") or rec.get("base_url") or rec.get("model", "")
+            run = f" (run {rec['run_id']})" if rec.get("run_id") else ""
+            lines.append(f"system {name}: {rec.get('spec', rec.get('kind', '?'))}{run} · {where}")
     lines.append(f"bootstrap: {res.n_bootstrap} resamples, seed {res.bootstrap_seed} (stored in the session)")
     return "\n".join(lines)
 

@@ -12,6 +12,7 @@ from ftui.evaluate.ab import BlindSession, load_plan
 from ftui.evaluate.blinding import resolve_systems
 from ftui.evaluate.items import EvalItem
 from ftui.evaluate.normalize import RULES, normalize_output, trim_repetition
+from ftui.evaluate.results import results_text
 from ftui.evaluate.systems import parse_system
 from ftui.train.events import EventLogWriter, Finished, Started
 
@@ -73,6 +74,10 @@ def test_run_latest_is_stored_as_the_run_it_was(runs_dir: Path, tmp_path: Path) 
     assert rec["run_id"] == "r-new" and rec["checkpoint"] == str((newest / "adapter").resolve())
     assert rec["kind"] == "adapter" and plan.resolved["base"]["kind"] == "base"
     assert plan.normalisation["rules"] == list(RULES) and plan.normalisation["version"] >= 2
+    with BlindSession(tmp_path / "s", "ana") as s:
+        s.unblind()
+        text = results_text(s.results())
+    assert f"system run:r-new: adapter:r-new (run r-new) · {(newest / 'adapter').resolve()}" in text
 
 
 @pytest.mark.parametrize(("raw", "shown"), [
