@@ -615,6 +615,20 @@ def cmd_judge(args: argparse.Namespace) -> int:
             summary["agreement_with_humans"] = J.agreement_with_humans(res.verdicts, session.all_votes())
             session.close()
         summaries.append(summary)
+    if not args.system:
+        # a session's raters may run this before their unblind: report progress, never a result by system
+        blind = [{k: sm[k] for k in ("n", "parse_failures", "errors", "asked", "reused", "cancelled", "estimate")}
+                 for sm in summaries]
+        if args.json:
+            print(json.dumps({"pairs": blind}))
+            return 0
+        for i, sm in enumerate(blind, 1):
+            print(f"pair {i}/{len(blind)}: {sm['n']} items judged · {sm['parse_failures']} parse failures · "
+                  f"{sm['errors']} endpoint error(s) · {sm['asked']} requests sent, {sm['reused']} verdicts reused"
+                  + (" · stopped early: rerun to ask only what is missing" if sm["cancelled"] else ""))
+        print(f"verdicts stored in {_safe(str(_session_dir(args.session) / JUDGE_FILE), 300)}; after an unblind, "
+              "'ftui eval report' and the Results screen show its agreement with the human votes")
+        return 0
     if args.json:
         print(json.dumps(summaries[0] if len(summaries) == 1 else summaries))
         return 0
@@ -632,9 +646,6 @@ def cmd_judge(args: argparse.Namespace) -> int:
             ag = summary["agreement_with_humans"]
             kappa = "n/a" if ag["kappa"] is None else f"{ag['kappa']:.2f}"
             print(f"agreement with human votes: kappa {kappa} on {ag['n']} pairs")
-    if not args.system:
-        print(f"verdicts stored in {_safe(str(_session_dir(args.session) / JUDGE_FILE), 300)}; "
-              "'ftui eval report' and the Results screen show judge-human agreement")
     return 0
 
 

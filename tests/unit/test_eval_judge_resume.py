@@ -162,6 +162,7 @@ def test_judge_human_agreement_in_session_results_and_report(tmp_path: Path, mon
     out, err = capsys.readouterr()
     assert "judge estimate: 6 items · 12 requests to send (0 cached)" in err
     assert "0 requests to send (12 cached)" in err and "12 verdicts reused" in out
+    assert not re.search(r"\bft\b|\bbase\b", out)  # no result by system before an unblind
     with BlindSession(directory, "ana") as again:
         res = again.results()
     (ag,) = res.extra["judge_agreement"]
