@@ -241,10 +241,15 @@ def _write_model(out_dir: Path, texts: list[str]) -> None:
         do_sample=False,
         max_new_tokens=128,
     )
+    save_quietly(model, tokenizer, out_dir)
+
+
+def save_quietly(model: Any, tokenizer: Any, out_dir: Path) -> None:
+    """``save_pretrained`` both, without transformers' progress bars (noise in the CLI and the TUI log for a tiny model)."""
     from transformers.utils import logging as hf_logging
 
     bars_were_on = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()  # a tiny model: a progress bar is only noise in the CLI and the TUI log
+    hf_logging.disable_progress_bar()
     try:
         model.save_pretrained(out_dir)
         tokenizer.save_pretrained(out_dir)

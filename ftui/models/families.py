@@ -230,13 +230,6 @@ def _write(family: Family, out_dir: Path) -> None:
         do_sample=False,
         max_new_tokens=64,
     )
-    from transformers.utils import logging as hf_logging
+    from ftui.models.demo import save_quietly
 
-    bars_were_on = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()
-    try:
-        model.save_pretrained(out_dir)
-        tokenizer.save_pretrained(out_dir)
-    finally:
-        if bars_were_on:
-            hf_logging.enable_progress_bar()
+    save_quietly(model, tokenizer, out_dir)
