@@ -6,4 +6,4 @@ code). Modules here must stay light at import time: heavy libraries are imported
 inside the command functions.
 """
 
-COMMAND_MODULES = ("demo", "data", "plan", "train", "evaluate", "merge")
+COMMAND_MODULES = ("demo", "data", "plan", "train", "evaluate", "merge", "export", "chat")

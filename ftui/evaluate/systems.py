@@ -8,6 +8,7 @@ good few-shot prompt, so those are first-class systems beside the adapter:
 ``run:RUN_ID``              base + the adapter of a training run (``<runs_dir>/<id>/adapter``;
                             ``run:latest`` = the newest finished run;
                             a full fine-tune's ``model/`` is used as a merged model)
+``run:RUN_ID@checkpoint-N`` one checkpoint of a run (``@N``, ``@best``, ``@last`` too)
 ``adapter:PATH``            base + a PEFT adapter directory
 ``merged:PATH``             a merged / full model directory
 ``fewshot:K``               the base model with K examples (drawn seeded from ``--train``)
@@ -104,9 +105,18 @@ def _path_fingerprint(path: str) -> str:
 
 
 def run_adapter_dir(run_id: str) -> Path:
-    """The adapter (or full model) directory of a training run, by id or path."""
+    """The adapter (or full model) directory of a training run, by id or path; ``ID@checkpoint-N`` one checkpoint's."""
     from ftui import paths
 
+    run_id, _, checkpoint = run_id.partition("@")
+    if checkpoint:
+        from ftui.train.checkpoints import find_checkpoint
+        from ftui.train.runs import RunDirError
+
+        try:
+            return find_checkpoint(run_adapter_dir(run_id).parent, checkpoint)
+        except RunDirError as exc:
+            raise SystemError_(str(exc)) from None
     if run_id == "latest":
         run_id = _latest_finished_run()
     run = Path(run_id).expanduser()
@@ -153,7 +163,9 @@ def parse_system(text: str, default_model: str = "demo", train_file: str | None 
             raise SystemError_("run: needs a run id, e.g. --system run:20250101-lora-demo")
         path = run_adapter_dir(arg)
         run_name = path.parent.name  # run:latest is named after the run it resolved to
-        if path.name == "model":
+        if path.name.startswith("checkpoint-"):
+            run_name = f"{path.parent.parent.name}@{path.name}"
+        if path.name == "model" or (path.name.startswith("checkpoint-") and not (path / "adapter_config.json").is_file()):
             return SystemSpec("merged", str(path), label=label or f"run:{run_name}")
         base = adapter_base_model(path) or default_model
         return SystemSpec("adapter", base, adapter=str(path), label=label or f"run:{run_name}")

@@ -161,6 +161,8 @@ class Finished(Event):
     merged_path: str | None = None
     best_checkpoint: str | None = None
     best_eval_loss: float | None = None
+    kept_checkpoint: str | None = None  # the checkpoint whose weights are the final adapter/model (eval ran), else None
+    last_path: str | None = None  # the last step's weights when they are not the final ones (adapter-last/)
 
 
 @dataclass(kw_only=True)

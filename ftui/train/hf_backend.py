@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gc
 import math
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -111,10 +112,11 @@ def build_sft_config(config: RunConfig, run_dir: Path, kind: str, has_eval: bool
         eval_on_start=has_eval and not resume,
         save_strategy="steps",
         save_steps=save_steps,
-        save_total_limit=config.save_total_limit or None,
+        # with eval data ftui rotates itself, keeping the best checkpoint beside the newest N (train.checkpoints)
+        save_total_limit=None if has_eval else config.save_total_limit or None,
         load_best_model_at_end=early,
-        metric_for_best_model="eval_loss" if early else None,
-        greater_is_better=False if early else None,
+        metric_for_best_model="eval_loss" if has_eval else None,  # the Trainer tracks best_model_checkpoint
+        greater_is_better=False if has_eval else None,
         seed=config.seed,
         data_seed=config.seed,
         report_to="none",
@@ -270,6 +272,10 @@ def run_hf(
     distributed = int(getattr(args, "world_size", 1) or 1) > 1
     callback = MetricsCallback(emit, control, MemorySampler(cuda=device_choice.kind != "cpu"), distributed_stop=distributed)
     all_callbacks: list[Any] = [*callbacks, callback]  # extra hooks first: a stop they ask for applies at this step
+    if eval_ds is not None:
+        from ftui.train.checkpoints import keep_best_callback
+
+        all_callbacks.append(keep_best_callback(config.save_total_limit))  # saves each new best, rotates around it
     if args.load_best_model_at_end:
         all_callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience))
     _say(emit, "tokenizing")
@@ -388,7 +394,11 @@ def finish_run(trainer: Any, tokenizer: Any, config: RunConfig, run_dir: Path, e
             emit(Stopped(step=step, saved=save, checkpoint=str(ckpt) if ckpt else None))
         return
 
-    adapter_path, merged_path = _save_final(trainer, tokenizer, config, run_dir, emit, merge=config.merge_at_end, main=main)
+    from ftui.train.checkpoints import best_to_keep
+
+    best = best_to_keep(trainer.state, run_dir)  # None without eval: the last step is the adapter, as ever
+    adapter_path, merged_path, last_path = _save_final(trainer, tokenizer, config, run_dir, emit,
+                                                       merge=config.merge_at_end, main=main, best=best)
     if not main:
         return
     best_metric = trainer.state.best_metric
@@ -402,6 +412,8 @@ def finish_run(trainer: Any, tokenizer: Any, config: RunConfig, run_dir: Path, e
             merged_path=merged_path,
             best_checkpoint=trainer.state.best_model_checkpoint,
             best_eval_loss=float(best_metric) if best_metric is not None else None,
+            kept_checkpoint=str(best) if best is not None and last_path else None,
+            last_path=last_path,
         )
     )
 
@@ -446,28 +458,61 @@ def download_from_hub(path: str, emit: Emit) -> None:
 
 
 def _save_final(trainer: Any, tokenizer: Any, config: RunConfig, run_dir: Path, emit: Emit, merge: bool,
-                main: bool = True) -> tuple[str | None, str | None]:
+                main: bool = True, best: Path | None = None) -> tuple[str | None, str | None, str | None]:
     """Write the adapter (LoRA) or the model (full) with its tokenizer; merge on request.
 
-    Called on every rank (``save_model`` is collective under ZeRO-3 / FSDP); only the main
-    process (``main``) writes the tokenizer and merges.
+    ``best`` (a checkpoint; only when eval ran): its weights become the adapter/model and the last
+    step's go to ``adapter-last``/``model-last`` -- returned third, else None. Called on every rank
+    (``save_model`` is collective under ZeRO-3 / FSDP); only the main process (``main``) writes the
+    tokenizer, copies the best weights and merges.
     """
+    from ftui.train.checkpoints import copy_weights, last_dir
+
     out = run_dir / ("model" if config.method == "full" else runs.ADAPTER_DIR)
+    what = "model" if config.method == "full" else "adapter"
+    loaded_best = best is not None and bool(getattr(trainer.args, "load_best_model_at_end", False))
+    # early stopping already loaded the best weights into the trainer: they are saved as the final ones
+    target = last_dir(out) if best is not None and not loaded_best else out
     if main:
-        _say(emit, "saving the model" if config.method == "full" else "saving the adapter")
-    trainer.save_model(str(out))
+        _say(emit, f"saving the {what}" + (" (the last step's)" if target != out else ""))
+    trainer.save_model(str(target))
     if not main:
-        return None, None
-    tokenizer.save_pretrained(str(out))
+        return None, None, None
+    tokenizer.save_pretrained(str(target))
+    last_path: str | None = None
+    if best is not None:
+        step = int(trainer.state.global_step)
+        loss = trainer.state.best_metric
+        if loaded_best:
+            latest = runs.latest_checkpoint(run_dir)
+            if latest is not None and latest != best and copy_weights(latest, last_dir(out)):
+                tokenizer.save_pretrained(str(last_dir(out)))
+                last_path = str(last_dir(out))
+        else:
+            shutil.rmtree(out, ignore_errors=True)
+            if copy_weights(best, out):
+                tokenizer.save_pretrained(str(out))
+                last_path = str(target)
+            else:  # a checkpoint without weights files (an unusual launcher layout): the last step it is
+                shutil.move(str(target), str(out))
+                emit(Message(text=f"{best.name} holds no weights file; the {what} is the last step's", level="warning"))
+        if last_path:
+            _say(emit, f"the {what} is {best.name}'s, the best eval loss ({float(loss):.4f}); "
+                       f"the last step's ({step}) is in {Path(last_path).name}/")
+        runs.update_run_metadata(run_dir, final={"path": str(out), "from": best.name if last_path else f"step {step}",
+                                                 "best_eval_loss": float(loss) if loss is not None else None,
+                                                 "last": last_path})
+    else:
+        shutil.rmtree(last_dir(out), ignore_errors=True)  # an earlier attempt's, now stale
     if config.method == "full":
-        return None, str(out)
+        return None, str(out), last_path
     if not merge:
-        return str(out), None
+        return str(out), None, last_path
     _say(emit, "merging the adapter into the base model")
     merged_dir = run_dir / runs.MERGED_DIR
     report = merge_adapter(str(out), str(merged_dir), config)
     _say(emit, report.describe())
-    return str(out), str(merged_dir)
+    return str(out), str(merged_dir), last_path
 
 
 def merge_adapter(adapter_dir: str, out_dir: str, config: RunConfig) -> Any:
