@@ -120,7 +120,7 @@ def quality_table(res: SessionResults) -> Table:
 def power_table(res: SessionResults) -> Table:
     table = Table(box=None, padding=(0, 2), header_style="dim", show_edge=False)
     table.add_column("true win rate")  # left: Textual drops a rendered line's leading spaces
-    table.add_column("decisive votes", justify="right")
+    table.add_column("decisive items", justify="right")  # items, not votes: several raters count once
     table.add_column("to go", justify="right")
     for row in res.votes_needed:
         needed = "–" if row["needed"] is None else str(row["needed"])
