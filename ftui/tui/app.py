@@ -224,9 +224,10 @@ class FtuiApp(PlainNotifications, App[int]):
         question = (
             f"A training run is active ({names}). It trains inside this ftui process.\n\n"
             "s  stop and save (resumable), then quit\n"
-            "x  stop now, then quit\n"
-            "k  keep it running: the screen closes, the process stays until the run ends;\n"
-            "   watch it from another terminal with ftui (Train, r)"
+            "w  stop without saving, then quit\n"
+            "k  keep it running in the background: you get the prompt back;\n"
+            "   follow it with: ftui attach RUN\n"
+            "Esc / Enter  stay in ftui"
         )
 
         def answer(choice: str | None) -> None:
@@ -240,8 +241,8 @@ class FtuiApp(PlainNotifications, App[int]):
             elif choice == "keep":
                 self._keep_running(names)
 
-        choices = [("s", "stop and save", "save"), ("x", "stop now", "stop"), ("k", "keep running", "keep")]
-        self.push_screen(ChoiceScreen(question, choices), answer)
+        choices = [("s", "stop and save", "save"), ("w", "stop without saving", "stop"), ("k", "keep running", "keep")]
+        self.push_screen(ChoiceScreen(question, choices, opened_by="ctrl+q"), answer)
 
     # ------------------------------------------------------------------ signals
     def _handle_termination_signals(self) -> None:

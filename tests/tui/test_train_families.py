@@ -16,7 +16,7 @@ import pytest
 from ftui import paths
 from ftui.train.events import Finished, read_events
 from ftui.tui.app import FtuiApp
-from tests.tui.test_train_screen import SIZE, fill_quick, open_train, set_field, wait_for
+from tests.tui.test_train_screen import SIZE, fill_quick, open_train, press_start, set_field, wait_for
 
 pytestmark = pytest.mark.slow
 EXPECTED = {"llama3": "prompt_completion", "mistral": "prompt_completion", "base": "base"}
@@ -30,7 +30,7 @@ async def test_a_real_format_trains_from_the_form(name: str, family_model, runs_
         screen = await open_train(pilot)
         set_field(screen, "model", str(model_dir))
         await fill_quick(pilot, screen)
-        await pilot.press("f5")
+        await press_start(pilot)
         await wait_for(pilot, lambda: screen.worker is not None, 60, "the worker")
         await wait_for(pilot, lambda: screen.ended, 240, "the run to end")
         assert screen.ended[-1][1] == "finished", screen.monitor.history.terminal

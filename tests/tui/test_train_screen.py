@@ -37,6 +37,14 @@ async def wait_for(pilot, predicate, timeout: float = 60.0, what: str = "") -> N
         await pilot.pause(0.05)
 
 
+async def press_start(pilot) -> None:  # noqa: ANN001
+    """F5, then the confirmation's own key (the form refuses without asking when a field is wrong)."""
+    await pilot.press("f5")
+    await pilot.pause()
+    if isinstance(pilot.app.screen, ChoiceScreen) and any(v == "start" for _, _, v in pilot.app.screen.choices):
+        await pilot.press("y")
+
+
 async def open_train(pilot) -> TrainScreen:  # noqa: ANN001
     await pilot.pause()
     screen = pilot.app.screen
@@ -74,7 +82,7 @@ async def test_demo_run_from_the_form_to_the_runs_list(demo_model: Path, runs_di
         screen = await open_train(pilot)
         await fill_quick(pilot, screen)
         started = time.monotonic()
-        await pilot.press("f5")
+        await press_start(pilot)
         await wait_for(pilot, lambda: screen.worker is not None, 60, "the worker")
         assert screen.panel == "monitor"
         loss_plot = screen.monitor.query_one("#plot-loss", MetricPlot)
@@ -102,7 +110,7 @@ async def test_stop_and_save_mid_run_then_resume(demo_model: Path, runs_dir: Pat
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await open_train(pilot)
         await fill_quick(pilot, screen, max_steps="200")
-        await pilot.press("f5")
+        await press_start(pilot)
         await wait_for(pilot, lambda: screen.worker is not None, 60, "the worker")
         await wait_for(pilot, lambda: screen.monitor.history is not None and len(screen.monitor.history.loss) >= 1,
                        120, "the first step")
@@ -191,7 +199,7 @@ async def test_f5_twice_quickly_starts_exactly_one_run(
         screen = await open_train(pilot)
         await fill_quick(pilot, screen, max_steps="200")
         monkeypatch.setattr(ftui.config, "validate", slow_validate)  # what the start thread calls
-        await pilot.press("f5")
+        await press_start(pilot)
         await pilot.press("f5")  # while the first start is still validating in its thread
         assert "already starting" in notices(app)
         await wait_for(pilot, lambda: screen.worker is not None, 60, "the worker")
@@ -220,11 +228,11 @@ async def test_a_start_check_that_crashes_is_refused_and_frees_the_start(
         screen = await open_train(pilot)
         await fill_quick(pilot, screen)
         monkeypatch.setattr(ftui.config, "validate", broken)  # what the start thread calls
-        await pilot.press("f5")
+        await press_start(pilot)
         await wait_for(pilot, lambda: "the checker broke" in notices(app), 30, "the refusal")
         assert screen.worker is None and not screen._starting  # noqa: SLF001
         app.clear_notifications()
-        await pilot.press("f5")  # not "already starting": the guard was cleared
+        await press_start(pilot)  # not "already starting": the guard was cleared
         await wait_for(pilot, lambda: "the checker broke" in notices(app), 30, "the second refusal")
         assert "already starting" not in notices(app)
         assert not runs_dir.exists() or not list(runs_dir.iterdir())
@@ -253,7 +261,7 @@ async def test_a_run_whose_log_cannot_be_written_is_reported_on_screen(
         await fill_quick(pilot, screen)
         monkeypatch.setattr(worker_mod, "_backend_for", lambda method: backend)
         monkeypatch.setattr(EventLogWriter, "write", full_disk)
-        await pilot.press("f5")
+        await press_start(pilot)
         await wait_for(pilot, lambda: screen.worker is not None, 60, "the worker")
         assert screen.worker.join(30) and screen.worker.control.save_requested
         await wait_for(pilot, lambda: "could not be written" in notices(app), 10, "the notice")
@@ -269,7 +277,7 @@ async def test_the_demo_preset_run_from_the_tui_finishes_in_under_90_s(demo_mode
         await wait_for(pilot, lambda: screen.form.checked, 60, "form checks")
         assert str(screen.form.query_one("#f-preset").value) == "demo-quick" and screen.form.all_problems == []
         started = time.monotonic()
-        await pilot.press("f5")
+        await press_start(pilot)
         await wait_for(pilot, lambda: screen.ended, 90, "the demo run to end within 90 s")
         elapsed = time.monotonic() - started
         assert screen.ended[-1][1] == "finished", screen.monitor.history.terminal
@@ -370,13 +378,13 @@ async def test_log_y_and_epoch_axis_toggle_the_monitor(runs_dir: Path) -> None:
         await pilot.press("e")
         assert screen.monitor.xaxis == "epoch"
         assert screen.monitor.query_one("#plot-loss", MetricPlot)._spec.xlabel == "epoch"  # noqa: SLF001
-        await pilot.press("tab")  # next panel: monitor -> runs
+        await pilot.press("r")  # the runs panel has its own key (Tab moves between fields only)
         assert screen.panel == "runs"
 
 
 # ---------------------------------------------------------------------- bad input: one message, nothing started
 async def start_refused(pilot, screen: TrainScreen) -> str:  # noqa: ANN001
-    await pilot.press("f5")
+    await press_start(pilot)
     await wait_for(pilot, lambda: bool(pilot.app._notifications), 60, "a message")  # noqa: SLF001
     await pilot.pause(0.2)
     assert screen.worker is None
@@ -406,7 +414,7 @@ async def test_dataset_with_lint_errors_offers_the_data_screen(runs_dir: Path, t
         set_field(screen, "train_path", str(bad))
         await pilot.pause()  # the change reaches the form before "checked" means this file
         await wait_for(pilot, lambda: screen.form.checked and screen.form.has_data_problems, 60, "the lint errors")
-        await pilot.press("f5")
+        await press_start(pilot)
         await wait_for(pilot, lambda: isinstance(app.screen, ChoiceScreen), 10, "the data-screen offer")
         await pilot.press("d")
         await wait_for(pilot, lambda: app.current_mode == "data", 10)
@@ -469,7 +477,7 @@ class _FakeWorker:
         self.stops.append(save)
 
 
-@pytest.mark.parametrize(("key", "stops"), [("s", [True]), ("x", [False]), ("k", [])])
+@pytest.mark.parametrize(("key", "stops"), [("s", [True]), ("w", [False]), ("k", [])])
 async def test_quit_offers_stop_save_or_keep_running(key: str, stops: list[bool]) -> None:
     from ftui.train import live
 

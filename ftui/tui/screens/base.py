@@ -10,6 +10,7 @@ import asyncio
 from typing import ClassVar
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Container
 from textual.screen import Screen
 from textual.widgets import Header
@@ -23,6 +24,12 @@ class ModeScreen(Screen):
 
     MODE: ClassVar[str] = ""
     TITLE_TEXT: ClassVar[str] = ""
+    # Tab and Shift+Tab move between fields, and only that, on every screen (sub-views and tabs
+    # have their own keys); named here so the help lists them.
+    BINDINGS: ClassVar = [
+        Binding("tab", "app.focus_next", "Next field", id="screen.next_field", show=False),
+        Binding("shift+tab", "app.focus_previous", "Previous field", id="screen.previous_field", show=False),
+    ]
 
     def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
         super().__init__(*args, **kwargs)

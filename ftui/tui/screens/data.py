@@ -36,6 +36,7 @@ from ftui.tui.screens.base import ModeScreen
 from ftui.tui.screens.confirm import ChoiceScreen
 from ftui.tui.screens.data_findings import FindingStore
 from ftui.tui.widgets.conversation_view import ConversationView
+from ftui.tui.widgets.field import TextField
 from ftui.tui.widgets.findings_panel import FindingsPanel, finding_attr
 from ftui.tui.widgets.path_input import OpenFileScreen
 from ftui.tui.widgets.row_list import RowList
@@ -124,7 +125,7 @@ class DataScreen(ModeScreen):
         yield Static("", id="data-error")
         with Horizontal(id="data-main"):
             with Vertical(id="rows-pane"):
-                yield Input(placeholder="search rows (Enter to apply, Esc to clear)", id="text-filter")
+                yield TextField(placeholder="search rows (Enter to apply, Esc to clear)", id="text-filter")
                 yield Static("", id="filter-bar")
                 yield RowList(id="row-list")
             with Vertical(id="side-pane"):

@@ -17,6 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from ftui.textsafe import neutralize
+from ftui.tui.widgets.field import TextField
 
 # The word-diff highlight. The same style on both panes: a colour per side would hint at identity.
 DIFF_STYLE = "reverse"
@@ -110,7 +111,7 @@ class TextPrompt(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(Text(self.title_text, style="bold"))
-            yield Input(self.value, placeholder=self.placeholder, id="prompt-input")
+            yield TextField(self.value, placeholder=self.placeholder, id="prompt-input")
             yield Static("", classes="prompt-error", id="prompt-error")
             help_text = Text(self.help_text + ("\n" if self.help_text else ""), style="")
             help_text.append("Enter", style="bold")

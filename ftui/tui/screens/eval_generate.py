@@ -34,6 +34,7 @@ from ftui.evaluate.items import EvalItem
 from ftui.textsafe import one_line
 from ftui.tui.screens.eval_common import TextPrompt, default_rater
 from ftui.tui.screens.eval_results import class_table, comparisons_text, metrics_panel
+from ftui.tui.widgets.field import TextField
 from ftui.tui.widgets.key_footer import KeyFooter
 
 PROGRESS_EVERY_S = 0.2
@@ -81,22 +82,22 @@ class GenerateScreen(Screen[None]):
                              + [("none", NO_RUN)], value=runs[0].run_id if runs else NO_RUN, allow_blank=False,
                              id="g-run", classes="gen-row")
                 yield Static("few-shot base: K examples from the training file (empty = off)", classes="gen-label")
-                yield Input("", placeholder="e.g. 4", id="g-fewshot", classes="gen-row")
+                yield TextField("", placeholder="e.g. 4", id="g-fewshot", classes="gen-row")
                 yield Static("merged model directory (empty = off)", classes="gen-label")
-                yield Input("", placeholder="path/to/merged-model", id="g-merged", classes="gen-row")
+                yield TextField("", placeholder="path/to/merged-model", id="g-merged", classes="gen-row")
                 yield Static("OpenAI-compatible endpoint MODEL[@BASE_URL] (key: $OPENAI_API_KEY)",
                              classes="gen-label")
-                yield Input("", placeholder="gpt-4o-mini  or  my-model@http://localhost:8000/v1", id="g-openai",
+                yield TextField("", placeholder="gpt-4o-mini  or  my-model@http://localhost:8000/v1", id="g-openai",
                             classes="gen-row")
                 yield Static("test file (JSONL with reference answers)", classes="gen-label")
-                yield Input(str(ws.eval_path or ""), placeholder="path/to/test.jsonl", id="g-test", classes="gen-row")
+                yield TextField(str(ws.eval_path or ""), placeholder="path/to/test.jsonl", id="g-test", classes="gen-row")
                 with Horizontal(classes="gen-row", id="g-numbers"):
                     with Vertical():
                         yield Static("items (empty = all)", classes="gen-label")
-                        yield Input("", placeholder="all", id="g-limit")
+                        yield TextField("", placeholder="all", id="g-limit")
                     with Vertical():
                         yield Static("max new tokens", classes="gen-label")
-                        yield Input("64", id="g-max-tokens")
+                        yield TextField("64", id="g-max-tokens")
             with VerticalScroll(id="gen-out"):
                 yield Static(Text("F5 generates every chosen system's outputs (cached: a rerun only fills what is "
                                   "missing), then scores and compares them.", style="dim"), id="gen-status")

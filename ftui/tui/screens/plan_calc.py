@@ -17,6 +17,7 @@ from ftui.advisor.architectures import PRESET_SIZES
 from ftui.advisor.vram import LOSSES, METHODS, OPTIMIZERS
 from ftui.config import PRECISIONS  # the run config's precisions: the calculator prices a RunConfig
 from ftui.tui.screens.plan import CUSTOM
+from ftui.tui.widgets.field import TextField
 
 
 def _label(text: str) -> Static:
@@ -29,7 +30,7 @@ def _select(options: list[tuple[str, str]] | tuple[str, ...], value: str, wid: s
 
 
 def _input(value: str, wid: str, placeholder: str = "", restrict: str | None = None) -> Input:
-    return Input(value, placeholder=placeholder, compact=True, id=wid, restrict=restrict)
+    return TextField(value, placeholder=placeholder, compact=True, id=wid, restrict=restrict)
 
 
 
@@ -37,6 +38,11 @@ class CalcTabs(TabbedContent):
     """The calculator tabs; tells the screen once they are mounted (they mount lazily)."""
 
     def on_mount(self) -> None:
+        from textual.widgets import Tabs
+
+        # the tabs are switched with m / c (footer); Tab moves between the form's fields only
+        for tabs in self.query(Tabs):
+            tabs.can_focus = False
         self.call_after_refresh(self._announce)
 
     def _announce(self) -> None:

@@ -1,6 +1,6 @@
 """The Train mode: launch a run, watch it live, list, reopen, compare and resume runs.
 
-Four panels in one screen (``tab`` cycles; ``n`` / ``m`` / ``r`` jump):
+Four panels in one screen (``n`` / ``m`` / ``r`` / ``c`` show them; Tab moves between fields only):
 
 - launcher  (``LauncherForm``)  every RunConfig field, presets, inline validation, VRAM preflight
 - monitor   (``RunMonitor``)    live charts, progress, diagnostics and log of the watched run
@@ -98,17 +98,17 @@ class TrainScreen(ModeScreen):
         Binding("f5", "start", "Start run", id="train.start", priority=True),
         Binding("s", "start", "Start run", id="train.start_key", show=False),
         Binding("x", "stop", "Stop…", id="train.stop"),
-        Binding("n", "panel('launcher')", "New run", id="train.new", show=False),
-        Binding("m", "panel('monitor')", "Monitor", id="train.monitor", show=False),
-        Binding("r", "panel('runs')", "Runs", id="train.runs", show=False),
-        Binding("c", "compare", "Compare", id="train.compare", show=False),
+        # the panels have their own keys, in the footer; Tab only moves between fields
+        Binding("n", "panel('launcher')", "New run", id="train.new"),
+        Binding("m", "panel('monitor')", "Monitor", id="train.monitor"),
+        Binding("r", "panel('runs')", "Runs", id="train.runs"),
+        Binding("c", "compare", "Compare", id="train.compare"),
         Binding("u", "resume", "Resume", id="train.resume"),
         Binding("space", "mark", "Mark", id="train.mark"),
         Binding("l", "toggle_log", "Log y", id="train.log_y"),
         Binding("e", "toggle_axis", "Step/epoch", id="train.x_axis"),
         Binding("a", "apply_fix", "Apply memory fix", id="train.apply_fix"),
         Binding("d", "open_data", "Open data", id="train.open_data"),
-        Binding("tab", "next_panel", "Next panel", id="train.next_panel"),
         Binding("escape", "leave_field", "Leave field", id="train.leave_field", show=False),
     ]
 
@@ -224,14 +224,6 @@ class TrainScreen(ModeScreen):
     def action_panel(self, panel: str) -> None:
         self.show_panel(panel)
 
-    def action_next_panel(self) -> None:
-        if self.panel == "launcher" and self.focused is not None and self.focused is not self:
-            if self.focused in self.form.query("*"):
-                self.focus_next()
-                return
-        order = [p for p in PANELS if p != "compare" or self.query_one(ComparePanel).histories]
-        self.show_panel(order[(order.index(self.panel) + 1) % len(order)] if self.panel in order else order[0])
-
     def action_leave_field(self) -> None:
         self.set_focus(None)
 
@@ -280,9 +272,25 @@ class TrainScreen(ModeScreen):
             return
         if self._busy("stop it first (m, then x)"):
             return
-        self._starting = True
-        self.notify("Checking the data, model and memory, then starting…", title="Starting")
-        self._start_worker(config)
+        from ftui.tui.screens.confirm import ChoiceScreen
+
+        def answer(choice: str | None) -> None:
+            if choice != "start" or self._busy("stop it first (m, then x)"):
+                return
+            self._starting = True
+            self.notify("Checking the data, model and memory, then starting…", title="Starting")
+            self._start_worker(config)
+
+        length = f"{config.max_steps} steps" if config.max_steps > 0 else f"{config.num_epochs:g} epochs"
+        question = (
+            f"Start a {config.method} run?\n\n"
+            f"model    {one_line(str(config.model), 60)}\n"
+            f"dataset  {one_line(str(config.train_path), 60)}\n"
+            f"length   {length}"
+        )
+        self.app.push_screen(
+            ChoiceScreen(question, [("y", "start the run", "start")], opened_by=("f5", "s")), answer
+        )
 
     def _busy(self, fix: str) -> bool:
         """True (with a notice) while a run trains in this ftui or one is being started."""
@@ -426,11 +434,11 @@ class TrainScreen(ModeScreen):
         question = (
             f"Stop run {one_line(name, 60)}?\n\n"
             "s  stop and save: write a checkpoint and the adapter first (resumable)\n"
-            "x  stop now: keep only the checkpoints already saved"
+            "w  stop without saving: keep only the checkpoints already saved\n"
+            "Esc / Enter  keep training"
         )
-        self.app.push_screen(
-            ChoiceScreen(question, [("s", "stop and save", "save"), ("x", "stop now", "stop")]), self._stop_answer
-        )
+        choices = [("s", "stop and save", "save"), ("w", "stop without saving", "stop")]
+        self.app.push_screen(ChoiceScreen(question, choices, opened_by="x"), self._stop_answer)
 
     def _stop_answer(self, choice: str | None) -> None:
         if choice not in ("save", "stop") or self.watched is None:
@@ -464,9 +472,17 @@ class TrainScreen(ModeScreen):
             run_dir = self.watched
         if run_dir is None or self._busy("stop it first"):
             return
-        self._starting = True
-        self.notify(Text(f"Resuming {one_line(run_dir.name, 80)} from its last checkpoint…"), title="Resume")
-        self._resume_worker(run_dir)
+        from ftui.tui.screens.confirm import ChoiceScreen
+
+        def answer(choice: str | None) -> None:
+            if choice != "resume" or self._busy("stop it first"):
+                return
+            self._starting = True
+            self.notify(Text(f"Resuming {one_line(run_dir.name, 80)} from its last checkpoint…"), title="Resume")
+            self._resume_worker(run_dir)
+
+        question = f"Resume {one_line(run_dir.name, 60)} from its last checkpoint?"
+        self.app.push_screen(ChoiceScreen(question, [("y", "resume training", "resume")], opened_by="u"), answer)
 
     @work(thread=True, exclusive=True, group="train-start", exit_on_error=False)
     def _resume_worker(self, run_dir: Path) -> None:

@@ -30,6 +30,7 @@ from ftui.train.config_fields import (
     preset_names,
     preset_values,
 )
+from ftui.tui.widgets.field import TextField
 
 DEEP_CHECK_DELAY_S = 0.6
 REVALIDATE_DELAY_S = 0.05
@@ -108,7 +109,7 @@ class LauncherForm(Horizontal):
             widget = Select([(c, c) for c in spec.choices], value=format_value(spec, value), allow_blank=False,
                             compact=True, id=f"f-{spec.name}")
         else:
-            widget = Input(format_value(spec, value), compact=True, id=f"f-{spec.name}", select_on_focus=False)
+            widget = TextField(format_value(spec, value), compact=True, id=f"f-{spec.name}")
         widget.tooltip = spec.help or None
         return Horizontal(
             Label(spec.label, classes="field-label"),

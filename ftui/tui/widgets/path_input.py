@@ -20,6 +20,7 @@ from textual.suggester import Suggester
 from textual.widgets import Input, Static
 
 from ftui.data.source import DatasetError, inspect_source
+from ftui.tui.widgets.field import TextField
 
 DATA_SUFFIXES = (".jsonl", ".json", ".parquet", ".ndjson")
 
@@ -96,7 +97,7 @@ class OpenFileScreen(ModalScreen[Path | None]):
         start = self.start or os.getcwd() + os.sep
         with Vertical() as box:
             box.border_title = "Open a dataset"
-            yield Input(value=start, placeholder="path to a .jsonl / .json / .parquet file", suggester=PathSuggester(), id="open-path")
+            yield TextField(value=start, placeholder="path to a .jsonl / .json / .parquet file", suggester=PathSuggester(), id="open-path")
             yield Static("", id="open-error")
             yield Static(
                 Text("Enter open · → accept completion · Esc cancel   (JSONL, JSON array, Parquet, saved HF dataset dir)"),
