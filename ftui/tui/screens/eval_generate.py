@@ -48,7 +48,7 @@ class GenerateScreen(Screen[None]):
     BINDINGS: ClassVar = [
         Binding("f5", "generate", "Generate & score", id="gen.run", priority=True),
         Binding("f6", "blind", "Start blind rating", id="gen.blind", priority=True),
-        Binding("f7", "reveal", "Show metrics by system (then rate elsewhere)", id="gen.reveal", priority=True),
+        Binding("f7", "reveal", "Show metrics", id="gen.reveal", priority=True),
         Binding("escape", "back", "Cancel / back", id="gen.back"),
     ]
     # tests inject a fake: (SystemSpec) -> ftui.evaluate.generate.Generator

@@ -108,7 +108,7 @@ class RateScreen(Screen[None]):
         groups = (
             (("1", "left"), ("2", "right"), ("3", "tie"), ("4", "both bad"), ("s", "skip")),
             (("u", "undo"), ("n", "note"), ("f", "flag")),
-            (("d", "diff"), ("r", "reference"), ("i", "details"), ("?", "more")),
+            (("d", "diff"), ("r", "reference"), ("?", "more")),  # i (details) is in the ? help
             (("x", "unblind"), ("q", "quit")),
         )
         for g, keys in enumerate(groups):
