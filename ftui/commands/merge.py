@@ -24,6 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     merge.add_argument("run", metavar="RUN", help="run id, unique prefix or path ('ftui runs' lists them)")
     merge.add_argument("--out", metavar="DIR", help="where to write the merged model (default: RUN/merged)")
     merge.add_argument("--cpu", action="store_true", help="never use the GPU: merge shard by shard in host RAM")
+    merge.add_argument("--checkpoint", metavar="N", help="merge checkpoint-N (or best / last) instead of the final adapter")
     merge.set_defaults(func=cmd_merge)
 
 
@@ -36,11 +37,19 @@ def cmd_merge(args: argparse.Namespace) -> int:
     except runs.RunDirError as exc:
         raise UserError(str(exc)) from None
     adapter = run_dir / runs.ADAPTER_DIR
+    if getattr(args, "checkpoint", None):
+        from ftui.train.checkpoints import find_checkpoint
+
+        try:
+            adapter = find_checkpoint(run_dir, args.checkpoint)
+        except runs.RunDirError as exc:
+            raise UserError(str(exc)) from None
     if not (adapter / "adapter_config.json").is_file():
         if (run_dir / "model").is_dir():
             raise UserError(f"run {run_dir.name} is a full fine-tune: {run_dir / 'model'} is already a whole model")
         raise UserError(f"run {run_dir.name} has no adapter yet (still training, stopped without saving, or failed)")
-    out = Path(args.out).expanduser() if args.out else run_dir / runs.MERGED_DIR
+    default = run_dir / (runs.MERGED_DIR if adapter.name == runs.ADAPTER_DIR else f"{runs.MERGED_DIR}-{adapter.name}")
+    out = Path(args.out).expanduser() if args.out else default
     if out.exists() and any(out.iterdir()):
         raise UserError(f"{out} already exists and is not empty; remove it or give another --out")
     try:

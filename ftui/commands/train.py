@@ -26,6 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help="override a config key (repeatable), e.g. --set max_steps=20; extra.NAME=V for SFTConfig switches")
     train.add_argument("--example", action="store_true", help="print a commented example config and exit")
     train.add_argument("--resume", metavar="RUN", help="continue RUN (id, unique prefix or path) from its latest checkpoint")
+    train.add_argument("--from-checkpoint", metavar="N", help="with --resume: start from checkpoint-N (or best) instead of "
+                       "the latest; the later checkpoints are kept as superseded-checkpoint-N")
     train.add_argument("--check", action="store_true", help="validate the config (data, model, GPU) and exit")
     train.set_defaults(func=cmd_train)
 
@@ -99,6 +101,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         return 0
     from ftui.train import runs
 
+    if args.from_checkpoint and not args.resume:
+        raise UserError("--from-checkpoint needs --resume RUN (the run whose checkpoint to start from)")
     try:
         config, run_dir = load_cli_config(args.config, args.overrides, args.resume)
     except (ConfigError, runs.RunDirError) as exc:
@@ -115,6 +119,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     from ftui.train.headless import run_headless
     from ftui.train.worker import InvalidRunConfig
 
+    if args.from_checkpoint:
+        from ftui.train.checkpoints import find_checkpoint
+
+        try:
+            runs.request_resume_from(run_dir, find_checkpoint(run_dir, args.from_checkpoint))
+        except runs.RunDirError as exc:
+            raise UserError(str(exc)) from None
     try:
         return run_headless(config, run_dir=run_dir, resume=bool(args.resume))
     except (InvalidRunConfig, runs.RunDirError) as exc:

@@ -289,7 +289,7 @@ def run_hf(
         callbacks=all_callbacks,
     )
     trainer.remove_callback(PrinterCallback)  # our events replace its prints of every log dict
-    checkpoint = runs.latest_checkpoint(run_dir) if resume else None
+    checkpoint = runs.resume_checkpoint(run_dir) if resume else None  # latest, or the one the user picked
     resumed_from = _checkpoint_step(checkpoint) if checkpoint else None
     callback.ftui_resumed_from = resumed_from or 0  # "trained N steps" counts this attempt's steps only
     for damaged, why in runs.damaged_checkpoints(run_dir) if resume else []:

@@ -386,6 +386,50 @@ def checkpoint_problem(path: Path) -> str | None:
     return None
 
 
+RESUME_FROM_NAME = "resume-from.json"
+SUPERSEDED_PREFIX = "superseded-"
+
+
+def request_resume_from(run_dir: Path, checkpoint: Path) -> list[Path]:
+    """Make the next resume of ``run_dir`` start at ``checkpoint`` instead of the latest one.
+
+    The checkpoints after it belong to the branch being abandoned: they are renamed
+    ``superseded-checkpoint-N`` (kept on disk, no longer resumed from, listed or rotated), so the
+    resumed run's own saves are the newest again. Returns the renamed directories.
+    """
+    import json
+
+    run_dir, checkpoint = Path(run_dir), Path(checkpoint)
+    step = int(checkpoint.name.rsplit("-", 1)[-1])
+    moved = []
+    for later_step, path in _checkpoints_newest_first(run_dir):
+        if later_step > step:
+            target = path.with_name(f"{SUPERSEDED_PREFIX}{path.name}")
+            if target.exists():
+                target = path.with_name(f"{SUPERSEDED_PREFIX}{int(time.time())}-{path.name}")
+            path.rename(target)
+            moved.append(target)
+    _write_private(run_dir / RESUME_FROM_NAME, json.dumps({"checkpoint": checkpoint.name}))
+    return moved
+
+
+def resume_checkpoint(run_dir: Path) -> Path | None:
+    """The checkpoint a resume starts from: the one ``request_resume_from`` named (once), else the latest."""
+    import json
+
+    marker = Path(run_dir) / RESUME_FROM_NAME
+    if marker.is_file():
+        try:
+            name = json.loads(marker.read_text(encoding="utf-8")).get("checkpoint", "")
+        except (OSError, ValueError):
+            name = ""
+        marker.unlink(missing_ok=True)
+        chosen = checkpoints_dir(run_dir) / str(name)
+        if re.fullmatch(r"checkpoint-\d+", str(name)) and chosen.is_dir() and checkpoint_problem(chosen) is None:
+            return chosen
+    return latest_checkpoint(run_dir)
+
+
 def damaged_checkpoints(run_dir: Path) -> list[tuple[Path, str]]:
     """Checkpoints newer than the one a resume would use, each with why it cannot be used."""
     out = []

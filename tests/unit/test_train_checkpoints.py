@@ -92,3 +92,30 @@ def test_a_run_with_eval_keeps_the_best_checkpoint_and_makes_it_the_adapter(demo
     assert meta["final"]["from"] == "checkpoint-4"
     texts = [getattr(e, "text", "") for e in events]
     assert any(t.startswith("the adapter is checkpoint-4's, the best eval loss (1.0000)") for t in texts), texts
+    # resume from the best checkpoint: the later one is set aside, the resumed attempt starts at step 4
+    from ftui.train import runs
+    from ftui.train.events import Started
+
+    moved = runs.request_resume_from(run, run / "checkpoints" / "checkpoint-4")
+    assert [p.name for p in moved] == ["superseded-checkpoint-12"]
+    resumed = start_run(runs.load_run_config(run), run_dir=run, resume=True)
+    assert resumed.join(timeout=300)
+    events = read_events(resumed.events_path)
+    assert [e.resumed_from_step for e in events if isinstance(e, Started)][-1] == 4
+    assert isinstance(events[-1], Finished) and events[-1].step == 12
+    assert not (run / runs.RESUME_FROM_NAME).exists()  # used once
+
+
+def test_resume_checkpoint_falls_back_to_the_latest(tmp_path):
+    from ftui.train import runs
+
+    run = tmp_path / "run"
+    for step in (2, 4, 6):
+        _fake_checkpoint(run / "checkpoints", step)
+    assert runs.resume_checkpoint(run).name == "checkpoint-6"
+    runs.request_resume_from(run, run / "checkpoints" / "checkpoint-2")
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == [
+        "checkpoint-2", "superseded-checkpoint-4", "superseded-checkpoint-6"]
+    assert runs.resume_checkpoint(run).name == "checkpoint-2"
+    assert runs.resume_checkpoint(run).name == "checkpoint-2"  # the only one left: the latest
+    assert [c.step for c in checkpoints.list_checkpoints(run)] == [2]  # superseded ones are not listed

@@ -134,3 +134,14 @@ def test_a_checkpoint_is_a_system_for_evaluation(qwen_run):
     assert parse_system(f"run:{qwen_run}@best").adapter == str(best.path)
     with pytest.raises(SystemError_, match="has no checkpoint-999"):
         parse_system(f"run:{qwen_run}@checkpoint-999")
+
+
+def test_merge_a_checkpoint_from_the_cli(qwen_run, capsys):
+    from ftui.train.checkpoints import list_checkpoints
+
+    best = next(c for c in list_checkpoints(qwen_run) if c.best)
+    code, out, err = run_cli(["merge", str(qwen_run), "--checkpoint", "best", "--cpu"], capsys)
+    assert code == 0, err
+    assert (qwen_run / f"merged-checkpoint-{best.step}" / "config.json").is_file()
+    code, _, err = run_cli(["train", "--from-checkpoint", "2"], capsys)
+    assert code == 2 and "--from-checkpoint needs --resume RUN" in err
