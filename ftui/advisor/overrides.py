@@ -49,4 +49,6 @@ def plan_overrides(outcome: Outcome | None, setup: TrainSetup | None = None, mod
                 out["learning_rate"] = 2e-5  # adapter learning rates are ~10x too high for all weights
     if model:
         out["model"] = model
+    if "num_epochs" in out:
+        out["max_steps"] = -1  # a step limit (the demo presets set one) would override the planned epochs
     return out

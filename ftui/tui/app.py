@@ -179,7 +179,30 @@ class FtuiApp(PlainNotifications, App[int]):
         for mode, key, label in MODE_TABLE:
             yield SystemCommand(f"Go to {label}", f"Switch to the {label} mode ({key})", self._mode_switcher(mode))
         yield SystemCommand("Help: keys", "List every key of this screen (?)", self.action_help)
+        yield from self.screen_commands(screen)
         yield from super().get_system_commands(screen)
+
+    def screen_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Every action a key does on ``screen`` now, by its name: the palette holds what the footer and help show."""
+        from ftui.tui.screens.help import format_key
+
+        seen: set[str] = {"Help", "Quit"} | {label for _, _, label in MODE_TABLE}
+        for key, active in screen.active_bindings.items():
+            binding = active.binding
+            description = binding.description
+            if not description or description in seen or binding.action in _HIDDEN_IN_HELP:
+                continue
+            if type(active.node).__module__.startswith("textual.") and binding.action.startswith(_NAVIGATION_PREFIXES):
+                continue
+            seen.add(description)
+            shown = format_key(binding.key_display or key)
+            yield SystemCommand(description, f"{shown} on this screen", self._action_runner(binding.action, active.node))
+
+    def _action_runner(self, action: str, node: Any):  # noqa: ANN202
+        async def run() -> None:
+            await self.run_action(action, node)
+
+        return run
 
     def _mode_switcher(self, mode: str):  # noqa: ANN202
         return lambda: self.switch_mode(mode)

@@ -39,13 +39,12 @@ def _bound_characters(app: FtuiApp) -> str:
     keys: set[str] = set()
     nodes = [app, app.screen, *app.screen.query("*")]
     for node in nodes:
-        for key, bindings in node._bindings.key_to_bindings.items():  # noqa: SLF001
+        for bindings in node._bindings.key_to_bindings.values():  # noqa: SLF001
             for binding in bindings:
                 for one in binding.key.split(","):
                     one = one.strip()
                     if len(one) == 1 and one.isprintable() and one != " ":
                         keys.add(one)
-    del key, bindings
     return "".join(sorted(keys))
 
 

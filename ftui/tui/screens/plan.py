@@ -71,6 +71,14 @@ class WizardPanel(Static, can_focus=True):
         Binding("r", "restart", "Restart", id="plan.restart"),
     ]
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Only the current question's answer keys are live (and listed in the help)."""
+        if action == "answer" and parameters and parameters[0] != "1":
+            question = getattr(self.screen, "walker", None)
+            question = question.question if question is not None and question.outcome is None else None
+            return question is not None and any(o.key == parameters[0] for o in question.options)
+        return True
+
     def action_scroll_card(self, lines: int) -> None:
         if self.parent is not None:
             self.parent.scroll_relative(y=lines, animate=False)  # type: ignore[attr-defined]
