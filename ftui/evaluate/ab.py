@@ -258,17 +258,22 @@ def build_queue(item_ids: Sequence[str], pairs: Sequence[tuple[str, str]], rater
 
 
 def _spread(rows: list[tuple[str, str, str, str]]) -> list[tuple[str, str, str, str]]:
-    """Reorder so that no item id follows itself: each clash swaps in the nearest later row with
-    another item that does not clash with the row after it (deterministic; left as it is where no
-    such row exists, e.g. a single item)."""
+    """Reorder so that no item id follows itself: each clash swaps in a later row with another item
+    that does not clash with its new neighbours, preferring a row of the same pair of systems (which
+    keeps the round-robin interleaving). Deterministic; left as it is where no such row exists."""
     rows = list(rows)
-    for i in range(1, len(rows)):
+    n = len(rows)
+    for i in range(1, n):
         if rows[i][0] != rows[i - 1][0]:
             continue
-        for j in range(i + 1, len(rows)):
-            fits_here = rows[j][0] != rows[i - 1][0] and (j == i + 1 or i + 1 >= len(rows)
-                                                         or rows[j][0] != rows[i + 1][0])
-            if fits_here:
+
+        def fits(j: int, i: int = i) -> bool:
+            return rows[j][0] != rows[i - 1][0] and (j == i + 1 or i + 1 >= n or rows[j][0] != rows[i + 1][0])
+
+        later = range(i + 1, n)
+        same_pair = [j for j in later if rows[j][1:3] == rows[i][1:3]]
+        for j in [*same_pair, *later]:
+            if fits(j):
                 rows[i], rows[j] = rows[j], rows[i]
                 break
     return rows

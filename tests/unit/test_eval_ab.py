@@ -95,6 +95,8 @@ def test_no_item_on_consecutive_screens_with_three_systems() -> None:
         assert len(tasks) == 36 and [t.index for t in tasks] == list(range(36))
         assert sorted((t.item_id, t.pair) for t in tasks) == sorted((i, p) for i in ids for p in pairs)
         assert all(a.item_id != b.item_id for a, b in zip(tasks, tasks[1:], strict=False)), seed
+        # the round-robin interleaving survives the reordering
+        assert all(len({t.pair for t in tasks[k:k + 3]}) == 3 for k in range(0, 36, 3)), seed
 
 
 def test_three_systems_pairs_are_interleaved(tmp_path: Path) -> None:
