@@ -1,0 +1,114 @@
+"""Mode switches: time from the F-key to the new mode's screen mounted and painted, first time each.
+
+The first switch to a mode builds its screen (imports, compose, mount, layout, the first
+render); later switches only show it again. Each sample is a fresh process (so every switch
+timed is a first one), driving ``ftui`` headless at 160x48 with Textual's Pilot: press F2 /
+F3 / F4 and wait until the app is idle again with that mode on screen. In the same process,
+the baseline: a minimal Textual app switching to a screen of a header, a line and a footer.
+Also timed: twenty quick switches (F1..F4 five times over), until the app settles.
+Goal: every first switch <= 300 ms (issue 13). Median of N samples each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+GOAL_MS = 300.0
+MODES = (("data", "f2"), ("train", "f3"), ("evaluate", "f4"))
+
+
+async def _child() -> dict[str, float]:
+    from textual.app import App
+    from textual.screen import Screen
+    from textual.widgets import Footer, Header, Static
+
+    from ftui.tui.app import FtuiApp
+
+    class Plain(Screen):
+        def compose(self):  # noqa: ANN202
+            yield Header()
+            yield Static("minimal")
+            yield Footer()
+
+    class Minimal(App):
+        MODES = {"a": Plain, "b": Plain}  # noqa: RUF012
+        DEFAULT_MODE = "a"
+
+    out: dict[str, float] = {}
+    minimal = Minimal()
+    async with minimal.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        started = time.perf_counter()
+        await minimal.switch_mode("b")
+        await pilot.pause()
+        out["minimal"] = (time.perf_counter() - started) * 1000
+
+    app = FtuiApp(start_mode="plan")
+    async with app.run_test(size=(160, 48)) as pilot:
+        await app.screen.settled.wait()
+        await pilot.pause()
+        for mode, key in MODES:
+            started = time.perf_counter()
+            await pilot.press(key)
+            while app.current_mode != mode:
+                await pilot.pause()
+            await pilot.pause()
+            out[mode] = (time.perf_counter() - started) * 1000
+        started = time.perf_counter()
+        for _ in range(5):
+            await pilot.press("f1", "f2", "f3", "f4")
+        await pilot.pause()
+        out["twenty_switches"] = (time.perf_counter() - started) * 1000
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="1 run (smoke test)")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(asyncio.run(_child())))
+        return 0
+    runs = 1 if args.quick else args.runs
+    samples: list[dict[str, float]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, FTUI_HOME=str(Path(tmp) / "home"), FTUI_CACHE_DIR=str(Path(tmp) / "cache"),
+                   FTUI_CONFIG_DIR=str(Path(tmp) / "config"), FTUI_RUNS_DIR=str(Path(tmp) / "runs"))
+        for _ in range(runs):
+            done = subprocess.run([sys.executable, __file__, "--child"], env=env, capture_output=True, text=True,
+                                  timeout=300, check=True)
+            samples.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    median = {key: statistics.median(s[key] for s in samples) for key in samples[0]}
+    for mode, _ in MODES:
+        runs_ms = [round(s[mode]) for s in samples]
+        print(f"first switch to {mode:9s} median {median[mode]:7.1f} ms  runs {runs_ms}  (goal <= {GOAL_MS:.0f})")
+    print(f"minimal Textual app    median {median['minimal']:7.1f} ms  (a header, a line, a footer)")
+    print(f"twenty quick switches  median {median['twenty_switches']:7.1f} ms until idle")
+    worst = max(median[mode] for mode, _ in MODES)
+    result = {
+        "bench": "mode_switch",
+        **{f"{mode}_ms": round(median[mode], 1) for mode, _ in MODES},
+        "minimal_ms": round(median["minimal"], 1),
+        "twenty_switches_ms": round(median["twenty_switches"], 1),
+        "worst_ms": round(worst, 1),
+        "ratio": round(worst / median["minimal"], 2),
+        "goal_ms": GOAL_MS,
+        "ok": worst <= GOAL_MS,
+    }
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
