@@ -31,8 +31,12 @@ def resolve_system(spec: Any) -> dict[str, Any]:
     if directory:
         path = Path(directory).expanduser().resolve()
         record["checkpoint"] = str(path)
-        if path.name in ("adapter", "model") and (path.parent / "events.jsonl").is_file():
-            record["run_id"] = path.parent.name
+        # runs/<id>/adapter, runs/<id>/model, runs/<id>/checkpoint-N, runs/<id>/checkpoint-N/adapter …
+        run_dir = next((p for p in (path.parent, path.parent.parent) if (p / "events.jsonl").is_file()), None)
+        if run_dir is not None:
+            record["run_id"] = run_dir.name
+            if path != run_dir / "adapter" and path != run_dir / "model":
+                record["checkpoint_of_run"] = str(path.relative_to(run_dir))
     if spec.kind == "fewshot":
         record.update(k=spec.k, train_file=spec.train_file, fewshot_seed=spec.fewshot_seed)
     if spec.kind == "openai":

@@ -73,6 +73,14 @@ def test_run_latest_is_stored_as_the_run_it_was(runs_dir: Path, tmp_path: Path) 
     rec = plan.resolved["run:r-new"]
     assert rec["run_id"] == "r-new" and rec["checkpoint"] == str((newest / "adapter").resolve())
     assert rec["kind"] == "adapter" and plan.resolved["base"]["kind"] == "base"
+    assert "checkpoint_of_run" not in rec  # the run's final adapter
+    ckpt = newest / "checkpoint-10"
+    ckpt.mkdir()
+    from ftui.evaluate.blinding import resolve_system
+    from ftui.evaluate.systems import SystemSpec
+
+    rec = resolve_system(SystemSpec("adapter", "demo", adapter=str(ckpt)))
+    assert rec["run_id"] == "r-new" and rec["checkpoint_of_run"] == "checkpoint-10"
     assert plan.normalisation["rules"] == list(RULES) and plan.normalisation["version"] >= 2
     with BlindSession(tmp_path / "s", "ana") as s:
         s.unblind()
