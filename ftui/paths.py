@@ -52,6 +52,15 @@ def cache_dir() -> Path:
     return xdg / "ftui"
 
 
+def config_dir() -> Path:
+    """Small user state: what the TUI remembers between launches (``FTUI_CONFIG_DIR`` overrides)."""
+    explicit = _env_path("FTUI_CONFIG_DIR")
+    if explicit:
+        return explicit
+    xdg = _env_path("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return xdg / "ftui"
+
+
 def demo_model_dir() -> Path:
     """Where the offline demo model is built and looked up."""
     return _env_path("FTUI_DEMO_MODEL") or cache_dir() / "demo-model"

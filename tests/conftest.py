@@ -13,6 +13,7 @@ def _isolated_ftui_dirs(tmp_path_factory: pytest.TempPathFactory) -> None:
     base = tmp_path_factory.mktemp("ftui-home")
     os.environ["FTUI_HOME"] = str(base / "home")
     os.environ["FTUI_CACHE_DIR"] = str(base / "cache")
+    os.environ["FTUI_CONFIG_DIR"] = str(base / "config")
     os.environ.pop("FTUI_RUNS_DIR", None)
     os.environ.pop("FTUI_SESSIONS_DIR", None)
     os.environ.pop("FTUI_DEMO_MODEL", None)
@@ -46,3 +47,9 @@ def family_model(_isolated_ftui_dirs: None):
     from ftui.models.families import build_family_model
 
     return build_family_model
+
+
+@pytest.fixture(autouse=True)
+def _fresh_session_memory(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts as a first launch of ftui: what one test's app remembered must not steer the next."""
+    monkeypatch.setenv("FTUI_CONFIG_DIR", str(tmp_path_factory.mktemp("config")))

@@ -27,6 +27,8 @@ from ftui.tui.plain_notify import PlainNotifications
 from ftui.tui.widgets.mode_bar import MODES as MODE_TABLE
 from ftui.workspace import Workspace
 
+MODES_BY_NAME = {mode for mode, _, _ in MODE_TABLE}
+
 
 def _plan() -> Screen:
     from ftui.tui.screens.plan import PlanScreen
@@ -87,9 +89,20 @@ class FtuiApp(PlainNotifications, App[int]):
         start_mode: str | None = None,
     ) -> None:
         super().__init__()
+        from ftui.tui import memory
+
         self.keep_running = False  # "keep it running" was chosen on quit
+        # what the last session left (mode, dataset, wizard answers, form values); arguments win over it
+        self.remembered: dict[str, Any] = memory.load()
+        self.remembered_at_start = dict(self.remembered)  # what screens restore, before they save anew
+        eval_path = None
+        if data_path is None and model is None and Path(self.remembered.get("data_path", "")).is_file():
+            data_path, model = self.remembered["data_path"], self.remembered.get("model")
+            eval_path = self.remembered.get("eval_path")
         self.workspace = Workspace.create(data_path, model)
-        self.start_mode = start_mode or "plan"
+        if eval_path and Path(eval_path).is_file():
+            self.workspace.eval_path = Path(eval_path)
+        self.start_mode = start_mode or self.remembered.get("mode") or "plan"
         self.start_screen_mounted = asyncio.Event()  # set once the start mode's screen has mounted
         self.sub_title = f"v{__version__}"
 
@@ -112,6 +125,26 @@ class FtuiApp(PlainNotifications, App[int]):
     async def on_ready(self) -> None:
         await self.switch_mode(self.start_mode)
         self.start_screen_mounted.set()
+
+    def remember(self, **values: Any) -> None:
+        """Keep ``values`` for the next launch (written at once: a crash must not lose them)."""
+        from ftui.tui import memory
+
+        self.remembered.update(values)
+        workspace = self.workspace
+        self.remembered.update(
+            data_path=str(workspace.data_path) if workspace.data_path else "",
+            eval_path=str(workspace.eval_path) if workspace.eval_path else "",
+            model=workspace.model,
+        )
+        memory.save(self.remembered)
+
+    def switch_mode(self, mode: str):  # noqa: ANN201 - Textual's AwaitComplete
+        """Textual's switch_mode; the mode is remembered for the next launch."""
+        result = super().switch_mode(mode)
+        if mode in MODES_BY_NAME:
+            self.remember(mode=mode)
+        return result
 
     def delay_update(self, delay: float = 0.05) -> None:
         """switch_mode holds every repaint back for ``delay`` to mask the change of screen;

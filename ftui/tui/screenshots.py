@@ -58,6 +58,7 @@ async def take(scenario: Scenario, out_dir: Path) -> Path:
         home = Path(tmp)
         os.environ["FTUI_HOME"] = str(home / "home")
         os.environ["FTUI_RUNS_DIR"] = str(home / "home" / "runs")
+        os.environ["FTUI_CONFIG_DIR"] = str(home / "config")  # every screenshot starts as a first launch
         if scenario.prepare:
             scenario.prepare(home)
         app = FtuiApp(data_path=scenario.data_path, start_mode=scenario.mode)

@@ -239,8 +239,12 @@ def test_keep_running_on_quit_outlives_the_terminal(tmp_path):
         wait_for(lambda: terminal.shows(b"Train"), 60, "the app on the terminal")
         os.write(master, b"\x11")  # ctrl+q
         wait_for(lambda: terminal.shows(b"keep running"), 30, "the quit question")
-        os.write(master, b"k")
-        wait_for(lambda: terminal.shows(b"keeps training"), 30, "the app to close")
+
+        def answered() -> bool:  # the question ignores keys for its first 300 ms: answer until it takes
+            os.write(master, b"k")
+            return any(terminal.shows(b"keeps training") for _ in range(10))
+
+        wait_for(answered, 30, "the app to close")
         assert os.waitpid(pid, os.WNOHANG) == (0, 0), "the process must stay while the run trains"
         assert "finished" not in event_types(run_dir)
         terminal.hang_up()

@@ -15,3 +15,4 @@ def _answer_dialogs_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     from ftui.tui.screens.confirm import ChoiceScreen
 
     monkeypatch.setattr(ChoiceScreen, "GUARD_S", 0.0)
+

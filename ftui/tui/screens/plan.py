@@ -109,6 +109,10 @@ class PlanScreen(ModeScreen):
     def __init__(self) -> None:
         super().__init__()
         self.walker = Walker(load_tree())
+        # the answers of the last session: the wizard opens where the user left it
+        for key in getattr(self.app, "remembered_at_start", {}).get("wizard_answers", []):
+            if not self.walker.answer(key):
+                break
         self.estimate: Estimate | None = None
         self.fix: Fix | None = None
         self.error: str | None = None
@@ -125,6 +129,7 @@ class PlanScreen(ModeScreen):
         self._initial_model = "8B"
         self.grad_accum = 1  # raised when a fix trades micro-batch for accumulation
         self.settled.clear()  # until the calculator has mounted
+        self.run_in_progress: str | None = None  # a live run found on disk
 
     # ------------------------------------------------------------------ layout
     def compose_body(self) -> ComposeResult:
@@ -133,14 +138,36 @@ class PlanScreen(ModeScreen):
                 # the first question is in the first paint (not set in on_mount: one refresh later)
                 pane.border_title = "Should you fine-tune?"
                 pane.border_subtitle = f"question {self.walker.depth}"
-                yield WizardPanel(render_question(self.walker), id="wizard")
+                first = render_question(self.walker) if self.walker.outcome is None else ""
+                yield WizardPanel(first, id="wizard")
             # The calculator (dozens of form widgets) is built and mounted just after the
             # first frame, so the wizard paints at once (bench/startup.py).
             yield Vertical(id="calc-pane")
 
     def on_mount(self) -> None:
         self.query_one("#wizard", WizardPanel).focus()
+        if self.walker.steps:  # answers remembered from the last session
+            self.render_wizard()
+        self._find_live_run()
         self.call_after_refresh(self.set_timer, CALC_DELAY_S, self._mount_calculator)
+
+    @work(thread=True, exclusive=True, group="plan-find-live", exit_on_error=False)
+    def _find_live_run(self) -> None:
+        """A run still training (here, in another ftui, ``ftui train``): say so, with the key that shows it."""
+        from ftui.train.runs import RunDirError, list_runs
+
+        try:
+            live = [s for s in list_runs() if s.live and s.status == "running"]
+        except RunDirError:
+            return
+        if live:
+            self.app.call_from_thread(self._show_live_run, live[0].run_id, len(live))
+
+    def _show_live_run(self, run_id: str, count: int) -> None:
+        more = f" (and {count - 1} more)" if count > 1 else ""
+        self.run_in_progress = run_id
+        self.notify(Text(f"{one_line(run_id, 80)}{more} is training. F3 watches it."), title="Run in progress",
+                    timeout=20)
 
     async def _mount_calculator(self) -> None:
         from ftui.tui.screens.plan_calc import Calculator
@@ -170,6 +197,9 @@ class PlanScreen(ModeScreen):
 
     # ------------------------------------------------------------------ wizard
     def render_wizard(self) -> None:
+        remember = getattr(self.app, "remember", None)
+        if remember is not None and self.is_mounted:
+            remember(wizard_answers=[step.option.key for step in self.walker.steps])
         panel = self.query_one("#wizard", WizardPanel)
         pane = self.query_one("#wizard-pane")
         outcome = self.walker.outcome

@@ -190,10 +190,16 @@ class TrainScreen(ModeScreen):
             if workspace.data_path is not None:
                 values["train_path"] = _display_path(workspace.data_path)
                 values["eval_path"] = _display_path(workspace.eval_path) if workspace.eval_path else None
-            if first and workspace.is_demo:
+            remembered = self.form.remembered_values() if first else {}
+            if remembered:
+                # the form as the last session left it; the workspace's dataset and model win
+                values = {**remembered, **{k: v for k, v in values.items() if v is not None}}
+            elif first and workspace.is_demo:
                 # the demo workspace: a run that finishes in well under a minute, even on a laptop CPU
                 values = {**values, **preset_values("demo-quick")}
                 self.form.show_preset("demo-quick")
+            if not first and values.get("train_path"):
+                self.form.data_from = str(values["train_path"])  # said beside the dataset while it stays
             self.form.set_values(values)
             if not first:
                 self.notify(Text(f"Dataset and model follow the workspace: {one_line(workspace.describe(), 80)}"))
@@ -673,3 +679,12 @@ SCREENSHOT_SCENARIOS = [
     Scenario("train-runs", "train", _runs, prepare=_prepare_runs),
     Scenario("train-compare", "train", _compare, prepare=_prepare_runs),
 ]
+
+
+def _after_training_scenarios() -> list[Scenario]:
+    from ftui.tui.screens.chat import screenshot_scenarios
+
+    return screenshot_scenarios()
+
+
+SCREENSHOT_SCENARIOS += _after_training_scenarios()  # checkpoints panel and Try it, on a real 6-step run

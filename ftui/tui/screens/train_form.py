@@ -71,6 +71,7 @@ class LauncherForm(Horizontal):
         self._preset_shown: list[str] = []
         self._plan_offered = False
         self.deep_pending = True
+        self.data_from: str | None = None  # the train_path the Data screen put in (shown as such while it stays)
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -245,6 +246,8 @@ class LauncherForm(Horizontal):
         self.problems = validate(candidate, check_files=False, check_model=False, check_env=False)
         config = None if self.parse_errors else candidate
         self._show_field_states()
+        if self.is_mounted and not self._loading:
+            self.remember()
         self._generation += 1
         if self._deep_timer is not None:
             self._deep_timer.stop()
@@ -317,6 +320,12 @@ class LauncherForm(Horizontal):
         text = Text()
         text.append("dataset  ", style="bold")
         text.append(_file_name(values.get("train_path")))
+        if self.data_from is not None and str(values.get("train_path")) == self.data_from:
+            text.append("  from the Data screen", style="bold yellow")
+        # the header names the file the form will train on, not the one the workspace opened first
+        model = values.get("model")
+        self.screen.sub_title = (f"{getattr(self.screen, 'TITLE_TEXT', '')} · {_file_name(values.get('train_path'))}"
+                                 f" · {'demo model' if model == 'demo' else one_line(str(model), 40)}")
         eval_path = values.get("eval_path")
         text.append("\neval     ", style="bold")
         text.append(_file_name(eval_path) if eval_path else "held out from train", style="" if eval_path else "dim")
@@ -374,6 +383,28 @@ class LauncherForm(Horizontal):
             text.append(f"{name}: ", style="bold")
             text.append(one_line(message, 150) + "\n")
         widget.update(text)
+
+    def remember(self) -> None:
+        """Keep the fields' texts for the next launch (app.remember)."""
+        remember = getattr(self.app, "remember", None)
+        if remember is None:
+            return
+        values, _ = self.raw_values()
+        texts = {name: format_value(SPECS[name], value) for name, value in values.items() if value is not None}
+        remember(train_form=texts)
+
+    def remembered_values(self) -> dict[str, Any]:
+        """The fields of the last session that still parse (a field renamed or retyped since is left out)."""
+        out: dict[str, Any] = {}
+        for name, text in getattr(self.app, "remembered_at_start", {}).get("train_form", {}).items():
+            spec = SPECS.get(name)
+            if spec is None:
+                continue
+            try:
+                out[name] = parse_value(spec, text)
+            except FieldError:
+                continue
+        return out
 
     @property
     def has_data_problems(self) -> bool:

@@ -1,0 +1,38 @@
+"""Issue 13 (4): the Train form says where its dataset came from, and the header follows the path field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Input, Static
+
+from ftui.tui.app import FtuiApp
+
+SIZE = (160, 48)
+
+
+async def _until(pilot, predicate) -> None:  # noqa: ANN001
+    for _ in range(400):
+        if predicate():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("timed out")
+
+
+async def test_a_file_from_the_data_screen_is_marked_and_the_header_follows_the_field(runs_dir: Path) -> None:
+    app = FtuiApp(start_mode="train")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await pilot.pause()
+        dataset = screen.form.query_one("#form-dataset", Static)
+        assert "from the Data screen" not in str(dataset.render())
+        await pilot.press("f2")
+        app.workspace.data_path = Path("sample_data/dirty.jsonl").resolve()  # as the Data screen's Open does
+        app.workspace.eval_path = None
+        await pilot.press("f3")
+        await _until(pilot, lambda: "from the Data screen" in str(dataset.render()))
+        assert "dirty.jsonl" in screen.sub_title
+        field = screen.form.query_one("#f-train_path", Input)
+        field.value = "sample_data/support_tickets_train.jsonl"
+        await _until(pilot, lambda: "support_tickets_train.jsonl" in screen.sub_title)
+        assert "from the Data screen" not in str(dataset.render())
