@@ -253,6 +253,9 @@ class FtuiApp(PlainNotifications, App[int]):
             binding = active.binding
             if not binding.description or key in seen or binding.action in _HIDDEN_IN_HELP:
                 continue
+            help_shows = getattr(active.node, "help_shows", None)
+            if help_shows is not None and not help_shows(binding.action):
+                continue  # a key that means nothing here now (e.g. an answer the question does not have)
             if type(active.node).__module__.startswith("textual.") and binding.action.startswith(_NAVIGATION_PREFIXES):
                 navigation = True
                 continue

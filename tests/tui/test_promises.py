@@ -43,7 +43,7 @@ async def test_the_palette_holds_every_action_of_the_screen(mode: str, keys: tup
         missing = {d for d in _bound_actions(screen) if d not in titles}
         assert not missing, f"{mode}: not in the palette: {sorted(missing)}"
         if mode == "train" and keys == ("r",):
-            assert "Resume" in titles
+            assert any(title.startswith("Resume") for title in titles)
 
 
 async def test_a_palette_command_runs_the_screens_action(runs_dir: Path) -> None:

@@ -71,13 +71,13 @@ class WizardPanel(Static, can_focus=True):
         Binding("r", "restart", "Restart", id="plan.restart"),
     ]
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Only the current question's answer keys are live (and listed in the help)."""
-        if action == "answer" and parameters and parameters[0] != "1":
-            question = getattr(self.screen, "walker", None)
-            question = question.question if question is not None and question.outcome is None else None
-            return question is not None and any(o.key == parameters[0] for o in question.options)
-        return True
+    def help_shows(self, action: str) -> bool:
+        """The help lists only the current question's answer keys (another key still says it is not an answer)."""
+        if not action.startswith("answer(") or action == "answer('1')":
+            return True
+        walker = getattr(self.screen, "walker", None)
+        question = walker.question if walker is not None else None
+        return question is not None and any(f"answer('{o.key}')" == action for o in question.options)
 
     def action_scroll_card(self, lines: int) -> None:
         if self.parent is not None:
