@@ -46,6 +46,8 @@ def resolve_target(ref: str, checkpoint: str | None = None, with_base: bool = Tr
     from ftui.train import runs
 
     text = ref.strip()
+    if text == "latest" or text.startswith("latest@"):
+        text = "run:" + text  # the newest finished run
     if not text.startswith(("run:", "base", "merged:", "adapter:")):
         try:
             run_dir = runs.find_run(text.split("@", 1)[0])

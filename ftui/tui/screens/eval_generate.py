@@ -54,9 +54,10 @@ class GenerateScreen(Screen[None]):
     # tests inject a fake: (SystemSpec) -> ftui.evaluate.generate.Generator
     generator_factory: ClassVar[Callable[[Any], Any] | None] = None
 
-    def __init__(self, on_session: Callable[..., Any] | None = None) -> None:
+    def __init__(self, on_session: Callable[..., Any] | None = None, run: str | None = None) -> None:
         super().__init__()
         self.on_session = on_session  # (session path, rater) -> opens the rating screen
+        self.initial_run = run  # a run or RUN@checkpoint-N to preselect (the Train screen's Runs view, v)
         self.cancel = threading.Event()
         self.running = False
         self.items: list[EvalItem] = []
@@ -78,9 +79,11 @@ class GenerateScreen(Screen[None]):
             with VerticalScroll(id="gen-form"):
                 yield Checkbox(f"base model ({one_line(ws.model, 30)})", True, id="g-base")
                 yield Static("base + adapter of a training run", classes="gen-label")
-                yield Select([(one_line(f"{r.run_id} · {r.method or '?'}", 50), r.run_id) for r in runs]
-                             + [("none", NO_RUN)], value=runs[0].run_id if runs else NO_RUN, allow_blank=False,
-                             id="g-run", classes="gen-row")
+                options = [(one_line(f"{r.run_id} · {r.method or '?'}", 50), r.run_id) for r in runs]
+                if self.initial_run and self.initial_run not in {value for _, value in options}:
+                    options.insert(0, (one_line(self.initial_run, 50), self.initial_run))  # a checkpoint, or unfinished
+                first = self.initial_run or (runs[0].run_id if runs else NO_RUN)
+                yield Select(options + [("none", NO_RUN)], value=first, allow_blank=False, id="g-run", classes="gen-row")
                 yield Static("few-shot base: K examples from the training file (empty = off)", classes="gen-label")
                 yield TextField("", placeholder="e.g. 4", id="g-fewshot", classes="gen-row")
                 yield Static("merged model directory (empty = off)", classes="gen-label")

@@ -42,6 +42,7 @@ class EvaluateScreen(ModeScreen):
         Binding("x", "results", "Results (unblind)…", id="eval.results"),
         Binding("g", "generate", "Generate & metrics", id="eval.generate"),
         Binding("f5", "refresh", "Refresh", id="eval.refresh"),
+        Binding("t", "try_it", "Try it (chat)", id="eval.try_it"),
     ]
     # the rating screen's input lock; tests set it to ~0
     rate_lock_s: ClassVar[float | None] = None
@@ -137,6 +138,12 @@ class EvaluateScreen(ModeScreen):
 
     def action_results(self) -> None:
         self._ask_rater(results=True)
+
+    def action_try_it(self) -> None:
+        """Talk to the newest finished run beside its base (the field at the top picks another run or checkpoint)."""
+        from ftui.tui.screens.chat import ChatScreen
+
+        self.app.push_screen(ChatScreen("latest"))
 
     def action_generate(self) -> None:
         from ftui.tui.screens.eval_generate import GenerateScreen

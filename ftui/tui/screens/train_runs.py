@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import ClassVar
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
@@ -39,26 +41,71 @@ class RunsLoaded(Message):
         self.error = error  # the runs directory could not be read: what to fix
 
 
+class CheckpointsLoaded(Message):
+    def __init__(self, run_dir: Path, checkpoints: list, final: dict | None) -> None:  # list[CheckpointInfo]
+        super().__init__()
+        self.run_dir = run_dir
+        self.checkpoints = checkpoints
+        self.final = final  # run.json "final": which checkpoint the adapter is
+
+
+class AfterWorkProgress(Message):
+    """A line of progress (or the end) of a merge / export running in a thread."""
+
+    def __init__(self, text: str, done: bool = False, error: bool = False) -> None:
+        super().__init__()
+        self.text = text
+        self.done = done
+        self.error = error
+
+
 class RunsPanel(Vertical):
-    """A table of every run; space marks runs for comparison."""
+    """A table of every run (space marks runs for comparison) and the selected run's checkpoints.
+
+    The after-training work lives here, on the selected run or -- with the checkpoints table
+    focused (k) -- the selected checkpoint: try it (chat), merge, export, evaluate, resume.
+    Merges and exports run in a thread; their progress shows under the tables.
+    """
+
+    BINDINGS: ClassVar = [
+        Binding("k", "toggle_checkpoints", "Runs/checkpoints", id="runs.checkpoints"),
+        Binding("t", "try_it", "Try it (chat)", id="runs.try_it"),
+        Binding("g", "merge", "Merge…", id="runs.merge"),
+        Binding("o", "export", "Export…", id="runs.export"),
+        Binding("v", "evaluate", "Evaluate", id="runs.evaluate"),
+        Binding("u", "resume_here", "Resume…", id="runs.resume"),
+    ]
 
     def __init__(self, **kwargs) -> None:  # noqa: ANN003
         super().__init__(**kwargs)
         self.summaries: list = []
         self.marked: list[Path] = []
         self.loaded = 0  # how many times the list was (re)loaded, for tests
+        self.checkpoints: list = []  # CheckpointInfo of the selected run
+        self.checkpoints_of: Path | None = None
+        self.work_busy = False  # a merge / export is running
+        self.work_log: list[str] = []  # its progress lines (tests read them)
 
     def compose(self) -> ComposeResult:
         table: DataTable = DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
         yield table
+        yield DataTable(id="ckpt-table", cursor_type="row", zebra_stripes=True)
+        yield Static(id="runs-work")
         yield Static(
-            Text("enter open (reattach if live) · space mark · c compare marked · u resume · n new run", style="dim"),
+            Text("enter open (reattach if live) · space mark · c compare marked · k checkpoints · t try it · g merge · "
+                 "o export · v evaluate · u resume · n new run", style="dim"),
             id="runs-help",
         )
 
     def on_mount(self) -> None:
         self.border_title = "runs"
-        table = self.query_one(DataTable)
+        ckpt = self.query_one("#ckpt-table", DataTable)
+        ckpt.border_title = "checkpoints"
+        for key, label in (("name", "checkpoint"), ("step", "step"), ("eval", "eval loss"), ("size", "size"),
+                           ("note", "note")):
+            ckpt.add_column(label, key=key)
+        self.query_one("#runs-work", Static).display = False
+        table = self.query_one("#runs-table", DataTable)
         for key, label in (("mark", " "), ("run", "run"), ("status", "status"), ("method", "method"), ("model", "model"),
                            ("best", "best eval"), ("steps", "steps"), ("duration", "duration"), ("note", "note")):
             table.add_column(label, key=key)
@@ -75,7 +122,7 @@ class RunsPanel(Vertical):
     def on_runs_loaded(self, message: RunsLoaded) -> None:
         self.summaries = message.summaries
         self.loaded += 1
-        table = self.query_one(DataTable)
+        table = self.query_one("#runs-table", DataTable)
         cursor = table.cursor_row
         table.clear()
         existing = {s.run_dir for s in self.summaries}
@@ -99,6 +146,7 @@ class RunsPanel(Vertical):
             )
         if self.summaries:
             table.move_cursor(row=min(cursor, len(self.summaries) - 1))
+            self._load_checkpoints_of_selected()
         self.query_one("#runs-help", Static).display = True
         if message.error:
             table.add_row(Text(one_line(message.error, 200), style="red"), *[""] * 8, key="__error__")
@@ -107,7 +155,7 @@ class RunsPanel(Vertical):
 
     @property
     def selected(self):  # noqa: ANN201 - runs.RunSummary | None
-        table = self.query_one(DataTable)
+        table = self.query_one("#runs-table", DataTable)
         if not self.summaries or table.cursor_row is None or table.cursor_row >= len(self.summaries):
             return None
         return self.summaries[table.cursor_row]
@@ -120,9 +168,235 @@ class RunsPanel(Vertical):
             self.marked.remove(summary.run_dir)
         else:
             self.marked.append(summary.run_dir)
-        table = self.query_one(DataTable)
+        table = self.query_one("#runs-table", DataTable)
         table.update_cell(str(summary.run_dir), "mark",
                           Text("✓" if summary.run_dir in self.marked else " ", style="bold green"))
+
+
+    # ------------------------------------------------------------------ checkpoints
+    @on(DataTable.RowHighlighted, "#runs-table")
+    def _run_highlighted(self) -> None:
+        self._load_checkpoints_of_selected()
+
+    def _load_checkpoints_of_selected(self) -> None:
+        summary = self.selected
+        if summary is not None and summary.run_dir != self.checkpoints_of:
+            self.checkpoints_of = summary.run_dir
+            self._read_checkpoints(summary.run_dir)
+
+    @work(thread=True, exclusive=True, group="runs-checkpoints", exit_on_error=False)
+    def _read_checkpoints(self, run_dir: Path) -> None:
+        from ftui.train.checkpoints import list_checkpoints
+        from ftui.train.runs import read_run_metadata
+
+        try:
+            found, final = list_checkpoints(run_dir), read_run_metadata(run_dir).get("final")
+        except OSError:
+            found, final = [], None
+        self.post_message(CheckpointsLoaded(run_dir, found, final if isinstance(final, dict) else None))
+
+    @on(CheckpointsLoaded)
+    def _checkpoints_loaded(self, message: CheckpointsLoaded) -> None:
+        if message.run_dir != self.checkpoints_of:
+            return
+        from ftui.train.checkpoints import describe_size
+
+        self.checkpoints = message.checkpoints
+        table = self.query_one("#ckpt-table", DataTable)
+        table.clear()
+        kept = (message.final or {}).get("from")
+        for c in message.checkpoints:
+            notes = []
+            if c.best:
+                notes.append("best eval")
+            if kept == c.name:
+                notes.append("= adapter/")
+            if c.problem:
+                notes.append(f"damaged: {c.problem}")
+            table.add_row(
+                Text(c.name), Text(str(c.step), justify="right"),
+                Text(f"{c.eval_loss:.4f}" if _finite(c.eval_loss) else "—", justify="right"),
+                Text(describe_size(c.size_bytes), justify="right"),
+                Text(one_line(" · ".join(notes), 60), style="red" if c.problem else "green" if c.best else ""),
+                key=str(c.path),
+            )
+        if not message.checkpoints:
+            table.add_row(Text("no checkpoints kept for this run", style="dim"), "", "", "", "", key="__none__")
+        self.query_one("#ckpt-table", DataTable).border_title = f"checkpoints of {one_line(message.run_dir.name, 50)}"
+
+    @property
+    def selected_checkpoint(self):  # noqa: ANN201 - CheckpointInfo | None, only while the checkpoints table has focus
+        table = self.query_one("#ckpt-table", DataTable)
+        if not table.has_focus or not self.checkpoints or table.cursor_row is None:
+            return None
+        return self.checkpoints[min(table.cursor_row, len(self.checkpoints) - 1)]
+
+    def action_toggle_checkpoints(self) -> None:
+        runs_table, ckpt = self.query_one("#runs-table", DataTable), self.query_one("#ckpt-table", DataTable)
+        if ckpt.has_focus:
+            runs_table.focus()
+        elif self.checkpoints:
+            ckpt.focus()
+        else:
+            self.app.notify("This run kept no checkpoints.", severity="warning")
+
+    def _target(self) -> tuple[Path, str | None] | None:
+        """(run dir, checkpoint name or None = the final adapter) of what the keys act on."""
+        summary = self.selected
+        if summary is None:
+            self.app.notify("No run selected.", severity="warning")
+            return None
+        checkpoint = self.selected_checkpoint
+        return summary.run_dir, checkpoint.name if checkpoint is not None else None
+
+    def _describe(self, run_dir: Path, checkpoint: str | None) -> str:
+        return f"{one_line(run_dir.name, 50)}" + (f" @ {checkpoint}" if checkpoint else " (final adapter)")
+
+    # ------------------------------------------------------------------ after training
+    def action_try_it(self) -> None:
+        target = self._target()
+        if target is None:
+            return
+        from ftui.tui.screens.chat import ChatScreen
+
+        run_dir, checkpoint = target
+        self.app.push_screen(ChatScreen(str(run_dir) + (f"@{checkpoint}" if checkpoint else "")))
+
+    def action_evaluate(self) -> None:
+        target = self._target()
+        if target is None:
+            return
+        run_dir, checkpoint = target
+        ref = run_dir.name + (f"@{checkpoint}" if checkpoint else "")
+        app = self.app
+
+        def open_generate() -> None:
+            from ftui.tui.screens.eval_generate import GenerateScreen
+
+            screen = app.screen
+            app.push_screen(GenerateScreen(on_session=getattr(screen, "open_session", None), run=ref))
+
+        app.switch_mode("evaluate")
+        app.call_after_refresh(open_generate)
+
+    def action_merge(self) -> None:
+        target = self._target()
+        if target is None or self._work_running():
+            return
+        from ftui.train import runs
+        from ftui.tui.screens.confirm import ChoiceScreen
+
+        run_dir, checkpoint = target
+        out = run_dir / (runs.MERGED_DIR + (f"-{checkpoint}" if checkpoint else ""))
+        question = (f"Merge {self._describe(run_dir, checkpoint)} into its base model?\n\n"
+                    f"writes a standalone safetensors model to {one_line(str(out), 70)}\n"
+                    "(on the GPU when the base fits there, else one shard at a time)")
+
+        def answer(choice: str | None) -> None:
+            if choice == "merge":
+                self._start_work("merged", run_dir, checkpoint, out)
+
+        self.app.push_screen(ChoiceScreen(question, [("y", "merge", "merge")], opened_by="g"), answer)
+
+    def action_export(self) -> None:
+        target = self._target()
+        if target is None or self._work_running():
+            return
+        from ftui.train.export import default_out
+        from ftui.tui.screens.confirm import ChoiceScreen
+
+        run_dir, checkpoint = target
+        where = one_line(str(default_out(run_dir, "WHAT", checkpoint)), 70)
+        question = (f"Export {self._describe(run_dir, checkpoint)}\n\ninto {where}\n"
+                    "a  the adapter (PEFT directory)\n"
+                    "f  the merged full model (safetensors)\n"
+                    "q  a GGUF file (llama.cpp's convert_hf_to_gguf.py; the command is shown when it is not installed)")
+
+        def answer(choice: str | None) -> None:
+            if choice in ("adapter", "merged", "gguf"):
+                self._start_work(choice, run_dir, checkpoint, default_out(run_dir, choice, checkpoint))
+
+        choices = [("a", "adapter", "adapter"), ("f", "merged model", "merged"), ("q", "GGUF", "gguf")]
+        self.app.push_screen(ChoiceScreen(question, choices, opened_by="o"), answer)
+
+    def action_resume_here(self) -> None:
+        checkpoint = self.selected_checkpoint
+        if checkpoint is None:
+            self.screen.action_resume()  # the run's latest checkpoint, as u does everywhere
+            return
+        summary = self.selected
+        screen = self.screen
+        if summary is None or summary.live or screen._busy("stop it first"):
+            if summary is not None and summary.live:
+                self.app.notify("This run is training; stop it before resuming it from a checkpoint.", severity="warning")
+            return
+        from ftui.tui.screens.confirm import ChoiceScreen
+
+        later = [c.name for c in self.checkpoints if c.step > checkpoint.step]
+        note = (f"\n\nthe later checkpoints ({', '.join(later)}) are set aside as superseded-… (kept on disk)"
+                if later else "")
+        question = f"Resume {one_line(summary.run_id, 50)} from {checkpoint.name} (step {checkpoint.step})?{note}"
+
+        def answer(choice: str | None) -> None:
+            if choice != "resume" or screen._busy("stop it first"):
+                return
+            from ftui.train.runs import request_resume_from
+
+            try:
+                request_resume_from(summary.run_dir, checkpoint.path)
+            except OSError as exc:
+                self.app.notify(Text(one_line(str(exc), 200)), title="Cannot resume", severity="error")
+                return
+            screen._starting = True
+            self.app.notify(Text(f"Resuming {one_line(summary.run_id, 60)} from {checkpoint.name}…"), title="Resume")
+            screen._resume_worker(summary.run_dir)
+
+        self.app.push_screen(ChoiceScreen(question, [("y", "resume training", "resume")], opened_by="u"), answer)
+
+    def _work_running(self) -> bool:
+        if self.work_busy:
+            self.app.notify("A merge or export is already running; wait for it.", severity="warning")
+        return self.work_busy
+
+    def _start_work(self, what: str, run_dir: Path, checkpoint: str | None, out: Path) -> None:
+        self.work_busy = True
+        self.work_log = []
+        line = self.query_one("#runs-work", Static)
+        line.display = True
+        line.update(Text(f"{what}: starting…", style="bold"))
+        self._run_work(what, run_dir, checkpoint, out)
+
+    @work(thread=True, exclusive=True, group="runs-after", exit_on_error=False)
+    def _run_work(self, what: str, run_dir: Path, checkpoint: str | None, out: Path) -> None:
+        from ftui.train.export import ExportError, export_run
+
+        def say(text: str) -> None:
+            self.post_message(AfterWorkProgress(text))
+
+        try:
+            result = export_run(run_dir, what, out, checkpoint=checkpoint, say=say)
+        except ExportError as exc:
+            self.post_message(AfterWorkProgress(str(exc), done=True, error=True))
+            return
+        except Exception as exc:  # noqa: BLE001 - never a traceback on screen
+            self.post_message(AfterWorkProgress(f"{type(exc).__name__}: {exc}", done=True, error=True))
+            return
+        self.post_message(AfterWorkProgress(f"{what} written to {result.path}", done=True))
+
+    @on(AfterWorkProgress)
+    def _work_progress(self, message: AfterWorkProgress) -> None:
+        self.work_log.append(message.text)
+        line = self.query_one("#runs-work", Static)
+        style = "red" if message.error else "green" if message.done else ""
+        line.update(Text(one_line(message.text, 400), style=style))
+        if message.done:
+            self.work_busy = False
+            if message.error:
+                self.app.notify(Text(message.text), title="Export failed", severity="error", timeout=30)
+            else:
+                self.app.notify(Text(one_line(message.text, 300)), title="Done", timeout=10)
+            self.checkpoints_of = None
+            self._load_checkpoints_of_selected()
 
 
 class ComparePanel(Vertical):
@@ -153,11 +427,12 @@ class ComparePanel(Vertical):
         summary.clear(columns=True)
         for label in ("", "run", "final loss", "best eval", "@ step"):
             summary.add_column(label)
-        for i, (run_dir, h) in enumerate(zip(run_dirs, histories, strict=True)):
+        shown_ids = shorten_ids([run_dir.name for run_dir in run_dirs], 28)
+        for i, h in enumerate(histories):
             best = h.best_eval()
             summary.add_row(
                 Text("━━", style=_rich_color(PALETTE[i % len(PALETTE)])),
-                Text(f"{i + 1} " + one_line(run_dir.name, 28)),
+                Text(f"{i + 1} " + shown_ids[i]),
                 Text(f"{h.loss.last():.4f}" if _finite(h.loss.last()) else "—", justify="right"),
                 Text(f"{best[1]:.4f}" if best else "—", justify="right"),
                 Text(str(best[0]) if best else "—", justify="right"),
@@ -223,3 +498,25 @@ def _fmt(value: object) -> str:
 
 def _rich_color(plotext_color: str) -> str:
     return {"orange": "dark_orange", "white": "bright_white"}.get(plotext_color, plotext_color)
+
+
+def shorten_ids(ids: list[str], width: int) -> list[str]:
+    """Run ids cut to ``width`` from their common prefix, not from the end: runs of one day share
+    their first dozen characters and differ in the rest, which a cut at the end would hide."""
+    names = [one_line(i, 10_000) for i in ids]
+    if all(len(n) <= width for n in names):
+        return names
+    common = 0
+    if len(names) > 1:
+        first, last = min(names), max(names)
+        while common < min(len(first), len(last)) and first[common] == last[common]:
+            common += 1
+    out = []
+    for name in names:
+        if len(name) <= width:
+            out.append(name)
+        elif len(name) - common <= width - 1:
+            out.append("…" + name[-(width - 1):])  # the differing end, with what context fits
+        else:
+            out.append("…" + name[common:common + width - 1])  # from where the ids differ
+    return out
