@@ -68,12 +68,13 @@ class RunsPanel(Vertical):
     """
 
     BINDINGS: ClassVar = [
-        Binding("k", "toggle_checkpoints", "Runs/checkpoints", id="runs.checkpoints"),
-        Binding("t", "try_it", "Try it (chat)", id="runs.try_it"),
-        Binding("g", "merge", "Merge…", id="runs.merge"),
-        Binding("o", "export", "Export…", id="runs.export"),
-        Binding("v", "evaluate", "Evaluate", id="runs.evaluate"),
-        Binding("u", "resume_here", "Resume…", id="runs.resume"),
+        # the footer has room for one more key; every key is on the line under the tables and in ? help
+        Binding("k", "toggle_checkpoints", "Runs/checkpoints", id="runs.checkpoints", show=False),
+        Binding("t", "try_it", "Try it", id="runs.try_it"),
+        Binding("g", "merge", "Merge…", id="runs.merge", show=False),
+        Binding("o", "export", "Export…", id="runs.export", show=False),
+        Binding("v", "evaluate", "Evaluate run/checkpoint", id="runs.evaluate", show=False),
+        Binding("u", "resume_here", "Resume (from checkpoint)…", id="runs.resume", show=False),
     ]
 
     def __init__(self, **kwargs) -> None:  # noqa: ANN003
@@ -92,8 +93,8 @@ class RunsPanel(Vertical):
         yield DataTable(id="ckpt-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="runs-work")
         yield Static(
-            Text("enter open (reattach if live) · space mark · c compare marked · k checkpoints · t try it · g merge · "
-                 "o export · v evaluate · u resume · n new run", style="dim"),
+            Text("enter open · space mark · c compare · k checkpoints · t try it · g merge · o export · v evaluate · "
+                 "u resume", style="dim"),
             id="runs-help",
         )
 
