@@ -98,9 +98,15 @@ def _launch_tui(args: argparse.Namespace) -> int:
     # of the collector's reach, the full collection that start-up would otherwise trigger in the
     # middle of the first frame (~35 ms on this machine, freeing nothing) does not happen.
     gc.freeze()
-    app = FtuiApp(data_path=args.data, model=args.model, start_mode=args.mode)
-    app.run()
-    return app.return_code or 0
+
+    def run_app() -> int:
+        app = FtuiApp(data_path=args.data, model=args.model, start_mode=args.mode)
+        app.run()
+        return app.return_code or 0
+
+    from ftui.tui.launch import run_detachable
+
+    return run_detachable(run_app)  # "keep running" on quit then gives the shell its prompt back
 
 
 def quiet_libraries() -> None:

@@ -91,7 +91,8 @@ class FtuiApp(PlainNotifications, App[int]):
         super().__init__()
         from ftui.tui import memory
 
-        self.keep_running = False  # "keep it running" was chosen on quit
+        self.keep_running = False  # "keep it running" was chosen on quit (or the terminal hung up)
+        self.to_background = False  # "keep it running" was chosen: release the shell waiting on ftui
         # what the last session left (mode, dataset, wizard answers, form values); arguments win over it
         self.remembered: dict[str, Any] = memory.load()
         self.remembered_at_start = dict(self.remembered)  # what screens restore, before they save anew
@@ -298,6 +299,7 @@ class FtuiApp(PlainNotifications, App[int]):
                 # the training thread is not a daemon: the process ends once the run has stopped cleanly
                 self.exit(0, message=f"Stopping {names} at the next step boundary; ftui exits when it has.")
             elif choice == "keep":
+                self.to_background = True  # the prompt comes back (FtuiApp._detach)
                 self._keep_running(names)
 
         choices = [("s", "stop and save", "save"), ("w", "stop without saving", "stop"), ("k", "keep running", "keep")]
@@ -376,22 +378,29 @@ class FtuiApp(PlainNotifications, App[int]):
     def _keep_running(self, names: str) -> None:
         """Close the screen but not the process: the run trains on, whatever becomes of this terminal."""
         from ftui.train.detach import ignore_hangup_and_interrupt
+        from ftui.tui.launch import can_detach
 
         self.keep_running = True
         if not self.is_headless:  # a real terminal (a Pilot test must not change the signals of pytest)
             ignore_hangup_and_interrupt()  # closing the terminal from now on must not kill the run
+        first = names.split(", ")[0]
+        if self.to_background and can_detach():  # launched by ftui on a terminal: the prompt comes back (run)
+            self.exit(0, message=f"{names} keeps training in the background (pid {os.getpid()}); it exits when the "
+                      f"run ends.\nFollow it: ftui attach {first}")
+            return
         self.exit(0, message=f"{names} keeps training in this process (pid {os.getpid()}); it exits when the run "
-                  "ends. You may close this terminal: the run goes on. Reattach from another terminal: ftui, then F3.")
+                  f"ends. You may close this terminal: the run goes on. Follow it from another terminal: "
+                  f"ftui attach {first}")
 
     def run(self, **kwargs: Any) -> int | None:
         try:
             return super().run(**kwargs)
         finally:
             if self.keep_running:
-                self._detach()
+                self._detach(to_background=self.to_background)
 
     @staticmethod
-    def _detach() -> None:
+    def _detach(to_background: bool = False) -> None:
         """After "keep running": the screen is restored and the message printed; nothing more is for the terminal."""
         import signal
 
@@ -403,3 +412,7 @@ class FtuiApp(PlainNotifications, App[int]):
         for sig in (signal.SIGTSTP, signal.SIGCONT):
             signal.signal(sig, signal.SIG_DFL)
         detach_from_terminal()
+        if to_background:  # launched by ftui on a terminal: leave its session, the shell prints its prompt
+            from ftui.tui.launch import detach
+
+            detach()

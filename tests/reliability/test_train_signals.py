@@ -220,9 +220,11 @@ class _Terminal:
             self.master = -1
 
 
-def test_keep_running_on_quit_outlives_the_terminal(tmp_path):
-    """Quit the TUI with "keep running", close the terminal: the run trains on to `finished`, then the process exits."""
+def test_keep_running_on_quit_gives_the_prompt_back_and_the_run_outlives_the_terminal(tmp_path):
+    """Quit the TUI with "keep running": the launched process exits at once (the shell's prompt comes back)
+    printing ``ftui attach RUN``; the run trains on in the background through a hang-up to `finished`."""
     import fcntl
+    import re
     import struct
     import termios
 
@@ -242,31 +244,32 @@ def test_keep_running_on_quit_outlives_the_terminal(tmp_path):
 
         def answered() -> bool:  # the question ignores keys for its first 300 ms: answer until it takes
             os.write(master, b"k")
-            return any(terminal.shows(b"keeps training") for _ in range(10))
+            return any(terminal.shows(b"in the background (pid") for _ in range(10))
 
         wait_for(answered, 30, "the app to close")
-        assert os.waitpid(pid, os.WNOHANG) == (0, 0), "the process must stay while the run trains"
+        deadline = time.monotonic() + 20
+        while (done := os.waitpid(pid, os.WNOHANG))[0] == 0:  # the launched process: the shell waits on it
+            assert time.monotonic() < deadline, "the prompt did not come back: the launched process still runs"
+            time.sleep(0.05)
+        assert os.WIFEXITED(done[1]) and os.WEXITSTATUS(done[1]) == 0
+        screen = terminal.read().decode("utf-8", "replace")
+        shown = re.search(r"pid (\d+)", screen)
+        assert shown and "ftui attach" in screen, screen[-400:]
+        trainer = int(shown.group(1))
+        assert trainer != pid
         assert "finished" not in event_types(run_dir)
         terminal.hang_up()
-        os.kill(pid, signal.SIGHUP)  # and once more, as a dying sshd would
-        os.kill(pid, signal.SIGINT)  # a stray Ctrl+C must not end it either
-        time.sleep(0.5)
-        assert os.waitpid(pid, os.WNOHANG) == (0, 0), "a hang-up killed the kept run"
+        for sig in (signal.SIGHUP, signal.SIGINT):  # a dying sshd, a stray Ctrl+C: the run goes on
+            os.kill(trainer, sig)
         release.touch()  # from now on the run prints at every step, to a terminal that is gone
         wait_for(lambda: {"finished", "failed", "stopped"} & set(event_types(run_dir)), 60, "the end of the run")
-        deadline = time.monotonic() + 30
-        while (done := os.waitpid(pid, os.WNOHANG))[0] == 0:
-            assert time.monotonic() < deadline, "the process did not exit after its run ended"
-            time.sleep(0.1)
-        status = done[1]
+        wait_for(lambda: not (run_dir / "run.lock").exists(), 30, "the background process to end")
     finally:
         terminal.hang_up()
     events = read_events(run_dir / "events.jsonl")
     assert isinstance(events[-1], Finished), events[-1]
     steps = [e.step for e in events if e.type == "log"]
     assert steps == list(range(1, events[-1].step + 1)) and len(steps) > 5  # the log never stopped being written
-    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
-    assert not (run_dir / "run.lock").exists()
 
 
 def _start_app_with_a_run(tmp_path: Path) -> tuple[int, _Terminal, Path, Path]:

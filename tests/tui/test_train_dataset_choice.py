@@ -12,11 +12,11 @@ SIZE = (160, 48)
 
 
 async def _until(pilot, predicate) -> None:  # noqa: ANN001
-    for _ in range(400):
+    for _ in range(1200):
         if predicate():
             return
         await pilot.pause(0.05)
-    raise AssertionError("timed out")
+    raise AssertionError(f"timed out; dataset panel: {pilot.app.screen.query_one('#form-dataset').render()}")
 
 
 async def test_a_file_from_the_data_screen_is_marked_and_the_header_follows_the_field(runs_dir: Path) -> None:
@@ -32,6 +32,11 @@ async def test_a_file_from_the_data_screen_is_marked_and_the_header_follows_the_
         await pilot.press("f3")
         await _until(pilot, lambda: "from the Data screen" in str(dataset.render()))
         assert "dirty.jsonl" in screen.sub_title
+        from ftui.data.lint import lint_file
+
+        errors = lint_file(Path("sample_data/dirty.jsonl").resolve(), near_dups=False).summary["errors"]
+        assert errors > 4  # more findings than the three messages (and "N more") validate reports
+        await _until(pilot, lambda: f"{errors} error(s)" in str(dataset.render()))
         field = screen.form.query_one("#f-train_path", Input)
         field.value = "sample_data/support_tickets_train.jsonl"
         await _until(pilot, lambda: "support_tickets_train.jsonl" in screen.sub_title)

@@ -45,11 +45,13 @@ SECTIONS = (
 class DeepCheckDone(Message):
     """Result of the slow checks (validate with files/model/env, preflight) for one form state."""
 
-    def __init__(self, generation: int, problems: list[ConfigProblem], preflight: Any) -> None:
+    def __init__(self, generation: int, problems: list[ConfigProblem], preflight: Any,
+                 lint_counts: dict[str, int] | None = None) -> None:
         super().__init__()
         self.generation = generation
         self.problems = problems
         self.preflight = preflight
+        self.lint_counts = lint_counts  # the train file's lint summary (errors, warnings, rows_with_errors)
 
 
 class LauncherForm(Horizontal):
@@ -72,6 +74,8 @@ class LauncherForm(Horizontal):
         self._plan_offered = False
         self.deep_pending = True
         self.data_from: str | None = None  # the train_path the Data screen put in (shown as such while it stays)
+        self.lint_counts: dict[str, int] | None = None
+        self._lint_counts: dict[str, int] | None = None  # the deep check's, cached with the data problems
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -271,10 +275,11 @@ class LauncherForm(Horizontal):
             else:
                 problems = validate(config, check_model=True)
                 self._data_cache = (key, [p for p in problems if p.field in DATA_FIELDS])
+                self._lint_counts = _lint_counts(config.train_path)
         except Exception as exc:  # noqa: BLE001 - a checker bug must not break the form
             problems = [ConfigProblem("model", f"could not check: {one_line(str(exc))}", "Check the model and paths.")]
         result = preflight(config)
-        self.post_message(DeepCheckDone(generation, problems, result))
+        self.post_message(DeepCheckDone(generation, problems, result, self._lint_counts))
 
     @on(DeepCheckDone)
     def _deep_done(self, message: DeepCheckDone) -> None:
@@ -283,6 +288,7 @@ class LauncherForm(Horizontal):
         cheap = {(p.field, p.message) for p in self.problems}
         self.deep_problems = [p for p in message.problems if (p.field, p.message) not in cheap]
         self.preflight = message.preflight
+        self.lint_counts = message.lint_counts
         self.deep_pending = False
         self._show_field_states()
         self._update_side()
@@ -334,11 +340,18 @@ class LauncherForm(Horizontal):
         if self.preflight is None:
             text.append("checking…", style="dim")
         elif data_problems:
-            text.append(f"✖ {len(data_problems)} problem(s): ", style="bold red")
-            text.append(one_line(data_problems[0].message, 80))
+            counts = self.lint_counts
+            if counts and counts.get("errors"):  # as 'ftui lint' and the Data screen count: findings, not messages
+                text.append(f"✖ {counts['errors']} error(s)", style="bold red")
+                text.append(f" · {counts.get('warnings', 0)} warning(s) in {counts.get('rows_with_errors', 0)} row(s)\n")
+            else:
+                text.append(f"✖ {len(data_problems)} problem(s)\n", style="bold red")
+            text.append("         " + one_line(data_problems[0].message, 80))
             text.append("\n         d: open it in the Data screen", style="dim")
         else:
             text.append("✔ no errors", style="green")
+            if self.lint_counts and self.lint_counts.get("warnings"):
+                text.append(f" · {self.lint_counts['warnings']} warning(s)", style="yellow")
         widget.update(text)
 
     def _update_preflight(self) -> None:
@@ -436,6 +449,20 @@ def _file_name(value: object) -> str:
     from pathlib import Path
 
     return one_line(Path(str(value)).name, 36) if value else "—"
+
+
+def _lint_counts(train_path: object) -> dict[str, int] | None:
+    """The train file's lint summary: errors and warnings counted by finding, as ``ftui lint`` reports them."""
+    if not train_path:
+        return None
+    try:
+        from ftui.config import resolve_data_path
+        from ftui.data.lint import lint_file
+
+        summary = lint_file(resolve_data_path(str(train_path)), near_dups=False).summary
+    except Exception:  # noqa: BLE001 - the counts are a courtesy; validate already said what is wrong
+        return None
+    return {key: int(summary.get(key, 0)) for key in ("errors", "warnings", "rows_with_errors")}
 
 
 def _data_key(config: RunConfig) -> tuple:
