@@ -367,7 +367,7 @@ class LauncherForm(Horizontal):
             text.append(mark + one_line(result.summary, 200), style=style)
             if result.fix:
                 text.append("\ncheapest fix: ", style="bold")
-                text.append(one_line(result.fix, 200))
+                text.append(one_line(result.fix, 1000))  # in full: the panel wraps it
                 text.append("\n         a: apply it", style="dim")
         widget.update(text)
 
@@ -392,9 +392,10 @@ class LauncherForm(Horizontal):
             return
         text = shape
         text.append(f"✖ {len(problems)} problem(s) to fix before starting\n", style="bold red")
-        for name, message in problems[:6]:
+        for index, (name, message) in enumerate(problems[:6]):
             text.append(f"{name}: ", style="bold")
-            text.append(one_line(message, 150) + "\n")
+            # the first problem in full (its fix is often a command to copy), the rest as previews
+            text.append(one_line(message, 1000 if index == 0 else 150) + "\n")
         widget.update(text)
 
     def remember(self) -> None:

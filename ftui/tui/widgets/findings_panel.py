@@ -58,6 +58,7 @@ class FindingsPanel(Tree[Any]):
         self.titles = titles or {}
         self._groups: dict[str, _Group] = {}
         self.total = 0
+        self.last_shown: str | None = None  # the finding last opened in full (Enter)
 
     def reset_findings(self, titles: dict[str, str] | None = None) -> None:
         if titles is not None:
@@ -155,3 +156,16 @@ class FindingsPanel(Tree[Any]):
         row = finding_attr(data, "row")
         if isinstance(row, int) and row >= 1:
             self.post_message(self.JumpToRow(row - 1, data))
+        self.show_in_full(data)
+
+    def show_in_full(self, finding: Any) -> None:
+        """The whole message and its fix, wrapped: the list line is cut to the panel's width."""
+        message = one_line(str(finding_attr(finding, "message") or ""), 4000)
+        hint = str(finding_attr(finding, "hint") or "")
+        row = finding_attr(finding, "row")
+        text = Text(message)
+        if hint:
+            text.append("\nFix: " + one_line(hint, 2000))
+        where = f"row {row}" if row else "file"
+        self.last_shown = text.plain
+        self.app.notify(text, title=f"{finding_attr(finding, 'id')} · {where}", timeout=20)
