@@ -98,6 +98,8 @@ class ChatPane(VerticalScroll):
                 out.append(neutralize(text) + "\n\n")
             elif role == "note":
                 out.append(neutralize(text) + "\n\n", style="dim italic")
+            elif role == "empty":
+                out.append("(no reply: the model ended its turn at once)\n\n", style="dim italic")
             else:
                 out.append(neutralize(text) or "…", style="" if text else "dim")
                 out.append("\n\n")
@@ -265,6 +267,9 @@ class ChatScreen(Screen[None]):
             pane.extend_last(message.text)
         if message.final is not None:
             pane.replace_last(message.final)  # cut where evaluation would cut it: that is what the history holds
+            if not message.final and pane.turns:
+                pane.turns[-1] = ("empty", "")
+                pane.render_turns()
         if message.error:
             pane.add("note", f"error: {message.error}")
 

@@ -258,10 +258,12 @@ class RunsPanel(Vertical):
         target = self._target()
         if target is None:
             return
+        from ftui import paths
         from ftui.tui.screens.chat import ChatScreen
 
         run_dir, checkpoint = target
-        self.app.push_screen(ChatScreen(str(run_dir) + (f"@{checkpoint}" if checkpoint else "")))
+        name = run_dir.name if paths.runs_dir() / run_dir.name == run_dir else str(run_dir)  # short when it can be
+        self.app.push_screen(ChatScreen(name + (f"@{checkpoint}" if checkpoint else "")))
 
     def action_evaluate(self) -> None:
         target = self._target()
