@@ -86,7 +86,7 @@ HELP = {
     "eval_steps": "evaluate every N steps",
     "eval_max_rows": "evaluate on a seeded sample of at most N rows (0: all)",
     "save_steps": "checkpoint every N steps",
-    "save_total_limit": "keep the last N checkpoints",
+    "save_total_limit": "keep the last N checkpoints (+ the best by eval loss)",
     "early_stopping_patience": "evals without improvement before stopping (0 off)",
     "logging_steps": "log every N steps",
     "merge_at_end": "also write a merged model",

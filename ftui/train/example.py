@@ -46,7 +46,7 @@ assistant_only_loss: true   # chat data: learn only the assistant turns
 # --- eval and checkpoints ------------------------------------------------------------------
 eval_steps: 50
 save_steps: 100
-save_total_limit: 2         # checkpoints kept (the best one too, with early stopping); 0 = all
+save_total_limit: 2         # newest checkpoints kept, plus the best by eval loss when eval runs; 0 = all
 early_stopping_patience: 0  # > 0: stop after this many evals without a better eval_loss
 logging_steps: 1
 merge_at_end: false         # also write merged/ (base + adapter) loadable with from_pretrained
