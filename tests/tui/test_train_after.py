@@ -197,3 +197,30 @@ async def test_evaluate_a_checkpoint_opens_generate_with_it_chosen(runs_env):
         await wait_for(pilot, lambda: isinstance(app.screen, GenerateScreen), 30, "generate screen")
         assert app.screen.query_one("#g-run", Select).value == f"{run_dir.name}@checkpoint-2"
 
+
+
+async def test_resume_from_a_chosen_checkpoint_asks_then_trains_from_it(trained_runs, tmp_path, monkeypatch):
+    import shutil
+
+    from ftui.train.events import Started, read_events
+
+    source = next(trained_runs.iterdir())
+    runs_dir = tmp_path / "runs"
+    shutil.copytree(source, runs_dir / source.name)  # this test trains on: a copy, the module's run stays as is
+    monkeypatch.setenv("FTUI_RUNS_DIR", str(runs_dir))
+    run_dir = runs_dir / source.name
+    app = FtuiApp(start_mode="train")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_runs(pilot)
+        await pilot.press("k")  # checkpoint-2 of a finished run
+        await pilot.press("u")
+        assert isinstance(app.screen, ChoiceScreen) and "from checkpoint-2 (step 2)" in app.screen.question
+        assert "checkpoint-4" in app.screen.question  # says the later one is set aside
+        await pilot.press("u")  # the opening key again: nothing
+        assert isinstance(app.screen, ChoiceScreen) and screen.worker is None
+        await pilot.press("y")
+        await wait_for(pilot, lambda: screen.worker is not None, 60, "the resumed worker")
+        assert screen.worker.join(120)
+        starts = [e for e in read_events(run_dir / "events.jsonl") if isinstance(e, Started)]
+        assert starts[-1].resumed_from_step == 2
+        assert (run_dir / "checkpoints" / "superseded-checkpoint-4").is_dir()

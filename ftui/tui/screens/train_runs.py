@@ -181,7 +181,8 @@ class RunsPanel(Vertical):
 
     def _load_checkpoints_of_selected(self) -> None:
         summary = self.selected
-        if summary is not None and summary.run_dir != self.checkpoints_of:
+        # a training run saves (and rotates) checkpoints as it goes: re-read it with every list refresh
+        if summary is not None and (summary.run_dir != self.checkpoints_of or summary.live):
             self.checkpoints_of = summary.run_dir
             self._read_checkpoints(summary.run_dir)
 
