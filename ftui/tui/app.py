@@ -105,6 +105,7 @@ class FtuiApp(PlainNotifications, App[int]):
             self.workspace.eval_path = Path(eval_path)
         self.start_mode = start_mode or self.remembered.get("mode") or "plan"
         self.start_screen_mounted = asyncio.Event()  # set once the start mode's screen has mounted
+        self._opened_modes: set[str] = set()  # modes whose screen has been built (see action_switch_mode)
         self.sub_title = f"v{__version__}"
 
     def on_mount(self) -> None:
@@ -124,6 +125,7 @@ class FtuiApp(PlainNotifications, App[int]):
     # terminal (a refresh or two later) lacks the body. Switched to here, it paints whole at
     # once (bench/startup.py; textual 8.2.8).
     async def on_ready(self) -> None:
+        self._opened_modes.add(self.start_mode)
         await self.switch_mode(self.start_mode)
         self.start_screen_mounted.set()
 
@@ -239,7 +241,29 @@ class FtuiApp(PlainNotifications, App[int]):
         return run
 
     def _mode_switcher(self, mode: str):  # noqa: ANN202
-        return lambda: self.switch_mode(mode)
+        return lambda: self.action_switch_mode(mode)
+
+    async def action_switch_mode(self, mode: str) -> None:
+        """F1-F4. The first switch to a mode builds its screen (hundreds of widgets on Train): the mode
+        bar says so at once, and the screen is built after that frame is on the terminal."""
+        from ftui.tui.widgets.mode_bar import ModeBar
+
+        if mode == self.current_mode or mode in self._opened_modes:
+            await self.switch_mode(mode)
+            return
+        self._opened_modes.add(mode)
+        bars = list(self.screen.query(ModeBar))
+        for bar in bars:
+            bar.show_opening(mode)
+
+        async def build() -> None:
+            try:
+                await self.switch_mode(mode)
+            finally:
+                for bar in bars:  # the screen left behind shows its own modes again when it comes back
+                    bar.show_opening(None)
+
+        self.call_after_refresh(build)
 
     # ------------------------------------------------------------------ actions
     def action_help(self) -> None:

@@ -28,9 +28,19 @@ class ModeBar(Static):
     def __init__(self, current: str) -> None:
         super().__init__()
         self.current = current
+        self.opening: str | None = None  # a mode whose screen is being built (shown at once, see FtuiApp)
+
+    def show_opening(self, mode: str | None) -> None:
+        self.opening = mode
+        self.refresh()
 
     def render(self) -> Text:
         text = Text()
+        if self.opening is not None:
+            label = next((label for mode, _, label in MODES if mode == self.opening), self.opening)
+            text.append(f" Opening {label}… ", style="bold reverse")
+            text.append("  building the screen the first time", style="dim")
+            return text
         for mode, key, label in MODES:
             style = "bold reverse" if mode == self.current else ""
             text.append(f" {key} ", style="bold" if mode != self.current else "bold reverse")
