@@ -641,7 +641,8 @@ def _validate_datasets(c: RunConfig, add) -> None:
             add(ConfigProblem(name, f"{raw} does not exist", "Fix the path (relative paths are from the current directory)."))
             continue
         if path.is_dir():
-            add(ConfigProblem(name, f"{raw} is a directory", "Give the path of a .jsonl file inside it."))
+            problem = _source_problem(path)  # a saved DatasetDict or a folder of files: the reader names what to open
+            add(ConfigProblem(name, problem, LINT_FIX) if problem else ConfigProblem(name, f"{raw} is a directory", "Give the path of a .jsonl file inside it."))
             continue
         if not path.is_file():  # a FIFO would block open() for ever; /dev/zero never ends
             problem = _source_problem(path)

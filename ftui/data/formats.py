@@ -9,6 +9,7 @@ so the linter does not judge it by SFT rules.
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections import Counter
 from collections.abc import Iterator
@@ -162,6 +163,18 @@ def detect_format(path: str | Path, info: SourceInfo | None = None) -> FormatGue
             if any(type(m) is dict and m.get("tool_calls") for m in obj["messages"]):
                 details["tool calls"] += 1
     known = {k: v for k, v in votes.items() if k != UNKNOWN}
+    if not known and info.kind == "jsonl":
+        # Every sampled window fell inside one huge row (a 60 MB line, 100k turns): vote over the
+        # first rows instead; the reader cuts a huge row short, so this stays bounded.
+        for r in itertools.islice(iter_raw_rows(info.path, info=info), SAMPLE_WINDOWS * ROWS_PER_WINDOW):
+            if r.truncated:
+                continue
+            try:
+                obj = orjson.loads(r.data)
+            except orjson.JSONDecodeError:
+                continue
+            votes[row_format(obj)] += 1
+        known = {k: v for k, v in votes.items() if k != UNKNOWN}
     fmt = max(known, key=lambda k: known[k]) if known else UNKNOWN
     detail = ""
     if fmt == PREFERENCE and details:

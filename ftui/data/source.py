@@ -53,6 +53,8 @@ _MAGIC = {
     b"\x28\xb5\x2f\xfd": ("zstd-compressed", "decompress it first: unzstd {path}"),
     b"SQLite format 3\x00": ("an SQLite database", "export the table to JSONL first"),
     b"ARROW1": ("an Arrow IPC file", "convert it to JSONL or Parquet first"),
+    b"\xff\xfe": ("UTF-16 text (little-endian)", "convert it to UTF-8: iconv -f UTF-16 -t UTF-8 {path} > {path}.utf8.jsonl"),
+    b"\xfe\xff": ("UTF-16 text (big-endian)", "convert it to UTF-8: iconv -f UTF-16 -t UTF-8 {path} > {path}.utf8.jsonl"),
 }
 
 

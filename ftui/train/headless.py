@@ -173,13 +173,29 @@ class _Display:
         if self.progress is not None:
             self._guard(self.progress.stop)
 
-    def ask(self) -> str:
-        """Ctrl+C on a terminal: stop-and-save (s), stop without saving (x) or continue (c)."""
+    def ask(self, interrupted: Any = None, ended: Any = None) -> str:
+        """Ctrl+C on a terminal: stop-and-save (s), stop without saving (x) or continue (c).
+
+        The answer is waited for with ``select``, never a bare ``readline``: another Ctrl+C at the
+        prompt (``interrupted()``) means stop and save now, and a run that ends meanwhile
+        (``ended()``) needs no answer, so the process never waits on stdin after its run is over.
+        """
+        import select
+
         self.stop()
         try:
             self.stream.write("\nCtrl+C: [s] stop and save a checkpoint   [x] stop without saving   [c] continue  > ")
             self.stream.flush()
-            answer = sys.stdin.readline().strip().lower()
+            while True:
+                if interrupted is not None and interrupted():
+                    answer = "s"
+                    break
+                if ended is not None and ended():
+                    answer = "c"
+                    break
+                if select.select([sys.stdin], [], [], 0.25)[0]:
+                    answer = sys.stdin.readline().strip().lower()
+                    break
         except (OSError, ValueError):
             return "s"
         if self.progress is not None:
@@ -218,8 +234,13 @@ def run_headless(
                 worker.stop(save=True)
                 display.print("SIGTERM: stopping at the next step and saving a checkpoint", "yellow")
             if signals.interrupts > handled_interrupts:
+                handled_interrupts = seen = signals.interrupts
+                if worker.control.stop_requested:  # a second Ctrl+C: the stop is under way, nothing to ask
+                    display.print("already stopping; waiting for the current step to end", "yellow")
+                    continue
+                choice = display.ask(interrupted=lambda seen=seen: signals.interrupts > seen, ended=lambda: not worker.is_alive()) \
+                    if interactive and display.alive else "s"
                 handled_interrupts = signals.interrupts
-                choice = display.ask() if interactive and display.alive else "s"
                 if choice in ("s", "x"):
                     worker.stop(save=choice == "s")
                     display.print("stopping at the next step" + (" and saving a checkpoint" if choice == "s" else ""), "yellow")

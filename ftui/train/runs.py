@@ -478,8 +478,13 @@ def summarize_run(run_dir: Path) -> RunSummary:
         except Exception:  # noqa: BLE001 - a broken config.yaml must not break the listing
             pass
     losses = [e.eval_loss for e in events if isinstance(e, Eval) and e.eval_loss is not None]
-    steps = [getattr(e, "step", None) for e in events]
+    # The steps of the latest attempt only: an earlier attempt (with another max_steps) must not
+    # show as "25/15" against the latest start's total.
+    last_start = max((i for i, e in enumerate(events) if isinstance(e, Started)), default=0)
+    steps = [getattr(e, "step", None) for e in events[last_start:]]
     steps = [s for s in steps if isinstance(s, int)]
+    if not steps and starts and isinstance(starts[-1].resumed_from_step, int):
+        steps = [starts[-1].resumed_from_step]
     started = starts[0].t if starts else None
     duration = None
     if started is not None and events:

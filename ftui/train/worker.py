@@ -29,7 +29,7 @@ from typing import Any
 from ftui.config import ConfigProblem, RunConfig, dump_config, validate
 from ftui.train import live, runs
 from ftui.train.control import RunControl
-from ftui.train.events import EVENT_LOG_NAME, TERMINAL_TYPES, Event, EventLogWriter, Failed, Message
+from ftui.train.events import EVENT_LOG_NAME, TERMINAL_TYPES, Event, EventLogWriter, Failed, Message, Stopped
 
 Emit = Callable[[Event | dict], None]
 SECRET_ENV_VARS = ("OPENAI_API_KEY", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "WANDB_API_KEY", "AZURE_OPENAI_API_KEY")
@@ -83,9 +83,44 @@ def describe_failure(exc: BaseException, step: int | None) -> tuple[str, str | N
         return (f"out of memory{at}", "lower micro_batch_size or max_seq_len, or train a smaller model")
     if isinstance(exc, TrainError):
         return (text, exc.hint)
+    if _disk_full(exc):
+        return (
+            f"no space left on device{at} (while writing a checkpoint or the model): the disk of the run directory is full",
+            "free disk space there (df -h shows it) or lower save_total_limit to keep fewer checkpoints, then resume "
+            "from the last intact checkpoint: ftui train --resume RUN",
+        )
     first = text.splitlines()[0] if text else ""
     message = f"{name}{at}: {first[:400]}" if first else f"{name}{at}"
     return (message, f"the full traceback is in {runs.TRACEBACK_NAME} in the run directory")
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """ENOSPC anywhere in the chain, or torch's own words for a write cut short by a full disk
+    ("[enforce fail at inline_container.cc] unexpected pos", "file write failed")."""
+    import errno
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        text = str(current).lower()
+        if "no space left on device" in text or "disk quota exceeded" in text or "os error 28" in text:
+            return True
+        if "inline_container" in text and ("unexpected pos" in text or "file write failed" in text):
+            return True
+        if "pytorchstreamwriter failed writing" in text:
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+class SetupStopped(BaseException):  # noqa: N818 - like KeyboardInterrupt: library `except Exception` must not eat it
+    """Raised inside the training thread when a stop arrives while the run is still being set up."""
+
+
+SETUP_STOP_GRACE_S = 1.0  # a stop during set-up (loading, tokenising) interrupts it after this long
 
 
 class TrainingWorker:
@@ -113,6 +148,9 @@ class TrainingWorker:
         self._ended = False  # the writer has seen the training thread's last event
         self._lock = runs.RunLock(self.run_dir)
         self._secrets = secret_values()
+        self._trainer_started = False  # the backend's "started" event: from then on the trainer checks stops per step
+        self._stop_seen_at: float | None = None
+        self._setup_interrupts = 0
         self._thread = threading.Thread(target=self._run, name=f"ftui-train-{self.run_id}")
         self._writer = threading.Thread(target=self._drain, name=f"ftui-events-{self.run_id}")
 
@@ -141,6 +179,8 @@ class TrainingWorker:
             self.last_step = step
         if data.get("type") in TERMINAL_TYPES and self.result is None:
             self.result = data["type"]
+        if data.get("type") == "started":
+            self._trainer_started = True
         self._queue.put(data)
 
     # ------------------------------------------------------------------ internals
@@ -166,6 +206,9 @@ class TrainingWorker:
                 backend(self.config, self.run_dir, self.emit, self.control, resume=self.resume, callbacks=self._callbacks)
             if self.result is None:
                 self.emit(Failed(message="the training ended without a result", hint="see traceback.txt or the log above", step=self.last_step))
+        except SetupStopped:
+            if self.result is None:
+                self.emit(Stopped(step=self.last_step or 0, saved=False))
         except BaseException as exc:  # noqa: BLE001 - the thread must never die silently
             self.error = exc
             self._write_traceback(exc)
@@ -231,9 +274,32 @@ class TrainingWorker:
             if now >= next_poll:
                 next_poll = now + CONTROL_POLL_S
                 self._poll_control(writer)
+            self._interrupt_setup_if_stopped(writer)
         for entry in self._drain_now():  # what raced the sentinel (nothing should; never lose an event)
             if entry is not _SENTINEL:
                 self._write(writer, entry)
+
+    def _interrupt_setup_if_stopped(self, writer: EventLogWriter) -> None:
+        """A stop that arrives while the run is still loading or tokenising (one huge row can take
+        minutes, and the trainer checks stops only per step) interrupts that work: SetupStopped is
+        raised in the training thread at its next Python instruction, and the run ends "stopped"."""
+        if not self.control.stop_requested or self._trainer_started or self.config.method == "openai":
+            self._stop_seen_at = None
+            return
+        now = time.monotonic()
+        if self._stop_seen_at is None:
+            self._stop_seen_at = now
+        waited = now - self._stop_seen_at
+        if waited < SETUP_STOP_GRACE_S * (1 + 4 * self._setup_interrupts) or not self._thread.is_alive():
+            return
+        import ctypes
+
+        if self._thread.ident is not None and ctypes.pythonapi.PyThreadState_SetAsyncExc(
+                ctypes.c_ulong(self._thread.ident), ctypes.py_object(SetupStopped)) == 1:
+            if not self._setup_interrupts:
+                self._write(writer, Message(text="stop requested while the run was being set up: "
+                                            "interrupting it (nothing to save yet)").to_dict())
+            self._setup_interrupts += 1
 
     def _drain_now(self) -> list:
         items = []

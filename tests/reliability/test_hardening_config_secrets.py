@@ -37,6 +37,8 @@ BOMB = "model: demo\nextra:\n  a: &a [x, x, x, x, x, x, x, x, x]\n  b: &b [*a, *
         ("model: demo\n# " + "x" * 300_000 + "\n", "at most 256 KB"),
         ("model: demo\nextra:\n  a: " + "[" * 3000 + "]" * 3000 + "\n", "nested too deeply"),
     ],
+    ids=["alias-bomb", "alias", "duplicate-key", "empty", "comment-only", "empty-mapping", "5000-digits", "2**64",
+         "inf", "nan", "300-KB", "deep-nesting"],
 )
 def test_hostile_config_text_is_refused_readably(text: str, words: str) -> None:
     with pytest.raises(ConfigError) as info:
@@ -51,11 +53,24 @@ def test_alias_bomb_in_a_set_override_is_refused() -> None:
 
 def test_config_file_that_is_not_regular_or_is_huge(tmp_path: Path) -> None:
     import os
+    import threading
 
     fifo = tmp_path / "cfg.fifo"
     os.mkfifo(fifo)
-    with pytest.raises(ConfigError, match="not a regular file"):
-        load_config(fifo)  # would block for ever in open() before
+    done = threading.Event()
+
+    def unblock() -> None:  # before the fix open() blocked until a writer came: be that writer, late
+        if not done.wait(10):
+            open(fifo, "wb").close()
+
+    helper = threading.Thread(target=unblock, daemon=True)
+    helper.start()
+    try:
+        with pytest.raises(ConfigError, match="not a regular file"):
+            load_config(fifo)
+    finally:
+        done.set()
+        helper.join(15)
     big = tmp_path / "big.yaml"
     big.write_text("model: demo\n" + "#" * (1 << 20) + "\n")
     with pytest.raises(ConfigError, match="256 KB"):
@@ -163,6 +178,7 @@ def test_judge_endpoint_error_is_scrubbed(echo_server, monkeypatch) -> None:
     "text",
     [f"Incorrect API key provided: Bearer {KEY}", f"auth failed for {KEY[:18]}", "authorization: abcdef123456789",
      "token hf_abcdefghijklmnopqrstuv leaked"],
+    ids=["bearer", "cut-short", "header", "hf-token"],
 )
 def test_scrubber_removes_key_shapes_even_cut_short(text: str) -> None:
     from ftui.secrets import scrub_secrets
