@@ -185,7 +185,8 @@ def check_overfitting(history: RunHistory) -> Diagnosis | None:
         f"Eval loss was lowest ({best_value:.3f}) at {where} and is {last_value:.3f} now, while training "
         f"loss kept falling ({train_then:.3f} → {train_now:.3f}); {keep}.",
         "Train fewer epochs (stop near the best step), add more or more varied data, or turn on early "
-        "stopping (early_stopping_patience) so the best checkpoint is kept.",
+        "stopping (early_stopping_patience) to stop there. With eval data the best checkpoint is kept and "
+        "becomes the run's adapter (the last step's is in adapter-last/).",
     )
 
 
