@@ -230,6 +230,9 @@ class FtuiApp(PlainNotifications, App[int]):
                 continue
             if type(active.node).__module__.startswith("textual.") and binding.action.startswith(_NAVIGATION_PREFIXES):
                 continue
+            help_shows = getattr(active.node, "help_shows", None)
+            if help_shows is not None and not help_shows(binding.action):
+                continue
             seen.add(description)
             shown = format_key(binding.key_display or key)
             yield SystemCommand(description, f"{shown} on this screen", self._action_runner(binding.action, active.node))

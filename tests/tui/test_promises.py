@@ -23,6 +23,9 @@ def _bound_actions(screen) -> set[str]:  # noqa: ANN001
             continue
         if type(active.node).__module__.startswith("textual.") and binding.action.startswith(_NAVIGATION_PREFIXES):
             continue
+        help_shows = getattr(active.node, "help_shows", None)
+        if help_shows is not None and not help_shows(binding.action):
+            continue  # e.g. an answer key the current question does not have
         out.add(binding.description)
     return out
 
