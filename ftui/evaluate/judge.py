@@ -226,7 +226,9 @@ class Judge:
                 max_tokens=self.max_tokens,
             )
         except openai.APIError as exc:
-            raise JudgeError(f"judge endpoint error: {str(exc)[:200]}") from None
+            from ftui.secrets import scrub_secrets  # a server may echo the Authorization header
+
+            raise JudgeError(f"judge endpoint error: {scrub_secrets(str(exc))[:200]}") from None
         return parse_verdict(resp.choices[0].message.content or "")
 
     def ask(self, prompt: str, output_1: str, output_2: str, reference: str | None) -> str | None:

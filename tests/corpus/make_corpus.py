@@ -119,7 +119,7 @@ def make(out: Path, big: bool = True, write: bool = True) -> list[Entry]:
     dd_str = out / "dd_str"
     dd_str.mkdir(exist_ok=True)
     (dd_str / "dataset_dict.json").write_text('{"splits": "train"}')
-    add("dd_str", None, "unusable", "dataset_dict.json")
+    add("dd_str", None, "unusable", "dataset_dict.json", "DatasetDict")
     return entries
 
 

@@ -340,3 +340,18 @@ def test_no_none_steps_and_the_listing_counts_the_latest_attempt(runs_dir: Path)
     d = _run_dir(runs_dir, "r2", events)
     summary = runs.summarize_run(d)
     assert (summary.last_step, summary.total_steps) == (15, 15)
+
+
+async def test_the_tui_runs_list_shows_good_runs_beside_damaged_ones(runs_dir: Path) -> None:
+    from ftui.tui.app import FtuiApp
+    from tests.tui.test_train_screen import SIZE, open_train, wait_for
+
+    _run_dir(runs_dir, "a-good", GOOD_EVENTS)
+    _run_dir(runs_dir, "b-damaged", [dict(GOOD_EVENTS[0], t="noon"), {"type": "eval", "t": 1.0, "step": 1, "eval_loss": "NaN"}])
+    (_run_dir(runs_dir, "c-dir-log") / "events.jsonl").mkdir()
+    app = FtuiApp(start_mode="train")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_train(pilot)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: screen.runs_panel.loaded > 0, 10)
+        assert {s.run_id for s in screen.runs_panel.summaries} == {"a-good", "b-damaged", "c-dir-log"}
