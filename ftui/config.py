@@ -663,7 +663,8 @@ def _validate_datasets(c: RunConfig, add) -> None:
                 add(ConfigProblem(name, problem, LINT_FIX))
                 continue
         for message in _lint_errors(path):
-            add(ConfigProblem(name, f"{raw}: {message}", "Fix the rows (see 'ftui lint') or pick another file."))
+            shown = message if message.startswith(str(path)) else f"{raw}: {message}"  # the reader names the file already
+            add(ConfigProblem(name, shown, "Fix the rows (see 'ftui lint') or pick another file."))
 
 
 LINT_FIX = "Fix the file; 'ftui lint FILE' shows the details"
