@@ -13,6 +13,7 @@ import sys
 from typing import Any
 
 from ftui.cli import UserError
+from ftui.textsafe import safe_print as print  # noqa: A004 - dataset paths and names
 
 SHOW_ROWS = 5
 

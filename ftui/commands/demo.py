@@ -6,6 +6,8 @@ import argparse
 import time
 from pathlib import Path
 
+from ftui.textsafe import safe_print as print  # noqa: A004 - the model path
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this area's sub-commands to the ftui parser."""

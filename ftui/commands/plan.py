@@ -11,6 +11,8 @@ import json
 import sys
 from typing import Any
 
+from ftui.textsafe import safe_print as print  # noqa: A004 - model names, paths and file names reach these lines
+
 PRESET_HELP = "0.5B, 1B, 3B, 7B, 8B, 13B, 34B, 70B"
 BAR_WIDTH = 28
 
