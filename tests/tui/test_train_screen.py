@@ -130,6 +130,8 @@ async def test_stop_and_save_mid_run_then_resume(demo_model: Path, runs_dir: Pat
         screen.runs_panel.query_one("#runs-table").move_cursor(row=index)
         first_worker = screen.worker
         await pilot.press("u")
+        await wait_for(pilot, lambda: isinstance(app.screen, ChoiceScreen), 10, "the resume question")
+        await pilot.press("y")  # u asks before it starts work
         await wait_for(pilot, lambda: screen.worker is not first_worker, 60, "the resumed worker")
         await wait_for(pilot, lambda: screen.monitor.history is not None
                        and screen.monitor.history.resumed_from_step is not None, 120, "the resumed start")
@@ -174,6 +176,8 @@ async def test_the_monitor_follows_a_resumed_run_whose_start_takes_a_while(
         await pilot.press("r")
         await wait_for(pilot, lambda: screen.runs_panel.loaded > 0, 10, "the runs list")
         await pilot.press("u")
+        await wait_for(pilot, lambda: isinstance(app.screen, ChoiceScreen), 10, "the resume question")
+        await pilot.press("y")  # u asks before it starts work
         await wait_for(pilot, lambda: screen.worker is not None, 30, "the resumed worker")
         await wait_for(pilot, lambda: screen.monitor.history is not None
                        and screen.monitor.history.status == "finished", 30, "the resumed run in the monitor")
