@@ -224,3 +224,36 @@ async def test_resume_from_a_chosen_checkpoint_asks_then_trains_from_it(trained_
         starts = [e for e in read_events(run_dir / "events.jsonl") if isinstance(e, Started)]
         assert starts[-1].resumed_from_step == 2
         assert (run_dir / "checkpoints" / "superseded-checkpoint-4").is_dir()
+
+
+class WaitingSession(FakeSession):
+    """Streams one piece, then waits until the screen cancels the reply; the model said nothing else."""
+
+    def ask(self, side, user, on_text, config, cancel=None):  # noqa: ANN001
+        on_text("")
+        assert cancel is not None and cancel.wait(30), "the screen never cancelled"
+        return ""
+
+
+async def test_esc_stops_a_reply_then_goes_back_and_an_empty_reply_says_so(runs_env, monkeypatch):
+    monkeypatch.setattr(ChatScreen, "session_factory", WaitingSession)
+    app = FtuiApp(start_mode="evaluate")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("t")
+        chat = app.screen
+        await wait_for(pilot, lambda: chat.session is not None, 30, "load")
+        await pilot.press(*"hi", "enter")
+        await wait_for(pilot, lambda: chat.busy, 10, "answering")
+        await pilot.press("escape")  # stops the reply, stays here
+        await wait_for(pilot, lambda: chat.turns_done == 1, 30, "the stopped turn")
+        assert isinstance(app.screen, ChatScreen)
+        assert "(stopped)" in str(chat.query_one("#chat-status", Static).render())
+        tuned = chat.query_one("#chat-tuned", ChatPane)
+        assert tuned.turns[-1] == ("empty", "")
+        assert "the model ended its turn at once" in str(tuned.query_one(".transcript", Static).render())
+        base = chat.query_one("#chat-base", ChatPane)
+        assert base.turns[-1] == ("note", "not asked: stopped before this side's turn")
+        assert chat.session.histories["base"] == []
+        await pilot.press("escape")
+        assert not isinstance(app.screen, ChatScreen)

@@ -276,6 +276,11 @@ class ChatScreen(Screen[None]):
     @on(ChatTurnDone)
     def _turn_done(self) -> None:
         self.busy = False
+        for side in SIDES:  # a side the stop came before was never asked: its history has no such turn
+            pane = self.query_one(f"#chat-{side}", ChatPane)
+            if pane.turns and pane.turns[-1] == ("model", ""):
+                pane.turns[-1] = ("note", "not asked: stopped before this side's turn")
+                pane.render_turns()
         self.turns_done += 1
         stopped = " (stopped)" if self.cancel.is_set() else ""
         self._status(f"{self.session.target.label if self.session else ''} · turn {self.turns_done} done{stopped}")
