@@ -407,6 +407,8 @@ class TrainScreen(ModeScreen):
         self.app.bell()
         if isinstance(event, Finished):
             best = f" · best eval loss {event.best_eval_loss:.4f}" if event.best_eval_loss is not None else ""
+            if event.kept_checkpoint:  # the best checkpoint became the adapter; the last step's is beside it
+                best += f" · adapter = {one_line(Path(event.kept_checkpoint).name, 30)} (last step in adapter-last/)"
             self.notify(Text(f"{one_line(run_id, 80)} finished{best}"), title="Run finished", timeout=10)
         elif isinstance(event, Failed):
             hint = f"\n{one_line(event.hint, 200)}" if event.hint else ""
