@@ -312,7 +312,7 @@ class TrainScreen(ModeScreen):
         self.show_panel("launcher")
         first = problems[0] if problems else ("form", "fix the fields in red")
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        self.notify(Text(f"{first[0]}: {one_line(first[1], 200)}{more}"), title="Nothing started", severity="error",
+        self.notify(Text(f"{first[0]}: {one_line(first[1], 1000)}{more}"), title="Nothing started", severity="error",
                     timeout=8)
         self.form.focus_first_problem()
         if lint:
