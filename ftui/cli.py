@@ -16,12 +16,9 @@ from pathlib import Path
 
 from ftui import __version__
 from ftui.commands import COMMAND_MODULES
+from ftui.errors import UserError
 
 EXIT_USAGE = 2
-
-
-class UserError(Exception):
-    """An error the user can fix; printed as one line, exit code 2."""
 
 
 class _Parser(argparse.ArgumentParser):

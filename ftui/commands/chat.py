@@ -33,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from ftui.cli import UserError
+    from ftui.errors import UserError
     from ftui.evaluate.chat import CHAT_DEFAULTS, ChatError, ChatSession, resolve_target
 
     if args.max_new_tokens < 1:

@@ -12,7 +12,7 @@ import argparse
 import sys
 from typing import Any
 
-from ftui.cli import UserError
+from ftui.errors import UserError
 from ftui.textsafe import safe_print as print  # noqa: A004 - dataset paths and names
 
 SHOW_ROWS = 5

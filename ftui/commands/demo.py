@@ -26,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run_demo_model(args: argparse.Namespace) -> int:
     from ftui import paths
-    from ftui.cli import UserError
+    from ftui.errors import UserError
 
     out = Path(args.out).expanduser() if args.out else paths.demo_model_dir()
     if out.exists() and not out.is_dir():

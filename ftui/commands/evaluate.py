@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from ftui.cli import UserError
+from ftui.errors import UserError
 from ftui.textsafe import safe_print as print  # noqa: A004 - session, system and rater names, paths, model text
 
 

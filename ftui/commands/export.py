@@ -37,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _find_run(ref: str) -> Path:
-    from ftui.cli import UserError
+    from ftui.errors import UserError
     from ftui.train import runs
 
     try:
@@ -47,7 +47,7 @@ def _find_run(ref: str) -> Path:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from ftui.cli import UserError
+    from ftui.errors import UserError
     from ftui.train.export import ExportError, default_out, export_run, source_dir
 
     run_dir = _find_run(args.run)

@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
-    from ftui.cli import UserError
+    from ftui.errors import UserError
     from ftui.train import runs
 
     try:

@@ -38,7 +38,7 @@ def _positive_float(text: str) -> float:
 
 
 def _user_error(exc: Exception):  # noqa: ANN202
-    from ftui.cli import UserError
+    from ftui.errors import UserError
 
     return UserError(str(exc))
 
@@ -129,8 +129,8 @@ def config_from_args(args: argparse.Namespace):  # noqa: ANN201 - a RunConfig
     """
     import dataclasses
 
-    from ftui.cli import UserError
     from ftui.config import ConfigError, RunConfig, apply_overrides, load_config
+    from ftui.errors import UserError
     from ftui.train.estimate import config_precision
 
     try:
@@ -276,7 +276,7 @@ def run_estimate(args: argparse.Namespace) -> int:
 
 # ------------------------------------------------------------------- advise
 def parse_answers(text: str) -> dict[str, str] | list[str]:
-    from ftui.cli import UserError
+    from ftui.errors import UserError
 
     parts = [p.strip() for p in text.split(",") if p.strip()]
     if not parts:
@@ -346,7 +346,7 @@ def run_advise(args: argparse.Namespace) -> int:
     from ftui.advisor.overrides import plan_overrides
     from ftui.advisor.record import render_record, save_record
     from ftui.advisor.tree import Walker, load_tree, walk
-    from ftui.cli import UserError
+    from ftui.errors import UserError
 
     tree = load_tree()
     if args.list:
@@ -397,7 +397,7 @@ def run_cost(args: argparse.Namespace) -> int:
     from ftui.advisor import cost
     from ftui.advisor.errors import AdvisorError
     from ftui.advisor.model_config import resolve_architecture
-    from ftui.cli import UserError
+    from ftui.errors import UserError
 
     if (args.data is None) == (args.tokens is None):
         raise UserError("give exactly one of --data PATH (count its tokens) or --tokens N")

@@ -75,7 +75,7 @@ def load_cli_config(config_arg: str | None, overrides: list[str], resume: str | 
 
 
 def _user_error(message: str) -> Exception:
-    from ftui.cli import UserError
+    from ftui.errors import UserError
 
     return UserError(message)
 
@@ -91,8 +91,8 @@ def report_problems(config, resume: bool = False) -> bool:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from ftui.cli import UserError
     from ftui.config import ConfigError
+    from ftui.errors import UserError
 
     if args.example:
         from ftui.train.example import EXAMPLE_CONFIG
@@ -116,8 +116,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
             print(fit_summary(config, detected_gpu_gb()[1]))  # the same figure as 'ftui plan' and the form
         return 0
-    from ftui.train.headless import run_headless
-    from ftui.train.worker import InvalidRunConfig
+    from ftui.commands.train_console import run_headless
+    from ftui.train.errors import InvalidRunConfig
 
     if args.from_checkpoint:
         from ftui.train.checkpoints import find_checkpoint
@@ -156,7 +156,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
     from rich.table import Table
     from rich.text import Text
 
-    from ftui.cli import UserError
+    from ftui.errors import UserError
     from ftui.textsafe import neutralize, one_line
     from ftui.train.runs import RunDirError, list_runs
 
@@ -273,7 +273,7 @@ class _Keys:
 
 
 def cmd_attach(args: argparse.Namespace) -> int:
-    from ftui.cli import UserError
+    from ftui.errors import UserError
     from ftui.textsafe import neutralize
     from ftui.train import runs
     from ftui.train.events import EVENT_LOG_NAME, EventLogTail

@@ -25,8 +25,8 @@ from typing import Any
 from ftui.config import RunConfig
 from ftui.train import runs
 from ftui.train.control import RunControl
+from ftui.train.errors import TrainError
 from ftui.train.events import Finished, Message, Started, Stopped
-from ftui.train.worker import TrainError
 
 Emit = Callable[[Any], None]
 

@@ -26,9 +26,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ftui.config import ConfigProblem, RunConfig, dump_config, validate
+from ftui.config import RunConfig, dump_config, validate
 from ftui.train import live, runs
 from ftui.train.control import RunControl
+from ftui.train.errors import InvalidRunConfig, TrainError
 from ftui.train.events import EVENT_LOG_NAME, TERMINAL_TYPES, Event, EventLogWriter, Failed, Message, Stopped
 
 Emit = Callable[[Event | dict], None]
@@ -38,22 +39,6 @@ CONTROL_POLL_S = 0.5
 WRITE_BATCH_S = 0.1  # events reach the log at most this late; the UI redraws at 2-4 Hz anyway
 _LOG_FAILED_HINT = ("free disk space (or fix the permissions) where the run directory is, then resume the run "
                     "from its last checkpoint: ftui train --resume {run}")
-
-
-class InvalidRunConfig(Exception):
-    """The config has problems; ``problems`` lists each with its field and fix."""
-
-    def __init__(self, problems: list[ConfigProblem]) -> None:
-        super().__init__("; ".join(str(p) for p in problems))
-        self.problems = problems
-
-
-class TrainError(Exception):
-    """A failure the backend already explained: ``str()`` is the message, ``hint`` the fix."""
-
-    def __init__(self, message: str, hint: str | None = None) -> None:
-        super().__init__(message)
-        self.hint = hint
 
 
 def secret_values() -> list[str]:

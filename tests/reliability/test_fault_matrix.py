@@ -47,7 +47,7 @@ def _headless_with_signals(config: RunConfig, signals: list[int], after: str = "
     """``ftui train`` in this process (main thread); ``signals`` are sent once the log shows ``after``."""
     import io
 
-    from ftui.train.headless import run_headless
+    from ftui.commands.train_console import run_headless
 
     run_dir = Path(config.output_dir)
     out = io.StringIO()

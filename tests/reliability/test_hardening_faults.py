@@ -196,7 +196,7 @@ def test_the_ctrl_c_prompt_gives_way_to_a_second_interrupt_or_the_end_of_the_run
     import io
     import sys
 
-    from ftui.train.headless import _Display
+    from ftui.commands.train_console import _Display
 
     read_end, write_end = os.pipe()  # a terminal nobody types into
     try:

@@ -35,7 +35,7 @@ def save_model(self, output_dir=None, *args, **kwargs):
     return real(self, output_dir, *args, **kwargs)
 
 transformers.Trainer.save_model = save_model
-from ftui.train.__main__ import main
+from ftui.commands.launch import main
 sys.exit(main(sys.argv[1:]))
 '''
 

@@ -109,7 +109,7 @@ def test_trainer_counts_match_an_independent_count_and_what_trl_kept(demo_model,
 
 @pytest.mark.slow
 def test_headless_run_prints_emits_and_records_the_accounting(demo_model, tmp_path, monkeypatch):
-    from ftui.train.headless import run_headless
+    from ftui.commands.train_console import run_headless
 
     monkeypatch.setenv("FTUI_RUNS_DIR", str(tmp_path / "runs"))
     rows = long_rows_file(tmp_path / "train.jsonl")

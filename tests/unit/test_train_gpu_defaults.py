@@ -190,7 +190,7 @@ def test_validation_on_this_machine_refuses_flash_attention():
 
 def test_validation_against_the_model_class(demo_model):
     """The demo model is a Llama: flash and sdpa capable, so an explicit kernel passes the model check."""
-    from ftui.train.modelinfo import inspect_model
+    from ftui.models.info import inspect_model
 
     info = inspect_model("demo")
     assert info.supports_flash_attn and info.supports_sdpa
@@ -198,7 +198,7 @@ def test_validation_against_the_model_class(demo_model):
 
 
 def test_gemma2_has_no_sdpa_so_auto_takes_eager_and_explicit_sdpa_is_refused(family_model):
-    from ftui.train.modelinfo import inspect_model
+    from ftui.models.info import inspect_model
 
     path = str(family_model("gemma2"))
     info = inspect_model(path)
@@ -319,8 +319,8 @@ def test_the_eval_event_carries_the_eval_runtime():
 
 
 def test_history_and_headless_show_the_eval_time():
+    from ftui.commands.train_console import _Display
     from ftui.train.events import Eval
-    from ftui.train.headless import _Display
     from ftui.train.history import RunHistory, format_eval_time
 
     history = RunHistory.from_events([Eval(step=0, eval_loss=2.0, runtime_s=41.0), Eval(step=5, eval_loss=1.5, runtime_s=0.42)])
@@ -377,7 +377,7 @@ def fake_snapshot_download(files: list[FakeFile], calls: list[dict], chunk: int 
 
 
 def test_pick_model_files_takes_configs_tokenizer_and_one_weight_format():
-    from ftui.hub import pick_model_files
+    from ftui.models.hub import pick_model_files
 
     picked = pick_model_files([f.filename for f in REPO_FILES])
     assert picked == ["config.json", "generation_config.json", "model-00001-of-00002.safetensors",
@@ -391,7 +391,7 @@ def test_pick_model_files_takes_configs_tokenizer_and_one_weight_format():
 def test_download_reports_bytes_done_total_and_rate(monkeypatch):
     import huggingface_hub
 
-    from ftui import hub
+    from ftui.models import hub
 
     calls: list[dict] = []
     monkeypatch.setattr(huggingface_hub, "snapshot_download", fake_snapshot_download(REPO_FILES, calls))
@@ -411,7 +411,7 @@ def test_download_reports_bytes_done_total_and_rate(monkeypatch):
 
 
 def test_download_rate_and_eta_in_the_line():
-    from ftui.hub import DownloadProgress
+    from ftui.models.hub import DownloadProgress
 
     line = DownloadProgress("org/name", 3_200_000_000, 16_100_000_000, 85_300_000, 40.0, 4).describe()
     assert line == "downloading org/name: 3.2 GB of 16.1 GB (20%) · 85.3 MB/s · about 3 min left"
@@ -420,7 +420,7 @@ def test_download_rate_and_eta_in_the_line():
 def test_nothing_is_reported_when_the_model_is_cached(monkeypatch):
     import huggingface_hub
 
-    from ftui import hub
+    from ftui.models import hub
 
     calls: list[dict] = []
     cached = [FakeFile(f.filename, f.file_size, will_download=False) for f in REPO_FILES]
@@ -479,7 +479,7 @@ def test_the_monitor_history_keeps_one_line_per_download():
 
 
 def test_ftui_train_without_a_terminal_prints_a_download_line_every_10_s(monkeypatch):
-    from ftui.train import headless
+    from ftui.commands import train_console as headless
     from ftui.train.events import Message
 
     clock = [1000.0]
@@ -496,8 +496,8 @@ def test_ftui_train_without_a_terminal_prints_a_download_line_every_10_s(monkeyp
 
 
 def test_ftui_train_on_a_terminal_shows_the_download_in_its_progress_bar():
+    from ftui.commands.train_console import _Display
     from ftui.train.events import Message
-    from ftui.train.headless import _Display
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:

@@ -301,7 +301,7 @@ def test_a_write_that_fails_mid_run_stops_the_run_and_the_log_says_why(runs_dir,
 def test_a_log_that_stays_unwritable_is_still_reported(runs_dir, use_backend, disk, thread_errors):
     import io
 
-    from ftui.train.headless import EXIT_FAILED, run_headless
+    from ftui.commands.train_console import EXIT_FAILED, run_headless
 
     use_backend(fake_backend())
     disk.refuse = lambda event: True  # from the first event on
