@@ -22,7 +22,7 @@ class RunConfig:
     model: str = "demo"  # local path, Hub id, or "demo" for the built-in offline model
     train_path: str = "sample_data/support_tickets_train.jsonl"
     eval_path: str | None = "sample_data/support_tickets_test.jsonl"
-    data_format: str = "auto"  # auto | chat | alpaca | sharegpt | prompt-completion
+    data_format: str = "auto"  # auto | chat | alpaca | sharegpt | prompt_completion | text
     method: Method = "lora"
     # LoRA
     lora_r: int = 16
@@ -77,7 +77,8 @@ class RunConfig:
 # ---------------------------------------------------------------------------------------------
 
 METHODS = ("full", "lora", "qlora", "openai")
-DATA_FORMATS = ("auto", "chat", "alpaca", "sharegpt", "prompt-completion", "text")
+DATA_FORMATS = ("auto", "chat", "alpaca", "sharegpt", "prompt_completion", "text")  # ftui.data.formats' names
+DATA_FORMAT_ALIASES = {"prompt-completion": "prompt_completion"}  # = formats.FORMAT_ALIASES (a test keeps them equal)
 PRECISIONS = ("auto", "bf16", "fp16", "fp32")
 QUANT_TYPES = ("nf4", "fp4")
 COMPUTE_DTYPES = ("bfloat16", "float16", "float32")
@@ -259,6 +260,8 @@ def coerce_value(name: str, value: object) -> object:
                 raise ConfigError(ConfigProblem(name, f"{shown} is not true, false or auto", AUTO_BOOL_FIELDS[name]))
             return "auto"
         _check_magnitude(name, value, result)
+        if name == "data_format":
+            result = DATA_FORMAT_ALIASES.get(result, result)
         return result
     reason = " or ".join(dict.fromkeys(reasons)) or "has the wrong type"
     shown = repr(value) if not isinstance(value, str) else f"'{value}'"
@@ -459,7 +462,7 @@ def validate(
         add(ConfigProblem("model", f"the directory {c.model} does not exist", "Fix the path, or use a Hub id or 'demo'."))
 
     _validate_upper_bounds(c, add)
-    if c.data_format not in DATA_FORMATS:
+    if DATA_FORMAT_ALIASES.get(c.data_format, c.data_format) not in DATA_FORMATS:
         add(ConfigProblem("data_format", f"'{c.data_format}' is not a known format", f"Use one of: {', '.join(DATA_FORMATS)}."))
 
     # schedule

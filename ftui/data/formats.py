@@ -31,6 +31,10 @@ PREFERENCE = "preference"
 UNKNOWN = "unknown"
 
 FORMATS = (CHAT, SHAREGPT, ALPACA, PROMPT_COMPLETION, TEXT, PREFERENCE)
+# formats whose rows become chat turns with an assistant answer (what SFT and evaluation take)
+CONVERSATIONAL = (CHAT, SHAREGPT, ALPACA, PROMPT_COMPLETION)
+# spellings a user may have typed in a run config (docs/train.md once said ``prompt-completion``)
+FORMAT_ALIASES = {"prompt-completion": PROMPT_COMPLETION}
 FORMAT_LABELS = {
     CHAT: "chat messages",
     SHAREGPT: "ShareGPT conversations",
@@ -51,9 +55,16 @@ SHAREGPT_ROLES = {
     "tool": "tool",
 }
 
+BLANK_LINE = "blank line"  # the FormatError message of an empty row (readers that skip blanks test for it)
+
 SAMPLE_WINDOWS = 8  # byte windows spread over the file
 WINDOW_BYTES = 64 << 10
 ROWS_PER_WINDOW = 40
+
+
+def canonical_format(name: str) -> str:
+    """``name`` as ``FORMATS`` spells it (an alias such as ``prompt-completion`` is accepted)."""
+    return FORMAT_ALIASES.get(name, name)
 
 
 class FormatError(ValueError):
@@ -241,8 +252,12 @@ def _text(obj: dict[str, Any], key: str, required: bool = True) -> str:
     return value
 
 
-def normalize(obj: Any, fmt: str, row: int, offset: int) -> Conversation:
-    """One parsed row as a ``Conversation`` (raises FormatError when the row does not fit ``fmt``)."""
+def normalize(obj: Any, fmt: str, row: int, offset: int, *, open_ended: bool = False) -> Conversation:
+    """One parsed row as a ``Conversation`` (raises FormatError when the row does not fit ``fmt``).
+
+    ``open_ended``: the answer may be missing (an evaluation prompt: Alpaca without ``output``,
+    a ``prompt`` without ``completion``); the conversation then ends on the user turn.
+    """
     if type(obj) is not dict:
         raise FormatError("E003", f"row is a JSON {type(obj).__name__}, not an object")
     own = row_format(obj)
@@ -274,13 +289,18 @@ def normalize(obj: Any, fmt: str, row: int, offset: int) -> Conversation:
         messages = []
         if type(obj.get("system")) is str and obj["system"]:
             messages.append(Message("system", obj["system"]))
-        messages += [Message("user", prompt), Message("assistant", _text(obj, "output"))]
+        messages.append(Message("user", prompt))
+        if not open_ended or obj.get("output") is not None:
+            messages.append(Message("assistant", _text(obj, "output")))
     elif fmt == PROMPT_COMPLETION:
         prompt, completion = obj.get("prompt"), obj.get("completion")
+        answer_missing = open_ended and completion is None
         if type(prompt) is list or type(completion) is list:
-            messages = _messages(prompt, "prompt") + _messages(completion, "completion")
+            messages = _messages(prompt, "prompt") + ([] if answer_missing else _messages(completion, "completion"))
         else:
-            messages = [Message("user", _text(obj, "prompt")), Message("assistant", _text(obj, "completion"))]
+            messages = [Message("user", _text(obj, "prompt"))]
+            if not answer_missing:
+                messages.append(Message("assistant", _text(obj, "completion")))
     elif fmt == TEXT:
         messages = [Message("assistant", _text(obj, "text"))]
     elif fmt == PREFERENCE:
@@ -305,17 +325,21 @@ def normalize(obj: Any, fmt: str, row: int, offset: int) -> Conversation:
 
 
 def iter_conversations(
-    path: str | Path, fmt: str | None = None
+    path: str | Path, fmt: str | None = None, *, each_row: bool = False, open_ended: bool = False
 ) -> Iterator[tuple[int, int, Conversation | None, FormatError | None]]:
     """Every row of ``path`` as ``(row, offset, conversation, error)``; exactly one of the last two is set.
 
-    Used by the fixes (clean/split/convert) and stats, which need every row normalised.
+    The one row reader: training, evaluation, the fixes (clean/split/convert) and stats read
+    rows here, so every format (and JSONL, JSON array, Parquet) is read the same everywhere.
+    ``fmt`` defaults to the file's format by vote; ``each_row`` reads each row by its own keys
+    instead (an evaluation file may mix shapes); ``open_ended``: see ``normalize``.
+    Raises DatasetError when the file itself cannot be read.
     """
     info = inspect_source(path)
-    fmt = fmt or detect_format(path, info).format
+    fmt = canonical_format(fmt) if fmt else (None if each_row else detect_format(path, info).format)
     for raw in iter_raw_rows(path, info=info):
         if not raw.data.strip():
-            yield raw.row, raw.offset, None, FormatError("E003", "blank line")
+            yield raw.row, raw.offset, None, FormatError("E003", BLANK_LINE)
             continue
         try:
             obj = orjson.loads(raw.data)
@@ -323,6 +347,7 @@ def iter_conversations(
             yield raw.row, raw.offset, None, FormatError("E002", f"invalid JSON: {exc}")
             continue
         try:
-            yield raw.row, raw.offset, normalize(obj, fmt, raw.row, raw.offset), None
+            own = fmt or row_format(obj)
+            yield raw.row, raw.offset, normalize(obj, own, raw.row, raw.offset, open_ended=open_ended), None
         except FormatError as exc:
             yield raw.row, raw.offset, None, exc

@@ -1,9 +1,11 @@
 """Test items: the prompt a system answers and the reference it is scored against.
 
-A test file is JSONL in any of the shapes ftui reads elsewhere: chat ``messages`` (the last
-assistant turn is the reference, everything before it the prompt), ``prompt``/``completion``
-(or ``reference``/``response``), or Alpaca ``instruction``/``input``/``output``. An ``id``
-field is used when present, otherwise ``row-N`` (1-based line number).
+A test file is read by ``ftui.data.formats``, the reader training and the linter use: JSONL
+or a JSON array, each row chat ``messages``, ShareGPT ``conversations``, ``prompt``/``completion``
+or Alpaca ``instruction``/``input``/``output`` (rows may mix shapes). The last assistant turn,
+when it ends the row, is the reference and everything before it the prompt; a row without an
+answer may give its reference as ``reference`` (or ``completion``/``response``/``output``). An
+``id`` field is used when present, otherwise ``row-N`` (1-based line number).
 """
 
 from __future__ import annotations
@@ -12,6 +14,10 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
+
+from ftui.data import formats
+from ftui.data.conversation import Conversation
+from ftui.data.source import DatasetError
 
 
 class ItemsError(ValueError):
@@ -49,34 +55,30 @@ class EvalItem:
         return cls(str(data["id"]), tuple(dict(m) for m in data["messages"]), data.get("reference"))
 
 
-def item_from_row(row: dict, number: int) -> EvalItem:
-    """Build an item from one parsed JSONL row (see the module docstring for accepted shapes)."""
-    item_id = str(row.get("id", f"row-{number}"))
-    if isinstance(row.get("messages"), list):
-        msgs = [{"role": str(m.get("role", "")), "content": _text(m.get("content"))}
-                for m in row["messages"] if isinstance(m, dict)]
-        last = max((i for i, m in enumerate(msgs) if m["role"] == "assistant"), default=None)
-        if last is not None and last == len(msgs) - 1:
-            return EvalItem(item_id, tuple(msgs[:last]), msgs[last]["content"])
-        return EvalItem(item_id, tuple(msgs), row.get("reference"))
-    if "instruction" in row:
-        prompt = str(row["instruction"])
-        if row.get("input"):
-            prompt += "\n\n" + str(row["input"])
-        return EvalItem(item_id, ({"role": "user", "content": prompt},), row.get("output"))
-    if "prompt" in row:
-        ref = row.get("completion", row.get("reference", row.get("response")))
-        return EvalItem(item_id, ({"role": "user", "content": _text(row["prompt"])},), None if ref is None else _text(ref))
-    raise ItemsError(f"line {number}: no 'messages', 'prompt' or 'instruction' field. "
-                     "Give chat rows ({\"messages\": [...]}) or prompt/completion rows.")
+REFERENCE_KEYS = ("reference", "completion", "response", "output")
+ITEM_FORMATS = formats.CONVERSATIONAL
 
 
-def _text(content: object) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):  # OpenAI content parts
-        return "".join(p.get("text", "") for p in content if isinstance(p, dict))
-    return "" if content is None else str(content)
+def item_from_conversation(conversation: Conversation) -> EvalItem:
+    """An item from one row as ``formats`` reads it (see the module docstring)."""
+    raw = conversation.raw if isinstance(conversation.raw, dict) else {}
+    item_id = str(raw.get("id", f"row-{conversation.row}"))
+    msgs = [{"role": m.role, "content": m.content} for m in conversation.messages]
+    if msgs and msgs[-1]["role"] == "assistant":
+        return EvalItem(item_id, tuple(msgs[:-1]), msgs[-1]["content"])
+    ref = next((raw[k] for k in REFERENCE_KEYS if raw.get(k) is not None), None)
+    return EvalItem(item_id, tuple(msgs), None if ref is None else formats.flatten_content(ref) if isinstance(ref, (str, list)) else str(ref))
+
+
+def _row_error(name: str, row: int, error: formats.FormatError) -> ItemsError:
+    if error.check_id == "E002":
+        return ItemsError(f"{name} line {row} is not valid JSON ({error}). Fix or remove that line.")
+    if error.check_id == "E003":
+        return ItemsError(f"{name} line {row} is not a JSON object. Each line must be one object.")
+    if error.check_id == "E004":
+        return ItemsError(f"{name} line {row}: no 'messages', 'conversations', 'prompt' or 'instruction' field. "
+                          "Give chat rows ({\"messages\": [...]}) or prompt/completion rows.")
+    return ItemsError(f"{name} line {row}: {error}. Fix or remove that line.")
 
 
 def load_items(path: str | Path, limit: int | None = None) -> list[EvalItem]:
@@ -88,23 +90,24 @@ def load_items(path: str | Path, limit: int | None = None) -> list[EvalItem]:
         raise ItemsError(f"test file {p} does not exist. Give the path of a .jsonl test split.")
     items: list[EvalItem] = []
     seen: set[str] = set()
-    with p.open("r", encoding="utf-8", errors="replace") as fh:
-        for number, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except ValueError as exc:
-                raise ItemsError(f"{p.name} line {number} is not valid JSON ({exc.msg}). Fix or remove that line.") from None
-            if not isinstance(row, dict):
-                raise ItemsError(f"{p.name} line {number} is not a JSON object. Each line must be one object.")
-            item = item_from_row(row, number)
+    try:
+        for row, _offset, conversation, error in formats.iter_conversations(p, each_row=True, open_ended=True):
+            if conversation is None:
+                assert error is not None
+                if str(error) == formats.BLANK_LINE:
+                    continue
+                raise _row_error(p.name, row, error)
+            if conversation.source_format not in ITEM_FORMATS:
+                raise _row_error(p.name, row, formats.FormatError("E004", "not a test item"))
+            item = item_from_conversation(conversation)
             if item.id in seen:
-                raise ItemsError(f"{p.name} line {number}: duplicate id {item.id!r}. Ids must be unique.")
+                raise ItemsError(f"{p.name} line {row}: duplicate id {item.id!r}. Ids must be unique.")
             seen.add(item.id)
             items.append(item)
             if limit is not None and len(items) >= limit:
                 break
+    except DatasetError as exc:
+        raise ItemsError(str(exc)) from None
     if not items:
         raise ItemsError(f"{p.name} has no rows. Give a non-empty test split.")
     return items

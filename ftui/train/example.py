@@ -12,7 +12,7 @@ train_path: sample_data/support_tickets_train.jsonl
 eval_path: sample_data/support_tickets_test.jsonl   # null: hold out eval_fraction of train
 eval_fraction: 0.1          # only used when eval_path is null
 eval_max_rows: 1000         # eval on a seeded sample of at most this many rows (0 = all); evals stay fast
-data_format: auto           # auto | chat | alpaca | sharegpt | prompt-completion | text
+data_format: auto           # auto | chat | alpaca | sharegpt | prompt_completion | text
 method: lora                # full | lora | qlora (CUDA + bitsandbytes) | openai
 
 # --- LoRA ----------------------------------------------------------------------------------
