@@ -474,7 +474,7 @@ def _save_final(trainer: Any, tokenizer: Any, config: RunConfig, run_dir: Path, 
     # early stopping already loaded the best weights into the trainer: they are saved as the final ones
     target = last_dir(out) if best is not None and not loaded_best else out
     if main:
-        _say(emit, f"saving the {what}" + (" (the last step's)" if target != out else ""))
+        _say(emit, f"saving the last step's {what} to {target.name}/" if target != out else f"saving the {what}")
     trainer.save_model(str(target))
     if not main:
         return None, None, None

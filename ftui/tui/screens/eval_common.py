@@ -118,6 +118,10 @@ class TextPrompt(ModalScreen[str | None]):
             help_text.append(" save   ")
             help_text.append("Esc", style="bold")
             help_text.append(" cancel")
+            if self.value:  # the field keeps its text on focus (one behaviour everywhere): say how to replace it
+                help_text.append("   ")
+                help_text.append("Ctrl+U", style="bold")
+                help_text.append(" clear")
             yield Static(help_text, classes="prompt-help")
 
     def on_mount(self) -> None:

@@ -149,7 +149,7 @@ class RateScreen(Screen[None]):
             status.append(f"item {self.pair.position}/{self.pair.total}", style="bold")
         else:
             status.append(f"{p.total}/{p.total} done", style="bold")
-        status.append(f" · decisive {p.decisive} · {int(p.elapsed_s // 60)} min · ")
+        status.append(f" · decisive {p.decisive} · {int(p.elapsed_s // 60)} min · rater ")
         status.append(self.session.rater, style="bold")
         self.query_one("#rate-status", Static).update(status)
         marks = Text(justify="right")
