@@ -81,9 +81,9 @@ def run_bare(config, workdir: Path, warmup: int) -> tuple[float, float]:
     from transformers import AutoModelForCausalLM, AutoTokenizer, PrinterCallback
     from trl import SFTTrainer
 
+    from ftui.models.info import inspect_model, resolve_target_modules
     from ftui.train.dataset import build_datasets
     from ftui.train.hf_backend import build_sft_config, lora_config
-    from ftui.train.modelinfo import inspect_model, resolve_target_modules
 
     info = inspect_model(config.model)
     train_ds, _, loaded = build_datasets(config)
@@ -211,8 +211,8 @@ def main() -> int:
 
     from ftui.config import RunConfig
     from ftui.models.demo import ensure_demo_model
+    from ftui.models.info import inspect_model
     from ftui.train.hf_backend import quiet_libraries, tune_cpu_threads
-    from ftui.train.modelinfo import inspect_model
 
     quiet_libraries()
     import datasets

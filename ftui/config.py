@@ -779,7 +779,7 @@ def _validate_environment(c: RunConfig, add) -> None:
 
 
 def _validate_against_model(c: RunConfig, add, lora: bool) -> None:
-    from ftui.train import modelinfo
+    from ftui.models import info as modelinfo
 
     try:
         info = modelinfo.inspect_model(c.model)
@@ -807,7 +807,7 @@ def _masking_check(c: RunConfig) -> ConfigProblem | None:
     if not c.train_path:
         return None
     try:
-        from ftui.train import modelinfo
+        from ftui.models import info as modelinfo
         from ftui.train.masking import masking_problem
 
         path = modelinfo.inspect_model(c.model).path  # cached: the model checks above read it

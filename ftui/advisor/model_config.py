@@ -1,22 +1,19 @@
 """Turn "what model?" into an Architecture: a size preset, a local config.json, or a Hub id.
 
 Only ``config.json`` is read, never weights, so an estimate for a 70B model takes
-milliseconds. A Hub id is looked up in the local Hugging Face cache first; when it is
-not there and ``HF_HUB_OFFLINE`` is set, we say so and how to fix it instead of trying
-the network.
+milliseconds. Where that config.json comes from (demo, local directory, Hub cache, Hub) is
+``ftui.models.source.config_file``; this module only reads it.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
 from ftui.advisor.architectures import PRESET_SIZES, Architecture, find_preset
 from ftui.advisor.errors import AdvisorError
 
-_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*/[\w.\-]+$")
 _ALIASES = {
     "hidden_size": ("hidden_size", "n_embd", "d_model", "dim"),
     "num_layers": ("num_hidden_layers", "n_layer", "num_layers", "n_layers"),
@@ -97,77 +94,27 @@ def read_config_file(path: Path, name: str | None = None) -> Architecture:
     return architecture_from_config(config, label, str(path))
 
 
-def _hub_cache_config(repo_id: str) -> Path | None:
-    try:
-        from huggingface_hub import try_to_load_from_cache
-    except ImportError:
-        return None
-    try:
-        found = try_to_load_from_cache(repo_id, "config.json")
-    except Exception:  # noqa: BLE001 - a malformed id or cache is just "not cached"
-        return None
-    return Path(found) if isinstance(found, str) else None
-
-
-def _download_config(repo_id: str) -> Path:
-    try:
-        from huggingface_hub import hf_hub_download
-
-        return Path(hf_hub_download(repo_id, "config.json"))
-    except Exception as exc:  # noqa: BLE001 - network, auth, 404: one line with the fix
-        kind = type(exc).__name__
-        raise AdvisorError(
-            f"could not fetch config.json for {repo_id!r} from the Hugging Face Hub ({kind}). "
-            "Check the id and your network / HF_TOKEN, or pass a local model directory or a size preset."
-        ) from None
-
-
-def resolve_architecture(model: str) -> Architecture:
-    """A preset ("8B"), "demo", a local directory / config.json, or a Hub id -> Architecture."""
+def architecture_for(model: str) -> Architecture:
+    """A size preset ("8B") or any model ``ftui.models.source`` can locate -> its Architecture."""
     model = (model or "").strip()
     if not model:
         raise AdvisorError(f"no model given: pass a size preset ({', '.join(PRESET_SIZES)}), a local path or a Hub id.")
     preset = find_preset(model)
     if preset is not None:
         return preset
-    if model == "demo":
-        from ftui import paths
+    from ftui.models.source import ModelSourceError, config_file, is_demo
 
-        config = paths.demo_model_dir() / "config.json"
-        if not config.is_file():
-            from ftui.models.demo import ensure_demo_model
-
-            config = ensure_demo_model() / "config.json"
-        return read_config_file(config, "demo model")
+    try:
+        config = config_file(model)
+    except ModelSourceError as exc:
+        raise AdvisorError(f"{exc} For an estimate alone, a size preset also works ({', '.join(PRESET_SIZES)}).") from None
     path = Path(model).expanduser()
-    if path.is_dir():
-        config = path / "config.json"
-        if not config.is_file():
-            raise AdvisorError(f"{path} has no config.json: point at the model directory that holds one.")
-        return read_config_file(config, path.name)
-    if path.is_file():
-        return read_config_file(path)
-    if not _HUB_ID.match(model) or model.startswith((".", "/", "~")):
-        raise AdvisorError(
-            f"{model!r} is not a size preset ({', '.join(PRESET_SIZES)}), an existing local path, "
-            "or a Hub id like org/name."
-        )
-    cached = _hub_cache_config(model)
-    if cached is not None:
-        return read_config_file(cached, model)
-    from ftui import hub
-
-    if hub.offline_requested():
-        raise AdvisorError(
-            f"{model!r} is not in the local Hugging Face cache and HF_HUB_OFFLINE=1 forbids downloading it. "
-            f"Fix: unset HF_HUB_OFFLINE (or run 'hf download {model} config.json' on a connected machine), "
-            "or pass a local model directory or a size preset."
-        )
-    reason = hub.unreachable_reason()
-    if reason is not None:
-        raise AdvisorError(
-            f"{model!r} is not in the local Hugging Face cache and the Hub cannot be reached ({reason}). "
-            f"Fix: run 'hf download {model} config.json' on a connected machine, or pass a local model "
-            "directory or a size preset (e.g. 8B)."
-        )
-    return read_config_file(_download_config(model), model)
+    if is_demo(model):
+        name: str | None = "demo model"
+    elif path.is_dir():
+        name = path.name
+    elif path.is_file():
+        name = None  # read_config_file names it after its directory
+    else:
+        name = model  # a Hub id
+    return read_config_file(config, name)

@@ -165,7 +165,7 @@ def config_from_args(args: argparse.Namespace):  # noqa: ANN201 - a RunConfig
 def estimate_from_args(args: argparse.Namespace) -> dict[str, Any]:
     from ftui.advisor.errors import AdvisorError
     from ftui.advisor.gpu import detect_gpu
-    from ftui.advisor.model_config import resolve_architecture
+    from ftui.advisor.model_config import architecture_for
     from ftui.advisor.vram import cheapest_fix, estimate
     from ftui.train.estimate import checkpointing_choice, train_setup
 
@@ -176,7 +176,7 @@ def estimate_from_args(args: argparse.Namespace) -> dict[str, Any]:
         gpu = detect_gpu()
         gpu_gb = gpu.total_gb if gpu else None
     try:
-        arch = resolve_architecture(config.model)
+        arch = architecture_for(config.model)
         setup = train_setup(config, arch, gpu_gb)
         if args.loss is not None:
             from dataclasses import replace
@@ -396,7 +396,7 @@ def run_advise(args: argparse.Namespace) -> int:
 def run_cost(args: argparse.Namespace) -> int:
     from ftui.advisor import cost
     from ftui.advisor.errors import AdvisorError
-    from ftui.advisor.model_config import resolve_architecture
+    from ftui.advisor.model_config import architecture_for
     from ftui.errors import UserError
 
     if (args.data is None) == (args.tokens is None):
@@ -406,7 +406,7 @@ def run_cost(args: argparse.Namespace) -> int:
         data = cost.dataset_tokens(args.data) if args.data else None
         tokens = data.tokens if data else args.tokens
         oa = cost.openai_training_cost(tokens, args.epochs, args.openai_model, prices)
-        arch = resolve_architecture(args.model)
+        arch = architecture_for(args.model)
         sh = cost.self_hosted_cost(arch.n_params, args.method, tokens, args.epochs, args.gpu, args.hourly, args.mfu,
                                    prices=prices)
         be = None

@@ -213,9 +213,12 @@ class LocalGenerator:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        from ftui.models.demo import resolve_model
+        from ftui.models.source import ModelSourceError, resolve_model
 
-        model_path = resolve_model(spec.model)
+        try:
+            model_path = resolve_model(spec.model)
+        except ModelSourceError as exc:
+            raise GenerationError(str(exc)) from None
         device = resolve_device(device if device is not None else spec.device)
         cuda = device.startswith("cuda")
         if spec.load_4bit:

@@ -87,9 +87,9 @@ class SystemSpec:
 
 def _path_fingerprint(path: str) -> str:
     """Adapter weights are small: hash their bytes. Big model dirs: names, sizes and mtimes."""
-    from ftui.models.demo import resolve_model
+    from ftui.models.source import resolve_model
 
-    p = Path(resolve_model(path)).expanduser()
+    p = Path(resolve_model(path, hub_policy="skip")).expanduser()
     if not p.exists():
         return f"name:{path}"
     files = [p] if p.is_file() else sorted(x for x in p.rglob("*") if x.is_file())

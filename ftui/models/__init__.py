@@ -1,1 +1,2 @@
-"""The tiny offline demo model (random Llama weights + a BPE tokenizer trained on our sample data)."""
+"""Where a model comes from (``source``: the demo name, local directories, the Hub) and what it is made of
+(``info``): the tiny offline demo model, the Hub (cache, reachability, downloads with progress), chat formats."""

@@ -164,13 +164,6 @@ def ensure_demo_model() -> Path:
     return build_demo_model(paths.demo_model_dir(), force=False)
 
 
-def resolve_model(name_or_path: str) -> str:
-    """Map the model name ``demo`` to the built demo model's path; anything else passes through."""
-    if name_or_path.strip().lower() == DEMO_NAME:
-        return str(ensure_demo_model())
-    return name_or_path
-
-
 def _is_intact(out_dir: Path, expected: dict[str, Any]) -> bool:
     """Cheap check (no torch): marker matches the recipe, every file present with its recorded size,
     JSON files parse and the safetensors header is readable."""

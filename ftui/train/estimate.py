@@ -131,9 +131,9 @@ def train_setup(config: RunConfig, arch: Architecture | None = None, gpu_gb: flo
 
 
 def resolve_arch(config: RunConfig) -> Architecture:
-    from ftui.advisor.model_config import resolve_architecture
+    from ftui.advisor.model_config import architecture_for
 
-    return resolve_architecture(config.model)
+    return architecture_for(config.model)
 
 
 def detected_gpu_gb() -> tuple[Any, float | None]:

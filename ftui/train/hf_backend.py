@@ -203,7 +203,7 @@ def run_hf(
     callbacks: Sequence[Any] = (),
 ) -> None:
     """Train ``config`` into ``run_dir``; ends by emitting ``finished`` or ``stopped`` (raises on failure)."""
-    from ftui.train import modelinfo
+    from ftui.models import info as modelinfo
     from ftui.train.accounting import sft_trainer_class
     from ftui.train.dataset import DataError, build_datasets, eval_cap_note
     from ftui.train.devices import pin_training_args
@@ -444,7 +444,7 @@ def download_from_hub(path: str, emit: Emit) -> None:
     """
     if Path(path).expanduser().exists() or "/" not in path:
         return
-    from ftui import hub
+    from ftui.models import hub
 
     def report(progress: hub.DownloadProgress) -> None:
         emit(Message(text=progress.describe(), key=None if progress.finished else "download"))

@@ -121,10 +121,10 @@ def load_tokenizer(model: str) -> Any:
     """The tokenizer of ``model`` (a directory, a cached Hub id, or "demo"); no weights are read."""
     from transformers import AutoTokenizer
 
-    from ftui.train import modelinfo
+    from ftui.models.source import resolve_model
 
     try:
-        path = modelinfo._local_when_offline(modelinfo.resolve_model_path(model))
+        path = resolve_model(model)
         return AutoTokenizer.from_pretrained(path, trust_remote_code=False)
     except Exception as exc:  # noqa: BLE001 - OSError, ValueError, hub errors: one readable line
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

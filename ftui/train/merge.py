@@ -164,17 +164,12 @@ def plan_merge(adapter_dir: str | Path) -> MergePlan:
 
 def resolve_base_dir(base: str) -> Path:
     """A local directory for the base: the path itself, the demo model, or a Hub id's cached snapshot."""
-    from ftui.train.modelinfo import resolve_model_path
+    from ftui.models.source import ModelSourceError, resolve_model
 
-    path = Path(resolve_model_path(base)).expanduser()
-    if path.is_dir():
-        return path
-    from ftui import hub
-
-    snapshot = hub.cached_snapshot(base)
-    if snapshot is None:
-        raise MergeError(f"the base model {base!r} is neither a local directory nor in the Hub cache")
-    return snapshot
+    try:
+        return Path(resolve_model(base, hub_policy="cache")).expanduser()
+    except ModelSourceError as exc:
+        raise MergeError(str(exc)) from None
 
 
 def base_shards(base_dir: Path) -> list[str]:

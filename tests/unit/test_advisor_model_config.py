@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from ftui.advisor import model_config
 from ftui.advisor.architectures import PRESETS
 from ftui.advisor.errors import AdvisorError
-from ftui.advisor.model_config import resolve_architecture
+from ftui.advisor.model_config import architecture_for as resolve_architecture
 
 LLAMA_8B_CONFIG = {
     "model_type": "llama", "hidden_size": 4096, "intermediate_size": 14336, "num_hidden_layers": 32,
@@ -79,7 +78,9 @@ def test_unknown_hub_id_offline_names_hf_hub_offline(monkeypatch: pytest.MonkeyP
 def test_cached_hub_id_is_read_without_network(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "config.json"
     path.write_text(json.dumps(LLAMA_8B_CONFIG))
-    monkeypatch.setattr(model_config, "_hub_cache_config", lambda repo: path if repo == "org/cached" else None)
+    from ftui.models import hub
+
+    monkeypatch.setattr(hub, "cached_config", lambda repo: path if repo == "org/cached" else None)
     assert resolve_architecture("org/cached").n_params == PRESETS["8B"].n_params
 
 
@@ -121,8 +122,8 @@ def test_unknown_hub_id_with_the_hub_out_of_reach_fails_fast_in_one_line(tmp_pat
 def test_training_model_info_uses_the_cached_snapshot_when_the_hub_is_out_of_reach(
     monkeypatch: pytest.MonkeyPatch, demo_model: Path
 ) -> None:
-    from ftui import hub
-    from ftui.train import modelinfo
+    from ftui.models import hub
+    from ftui.models import info as modelinfo
 
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.setattr(hub, "unreachable_reason", lambda timeout=3.0: "cannot reach huggingface.co: refused")

@@ -101,9 +101,11 @@ def test_greedy_generation_runs_and_stops_at_end_of_turn(model, tokenizer) -> No
 
 
 def test_resolve_model_maps_only_the_demo_name(demo_model: Path) -> None:
-    assert demo.resolve_model("demo") == str(demo_model)
-    assert demo.resolve_model("Qwen/Qwen2.5-0.5B") == "Qwen/Qwen2.5-0.5B"
-    assert demo.resolve_model("./models/demo") == "./models/demo"
+    from ftui.models.source import resolve_model
+
+    assert resolve_model("demo") == str(demo_model)
+    assert resolve_model("Qwen/Qwen2.5-0.5B", hub_policy="skip") == "Qwen/Qwen2.5-0.5B"
+    assert resolve_model("./models/demo") == "./models/demo"
 
 
 def test_reused_when_present(demo_model: Path) -> None:

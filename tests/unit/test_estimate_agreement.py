@@ -50,7 +50,7 @@ def gpu_box(monkeypatch: pytest.MonkeyPatch) -> None:
     """An 80 GB CUDA GPU as far as the checks can tell (QLoRA's CUDA check included); model shapes read once."""
     import torch
 
-    from ftui.train import modelinfo
+    from ftui.models import info as modelinfo
 
     monkeypatch.setenv("FTUI_GPU_GB", GPU_GB)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)

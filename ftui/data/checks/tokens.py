@@ -40,9 +40,12 @@ class TokenizerCounter:
         import os
 
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        from ftui.models.demo import resolve_model
+        from ftui.models.source import ModelSourceError, resolve_model
 
-        resolved = resolve_model(name_or_path)
+        try:
+            resolved = resolve_model(name_or_path)
+        except ModelSourceError as exc:
+            raise TokenizerError(str(exc)) from None
         try:
             from transformers import AutoTokenizer
 

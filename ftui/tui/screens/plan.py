@@ -507,10 +507,10 @@ class PlanScreen(ModeScreen):
     @work(thread=True, exclusive=True, group="plan-model")
     def load_model_worker(self, text: str) -> None:
         from ftui.advisor.errors import AdvisorError
-        from ftui.advisor.model_config import resolve_architecture
+        from ftui.advisor.model_config import architecture_for
 
         try:
-            arch, error = resolve_architecture(text), None
+            arch, error = architecture_for(text), None
         except AdvisorError as exc:
             arch, error = None, str(exc)
         except Exception as exc:  # noqa: BLE001 - never a traceback on screen

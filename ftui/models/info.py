@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 
 ATTENTION_NAMES = (
     "q_proj",
@@ -43,42 +42,17 @@ class ModelInfo:
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
 
-def resolve_model_path(name_or_path: str) -> str:
-    """``"demo"`` -> the built demo model directory; anything else unchanged."""
-    if name_or_path == "demo":
-        try:
-            from ftui.models.demo import resolve_model
-        except ImportError:
-            from ftui import paths
-
-            return str(paths.demo_model_dir())
-        return str(resolve_model(name_or_path))
-    return name_or_path
-
-
-def _local_when_offline(path: str) -> str:
-    """A Hub id becomes its cached snapshot directory when the Hub is off limits or out of
-    reach, so that neither this check nor the training run waits on network retries."""
-    from ftui import hub
-
-    if Path(path).expanduser().exists() or "/" not in path:
-        return path
-    offline = hub.offline_requested()
-    reason = None if offline else hub.unreachable_reason()
-    if not offline and reason is None:
-        return path
-    snapshot = hub.cached_snapshot(path)
-    if snapshot is None:
-        raise ModelInfoError(hub.no_hub_message(path, reason))
-    return str(snapshot)
-
-
 @lru_cache(maxsize=16)
 def inspect_model(name_or_path: str) -> ModelInfo:
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM
 
-    path = _local_when_offline(resolve_model_path(name_or_path))
+    from ftui.models.source import ModelSourceError, resolve_model
+
+    try:
+        path = resolve_model(name_or_path)
+    except ModelSourceError as exc:
+        raise ModelInfoError(str(exc)) from None
     try:
         config = AutoConfig.from_pretrained(path, trust_remote_code=False)
     except Exception as exc:  # noqa: BLE001 - OSError, ValueError, hub errors: one readable line

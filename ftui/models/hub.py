@@ -55,6 +55,24 @@ def cached_snapshot(repo_id: str) -> Path | None:
         return None
 
 
+def cached_config(repo_id: str) -> Path | None:
+    """The cached config.json of a Hub model, else None (nothing is fetched)."""
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        found = try_to_load_from_cache(repo_id, "config.json")
+    except Exception:  # noqa: BLE001 - a malformed id or cache is just "not cached"
+        return None
+    return Path(found) if isinstance(found, str) else None
+
+
+def download_config(repo_id: str) -> Path:
+    """Fetch config.json alone (kilobytes) into the cache; raises what huggingface_hub raises."""
+    from huggingface_hub import hf_hub_download
+
+    return Path(hf_hub_download(repo_id, "config.json"))
+
+
 def no_hub_message(repo_id: str, reason: str | None) -> str:
     """What to do when a Hub model is needed, is not cached, and cannot be fetched."""
     why = "HF_HUB_OFFLINE=1 forbids downloading it" if reason is None else f"the Hub cannot be reached ({reason})"
