@@ -9,7 +9,7 @@ import pytest
 
 from ftui.advisor.architectures import PRESETS
 from ftui.advisor.errors import AdvisorError
-from ftui.advisor.model_config import architecture_for as resolve_architecture
+from ftui.advisor.model_config import architecture_for
 
 LLAMA_8B_CONFIG = {
     "model_type": "llama", "hidden_size": 4096, "intermediate_size": 14336, "num_hidden_layers": 32,
@@ -25,14 +25,14 @@ def _model_dir(tmp_path: Path, config: dict) -> Path:
 
 
 def test_presets_by_size_and_name() -> None:
-    assert resolve_architecture("8B").name == "Llama-3.1-8B"
-    assert resolve_architecture("8b") is PRESETS["8B"]
-    assert resolve_architecture("Llama-2-13B") is PRESETS["13B"]
-    assert resolve_architecture("0.5B").tie_embeddings
+    assert architecture_for("8B").name == "Llama-3.1-8B"
+    assert architecture_for("8b") is PRESETS["8B"]
+    assert architecture_for("Llama-2-13B") is PRESETS["13B"]
+    assert architecture_for("0.5B").tie_embeddings
 
 
 def test_local_dir_matches_the_preset_param_count(tmp_path: Path) -> None:
-    arch = resolve_architecture(str(_model_dir(tmp_path, LLAMA_8B_CONFIG)))
+    arch = architecture_for(str(_model_dir(tmp_path, LLAMA_8B_CONFIG)))
     assert arch.n_params == PRESETS["8B"].n_params
     assert arch.name == "my-model"
 
@@ -40,12 +40,12 @@ def test_local_dir_matches_the_preset_param_count(tmp_path: Path) -> None:
 def test_config_json_path_and_multimodal_text_config(tmp_path: Path) -> None:
     path = tmp_path / "config.json"
     path.write_text(json.dumps({"model_type": "llava", "text_config": LLAMA_8B_CONFIG}))
-    assert resolve_architecture(str(path)).n_params == PRESETS["8B"].n_params
+    assert architecture_for(str(path)).n_params == PRESETS["8B"].n_params
 
 
 def test_moe_counts_every_expert(tmp_path: Path) -> None:
     moe = {**LLAMA_8B_CONFIG, "num_local_experts": 8, "num_experts_per_tok": 2}
-    arch = resolve_architecture(str(_model_dir(tmp_path, moe)))
+    arch = architecture_for(str(_model_dir(tmp_path, moe)))
     assert arch.num_experts == 8 and arch.experts_per_token == 2
     assert arch.n_params > 5 * PRESETS["8B"].n_params
 
@@ -53,7 +53,7 @@ def test_moe_counts_every_expert(tmp_path: Path) -> None:
 def test_missing_fields_named(tmp_path: Path) -> None:
     bad = {k: v for k, v in LLAMA_8B_CONFIG.items() if k not in ("hidden_size", "vocab_size")}
     with pytest.raises(AdvisorError) as err:
-        resolve_architecture(str(_model_dir(tmp_path, bad)))
+        architecture_for(str(_model_dir(tmp_path, bad)))
     msg = str(err.value)
     assert "hidden_size" in msg and "vocab_size" in msg and "preset" in msg
 
@@ -61,17 +61,17 @@ def test_missing_fields_named(tmp_path: Path) -> None:
 def test_not_json_and_no_config(tmp_path: Path) -> None:
     (tmp_path / "config.json").write_text("{nope")
     with pytest.raises(AdvisorError, match="not valid JSON"):
-        resolve_architecture(str(tmp_path))
+        architecture_for(str(tmp_path))
     empty = tmp_path / "empty"
     empty.mkdir()
     with pytest.raises(AdvisorError, match="no config.json"):
-        resolve_architecture(str(empty))
+        architecture_for(str(empty))
 
 
 def test_unknown_hub_id_offline_names_hf_hub_offline(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(AdvisorError) as err:
-        resolve_architecture("some-org/not-a-cached-model")
+        architecture_for("some-org/not-a-cached-model")
     assert "HF_HUB_OFFLINE" in str(err.value) and "size preset" in str(err.value)
 
 
@@ -81,13 +81,13 @@ def test_cached_hub_id_is_read_without_network(tmp_path: Path, monkeypatch: pyte
     from ftui.models import hub
 
     monkeypatch.setattr(hub, "cached_config", lambda repo: path if repo == "org/cached" else None)
-    assert resolve_architecture("org/cached").n_params == PRESETS["8B"].n_params
+    assert architecture_for("org/cached").n_params == PRESETS["8B"].n_params
 
 
 @pytest.mark.parametrize("bad", ["", "   ", "not a model", "./missing-dir"])
 def test_garbage_model_names(bad: str) -> None:
     with pytest.raises(AdvisorError):
-        resolve_architecture(bad)
+        architecture_for(bad)
 
 
 def _closed_port() -> int:
