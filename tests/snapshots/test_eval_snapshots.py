@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ftui.tui.app import FtuiApp
-from ftui.tui.screens.eval_demo import make_demo_session, rate_demo_session
+from ftui.tui.screenshots.eval_session import make_demo_session, rate_demo_session
 
 SIZE = (120, 40)
 NAME = "tickets-base-vs-lora"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ftui.tui.app import FtuiApp
-from ftui.tui.screens import train
+from ftui.tui.screenshots import train
 
 SIZE = (120, 40)
 

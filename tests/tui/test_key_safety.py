@@ -11,6 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual import events
+from textual.keys import _character_to_key
 from textual.widgets import Collapsible, Input
 
 from ftui.train import live
@@ -53,6 +55,29 @@ def _model_id(letters: str) -> str:
     return f"org/{letters}-Instruct-3.1"
 
 
+async def _settle(pilot) -> None:  # noqa: ANN001
+    """Until every message queue of the app and its screen is empty (a state, not a time).
+
+    ``Pilot.press`` also waits until the *process* has been idle for 20 ms, twice per key; the
+    forms' background checks keep it busy, which made typing 1,600 keys cost minutes.
+    """
+    app = pilot.app
+    while True:
+        await pilot._wait_for_screen()  # noqa: SLF001
+        if all(node._message_queue.empty() for node in [app, *app.screen.walk_children(with_self=True)]):  # noqa: SLF001
+            return
+
+
+async def _type(pilot, text: str) -> None:  # noqa: ANN001
+    """Type ``text`` key by key as the terminal driver delivers keys; each is handled before the next."""
+    for char in text:
+        key = char if char.isalnum() else _character_to_key(char)
+        event = events.Key(key, char)
+        event.set_sender(pilot.app)
+        await pilot.app._post_message(event)  # noqa: SLF001 - what the driver does for a key read from the terminal
+        await _settle(pilot)
+
+
 async def _type_into_every_field(pilot, app: FtuiApp) -> list[str]:  # noqa: ANN001
     fired: list[str] = []
     original = app.run_action
@@ -74,7 +99,7 @@ async def _type_into_every_field(pilot, app: FtuiApp) -> list[str]:  # noqa: ANN
         field.focus()
         await pilot.pause()
         field.value = ""
-        await pilot.press(*text)
+        await _type(pilot, text)
         await pilot.pause()
         assert app.screen is screen, f"typing into #{field.id} changed the screen to {app.screen}"
         assert not fired, f"typing into #{field.id} fired {fired}"
@@ -134,7 +159,7 @@ def test_an_answer_cannot_use_the_key_that_opened_the_question() -> None:
 
 async def test_the_train_stop_question_uses_other_keys_than_x(runs_dir: Path) -> None:
     from ftui.train.runs import RunLock
-    from ftui.tui.screens.train import write_fixture_run
+    from ftui.tui.screenshots.runs import write_fixture_run
 
     run_dir = write_fixture_run(runs_dir, "live")
     lock = RunLock(run_dir)

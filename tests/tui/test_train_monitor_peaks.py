@@ -8,7 +8,8 @@ from pathlib import Path
 
 from ftui.train.events import DataAccounting, EventLogWriter, Log, Memory
 from ftui.tui.app import FtuiApp
-from ftui.tui.screens.train import TrainScreen, write_fixture_run
+from ftui.tui.screens.train import TrainScreen
+from ftui.tui.screenshots.runs import write_fixture_run
 from ftui.tui.widgets.metric_plot import MetricPlot
 
 SIZE = (120, 40)

@@ -11,8 +11,9 @@ from textual.widgets import Input
 from ftui.train.events import read_events
 from ftui.tui.app import FtuiApp
 from ftui.tui.screens.confirm import ChoiceScreen
-from ftui.tui.screens.train import TrainScreen, write_fixture_run
+from ftui.tui.screens.train import TrainScreen
 from ftui.tui.screens.train_runs import ComparePanel
+from ftui.tui.screenshots.runs import write_fixture_run
 from ftui.tui.widgets.metric_plot import MetricPlot
 
 SIZE = (120, 40)
@@ -190,9 +191,9 @@ async def test_the_monitor_follows_a_resumed_run_whose_start_takes_a_while(
 async def test_f5_twice_quickly_starts_exactly_one_run(
     demo_model: Path, runs_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import ftui.config
+    import ftui.train.preflight
 
-    real_validate = ftui.config.validate
+    real_validate = ftui.train.preflight.validate
 
     def slow_validate(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202 - a big dataset, a cold disk
         time.sleep(1.5)
@@ -202,7 +203,7 @@ async def test_f5_twice_quickly_starts_exactly_one_run(
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_train(pilot)
         await fill_quick(pilot, screen, max_steps="200")
-        monkeypatch.setattr(ftui.config, "validate", slow_validate)  # what the start thread calls
+        monkeypatch.setattr(ftui.train.preflight, "validate", slow_validate)  # what the start thread calls
         await press_start(pilot)
         await pilot.press("f5")  # while the first start is still validating in its thread
         assert "already starting" in notices(app)
@@ -222,7 +223,7 @@ async def test_f5_twice_quickly_starts_exactly_one_run(
 async def test_a_start_check_that_crashes_is_refused_and_frees_the_start(
     demo_model: Path, runs_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import ftui.config
+    import ftui.train.preflight
 
     def broken(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
         raise RuntimeError("the checker broke")
@@ -231,7 +232,7 @@ async def test_a_start_check_that_crashes_is_refused_and_frees_the_start(
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_train(pilot)
         await fill_quick(pilot, screen)
-        monkeypatch.setattr(ftui.config, "validate", broken)  # what the start thread calls
+        monkeypatch.setattr(ftui.train.preflight, "validate", broken)  # what the start thread calls
         await press_start(pilot)
         await wait_for(pilot, lambda: "the checker broke" in notices(app), 30, "the refusal")
         assert screen.worker is None and not screen._starting  # noqa: SLF001

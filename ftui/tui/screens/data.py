@@ -28,9 +28,7 @@ from textual.widgets import ContentSwitcher, Input, ProgressBar, Static
 
 from ftui.data.index import RowIndex
 from ftui.data.source import DatasetError
-from ftui.paths import sample_data
 from ftui.textsafe import one_line
-from ftui.tui.scenario import Scenario
 from ftui.tui.screens import data_backend as backend
 from ftui.tui.screens.base import ModeScreen
 from ftui.tui.screens.confirm import ChoiceScreen
@@ -725,37 +723,3 @@ def _summary_from_stats(stats: dict[str, Any], outcome: backend.LintOutcome | No
             f"{dups.get('contradictions', 0):,} contradictions · diversity {dups.get('diversity', 0):.0%}"
         )
     return lines
-
-
-async def _lint_settled(pilot, home: Path) -> None:  # noqa: ANN001
-    screen = pilot.app.screen
-    for _ in range(200):  # wait for the index and the lint worker (or its "not available")
-        index = getattr(screen, "index", None)
-        if getattr(screen, "lint_state", "running") != "running" and (index is None or index.done):
-            break
-        await pilot.pause(0.05)
-    await pilot.pause(0.1)
-
-
-async def _dirty_first_error(pilot, home: Path) -> None:  # noqa: ANN001
-    await _lint_settled(pilot, home)
-    screen = pilot.app.screen
-    panel = screen.query_one(FindingsPanel)
-    ids = panel.group_ids()
-    if ids:
-        panel.expand_group(ids[1] if len(ids) > 1 else ids[0])
-    await pilot.press("n")
-    await pilot.pause(0.1)
-
-
-async def _stats(pilot, home: Path) -> None:  # noqa: ANN001
-    await _lint_settled(pilot, home)
-    await pilot.press("t")
-    await pilot.pause(0.2)
-
-
-SCREENSHOT_SCENARIOS: list[Scenario] = [
-    Scenario("data", "data", _lint_settled),
-    Scenario("data-dirty", "data", _dirty_first_error, data_path=str(sample_data("dirty.jsonl"))),
-    Scenario("data-stats", "data", _stats),
-]

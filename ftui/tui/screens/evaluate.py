@@ -1,6 +1,6 @@
 """The Evaluate mode: generate and score systems, then rate them blind.
 
-Home (this screen): the blind A/B sessions on disk (``ftui.evaluate.ab.list_sessions``),
+Home (this screen): the blind A/B sessions on disk (``ftui.evaluate.session_plan.list_sessions``),
 with keys to start / resume rating one (asks the rater name, default ``$USER``), to see
 its results (only after a recorded unblind), and to open the generation screen (systems,
 test file, batched generation, metric table and paired comparison).
@@ -21,9 +21,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Static
 
-from ftui.evaluate.ab import BlindSession, SessionError, SessionSummary, check_rater_name, list_sessions
+from ftui.evaluate.ab import BlindSession
+from ftui.evaluate.session_plan import SessionError, SessionSummary, check_rater_name, list_sessions
 from ftui.textsafe import one_line
-from ftui.tui.scenario import Scenario
 from ftui.tui.screens.base import ModeScreen
 from ftui.tui.screens.eval_common import TextPrompt, default_rater
 
@@ -203,67 +203,3 @@ class EvaluateScreen(ModeScreen):
         from ftui.tui.screens.eval_results import ResultsScreen
 
         self.app.push_screen(ResultsScreen(session))
-
-
-# ---------------------------------------------------------------------- screenshots
-def _demo_session(home: Path) -> Path:
-    """A small deterministic session (two systems, support-ticket labels) for screenshots."""
-    from ftui.tui.screens.eval_demo import make_demo_session
-
-    return make_demo_session(home / "home" / "sessions" / "tickets-base-vs-lora")
-
-
-def _prepare_rated(home: Path) -> None:
-    from ftui.tui.screens.eval_demo import rate_demo_session
-
-    rate_demo_session(_demo_session(home), "ana", unblind=True)
-
-
-def _prepare_partly_rated(home: Path) -> None:
-    from ftui.tui.screens.eval_demo import rate_demo_session
-
-    rate_demo_session(_demo_session(home), "ana", limit=5)
-
-
-async def _open(pilot, rater: str, results: bool = False) -> None:  # noqa: ANN001
-    from ftui import paths
-
-    screen = pilot.app.screen
-    screen.open_session(paths.sessions_dir() / "tickets-base-vs-lora", rater, results=results)
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
-async def _shot_rating(pilot, home: Path) -> None:  # noqa: ANN001
-    await _open(pilot, "ana")
-
-
-async def _shot_results(pilot, home: Path) -> None:  # noqa: ANN001
-    await _open(pilot, "ana")
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
-async def _shot_drill(pilot, home: Path) -> None:  # noqa: ANN001
-    await _shot_results(pilot, home)
-    await pilot.press("a")
-    await pilot.pause()
-
-
-async def _shot_generate(pilot, home: Path) -> None:  # noqa: ANN001
-    await pilot.press("g")
-    await pilot.pause()
-
-
-async def _shot_home(pilot, home: Path) -> None:  # noqa: ANN001
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
-SCREENSHOT_SCENARIOS = [
-    Scenario("evaluate", "evaluate", _shot_home, prepare=lambda home: (_demo_session(home), None)[1]),
-    Scenario("evaluate-rating", "evaluate", _shot_rating, prepare=_prepare_partly_rated),
-    Scenario("evaluate-results", "evaluate", _shot_results, prepare=_prepare_rated),
-    Scenario("evaluate-drilldown", "evaluate", _shot_drill, prepare=_prepare_rated),
-    Scenario("evaluate-generate", "evaluate", _shot_generate),
-]

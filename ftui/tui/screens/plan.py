@@ -21,9 +21,9 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.timer import Timer
 from textual.widgets import Static
 
+from ftui.advisor.architectures import CUSTOM
 from ftui.advisor.tree import Walker, load_tree
 from ftui.textsafe import one_line
-from ftui.tui.scenario import Scenario
 from ftui.tui.screens.base import ModeScreen
 from ftui.tui.widgets.plan_view import (
     render_breakdown,
@@ -46,7 +46,6 @@ if TYPE_CHECKING:  # pragma: no cover
 # it mounts after the first frame, and keeping them out of this module's import keeps
 # ~15 ms off the start-up (bench/startup.py). ``plan_calc`` holds its widgets.
 
-CUSTOM = "custom"
 NARROW_BELOW = 110
 ANSWER_KEYS = ("1", "2", "3", "4", "5", "y", "n")
 CALC_DELAY_S = 0.02  # after the first frame is composed: time for the writer thread to send it
@@ -335,7 +334,7 @@ class PlanScreen(ModeScreen):
     def current_setup(self, arch: Architecture, gpu_gb: float | None) -> TrainSetup:
         from dataclasses import replace
 
-        from ftui.train.estimate import train_setup
+        from ftui.train.preflight.estimate import train_setup
 
         setup = train_setup(self.current_config(), arch, gpu_gb)
         loss = self._select_value("#f-loss")
@@ -624,7 +623,7 @@ class PlanScreen(ModeScreen):
             if change.field == "grad_checkpointing":
                 self.query_one(wid, Select).value = "on"
             elif change.field == "precision":
-                from ftui.train.estimate import config_precision
+                from ftui.advisor.overrides import config_precision
 
                 self.query_one(wid, Select).value = config_precision("full", str(change.value))
             elif change.field in ("optimizer", "method"):
@@ -650,45 +649,3 @@ class PlanScreen(ModeScreen):
             return
         self.last_record_path = path
         self.notify(Text(one_line(str(path), 200)).plain, title="Decision record saved", timeout=8)
-
-
-# ----------------------------------------------------------------- screenshots
-def _fixed_gpu(home: Path) -> None:
-    import os
-
-    os.environ["FTUI_GPU_GB"] = "24"
-
-
-async def _wizard_midway(pilot, home: Path) -> None:  # noqa: ANN001
-    await pilot.press("2", "n")
-
-
-async def _outcome_card(pilot, home: Path) -> None:  # noqa: ANN001
-    await pilot.press("2", "n", "1", "2")
-
-
-async def _estimator(pilot, home: Path) -> None:  # noqa: ANN001
-    from textual.widgets import Select
-
-    screen = pilot.app.screen
-    await pilot.press("2", "n", "1", "2")
-    screen.query_one("#f-method", Select).value = "full"
-    await pilot.pause()
-
-
-async def _cost(pilot, home: Path) -> None:  # noqa: ANN001
-    from textual.widgets import Input
-
-    await pilot.press("3", "y", "y", "n")
-    screen = pilot.app.screen
-    screen.query_one("#c-requests", Input).value = "200000"
-    await pilot.press("c")
-    await pilot.pause()
-
-
-SCREENSHOT_SCENARIOS: list[Scenario] = [
-    Scenario("plan-wizard", "plan", _wizard_midway, _fixed_gpu),
-    Scenario("plan-outcome", "plan", _outcome_card, _fixed_gpu),
-    Scenario("plan-estimator", "plan", _estimator, _fixed_gpu),
-    Scenario("plan-cost", "plan", _cost, _fixed_gpu),
-]

@@ -16,7 +16,6 @@ thread workers; the UI thread only applies events and redraws at 4 Hz.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -31,7 +30,6 @@ from ftui.textsafe import one_line
 from ftui.train.config_fields import preset_values
 from ftui.train.events import TERMINAL_TYPES, Failed, Finished, Stopped
 from ftui.tui.bridge import RunEvents, RunFeedEnded, RunSnapshot, watch_run
-from ftui.tui.scenario import Scenario
 from ftui.tui.screens.base import ModeScreen
 from ftui.tui.screens.train_form import LauncherForm
 from ftui.tui.screens.train_monitor import RunMonitor
@@ -330,8 +328,8 @@ class TrainScreen(ModeScreen):
 
     @work(thread=True, exclusive=True, group="train-start", exit_on_error=False)
     def _start_worker(self, config) -> None:  # noqa: ANN001 - RunConfig
-        from ftui.config import validate
         from ftui.train import runs
+        from ftui.train.preflight import validate
         from ftui.train.worker import InvalidRunConfig, start_run
 
         try:
@@ -603,90 +601,3 @@ def _is_live(run_dir: Path) -> bool:
     from ftui.train.runs import is_live
 
     return is_live(run_dir)
-
-
-# ---------------------------------------------------------------------- screenshots
-FIXTURES = Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "train"
-
-
-def write_fixture_run(runs_dir: Path, fixture: str, **config_overrides: Any) -> Path:
-    """Install a recorded event log as a run directory (screenshots and snapshot tests)."""
-    from ftui.config import RunConfig, dump_config
-
-    first = (FIXTURES / f"{fixture}.jsonl").read_text(encoding="utf-8").splitlines()[0]
-    import json
-
-    run_id = json.loads(first)["run_id"]
-    run_dir = runs_dir / run_id
-    run_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(FIXTURES / f"{fixture}.jsonl", run_dir / "events.jsonl")
-    config = RunConfig(train_path="sample_data/support_tickets_train.jsonl", output_dir=None, **config_overrides)
-    (run_dir / "config.yaml").write_text(dump_config(config), encoding="utf-8")
-    return run_dir
-
-
-def _prepare_runs(home: Path) -> None:
-    import os
-
-    runs_dir = Path(os.environ.get("FTUI_RUNS_DIR") or home / "home" / "runs")
-    write_fixture_run(runs_dir, "overfit", learning_rate=3e-4, num_epochs=3.0)
-    write_fixture_run(runs_dir, "failed", micro_batch_size=16)
-    write_fixture_run(runs_dir, "stopped")
-    write_fixture_run(runs_dir, "compare_a", learning_rate=2e-4)
-    write_fixture_run(runs_dir, "compare_b", learning_rate=5e-5, lora_r=8)
-
-
-async def _wait(pilot, predicate, timeout: float = 10.0) -> None:  # noqa: ANN001
-    import time
-
-    deadline = time.monotonic() + timeout
-    while not predicate() and time.monotonic() < deadline:
-        await pilot.pause(0.05)
-
-
-async def _launcher(pilot, home: Path) -> None:  # noqa: ANN001
-    screen = pilot.app.screen
-    await _wait(pilot, lambda: screen.form.checked, 20)
-
-
-async def _runs(pilot, home: Path) -> None:  # noqa: ANN001
-    await pilot.press("r")
-    await _wait(pilot, lambda: pilot.app.screen.runs_panel.loaded > 0)
-    await pilot.pause(0.1)
-
-
-async def _monitor(pilot, home: Path) -> None:  # noqa: ANN001
-    await _runs(pilot, home)
-    screen = pilot.app.screen
-    target = next(s.run_dir for s in screen.runs_panel.summaries if s.run_id.endswith("overfit"))
-    screen.open_run(target)
-    await _wait(pilot, lambda: screen.monitor.history is not None)
-    await pilot.pause(0.2)
-
-
-async def _compare(pilot, home: Path) -> None:  # noqa: ANN001
-    await _runs(pilot, home)
-    screen = pilot.app.screen
-    for summary in screen.runs_panel.summaries:
-        if summary.run_id.endswith(("lr2e-4", "lr5e-5")):
-            screen.runs_panel.marked.append(summary.run_dir)
-    await pilot.press("c")
-    await _wait(pilot, lambda: bool(screen.query_one(ComparePanel).histories))
-    await pilot.pause(0.2)
-
-
-SCREENSHOT_SCENARIOS = [
-    Scenario("train-launcher", "train", _launcher),
-    Scenario("train-monitor", "train", _monitor, prepare=_prepare_runs),
-    Scenario("train-runs", "train", _runs, prepare=_prepare_runs),
-    Scenario("train-compare", "train", _compare, prepare=_prepare_runs),
-]
-
-
-def _after_training_scenarios() -> list[Scenario]:
-    from ftui.tui.screens.chat import screenshot_scenarios
-
-    return screenshot_scenarios()
-
-
-SCREENSHOT_SCENARIOS += _after_training_scenarios()  # checkpoints panel and Try it, on a real 6-step run

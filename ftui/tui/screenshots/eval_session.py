@@ -1,4 +1,4 @@
-"""A small, deterministic blind A/B session for screenshots and snapshot tests.
+"""The canned blind A/B session the Evaluate screenshots and snapshot tests show (no model runs).
 
 Two systems answer support tickets with a short reply: ``base`` (the demo base model:
 chatty, sometimes off-task) and ``run:lora-tickets`` (the fine-tune: short, on-task).

@@ -14,16 +14,11 @@ import tempfile
 from pathlib import Path
 
 from ftui.paths import REPO_ROOT
-from ftui.tui.scenario import Scenario
+from ftui.tui.screenshots import chat, data, evaluate, plan, train
+from ftui.tui.screenshots.scenario import Scenario
 
 SIZE = (120, 40)
 OUT_DIR = REPO_ROOT / "screenshots"
-
-
-
-
-async def _nothing(pilot, home: Path) -> None:  # noqa: ANN001
-    return None
 
 
 def _open_help(mode: str):  # noqa: ANN202
@@ -35,20 +30,12 @@ def _open_help(mode: str):  # noqa: ANN202
 
 SCENARIOS: list[Scenario] = [
     Scenario("shell-help", "plan", _open_help("plan")),
+    *plan.SCENARIOS,
+    *data.SCENARIOS,
+    *train.SCENARIOS,
+    *chat.SCENARIOS,
+    *evaluate.SCENARIOS,
 ]
-
-
-def _register_screen_scenarios() -> None:
-    """Screens contribute their own scenarios through a ``SCREENSHOT_SCENARIOS`` list."""
-    import importlib
-
-    for module in ("plan", "data", "train", "evaluate"):
-        mod = importlib.import_module(f"ftui.tui.screens.{module}")
-        extra = getattr(mod, "SCREENSHOT_SCENARIOS", None)
-        if extra:
-            SCENARIOS.extend(extra)
-        elif not any(s.name == module for s in SCENARIOS):
-            SCENARIOS.append(Scenario(module, module, _nothing))
 
 
 async def take(scenario: Scenario, out_dir: Path) -> Path:
@@ -74,7 +61,6 @@ async def take(scenario: Scenario, out_dir: Path) -> Path:
 
 
 async def take_all(names: list[str] | None, out_dir: Path) -> list[Path]:
-    _register_screen_scenarios()
     out_dir.mkdir(parents=True, exist_ok=True)
     chosen = [s for s in SCENARIOS if not names or s.name in names]
     return [await take(s, out_dir) for s in chosen]

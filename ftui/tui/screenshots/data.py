@@ -1,0 +1,43 @@
+"""Data screenshots: the clean sample linted, the dirty sample at its first error, the stats view."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ftui.paths import sample_data
+from ftui.tui.screenshots.scenario import Scenario
+from ftui.tui.widgets.findings_panel import FindingsPanel
+
+
+async def _lint_settled(pilot, home: Path) -> None:  # noqa: ANN001
+    screen = pilot.app.screen
+    for _ in range(200):  # wait for the index and the lint worker (or its "not available")
+        index = getattr(screen, "index", None)
+        if getattr(screen, "lint_state", "running") != "running" and (index is None or index.done):
+            break
+        await pilot.pause(0.05)
+    await pilot.pause(0.1)
+
+
+async def _dirty_first_error(pilot, home: Path) -> None:  # noqa: ANN001
+    await _lint_settled(pilot, home)
+    screen = pilot.app.screen
+    panel = screen.query_one(FindingsPanel)
+    ids = panel.group_ids()
+    if ids:
+        panel.expand_group(ids[1] if len(ids) > 1 else ids[0])
+    await pilot.press("n")
+    await pilot.pause(0.1)
+
+
+async def _stats(pilot, home: Path) -> None:  # noqa: ANN001
+    await _lint_settled(pilot, home)
+    await pilot.press("t")
+    await pilot.pause(0.2)
+
+
+SCENARIOS: list[Scenario] = [
+    Scenario("data", "data", _lint_settled),
+    Scenario("data-dirty", "data", _dirty_first_error, data_path=str(sample_data("dirty.jsonl"))),
+    Scenario("data-stats", "data", _stats),
+]
