@@ -132,10 +132,7 @@ def main() -> int:
     # training: a LoRA run of the demo model in a worker thread of this process
     config = RunConfig(max_steps=20 if args.quick else 5000, micro_batch_size=4, max_seq_len=256, eval_steps=50,
                        save_steps=1000, learning_rate=1e-3, eval_path=None, eval_fraction=0.02)
-    from ftui.tui.screens.train import reserve_ui_core
-
-    reserve_ui_core()  # as the Train screen does before it starts a run
-    worker = start_run(config)
+    worker = start_run(config, share_cores=True)  # as the Train screen starts a run
     try:
         training = asyncio.run(_measure(FtuiApp(start_mode="train"), presses, worker))
         trained_steps = worker.last_step

@@ -364,6 +364,7 @@ def start_run(
     resume: bool = False,
     callbacks: Sequence[Any] = (),
     check: bool = True,
+    share_cores: bool = False,
 ) -> TrainingWorker:
     """Start training ``config`` in a thread of this process and return its worker.
 
@@ -372,7 +373,8 @@ def start_run(
     over ``config``'s run-shaping fields only where ``config`` is its own copy) and continues
     from the latest checkpoint. Raises ``InvalidRunConfig`` (with every problem) or
     ``runs.RunDirError`` before anything starts; after that, every failure is a ``failed``
-    event in the log.
+    event in the log. ``share_cores``: a UI runs in this process (the TUI); on a CPU-only box
+    training leaves it one core (``cpu_threads.reserve_ui_core``).
     """
     if check:
         problems = validate(config, check_model=False)
@@ -409,6 +411,10 @@ def start_run(
             write_private_text(run_dir / runs.CONFIG_NAME, dump_config(config))
     else:
         run_dir, config = runs.create_run(config, run_dir)
+    if share_cores:
+        from ftui.train.cpu_threads import reserve_ui_core
+
+        reserve_ui_core()
     worker = TrainingWorker(config, run_dir, resume=resume, callbacks=callbacks)
     worker.start()
     live.register(worker)

@@ -338,8 +338,7 @@ class TrainScreen(ModeScreen):
                 lint = any(p.field in ("train_path", "eval_path") and ":" in p.message for p in problems)
                 self.post_message(StartRefused([(p.field, f"{p.message}. {p.fix}") for p in problems], lint=lint))
                 return
-            reserve_ui_core()
-            worker = start_run(config, check=False)
+            worker = start_run(config, check=False, share_cores=True)
         except InvalidRunConfig as exc:
             self.post_message(StartRefused([(p.field, f"{p.message}. {p.fix}") for p in exc.problems]))
             return
@@ -497,8 +496,7 @@ class TrainScreen(ModeScreen):
 
         try:
             config = runs.load_run_config(run_dir)
-            reserve_ui_core()
-            worker = start_run(config, run_dir=run_dir, resume=True)
+            worker = start_run(config, run_dir=run_dir, resume=True, share_cores=True)
         except InvalidRunConfig as exc:
             self.post_message(StartRefused([(p.field, f"{p.message}. {p.fix}") for p in exc.problems]))
             return
@@ -569,24 +567,6 @@ class TrainScreen(ModeScreen):
 
     def action_open_data(self) -> None:
         self.app.switch_mode("data")
-
-
-def reserve_ui_core() -> None:
-    """On a CPU-only box, train with one core fewer than the machine has, so the UI stays responsive.
-
-    A run in this process shares the cores with the UI thread; torch's intra-op threads
-    spin on every core and, on a small or busy machine, starve both the UI and themselves
-    (measured on 2 shared cores: 4-15 s per demo step with 2 threads, 0.4 s with 1).
-    With a GPU the CPU threads barely matter, so nothing changes there. Call from a worker thread.
-    """
-    import os
-
-    import torch
-
-    if torch.cuda.is_available():
-        return
-    cores = os.cpu_count() or 1
-    torch.set_num_threads(max(1, min(torch.get_num_threads(), cores - 1)))
 
 
 def _display_path(path: Path) -> str:
