@@ -586,7 +586,7 @@ def cmd_judge(args: argparse.Namespace) -> int:
         pairs = [(specs[0].name, specs[1].name)]
         cache = J.VerdictCache(paths.cache_dir() / "judge" / "verdicts.jsonl")
     else:
-        from ftui.evaluate.ab import SessionError, load_plan
+        from ftui.evaluate.session_plan import SessionError, load_plan
 
         session_dir = _session_dir(args.session)
         try:
@@ -650,7 +650,7 @@ def cmd_judge(args: argparse.Namespace) -> int:
 
 
 def cmd_sessions(args: argparse.Namespace) -> int:
-    from ftui.evaluate.ab import list_sessions
+    from ftui.evaluate.session_plan import list_sessions
 
     sessions = list_sessions()
     if not sessions:

@@ -1,6 +1,6 @@
 """Session statistics: what the Results screen and ``ftui eval report`` show after an unblind.
 
-Moved out of ``ab.py`` (which keeps the session, its log and the export). Several raters on one
+Moved out of ``ab.py`` (the live session store); the plan and vote types are ``session_plan``. Several raters on one
 item are one observation of that item: the headline win rate, its interval, the sign test and
 the "votes still needed" table aggregate per item (``stats.item_level``: majority per item,
 cluster bootstrap over items for the CI); the per-rater table and inter-rater agreement (Cohen's
@@ -22,7 +22,7 @@ from ftui.evaluate import stats as S
 from ftui.evaluate.scoring import DEFAULT_BOOTSTRAP_SEED, DEFAULT_N_BOOTSTRAP, score_outputs
 
 if TYPE_CHECKING:
-    from ftui.evaluate.ab import SessionPlan, VoteRecord
+    from ftui.evaluate.session_plan import SessionPlan, VoteRecord
 
 _DECISIVE = ("left", "right")
 
@@ -270,6 +270,81 @@ def compute_results(plan: SessionPlan, votes: Sequence[VoteRecord], n_bootstrap:
         extra={**({"judge_agreement": judge_agreement(judge_records, plan, votes)} if judge_records else {}),
                **({"resolved": plan.resolved} if any(plan.resolved.values()) else {})},
     )
+
+
+# --- drill-down: votes beside the metrics -----------------------------------------------------
+
+
+def disagreement(v: VoteRecord, scores: Mapping[str, M.ItemScores], text_margin: float = 0.1) -> str | None:
+    """Why a human vote contradicts the automatic metrics on this item, or None.
+
+    Label/JSON tasks compare correctness (0/1); free text compares ROUGE-L and needs a gap of
+    at least ``text_margin`` so near-equal scores are not reported."""
+    if v.left not in scores or v.right not in scores:
+        return None
+    pl, pr = scores[v.left].primary, scores[v.right].primary
+    binary = scores[v.left].label is not None or scores[v.left].json_parse is not None
+    margin = 0.0 if binary else text_margin
+    if v.choice in _DECISIVE:
+        chosen, other = (v.left, v.right) if v.choice == "left" else (v.right, v.left)
+        mine, theirs = scores[chosen].primary, scores[other].primary
+        if (mine < theirs) if binary else (mine + margin <= theirs):
+            return f"preferred {chosen} but its metric is lower ({mine:.2f} < {theirs:.2f})"
+    elif v.choice == "tie" and abs(pl - pr) >= (0.5 if binary else 0.3):
+        return f"tie but the metrics differ ({pl:.2f} vs {pr:.2f})"
+    elif v.choice == "both_bad" and max(scores[v.left].exact, scores[v.right].exact) >= 1.0:
+        return "both bad but one output matches the reference"
+    return None
+
+
+@dataclass
+class DrillRow:
+    task: int
+    item_id: str
+    rater: str
+    messages: tuple[dict[str, str], ...]
+    prompt: str
+    reference: str | None
+    system_left: str
+    system_right: str
+    output_left: str
+    output_right: str
+    choice: str
+    preferred: str | None
+    note: str
+    flags: tuple[str, ...]
+    dwell_ms: int
+    fast: bool
+    scores: dict[str, M.ItemScores]
+    disagreement: str | None
+
+
+
+
+def drill_rows(plan: SessionPlan, votes: Sequence[VoteRecord], scores: Mapping[str, Mapping[str, M.ItemScores]],
+               disagreements_only: bool = False, item_id: str | None = None) -> list[DrillRow]:
+    """One row per vote (item, both outputs unblinded, vote, note, per-item scores of both sides);
+    ``disagreements_only`` keeps the rows where the human vote contradicts the metrics."""
+    rows = []
+    for v in votes:
+        if item_id is not None and v.item_id != item_id:
+            continue
+        item = plan.item(v.item_id)
+        sc = {s: scores[s][v.item_id] for s in (v.left, v.right) if s in scores and v.item_id in scores[s]}
+        row = DrillRow(
+            task=v.task, item_id=v.item_id, rater=v.rater, messages=item.messages, prompt=item.prompt_text,
+            reference=item.reference, system_left=v.left, system_right=v.right,
+            output_left=plan.outputs[v.left][v.item_id], output_right=plan.outputs[v.right][v.item_id],
+            choice=v.choice, preferred=v.preferred, note=v.note, flags=v.flags, dwell_ms=v.dwell_ms, fast=v.fast,
+            scores=sc, disagreement=disagreement(v, sc),
+        )
+        if disagreements_only and row.disagreement is None:
+            continue
+        rows.append(row)
+    return rows
+
+
+# --- text ----------------------------------------------------------------------------------------
 
 
 def _rate(p: S.Proportion) -> str:

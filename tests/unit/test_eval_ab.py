@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from ftui.evaluate import ab
+from ftui.evaluate import ab, session_plan
 from ftui.evaluate.ab import BlindError, BlindSession, SessionError
 from ftui.evaluate.items import EvalItem
+from ftui.evaluate.results import results_text
 
 LABELS = ["billing", "technical", "account", "other"]
 
@@ -64,7 +65,7 @@ def test_counterbalanced_sides_in_permuted_blocks(tmp_path: Path) -> None:
     s = new_session(tmp_path, n=40)
     lefts = [t.left for t in s.tasks]
     assert lefts.count("base") == 20
-    biggest = max(ab.SIDE_BLOCKS)
+    biggest = max(session_plan.SIDE_BLOCKS)
     for end in range(1, 41):  # permuted balanced blocks: no prefix drifts more than half a block
         assert abs(2 * lefts[:end].count("base") - end) <= biggest // 2
     # seeded: the same rater and seed give the same queue, another rater another order
@@ -89,7 +90,7 @@ def test_block_ends_are_not_predictable() -> None:
 
 def test_no_item_on_consecutive_screens_with_three_systems() -> None:
     ids = [f"i{k:02d}" for k in range(12)]
-    pairs = ab.canonical_pairs(["base", "ft", "fewshot"], "base")
+    pairs = session_plan.canonical_pairs(["base", "ft", "fewshot"], "base")
     for seed in range(20):
         tasks = ab.build_queue(ids, pairs, "ana", seed)
         assert len(tasks) == 36 and [t.index for t in tasks] == list(range(36))
@@ -277,7 +278,7 @@ def test_results_statistics_equal_hand_computed(tmp_path: Path) -> None:
     d = res.to_dict()
     json.dumps(d)
     assert d["pairs"][0]["decisive"] == 30
-    assert "win rate (decisive) 0.67 [0.49, 0.81]" in ab.results_text(res)
+    assert "win rate (decisive) 0.67 [0.49, 0.81]" in results_text(res)
 
 
 def test_kappa_between_two_raters_uses_side_free_categories(tmp_path: Path) -> None:
@@ -327,7 +328,7 @@ def test_bradley_terry_with_three_systems(tmp_path: Path) -> None:
     assert bt is not None and bt.anchor == "base" and bt.theta["base"] == 0.0
     assert bt.theta["ft"] > bt.theta["fewshot"] > 0
     assert len(res.pairs) == 3
-    assert "Bradley-Terry" in ab.results_text(res)
+    assert "Bradley-Terry" in results_text(res)
 
 
 def test_drilldown_and_disagreement_filter(tmp_path: Path) -> None:
@@ -390,7 +391,7 @@ def test_bad_inputs_give_clear_errors(tmp_path: Path) -> None:
     new_session(tmp_path, n=3)
     with pytest.raises(SessionError, match="already holds"):
         new_session(tmp_path, n=3)
-    sessions = ab.list_sessions(tmp_path)
+    sessions = session_plan.list_sessions(tmp_path)
     assert [x.name for x in sessions] == ["s1"] and sessions[0].raters == ["ana"]
 
 
@@ -414,7 +415,7 @@ def test_average_lengths_reported_even_without_references(tmp_path: Path) -> Non
     s.unblind()
     res = s.results()
     assert res.metrics == {} and res.avg_length_words == {"base": 2.0, "ft": 4.0}
-    assert "average output length (words): base 2.0, ft 4.0" in ab.results_text(res)
+    assert "average output length (words): base 2.0, ft 4.0" in results_text(res)
 
 
 def test_word_diff_marks_changed_words_and_keeps_text() -> None:
