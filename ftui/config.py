@@ -127,6 +127,9 @@ class ConfigProblem:
     field: str
     message: str
     fix: str
+    # "data": the dataset's content is at fault (the linter or the reader found it), so the
+    # Data screen can show it; "" for everything else (a value, a missing file, the model)
+    kind: str = ""
 
     def __str__(self) -> str:
         return f"{self.field}: {self.message}. {self.fix}" if self.fix else f"{self.field}: {self.message}"
@@ -638,18 +641,18 @@ def _validate_datasets(c: RunConfig, add) -> None:
         if path.is_symlink() and not path.exists():  # a loop or a dangling link: say which, not "does not exist"
             problem = _source_problem(path)
             if problem:
-                add(ConfigProblem(name, problem, LINT_FIX))  # the reader's message carries its own fix
+                add(ConfigProblem(name, problem, LINT_FIX, kind="data"))  # the reader's message carries its own fix
                 continue
         if not path.exists():
             add(ConfigProblem(name, f"{raw} does not exist", "Fix the path (relative paths are from the current directory)."))
             continue
         if path.is_dir():
             problem = _source_problem(path)  # a saved DatasetDict or a folder of files: the reader names what to open
-            add(ConfigProblem(name, problem, LINT_FIX) if problem else ConfigProblem(name, f"{raw} is a directory", "Give the path of a .jsonl file inside it."))
+            add(ConfigProblem(name, problem, LINT_FIX, kind="data") if problem else ConfigProblem(name, f"{raw} is a directory", "Give the path of a .jsonl file inside it."))
             continue
         if not path.is_file():  # a FIFO would block open() for ever; /dev/zero never ends
             problem = _source_problem(path)
-            add(ConfigProblem(name, problem, LINT_FIX) if problem else ConfigProblem(name, f"{raw} is not a regular file", "Save the data to a .jsonl file."))
+            add(ConfigProblem(name, problem, LINT_FIX, kind="data") if problem else ConfigProblem(name, f"{raw} is not a regular file", "Save the data to a .jsonl file."))
             continue
         try:
             with open(path, "rb") as fh:
@@ -663,11 +666,11 @@ def _validate_datasets(c: RunConfig, add) -> None:
                 continue
             problem = _source_problem(path)  # past 64 KB of blank lines there may be rows
             if problem:
-                add(ConfigProblem(name, problem, LINT_FIX))
+                add(ConfigProblem(name, problem, LINT_FIX, kind="data"))
                 continue
         for message in _lint_errors(path):
             shown = message if message.startswith(str(path)) else f"{raw}: {message}"  # the reader names the file already
-            add(ConfigProblem(name, shown, "Fix the rows (see 'ftui lint') or pick another file."))
+            add(ConfigProblem(name, shown, "Fix the rows (see 'ftui lint') or pick another file.", kind="data"))
 
 
 LINT_FIX = "Fix the file; 'ftui lint FILE' shows the details"

@@ -16,6 +16,7 @@ thread workers; the UI thread only applies events and redraws at 4 Hz.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -40,19 +41,35 @@ PANEL_TITLES = {"launcher": "New run", "monitor": "Monitor", "runs": "Runs", "co
 RUNS_REFRESH_S = 2.0
 
 
+@dataclass
 class RunStarted(Message):
-    def __init__(self, worker: Any) -> None:  # ftui.train.worker.TrainingWorker
-        super().__init__()
-        self.worker = worker
+    """The start (or resume) worker has a run training: watch it."""
+
+    worker: Any  # ftui.train.worker.TrainingWorker
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """One reason a run did not start: the field at fault and the message with its fix."""
+
+    field: str
+    text: str
+    data: bool = False  # the dataset's content is at fault (lint or reader): the Data screen can show it
+
+    @classmethod
+    def from_problem(cls, problem: Any) -> Refusal:  # ftui.config.ConfigProblem
+        return cls(problem.field, f"{problem.message}. {problem.fix}", data=problem.kind == "data")
+
+
+@dataclass
 class StartRefused(Message):
-    """Nothing was started; ``problems`` are (field, message) pairs, ``lint`` whether the data is at fault."""
+    """Nothing was started, for these reasons."""
 
-    def __init__(self, problems: list[tuple[str, str]], lint: bool = False) -> None:
-        super().__init__()
-        self.problems = problems
-        self.lint = lint
+    refusals: list[Refusal]
+
+    @property
+    def data_at_fault(self) -> bool:
+        return any(r.data for r in self.refusals)
 
 
 class ComparisonLoaded(Message):
@@ -335,25 +352,24 @@ class TrainScreen(ModeScreen):
         try:
             problems = validate(config)
             if problems:
-                lint = any(p.field in ("train_path", "eval_path") and ":" in p.message for p in problems)
-                self.post_message(StartRefused([(p.field, f"{p.message}. {p.fix}") for p in problems], lint=lint))
+                self.post_message(StartRefused([Refusal.from_problem(p) for p in problems]))
                 return
             worker = start_run(config, check=False, share_cores=True)
         except InvalidRunConfig as exc:
-            self.post_message(StartRefused([(p.field, f"{p.message}. {p.fix}") for p in exc.problems]))
+            self.post_message(StartRefused([Refusal.from_problem(p) for p in exc.problems]))
             return
         except runs.RunDirError as exc:
-            self.post_message(StartRefused([("output_dir", str(exc))]))
+            self.post_message(StartRefused([Refusal("output_dir", str(exc))]))
             return
         except Exception as exc:  # noqa: BLE001 - never a traceback on screen
-            self.post_message(StartRefused([("run", f"{type(exc).__name__}: {exc}")]))
+            self.post_message(StartRefused([Refusal("run", f"{type(exc).__name__}: {exc}")]))
             return
         self.post_message(RunStarted(worker))
 
     @on(StartRefused)
     def _start_refused(self, message: StartRefused) -> None:
         self._starting = False
-        self._refuse(message.problems, lint=message.lint)
+        self._refuse([(r.field, r.text) for r in message.refusals], lint=message.data_at_fault)
 
     @on(RunStarted)
     def _run_started(self, message: RunStarted) -> None:
@@ -498,7 +514,7 @@ class TrainScreen(ModeScreen):
             config = runs.load_run_config(run_dir)
             worker = start_run(config, run_dir=run_dir, resume=True, share_cores=True)
         except InvalidRunConfig as exc:
-            self.post_message(StartRefused([(p.field, f"{p.message}. {p.fix}") for p in exc.problems]))
+            self.post_message(StartRefused([Refusal.from_problem(p) for p in exc.problems]))
             return
         except Exception as exc:  # noqa: BLE001 - RunDirError, ConfigError: one line on screen
             self.app.call_from_thread(self._cannot_resume, one_line(str(exc), 300))
