@@ -2,7 +2,10 @@
 
 ``RunConfig`` is the single contract between the Plan screen ("use this plan"), the
 Train launcher form, ``ftui train CONFIG.yaml`` and the backends. Field names are the
-YAML keys. Validation (``validate``) names the field and the fix for each bad value.
+YAML keys. ``check_fields`` names the field and the fix for each bad value; it looks at
+nothing outside the config (no file, model, GPU or environment), so it is instant and this
+module imports nothing of ``ftui`` above it. The deep checks (datasets, environment, model,
+memory) are ``ftui.train.preflight.validate``, which runs these first.
 No secret (API key) is ever a field: keys come from the environment only.
 """
 
@@ -164,111 +167,26 @@ def _suggest(name: str) -> str:
     return "Run 'ftui train --example' to see every key."
 
 
-_TRUE = {"true", "yes", "on", "1", "y"}
-_FALSE = {"false", "no", "off", "0", "n"}
-
-
-def _coerce_one(name: str, value: object, hint: object) -> object:
-    """Coerce ``value`` to the (non-union) type ``hint`` or raise ValueError with a short reason."""
-    import typing
-
-    origin = typing.get_origin(hint)
-    if origin is typing.Literal:
-        choices = typing.get_args(hint)
-        if value in choices:
-            return value
-        raise ValueError(f"must be one of {', '.join(map(str, choices))}")
-    if hint is bool:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, int) and value in (0, 1):
-            return bool(value)
-        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-            return value.strip().lower() in _TRUE
-        raise ValueError("must be true or false")
-    if hint is int:
-        if isinstance(value, bool):
-            raise ValueError("must be a whole number")
-        if isinstance(value, int):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if isinstance(value, str):
-            try:
-                number = float(value.strip())
-            except ValueError:
-                raise ValueError("must be a whole number") from None
-            if number.is_integer():
-                return int(number)
-        raise ValueError("must be a whole number")
-    if hint is float:
-        if isinstance(value, bool):
-            raise ValueError("must be a number")
-        if isinstance(value, (int, float)):
-            return float(value)
-        if isinstance(value, str):
-            try:
-                return float(value.strip())
-            except ValueError:
-                raise ValueError("must be a number") from None
-        raise ValueError("must be a number")
-    if hint is str:
-        if isinstance(value, str):
-            return value
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return str(value)
-        raise ValueError("must be text")
-    if origin is list:
-        if isinstance(value, str):
-            value = [v.strip() for v in value.split(",") if v.strip()]
-        if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
-            return list(value)
-        raise ValueError("must be a list of names")
-    if hint is dict or origin is dict:
-        if isinstance(value, dict):
-            return dict(value)
-        raise ValueError("must be a mapping of key: value")
-    return value
-
-
 def coerce_value(name: str, value: object) -> object:
     """Coerce a raw (YAML or ``--set``) value to the type of field ``name``; raise ConfigError if impossible."""
-    import types
-    import typing
+    from ftui.coerce import coerce
 
     hints = _type_hints()
     if name not in hints:
         raise ConfigError(ConfigProblem(name, "is not a config key", _suggest(name)))
-    hint = hints[name]
-    options = typing.get_args(hint) if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union else (hint,)
-    if type(None) in options:
-        if value is None or (isinstance(value, str) and value.strip().lower() in ("", "null", "none", "~")):
-            return None
-        options = tuple(o for o in options if o is not type(None))
-    # Try the options in an order that keeps "2" an int for ``int | str`` and "q,v" a list for ``str | list``.
-    reasons = []
-    ordered = sorted(options, key=lambda o: {bool: 0, int: 1, float: 2}.get(o, 3))  # type: ignore[arg-type]
-    if str in ordered and any(typing.get_origin(o) is list for o in ordered) and isinstance(value, str):
-        if "," in value:
-            ordered = [o for o in ordered if o is not str] + [str]
-    for option in ordered:
-        try:
-            result = _coerce_one(name, value, option)
-        except ValueError as exc:
-            reasons.append(str(exc))
-            continue
-        if name in AUTO_BOOL_FIELDS and isinstance(result, str):
-            if result.strip().lower() != "auto":
-                shown = repr(value) if not isinstance(value, str) else f"'{value}'"
-                raise ConfigError(ConfigProblem(name, f"{shown} is not true, false or auto", AUTO_BOOL_FIELDS[name]))
-            return "auto"
-        _check_magnitude(name, value, result)
-        if name == "data_format":
-            result = DATA_FORMAT_ALIASES.get(result, result)
-        return result
-    reason = " or ".join(dict.fromkeys(reasons)) or "has the wrong type"
     shown = repr(value) if not isinstance(value, str) else f"'{value}'"
-    raise ConfigError(ConfigProblem(name, f"{shown} {reason}", f"Set {name} to a valid value."))
+    try:
+        result = coerce(value, hints[name])
+    except ValueError as exc:
+        raise ConfigError(ConfigProblem(name, f"{shown} {exc}", f"Set {name} to a valid value.")) from None
+    if name in AUTO_BOOL_FIELDS and isinstance(result, str):
+        if result.strip().lower() != "auto":
+            raise ConfigError(ConfigProblem(name, f"{shown} is not true, false or auto", AUTO_BOOL_FIELDS[name]))
+        return "auto"
+    _check_magnitude(name, value, result)
+    if name == "data_format" and isinstance(result, str):
+        result = DATA_FORMAT_ALIASES.get(result, result)
+    return result
 
 
 MAX_CONFIG_NUMBER = 10**15  # past any real step count, seed or size; keeps later int/float maths sane
@@ -353,7 +271,7 @@ def dump_config(config: RunConfig) -> str:
     import yaml
 
     data = config_to_dict(config)
-    data["extra"] = {k: v for k, v in (data.get("extra") or {}).items() if not _looks_secret(str(k))}
+    data["extra"] = {k: v for k, v in (data.get("extra") or {}).items() if not looks_secret(str(k))}
     if data.get("openai_base_url"):
         data["openai_base_url"] = _strip_url_credentials(str(data["openai_base_url"]))
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
@@ -400,7 +318,7 @@ def apply_overrides(config: RunConfig, assignments: list[str] | tuple[str, ...])
     return dataclasses.replace(config, **updates)
 
 
-def _looks_secret(name: str) -> bool:
+def looks_secret(name: str) -> bool:
     lowered = name.lower()
     return any(word in lowered for word in SECRET_WORDS)
 
@@ -435,19 +353,11 @@ def resolve_data_path(value: str | None) -> Path | None:
 # ---------------------------------------------------------------------------------------------
 
 
-def validate(
-    config: RunConfig,
-    *,
-    check_files: bool = True,
-    check_model: bool = True,
-    check_env: bool = True,
-) -> list[ConfigProblem]:
-    """Every problem with ``config``, each naming the field and the fix; empty when it can run.
+def check_fields(config: RunConfig) -> list[ConfigProblem]:
+    """Every problem the values have on their own or together, each naming the field and the fix.
 
-    ``check_files`` reads the datasets (existence, and the linter's errors when available),
-    ``check_model`` reads the model's config to check target modules and the VRAM estimate,
-    ``check_env`` looks at CUDA, bitsandbytes and OPENAI_API_KEY. The cheap checks always run.
-    Heavy imports happen only inside the deep checks, so call this from a worker thread in a UI.
+    Reads nothing but the config (the Train form runs it on every keystroke); the deep checks
+    are ``ftui.train.preflight.validate``, which starts with these.
     """
     problems: list[ConfigProblem] = []
     add = problems.append
@@ -500,7 +410,7 @@ def validate(
             add(ConfigProblem("compute_dtype", f"'{c.compute_dtype}' is not a dtype", f"Use one of: {', '.join(COMPUTE_DTYPES)}."))
     for key in c.extra or {}:
         key = str(key)
-        if _looks_secret(key):
+        if looks_secret(key):
             add(ConfigProblem(f"extra.{key}", "looks like a secret, and secrets never go into a config file", "Remove it and set it in the environment (e.g. HF_TOKEN)."))
         elif key in EXTRA_MODELLED:
             add(ConfigProblem(f"extra.{key}", "is set through a config key, not extra", f"Use {EXTRA_MODELLED[key]} instead."))
@@ -510,26 +420,6 @@ def validate(
             add(ConfigProblem("openai_model", "is empty", "Name a fine-tunable model, e.g. gpt-4o-mini-2024-07-18."))
         if c.openai_base_url and not str(c.openai_base_url).startswith(("http://", "https://")):
             add(ConfigProblem("openai_base_url", f"'{c.openai_base_url}' is not an http(s) URL", "Use e.g. https://api.openai.com/v1 or leave it empty."))
-        if check_env:
-            import os
-
-            if not os.environ.get("OPENAI_API_KEY"):
-                add(ConfigProblem("method", "openai needs OPENAI_API_KEY in the environment", "Export OPENAI_API_KEY=... (it is never stored in the config)."))
-
-    if check_files:
-        _validate_datasets(c, add)
-    if hf and check_env:
-        _validate_environment(c, add)
-        if not any(p.field == "device" for p in problems):
-            _validate_device(c, add, check_hardware=True)
-    if hf and check_model and c.extra:
-        _validate_extra_switches(c, add)
-    if hf and check_model and not any(p.field == "model" for p in problems):
-        _validate_against_model(c, add, lora)
-    if hf and check_model and not any(p.field in ("model", "train_path", "data_format") for p in problems):
-        masking = _masking_check(c)  # after the data checks: a row the linter already names is not named twice
-        if masking is not None:
-            add(masking)
     return problems
 
 
@@ -560,23 +450,37 @@ def _validate_upper_bounds(c: RunConfig, add) -> None:
             add(ConfigProblem(name, f"{value:g} is too large (at most {limit:g})", fix))
 
 
-def _validate_extra_switches(c: RunConfig, add) -> None:
-    """Every ``extra`` key must be an SFTConfig / TrainingArguments field."""
-    import difflib
-    from dataclasses import fields as dc_fields
+DEVICE_HELP = "auto (the first GPU), cuda:N or N for GPU N, or cpu"
 
+
+class DeviceError(ValueError):
+    """A device setting that cannot be used here; ``str()`` says why and what to write instead."""
+
+
+def parse_device(value: str) -> tuple[str, int | None]:
+    """``("auto", None)``, ``("cpu", None)`` or ``("cuda", index)``; DeviceError for anything else."""
+    text = str(value or "").strip().lower()
+    if text in ("", "auto"):
+        return "auto", None
+    if text == "cpu":
+        return "cpu", None
+    if text == "cuda":
+        return "cuda", 0
+    number = text[len("cuda:"):] if text.startswith("cuda:") else text
+    if number.isdigit():
+        return "cuda", int(number)
+    raise DeviceError(f"'{value}' is not a device; use {DEVICE_HELP}")
+
+
+def _check_device(c: RunConfig, add) -> None:
+    """The device must parse; QLoRA cannot run on the CPU. Whether it exists here is a preflight check."""
     try:
-        from trl import SFTConfig
-    except ImportError:
+        kind, _ = parse_device(c.device)
+    except DeviceError as exc:
+        add(ConfigProblem("device", str(exc), f"Set device to {DEVICE_HELP}."))
         return
-    known = {f.name for f in dc_fields(SFTConfig)}
-    for key in c.extra:
-        key = str(key)
-        if key in known or _looks_secret(key) or key in EXTRA_MODELLED:
-            continue
-        close = difflib.get_close_matches(key, sorted(known), n=1)
-        hint = f"Did you mean '{close[0]}'?" if close else "See the SFTConfig / TrainingArguments documentation."
-        add(ConfigProblem(f"extra.{key}", "is not an SFTConfig or TrainingArguments switch", hint))
+    if c.method == "qlora" and kind == "cpu":
+        add(ConfigProblem("device", "QLoRA trains on a GPU, and device is cpu", f"Set device to {DEVICE_HELP}."))
 
 
 def _looks_like_path(value: str) -> bool:
@@ -625,208 +529,4 @@ def _validate_hf_numbers(c: RunConfig, add) -> None:
         add(ConfigProblem("eval_max_rows", f"must be 0 (no cap) or more (got {c.eval_max_rows})", "Use 1000, or 0 to evaluate on every row."))
     if c.seed < 0:
         add(ConfigProblem("seed", f"must be 0 or more (got {c.seed})", "Use 42."))
-    _validate_device(c, add, check_hardware=False)
-
-
-def _validate_datasets(c: RunConfig, add) -> None:
-    for name in ("train_path", "eval_path"):
-        raw = getattr(c, name)
-        if name == "eval_path" and not raw:
-            continue
-        if name == "train_path" and not raw:
-            add(ConfigProblem(name, "is empty", "Give the path of a .jsonl training file."))
-            continue
-        path = resolve_data_path(raw)
-        assert path is not None
-        if path.is_symlink() and not path.exists():  # a loop or a dangling link: say which, not "does not exist"
-            problem = _source_problem(path)
-            if problem:
-                add(ConfigProblem(name, problem, LINT_FIX, kind="data"))  # the reader's message carries its own fix
-                continue
-        if not path.exists():
-            add(ConfigProblem(name, f"{raw} does not exist", "Fix the path (relative paths are from the current directory)."))
-            continue
-        if path.is_dir():
-            problem = _source_problem(path)  # a saved DatasetDict or a folder of files: the reader names what to open
-            add(ConfigProblem(name, problem, LINT_FIX, kind="data") if problem else ConfigProblem(name, f"{raw} is a directory", "Give the path of a .jsonl file inside it."))
-            continue
-        if not path.is_file():  # a FIFO would block open() for ever; /dev/zero never ends
-            problem = _source_problem(path)
-            add(ConfigProblem(name, problem, LINT_FIX, kind="data") if problem else ConfigProblem(name, f"{raw} is not a regular file", "Save the data to a .jsonl file."))
-            continue
-        try:
-            with open(path, "rb") as fh:
-                head = fh.read(1 << 16)
-        except OSError as exc:
-            add(ConfigProblem(name, f"cannot read {raw}: {exc.strerror or exc}", "Check the file's permissions."))
-            continue
-        if not head.strip():
-            if path.stat().st_size <= len(head):
-                add(ConfigProblem(name, f"{raw} is empty", "Point it at a dataset with at least a few rows."))
-                continue
-            problem = _source_problem(path)  # past 64 KB of blank lines there may be rows
-            if problem:
-                add(ConfigProblem(name, problem, LINT_FIX, kind="data"))
-                continue
-        for message in _lint_errors(path):
-            shown = message if message.startswith(str(path)) else f"{raw}: {message}"  # the reader names the file already
-            add(ConfigProblem(name, shown, "Fix the rows (see 'ftui lint') or pick another file.", kind="data"))
-
-
-LINT_FIX = "Fix the file; 'ftui lint FILE' shows the details"
-
-
-def _source_problem(path: Path) -> str | None:
-    """The data reader's file-level verdict (a link loop, a device, whitespace only), or None when readable."""
-    from ftui.data.source import DatasetError, inspect_source
-
-    try:
-        inspect_source(path)
-    except DatasetError as exc:
-        return str(exc)
-    return None
-
-
-def _lint_errors(path: Path) -> list[str]:
-    """Error-level findings of the data linter when it is available; a readability check otherwise."""
-    try:
-        from ftui.data import lint  # type: ignore[attr-defined]
-    except ImportError:
-        lint = None
-    run = getattr(lint, "lint_file", None) if lint is not None else None
-    if run is not None:
-        from ftui.data.source import DatasetError
-
-        try:
-            report = run(path, near_dups=False)
-        except DatasetError as exc:  # the file itself (corrupt Parquet, CR-only endings): the reader's own words
-            return [str(exc)]
-        except Exception:  # noqa: BLE001 - the linter failing must not block a run; the loader reports bad rows
-            report = None
-        try:
-            if report is None:
-                raise LookupError("no lint report")
-            findings = getattr(report, "findings", None) or []
-            errors = [f for f in findings if str(getattr(f, "severity", "")).lower().endswith("error")]
-            out = []
-            for finding in errors[:3]:
-                row = getattr(finding, "row", None)
-                where = f"row {row}: " if row is not None else ""
-                out.append(f"{where}{getattr(finding, 'message', finding)}")
-            if len(errors) > 3:
-                out.append(f"and {len(errors) - 3} more lint errors")
-            return out
-        except Exception:  # noqa: BLE001 - the linter failing must not block a run; the loader reports bad rows
-            pass
-    # Fallback: the first rows must parse as JSON objects.
-    import json
-
-    try:
-        with open(path, encoding="utf-8") as fh:
-            first = fh.read(1 << 16)
-    except UnicodeDecodeError:
-        return ["is not UTF-8 text"]
-    text = first.lstrip()
-    if text.startswith("["):
-        return []  # a JSON array file; the loader reads it whole
-    for number, line in enumerate(first.splitlines()[:20], start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError:
-            if number == len(first.splitlines()) and not first.endswith("\n"):
-                break  # a long last line cut by our read window
-            return [f"line {number} is not valid JSON"]
-        if not isinstance(row, dict):
-            return [f"line {number} is not a JSON object"]
-    return []
-
-
-def _validate_device(c: RunConfig, add, check_hardware: bool) -> None:
-    """The device must parse (always) and exist on this machine (``check_hardware``, which imports torch)."""
-    from ftui.train.devices import DEVICE_HELP, device_problem, parse_device
-
-    message = device_problem(c.device, check_hardware=check_hardware)
-    if message is None and not check_hardware and c.method == "qlora" and parse_device(c.device)[0] == "cpu":
-        message = "QLoRA trains on a GPU, and device is cpu"
-    if message:
-        add(ConfigProblem("device", message, f"Set device to {DEVICE_HELP}."))
-
-
-def _validate_environment(c: RunConfig, add) -> None:
-    if c.attn_implementation == "flash_attention_2":
-        from ftui.train.gpu_defaults import attention_problem, probe_environment
-
-        found = attention_problem(c, probe_environment(c))
-        if found:
-            add(ConfigProblem("attn_implementation", *found))
-    needs_cuda = c.method == "qlora" or c.optimizer in OPTIMIZERS_BNB or c.precision == "fp16"
-    if not needs_cuda:
-        return
-    import importlib.util
-
-    import torch
-
-    has_cuda = torch.cuda.is_available()
-    has_bnb = importlib.util.find_spec("bitsandbytes") is not None
-    if c.method == "qlora":
-        if not has_cuda:
-            add(ConfigProblem("method", "QLoRA needs an NVIDIA GPU with CUDA, and none is available here", "Use method: lora (or full) on this machine, or run on a GPU box."))
-        elif not has_bnb:
-            add(ConfigProblem("method", "QLoRA needs the bitsandbytes package", "pip install bitsandbytes, or use method: lora."))
-    if c.optimizer in OPTIMIZERS_BNB and (not has_cuda or not has_bnb):
-        add(ConfigProblem("optimizer", f"{c.optimizer} needs CUDA and bitsandbytes", "Use adamw_torch here."))
-    if c.precision == "fp16" and not has_cuda:
-        add(ConfigProblem("precision", "fp16 mixed precision needs a GPU", "Use auto (fp32 on CPU)."))
-
-
-def _validate_against_model(c: RunConfig, add, lora: bool) -> None:
-    from ftui.models import info as modelinfo
-
-    try:
-        info = modelinfo.inspect_model(c.model)
-    except modelinfo.ModelInfoError as exc:
-        add(ConfigProblem("model", str(exc), "Give a local model directory, a Hub id available offline, or 'demo'."))
-        return
-    if lora:
-        try:
-            modelinfo.resolve_target_modules(c.target_modules, info)
-        except modelinfo.ModelInfoError as exc:
-            add(ConfigProblem("target_modules", str(exc), "Use 'all-linear', 'attention' or names from the list above."))
-    if c.attn_implementation in ("flash_attention_2", "sdpa"):
-        from ftui.train.gpu_defaults import attention_model_problem
-
-        found = attention_model_problem(c, info.supports_flash_attn, info.supports_sdpa, info.model_type)
-        if found:
-            add(ConfigProblem("attn_implementation", *found))
-    estimate = _vram_check(c, info)
-    if estimate is not None:
-        add(estimate)
-
-
-def _masking_check(c: RunConfig) -> ConfigProblem | None:
-    """The chat template against the data and the loss-masking path, from the tokenizer alone (no weights)."""
-    if not c.train_path:
-        return None
-    try:
-        from ftui.models import info as modelinfo
-        from ftui.train.masking import masking_problem
-
-        path = modelinfo.inspect_model(c.model).path  # cached: the model checks above read it
-    except Exception:  # noqa: BLE001 - an unreadable model (or no ML stack) is the model check's to report
-        return None
-    return masking_problem(c, path)
-
-
-def _vram_check(c: RunConfig, info) -> ConfigProblem | None:
-    """Ask the VRAM estimator whether the run fits the GPU here (skipped without a GPU or an estimate)."""
-    try:
-        from ftui.train.estimate import fit_check
-    except ImportError:
-        return None
-    found = fit_check(c)
-    if found:
-        field, message = found
-        return ConfigProblem(field, message, "Apply the cheapest fix (--set KEY=VALUE), or lower micro_batch_size or max_seq_len, or use QLoRA.")
-    return None
+    _check_device(c, add)

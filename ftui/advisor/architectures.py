@@ -136,6 +136,8 @@ def find_preset(name: str) -> Architecture | None:
             return arch
     return NAMED.get(key.lower())
 
+CUSTOM = "custom"  # the model choice beside PRESET_SIZES: a local path or a Hub id
+
 # The Hub id each size preset stands for (what "use this plan" puts in RunConfig.model).
 PRESET_HUB_IDS: dict[str, str] = {
     "0.5B": "Qwen/Qwen2.5-0.5B",

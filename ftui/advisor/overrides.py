@@ -15,6 +15,17 @@ from ftui.advisor.vram import TrainSetup
 OPTIMIZER_TO_RUNCONFIG = {"adamw_torch": "auto", "adamw_8bit": "adamw_8bit", "paged_adamw_8bit": "paged_adamw_8bit"}
 
 
+def config_precision(method: str, precision: str) -> str:
+    """The RunConfig precision that trains what the estimator calls ``precision`` (the inverse of ``ftui.train.preflight.estimate.estimator_precision``)."""
+    if precision == "fp32":
+        return "fp32"
+    if method == "full":
+        return "bf16" if precision == "bf16" else "auto"
+    if method == "lora" and precision == "amp":
+        return "fp16"
+    return "auto"
+
+
 def plan_overrides(outcome: Outcome | None, setup: TrainSetup | None = None, model: str | None = None) -> dict[str, Any]:
     """RunConfig overrides: the outcome's starting hyperparameters, then the estimator's settings.
 
@@ -33,8 +44,6 @@ def plan_overrides(outcome: Outcome | None, setup: TrainSetup | None = None, mod
         out["micro_batch_size"] = setup.micro_batch
         out["gradient_checkpointing"] = setup.grad_checkpointing
         out["optimizer"] = OPTIMIZER_TO_RUNCONFIG[setup.optimizer]
-        from ftui.train.estimate import config_precision
-
         out["precision"] = config_precision(setup.method, setup.precision)  # the run the estimate priced
         if setup.method != "full":
             out["lora_r"] = setup.lora_r

@@ -129,9 +129,9 @@ def config_from_args(args: argparse.Namespace):  # noqa: ANN201 - a RunConfig
     """
     import dataclasses
 
+    from ftui.advisor.overrides import config_precision
     from ftui.config import ConfigError, RunConfig, apply_overrides, load_config
     from ftui.errors import UserError
-    from ftui.train.estimate import config_precision
 
     try:
         config = load_config(args.config) if args.config else RunConfig(max_seq_len=2048, micro_batch_size=1)
@@ -167,7 +167,7 @@ def estimate_from_args(args: argparse.Namespace) -> dict[str, Any]:
     from ftui.advisor.gpu import detect_gpu
     from ftui.advisor.model_config import architecture_for
     from ftui.advisor.vram import cheapest_fix, estimate
-    from ftui.train.estimate import checkpointing_choice, train_setup
+    from ftui.train.preflight.estimate import checkpointing_choice, train_setup
 
     config = config_from_args(args)
     gpu = None
@@ -194,7 +194,7 @@ def estimate_from_args(args: argparse.Namespace) -> dict[str, Any]:
 def estimate_json(est, gpu=None, fix=None) -> dict[str, Any]:  # noqa: ANN001
     """The documented ``--json`` object (schema ``ftui.plan.estimate/1``)."""
     from ftui.advisor.vram import weights_basis
-    from ftui.train.estimate import fix_changes
+    from ftui.train.preflight.estimate import fix_changes
 
     a, s = est.arch, est.setup
     return {

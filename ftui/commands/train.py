@@ -82,7 +82,7 @@ def _user_error(message: str) -> Exception:
 
 def report_problems(config, resume: bool = False) -> bool:
     """Validate fully; print each problem as one line on stderr. True if there were any."""
-    from ftui.config import validate
+    from ftui.train.preflight import validate
 
     problems = validate(config)
     for problem in problems:
@@ -112,7 +112,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.check:
         print("config OK")
         if config.method in ("full", "lora", "qlora"):
-            from ftui.train.estimate import detected_gpu_gb, fit_summary
+            from ftui.train.preflight.estimate import detected_gpu_gb, fit_summary
 
             print(fit_summary(config, detected_gpu_gb()[1]))  # the same figure as 'ftui plan' and the form
         return 0

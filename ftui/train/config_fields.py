@@ -3,7 +3,7 @@
 The launcher form (TUI) is generated from this table, so every field of the run
 config is editable and a new field shows up with a sensible default widget. Parsing
 turns what was typed into the typed value, or a one-line reason it is not valid;
-cross-field rules live in ``ftui.config.validate`` (the engine's). No Textual here.
+cross-field rules live in ``ftui.config.check_fields`` (the engine's). No Textual here.
 """
 
 from __future__ import annotations

@@ -618,7 +618,7 @@ def _pid() -> int:
 def _estimates(config: RunConfig, gpu_gb: float | None) -> tuple[float | None, float | None]:
     """(total GB incl. the CUDA context, torch-allocator GB without it): the memory plot's estimate lines."""
     try:
-        from ftui.train.estimate import estimate_figures
+        from ftui.train.preflight.estimate import estimate_figures
 
         return estimate_figures(config, gpu_gb)
     except Exception:  # noqa: BLE001 - an estimate is decoration, never a failure
@@ -631,7 +631,7 @@ def run_gpu_gb() -> float | None:
 
     if not torch.cuda.is_available():
         return None
-    from ftui.train.estimate import detected_gpu_gb
+    from ftui.train.preflight.estimate import detected_gpu_gb
 
     gpu_gb = detected_gpu_gb()[1]
     if gpu_gb is None:
@@ -647,7 +647,7 @@ def resolve_checkpointing(config: RunConfig, emit: Emit) -> tuple[RunConfig, flo
     """
     import dataclasses
 
-    from ftui.train.estimate import checkpointing_choice, resolve_arch
+    from ftui.train.preflight.estimate import checkpointing_choice, resolve_arch
 
     gpu_gb = run_gpu_gb()
     try:

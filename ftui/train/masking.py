@@ -21,7 +21,7 @@ the full model load. ``plan_masking`` picks one path per run instead:
 
 System messages a template refuses (Gemma 2 raises) or drops are folded into the first
 user turn, the Gemma 3 convention. ``masking_problem`` runs the same decision and converts
-a sample of the data for ``ftui.config.validate``: a template problem is one
+a sample of the data for ``ftui.train.preflight.validate``: a template problem is one
 ``ConfigProblem`` with its fix. Heavy imports (transformers, trl) are deferred.
 """
 

@@ -26,11 +26,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ftui.config import RunConfig, dump_config, validate
+from ftui.config import RunConfig, dump_config
 from ftui.train import live, runs
 from ftui.train.control import RunControl
 from ftui.train.errors import InvalidRunConfig, TrainError
 from ftui.train.events import EVENT_LOG_NAME, TERMINAL_TYPES, Event, EventLogWriter, Failed, Message, Stopped
+from ftui.train.preflight import validate
 
 Emit = Callable[[Event | dict], None]
 SECRET_ENV_VARS = ("OPENAI_API_KEY", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "WANDB_API_KEY", "AZURE_OPENAI_API_KEY")

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from ftui.cli import main
-from ftui.config import ConfigError, RunConfig, apply_overrides, load_config, load_config_text, validate
+from ftui.config import ConfigError, RunConfig, apply_overrides, load_config, load_config_text
+from ftui.train.preflight import validate
 
 BOMB = "model: demo\nextra:\n  a: &a [x, x, x, x, x, x, x, x, x]\n  b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n  c: [*b, *b, *b]\n"
 

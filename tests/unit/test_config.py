@@ -14,8 +14,8 @@ from ftui.config import (
     field_names,
     load_config,
     load_config_text,
-    validate,
 )
+from ftui.train.preflight import validate
 
 
 def problems_for(config: RunConfig, **kwargs) -> dict[str, str]:
@@ -266,7 +266,8 @@ def test_gradient_checkpointing_takes_auto_true_false_in_yaml_and_set(text: str,
 
 @pytest.mark.parametrize("text", ["maybe", "2", "sometimes"])
 def test_gradient_checkpointing_refuses_other_values_with_the_fix(text: str) -> None:
-    from ftui.config import ConfigError, apply_overrides, load_config_text, validate
+    from ftui.config import ConfigError, apply_overrides, load_config_text
+    from ftui.train.preflight import validate
 
     for read in (lambda: load_config_text(f"gradient_checkpointing: {text}\n"),
                  lambda: apply_overrides(RunConfig(), [f"gradient_checkpointing={text}"])):

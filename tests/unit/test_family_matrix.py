@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from ftui.config import RunConfig, validate
+from ftui.config import RunConfig
 from ftui.models.families import FAMILIES
 from ftui.train.events import Finished, Started, read_events
+from ftui.train.preflight import validate
 
 pytestmark = pytest.mark.slow
 

@@ -6,9 +6,10 @@ import types
 
 import pytest
 
-from ftui.config import RunConfig, validate
+from ftui.config import RunConfig
 from ftui.train import devices
 from ftui.train.devices import DeviceChoice, DeviceError, choose_device, parse_device
+from ftui.train.preflight import validate
 
 
 @pytest.fixture

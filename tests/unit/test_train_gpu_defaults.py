@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ftui.config import RunConfig, apply_overrides, load_config_text, validate
+from ftui.config import RunConfig, apply_overrides, load_config_text
 from ftui.train import gpu_defaults
 from ftui.train.gpu_defaults import (
     GpuEnvironment,
@@ -23,6 +23,7 @@ from ftui.train.gpu_defaults import (
     choose_optimizer,
     choose_tf32,
 )
+from ftui.train.preflight import validate
 
 CPU = GpuEnvironment(cuda=False)
 H100 = GpuEnvironment(cuda=True, capability=(9, 0), flash_attn_version="2.7.4.post1")

@@ -18,10 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from ftui.config import RunConfig, validate
+from ftui.config import RunConfig
 from ftui.models.families import FAMILIES
 from ftui.train import masking
 from ftui.train.masking import MaskingError, plan_masking, prepare_rows, trained_spans
+from ftui.train.preflight import validate
 
 SYSTEM = "You are a support triage assistant. Reply briefly."
 CONVERSATIONS = [

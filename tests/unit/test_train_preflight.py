@@ -49,7 +49,7 @@ def test_bad_text_is_a_field_error(name: str, text: str) -> None:
 
 @pytest.mark.parametrize("name", [*PRESETS, "demo-quick"])
 def test_presets_are_valid_configs(name: str) -> None:
-    from ftui.config import validate
+    from ftui.train.preflight import validate
 
     config = RunConfig(**preset_values(name))
     assert validate(config, check_files=False, check_model=False, check_env=False) == []
@@ -59,7 +59,7 @@ def test_presets_are_valid_configs(name: str) -> None:
 def test_checkpointing_auto_is_off_only_when_the_gpu_keeps_15_percent_free() -> None:
     from ftui.advisor.architectures import PRESETS
     from ftui.advisor.vram import estimate
-    from ftui.train.estimate import checkpointing_choice, train_setup
+    from ftui.train.preflight.estimate import checkpointing_choice, train_setup
 
     arch = PRESETS["8B"]
     config = RunConfig(model="8B", method="lora", max_seq_len=1024, micro_batch_size=2)
@@ -75,7 +75,7 @@ def test_checkpointing_auto_is_off_only_when_the_gpu_keeps_15_percent_free() -> 
     assert checkpointing_choice(config, arch, None)[0] is True
     assert checkpointing_choice(config, None, 80)[0] is True
     tiny = RunConfig(model="demo")
-    from ftui.train.estimate import resolve_arch
+    from ftui.train.preflight.estimate import resolve_arch
 
     on, why = checkpointing_choice(tiny, resolve_arch(tiny), None)
     assert on is False and "no GPU" in why
@@ -146,8 +146,8 @@ def test_qlora_kbit_prep_gets_the_resolved_checkpointing(monkeypatch: pytest.Mon
 
 def test_the_started_event_carries_the_total_and_the_torch_peak() -> None:
     """The memory plot compares torch's allocator peak with ``estimate_torch_gb`` (no CUDA context), NVML with the total."""
-    from ftui.train.estimate import estimate_figures, estimate_for
     from ftui.train.events import Started, event_from_dict
+    from ftui.train.preflight.estimate import estimate_figures, estimate_for
 
     config = RunConfig(model="8B", method="qlora", max_seq_len=2048, micro_batch_size=2, gradient_checkpointing=True)
     total, torch_gb = estimate_figures(config, 80)

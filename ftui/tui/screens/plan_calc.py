@@ -13,10 +13,9 @@ from textual.containers import Grid, Vertical, VerticalScroll
 from textual.widgets import Input, Select, Static, TabbedContent, TabPane
 
 from ftui.advisor import cost as cost_mod
-from ftui.advisor.architectures import PRESET_SIZES
+from ftui.advisor.architectures import CUSTOM, PRESET_SIZES
 from ftui.advisor.vram import LOSSES, METHODS, OPTIMIZERS
 from ftui.config import PRECISIONS  # the run config's precisions: the calculator prices a RunConfig
-from ftui.tui.screens.plan import CUSTOM
 from ftui.tui.widgets.field import TextField
 
 

@@ -240,14 +240,14 @@ class LauncherForm(Horizontal):
         self.set_values(preset_values(name, plan))
 
     def revalidate(self) -> None:
-        """Cheap checks now (parse + validate without files/model/env); deep checks after a pause."""
-        from ftui.config import validate
+        """Cheap checks now (parse + the field checks); deep checks (preflight) after a pause."""
+        from ftui.config import check_fields
 
         self._revalidate_timer = None
         values, self.parse_errors = self.raw_values()
         # fields that do not parse keep their last good value, so the others are still checked
         candidate = replace(self._base, **values)
-        self.problems = validate(candidate, check_files=False, check_model=False, check_env=False)
+        self.problems = check_fields(candidate)
         config = None if self.parse_errors else candidate
         self._show_field_states()
         if self.is_mounted and not self._loading:
@@ -263,8 +263,7 @@ class LauncherForm(Horizontal):
 
     @work(thread=True, exclusive=True, group="form-deep-check", exit_on_error=False)
     def _deep_check(self, config: RunConfig, generation: int) -> None:
-        from ftui.config import validate
-        from ftui.train.preflight import preflight
+        from ftui.train.preflight import preflight, validate
 
         try:
             # the data checks lint whole files: redo them only when a data path or file changes

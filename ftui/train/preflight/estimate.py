@@ -51,17 +51,6 @@ def estimator_precision(config: RunConfig) -> str:
     return "amp" if config.precision == "fp16" else "bf16"  # LoRA: an fp16 run loads an fp32 base
 
 
-def config_precision(method: str, precision: str) -> str:
-    """The RunConfig precision that trains what the estimator calls ``precision`` (inverse of the above)."""
-    if precision == "fp32":
-        return "fp32"
-    if method == "full":
-        return "bf16" if precision == "bf16" else "auto"
-    if method == "lora" and precision == "amp":
-        return "fp16"
-    return "auto"
-
-
 def loss_path(config: RunConfig) -> str:
     """``plain`` where TRL materialises the full logits (label smoothing), else its chunked LM head."""
     try:
@@ -138,10 +127,8 @@ def resolve_arch(config: RunConfig) -> Architecture:
 
 def detected_gpu_gb() -> tuple[Any, float | None]:
     """(GpuInfo or None, its size in GB) as every path sees it: FTUI_GPU_GB, NVML, or a loaded torch."""
-    try:
-        from ftui.advisor.gpu import detect_gpu
-    except ImportError:
-        return None, None
+    from ftui.advisor.gpu import detect_gpu
+
     gpu = detect_gpu()
     return gpu, (gpu.total_gb if gpu is not None else None)
 
@@ -174,6 +161,8 @@ def estimate_figures(config: RunConfig, gpu_gb: float | None = None) -> tuple[fl
 
 def fix_changes(fix: Fix) -> tuple[tuple[str, object], ...]:
     """The fix as (RunConfig field, value) pairs: what the form applies and the CLI tells."""
+    from ftui.advisor.overrides import config_precision
+
     out = []
     for change in fix.changes:
         name = FIX_FIELDS.get(change.field, change.field)

@@ -1,6 +1,6 @@
-"""VRAM preflight for a RunConfig: will it fit on this GPU, and if not, the cheapest fix.
+"""The memory verdict for a RunConfig: will it fit on this GPU, and if not, the cheapest fix.
 
-It prices the config through ``ftui.train.estimate.train_setup``, the same mapping as
+It prices the config through ``ftui.train.preflight.estimate.train_setup``, the same mapping as
 ``ftui plan`` and ``ftui train``, so the three agree. Reads a model's config.json (no
 weights, no torch import unless torch is already loaded), so call it from a worker
 thread in a UI. Never raises: a model the estimator
@@ -31,7 +31,7 @@ def preflight(config: RunConfig) -> Preflight:
         return Preflight("not-needed", "OpenAI fine-tuning runs on OpenAI's machines: no local GPU memory needed.")
     try:
         from ftui.advisor import vram
-        from ftui.train import estimate as bridge
+        from ftui.train.preflight import estimate as bridge
 
         arch = bridge.resolve_arch(config)
         found, gpu_gb = bridge.detected_gpu_gb()

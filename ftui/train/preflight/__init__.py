@@ -1,0 +1,13 @@
+"""Training preflight: everything checked about a RunConfig before a run starts.
+
+- ``checks.validate``: the cheap field checks (``ftui.config.check_fields``) plus the deep ones
+  (datasets, this machine, the model, the memory), each problem with its field and fix.
+- ``estimate``: THE RunConfig -> VRAM-estimate mapping (``train_setup``); ``ftui plan``, the
+  Train form, ``ftui train --check`` and the ``started`` event all price a run through it.
+- ``verdict.preflight``: the one-line memory verdict the Train form shows, with the cheapest fix.
+"""
+
+from ftui.train.preflight.checks import validate
+from ftui.train.preflight.verdict import Preflight, preflight
+
+__all__ = ["Preflight", "preflight", "validate"]

@@ -1,0 +1,247 @@
+"""The deep checks of a RunConfig, which look outside it: the datasets, this machine, the model, the memory.
+
+``validate`` is what runs before a training starts (``ftui train``, ``ftui train --check``,
+the Train form's start, the worker): ``ftui.config.check_fields`` first (instant), then
+whichever deep checks are asked for. Each problem names the field and the fix. The deep
+checks import heavy libraries (torch, transformers, the linter) inside the functions, so a
+UI calls this from a worker thread.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ftui.config import (
+    DEVICE_HELP,
+    EXTRA_MODELLED,
+    METHODS,
+    OPTIMIZERS_BNB,
+    ConfigProblem,
+    RunConfig,
+    check_fields,
+    looks_secret,
+    resolve_data_path,
+)
+
+
+def validate(
+    config: RunConfig,
+    *,
+    check_files: bool = True,
+    check_model: bool = True,
+    check_env: bool = True,
+) -> list[ConfigProblem]:
+    """Every problem with ``config``, each naming the field and the fix; empty when it can run.
+
+    ``check_files`` reads the datasets (existence, and the linter's errors),
+    ``check_model`` reads the model's config to check target modules and the VRAM estimate,
+    ``check_env`` looks at CUDA, bitsandbytes and OPENAI_API_KEY. The cheap checks always run.
+    """
+    problems = check_fields(config)
+    if config.method not in METHODS:
+        return problems
+    add = problems.append
+    c = config
+    hf = c.method != "openai"
+    lora = c.method in ("lora", "qlora")
+    if c.method == "openai" and check_env:
+        import os
+
+        if not os.environ.get("OPENAI_API_KEY"):
+            add(ConfigProblem("method", "openai needs OPENAI_API_KEY in the environment", "Export OPENAI_API_KEY=... (it is never stored in the config)."))
+    if check_files:
+        _validate_datasets(c, add)
+    if hf and check_env:
+        _validate_environment(c, add)
+        if not any(p.field == "device" for p in problems):
+            _validate_device_here(c, add)
+    if hf and check_model and c.extra:
+        _validate_extra_switches(c, add)
+    if hf and check_model and not any(p.field == "model" for p in problems):
+        _validate_against_model(c, add, lora)
+    if hf and check_model and not any(p.field in ("model", "train_path", "data_format") for p in problems):
+        masking = _masking_check(c)  # after the data checks: a row the linter already names is not named twice
+        if masking is not None:
+            add(masking)
+    return problems
+
+
+def _validate_extra_switches(c: RunConfig, add) -> None:
+    """Every ``extra`` key must be an SFTConfig / TrainingArguments field."""
+    import difflib
+    from dataclasses import fields as dc_fields
+
+    try:
+        from trl import SFTConfig
+    except ImportError:
+        return
+    known = {f.name for f in dc_fields(SFTConfig)}
+    for key in c.extra:
+        key = str(key)
+        if key in known or looks_secret(key) or key in EXTRA_MODELLED:
+            continue
+        close = difflib.get_close_matches(key, sorted(known), n=1)
+        hint = f"Did you mean '{close[0]}'?" if close else "See the SFTConfig / TrainingArguments documentation."
+        add(ConfigProblem(f"extra.{key}", "is not an SFTConfig or TrainingArguments switch", hint))
+
+
+def _validate_datasets(c: RunConfig, add) -> None:
+    for name in ("train_path", "eval_path"):
+        raw = getattr(c, name)
+        if name == "eval_path" and not raw:
+            continue
+        if name == "train_path" and not raw:
+            add(ConfigProblem(name, "is empty", "Give the path of a .jsonl training file."))
+            continue
+        path = resolve_data_path(raw)
+        assert path is not None
+        if path.is_symlink() and not path.exists():  # a loop or a dangling link: say which, not "does not exist"
+            problem = _source_problem(path)
+            if problem:
+                add(ConfigProblem(name, problem, LINT_FIX, kind="data"))  # the reader's message carries its own fix
+                continue
+        if not path.exists():
+            add(ConfigProblem(name, f"{raw} does not exist", "Fix the path (relative paths are from the current directory)."))
+            continue
+        if path.is_dir():
+            problem = _source_problem(path)  # a saved DatasetDict or a folder of files: the reader names what to open
+            add(ConfigProblem(name, problem, LINT_FIX, kind="data") if problem else ConfigProblem(name, f"{raw} is a directory", "Give the path of a .jsonl file inside it."))
+            continue
+        if not path.is_file():  # a FIFO would block open() for ever; /dev/zero never ends
+            problem = _source_problem(path)
+            add(ConfigProblem(name, problem, LINT_FIX, kind="data") if problem else ConfigProblem(name, f"{raw} is not a regular file", "Save the data to a .jsonl file."))
+            continue
+        try:
+            with open(path, "rb") as fh:
+                head = fh.read(1 << 16)
+        except OSError as exc:
+            add(ConfigProblem(name, f"cannot read {raw}: {exc.strerror or exc}", "Check the file's permissions."))
+            continue
+        if not head.strip():
+            if path.stat().st_size <= len(head):
+                add(ConfigProblem(name, f"{raw} is empty", "Point it at a dataset with at least a few rows."))
+                continue
+            problem = _source_problem(path)  # past 64 KB of blank lines there may be rows
+            if problem:
+                add(ConfigProblem(name, problem, LINT_FIX, kind="data"))
+                continue
+        for message in _lint_errors(path):
+            shown = message if message.startswith(str(path)) else f"{raw}: {message}"  # the reader names the file already
+            add(ConfigProblem(name, shown, "Fix the rows (see 'ftui lint') or pick another file.", kind="data"))
+
+
+LINT_FIX = "Fix the file; 'ftui lint FILE' shows the details"
+
+
+def _source_problem(path: Path) -> str | None:
+    """The data reader's file-level verdict (a link loop, a device, whitespace only), or None when readable."""
+    from ftui.data.source import DatasetError, inspect_source
+
+    try:
+        inspect_source(path)
+    except DatasetError as exc:
+        return str(exc)
+    return None
+
+
+def _lint_errors(path: Path) -> list[str]:
+    """The data linter's error-level findings (at most three, then a count)."""
+    from ftui.data.lint import lint_file
+    from ftui.data.source import DatasetError
+
+    try:
+        report = lint_file(path, near_dups=False)
+    except DatasetError as exc:  # the file itself (corrupt Parquet, CR-only endings): the reader's own words
+        return [str(exc)]
+    except Exception:  # noqa: BLE001 - the linter failing must not block a run; the loader reports bad rows
+        return []
+    errors = [f for f in report.findings if str(f.severity).lower().endswith("error")]
+    out = [f"{f'row {f.row}: ' if f.row is not None else ''}{f.message}" for f in errors[:3]]
+    if len(errors) > 3:
+        out.append(f"and {len(errors) - 3} more lint errors")
+    return out
+
+
+def _validate_device_here(c: RunConfig, add) -> None:
+    """The device must exist on this machine (imports torch); its syntax is ``check_fields``'s."""
+    from ftui.train.devices import device_problem
+
+    message = device_problem(c.device, check_hardware=True)
+    if message:
+        add(ConfigProblem("device", message, f"Set device to {DEVICE_HELP}."))
+
+
+def _validate_environment(c: RunConfig, add) -> None:
+    if c.attn_implementation == "flash_attention_2":
+        from ftui.train.gpu_defaults import attention_problem, probe_environment
+
+        found = attention_problem(c, probe_environment(c))
+        if found:
+            add(ConfigProblem("attn_implementation", *found))
+    needs_cuda = c.method == "qlora" or c.optimizer in OPTIMIZERS_BNB or c.precision == "fp16"
+    if not needs_cuda:
+        return
+    import importlib.util
+
+    import torch
+
+    has_cuda = torch.cuda.is_available()
+    has_bnb = importlib.util.find_spec("bitsandbytes") is not None
+    if c.method == "qlora":
+        if not has_cuda:
+            add(ConfigProblem("method", "QLoRA needs an NVIDIA GPU with CUDA, and none is available here", "Use method: lora (or full) on this machine, or run on a GPU box."))
+        elif not has_bnb:
+            add(ConfigProblem("method", "QLoRA needs the bitsandbytes package", "pip install bitsandbytes, or use method: lora."))
+    if c.optimizer in OPTIMIZERS_BNB and (not has_cuda or not has_bnb):
+        add(ConfigProblem("optimizer", f"{c.optimizer} needs CUDA and bitsandbytes", "Use adamw_torch here."))
+    if c.precision == "fp16" and not has_cuda:
+        add(ConfigProblem("precision", "fp16 mixed precision needs a GPU", "Use auto (fp32 on CPU)."))
+
+
+def _validate_against_model(c: RunConfig, add, lora: bool) -> None:
+    from ftui.models import info as modelinfo
+
+    try:
+        info = modelinfo.inspect_model(c.model)
+    except modelinfo.ModelInfoError as exc:
+        add(ConfigProblem("model", str(exc), "Give a local model directory, a Hub id available offline, or 'demo'."))
+        return
+    if lora:
+        try:
+            modelinfo.resolve_target_modules(c.target_modules, info)
+        except modelinfo.ModelInfoError as exc:
+            add(ConfigProblem("target_modules", str(exc), "Use 'all-linear', 'attention' or names from the list above."))
+    if c.attn_implementation in ("flash_attention_2", "sdpa"):
+        from ftui.train.gpu_defaults import attention_model_problem
+
+        found = attention_model_problem(c, info.supports_flash_attn, info.supports_sdpa, info.model_type)
+        if found:
+            add(ConfigProblem("attn_implementation", *found))
+    estimate = _vram_check(c)
+    if estimate is not None:
+        add(estimate)
+
+
+def _masking_check(c: RunConfig) -> ConfigProblem | None:
+    """The chat template against the data and the loss-masking path, from the tokenizer alone (no weights)."""
+    if not c.train_path:
+        return None
+    try:
+        from ftui.models import info as modelinfo
+        from ftui.train.masking import masking_problem
+
+        path = modelinfo.inspect_model(c.model).path  # cached: the model checks above read it
+    except Exception:  # noqa: BLE001 - an unreadable model (or no ML stack) is the model check's to report
+        return None
+    return masking_problem(c, path)
+
+
+def _vram_check(c: RunConfig) -> ConfigProblem | None:
+    """Ask the VRAM estimator whether the run fits the GPU here (skipped without a GPU or an estimate)."""
+    from ftui.train.preflight.estimate import fit_check
+
+    found = fit_check(c)
+    if found:
+        field, message = found
+        return ConfigProblem(field, message, "Apply the cheapest fix (--set KEY=VALUE), or lower micro_batch_size or max_seq_len, or use QLoRA.")
+    return None
