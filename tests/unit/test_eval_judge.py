@@ -146,5 +146,5 @@ def test_pipeline_generates_all_systems_and_opens_a_session(tmp_path: Path) -> N
         specs2 = [parse_system(f"c=openai:m3@{server.base_url}"), parse_system(f"d=openai:m4@{server.base_url}")]
         assert pipeline.create_session(tmp_path / "q", specs2, items, "ana", cancel=cancel) is None
         res = pipeline.generate_all(specs, items)
-        scores = pipeline.score_all(res, items)
-        assert set(scores) == {"a", "b"} and scores["a"].task == "text"
+        scored = pipeline.score_all(res, items)
+        assert set(scored.scores) == {"a", "b"} and scored.scores["a"].task == "text"

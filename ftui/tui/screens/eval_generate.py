@@ -5,8 +5,8 @@ Systems (any subset, at least one): the base model, base + a training run's adap
 ``ftui.train.runs.list_runs``), a merged model directory, the base model with a K-shot
 prompt (examples from the workspace's training file), an OpenAI-compatible endpoint.
 
-Generation runs in a thread worker through ``ftui.evaluate.generate.generate`` (batched,
-cached per system and test file, so a cancelled or crashed run resumes where it stopped);
+Generation runs in a thread worker through ``ftui.evaluate.pipeline`` (the steps ``ftui eval``
+takes too: batched, cached per system and test file, so a cancelled or crashed run resumes where it stopped);
 the UI thread only receives progress (throttled to 5 Hz) and the final tables.
 """
 
@@ -209,37 +209,36 @@ class GenerateScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="generate")
     def run_generation(self, specs: list[Any], path: Path, limit: int | None, max_tokens: int) -> None:
-        from ftui.evaluate.generate import GenerationConfig, GenerationError, generate
+        from ftui.evaluate import pipeline
+        from ftui.evaluate.generate import GenerationConfig, GenerationError
         from ftui.evaluate.items import ItemsError, load_items
-        from ftui.evaluate.pipeline import SharedGenerator
         from ftui.evaluate.systems import SystemError_
 
         call = self.app.call_from_thread
-        shared: dict[tuple, Any] = {}  # base and few-shot systems share one loaded model
+        labels = {spec.name: f"{i + 1}/{len(specs)} {one_line(spec.name, 40)}" for i, spec in enumerate(specs)}
+        started: set[str] = set()
+
+        def progress(name: str, done: int, total: int) -> None:
+            now = time.monotonic()
+            first = name not in started  # the system's first report: its model may be loading now
+            if first or done >= total or now - self._last_progress >= PROGRESS_EVERY_S:
+                started.add(name)
+                self._last_progress = now
+                call(self._progress, labels[name], done, total, first)
+
+        def done(name: str, result: Any) -> None:
+            for warning in result.warnings:
+                call(self.notify, warning, severity="warning")
+
         try:
             items = load_items(path, limit=limit)
-            config = GenerationConfig(max_new_tokens=max_tokens)
-            outputs: dict[str, dict[str, str]] = {}
-            for i, spec in enumerate(specs):
-                label = f"{i + 1}/{len(specs)} {one_line(spec.name, 40)}"
-                call(self._progress, label, 0, len(items), True)
-
-                def progress(done: int, total: int, label: str = label) -> None:
-                    now = time.monotonic()
-                    if done >= total or now - self._last_progress >= PROGRESS_EVERY_S:
-                        self._last_progress = now
-                        call(self._progress, label, done, total, False)
-
-                factory = type(self).generator_factory
-                generator = factory(spec) if factory else SharedGenerator(spec, shared)
-                result = generate(spec, items, config, test_path=path, generator=generator, progress=progress,
-                                  cancel=self.cancel)
-                for warning in result.warnings:
-                    call(self.notify, warning, severity="warning")
-                outputs[spec.name] = result.outputs
-                if result.cancelled:
-                    call(self._finished, None, "cancelled — the outputs so far are cached; F5 resumes", items, outputs)
-                    return
+            results = pipeline.generate_all(specs, items, GenerationConfig(max_new_tokens=max_tokens), test_path=path,
+                                            progress=progress, on_done=done, cancel=self.cancel,
+                                            generator_for=type(self).generator_factory)
+            outputs = {name: result.outputs for name, result in results.items()}
+            if any(result.cancelled for result in results.values()):
+                call(self._finished, None, "cancelled — the outputs so far are cached; F5 resumes", items, outputs)
+                return
             call(self._finished, None, None, items, outputs)
         except (GenerationError, SystemError_, ItemsError, OSError, ValueError) as exc:
             call(self._finished, str(exc), None, [], {})
@@ -357,17 +356,16 @@ class GenerateScreen(Screen[None]):
 
     def create_session(self, rater: str, outputs: dict[str, dict[str, str]]) -> Path | None:
         from ftui import paths
-        from ftui.evaluate.ab import BlindSession, SessionError
-        from ftui.evaluate.blinding import resolve_systems
+        from ftui.evaluate.ab import SessionError
+        from ftui.evaluate.pipeline import start_session
 
         stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
         stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", self.test_path.stem if self.test_path else "items")[:40]
         directory = paths.sessions_dir() / f"{stem}-{stamp}"
         names = list(outputs)
         try:
-            BlindSession.create(directory, self.items, outputs, rater, base_system=names[0],  # fresh random seed
-                                name=f"{stem}: {' vs '.join(names)}"[:80],
-                                resolved=resolve_systems([s for s in self.specs if s.name in outputs])).close()
+            start_session(directory, self.specs, self.items, outputs, rater,  # fresh random seed, base: the first
+                         name=f"{stem}: {' vs '.join(names)}"[:80]).close()
         except (SessionError, OSError) as exc:
             self.notify(str(exc), severity="error", timeout=10)
             return None
