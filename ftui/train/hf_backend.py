@@ -442,9 +442,11 @@ def download_from_hub(path: str, emit: Emit) -> None:
     A local directory is left alone. The progress lines carry ``key="download"``: live views
     (the monitor, ``ftui train``) replace the previous one instead of stacking them.
     """
-    if Path(path).expanduser().exists() or "/" not in path:
-        return
     from ftui.models import hub
+    from ftui.models.source import is_hub_id
+
+    if Path(path).expanduser().exists() or not is_hub_id(path):
+        return
 
     def report(progress: hub.DownloadProgress) -> None:
         emit(Message(text=progress.describe(), key=None if progress.finished else "download"))

@@ -144,6 +144,14 @@ def test_user_errors_are_one_line(capsys, test_file, tmp_path, argv, message) ->
     assert message in err and err.count("\n") == 1 and "Traceback" not in err
 
 
+def test_a_hub_model_that_is_not_cached_offline_is_one_line_with_the_fix(capsys, test_file) -> None:
+    """The one resolver (ftui.models.source) answers before any weights load: names the system and 'hf download'."""
+    code, _, err = run(capsys, "eval", "generate", "--system", "base", "--model", "some-org/not-cached",
+                       "--test", str(test_file))
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert "base: " in err and "HF_HUB_OFFLINE" in err and "hf download some-org/not-cached" in err
+
+
 def test_missing_api_key_for_remote_endpoint(capsys, test_file, monkeypatch) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     code, _, err = run(capsys, "eval", "generate", "--system", "openai:gpt-4o-mini", "--test", str(test_file))
