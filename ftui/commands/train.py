@@ -200,42 +200,6 @@ def cmd_runs(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------------- attach
 
 
-def _describe(event) -> str | None:
-    from ftui.textsafe import neutralize, one_line
-
-    t = event.type
-    if t == "started":
-        resumed = f" (resumed at step {event.resumed_from_step})" if event.resumed_from_step else ""
-        steps = f" · {event.total_steps} steps" if event.total_steps else ""  # OpenAI jobs: unknown until they run
-        return f"started {event.method} on {one_line(neutralize(event.model), 60)} · {event.device}{steps}{resumed}"
-    if t == "log":
-        parts = [f"step {event.step}"]
-        if event.loss is not None:
-            parts.append(f"loss {event.loss:.4f}")
-        if event.lr is not None:
-            parts.append(f"lr {event.lr:.2e}")
-        if event.tokens_per_s:
-            parts.append(f"{event.tokens_per_s:,.0f} tok/s")
-        return "  ".join(parts)
-    if t == "eval":
-        return f"eval step {event.step}  eval_loss {event.eval_loss:.4f}" if event.eval_loss is not None else None
-    if t == "checkpoint":
-        return f"checkpoint step {event.step}: {neutralize(event.path)}"
-    if t == "data":
-        return event.describe()
-    if t == "message":
-        return one_line(neutralize(event.text))
-    if t == "failed":
-        hint = f"  (hint: {one_line(neutralize(event.hint))})" if event.hint else ""
-        return f"FAILED: {one_line(neutralize(event.message))}{hint}"
-    if t == "stopped":
-        return f"stopped at step {event.step}" + (f", checkpoint {event.checkpoint}" if event.checkpoint else "")
-    if t == "finished":
-        where = event.adapter_path or event.merged_path or ""
-        return f"finished at step {event.step}" + (f": {where}" if where else "")
-    return None
-
-
 class _Keys:
     """Single-key reads from a terminal stdin (cbreak mode), restored on exit."""
 
@@ -276,6 +240,7 @@ def cmd_attach(args: argparse.Namespace) -> int:
     from ftui.errors import UserError
     from ftui.textsafe import neutralize
     from ftui.train import runs
+    from ftui.train.event_text import describe_event
     from ftui.train.events import EVENT_LOG_NAME, EventLogTail
 
     try:
@@ -296,9 +261,11 @@ def cmd_attach(args: argparse.Namespace) -> int:
                 last_log = time.monotonic()
             if event.type == "memory":
                 continue
-            line = _describe(event)
+            line = describe_event(event)
             if line:
-                print(line, flush=True)
+                print(line.text, flush=True)
+                if line.detail:
+                    print(f"hint: {line.detail}", flush=True)
             if event.type in ("finished", "failed", "stopped"):
                 end = event.type
             elif event.type == "started":

@@ -25,8 +25,8 @@ from typing import Any, TextIO
 from ftui.config import RunConfig
 from ftui.textsafe import neutralize, one_line
 from ftui.train.detach import silence_stdio
-from ftui.train.events import DataAccounting, Eval, EventLogTail, Failed, Finished, Log, Message, Started, Stopped
-from ftui.train.history import format_eval_time
+from ftui.train.event_text import TONE_STYLE, describe_event
+from ftui.train.events import Eval, EventLogTail, Failed, Finished, Log, Message, Started, Stopped
 
 EXIT_FINISHED, EXIT_FAILED, EXIT_STOPPED = 0, 1, 3
 PLAIN_PROGRESS_S = 10.0  # without a terminal, a progress line (download) at most this often
@@ -117,34 +117,24 @@ class _Display:
         self._guard(self.console.print, Text(neutralize(text), style=style or ""))  # paths and names: no escapes
 
     def apply(self, event: Any) -> None:
+        """Keep the bar's numbers; print what ``describe_event`` says about everything but the steps."""
         if isinstance(event, Started):
             self.total = event.total_steps
-            resumed = f", resumed at step {event.resumed_from_step}" if event.resumed_from_step else ""
-            steps = f" · {event.total_steps} steps" if event.total_steps else ""  # OpenAI jobs: unknown until they run
-            self.print(f"started {event.method} on {event.model} · {event.device}{steps}{resumed}", "dim")
         elif isinstance(event, Log):
             self.step, self.loss = event.step, event.loss
+            return  # in the bar, not a line each
         elif isinstance(event, Eval):
             self.eval_loss = event.eval_loss
-            if event.eval_loss is not None:
-                took = f"  ({format_eval_time(event.runtime_s)})" if event.runtime_s is not None else ""
-                self.print(f"eval  step {event.step:>6}  eval_loss {event.eval_loss:.4f}{took}")
-        elif isinstance(event, DataAccounting):  # rows cut or dropped by max_seq_len deserve attention
-            self.print(event.describe(), "yellow" if event.dropped or event.truncated else "dim")
         elif isinstance(event, Message) and event.key is not None:
-            self._progress_line(one_line(neutralize(event.text)))
+            self._progress_line(one_line(neutralize(event.text)))  # a download: one line that changes
+            return
         elif isinstance(event, Message):
             self.status = ""
-            self.print(one_line(neutralize(event.text)), "dim")
-        elif isinstance(event, Failed):
-            self.print(f"failed: {one_line(neutralize(event.message))}", "bold red")
-            if event.hint:
-                self.print(f"hint: {one_line(neutralize(event.hint))}", "yellow")
-        elif isinstance(event, Stopped):
-            saved = f", checkpoint {event.checkpoint}" if event.saved and event.checkpoint else (" (saved)" if event.saved else " (not saved)")
-            self.print(f"stopped at step {event.step}{saved}", "yellow")
-        elif isinstance(event, Finished):
-            self.print(f"finished at step {event.step}", "green")
+        line = describe_event(event)
+        if line is not None:
+            self.print(line.text, line.style)
+            if line.detail:
+                self.print(f"hint: {line.detail}", TONE_STYLE["warn"])
 
     def _progress_line(self, text: str) -> None:
         """A progress line: in the bar on a terminal; printed at most every 10 s otherwise (a log file)."""

@@ -19,6 +19,7 @@ from textual.widgets import Static
 
 from ftui.textsafe import neutralize, one_line
 from ftui.train.diagnostics import Diagnosis, diagnose
+from ftui.train.event_text import describe_event
 from ftui.train.events import Event, Failed, Finished, Stopped
 from ftui.train.history import RunHistory, format_duration, format_eval_time
 from ftui.tui.widgets.metric_plot import MetricPlot, PlotLine, PlotSpec
@@ -202,11 +203,9 @@ class RunMonitor(Vertical):
         line.append("  · " + " · ".join(neutralize(d) for d in details if d), style="dim")
         if h.resumed_from_step:
             line.append(f"  (resumed from step {h.resumed_from_step})", style="dim")
-        terminal = h.terminal
-        if isinstance(terminal, Failed):
-            line.append("   " + one_line(neutralize(terminal.message))[:160], style="red")
-        elif isinstance(terminal, Stopped):
-            line.append("   stopped" + (" and saved" if terminal.saved else " without saving"), style="yellow")
+        ended = describe_event(h.terminal) if isinstance(h.terminal, (Failed, Stopped)) else None
+        if ended is not None:
+            line.append("   " + one_line(ended.text, 160), style=ended.style)
         status_widget.update(line)
         progress_widget.update(self._progress_text(h))
 
@@ -251,11 +250,12 @@ class RunMonitor(Vertical):
         text = Text()
         terminal = h.terminal if h else None
         if isinstance(terminal, Failed):
-            text.append("✖ run failed: ", style="bold red")
-            text.append(one_line(neutralize(terminal.message)) + "\n")
-            if terminal.hint:
+            failed = describe_event(terminal)
+            text.append("✖ run ", style="bold red")
+            text.append(failed.text + "\n")
+            if failed.detail:
                 text.append("  fix: ", style="bold")
-                text.append(one_line(neutralize(terminal.hint)) + "\n")
+                text.append(failed.detail + "\n")
         for d in self.diagnoses:
             text.append("▲ " if d.severity != "error" else "✖ ", style=SEVERITY_STYLE.get(d.severity, ""))
             text.append(d.title + "\n", style=SEVERITY_STYLE.get(d.severity, ""))
@@ -279,15 +279,15 @@ class RunMonitor(Vertical):
         text.append("\n")
         for account in sorted(h.data_accounting.values(), key=lambda a: a.dataset != "train"):
             if account.dataset == "train" or account.dropped or account.truncated:
-                lossy = account.dropped or account.truncated
-                text.append(account.describe() + "\n", style="yellow" if lossy else "dim")
+                said = describe_event(account)
+                text.append(said.text + "\n", style=said.style)
         terminal = h.terminal
         if isinstance(terminal, Finished) and terminal.adapter_path:
             text.append("output: ", style="bold")
             text.append(self._in_run(terminal.adapter_path) + "\n")
         for msg in list(h.messages)[-6:]:
-            style = {"error": "red", "warning": "yellow"}.get(msg.level, "")
-            text.append("· " + one_line(neutralize(msg.text))[:200] + "\n", style=style)
+            said = describe_event(msg)
+            text.append("· " + said.text[:200] + "\n", style="" if said.tone == "dim" else said.style)
         widget.update(text)
 
 
