@@ -90,9 +90,7 @@ def test_one_set_of_format_names(tmp_path: Path) -> None:
     assert set(config.DATA_FORMATS) - {"auto"} == {*formats.CONVERSATIONAL, formats.TEXT}
     assert config.DATA_FORMAT_ALIASES == formats.FORMAT_ALIASES
     assert config.config_from_dict({"data_format": "prompt-completion"}).data_format == "prompt_completion"
-    assert not [p for p in config.validate(config.RunConfig(data_format="prompt-completion"), check_files=False,
-                                                  check_model=False, check_env=False)
-                if p.field == "data_format"]
+    assert not [p for p in config.check_fields(config.RunConfig(data_format="prompt-completion")) if p.field == "data_format"]
     path = _write(tmp_path, "prompt_completion", "jsonl")
     assert load_examples(str(path), "prompt-completion").rows == load_examples(str(path), "prompt_completion").rows
 
