@@ -107,7 +107,7 @@ def architecture_for(model: str) -> Architecture:
     try:
         config = config_file(model)
     except ModelSourceError as exc:
-        raise AdvisorError(f"{exc} For an estimate alone, a size preset also works ({', '.join(PRESET_SIZES)}).") from None
+        raise AdvisorError(f"{exc} Or give a size preset ({', '.join(PRESET_SIZES)}).") from None
     path = Path(model).expanduser()
     if is_demo(model):
         name: str | None = "demo model"
