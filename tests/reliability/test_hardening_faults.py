@@ -104,11 +104,11 @@ def _big_jsonl(path: Path, rows: int = 40_000) -> None:
 
 
 def test_lint_says_when_the_file_shrank_while_read(tmp_path: Path, capsys, monkeypatch) -> None:
-    from ftui.data import lint
+    from ftui.data.lint import drive
 
     path = tmp_path / "big.jsonl"
     _big_jsonl(path)
-    real = lint.iter_batches
+    real = drive.iter_batches
 
     def cut_after_first(info, *args, **kwargs):
         for n, batch in enumerate(real(info, *args, **kwargs)):
@@ -116,7 +116,7 @@ def test_lint_says_when_the_file_shrank_while_read(tmp_path: Path, capsys, monke
                 os.truncate(path, path.stat().st_size // 10)
             yield batch
 
-    monkeypatch.setattr(lint, "iter_batches", cut_after_first)
+    monkeypatch.setattr(drive, "iter_batches", cut_after_first)
     assert main(["lint", str(path)]) == 2
     err = capsys.readouterr().err
     assert "changed while it was read" in err and "lint it again" in err

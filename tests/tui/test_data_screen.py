@@ -491,7 +491,7 @@ async def test_leaving_during_a_lint_ends_the_lint_process(tmp_path: Path) -> No
         found = []
         for child in psutil.Process().children(recursive=True):
             try:
-                if "ftui.tui.screens.data_backend" in " ".join(child.cmdline()):
+                if "ftui.data.lint" in " ".join(child.cmdline()):
                     found.append(child)
             except psutil.Error:
                 pass

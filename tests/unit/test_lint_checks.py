@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from ftui.data import lint, lint_parallel
 from ftui.data.checks.catalogue import CHECKS
-from ftui.data.lint import lint_file
+from ftui.data.lint import drive, lint_file, parallel
+from ftui.data.lint import state as lint_state
 
 SYS = "You are a helpful assistant."
 _WORDS = ("alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa "
@@ -157,7 +157,7 @@ class _FailingTemplate:
 
 
 def test_e014_template_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(lint, "make_counter", lambda tok: _FailingTemplate())
+    monkeypatch.setattr(lint_state, "make_counter", lambda tok: _FailingTemplate())
     report = lint_file(write(tmp_path, G + [chat("boom", "Kaboom.")]), tokenizer="fake")
     assert [f.row for f in report.findings if f.id == "E014"] == [13]
     assert not [f for f in lint_file(write(tmp_path, G), tokenizer="fake").findings if f.id == "E014"]
@@ -186,7 +186,7 @@ def test_preference_data_is_named_not_linted_as_sft(tmp_path: Path) -> None:
 
 
 def test_streaming_callbacks_and_cancel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(lint, "BATCH_BYTES", 2000)
+    monkeypatch.setattr(drive, "BATCH_BYTES", 2000)
     rows = good(200) + [chat("q", "")]
     path = write(tmp_path, rows)
     progress: list[tuple[int, int, int]] = []
@@ -216,7 +216,7 @@ def start_method(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
     """Lint workers started both ways: forked (a one-thread CLI) and spawned (the TUI)."""
     import multiprocessing as mp
 
-    monkeypatch.setattr(lint_parallel, "_context", lambda: (mp.get_context(request.param), request.param == "fork"))
+    monkeypatch.setattr(parallel, "_context", lambda: (mp.get_context(request.param), request.param == "fork"))
     return request.param
 
 
@@ -266,16 +266,16 @@ def test_columnar_fast_path_equals_python_path(tmp_path: Path, monkeypatch: pyte
         evalp = write(tmp_path, [rows[7], chat("zzz", "Yyy.")], "eval.jsonl")
     else:
         path, evalp = paths.sample_data(source), paths.sample_data("dirty_eval.jsonl")
-    monkeypatch.setattr(lint, "ARROW_MIN_BYTES", 0)  # use the RE2/pyarrow prefilter even on small files
-    monkeypatch.setattr(lint, "BATCH_BYTES", 4096)  # many batches, some mixed
-    from ftui.data import lint_fast
+    monkeypatch.setattr(drive, "ARROW_MIN_BYTES", 0)  # use the RE2/pyarrow prefilter even on small files
+    monkeypatch.setattr(drive, "BATCH_BYTES", 4096)  # many batches, some mixed
+    from ftui.data.lint import fast as lint_fast
 
     used = []
     original = lint_fast.apply_plan
     monkeypatch.setattr(lint_fast, "apply_plan", lambda *a: used.append(len(a[3]["fidx"])) or original(*a))
     reports = {}
     for fast in (True, False):
-        monkeypatch.setattr(lint, "FAST_PATH", fast)
+        monkeypatch.setattr(drive, "FAST_PATH", fast)
         reports[fast] = lint_file(path, eval_path=evalp, workers=1)
     a, b = reports[True], reports[False]
     if source != "extraction_train.jsonl":  # JSON answers are never "plain prose": always the Python path
@@ -293,11 +293,11 @@ def test_parallel_workers_with_the_fast_path(tmp_path: Path, monkeypatch: pytest
     rows[375] = chat(rows[30]["messages"][1]["content"], "A different answer.")
     rows[385] = rows[30]  # a copy after a contradiction, both in the second range (see above)
     path = write(tmp_path, rows)
-    monkeypatch.setattr(lint, "FAST_PATH", False)
+    monkeypatch.setattr(drive, "FAST_PATH", False)
     slow = lint_file(path, workers=1)
-    monkeypatch.setattr(lint, "FAST_PATH", True)
-    monkeypatch.setattr(lint, "ARROW_MIN_BYTES", 0)  # forked workers inherit these,
-    monkeypatch.setattr(lint, "BATCH_BYTES", 8192)
+    monkeypatch.setattr(drive, "FAST_PATH", True)
+    monkeypatch.setattr(drive, "ARROW_MIN_BYTES", 0)  # forked workers inherit these,
+    monkeypatch.setattr(drive, "BATCH_BYTES", 8192)
     monkeypatch.setenv("FTUI_LINT_ARROW_MIN_BYTES", "0")  # spawned ones read them at import
     monkeypatch.setenv("FTUI_LINT_BATCH_BYTES", "8192")
     fast = lint_file(path, workers=2)
@@ -322,13 +322,13 @@ def test_this_process_lints_the_first_range_and_merges_by_text_keys(
     for i in range(300, 345):  # one answer dominates, all of it in the worker's range: W010 quotes it
         rows[i] = chat(f"Question number {i}?", "Please Restart The Router And Try Again.")
     path = write(tmp_path, rows)
-    monkeypatch.setattr(lint, "FAST_PATH", fast_path)
-    monkeypatch.setattr(lint, "ARROW_MIN_BYTES", 0)
-    monkeypatch.setattr(lint, "BATCH_BYTES", 8192)
+    monkeypatch.setattr(drive, "FAST_PATH", fast_path)
+    monkeypatch.setattr(drive, "ARROW_MIN_BYTES", 0)
+    monkeypatch.setattr(drive, "BATCH_BYTES", 8192)
     monkeypatch.setenv("FTUI_LINT_ARROW_MIN_BYTES", "0")
     monkeypatch.setenv("FTUI_LINT_BATCH_BYTES", "8192")
-    monkeypatch.setattr(lint_parallel, "HEAD_START_S", 0.0)  # an even split: the duplicate's original is in range 0
-    monkeypatch.setattr(lint_parallel, "HEAD_START_FORK_S", 0.0)
+    monkeypatch.setattr(parallel, "HEAD_START_S", 0.0)  # an even split: the duplicate's original is in range 0
+    monkeypatch.setattr(parallel, "HEAD_START_FORK_S", 0.0)
     one = lint_file(path, near_dups=False, workers=1)
     two = lint_file(path, near_dups=False, workers=2)
     assert two.extra["workers"] == 2
@@ -344,8 +344,8 @@ def test_the_lint_pass_never_imports_pandas(tmp_path: Path) -> None:
     # pyarrow's converters import pandas on first use (0.3-0.4 s in every lint process)
     path = write(tmp_path, good(300, seed=6))
     code = (
-        "import sys; from ftui.data import lint; lint.ARROW_MIN_BYTES = 0; lint.BATCH_BYTES = 8192;"
-        f"r = lint.lint_file({str(path)!r}, near_dups=False, workers=1);"
+        "import sys; from ftui.data.lint import drive, lint_file; drive.ARROW_MIN_BYTES = 0; drive.BATCH_BYTES = 8192;"
+        f"r = lint_file({str(path)!r}, near_dups=False, workers=1);"
         "assert r.extra['fast_rows'] > 250, r.extra; print('pandas' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

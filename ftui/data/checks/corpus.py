@@ -2,8 +2,8 @@
 roles (W008), length outliers (W009), output-format consistency (W017), imbalance (W010),
 and the stats with the info findings (I001-I005).
 
-Each function reads the state ``_Linter`` gathered (columns, counters) and emits through
-it; nothing here re-reads the file except for the one example answer W010 quotes.
+Each function reads the ``LintState`` the pass gathered (columns, counters) and emits
+through it; nothing here re-reads the file except for the one example answer W010 quotes.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from ftui.data.checks.structure import PROFILES
 from ftui.data.checks.tokens import PER_MESSAGE
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ftui.data.lint import _Linter
+    from ftui.data.lint.state import LintState
 
 
 def _short(text: str, limit: int = 60) -> str:
@@ -25,7 +25,7 @@ def _short(text: str, limit: int = 60) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def system_drift(linter: _Linter) -> None:
+def system_drift(linter: LintState) -> None:
     with_sys = sum(linter.sys_count.values())
     if len(linter.sys_count) < 2 or with_sys < 5:
         return
@@ -41,7 +41,7 @@ def system_drift(linter: _Linter) -> None:
         linter.emit_at(seq, "W006", f"system prompt differs from the one in {dom_n} of {with_sys} rows{shown}")
 
 
-def missing_roles(linter: _Linter) -> None:
+def missing_roles(linter: LintState) -> None:
     for flags, name in ((linter.has_sys, "system"), (linter.has_user, "user")):
         have = flags.count(1)
         lack = flags.count(0)
@@ -52,7 +52,7 @@ def missing_roles(linter: _Linter) -> None:
                 linter.emit_at(seq, "W008", f"no {name} message, while {have} of {have + lack} rows have one")
 
 
-def outliers(linter: _Linter) -> None:
+def outliers(linter: LintState) -> None:
     import numpy as np
 
     for role, (seqs, lens) in linter.role_len.items():
@@ -68,7 +68,7 @@ def outliers(linter: _Linter) -> None:
         median_tokens = float(np.expm1(med))
         hit = np.nonzero((a > PER_MESSAGE) & (np.abs(z) > 3.5) & (np.abs(a - median_tokens) >= 20)
                          & ((a >= 5 * median_tokens) | (a * 5 <= median_tokens)))[0]
-        est = linter._est()
+        est = linter.est_note()
         s = np.frombuffer(seqs, dtype=np.int64)
         for k in hit.tolist():
             if (int(s[k]), role) in linter.empty_turns:
@@ -76,7 +76,7 @@ def outliers(linter: _Linter) -> None:
             linter.emit_at(int(s[k]), "W009", f"{role} turn of {int(a[k]):,} tokens{est}; the median is {median_tokens:,.0f}")
 
 
-def format_consistency(linter: _Linter) -> None:
+def format_consistency(linter: LintState) -> None:
     import numpy as np
 
     kinds = np.frombuffer(linter.kinds, dtype=np.uint8)
@@ -93,7 +93,7 @@ def format_consistency(linter: _Linter) -> None:
         linter.emit_at(seq, "W017", f"the answer is {C.KIND_NAMES[k]}, while {major_n} of {total} answers are {name}")
 
 
-def imbalance(linter: _Linter) -> None:
+def imbalance(linter: LintState) -> None:
     labels = linter.classification_labels()
     if labels:
         top, top_n = labels.most_common(1)[0]
@@ -115,11 +115,11 @@ def imbalance(linter: _Linter) -> None:
         if c / total >= 0.1 and c >= 5:
             # among answers given equally often, the one seen first
             first_seen = [int(np.flatnonzero(column == key)[0]) for key in ordered[starts[counts == c]].tolist()]
-            example = linter._target_at(min(first_seen))
+            example = linter.target_at(min(first_seen))
             linter.emit_at(None, "W010", f"one response dominates: {_short(example)!r} is the answer in {c} of {total} rows")
 
 
-def file_stats(linter: _Linter, fmt_label: str, near_pairs: int) -> dict[str, Any]:
+def file_stats(linter: LintState, fmt_label: str, near_pairs: int) -> dict[str, Any]:
     import numpy as np
 
     per_role = {}
@@ -149,7 +149,7 @@ def file_stats(linter: _Linter, fmt_label: str, near_pairs: int) -> dict[str, An
         "exact_duplicate_rows": linter.exact_dup_rows,
         "exact_groups": len(linter.dup_groups),
         "near_duplicate_rows": near_pairs if linter.near is not None else None,
-        "near_clusters": getattr(linter, "near_clusters", 0) if linter.near is not None else None,
+        "near_clusters": linter.near_clusters if linter.near is not None else None,
         "contradictions": linter.contradictions,
         "diversity": round(unique / linter.n, 4) if linter.n else 0.0,
     }
@@ -173,7 +173,7 @@ def file_stats(linter: _Linter, fmt_label: str, near_pairs: int) -> dict[str, An
     return out
 
 
-def info_findings(linter: _Linter, s: dict[str, Any]) -> None:
+def info_findings(linter: LintState, s: dict[str, Any]) -> None:
     turns = linter.turn_count
     nturn = sum(turns.values())
     mean_turns = sum(k * v for k, v in turns.items()) / nturn if nturn else 0
@@ -192,7 +192,7 @@ def info_findings(linter: _Linter, s: dict[str, Any]) -> None:
         price = f"e.g. {cheapest[0]} ${cheapest[1]['usd']:,.2f} ({dated})"
     else:
         price = "no price table"
-    linter.emit_at(None, "I003", f"{cost['billable_tokens']:,} billable tokens{linter._est()} = {cost['tokens_per_epoch']:,} x "
+    linter.emit_at(None, "I003", f"{cost['billable_tokens']:,} billable tokens{linter.est_note()} = {cost['tokens_per_epoch']:,} x "
                  f"{cost['epochs']} epochs; {price}; trained-token fraction {tok['trained_fraction']:.0%}")
     if s["labels"]:
         dist = ", ".join(f"{k} {v}" for k, v in list(s["labels"].items())[:10])

@@ -1,10 +1,8 @@
 """The Data screen's bridge to the core linter, stats and fixes (no Textual here).
 
-The screen runs these in thread workers. Each function adapts the core API in
-``ftui.data`` (lint / stats / clean / split / convert) to the few plain values the
-screen shows, so the screen does not depend on the core's internal types. When a core
-piece is missing the function raises :class:`NotAvailable` and the screen says so —
-it never shows made-up numbers.
+The screen runs these in thread workers. Linting is the core's streaming API
+(``ftui.data.lint.lint_in_child``) with this screen's detail budget; the rest adapts
+``ftui.data`` (clean / split / convert) to the few plain values the screen shows.
 """
 
 from __future__ import annotations
@@ -15,36 +13,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ftui.data.lint.stream import LintOutcome
+
+__all__ = ["FixPlan", "FixQuestion", "LintOutcome", "NotAvailable", "check_hint", "check_titles", "fix_question",
+           "run_fix", "run_lint"]
+
 
 class NotAvailable(Exception):
     """This capability is not in this build; the message says what is missing."""
 
 
-@dataclass
-class LintOutcome:
-    """What the screen needs from a lint run."""
-
-    format: str = "unknown"
-    rows: int = 0
-    summary: dict[str, int] = field(default_factory=dict)
-    stats: dict[str, Any] = field(default_factory=dict)
-    findings: list[Any] = field(default_factory=list)
-
-
 def check_titles() -> dict[str, str]:
-    """Check id -> short title, from the catalogue (empty if it is not there)."""
-    try:
-        from ftui.data.checks.catalogue import CHECKS
-    except ImportError:
-        return {}
+    """Check id -> short title, from the catalogue."""
+    from ftui.data.checks.catalogue import CHECKS
+
     return {cid: c.title for cid, c in CHECKS.items()}
 
 
 def check_hint(check_id: str) -> str:
-    try:
-        from ftui.data.checks.catalogue import CHECKS
-    except ImportError:
-        return ""
+    from ftui.data.checks.catalogue import CHECKS
+
     info = CHECKS.get(check_id)
     return info.hint if info else ""
 
@@ -58,134 +46,13 @@ def run_lint(
     on_rows: Callable[[dict[str, Any]], None] | None = None,
     profile: str = "trl",
 ) -> LintOutcome:
-    """Lint ``path`` with ``ftui.data.lint.lint_file`` in a child process.
-
-    The first ``MAX_DETAILED`` findings arrive in full through ``on_findings``; after
-    that (a file with millions of findings) only ``{id: [severity, [1-based rows]]}``
-    through ``on_rows``, so neither the pipe nor the screen's memory grows with messages.
-
-    Why a process: the linter is CPU-bound Python; in a thread it holds the GIL and the
-    UI thread waits for it on every event-loop turn (keys took ~2 s on a 1.5 GB file).
-    The child (``python -m ftui.tui.screens.data_backend``) writes one JSON message per
-    line; this function, run from a thread worker, reads them (blocking reads release
-    the GIL) and hands findings and progress on. ``stop`` kills the child.
-    Raises DatasetError (file level), NotAvailable (no linter), RuntimeError (linter failed).
-    """
-    import subprocess
-    import sys
-
-    import orjson
-
-    from ftui.data.source import DatasetError
-
-    try:
-        import ftui.data.lint  # noqa: F401 - fail here, clearly, if the linter is missing
-    except ImportError as exc:
-        raise NotAvailable(f"the linter (ftui.data.lint) is not available in this build: {exc}") from None
-    argv = [sys.executable, "-m", "ftui.tui.screens.data_backend", profile, str(Path(path).resolve())]
-    if eval_path is not None:
-        argv.append(str(Path(eval_path).resolve()))
-    # explicit stdio: the TUI owns the terminal, and Textual replaces sys.stdout/stderr
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    finished = threading.Event()
-
-    def kill_on_stop() -> None:
-        while not finished.is_set():
-            if stop.wait(0.1):
-                proc.kill()
-                return
-
-    threading.Thread(target=kill_on_stop, name="lint-stop", daemon=True).start()
-    try:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            kind, payload = orjson.loads(line)
-            if kind == "findings":
-                on_findings(payload)
-            elif kind == "rows":
-                if on_rows is not None:
-                    on_rows(payload)
-            elif kind == "progress":
-                on_progress(payload)
-            elif kind == "done":
-                return LintOutcome(**payload)
-            elif kind == "dataset_error":
-                raise DatasetError(payload)
-            elif kind == "error":
-                raise RuntimeError(payload)
-        if stop.is_set():
-            return LintOutcome()
-        raise RuntimeError(f"the linter process ended without a result (exit code {proc.wait()})")
-    finally:
-        finished.set()
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
-        if proc.stdout is not None:
-            proc.stdout.close()
-
-
-def _plain(value: Any) -> Any:
-    """JSON fallback for the child's messages: numpy scalars as numbers, anything else as text."""
-    item = getattr(value, "item", None)
-    return item() if callable(item) else str(value)
-
-
-def _lint_child(profile: str, path: str, eval_path: str | None) -> int:
-    """The lint process: JSON lines on stdout (no Textual imported here)."""
-    import os
-    import sys
-    import time
-
-    import orjson
-
-    from ftui.data.lint import lint_file
-    from ftui.data.source import DatasetError
+    """Lint ``path`` in a child process (see ``ftui.data.lint.stream``), keeping the first
+    ``data_findings.MAX_DETAILED`` findings in full. Raises DatasetError or RuntimeError."""
+    from ftui.data.lint.stream import lint_in_child
     from ftui.tui.screens.data_findings import MAX_DETAILED
 
-    try:
-        os.nice(10)  # background work: the UI process gets the CPU first
-    except OSError:
-        pass
-    out = sys.stdout.buffer
-    last = [0.0]
-    detailed = [0]
-
-    def send(kind: str, payload: Any) -> None:
-        out.write(orjson.dumps([kind, payload], default=_plain, option=orjson.OPT_SERIALIZE_NUMPY) + b"\n")
-        out.flush()
-
-    def progress(rows_done: int, bytes_done: int, bytes_total: int) -> None:
-        now = time.monotonic()
-        if now - last[0] >= 0.1:
-            last[0] = now
-            send("progress", bytes_done / bytes_total if bytes_total else 1.0)
-
-    def findings(batch: list[Any]) -> None:
-        full, rows = [], {}
-        for f in batch:
-            if detailed[0] < MAX_DETAILED or f.row is None:
-                detailed[0] += 1
-                full.append(f.to_dict())
-            else:
-                rows.setdefault(f.id, [f.severity, []])[1].append(f.row)
-        if full:
-            send("findings", full)
-        if rows:
-            send("rows", rows)
-
-    try:
-        report = lint_file(path, profile=profile, eval_path=eval_path, on_progress=progress, on_findings=findings)
-        send("done", {"format": report.format_label or report.format, "rows": report.rows,
-                      "summary": dict(report.summary), "stats": dict(report.stats)})
-    except BrokenPipeError:  # the parent went away (screen closed, re-lint)
-        return 0
-    except DatasetError as exc:
-        send("dataset_error", str(exc))
-    except Exception as exc:  # reported on screen in one line, never a traceback
-        first = str(exc).splitlines()[0] if str(exc) else ""
-        send("error", f"the linter failed: {type(exc).__name__}: {first}")
-    return 0
+    return lint_in_child(path, on_findings, on_progress, stop, eval_path=eval_path, on_rows=on_rows, profile=profile,
+                         max_detailed=MAX_DETAILED)
 
 
 @dataclass
@@ -224,10 +91,6 @@ def _writes(outputs: list[Path]) -> str:
 
 def fix_question(kind: str, source: Path, fmt: str | None = None) -> FixQuestion:
     """What ``kind`` (clean / split / convert) would do to ``source``, as a question to confirm."""
-    try:
-        from ftui.data import fix  # noqa: F401 - is the fix module there?
-    except ImportError as exc:
-        raise NotAvailable(f"{kind} is not available in this build (ftui.data.fix: {exc})") from None
     stem = source.stem
     if kind == "clean":
         out = source.with_name(f"{stem}.clean.jsonl")
@@ -283,9 +146,3 @@ def run_fix(plan: FixPlan) -> list[str]:
     else:
         raise ValueError(f"unknown fix {plan.kind!r}")
     return result.lines()
-
-
-if __name__ == "__main__":
-    import sys
-
-    raise SystemExit(_lint_child(sys.argv[1], sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None))

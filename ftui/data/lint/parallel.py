@@ -1,10 +1,10 @@
 """Lint a large JSONL file with one process per CPU, each on a byte range, merged in file order.
 
 Why processes: the per-row work is Python and holds the GIL. The calling process lints
-the first range itself while spawned workers run the same ``_Linter`` over the later
+the first range itself while spawned workers run the same ``LintState`` over the later
 ranges [start, end) (row numbers from a newline count of the prefix), stream progress
 and findings through a queue, and send their state back; the caller merges the states
-in order (``_Linter.merge``), which finds the duplicates and contradictions that span two
+in order (``LintState.merge``), which finds the duplicates and contradictions that span two
 ranges. The first range is larger by what the caller gets done while a worker starts
 (``HEAD_START_S``). Workers are forked when this process has one thread (the CLI) and
 spawned otherwise (the TUI has threads), spawned ones with one shared ``PYTHONHASHSEED``
@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from ftui.data import formats
-from ftui.data.lint import FindingsFn, ProgressFn, _drive, _Flag, _Linter, _Options, iter_batches
+from ftui.data.lint.drive import LintOptions, drive, iter_batches
+from ftui.data.lint.report import CancelFlag, FindingsFn, ProgressFn
+from ftui.data.lint.state import LintState
 from ftui.data.source import SourceInfo
 
 PARALLEL_MIN_BYTES = 32 << 20
@@ -105,10 +107,10 @@ def _count_lines_before(path: Path, end: int) -> int:
     return count
 
 
-def _range_worker(wid: int, info: SourceInfo, guess: formats.FormatGuess, opts: _Options, start: int, end: int, q: Any) -> None:
+def _range_worker(wid: int, info: SourceInfo, guess: formats.FormatGuess, opts: LintOptions, start: int, end: int, q: Any) -> None:
     """Process entry point: lint rows in [start, end), stream progress/findings, send the state back."""
     try:
-        linter = opts.linter(info, guess)
+        linter = opts.new_state(info, guess)
         linter.base_row = 1 + _count_lines_before(info.path, start)
         done = 0
         sent = 0
@@ -123,7 +125,7 @@ def _range_worker(wid: int, info: SourceInfo, guess: formats.FormatGuess, opts: 
             sent = len(linter.pending)
             q.put(("progress", wid, linter.n, done, new))
 
-        _drive(linter, iter_batches(info, start, end, linter.base_row), after_batch, None, threaded=False)
+        drive(linter, iter_batches(info, start, end, linter.base_row), after_batch, None, threaded=False)
         q.put(("done", wid, linter.partial()))
     except BaseException as exc:  # report, never hang the parent
         q.put(("error", wid, f"{type(exc).__name__}: {exc}"))
@@ -136,12 +138,12 @@ def _range_worker(wid: int, info: SourceInfo, guess: formats.FormatGuess, opts: 
 def lint_parallel(
     info: SourceInfo,
     guess: formats.FormatGuess,
-    opts: _Options,
+    opts: LintOptions,
     n: int,
     on_progress: ProgressFn | None,
     on_findings: FindingsFn | None,
-    cancel: _Flag | None,
-) -> tuple[_Linter, bool]:
+    cancel: CancelFlag | None,
+) -> tuple[LintState, bool]:
     import queue
 
     ctx, forked = _context()
@@ -171,7 +173,7 @@ def lint_parallel(
     finally:
         if not forked:
             _restore_seed(old_seed)
-    first = opts.linter(info, guess) if own_first else None
+    first = opts.new_state(info, guess) if own_first else None
     partials: list[dict[str, Any] | None] = [None] * len(bounds)
     rows = [0] * len(bounds)
     done = [0] * len(bounds)
@@ -211,7 +213,7 @@ def lint_parallel(
                         break
                 report()
 
-            cancelled = _drive(first, iter_batches(info, *bounds[0]), after_batch, cancel, threaded=False)
+            cancelled = drive(first, iter_batches(info, *bounds[0]), after_batch, cancel, threaded=False)
             partials[0] = {}
             if any(p is None for p in partials):  # a worker is still busy: load what finish() needs meanwhile
                 from ftui.data.stats import load_prices
@@ -239,8 +241,8 @@ def lint_parallel(
     if first is not None:
         parent = first
     else:
-        parent = opts.linter(info, guess) if not opts.eval_path else _Options(
-            opts.profile, opts.tokenizer, opts.max_seq_len, opts.eval_path, False, opts.near_threshold).linter(info, guess)
+        parent = opts.new_state(info, guess) if not opts.eval_path else LintOptions(
+            opts.profile, opts.tokenizer, opts.max_seq_len, opts.eval_path, False, opts.near_threshold).new_state(info, guess)
         if opts.near_dups and parent.near is None:
             from ftui.data.dedup import MinHashLSH
 

@@ -9,7 +9,7 @@ nothing row-local in it -- no prefilter hit, no duplicate or extra keys, every r
 and content a string, a role sequence that passes every order check and ends on the
 assistant, no empty answer, under the token limits, and an answer that
 ``target_kind_and_cut`` would call plain prose. Every other row, and every batch that
-pyarrow cannot read with the strict schema, goes through ``_Linter.row``. The file-wide
+pyarrow cannot read with the strict schema, goes through ``rows.lint_row``. The file-wide
 state (hash keys, lengths, counters) is computed the same way on both paths, so a
 duplicate of a fast row in a slow row is still found. ``tests/unit/test_lint_checks.py``
 checks both paths give the same findings.
@@ -26,11 +26,12 @@ import numpy as np
 from ftui.data.checks import content as C
 from ftui.data.checks.structure import check_order
 from ftui.data.checks.tokens import PER_MESSAGE, REPLY_PRIMING
+from ftui.data.lint.rows import lint_row
+from ftui.data.lint.state import LABEL_MAX_CHARS, LABEL_MAX_DISTINCT, SYS_EXAMPLES, LintState
 from ftui.data.source import RawRow
 from ftui.data.textkey import bytes_key, text_key
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ftui.data.lint import _Linter
     from ftui.data.source import RowBlock
 
 FAST_ROLES = frozenset({"system", "user", "assistant"})
@@ -233,7 +234,7 @@ def plan_batch(
         fast &= total <= hard
     if not fast.any():
         return None
-    # the hash keys, exactly as ``_Linter._dups`` and ``_norm`` form them: the input (all turns
+    # the hash keys, exactly as ``LintState.add_keys`` and ``evalset.norm`` form them: the input (all turns
     # but the last) and the answer, lowered. Arrow lowers ASCII; a row with other characters
     # is finished by str.lower / str.strip (lower(ascii_lower(s)) == lower(s)).
     not_last = np.ones(nm, dtype=bool)
@@ -290,19 +291,17 @@ def plan_batch(
     }
 
 
-def apply_plan(linter: _Linter, batch: Batch, flags: Any, plan: dict[str, Any], near_texts: list[str] | None) -> None:
-    """Lint ``batch``: fast rows from the plan, the others through ``linter.row``, in file order.
+def apply_plan(linter: LintState, batch: Batch, flags: Any, plan: dict[str, Any], near_texts: list[str] | None) -> None:
+    """Lint ``batch``: fast rows from the plan, the others through ``rows.lint_row``, in file order.
 
     A run of fast rows extends the columns from the plan's arrays, keys included: no
     Python work per row.
     """
-    from ftui.data.lint import LABEL_MAX_CHARS, LABEL_MAX_DISTINCT
-
     n, fast, fidx, parent, rc, role_names, tokens = (plan[k] for k in ("n", "fast", "fidx", "parent", "rc", "role_names", "tokens"))
     trained, total, nmsg, first_is_sys = plan["trained"], plan["total"], plan["nmsg"], plan["first_is_sys"]
     if near_texts is not None and plan["nl"] is None:  # planned without near texts: cannot happen, but stay correct
         for j in range(batch.n):
-            linter.row(batch.raw(j), flags[j], near_texts)
+            lint_row(linter, batch.raw(j), flags[j], near_texts)
         return
     # file-wide counters from the fast rows, in bulk
     fast_msg = fast[parent]
@@ -319,7 +318,7 @@ def apply_plan(linter: _Linter, batch: Batch, flags: Any, plan: dict[str, Any], 
     for t, c in zip(*np.unique(turns, return_counts=True), strict=True):
         linter.turn_count[int(t)] += int(c)
     for text, h, c in zip(plan["sys_texts"], plan["sys_uh"], plan["sys_counts"], strict=True):
-        if h not in linter.sys_count and len(linter.sys_example) < 1000:
+        if h not in linter.sys_count and len(linter.sys_example) < SYS_EXAMPLES:
             linter.sys_example[h] = text
         linter.sys_count[h] += c
     # in file order: slow rows through the Python path, the runs of fast rows between them
@@ -330,11 +329,11 @@ def apply_plan(linter: _Linter, batch: Batch, flags: Any, plan: dict[str, Any], 
         if stop > j:
             _extend_run(linter, batch, plan, j, stop, near_texts, label_chars, label_distinct)
         if stop < n:
-            linter.row(batch.raw(stop), flags[stop], near_texts)
+            lint_row(linter, batch.raw(stop), flags[stop], near_texts)
         j = stop + 1
 
 
-def _extend_run(linter: _Linter, batch: Batch, plan: dict[str, Any], j: int, j1: int, near_texts: list[str] | None,
+def _extend_run(linter: LintState, batch: Batch, plan: dict[str, Any], j: int, j1: int, near_texts: list[str] | None,
                 label_chars: int, label_distinct: int) -> None:
     """Rows [j, j1) of the batch, all fast: their columns, keys and near-duplicate texts."""
     from ftui.data.dedup import MAX_DOC_CHARS
@@ -373,8 +372,8 @@ def _extend_run(linter: _Linter, batch: Batch, plan: dict[str, Any], j: int, j1:
             if linter.docs_in_memory is not None:
                 linter.docs_in_memory.append(doc[:MAX_DOC_CHARS])
             if linter.eval is not None:
-                linter._seq, linter._row, linter._off = seq, batch.row_no(jj), int(batch.offsets[jj])
-                linter.eval.check_exact(linter, doc)
+                linter.at(seq, batch.row_no(jj), int(batch.offsets[jj]))
+                linter.check_leak(doc)
 
 
 # pyarrow -> numpy and back through the buffers: pyarrow's own converters (to_numpy,
