@@ -77,44 +77,10 @@ def _openai_row(conversation: Any, fmt: str) -> dict[str, Any]:
     return row
 
 
-class _RowProblem(Exception):
-    """A row-level problem in the fallback reader (same shape as ``ftui.data.formats.FormatError``)."""
-
-    def __init__(self, check_id: str, message: str) -> None:
-        super().__init__(message)
-        self.check_id = check_id
-
-
-@dataclass
-class _RawChat:
-    raw: Any
-
-
-def _iter_chat_rows(src: Path, info: Any) -> Iterator[tuple[int, int, Any, Any]]:
-    """Chat-only reading for when ``ftui.data.formats`` is unavailable (a partial checkout)."""
-    from ftui.data.source import iter_raw_rows
-
-    for raw in iter_raw_rows(src, info=info):
-        if not raw.data.strip():
-            yield raw.row, raw.offset, None, _RowProblem("E003", "blank line")
-            continue
-        try:
-            obj = json.loads(raw.data)
-        except ValueError as exc:
-            yield raw.row, raw.offset, None, _RowProblem("E002", f"invalid JSON: {exc}")
-            continue
-        if not isinstance(obj, dict) or "messages" not in obj:
-            yield raw.row, raw.offset, None, _RowProblem("E004", "not a chat row with `messages`")
-            continue
-        yield raw.row, raw.offset, _RawChat(obj), None
-
-
 def _rows_of(src: Path, info: Any) -> tuple[str, dict[str, str], Iterator[tuple[int, int, Any, Any]]]:
     """The detected format, its labels, and ``(row, offset, conversation, error)`` for every row."""
-    try:
-        from ftui.data.formats import FORMAT_LABELS, detect_format, iter_conversations
-    except ImportError:
-        return "chat", {}, _iter_chat_rows(src, info)
+    from ftui.data.formats import FORMAT_LABELS, detect_format, iter_conversations
+
     fmt = detect_format(src, info).format
     return fmt, FORMAT_LABELS, iter_conversations(src, fmt)
 

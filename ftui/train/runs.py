@@ -149,12 +149,9 @@ def library_versions() -> dict[str, str]:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             out[name] = "not installed"
-    try:
-        from ftui import __version__
+    from ftui import __version__
 
-        out["ftui"] = __version__
-    except ImportError:
-        pass
+    out["ftui"] = __version__
     return out
 
 
