@@ -1,7 +1,7 @@
 """Seed-independent 64-bit keys for texts, for the linter's hash tables.
 
 Why not ``hash()``: Python salts str hashes per process, and a large file is linted by
-several processes whose tables are merged (``lint_parallel``). xxh3 on the UTF-8 bytes
+several processes whose tables are merged (``ftui.data.lint.parallel``). xxh3 on the UTF-8 bytes
 gives every process the same key, and on bytes it is cheaper than ``hash`` on a fresh
 str -- the columnar path hands it pyarrow's bytes without building a str at all.
 """
