@@ -69,13 +69,14 @@ async def _settle(pilot) -> None:  # noqa: ANN001
 
 
 async def _type(pilot, text: str) -> None:  # noqa: ANN001
-    """Type ``text`` key by key as the terminal driver delivers keys; each is handled before the next."""
+    """Type ``text`` as a fast typist (or a paste without bracketing) does: the keys arrive in order,
+    as the terminal driver delivers them, and are all handled before this returns."""
     for char in text:
         key = char if char.isalnum() else _character_to_key(char)
         event = events.Key(key, char)
         event.set_sender(pilot.app)
-        await pilot.app._post_message(event)  # noqa: SLF001 - what the driver does for a key read from the terminal
-        await _settle(pilot)
+        await pilot.app._post_message(event)  # noqa: SLF001 - what the driver does with a key read from the terminal
+    await _settle(pilot)
 
 
 async def _type_into_every_field(pilot, app: FtuiApp) -> list[str]:  # noqa: ANN001
@@ -96,11 +97,9 @@ async def _type_into_every_field(pilot, app: FtuiApp) -> list[str]:  # noqa: ANN
     fields = [w for w in screen.query(Input) if w.focusable]
     assert fields, f"no text field on {screen}"
     for field in fields:
-        field.focus()
-        await pilot.pause()
+        field.focus()  # applied through the app's queue, before the keys typed next
         field.value = ""
         await _type(pilot, text)
-        await pilot.pause()
         assert app.screen is screen, f"typing into #{field.id} changed the screen to {app.screen}"
         assert not fired, f"typing into #{field.id} fired {fired}"
         if field.restrict is None and field.max_length in (None, 0):
@@ -128,7 +127,9 @@ async def test_the_quit_question_ignores_keys_at_first_and_defaults_to_staying(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A key within the guard time does nothing; Enter answers the safe choice (stay, stop nothing)."""
-    monkeypatch.setattr(ChoiceScreen, "GUARD_S", 0.3)  # the conftest switched it off for the other tests
+    # the conftest switched the guard off for the other tests; an hour here, so a loaded machine
+    # cannot make "at once" late: the test moves the dialog's clock instead of waiting
+    monkeypatch.setattr(ChoiceScreen, "GUARD_S", 3600.0)
     run = _FakeRun()
     live.register(run)
     try:
@@ -143,7 +144,7 @@ async def test_the_quit_question_ignores_keys_at_first_and_defaults_to_staying(
             await pilot.press("s")  # at once: within the guard time
             await pilot.pause()
             assert app.screen is dialog and run.stops == [] and dialog.ignored_keys == ["s"]
-            dialog.shown_at -= 1.0  # the guard time has passed
+            dialog.shown_at -= ChoiceScreen.GUARD_S  # the guard time has passed
             await pilot.press("enter")  # the default is the safe answer: nothing stops
             await pilot.pause()
             assert run.stops == [] and not isinstance(app.screen, ChoiceScreen)
