@@ -62,6 +62,14 @@ def _create(root: Path, items, outputs, name: str = "s1") -> Path:  # noqa: ANN0
     return root / name
 
 
+async def _generate(pilot) -> None:  # noqa: ANN001
+    """F5 on the Generate screen, then its confirmation's own key (a form error refuses without asking)."""
+    await pilot.press("f5")
+    await pilot.pause()
+    if isinstance(pilot.app.screen, ChoiceScreen):
+        await pilot.press("y")
+
+
 async def _settle(pilot) -> None:  # noqa: ANN001
     await pilot.pause()
     await pilot.app.workers.wait_for_complete()
@@ -474,16 +482,16 @@ async def test_generate_score_compare_then_start_blind_session(sessions: Path, t
         await pilot.pause()
         gen = app.screen
         assert isinstance(gen, GenerateScreen)
-        await pilot.press("f5")  # no test file yet (not the demo workspace)
+        await _generate(pilot)  # no test file yet (not the demo workspace)
         await pilot.pause()
         assert "test file" in _text(gen.query_one("#gen-status", Static))
         gen.query_one("#g-test", Input).value = str(test)
         gen.query_one("#g-fewshot", Input).value = "x"
-        await pilot.press("f5")
+        await _generate(pilot)
         await pilot.pause()
         assert "whole number" in _text(gen.query_one("#gen-status", Static))
         gen.query_one("#g-fewshot", Input).value = "2"
-        await pilot.press("f5")
+        await _generate(pilot)
         await _settle(pilot)
         assert set(gen.outputs) == {"base", "fewshot:2"} and len(gen.items) == 16
         _assert_no_named_metrics(gen)  # hidden until F7: a blind session may start from here
@@ -507,7 +515,7 @@ async def test_generate_score_compare_then_start_blind_session(sessions: Path, t
         assert isinstance(gen, GenerateScreen)
         gen.query_one("#g-test", Input).value = str(test)
         gen.query_one("#g-fewshot", Input).value = "2"
-        await pilot.press("f5")  # a rerun reuses the cache: same outputs
+        await _generate(pilot)  # a rerun reuses the cache: same outputs
         await _settle(pilot)
         assert len(gen.outputs["base"]) == 16
         _assert_no_named_metrics(gen)
@@ -549,7 +557,7 @@ async def test_a_cancelled_generation_cannot_start_a_session(sessions: Path, tmp
         screens.append(gen)
         gen.query_one("#g-test", Input).value = str(test)
         gen.query_one("#g-fewshot", Input).value = "2"
-        await pilot.press("f5")
+        await _generate(pilot)
         await _settle(pilot)
         assert "cancelled" in _text(gen.query_one("#gen-status", Static))
         assert len(gen.outputs["fewshot:2"]) < 40 and not gen.complete
@@ -727,7 +735,7 @@ async def test_generate_offers_finished_runs_as_adapter_systems(sessions: Path, 
         specs, _, _, _ = gen.read_form()
         assert [s.name for s in specs] == ["base", "run:20260101-lora"]
         assert specs[1].adapter == str(adapter) and specs[1].model == "fake-model"
-        await pilot.press("f5")
+        await _generate(pilot)
         await _settle(pilot)
         assert seen == ["base", "adapter"]
         await pilot.press("f7")
@@ -757,7 +765,7 @@ async def test_generation_failure_is_one_line_on_screen(sessions: Path, tmp_path
         await pilot.pause()
         gen = app.screen
         gen.query_one("#g-test", Input).value = str(test)
-        await pilot.press("f5")
+        await _generate(pilot)
         await _settle(pilot)
         status = _text(gen.query_one("#gen-status", Static))
         assert "cannot load model fake-model" in status and "Traceback" not in status
@@ -829,7 +837,7 @@ async def test_cli_screens_and_session_report_print_the_same_numbers(sessions: P
         assert isinstance(gen, GenerateScreen)
         gen.query_one("#g-test", Input).value = str(test)
         gen.query_one("#g-fewshot", Input).value = "2"
-        await pilot.press("f5")
+        await _generate(pilot)
         await _settle(pilot)
         await pilot.press("f7")
         await pilot.pause()
@@ -895,3 +903,31 @@ async def test_results_screen_shows_judge_human_agreement(sessions: Path) -> Non
         quality = " ".join(_text(app.screen.query_one("#res-quality", Static)).split())
     assert f"judge κ 0.00 judge-x vs humans on {len(rated)} votes · 0 parse failures" in quality
     assert f"B better 0 {len(rated) - 1} 1" in quality
+
+
+async def test_f5_asks_before_generating_and_f5_again_does_not_answer(sessions: Path, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Key safety: generation is work; its confirmation answers to y, never to the F5 that opened it."""
+    from ftui.tui.screens.eval_generate import GenerateScreen
+
+    monkeypatch.setattr(GenerateScreen, "generator_factory", _FakeGenerator)
+    monkeypatch.setenv("FTUI_RUNS_DIR", str(tmp_path / "runs"))
+    train = _write_jsonl(tmp_path / "train.jsonl", 12, start=100)
+    test = _write_jsonl(tmp_path / "test.jsonl", 4)
+    app = FtuiApp(data_path=train, model="fake-model", start_mode="evaluate")
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(pilot)
+        await pilot.press("g")
+        await pilot.pause()
+        gen = app.screen
+        gen.query_one("#g-test", Input).value = str(test)
+        await pilot.press("f5")
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceScreen) and "Generate and score" in app.screen.question
+        assert all(key != "f5" for key, _, _ in app.screen.choices)
+        await pilot.press("f5", "enter")  # the opening key again, then the safe default
+        await pilot.pause()
+        assert app.screen is gen and not gen.running and not gen.outputs
+        await _generate(pilot)
+        await _settle(pilot)
+        assert gen.outputs and all(len(o) == 4 for o in gen.outputs.values())

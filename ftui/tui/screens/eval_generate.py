@@ -193,6 +193,20 @@ class GenerateScreen(Screen[None]):
             self._status(Text(str(exc), style="bold red"))
             self.notify(str(exc), severity="error", timeout=8)
             return
+        from ftui.tui.screens.confirm import ChoiceScreen
+
+        def answer(choice: str | None) -> None:
+            if choice == "go" and not self.running:
+                self._start_generation(specs, path, limit, max_tokens)
+
+        names = ", ".join(one_line(spec.name, 30) for spec in specs)
+        items = f"the first {limit} items" if limit else "every item"
+        question = (f"Generate and score {len(specs)} system(s) on {items} of {one_line(path.name, 40)}?\n\n"
+                    f"systems  {one_line(names, 64)}\n"
+                    "Outputs already generated are reused from the cache; Esc cancels midway.")
+        self.app.push_screen(ChoiceScreen(question, [("y", "generate and score", "go")], opened_by="f5"), answer)
+
+    def _start_generation(self, specs: list[Any], path: Path, limit: int | None, max_tokens: int) -> None:
         self.cancel.clear()
         self.running = True
         self.complete = False
