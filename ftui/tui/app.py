@@ -73,13 +73,16 @@ class FtuiApp(PlainNotifications, App[int]):
     # stylesheet when it first opens (bench/startup.py).
     CSS_PATH = ["app.tcss", "screens/plan.tcss", "screens/data.tcss", "screens/train.tcss", "screens/evaluate.tcss"]
     MODES = {"plan": _plan, "data": _data, "train": _train, "evaluate": _evaluate}
+    # The mode keys, help and Quit are in the mode bar at the top of every screen (and in the help),
+    # so the footer keeps its width for the keys of the screen itself: at 120 columns the Train
+    # screen's keys were cut off behind these.
     BINDINGS = [
-        Binding("f1", "switch_mode('plan')", "Plan", id="mode.plan", priority=True),
-        Binding("f2", "switch_mode('data')", "Data", id="mode.data", priority=True),
-        Binding("f3", "switch_mode('train')", "Train", id="mode.train", priority=True),
-        Binding("f4", "switch_mode('evaluate')", "Evaluate", id="mode.evaluate", priority=True),
-        Binding("question_mark", "help", "Help", id="app.help"),
-        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+        Binding("f1", "switch_mode('plan')", "Plan", id="mode.plan", priority=True, show=False),
+        Binding("f2", "switch_mode('data')", "Data", id="mode.data", priority=True, show=False),
+        Binding("f3", "switch_mode('train')", "Train", id="mode.train", priority=True, show=False),
+        Binding("f4", "switch_mode('evaluate')", "Evaluate", id="mode.evaluate", priority=True, show=False),
+        Binding("question_mark", "help", "Help", id="app.help", show=False),
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True, show=False),
     ]
 
     def __init__(

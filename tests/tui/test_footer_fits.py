@@ -1,0 +1,60 @@
+"""Every key the footer shows fits at 120 columns: none cut off behind the command-palette key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ftui.tui.app import FtuiApp
+from ftui.tui.screenshots.runs import write_fixture_run
+from ftui.tui.widgets.key_footer import KeyFooter
+
+SIZE = (120, 40)
+
+
+def _cut_keys(app: FtuiApp) -> list[str]:
+    footer = app.screen.query_one(KeyFooter)
+    keys = list(footer.query("FooterKey"))
+    palette = [w for w in footer.query("FooterKey") if "-command-palette" in w.classes]
+    limit = palette[0].region.x if palette else footer.region.right
+    return [str(k.render()) for k in keys if k not in palette and k.region.right > limit]
+
+
+async def _settle(pilot) -> None:  # noqa: ANN001
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("mode", ["plan", "data", "evaluate"])
+async def test_mode_footers_fit(mode: str, runs_dir: Path) -> None:
+    app = FtuiApp(start_mode=mode)
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(pilot)
+        assert not _cut_keys(app)
+
+
+async def test_every_train_panel_footer_fits(runs_dir: Path) -> None:
+    write_fixture_run(runs_dir, "compare_a")
+    write_fixture_run(runs_dir, "compare_b")
+    app = FtuiApp(start_mode="train")
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(pilot)
+        screen = app.screen
+        assert not _cut_keys(app), "launcher"
+        await pilot.press("r")
+        while not screen.runs_panel.loaded:
+            await pilot.pause(0.05)
+        await _settle(pilot)
+        assert not _cut_keys(app), "runs"
+        await pilot.press("space", "down", "space", "c")
+        while screen.panel != "compare":
+            await pilot.pause(0.05)
+        await _settle(pilot)
+        assert not _cut_keys(app), "compare"
+        screen.open_run(screen.runs_panel.summaries[0].run_dir)
+        while screen.monitor.history is None:
+            await pilot.pause(0.05)
+        await _settle(pilot)
+        assert not _cut_keys(app), "monitor"
