@@ -57,17 +57,18 @@ def test_a_hang_up_does_not_stop_the_run(demo_model, tmp_path):
     pid, master = pty.fork()  # the child gets the pty as its controlling terminal, in its own session
     if pid == 0:  # pragma: no cover - child
         os.execv(sys.executable, [sys.executable, "-m", "ftui", "train", str(config)])
+    # read the terminal while waiting, as an emulator does: unread, the progress bar's redraws fill the
+    # pty buffer (sooner on a loaded machine, where loading takes longer) and the child blocks on a write
+    terminal = _Terminal(master)
     try:
-        wait_for(lambda: "log" in event_types(run_dir), 120, "the first training step")
+        wait_for(lambda: terminal.read() is not None and "log" in event_types(run_dir), 120, "the first training step")
         assert not {"finished", "failed", "stopped"} & set(event_types(run_dir))
-        os.close(master)  # the terminal goes away: the kernel sends SIGHUP to the session
-        master = -1
+        terminal.hang_up()  # the terminal goes away: the kernel sends SIGHUP to the session
         os.kill(pid, signal.SIGHUP)  # and once more, as a dying sshd would
         wait_for(lambda: {"finished", "failed", "stopped"} & set(event_types(run_dir)), 180, "the end of the run")
         _, status = os.waitpid(pid, 0)
     finally:
-        if master >= 0:
-            os.close(master)
+        terminal.hang_up()
     events = read_events(run_dir / "events.jsonl")
     assert isinstance(events[-1], Finished) and events[-1].step == 25, events[-1]
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
