@@ -103,8 +103,8 @@ def test_qlora_with_cuda_but_without_bitsandbytes_says_to_install_it(cuda_withou
 
 
 def test_the_backend_refuses_qlora_without_bitsandbytes_before_loading_anything(cuda_without_bitsandbytes):
+    from ftui.train.errors import TrainError
     from ftui.train.hf_backend import check_qlora_available
-    from ftui.train.worker import TrainError
 
     with pytest.raises(TrainError, match="QLoRA needs the bitsandbytes package") as refused:
         check_qlora_available()
