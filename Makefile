@@ -12,7 +12,7 @@ PIP := $(VENV)/bin/pip
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.ftui-installed
 
-.PHONY: demo test lint screenshots bench setup clean
+.PHONY: demo test test-stress lint screenshots bench setup clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,8 +28,18 @@ demo: $(STAMP)
 	$(VENV)/bin/ftui demo-model
 	$(VENV)/bin/ftui
 
+# One pytest worker per core; a test file stays on one worker (its module fixtures are built once).
+TEST_WORKERS ?= auto
+PYTEST := $(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile --durations=15
+
 test: $(STAMP)
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PYTEST)
+
+# The suite three times in a row while another process keeps one core busy: a test that
+# waits on time instead of state fails here. Any failure stops it.
+test-stress: $(STAMP)
+	@$(PY) -c "while True: pass" & hog=$$!; trap "kill $$hog" EXIT; \
+	for i in 1 2 3; do echo "== stress run $$i/3 (one core busy, pid $$hog)"; $(PYTEST) || exit 1; done
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
