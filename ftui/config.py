@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-Method = Literal["full", "lora", "qlora", "openai"]
+Method = Literal["full", "lora", "qlora", "openai", "dpo", "orpo", "kto"]
 TARGET_PRESETS = ("attention", "all-linear")
 
 
@@ -27,6 +27,9 @@ class RunConfig:
     eval_path: str | None = "sample_data/support_tickets_test.jsonl"
     data_format: str = "auto"  # auto | chat | alpaca | sharegpt | prompt_completion | text
     method: Method = "lora"
+    # preference methods (dpo, orpo, kto): the adapter they train and their strength
+    adapter: str = "lora"  # lora | qlora (a 4-bit base, GPU); the reference is the adapter-disabled base
+    beta: float = 0.1  # DPO/KTO: how far from the reference the policy may move; ORPO: the odds-ratio weight
     # LoRA
     lora_r: int = 16
     lora_alpha: int = 32
@@ -79,7 +82,16 @@ class RunConfig:
 # Field metadata, YAML round-trip and ``--set`` overrides
 # ---------------------------------------------------------------------------------------------
 
-METHODS = ("full", "lora", "qlora", "openai")
+PREFERENCE_METHODS = ("dpo", "orpo", "kto")
+METHODS = ("full", "lora", "qlora", "openai", *PREFERENCE_METHODS)
+ADAPTERS = ("lora", "qlora")
+
+
+def weights_method(config: RunConfig) -> str:
+    """How the weights train: ``full``, ``lora`` or ``qlora`` (a preference method trains its ``adapter``)."""
+    if config.method in PREFERENCE_METHODS:
+        return config.adapter if config.adapter in ADAPTERS else "lora"
+    return config.method
 DATA_FORMATS = ("auto", "chat", "alpaca", "sharegpt", "prompt_completion", "text")  # ftui.data.formats' names
 DATA_FORMAT_ALIASES = {"prompt-completion": "prompt_completion"}  # = formats.FORMAT_ALIASES (a test keeps them equal)
 PRECISIONS = ("auto", "bf16", "fp16", "fp32")
@@ -367,7 +379,7 @@ def check_fields(config: RunConfig) -> list[ConfigProblem]:
         add(ConfigProblem("method", f"'{c.method}' is not a training method", f"Use one of: {', '.join(METHODS)}."))
         return problems
     hf = c.method != "openai"
-    lora = c.method in ("lora", "qlora")
+    lora = weights_method(c) in ("lora", "qlora")
 
     if not str(c.model or "").strip():
         add(ConfigProblem("model", "is empty", "Give a local model directory, a Hub id, or 'demo'."))
@@ -403,7 +415,9 @@ def check_fields(config: RunConfig) -> list[ConfigProblem]:
                 add(ConfigProblem("target_modules", "is empty", "Use 'all-linear', 'attention' or a list of module names."))
         elif isinstance(targets, list) and not targets:
             add(ConfigProblem("target_modules", "is an empty list", "Use 'all-linear', 'attention' or a list of module names."))
-    if c.method == "qlora":
+    if c.method in PREFERENCE_METHODS:
+        _check_preference(c, add)
+    if weights_method(c) == "qlora":
         if c.load_in_4bit_quant_type not in QUANT_TYPES:
             add(ConfigProblem("load_in_4bit_quant_type", f"'{c.load_in_4bit_quant_type}' is not a 4-bit type", "Use nf4 (or fp4)."))
         if c.compute_dtype not in COMPUTE_DTYPES:
@@ -479,8 +493,20 @@ def _check_device(c: RunConfig, add) -> None:
     except DeviceError as exc:
         add(ConfigProblem("device", str(exc), f"Set device to {DEVICE_HELP}."))
         return
-    if c.method == "qlora" and kind == "cpu":
+    if weights_method(c) == "qlora" and kind == "cpu":
         add(ConfigProblem("device", "QLoRA trains on a GPU, and device is cpu", f"Set device to {DEVICE_HELP}."))
+
+
+def _check_preference(c: RunConfig, add) -> None:
+    """DPO / ORPO / KTO: a LoRA or QLoRA adapter, a positive beta, unpacked pairs."""
+    if c.adapter not in ADAPTERS:
+        add(ConfigProblem("adapter", f"'{c.adapter}' is not an adapter for {c.method}", "Use lora, or qlora on a GPU."))
+    if not c.beta > 0:
+        add(ConfigProblem("beta", f"must be greater than 0 (got {c.beta})", "Use 0.1 (0.05-0.5)."))
+    elif c.beta > 10:
+        add(ConfigProblem("beta", f"{c.beta:g} is far too large", "Use 0.1 (0.05-0.5)."))
+    if c.packing:
+        add(ConfigProblem("packing", f"{c.method} trains whole prompt/answer pairs and cannot pack them", "Set packing to false."))
 
 
 def _looks_like_path(value: str) -> bool:

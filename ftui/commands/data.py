@@ -57,10 +57,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--json", action="store_true", help="print the summary as JSON")
     s.set_defaults(func=cmd_split)
 
-    v = dsub.add_parser("convert", help="Alpaca/ShareGPT/prompt-completion -> chat messages; chat -> OpenAI fine-tuning JSONL")
+    v = dsub.add_parser("convert", help="Alpaca/ShareGPT/prompt-completion/chat dialects -> chat messages; chat -> OpenAI fine-tuning JSONL")
     v.add_argument("path", metavar="PATH")
     v.add_argument("--to", choices=("chat", "openai"), default="chat", help="target format (default chat)")
     v.add_argument("-o", "--out", metavar="FILE", help="output file (default: PATH.chat.jsonl / PATH.openai.jsonl)")
+    v.add_argument("--reasoning", choices=("keep", "drop"), default="keep",
+                   help="assistant reasoning (reasoning parts, reasoning_content): keep it as reasoning_content "
+                        "(the chat template decides how it renders) or drop it (default keep; openai always drops)")
     v.add_argument("--force", action="store_true", help="replace the output file if it exists")
     v.add_argument("--json", action="store_true", help="print the summary as JSON")
     v.set_defaults(func=cmd_convert)
@@ -235,7 +238,7 @@ def cmd_split(args: argparse.Namespace) -> int:
 def cmd_convert(args: argparse.Namespace) -> int:
     from ftui.data.fix import convert
 
-    result = _run_guarded(convert, args.path, to=args.to, out=args.out, overwrite=args.force)
+    result = _run_guarded(convert, args.path, to=args.to, out=args.out, overwrite=args.force, reasoning=args.reasoning)
     return _print_fix(result, args.json)
 
 

@@ -25,6 +25,8 @@ class Message:
     name: str | None = None
     weight: int | None = None  # OpenAI per-message training weight (0 or 1)
     parts: list[dict[str, Any]] | None = None
+    reasoning: str | None = None  # the model's reasoning (``reasoning_content``), apart from the answer
+    tool_call_id: str | None = None
 
 
 @dataclass

@@ -101,24 +101,35 @@ def _default_out(path: Path, suffix: str) -> Path:
 # --- row conversion -----------------------------------------------------------------
 
 
-def to_chat(conv: Conversation, openai: bool = False) -> dict[str, Any]:
-    """A conversation as a chat ``{"messages": [...]}`` row (OpenAI fine-tuning JSONL when ``openai``)."""
-    raw_msgs = None
-    if conv.source_format == formats.CHAT and isinstance(conv.raw, dict) and isinstance(conv.raw.get("messages"), list):
-        raw_msgs = conv.raw["messages"]
+def to_chat(conv: Conversation, openai: bool = False, keep_reasoning: bool = True) -> dict[str, Any]:
+    """A conversation as a chat ``{"messages": [...]}`` row (OpenAI fine-tuning JSONL when ``openai``).
+
+    ``keep_reasoning``: an assistant turn's reasoning goes to ``reasoning_content`` (the chat
+    template decides how it renders) or is dropped."""
     messages = []
-    for i, m in enumerate(conv.messages):
-        raw = raw_msgs[i] if raw_msgs and i < len(raw_msgs) and isinstance(raw_msgs[i], dict) else {}
+    unanswered: list[str] = []  # OpenAI matches replies by id: calls without one get ids, replies take them in order
+    for m in conv.messages:
         out: dict[str, Any] = {"role": m.role}
         if m.tool_calls:
             out["content"] = m.content or None
-            out["tool_calls"] = [_openai_call(c) for c in m.tool_calls] if openai else m.tool_calls
+            if openai:
+                calls = [_openai_call(c, f"call_{len(messages) + 1}_{k + 1}") for k, c in enumerate(m.tool_calls)]
+                unanswered = [c["id"] for c in calls if isinstance(c, dict) and isinstance(c.get("id"), str)]
+                out["tool_calls"] = calls
+            else:
+                out["tool_calls"] = m.tool_calls
         else:
-            out["content"] = m.content if (openai or m.parts is None) else m.parts
+            out["content"] = m.content if (openai or m.parts is None or m.reasoning) else m.parts
         if m.name:
             out["name"] = m.name
-        if isinstance(raw.get("tool_call_id"), str):
-            out["tool_call_id"] = raw["tool_call_id"]
+        if m.tool_call_id:
+            out["tool_call_id"] = m.tool_call_id
+            if m.tool_call_id in unanswered:
+                unanswered.remove(m.tool_call_id)
+        elif openai and m.role == "tool" and unanswered:
+            out["tool_call_id"] = unanswered.pop(0)
+        if m.reasoning and keep_reasoning and m.role == "assistant":
+            out["reasoning_content"] = m.reasoning  # the field chat templates read
         if openai and m.role == "assistant" and m.weight in (0, 1):
             out["weight"] = m.weight
         messages.append(out)
@@ -128,13 +139,16 @@ def to_chat(conv: Conversation, openai: bool = False) -> dict[str, Any]:
     return row
 
 
-def _openai_call(call: Any) -> Any:
-    """OpenAI wants ``function.arguments`` as a JSON string."""
+def _openai_call(call: Any, new_id: str) -> Any:
+    """OpenAI wants ``function.arguments`` as a JSON string and an ``id`` on every call (``new_id`` when it has none)."""
+    if isinstance(call, dict) and not isinstance(call.get("function"), dict) and isinstance(call.get("name"), str):
+        call = {k: v for k, v in call.items() if k not in ("name", "arguments")} | {
+            "function": {"name": call["name"], "arguments": call.get("arguments", {})}}
     if isinstance(call, dict) and isinstance(call.get("function"), dict):
         fn = dict(call["function"])
         if not isinstance(fn.get("arguments"), str):
             fn["arguments"] = orjson.dumps(fn.get("arguments", {})).decode()
-        return {**call, "type": call.get("type", "function"), "function": fn}
+        return {**call, "id": call.get("id") or new_id, "type": call.get("type", "function"), "function": fn}
     return call
 
 
@@ -191,10 +205,15 @@ def clean(
 # --- convert ------------------------------------------------------------------------
 
 
-def convert(path: str | Path, to: str = "chat", out: str | Path | None = None, overwrite: bool = False) -> FixResult:
-    """Alpaca / ShareGPT / prompt-completion / text -> chat ``messages``; chat -> OpenAI fine-tuning JSONL."""
+def convert(path: str | Path, to: str = "chat", out: str | Path | None = None, overwrite: bool = False,
+            reasoning: str = "keep") -> FixResult:
+    """Alpaca / ShareGPT / prompt-completion / text / any chat dialect -> chat ``messages`` (tool calls in the
+    form HF chat templates take); chat -> OpenAI fine-tuning JSONL. ``reasoning``: keep (as
+    ``reasoning_content``) or drop the assistant's reasoning."""
     if to not in ("chat", "openai"):
         raise FixError(f"unknown target format {to!r}: use chat or openai")
+    if reasoning not in ("keep", "drop"):
+        raise FixError(f"unknown reasoning policy {reasoning!r}: use keep or drop")
     src = Path(path)
     guess = formats.detect_format(src)
     if guess.format == formats.PREFERENCE:
@@ -214,7 +233,7 @@ def convert(path: str | Path, to: str = "chat", out: str | Path | None = None, o
             if to == "openai" and not any(m.role == "assistant" for m in conv.messages):
                 failed["E008"] += 1
                 continue
-            writer.write(to_chat(conv, openai=to == "openai"))
+            writer.write(to_chat(conv, openai=to == "openai", keep_reasoning=reasoning == "keep" and to != "openai"))
         written = writer.commit()
     except BaseException:
         writer.abort()

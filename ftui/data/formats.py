@@ -20,6 +20,18 @@ from typing import Any
 import orjson
 
 from ftui.data.conversation import Conversation, Message
+from ftui.data.dialects import (
+    TOOL_CALL_TAG,
+    TOOL_RESPONSE_TAG,
+    Call,
+    declared_tools,
+    json_call,
+    message_reasoning,
+    row_dialects,
+    sort_tags,
+    split_parts,
+    tag_calls,
+)
 from ftui.data.source import SourceInfo, inspect_source, iter_raw_rows
 
 CHAT = "chat"
@@ -159,6 +171,7 @@ def detect_format(path: str | Path, info: SourceInfo | None = None) -> FormatGue
                 break
     votes: Counter[str] = Counter()
     details: Counter[str] = Counter()
+    dialects: set[str] = set()
     for line in raw:
         try:
             obj = orjson.loads(line)
@@ -168,11 +181,8 @@ def detect_format(path: str | Path, info: SourceInfo | None = None) -> FormatGue
         votes[fmt] += 1
         if fmt == PREFERENCE:
             details[preference_style(obj)] += 1
-        elif fmt == CHAT and type(obj.get("messages")) is list:
-            if any(type(m) is dict and isinstance(m.get("content"), list) for m in obj["messages"]):
-                details["list-of-parts content"] += 1
-            if any(type(m) is dict and m.get("tool_calls") for m in obj["messages"]):
-                details["tool calls"] += 1
+        elif type(obj) is dict:
+            dialects.update(row_dialects(obj))
     known = {k: v for k, v in votes.items() if k != UNKNOWN}
     if not known and info.kind == "jsonl":
         # Every sampled window fell inside one huge row (a 60 MB line, 100k turns): vote over the
@@ -190,8 +200,8 @@ def detect_format(path: str | Path, info: SourceInfo | None = None) -> FormatGue
     detail = ""
     if fmt == PREFERENCE and details:
         detail = details.most_common(1)[0][0]
-    elif fmt == CHAT:
-        detail = ", ".join(d for d in ("tool calls", "list-of-parts content") if details[d])
+    elif fmt in CONVERSATIONAL:
+        detail = ", ".join(sort_tags(dialects))
     return FormatGuess(fmt, info.kind, dict(votes), sum(votes.values()), detail)
 
 
@@ -199,23 +209,29 @@ def detect_format(path: str | Path, info: SourceInfo | None = None) -> FormatGue
 
 
 def flatten_content(content: Any) -> str:
-    """Text of a message's content: a string, or the text of a list of parts (images named, not inlined)."""
+    """Text of a message's content: a string, or the text of a list of parts (``text`` or ``value``;
+    images named as ``<image>``, not inlined; reasoning parts left out: see ``dialects.split_parts``)."""
     if content is None:
         return ""
     if type(content) is str:
         return content
     if type(content) is list:
-        pieces = []
-        for part in content:
-            if type(part) is str:
-                pieces.append(part)
-            elif type(part) is dict:
-                if type(part.get("text")) is str:
-                    pieces.append(part["text"])
-                elif part.get("type"):
-                    pieces.append(f"<{part['type']}>")
-        return "\n".join(pieces)
+        return split_parts(content).text
     raise FormatError("E005", f"content is {type(content).__name__}, expected a string or a list of parts")
+
+
+def _tool_call(c: Call) -> dict[str, Any]:
+    """A call in the form HF chat templates take (arguments as an object; ``id`` kept when given)."""
+    args = c.arguments
+    if type(args) is str:
+        try:
+            args = orjson.loads(args)
+        except orjson.JSONDecodeError:
+            pass
+    out: dict[str, Any] = {"type": "function", "function": {"name": c.name, "arguments": {} if args is None else args}}
+    if c.id:
+        out = {"id": c.id, **out}
+    return out
 
 
 def _message(m: Any, index: int) -> Message:
@@ -226,13 +242,30 @@ def _message(m: Any, index: int) -> Message:
         raise FormatError("E005", f"message {index + 1} has no string 'role'")
     content = m.get("content")
     weight = m.get("weight")
+    reasoning = message_reasoning(m)
+    if type(content) is list:
+        parts = split_parts(content)
+        text, reasoning = parts.text, reasoning or parts.reasoning
+    else:
+        text = flatten_content(content)
+    calls = m.get("tool_calls") if type(m.get("tool_calls")) is list else None
+    if calls is None and role == "assistant" and "<tool_call>" in text:  # Hermes raw: calls written as tags
+        found = [c for c in tag_calls(text) if c.name]
+        if found:
+            calls = [_tool_call(c) for c in found]
+            text = TOOL_CALL_TAG.sub("", text).strip()
+    reply = TOOL_RESPONSE_TAG.match(text) if role in ("tool", "user") else None
+    if reply and role == "tool":
+        text = reply.group(1)
     return Message(
         role=role,
-        content=flatten_content(content),
-        tool_calls=m.get("tool_calls") if type(m.get("tool_calls")) is list else None,
+        content=text,
+        tool_calls=calls,
         name=m.get("name") if type(m.get("name")) is str else None,
         weight=weight if type(weight) is int else None,
         parts=content if type(content) is list else None,
+        reasoning=reasoning or None,
+        tool_call_id=m.get("tool_call_id") if type(m.get("tool_call_id")) is str else None,
     )
 
 
@@ -281,7 +314,15 @@ def normalize(obj: Any, fmt: str, row: int, offset: int, *, open_ended: bool = F
             role = SHAREGPT_ROLES.get(t["from"])
             if role is None:
                 raise FormatError("E007", f"turn {i + 1} has unknown 'from': {t['from']!r}")
-            messages.append(Message(role, t["value"]))
+            if t["from"] == "function_call":  # the call as structured tool_calls, as chat data has it
+                call = json_call(t["value"], "function_call")
+                if call.name:
+                    messages.append(Message("assistant", "", tool_calls=[_tool_call(call)]))
+                    continue
+            messages.append(_message({"role": role, "content": t["value"]}, i))
+        if declared_tools(obj.get("tools")) is not None:  # a list, or a JSON string of one (LLaMA-Factory)
+            tools = orjson.loads(obj["tools"]) if type(obj["tools"]) is str else obj["tools"]
+            extras["tools"] = [t if type(t) is dict and "function" in t else {"type": "function", "function": t} for t in tools]
     elif fmt == ALPACA:
         instruction = _text(obj, "instruction")
         extra_input = _text(obj, "input", required=False)

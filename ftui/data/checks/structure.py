@@ -12,8 +12,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-
+from ftui.data.dialects import (
+    TOOL_RESPONSE_TAG,
+    CallLedger,
+    declared_tools,
+    json_call,
+    read_call,
+    split_parts,
+    tag_calls,
+)
 from ftui.data.formats import SHAREGPT_ROLES, flatten_content
 
 Emit = Callable[[str, str], None]
@@ -50,7 +57,7 @@ PROFILES = {
         "trl",
         roles=frozenset({"system", "user", "assistant", "tool"}),
         top_keys=frozenset({"messages", "tools"}),
-        message_keys=frozenset({"role", "content", "name", "tool_calls", "tool_call_id", "reasoning_content", "thinking"}),
+        message_keys=frozenset({"role", "content", "name", "tool_calls", "tool_call_id", "reasoning_content", "thinking", "reasoning"}),
         weight_supported=False,
         hard_limit=None,
         default_max_seq_len=1024,
@@ -60,10 +67,12 @@ PROFILES = {
 
 # Row metadata everyone expects a trainer to ignore: not worth a warning on every row.
 METADATA_KEYS = frozenset({"id", "uuid", "meta", "metadata"})
+# Media keys of multimodal rows: reported as such (W020), not as ignored keys.
+MEDIA_KEYS = frozenset({"images", "image"})
 ALPACA_KEYS = frozenset({"instruction", "input", "output", "system", "history"}) | METADATA_KEYS
 PC_KEYS = frozenset({"prompt", "completion"}) | METADATA_KEYS
 TEXT_KEYS = frozenset({"text"}) | METADATA_KEYS
-SHAREGPT_KEYS = frozenset({"conversations", "messages", "system", "tools"}) | METADATA_KEYS
+SHAREGPT_KEYS = frozenset({"conversations", "messages", "system", "tools"}) | METADATA_KEYS | MEDIA_KEYS
 PREF_KEYS = frozenset({"prompt", "chosen", "rejected", "input", "preferred_output", "non_preferred_output"}) | METADATA_KEYS
 
 
@@ -76,6 +85,8 @@ class RowView:
     trained: list[bool]  # per message: does the trainer learn from it (assistant, weight != 0)
     nkeys: int = 0  # keys parsed (a raw count above this means duplicate keys)
     tool_calls: list[Any] = field(default_factory=list)
+    images: int = 0  # image parts and entries of an ``images`` key (``<image>`` placeholders are counted by the linter)
+    pref: Any = None  # what the preference checks record (``checks.preference.PrefRecord``)
 
 
 def _type(v: Any) -> str:
@@ -108,47 +119,26 @@ def check_order(roles: list[str], emit: Emit) -> None:
         prev = role
 
 
-def _check_tool_calls(calls: Any, declared: set[str] | None, seen_ids: set[str], i: int, emit: Emit) -> int:
+def _check_tool_calls(calls: Any, ledger: CallLedger, string_args: bool, i: int, emit: Emit) -> int:
     """E011 on one assistant message's tool_calls; returns the keys parsed (for the duplicate-key count)."""
     if type(calls) is not list:
         emit("E011", f"message {i + 1}: tool_calls must be a list")
         return 0
     nkeys = 0
     for call in calls:
-        if type(call) is not dict:
-            emit("E011", f"message {i + 1}: a tool call is not an object")
-            continue
-        nkeys += len(call)
-        fn = call.get("function")
-        if type(fn) is not dict or type(fn.get("name")) is not str:
-            emit("E011", f"message {i + 1}: tool call without function.name")
-            continue
-        nkeys += len(fn)
-        if type(call.get("id")) is str:
-            seen_ids.add(call["id"])
-        args = fn.get("arguments")
-        if type(args) is not str:
-            emit("E011", f"message {i + 1}: arguments of {fn['name']!r} must be a JSON string, not {_type(args)}")
-        else:
-            try:
-                orjson.loads(args)
-            except orjson.JSONDecodeError:
-                emit("E011", f"message {i + 1}: arguments of {fn['name']!r} are not valid JSON")
-        if declared is not None and fn["name"] not in declared:
-            emit("E011", f"message {i + 1}: calls {fn['name']!r}, which is not declared in tools")
+        if type(call) is dict:
+            nkeys += len(call) + (len(call["function"]) if type(call.get("function")) is dict else 0)
+        for problem in ledger.call(read_call(call, string_args=string_args)):
+            emit("E011", f"message {i + 1}: {problem}")
     return nkeys
 
 
-def _declared_tools(tools: Any) -> set[str] | None:
-    if type(tools) is not list:
-        return None
-    names = set()
-    for t in tools:
-        if type(t) is dict:
-            fn = t.get("function", t)
-            if type(fn) is dict and type(fn.get("name")) is str:
-                names.add(fn["name"])
-    return names
+def _image_refs(obj: dict[str, Any]) -> int:
+    """Entries of a top-level ``images`` key (LLaVA / LLaMA-Factory multimodal rows)."""
+    imgs = obj.get("images", obj.get("image"))
+    if imgs is None:
+        return 0
+    return len(imgs) if type(imgs) is list else 1
 
 
 def check_chat(obj: dict[str, Any], profile: Profile, emit: Emit) -> RowView | None:
@@ -161,13 +151,14 @@ def check_chat(obj: dict[str, Any], profile: Profile, emit: Emit) -> RowView | N
     trained: list[bool] = []
     nkeys = len(obj)
     if nkeys > 1:
-        extra = [k for k in obj if k not in profile.top_keys and k not in METADATA_KEYS]
+        extra = [k for k in obj if k not in profile.top_keys and k not in METADATA_KEYS and k not in MEDIA_KEYS]
         if extra:
             emit("W013", f"top-level keys {', '.join(map(repr, extra))} are ignored by {profile.name}")
     allowed = profile.roles
-    declared = None
-    seen_ids: set[str] = set()
+    ledger: CallLedger | None = None
+    string_args = profile.weight_supported  # OpenAI wants arguments as a JSON string; HF templates take a dict
     broken = False
+    images = 0
     for i, m in enumerate(msgs):
         if type(m) is not dict:
             emit("E005", f"message {i + 1} is {_type(m)}, expected an object")
@@ -184,19 +175,24 @@ def check_chat(obj: dict[str, Any], profile: Profile, emit: Emit) -> RowView | N
             emit("E007", f"message {i + 1} has role {role!r}, unknown to {profile.name} ({', '.join(sorted(allowed))})")
             broken = True
         weight_ok = True
-        if len(m) == 2 and type(content) is str and role != "tool":  # the hot path: {role, content}
+        if len(m) == 2 and type(content) is str and role != "tool" and "<tool_" not in content:  # the hot path
             text = content
         else:
             calls = m.get("tool_calls")
+            if ledger is None:
+                ledger = CallLedger(declared_tools(obj.get("tools")))
             if calls is not None:
-                if declared is None:
-                    declared = _declared_tools(obj.get("tools")) if "tools" in obj else None
-                nkeys += _check_tool_calls(calls, declared, seen_ids, i, emit)
-            if role == "tool":
-                if "tool_call_id" not in m:
-                    emit("E011", f"message {i + 1}: tool reply without a tool_call_id")
-                elif m["tool_call_id"] not in seen_ids:
-                    emit("E011", f"message {i + 1}: tool reply for tool_call_id {m['tool_call_id']!r}, which no earlier call made")
+                nkeys += _check_tool_calls(calls, ledger, string_args, i, emit)
+            elif role == "assistant" and type(content) is str and "<tool_call>" in content:
+                for problem in ledger.call_all(tag_calls(content)):  # Hermes raw: the calls are tags in the text
+                    emit("E011", f"message {i + 1}: {problem}")
+            if role == "tool" or (type(content) is str and TOOL_RESPONSE_TAG.match(content)):
+                if role == "tool" and "tool_call_id" not in m and string_args:
+                    emit("E011", f"message {i + 1}: tool reply without a tool_call_id ({profile.name} matches replies by id)")
+                else:
+                    problem = ledger.reply(m.get("tool_call_id"))
+                    if problem:
+                        emit("E011", f"message {i + 1}: {problem}")
             if content is None:
                 if calls is None and "function_call" not in m:
                     emit("E005", f"message {i + 1} ({role}) has no 'content'")
@@ -205,12 +201,13 @@ def check_chat(obj: dict[str, Any], profile: Profile, emit: Emit) -> RowView | N
             elif type(content) is str:
                 text = content
             elif type(content) is list:
-                bad = [p for p in content if type(p) is not dict or (p.get("type") == "text" and type(p.get("text")) is not str)]
-                if bad:
-                    emit("E005", f"message {i + 1}: content parts must be objects like {{\"type\": \"text\", \"text\": ...}}")
+                parts = split_parts(content)
+                if parts.bad:
+                    emit("E005", f"message {i + 1}: {parts.bad}")
                     broken = True
                 nkeys += sum(len(p) for p in content if type(p) is dict)
-                text = flatten_content([p for p in content if type(p) is dict])
+                text = parts.text
+                images += parts.images
             else:
                 emit("E005", f"message {i + 1} ({role}): content is {_type(content)}, expected a string or a list of parts")
                 broken = True
@@ -241,7 +238,7 @@ def check_chat(obj: dict[str, Any], profile: Profile, emit: Emit) -> RowView | N
         trained.append(role == "assistant")
     if broken:
         return None
-    return RowView(roles, texts, trained, nkeys)
+    return RowView(roles, texts, trained, nkeys, images=images + _image_refs(obj))
 
 
 def check_sharegpt(obj: dict[str, Any], profile: Profile, emit: Emit) -> RowView | None:
@@ -260,6 +257,7 @@ def check_sharegpt(obj: dict[str, Any], profile: Profile, emit: Emit) -> RowView
         texts.append(obj["system"])
         trained.append(False)
     broken = False
+    ledger = CallLedger(declared_tools(obj.get("tools")))
     for i, t in enumerate(turns):
         if type(t) is not dict or type(t.get("from")) is not str or type(t.get("value")) is not str:
             emit("E005", f"turn {i + 1} needs string 'from' and 'value'")
@@ -271,12 +269,22 @@ def check_sharegpt(obj: dict[str, Any], profile: Profile, emit: Emit) -> RowView
             emit("E007", f"turn {i + 1} has from={t['from']!r} (expected {', '.join(sorted(set(SHAREGPT_ROLES) - {'user', 'assistant'}))})")
             broken = True
             continue
-        if role == "assistant" and not t["value"].strip():
+        if t["from"] == "function_call":
+            for problem in ledger.call(json_call(t["value"], "the function_call value")):
+                emit("E011", f"turn {i + 1}: {problem}")
+        elif role == "assistant" and "<tool_call>" in t["value"]:
+            for problem in ledger.call_all(tag_calls(t["value"])):
+                emit("E011", f"turn {i + 1}: {problem}")
+        elif role == "tool" or TOOL_RESPONSE_TAG.match(t["value"]):
+            problem = ledger.reply(None)
+            if problem:
+                emit("E011", f"turn {i + 1}: {problem}")
+        elif role == "assistant" and not t["value"].strip():
             emit("E006", f"turn {i + 1}: the gpt answer is empty")
         roles.append(role)
         texts.append(t["value"])
         trained.append(role == "assistant")
-    return None if broken else RowView(roles, texts, trained, nkeys)
+    return None if broken else RowView(roles, texts, trained, nkeys, images=_image_refs(obj))
 
 
 def _str_field(obj: dict[str, Any], key: str, emit: Emit, required: bool = True) -> str | None:
