@@ -15,6 +15,7 @@ from dataclasses import MISSING, dataclass, fields
 from typing import Any
 
 from ftui.config import (
+    ADAPTERS,
     ATTN_IMPLEMENTATIONS,
     COMPUTE_DTYPES,
     DATA_FORMATS,
@@ -40,7 +41,8 @@ class FieldSpec:
 
 
 CHOICES: dict[str, tuple[str, ...]] = {
-    "method": tuple(sorted(METHODS, key=("lora", "qlora", "full", "openai").index)),
+    "method": tuple(sorted(METHODS, key=("lora", "qlora", "full", "dpo", "orpo", "kto", "openai").index)),
+    "adapter": ADAPTERS,
     "data_format": DATA_FORMATS,
     "lr_scheduler": SCHEDULERS,
     "optimizer": OPTIMIZERS,
@@ -66,7 +68,9 @@ HELP = {
     "model": "local path, Hub id, or demo",
     "train_path": "training JSONL",
     "eval_path": "held-out JSONL for eval loss (empty: none)",
-    "method": "lora: adapters on a bf16 base · qlora: 4-bit base (GPU) · full: every weight",
+    "method": "lora: adapters on a bf16 base · qlora: 4-bit base (GPU) · full: every weight · dpo/orpo/kto: preference pairs",
+    "adapter": "dpo/orpo/kto: lora, or qlora (4-bit base, GPU)",
+    "beta": "dpo/kto: distance from the reference (0.1) · orpo: odds-ratio weight",
     "num_epochs": "passes over the data",
     "max_steps": "> 0 overrides epochs",
     "learning_rate": "LoRA 1e-4–3e-4; full 1e-5–5e-5",
@@ -240,17 +244,24 @@ DEMO_QUICK: dict[str, Any] = {
     "eval_fraction": 0.02,
 }
 
+# the preference demo: DPO pairs made from the sample tickets (sample_data/make_pairs.py), 20 steps
+DEMO_DPO: dict[str, Any] = {
+    **DEMO_QUICK, "method": "dpo", "adapter": "lora", "beta": 0.1, "train_path": "sample_data/support_tickets_pairs.jsonl",
+    "learning_rate": 2e-4, "eval_fraction": 0.05,
+}
+DEMOS = {"demo-quick": DEMO_QUICK, "demo-dpo": DEMO_DPO}
+
 
 def preset_names(has_plan: bool) -> list[str]:
     names = ["custom"]
     if has_plan:
         names.append("plan")
-    return names + list(PRESETS) + ["demo-quick"]
+    return names + list(PRESETS) + list(DEMOS)
 
 
 def preset_values(name: str, plan_overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     if name == "plan":
         return {k: v for k, v in (plan_overrides or {}).items() if k in SPECS}
-    if name == "demo-quick":
-        return dict(DEMO_QUICK)
+    if name in DEMOS:
+        return dict(DEMOS[name])
     return dict(PRESETS.get(name, {}))

@@ -63,6 +63,12 @@ class Log(Event):
     tokens: int | None = None
     tokens_per_s: float | None = None
     mean_token_accuracy: float | None = None
+    # preference methods (TRL's rewards/*): the implicit rewards of the chosen and rejected answers,
+    # their mean margin, and the share of pairs where chosen beats rejected
+    rewards_chosen: float | None = None
+    rewards_rejected: float | None = None
+    rewards_margin: float | None = None
+    rewards_accuracy: float | None = None
 
 
 @dataclass(kw_only=True)

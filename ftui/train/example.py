@@ -13,7 +13,12 @@ eval_path: sample_data/support_tickets_test.jsonl   # null: hold out eval_fracti
 eval_fraction: 0.1          # only used when eval_path is null
 eval_max_rows: 1000         # eval on a seeded sample of at most this many rows (0 = all); evals stay fast
 data_format: auto           # auto | chat | alpaca | sharegpt | prompt_completion | text
-method: lora                # full | lora | qlora (CUDA + bitsandbytes) | openai
+method: lora                # full | lora | qlora (CUDA + bitsandbytes) | openai | dpo | orpo | kto (preference pairs)
+
+# --- preference methods (method: dpo | orpo | kto; train_path holds prompt/chosen/rejected pairs,
+#     or prompt/completion/label rows for kto) ------------------------------------------------
+adapter: lora               # lora | qlora: the adapter they train; DPO/KTO's reference is the base with it disabled
+beta: 0.1                   # dpo/kto: how far the policy may move from the reference; orpo: odds-ratio weight
 
 # --- LoRA ----------------------------------------------------------------------------------
 lora_r: 32                  # the demo recipe (sample_data/README.md); 8-16 is typical for real models

@@ -78,6 +78,19 @@ def build_sft_config(config: RunConfig, run_dir: Path, kind: str, has_eval: bool
     """The SFTConfig of a run; ``masking`` (a ``masking.MaskingPlan``) sets the loss switches when given."""
     from trl import SFTConfig
 
+    kwargs = trainer_kwargs(config, run_dir, has_eval, resume)
+    kwargs.update(
+        packing=config.packing,
+        assistant_only_loss=masking.assistant_only_loss if masking is not None else config.assistant_only_loss and kind == "chat",
+        completion_only_loss=masking.completion_only_loss if masking is not None else None,  # True: pre-tokenized prompt/completion rows
+        dataset_text_field="text",
+    )
+    kwargs.update(config.extra or {})
+    return SFTConfig(**{k: v for k, v in kwargs.items() if v is not None or k in ("save_total_limit",)})
+
+
+def trainer_kwargs(config: RunConfig, run_dir: Path, has_eval: bool, resume: bool) -> dict[str, Any]:
+    """The TrainingArguments every ftui trainer shares (SFT and the preference trainers), before ``extra``."""
     from ftui.train.gpu_defaults import choose_optimizer, choose_tf32, probe_environment
 
     bf16, fp16 = choose_precision(config)
@@ -96,15 +109,12 @@ def build_sft_config(config: RunConfig, run_dir: Path, kind: str, has_eval: bool
         per_device_eval_batch_size=config.micro_batch_size,
         gradient_accumulation_steps=config.grad_accum,
         max_length=config.max_seq_len,
-        packing=config.packing,
         activation_checkpointing=checkpointing_on(config),  # transformers 5 name of gradient checkpointing
         activation_checkpointing_kwargs={"use_reentrant": False} if checkpointing_on(config) else None,
         optim=choose_optimizer(config, env).value,  # "auto": fused AdamW on CUDA
         bf16=bf16,
         fp16=fp16,
         tf32=True if choose_tf32(config, env).value else None,  # None leaves torch's own default alone
-        assistant_only_loss=masking.assistant_only_loss if masking is not None else config.assistant_only_loss and kind == "chat",
-        completion_only_loss=masking.completion_only_loss if masking is not None else None,  # True: pre-tokenized prompt/completion rows
         logging_steps=config.logging_steps,
         logging_first_step=True,
         eval_strategy="steps" if has_eval else "no",
@@ -123,13 +133,11 @@ def build_sft_config(config: RunConfig, run_dir: Path, kind: str, has_eval: bool
         skip_memory_metrics=True,
         trust_remote_code=False,
         disable_tqdm=True,
-        dataset_text_field="text",
         dataloader_pin_memory=trains_on_gpu(config),
         use_cpu=not trains_on_gpu(config),
         ddp_find_unused_parameters=False,  # LoRA/full: every trainable parameter is used each step
     )
-    kwargs.update(config.extra or {})
-    return SFTConfig(**{k: v for k, v in kwargs.items() if v is not None or k in ("save_total_limit",)})
+    return kwargs
 
 
 def load_model(config: RunConfig, model_path: str, bf16: bool, attn_implementation: str | None = None) -> Any:

@@ -17,6 +17,13 @@ from transformers import TrainerCallback
 from ftui.train.control import RunControl
 from ftui.train.gpu import MemorySampler
 
+# the preference trainers' log keys (DPO, ORPO, KTO) -> ``log`` event fields
+REWARD_KEYS = {
+    "rewards_chosen": "rewards/chosen",
+    "rewards_rejected": "rewards/rejected",
+    "rewards_margin": "rewards/margins",
+    "rewards_accuracy": "rewards/accuracies",
+}
 _SKIP_EVAL_KEYS = {"eval_loss", "epoch", "eval_runtime", "eval_samples_per_second", "eval_steps_per_second"}
 
 
@@ -100,6 +107,7 @@ class MetricsCallback(TrainerCallback):
                 "tokens": int(tokens) if tokens is not None else None,
                 "tokens_per_s": tokens_per_s,
                 "mean_token_accuracy": _num(logs.get("mean_token_accuracy")),
+                **{name: _num(logs.get(key)) for name, key in REWARD_KEYS.items() if key in logs},
             }
         )
         return control

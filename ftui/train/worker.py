@@ -354,6 +354,12 @@ def _backend_for(method: str) -> Callable[..., None]:
         from ftui.train.openai_backend import run_openai
 
         return run_openai
+    from ftui.config import PREFERENCE_METHODS
+
+    if method in PREFERENCE_METHODS:
+        from ftui.train.preference_backend import run_preference
+
+        return run_preference
     from ftui.train.hf_backend import run_hf
 
     return run_hf

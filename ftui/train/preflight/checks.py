@@ -16,11 +16,13 @@ from ftui.config import (
     EXTRA_MODELLED,
     METHODS,
     OPTIMIZERS_BNB,
+    PREFERENCE_METHODS,
     ConfigProblem,
     RunConfig,
     check_fields,
     looks_secret,
     resolve_data_path,
+    weights_method,
 )
 
 
@@ -43,7 +45,7 @@ def validate(
     add = problems.append
     c = config
     hf = c.method != "openai"
-    lora = c.method in ("lora", "qlora")
+    lora = weights_method(c) in ("lora", "qlora")
     if c.method == "openai" and check_env:
         import os
 
@@ -60,29 +62,35 @@ def validate(
     if hf and check_model and not any(p.field == "model" for p in problems):
         _validate_against_model(c, add, lora)
     if hf and check_model and not any(p.field in ("model", "train_path", "data_format") for p in problems):
-        masking = _masking_check(c)  # after the data checks: a row the linter already names is not named twice
+        masking = _preference_check(c) if c.method in PREFERENCE_METHODS else _masking_check(c)  # after the data checks: a row the linter already names is not named twice
         if masking is not None:
             add(masking)
     return problems
 
 
 def _validate_extra_switches(c: RunConfig, add) -> None:
-    """Every ``extra`` key must be an SFTConfig / TrainingArguments field."""
+    """Every ``extra`` key must be a field of the trainer's config (SFTConfig, DPOConfig, ...)."""
     import difflib
     from dataclasses import fields as dc_fields
 
     try:
-        from trl import SFTConfig
+        if c.method in PREFERENCE_METHODS:
+            from ftui.train.preference_backend import config_class
+
+            trainer_config = config_class(c.method)
+        else:
+            from trl import SFTConfig as trainer_config
     except ImportError:
         return
-    known = {f.name for f in dc_fields(SFTConfig)}
+    known = {f.name for f in dc_fields(trainer_config)}
+    name = trainer_config.__name__
     for key in c.extra:
         key = str(key)
         if key in known or looks_secret(key) or key in EXTRA_MODELLED:
             continue
         close = difflib.get_close_matches(key, sorted(known), n=1)
-        hint = f"Did you mean '{close[0]}'?" if close else "See the SFTConfig / TrainingArguments documentation."
-        add(ConfigProblem(f"extra.{key}", "is not an SFTConfig or TrainingArguments switch", hint))
+        hint = f"Did you mean '{close[0]}'?" if close else f"See the {name} / TrainingArguments documentation."
+        add(ConfigProblem(f"extra.{key}", f"is not a {name} or TrainingArguments switch", hint))
 
 
 def _validate_datasets(c: RunConfig, add) -> None:
@@ -178,7 +186,8 @@ def _validate_environment(c: RunConfig, add) -> None:
         found = attention_problem(c, probe_environment(c))
         if found:
             add(ConfigProblem("attn_implementation", *found))
-    needs_cuda = c.method == "qlora" or c.optimizer in OPTIMIZERS_BNB or c.precision == "fp16"
+    qlora = weights_method(c) == "qlora"
+    needs_cuda = qlora or c.optimizer in OPTIMIZERS_BNB or c.precision == "fp16"
     if not needs_cuda:
         return
     import importlib.util
@@ -187,11 +196,12 @@ def _validate_environment(c: RunConfig, add) -> None:
 
     has_cuda = torch.cuda.is_available()
     has_bnb = importlib.util.find_spec("bitsandbytes") is not None
-    if c.method == "qlora":
+    if qlora:
+        field = "adapter" if c.method in PREFERENCE_METHODS else "method"
         if not has_cuda:
-            add(ConfigProblem("method", "QLoRA needs an NVIDIA GPU with CUDA, and none is available here", "Use method: lora (or full) on this machine, or run on a GPU box."))
+            add(ConfigProblem(field, "QLoRA needs an NVIDIA GPU with CUDA, and none is available here", "Use method: lora (or full) on this machine, or run on a GPU box."))
         elif not has_bnb:
-            add(ConfigProblem("method", "QLoRA needs the bitsandbytes package", "pip install bitsandbytes, or use method: lora."))
+            add(ConfigProblem(field, "QLoRA needs the bitsandbytes package", "pip install bitsandbytes, or use method: lora."))
     if c.optimizer in OPTIMIZERS_BNB and (not has_cuda or not has_bnb):
         add(ConfigProblem("optimizer", f"{c.optimizer} needs CUDA and bitsandbytes", "Use adamw_torch here."))
     if c.precision == "fp16" and not has_cuda:
@@ -234,6 +244,24 @@ def _masking_check(c: RunConfig) -> ConfigProblem | None:
     except Exception:  # noqa: BLE001 - an unreadable model (or no ML stack) is the model check's to report
         return None
     return masking_problem(c, path)
+
+
+def _preference_check(c: RunConfig) -> ConfigProblem | None:
+    """DPO / ORPO / KTO: the first rows read as preference data, and the model's chat template renders them."""
+    from ftui.train.preference_data import PreferenceDataError, load_preference, render_problem
+
+    try:
+        data = load_preference(c.train_path, c.method, limit=16)
+    except PreferenceDataError as exc:
+        return ConfigProblem("train_path", str(exc), "", kind="data")
+    try:
+        from ftui.train.masking import MaskingError, load_tokenizer
+
+        tokenizer = load_tokenizer(c.model)
+    except (ImportError, MaskingError):
+        return None  # no ML stack, or an unreadable model: the model check reports it
+    found = render_problem(tokenizer, data.rows, c.model)
+    return ConfigProblem("model", *found) if found else None
 
 
 def _vram_check(c: RunConfig) -> ConfigProblem | None:

@@ -8,6 +8,12 @@ It maps each RunConfig switch to what ``hf_backend`` then does with it:
   autocast (``amp``, 16 B/param); ``bf16`` loads bf16 weights with no fp32 master copy;
   LoRA loads a bf16 base unless ``fp16``/``fp32``; QLoRA's base is 4-bit whatever it says.
 - loss: TRL's chunked LM head, or full logits when ``extra.label_smoothing_factor`` > 0.
+- preference methods price their adapter (``weights_method``: LoRA or QLoRA) with the batch the
+  policy forward really carries (``sequences_per_row``): DPO and ORPO run chosen and rejected as one
+  concatenated batch, 2 sequences per row; KTO's KL batch runs without gradients, 1. The reference
+  forward (DPO, KTO) runs the same weights with the adapter disabled under ``no_grad``: no second copy
+  of the weights and no stored activations, only a one-layer working set while it runs, well inside
+  the 5-15 % overhead margin; it costs time (one extra forward, about a third of a step), not memory.
 - gradient checkpointing ``auto`` (``checkpointing_choice``): off when the run fits the GPU
   without it with at least 15 % left over, on otherwise, and on when the GPU or the
   estimate is unknown; with no GPU, off for a tiny model (it only costs time on a CPU).
@@ -19,7 +25,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ftui.config import RunConfig
+from ftui.config import RunConfig, weights_method
 
 if TYPE_CHECKING:  # pragma: no cover
     from ftui.advisor.architectures import Architecture
@@ -42,11 +48,12 @@ FIX_FIELDS = {"micro_batch": "micro_batch_size", "seq_len": "max_seq_len", "grad
 
 def estimator_precision(config: RunConfig) -> str:
     """The estimator's precision for what ``hf_backend.load_model`` loads (``auto`` = a bf16-capable GPU)."""
-    if config.method == "qlora":
+    method = weights_method(config)
+    if method == "qlora":
         return "bf16"
     if config.precision == "fp32":
         return "fp32"
-    if config.method == "full":
+    if method == "full":
         return "bf16" if config.precision == "bf16" else "amp"
     return "amp" if config.precision == "fp16" else "bf16"  # LoRA: an fp16 run loads an fp32 base
 
@@ -71,13 +78,18 @@ def _targets(config: RunConfig) -> str | tuple[str, ...]:
     return targets
 
 
+def sequences_per_row(config: RunConfig) -> int:
+    """Sequences one row puts through the policy's forward with gradients: 2 for DPO / ORPO (chosen + rejected)."""
+    return 2 if config.method in ("dpo", "orpo") else 1
+
+
 def _setup(config: RunConfig, grad_checkpointing: bool) -> TrainSetup:
     from ftui.advisor.vram import TrainSetup
 
     return TrainSetup(
-        method=config.method,
+        method=weights_method(config),
         seq_len=config.max_seq_len,
-        micro_batch=config.micro_batch_size,
+        micro_batch=config.micro_batch_size * sequences_per_row(config),
         grad_checkpointing=grad_checkpointing,
         optimizer=_OPTIMIZERS.get(config.optimizer, "adamw_torch"),
         precision=estimator_precision(config),
@@ -143,7 +155,7 @@ def estimate_config(config: RunConfig, gpu_gb: float | None = None, arch: Archit
 
 def estimate_for(config: RunConfig, gpu_gb: float | None = None) -> Estimate | None:
     """The estimator's Estimate for this config, or None (OpenAI, unknown model, estimator error)."""
-    if config.method not in ("full", "lora", "qlora"):
+    if weights_method(config) not in ("full", "lora", "qlora"):
         return None
     try:
         return estimate_config(config, gpu_gb)
@@ -159,8 +171,10 @@ def estimate_figures(config: RunConfig, gpu_gb: float | None = None) -> tuple[fl
     return round(result.total_gb, 2), round(result.torch_peak / 1e9, 2)
 
 
-def fix_changes(fix: Fix) -> tuple[tuple[str, object], ...]:
-    """The fix as (RunConfig field, value) pairs: what the form applies and the CLI tells."""
+def fix_changes(fix: Fix, per_row: int = 1) -> tuple[tuple[str, object], ...]:
+    """The fix as (RunConfig field, value) pairs: what the form applies and the CLI tells.
+
+    ``per_row``: sequences per row (``sequences_per_row``): the estimator's batch counts sequences."""
     from ftui.advisor.overrides import config_precision
 
     out = []
@@ -169,13 +183,16 @@ def fix_changes(fix: Fix) -> tuple[tuple[str, object], ...]:
         value = change.value
         if change.field == "precision":
             value = config_precision("full", str(change.value))
+        elif change.field == "micro_batch" and per_row > 1 and isinstance(value, int):
+            value = max(1, value // per_row)
         out.append((name, value))
     return tuple(out)
 
 
-def describe_fix(fix: Fix) -> str:
+def describe_fix(fix: Fix, per_row: int = 1) -> str:
     """The fix in words, with the config keys to set: ``...; set precision=bf16 optimizer=adamw_8bit``."""
-    keys = " ".join(f"{name}={'true' if v is True else 'false' if v is False else v}" for name, v in fix_changes(fix))
+    changes = fix_changes(fix, per_row)
+    keys = " ".join(f"{name}={'true' if v is True else 'false' if v is False else v}" for name, v in changes)
     return f"{fix.describe()} (set {keys})" if keys else fix.describe()
 
 
@@ -188,7 +205,7 @@ def fit_problem(config: RunConfig) -> str | None:
 def fit_check(config: RunConfig) -> tuple[str, str] | None:
     """(config key to file it under, message) when the run does not fit the GPU here; the key is the fix's first."""
     gpu, gpu_gb = detected_gpu_gb()
-    if gpu is None or gpu_gb is None or config.method not in ("full", "lora", "qlora"):
+    if gpu is None or gpu_gb is None or weights_method(config) not in ("full", "lora", "qlora"):
         return None
     try:
         arch = resolve_arch(config)
@@ -207,8 +224,8 @@ def fit_check(config: RunConfig) -> tuple[str, str] | None:
         fix = None
     field = "micro_batch_size"
     if fix is not None and fix.changes:
-        message += f"; cheapest fix: {describe_fix(fix)}"
-        field = fix_changes(fix)[0][0]
+        message += f"; cheapest fix: {describe_fix(fix, sequences_per_row(config))}"
+        field = fix_changes(fix, sequences_per_row(config))[0][0]
     elif fix is None:
         message += "; nothing we know makes it fit: use a smaller model, a bigger GPU or several (accelerate launch)"
     return field, message

@@ -1,0 +1,235 @@
+"""Preference training (DPO, ORPO, KTO) with TRL on the same worker, event log and controls as SFT.
+
+``run_preference(config, run_dir, emit, control, resume=False)`` is ``run_hf``'s sibling: the same
+device pinning, attention and checkpointing choices, model loading (a LoRA adapter on a bf16 base,
+or QLoRA's 4-bit base), ``MetricsCallback`` (stop / stop-and-save / memory), checkpoint rotation,
+resume and final save (``hf_backend.finish_run``). Only the trainer differs:
+
+- ``dpo``: ``trl.DPOTrainer``; ``kto``: ``trl.KTOTrainer``. Both get the base model with a
+  ``peft_config`` and ``ref_model=None``, so TRL computes the reference log-probs with the adapter
+  disabled: the reference costs no second copy of the weights, only one extra no-grad forward a step.
+- ``orpo``: ``trl.experimental.orpo.ORPOTrainer`` (ORPO moved to ``trl.experimental`` in TRL 1.x); it
+  has no reference model at all (the odds-ratio term rides on the SFT loss of the chosen answer).
+
+The trainers log ``rewards/chosen``, ``rewards/rejected``, ``rewards/margins`` and
+``rewards/accuracies`` (KTO: no accuracy); the callback puts them on the ``log`` events.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from ftui.config import PREFERENCE_METHODS, RunConfig, weights_method
+from ftui.train import hf_backend as hf
+from ftui.train import runs
+from ftui.train.control import RunControl
+from ftui.train.errors import TrainError
+from ftui.train.events import DataAccounting, Message, Started, Stopped
+
+Emit = Callable[[Any], None]
+SFT_ONLY_KEYS = ("packing", "assistant_only_loss", "completion_only_loss", "dataset_text_field")
+
+
+def config_class(method: str) -> Any:
+    """TRL's config class for a preference method (its fields are what ``extra`` may set)."""
+    if method == "dpo":
+        from trl import DPOConfig
+
+        return DPOConfig
+    if method == "kto":
+        from trl import KTOConfig
+
+        return KTOConfig
+    if method == "orpo":
+        import warnings
+
+        with warnings.catch_warnings():  # "experimental" notice: ftui says which trainer it runs
+            warnings.simplefilter("ignore")
+            from trl.experimental.orpo import ORPOConfig
+        return ORPOConfig
+    raise TrainError(f"method '{method}' is not a preference method", f"use one of {', '.join(PREFERENCE_METHODS)}")
+
+
+def trainer_class(method: str) -> Any:
+    if method == "dpo":
+        from trl import DPOTrainer
+
+        return DPOTrainer
+    if method == "kto":
+        from trl import KTOTrainer
+
+        return KTOTrainer
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from trl.experimental.orpo import ORPOTrainer
+    return ORPOTrainer
+
+
+def build_preference_config(config: RunConfig, run_dir: Path, has_eval: bool, resume: bool) -> Any:
+    """The DPOConfig / KTOConfig / ORPOConfig of a run: the shared arguments, ``beta``, then ``extra``."""
+    cls = config_class(config.method)
+    kwargs = hf.trainer_kwargs(config, run_dir, has_eval, resume)
+    kwargs["beta"] = config.beta
+    if config.method == "orpo":
+        kwargs.pop("activation_checkpointing_kwargs", None)
+    kwargs.update(config.extra or {})
+    for key in SFT_ONLY_KEYS:
+        kwargs.pop(key, None)
+    known = {f.name for f in dataclasses.fields(cls)}
+    return cls(**{k: v for k, v in kwargs.items() if k in known and (v is not None or k == "save_total_limit")})
+
+
+def describe_reference(method: str, adapter: str) -> str:
+    """The run-log line that says how the reference model is had (and what it costs)."""
+    if method == "orpo":
+        return "orpo: no reference model (odds-ratio loss on top of the chosen answer's SFT loss)"
+    base = "4-bit base" if adapter == "qlora" else "base"
+    return (f"{method}: reference = the {base} with the adapter disabled (no second copy of the weights; "
+            "one extra forward without gradients per step)")
+
+
+def run_preference(
+    config: RunConfig,
+    run_dir: Path,
+    emit: Emit,
+    control: RunControl,
+    resume: bool = False,
+    callbacks: Sequence[Any] = (),
+) -> None:
+    """Train ``config`` (method dpo / orpo / kto) into ``run_dir``; ends with ``finished`` or ``stopped``."""
+    from ftui.models import info as modelinfo
+    from ftui.train.devices import pin_training_args
+    from ftui.train.gpu import MemorySampler, describe_device
+    from ftui.train.preference_data import PreferenceDataError, build_preference_datasets, render_problem, skipped_note
+
+    run_dir = Path(run_dir)
+    hf.quiet_libraries()
+    if config.method not in PREFERENCE_METHODS:
+        raise TrainError(f"method '{config.method}' is not a preference method", f"use one of {', '.join(PREFERENCE_METHODS)}")
+    weights = weights_method(config)
+    load_config = dataclasses.replace(config, method=weights)  # what hf_backend loads: a LoRA or QLoRA model
+    device_choice = hf._pin_device(config, emit)
+    if weights == "qlora":
+        hf.check_qlora_available()
+    hf._say(emit, "reading the model config")
+    try:
+        info = modelinfo.inspect_model(config.model)
+        targets = modelinfo.resolve_target_modules(config.target_modules, info)
+    except modelinfo.ModelInfoError as exc:
+        raise TrainError(str(exc), "give a local model directory, a Hub id available offline, or 'demo'; "
+                                   "target_modules: 'all-linear', 'attention' or names the model has") from None
+    attention = hf.decide_attention(config, info)
+    hf._say(emit, attention.note)
+
+    hf._say(emit, "loading the preference data")
+    try:
+        train_ds, eval_ds, loaded = build_preference_datasets(config)
+    except PreferenceDataError as exc:
+        raise TrainError(str(exc), "fix the dataset or train_path / eval_path") from None
+    note = skipped_note(loaded, config.train_path)
+    if note:
+        emit(Message(text=note, level="warning"))
+
+    import datasets
+    import torch
+    from transformers import AutoTokenizer, EarlyStoppingCallback, PrinterCallback
+
+    from ftui.train.metrics_callback import MetricsCallback
+
+    datasets.disable_progress_bars()
+    torch.manual_seed(config.seed)
+    hf.tune_cpu_threads(info.num_parameters)
+    hf.download_from_hub(info.path, emit)
+    hf._say(emit, f"loading {config.model}")
+    tokenizer = AutoTokenizer.from_pretrained(info.path, trust_remote_code=False)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    refused = render_problem(tokenizer, train_ds.select(range(min(16, len(train_ds)))).to_list(), config.model)
+    if refused:
+        raise TrainError(*refused)
+    bf16, _ = hf.choose_precision(config)
+    config, gpu_gb = hf.resolve_checkpointing(config, emit)
+    load_config = dataclasses.replace(load_config, gradient_checkpointing=config.gradient_checkpointing)
+    args = build_preference_config(config, run_dir, eval_ds is not None, resume)
+    pin_training_args(args, device_choice)
+    optimizer = str(getattr(args.optim, "value", args.optim))
+    hf._say(emit, f"optimizer: {optimizer}")
+    hf._say(emit, describe_reference(config.method, weights))
+    model = hf.load_model(load_config, info.path, bf16, str(attention.value))
+    kernel = str(getattr(model.config, "_attn_implementation", None) or attention.value)
+    distributed = int(getattr(args, "world_size", 1) or 1) > 1
+    callback = MetricsCallback(emit, control, MemorySampler(cuda=device_choice.kind != "cpu"), distributed_stop=distributed)
+    all_callbacks: list[Any] = [*callbacks, callback]
+    if eval_ds is not None:
+        from ftui.train.checkpoints import keep_best_callback
+
+        all_callbacks.append(keep_best_callback(config.save_total_limit))
+    if args.load_best_model_at_end:
+        all_callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience))
+    hf._say(emit, "tokenizing")
+    trainer = trainer_class(config.method)(
+        model=model,
+        args=args,
+        train_dataset=train_ds,
+        eval_dataset=eval_ds,
+        processing_class=tokenizer,
+        peft_config=hf.lora_config(config, targets),
+        callbacks=all_callbacks,
+    )
+    trainer.remove_callback(PrinterCallback)
+    checkpoint = runs.resume_checkpoint(run_dir) if resume else None
+    resumed_from = hf._checkpoint_step(checkpoint) if checkpoint else None
+    callback.ftui_resumed_from = resumed_from or 0
+    meta = runs.read_run_metadata(run_dir)
+    device = describe_device()
+    estimate_gb, estimate_torch_gb = hf._estimates(config, gpu_gb)
+    if trainer.is_world_process_zero():
+        runs.update_run_metadata(run_dir, device=device, world_size=args.world_size, attn_implementation=kernel,
+                                 optimizer=optimizer, adapter=weights, beta=config.beta)
+    emit(Started(
+        run_id=run_dir.name,
+        method=config.method,
+        model=config.model,
+        total_steps=hf.total_steps(trainer, config),
+        num_epochs=config.num_epochs if config.max_steps <= 0 else None,
+        device=device,
+        pid=hf._pid(),
+        resumed_from_step=resumed_from,
+        versions=meta.get("versions"),
+        datasets=meta.get("datasets"),
+        estimate_gb=estimate_gb,
+        estimate_torch_gb=estimate_torch_gb,
+    ))
+    _emit_accounting(trainer, train_ds, loaded.skipped, config, emit)
+    if control.stop_requested and not distributed:
+        emit(Stopped(step=int(trainer.state.global_step), saved=False))
+        return
+    gc.freeze()
+    started = time.monotonic()
+    try:
+        trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    except BaseException as exc:
+        exc.ftui_step = callback.current_step or None  # type: ignore[attr-defined]
+        raise
+    finally:
+        gc.unfreeze()
+    hf.finish_run(trainer, tokenizer, load_config, run_dir, emit, control, callback, distributed, started)
+
+
+def _emit_accounting(trainer: Any, given: Any, skipped: int, config: RunConfig, emit: Emit) -> None:
+    """One ``data`` event: rows given, rows TRL kept (DPO drops a row whose prompt alone fills max_seq_len)."""
+    kept = trainer.train_dataset
+    rows_in = len(given)
+    rows_trained = len(kept) if hasattr(kept, "__len__") else rows_in
+    emit(DataAccounting(dataset="train", rows_in=rows_in, rows_trained=rows_trained,
+                        dropped=max(0, rows_in - rows_trained), skipped=skipped, max_seq_len=config.max_seq_len))
+    if rows_trained < rows_in:
+        emit(Message(text=f"{rows_in - rows_trained} of {rows_in} rows dropped: the prompt alone fills "
+                          f"max_seq_len {config.max_seq_len}; raise max_seq_len to keep them", level="warning"))
