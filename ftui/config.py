@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from ftui.secrets import looks_secret, strip_url_credentials
+
 Method = Literal["full", "lora", "qlora", "openai", "dpo", "orpo", "kto"]
 TARGET_PRESETS = ("attention", "all-linear")
 
@@ -116,7 +118,6 @@ ATTN_IMPLEMENTATIONS = ("auto", "sdpa", "eager", "flash_attention_2")
 AUTO_BOOL_FIELDS = {
     "gradient_checkpointing": "Use auto (off when the run fits the GPU with 15% to spare), true or false.",
 }
-SECRET_WORDS = ("token", "api_key", "apikey", "secret", "password", "passwd")
 # Fields that must not be smuggled through ``extra`` because RunConfig models them.
 EXTRA_MODELLED = {
     "learning_rate": "learning_rate",
@@ -285,7 +286,7 @@ def dump_config(config: RunConfig) -> str:
     data = config_to_dict(config)
     data["extra"] = {k: v for k, v in (data.get("extra") or {}).items() if not looks_secret(str(k))}
     if data.get("openai_base_url"):
-        data["openai_base_url"] = _strip_url_credentials(str(data["openai_base_url"]))
+        data["openai_base_url"] = strip_url_credentials(str(data["openai_base_url"]))
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
@@ -328,23 +329,6 @@ def apply_overrides(config: RunConfig, assignments: list[str] | tuple[str, ...])
     if extra != config.extra:
         updates["extra"] = extra
     return dataclasses.replace(config, **updates)
-
-
-def looks_secret(name: str) -> bool:
-    lowered = name.lower()
-    return any(word in lowered for word in SECRET_WORDS)
-
-
-def _strip_url_credentials(url: str) -> str:
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    if parts.username or parts.password:
-        host = parts.hostname or ""
-        if parts.port:
-            host = f"{host}:{parts.port}"
-        return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
-    return url
 
 
 def resolve_data_path(value: str | None) -> Path | None:

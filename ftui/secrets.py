@@ -1,4 +1,5 @@
-"""One scrubber for every error text that came from a remote endpoint or a library.
+"""One scrubber for every error text that came from a remote endpoint or a library, and the
+rules that keep secrets out of the files we write (config keys that look secret, URL credentials).
 
 Why: an OpenAI-compatible server may echo the Authorization header in its error body
 ("Incorrect API key provided: Bearer sk-..."), and we print and store such errors. Every
@@ -43,3 +44,25 @@ def scrub_secrets(text: str, extra: Iterable[str | None] = ()) -> str:
     for pattern in _PATTERNS:
         text = pattern.sub(lambda m: m.group(1) + REDACTED, text)
     return text
+
+
+SECRET_WORDS = ("token", "api_key", "apikey", "secret", "password", "passwd")
+
+
+def looks_secret(name: str) -> bool:
+    """Whether a key's name says it holds a secret: such a key is never written to a config file."""
+    lowered = name.lower()
+    return any(word in lowered for word in SECRET_WORDS)
+
+
+def strip_url_credentials(url: str) -> str:
+    """``url`` without ``user:password@``: a base URL is saved, its credentials are not."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.username or parts.password:
+        host = parts.hostname or ""
+        if parts.port:
+            host = f"{host}:{parts.port}"
+        return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    return url

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ftui.config import RunConfig, dump_config
+from ftui.secrets import scrub_secrets, secret_values
 from ftui.train import live, runs
 from ftui.train.control import RunControl
 from ftui.train.errors import InvalidRunConfig, TrainError
@@ -34,7 +35,6 @@ from ftui.train.events import EVENT_LOG_NAME, TERMINAL_TYPES, Event, EventLogWri
 from ftui.train.preflight import validate
 
 Emit = Callable[[Event | dict], None]
-SECRET_ENV_VARS = ("OPENAI_API_KEY", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "WANDB_API_KEY", "AZURE_OPENAI_API_KEY")
 _SENTINEL = object()
 CONTROL_POLL_S = 0.5
 WRITE_BATCH_S = 0.1  # events reach the log at most this late; the UI redraws at 2-4 Hz anyway
@@ -42,15 +42,8 @@ _LOG_FAILED_HINT = ("free disk space (or fix the permissions) where the run dire
                     "from its last checkpoint: ftui train --resume {run}")
 
 
-def secret_values() -> list[str]:
-    """Values of secret environment variables, so no event or file we write can contain them."""
-    return [v for v in (os.environ.get(name, "") for name in SECRET_ENV_VARS) if len(v) >= 6]
-
-
 def scrub(text: str, secrets: Sequence[str]) -> str:
     """``text`` through the one scrubber (ftui.secrets), with ``secrets`` named as well."""
-    from ftui.secrets import scrub_secrets
-
     return scrub_secrets(text, secrets)
 
 

@@ -20,10 +20,10 @@ from ftui.config import (
     ConfigProblem,
     RunConfig,
     check_fields,
-    looks_secret,
     resolve_data_path,
     weights_method,
 )
+from ftui.secrets import looks_secret
 
 
 def validate(
