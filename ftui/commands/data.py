@@ -39,6 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("-o", "--out", metavar="FILE", help="output file (default: PATH.clean.jsonl next to the input)")
     c.add_argument("--profile", choices=("trl", "openai"), default="trl", help="rules deciding what is an error (default trl)")
     c.add_argument("--near-duplicates", action="store_true", help="also drop near duplicates (MinHash, Jaccard >= 0.8)")
+    c.add_argument("--drop-images", action="store_true",
+                   help="also drop rows that reference images (W020): ftui trains text-only models")
     c.add_argument("--force", action="store_true", help="replace the output file if it exists")
     c.add_argument("--json", action="store_true", help="print the summary as JSON")
     c.set_defaults(func=cmd_clean)
@@ -222,7 +224,7 @@ def cmd_clean(args: argparse.Namespace) -> int:
     from ftui.data.fix import clean
 
     result = _run_guarded(clean, args.path, out=args.out, profile=args.profile,
-                          drop_near_duplicates=args.near_duplicates, overwrite=args.force)
+                          drop_near_duplicates=args.near_duplicates, overwrite=args.force, drop_images=args.drop_images)
     return _print_fix(result, args.json)
 
 

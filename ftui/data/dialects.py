@@ -266,3 +266,8 @@ def row_dialects(obj: dict[str, Any]) -> set[str]:
         if m.get("from") in ("function_call", "observation"):
             tags.add(SHAREGPT_TOOLS)
     return tags
+
+
+def placeholder_count(texts: list[str]) -> int:
+    """``<image>`` placeholders (LLaVA / LLaMA-Factory multimodal rows) in a row's texts."""
+    return sum(t.count(IMAGE_PLACEHOLDER) for t in texts)

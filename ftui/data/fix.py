@@ -170,8 +170,12 @@ def clean(
     profile: str = "trl",
     drop_near_duplicates: bool = False,
     overwrite: bool = False,
+    drop_images: bool = False,
 ) -> FixResult:
-    """Drop rows with errors and duplicates (keeping the first), write normalised chat JSONL."""
+    """Drop rows with errors and duplicates (keeping the first), write normalised chat JSONL.
+
+    ``drop_images``: also drop rows that reference images (W020): a text-only model would
+    train their placeholders as text."""
     from ftui.data.lint import lint_file
 
     src = Path(path)
@@ -181,13 +185,14 @@ def clean(
     bad_rows = {f.row for f in report.findings if f.severity == "error" and f.row is not None}
     dup_ids = {"W002"} | ({"W003"} if drop_near_duplicates else set())
     dup_rows = {f.row for f in report.findings if f.id in dup_ids and f.row is not None} - bad_rows
+    image_rows = {f.row for f in report.findings if f.id == "W020" and f.row is not None} - bad_rows - dup_rows if drop_images else set()
     target = Path(out) if out else _default_out(src, "clean")
     writer = _AtomicJsonl(target, src, overwrite)
     total = 0
     try:
         for row, _off, conv, _err in formats.iter_conversations(src, report.format):
             total += 1
-            if conv is None or row in bad_rows or row in dup_rows:
+            if conv is None or row in bad_rows or row in dup_rows or row in image_rows:
                 if conv is None:
                     bad_rows.add(row)
                 continue
@@ -198,6 +203,8 @@ def clean(
         raise
     result = FixResult("clean", str(src), total, [written])
     result.dropped = {"with errors": len(bad_rows), "duplicates" + (" (exact and near)" if drop_near_duplicates else " (exact)"): len(dup_rows)}
+    if drop_images:
+        result.dropped["referencing images"] = len(image_rows)
     result.notes.append("format: chat messages (normalised from " + formats.FORMAT_LABELS.get(report.format, report.format) + ")")
     return result
 

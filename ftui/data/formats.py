@@ -3,7 +3,7 @@
 Detection samples rows from the beginning, the middle and the end of the file (by byte
 offset, so it is instant on any size) and lets each row vote for the format its keys
 say; the winner is the file's format and rows of another format are findings (E004).
-Preference data (prompt/chosen/rejected, or OpenAI's preferred_output) is named as such
+Preference data (prompt/chosen/rejected, OpenAI's preferred_output, or KTO's unpaired label) is named as such
 so the linter does not judge it by SFT rules.
 """
 
@@ -53,7 +53,7 @@ FORMAT_LABELS = {
     ALPACA: "Alpaca instruction/input/output",
     PROMPT_COMPLETION: "prompt-completion",
     TEXT: "plain text (language modelling)",
-    PREFERENCE: "preference data (prompt/chosen/rejected), not SFT",
+    PREFERENCE: "preference data (DPO/ORPO pairs or KTO labels), not SFT",
     UNKNOWN: "unknown",
 }
 SHAREGPT_ROLES = {
@@ -91,6 +91,8 @@ def row_format(obj: Any) -> str:
     """The format one parsed row's keys say it is (``unknown`` when none fits)."""
     if type(obj) is not dict:
         return UNKNOWN
+    if type(obj.get("label")) is bool and ("completion" in obj or "messages" in obj):
+        return PREFERENCE  # unpaired (KTO): one completion and whether it is desirable
     if "messages" in obj:
         msgs = obj["messages"]
         if type(msgs) is list and msgs and type(msgs[0]) is dict and "from" in msgs[0] and "role" not in msgs[0]:
@@ -110,9 +112,13 @@ def row_format(obj: Any) -> str:
 
 
 def preference_style(obj: dict[str, Any]) -> str:
-    """``conversational`` when chosen/rejected are message lists, else ``plain``."""
+    """``conversational`` when chosen/rejected are message lists, else ``plain``; ``unpaired`` rows carry a ``label``."""
+    if "label" in obj:
+        return "unpaired, label"
     chosen = obj.get("chosen", obj.get("preferred_output"))
-    return "conversational" if isinstance(chosen, list) else "plain"
+    if not isinstance(chosen, list):
+        return "plain"
+    return "conversational" if isinstance(obj.get("prompt"), list) or "preferred_output" in obj else "conversational, implicit prompt"
 
 
 @dataclass
@@ -199,7 +205,7 @@ def detect_format(path: str | Path, info: SourceInfo | None = None) -> FormatGue
     fmt = max(known, key=lambda k: known[k]) if known else UNKNOWN
     detail = ""
     if fmt == PREFERENCE and details:
-        detail = details.most_common(1)[0][0]
+        detail = " + ".join(k for k, _ in details.most_common())
     elif fmt in CONVERSATIONAL:
         detail = ", ".join(sort_tags(dialects))
     return FormatGuess(fmt, info.kind, dict(votes), sum(votes.values()), detail)
@@ -345,6 +351,15 @@ def normalize(obj: Any, fmt: str, row: int, offset: int, *, open_ended: bool = F
     elif fmt == TEXT:
         messages = [Message("assistant", _text(obj, "text"))]
     elif fmt == PREFERENCE:
+        if "label" in obj:  # unpaired: the prompt and one completion; the label says if it is desirable
+            if "messages" in obj:
+                messages = _messages(obj.get("messages"), "messages")
+            else:
+                prompt, completion = obj.get("prompt"), obj.get("completion")
+                messages = (_messages(prompt, "prompt") if type(prompt) is list else [Message("user", _text(obj, "prompt"))]) + (
+                    _messages(completion, "completion") if type(completion) is list else [Message("assistant", _text(obj, "completion"))])
+            extras["label"] = obj["label"]
+            return Conversation(row=row, offset=offset, messages=messages, source_format=fmt, raw=obj, extras=extras)
         if "preferred_output" in obj:
             inp = obj.get("input")
             prompt_msgs = _messages(inp.get("messages") if type(inp) is dict else None, "input.messages")

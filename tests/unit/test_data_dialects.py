@@ -124,3 +124,24 @@ def test_dialect_rows_keep_a_mixed_file_detected_as_chat(tmp_path: Path) -> None
     rows = rows_of("tools_qwen.jsonl") + copy.deepcopy(rows_of("chat_value_parts.jsonl"))
     guess = formats.detect_format(write(tmp_path / "m.jsonl", rows))
     assert guess.format == formats.CHAT and "value parts" in guess.label and "without ids" in guess.label
+
+
+def test_multimodal_rows_are_reported_and_clean_can_drop_them(tmp_path: Path) -> None:
+    from ftui.data.fix import clean
+
+    rows = rows_of("chat_text_parts.jsonl")
+    rows[1]["messages"][0]["content"].insert(0, {"type": "image_url", "image_url": {"url": "file:///photo.png"}})
+    rows[4] = {"messages": [{"role": "user", "content": "<image>\nWhat colour is the car?"},
+                            {"role": "assistant", "content": "Red."}], "images": ["car.jpg"]}
+    rows[7] = {"conversations": [{"from": "human", "value": "<image><image> Which photo is brighter?"},
+                                 {"from": "gpt", "value": "The second."}]}
+    path = write(tmp_path / "mm.jsonl", rows)
+    report = lint_file(path)
+    w020 = [f for f in report.findings if f.id == "W020"]
+    assert {f.row for f in w020} == {2, 5, None} and "images" in report.format_label
+    assert "2 rows reference images; ftui trains text-only models" in next(f.message for f in w020 if f.row is None)
+    assert ("E004", 8) in {(f.id, f.row) for f in report.findings}  # the ShareGPT row is another format
+    assert not [f for f in report.findings if f.id == "W013"]  # an images key is reported as images, not as ignored
+    result = clean(path, out=tmp_path / "mm.clean.jsonl", drop_images=True)
+    assert result.dropped["referencing images"] == 2 and result.written[0].rows == 9
+    assert "image" not in (tmp_path / "mm.clean.jsonl").read_text()

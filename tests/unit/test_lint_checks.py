@@ -56,6 +56,9 @@ def msgs(*pairs: tuple[str, Any], **extra: Any) -> dict[str, Any]:
 
 LONG = " ".join(["word"] * 1200)  # ~6,000 characters: ~1,500 estimated tokens
 G = good()
+# preference pairs, the chosen side longer in half of them
+P = [{"prompt": f"Question {i}?", "chosen": f"Answer {i}." + (" With the reason why." if i % 2 else ""),
+      "rejected": f"Wrong {i}." + ("" if i % 2 else " With a made-up reason.")} for i in range(12)]
 
 # id -> (rows that trigger it, rows that do not, lint options)
 CASES: dict[str, tuple[list[Any], list[Any], dict[str, Any]]] = {
@@ -110,6 +113,17 @@ CASES: dict[str, tuple[list[Any], list[Any], dict[str, Any]]] = {
     "I004": ([chat(f"Ticket {i}: " + _sentence(random.Random(i)), lab) for i, lab in enumerate(["billing", "technical"] * 12)],
              G, {}),
     "I005": (G, None, {}),
+    # preference data (ftui/data/checks/preference.py) and multimodal rows
+    "E016": (P + [{"chosen": [{"role": "user", "content": "Tell me a joke."}, {"role": "assistant", "content": "A pun."}],
+                   "rejected": [{"role": "user", "content": "Tell me a riddle."}, {"role": "assistant", "content": "A piano."}]}],
+             P + [{"chosen": [{"role": "user", "content": "Tell me a joke."}, {"role": "assistant", "content": "A pun."}],
+                   "rejected": [{"role": "user", "content": "Tell me a joke."}, {"role": "assistant", "content": "No."}]}], {}),
+    "W018": ([{"prompt": f"Question {i}?", "chosen": f"A long and careful answer number {i}.", "rejected": f"No {i}."}
+              for i in range(12)], P, {}),
+    "W019": ([{"prompt": f"Question {i}?", "completion": f"Answer {i}.", "label": i != 0} for i in range(12)],
+             [{"prompt": f"Question {i}?", "completion": f"Answer {i}.", "label": i % 2 == 0} for i in range(12)], {}),
+    "W020": (G + [chat("<image>\nWhat is in the picture?", "A red bicycle.")], G, {}),
+    "I006": (P, None, {}),
 }
 
 

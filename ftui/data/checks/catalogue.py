@@ -37,6 +37,7 @@ _TABLE: list[tuple[str, str, str, str, str]] = [
     ("E013", ERROR, "over a hard token limit of the profile", "shorten or split the row, or drop it", ""),
     ("E014", ERROR, "chat template fails to render the row", "fix the roles/content the template rejects, or use a tokenizer whose template supports them", "tokenizer"),
     ("E015", ERROR, "no assistant token survives truncation", "shorten the prompt or raise --max-seq-len; the trainer would learn nothing from this row", ""),
+    ("E016", ERROR, "chosen and rejected share no prompt", "implicit-prompt preference rows must open with the same turns; give an explicit 'prompt' or fix the pair", ""),
     ("W001", WARNING, "over max_seq_len: will be truncated", "raise --max-seq-len (max_length) or shorten the row; truncation keeps the start", ""),
     ("W002", WARNING, "exact duplicate", "drop duplicates (ftui data clean keeps the first)", ""),
     ("W003", WARNING, "near duplicate", "drop or merge near duplicates; they overweight one example", ""),
@@ -54,11 +55,15 @@ _TABLE: list[tuple[str, str, str, str, str]] = [
     ("W015", WARNING, "raw special token in content", "remove chat-template tokens from the text; the tokenizer adds them", ""),
     ("W016", WARNING, "target looks cut off", "complete the answer (close the code fence / JSON, finish the sentence) or drop the row", ""),
     ("W017", WARNING, "output format inconsistent with the rest", "make every answer use the same format (e.g. all JSON)", ""),
+    ("W018", WARNING, "preference length bias: one side systematically longer", "add pairs where the chosen answer is the shorter one, or trim padding; DPO learns length as easily as quality", ""),
+    ("W019", WARNING, "unpaired preference labels unbalanced", "rebalance true and false rows, or set KTO's desirable_weight / undesirable_weight so weight x count is about even", ""),
+    ("W020", WARNING, "row references images", "ftui trains text-only models: drop these rows (ftui data clean --drop-images) or use a vision-language trainer", ""),
     ("I001", INFO, "format, rows, roles, turns per row", "", ""),
     ("I002", INFO, "token-length percentiles per role", "", ""),
     ("I003", INFO, "cost estimate", "", ""),
     ("I004", INFO, "label distribution", "", ""),
     ("I005", INFO, "duplicate clusters and diversity", "", ""),
+    ("I006", INFO, "preference figures: pairs, side lengths, labels", "", ""),
 ]
 
 CHECKS: dict[str, CheckInfo] = {row[0]: CheckInfo(*row) for row in _TABLE}

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ftui.data.checks.preference import record as pref_record
+from ftui.data.checks.preference import shared_prefix
 from ftui.data.dialects import (
     TOOL_RESPONSE_TAG,
     CallLedger,
@@ -73,7 +75,8 @@ ALPACA_KEYS = frozenset({"instruction", "input", "output", "system", "history"})
 PC_KEYS = frozenset({"prompt", "completion"}) | METADATA_KEYS
 TEXT_KEYS = frozenset({"text"}) | METADATA_KEYS
 SHAREGPT_KEYS = frozenset({"conversations", "messages", "system", "tools"}) | METADATA_KEYS | MEDIA_KEYS
-PREF_KEYS = frozenset({"prompt", "chosen", "rejected", "input", "preferred_output", "non_preferred_output"}) | METADATA_KEYS
+PREF_KEYS = frozenset({"prompt", "chosen", "rejected", "input", "preferred_output", "non_preferred_output", "completion",
+                       "messages", "label"}) | METADATA_KEYS
 
 
 @dataclass(slots=True)
@@ -370,10 +373,13 @@ def _pref_side(obj: dict[str, Any], key: str, emit: Emit) -> tuple[list[str], li
 
 
 def check_preference(obj: dict[str, Any], profile: Profile, emit: Emit) -> RowView | None:
-    """Preference rows get the checks that make sense for them: shape, empty sides, identical sides."""
+    """Preference rows get the checks that make sense for them (``checks.preference``): shape, empty
+    sides, identical sides, a prompt both sides share; the row's record feeds the file-wide checks."""
     extra = [k for k in obj if k not in PREF_KEYS]
     if extra:
         emit("W013", f"keys {', '.join(map(repr, extra))} are ignored by preference trainers")
+    if "label" in obj:
+        return _check_unpaired(obj, emit)
     if "preferred_output" in obj:
         inp = obj.get("input")
         msgs = inp.get("messages") if type(inp) is dict else None
@@ -385,24 +391,64 @@ def check_preference(obj: dict[str, Any], profile: Profile, emit: Emit) -> RowVi
         chosen, rejected = _pref_side(obj, "preferred_output", emit), _pref_side(obj, "non_preferred_output", emit)
     else:
         prompt = obj.get("prompt")
-        if type(prompt) is str:
+        implicit = type(obj.get("chosen")) is list and type(prompt) is not list  # TRL: extract the shared prompt
+        if implicit:
+            p_roles, p_texts = [], []
+        elif type(prompt) is str:
             p_roles, p_texts = ["user"], [prompt]
         elif type(prompt) is list:
             side = _pref_side({"prompt": prompt}, "prompt", lambda i, m: None)
             p_roles, p_texts = side if side else ([], [])
-        elif prompt is None:
-            p_roles, p_texts = [], []  # implicit prompt: the shared prefix of chosen and rejected
         else:
             emit("E005", f"'prompt' is {_type(prompt)}, expected a string or a list of messages")
             return None
         chosen, rejected = _pref_side(obj, "chosen", emit), _pref_side(obj, "rejected", emit)
+        if implicit and chosen is not None and rejected is not None:
+            shared = shared_prefix(obj["chosen"], obj["rejected"])
+            if shared == 0:
+                emit("E016", "chosen and rejected share no prompt (implicit-prompt rows must open with the same turns)")
+            p_roles, p_texts = chosen[0][:shared], chosen[1][:shared]
+            chosen = (chosen[0][shared:], chosen[1][shared:])
+            rejected = (rejected[0][shared:], rejected[1][shared:])
     if chosen is None or rejected is None:
         return None
     if chosen[1] == rejected[1]:
         emit("W004", "chosen and rejected are identical: the pair teaches nothing")
     roles = p_roles + chosen[0] + ["rejected"] * len(rejected[1])
     texts = p_texts + chosen[1] + rejected[1]
-    return RowView(roles, texts, [False] * len(roles), len(obj))
+    view = RowView(roles, texts, [False] * len(roles), len(obj))
+    view.pref = pref_record("\n".join(p_texts), "\n".join(chosen[1]), "\n".join(rejected[1]), None)
+    return view
+
+
+def _check_unpaired(obj: dict[str, Any], emit: Emit) -> RowView | None:
+    """KTO's unpaired row: ``prompt`` + ``completion`` (strings or messages) or ``messages``, and a boolean ``label``."""
+    label = obj["label"]
+    if type(label) is not bool:
+        emit("E005", f"'label' is {_type(label)}, expected true or false")
+        return None
+    if "messages" in obj:
+        side = _pref_side(obj, "messages", emit)
+        if side is None:
+            return None
+        last = max((i for i, r in enumerate(side[0]) if r == "assistant"), default=-1)
+        if last < 0:
+            emit("E008", "no assistant turn: nothing for the label to judge")
+            return None
+        prompt, completion = (side[0][:last], side[1][:last]), (side[0][last:], side[1][last:])
+    else:
+        prompt = _pref_side({"prompt": obj.get("prompt")}, "prompt", lambda i, m: None) if type(obj.get("prompt")) is list else (
+            (["user"], [obj["prompt"]]) if type(obj.get("prompt")) is str else None)
+        if prompt is None:
+            emit("E005", f"'prompt' is {_type(obj.get('prompt'))}, expected a string or a list of messages")
+            return None
+        completion = _pref_side(obj, "completion", emit)
+        if completion is None:
+            return None
+    roles, texts = prompt[0] + completion[0], prompt[1] + completion[1]
+    view = RowView(roles, texts, [False] * len(roles), len(obj))
+    view.pref = pref_record("\n".join(prompt[1]), "\n".join(completion[1]), None, label)
+    return view
 
 
 CHECKERS = {

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ftui.data.checks import corpus
+from ftui.data.checks import corpus, preference
 from ftui.data.checks.catalogue import CHECKS, WARNING
 from ftui.data.lint.report import Finding
 from ftui.data.lint.state import LintState
@@ -23,12 +23,18 @@ def finish(state: LintState, fmt_label: str) -> dict[str, Any]:
     t = time.perf_counter()
     near_pairs = near_duplicates(state)
     state.near_seconds += time.perf_counter() - t
+    if state.pref is not None:
+        preference.finish(state)
     if state.sft and state.valid:
         corpus.system_drift(state)
         corpus.missing_roles(state)
         corpus.outliers(state)
         corpus.format_consistency(state)
         corpus.imbalance(state)
+    image_rows = sum(1 for f in state.pending if f.id == "W020")
+    if image_rows:
+        state.emit_at(None, "W020", f"{image_rows:,} rows reference images; ftui trains text-only models: the placeholders "
+                      "would be trained as text (ftui data clean --drop-images drops them)")
     if state.info.has_bom:
         state.pending.append(Finding("W012", WARNING, 1, 0, "the file starts with a UTF-8 BOM (some loaders keep it in the first key)",
                                      CHECKS["W012"].hint))

@@ -20,6 +20,7 @@ from ftui.data.checks import content as C
 from ftui.data.checks.structure import RowView, check_order
 from ftui.data.checks.tokens import PER_MESSAGE, REPLY_PRIMING, truncation_loss
 from ftui.data.dedup import MAX_DOC_CHARS
+from ftui.data.dialects import placeholder_count
 from ftui.data.lint.evalset import norm
 from ftui.data.lint.state import LABEL_MAX_CHARS, LABEL_MAX_DISTINCT, SYS_EXAMPLES, LintState
 from ftui.data.source import RawRow
@@ -43,8 +44,15 @@ def lint_row(state: LintState, r: RawRow, suspect: bool, near_texts: list[str] |
         emit = state.emit
         for k, (role, text) in enumerate(zip(view.roles, view.texts, strict=False)):
             C.check_text(role, k, text, emit)
+    # LLaVA-style rows give each image twice (an ``images`` entry and an ``<image>`` placeholder, which
+    # always makes a row suspect): the larger count is the number of images
+    images = max(view.images, placeholder_count(view.texts)) if suspect else view.images
+    if images:
+        state.emit("W020", f"references {images} image{'s' if images > 1 else ''}: a text-only model trains the placeholders as text")
     counts, trained_tok = count_tokens(state, seq, view)
     if not state.sft:
+        if view.pref is not None and state.pref is not None:
+            state.pref.add(seq, view.pref)
         state.add_untargeted_row()
         state.add_keys(view.roles, view.texts, None)
         return

@@ -19,6 +19,7 @@ import orjson
 
 from ftui.data import formats
 from ftui.data.checks.catalogue import CHECKS, ERROR
+from ftui.data.checks.preference import PreferenceTally
 from ftui.data.checks.structure import CHECKERS, Profile
 from ftui.data.checks.tokens import EstimateCounter, make_counter
 from ftui.data.lint.evalset import EvalSet
@@ -36,7 +37,7 @@ MERGE_FIELDS = (
     "n", "valid", "error_rows", "offsets", "totals", "kinds", "has_sys", "has_user", "sys_hash", "role_len",
     "full_keys", "input_keys", "answer_keys", "sys_count", "sys_example", "labels", "turn_count",
     "trained_tokens", "all_tokens", "row_formats", "near_seq",
-    "leaked", "near_seconds", "pending", "empty_turns", "fast_rows",
+    "leaked", "near_seconds", "pending", "empty_turns", "fast_rows", "pref",
 )
 _SEQ_COLUMNS = ("offsets", "totals", "kinds", "has_sys", "has_user", "sys_hash", "full_keys", "input_keys", "answer_keys")
 
@@ -68,6 +69,7 @@ class LintState:
         # TRL truncates instead of failing, so only a profile's own limit is hard (E013).
         self.hard = profile.hard_limit
         self.checker = CHECKERS.get(self.fmt)
+        self.pref = PreferenceTally() if self.fmt == formats.PREFERENCE else None  # checks.preference
         self.sft = self.fmt in SFT_FORMATS
         self.turns = self.fmt in TURN_FORMATS
         self.order_memo: dict[str, list[tuple[str, str]]] = {}
@@ -230,6 +232,8 @@ class LintState:
         self.leaked.update(s + shift for s in p["leaked"])
         self.empty_turns.update((s + shift, r) for s, r in p["empty_turns"])
         self.fast_rows += p["fast_rows"]
+        if self.pref is not None and p.get("pref") is not None:
+            self.pref.merge(p["pref"], shift)
         self.near_seconds = max(self.near_seconds, p["near_seconds"])  # workers ran side by side
         if p.get("eval_chunks") is not None and self.eval is not None:
             from ftui.data.dedup import MinHashLSH

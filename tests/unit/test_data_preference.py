@@ -1,0 +1,89 @@
+"""Preference data linted as preference data: TRL's paired and unpaired forms, the planted defects of the dirty file, the figures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ftui import paths
+from ftui.data import formats
+from ftui.data.lint import lint_file
+
+# (check id, row) planted in sample_data/preference_dirty.jsonl (sample_data/make_dialects.py, README.md)
+DIRTY_PLANTED = {("W004", 3), ("E006", 5), ("W002", 17), ("W004", 18), ("E016", 19)}
+
+
+def write(path: Path, rows: list[Any]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("name", ["preference_paired.jsonl", "preference_unpaired.jsonl"])
+def test_clean_preference_samples_have_no_findings_but_figures(name: str) -> None:
+    report = lint_file(paths.sample_data(name))
+    assert report.format == formats.PREFERENCE
+    assert [f for f in report.findings if f.severity != "info"] == []
+    i006 = [f.message for f in report.findings if f.id == "I006"]
+    assert len(i006) == 1 and ("pairs" in i006[0] if "paired" in name and "un" not in name else "label true 8" in i006[0])
+
+
+def test_every_planted_defect_of_the_dirty_file_is_found_and_nothing_else() -> None:
+    report = lint_file(paths.sample_data("preference_dirty.jsonl"))
+    got = {(f.id, f.row) for f in report.findings if f.severity != "info"}
+    assert got == DIRTY_PLANTED
+
+
+def test_the_forms_trl_takes(tmp_path: Path) -> None:
+    conv = [{"role": "user", "content": "Capital of Peru?"}]
+    rows = [
+        {"prompt": "Capital of Peru?", "chosen": "Lima.", "rejected": "Cusco."},  # standard, explicit prompt
+        {"prompt": conv, "chosen": [{"role": "assistant", "content": "Lima."}], "rejected": [{"role": "assistant", "content": "Quito."}]},
+        {"chosen": conv + [{"role": "assistant", "content": "Lima."}], "rejected": conv + [{"role": "assistant", "content": "Bogota."}]},
+        # a string prompt beside conversations: TRL's maybe_extract_prompt ignores it and extracts the shared turns
+        {"prompt": "Capital of Peru?", "chosen": conv + [{"role": "assistant", "content": "Lima, on the coast."}],
+         "rejected": conv + [{"role": "assistant", "content": "La Paz."}]},
+    ]
+    report = lint_file(write(tmp_path / "p.jsonl", rows))
+    assert report.format == formats.PREFERENCE and report.errors == 0
+    assert not [f for f in report.findings if f.severity == "warning"]
+
+
+def test_unpaired_rows_messages_and_label_are_preference_not_chat(tmp_path: Path) -> None:
+    rows = [{"messages": [{"role": "user", "content": f"Sum of {i} and {i}?"}, {"role": "assistant", "content": str(2 * i + i % 2)}],
+             "label": i % 2 == 0} for i in range(10)]
+    path = write(tmp_path / "kto.jsonl", rows)
+    report = lint_file(path)
+    assert report.format == formats.PREFERENCE and "unpaired" in report.format_label
+    assert not [f for f in report.findings if f.severity != "info"]
+    conv = next(c for _, _, c, _ in formats.iter_conversations(path))
+    assert conv is not None and conv.extras["label"] is True and conv.completion_text == "0"
+    rows[3]["label"] = "yes"  # not a boolean: a chat row with a key, in a file of KTO rows
+    assert ("E004", 4) in {(f.id, f.row) for f in lint_file(write(tmp_path / "kto2.jsonl", rows)).findings}
+
+
+def test_unpaired_contradiction_length_bias_and_balance(tmp_path: Path) -> None:
+    rows = [{"prompt": f"Q{i}?", "completion": f"A{i}.", "label": True} for i in range(9)]
+    rows.append({"prompt": "Q2?", "completion": "A2.", "label": False})
+    report = lint_file(write(tmp_path / "u.jsonl", rows))
+    got = {(f.id, f.row) for f in report.findings}
+    assert ("W004", 10) in got and ("W019", None) in got
+    w019 = next(f.message for f in report.findings if f.id == "W019")
+    assert "90%" in w019
+    pairs = [{"prompt": f"Q{i}?", "chosen": f"A careful, complete answer {i}.", "rejected": f"No {i}."} for i in range(20)]
+    w018 = [f.message for f in lint_file(write(tmp_path / "b.jsonl", pairs)).findings if f.id == "W018"]
+    assert len(w018) == 1 and "100% of 20 pairs" in w018[0]
+
+
+def test_parallel_ranges_merge_the_preference_columns(tmp_path: Path) -> None:
+    rows = [{"prompt": f"Question number {i}?", "chosen": f"Right answer {i}." + " Why." * (i % 2),
+             "rejected": f"Wrong answer {i}." + " Why not." * (1 - i % 2)} for i in range(400)]
+    rows[350] = {"prompt": rows[5]["prompt"], "chosen": rows[5]["rejected"], "rejected": rows[5]["chosen"]}
+    path = write(tmp_path / "big.jsonl", rows)
+    one = lint_file(path, workers=1, near_dups=False)
+    two = lint_file(path, workers=2, near_dups=False)
+    key = sorted((f.id, f.row, f.message) for f in one.findings)
+    assert key == sorted((f.id, f.row, f.message) for f in two.findings)
+    assert ("W004", 351) in {(f.id, f.row) for f in two.findings}
