@@ -14,6 +14,14 @@ findings worth interrupting someone for, each with the usual fix:
 - ``memory-creep``        memory rising steadily; at this slope it reaches the limit before the end
 - ``data-cut``            max_seq_len drops rows or cuts off >= 5% of the trained tokens (from the ``data`` event)
 
+Preference runs (DPO, ORPO, KTO; their logs carry TRL's implicit rewards) also get:
+
+- ``pref-chosen-falling`` the chosen answers' reward falls well below zero while the margin grows: the
+                          ranking comes from making *both* answers less likely (likelihood displacement)
+- ``pref-no-separation``  well into the run the model still does not tell chosen from rejected
+- ``pref-too-easy``       every pair ranked right almost at once with a near-zero loss: probably a
+                          shortcut (length, format) rather than quality
+
 The thresholds are deliberately conservative: a healthy run must show nothing.
 Pure Python, no Textual, no torch: cheap enough to run once a second on a live run.
 """
@@ -24,7 +32,7 @@ import math
 import statistics
 from dataclasses import dataclass
 
-from ftui.train.history import RunHistory
+from ftui.train.history import RunHistory, Series
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
@@ -329,6 +337,77 @@ def _gb(n: float) -> str:
     return f"{n / 1e9:.1f} GB"
 
 
+# ---------------------------------------------------------------------- preference runs
+PREF_MIN_POINTS = 12
+CHOSEN_FLOOR = -1.0  # the chosen reward's tail mean below this (beta-scaled log-prob lost vs the reference)
+NO_SEPARATION_ACC = 0.55
+TOO_EASY_ACC = 0.98
+TOO_EASY_LOSS = 0.05
+
+
+def _tail(series: Series, share: float = 0.2) -> list[float]:
+    values = [v for v in series.values if math.isfinite(v)]
+    k = max(3, int(len(values) * share))
+    return values[-k:]
+
+
+def _head(series: Series, share: float = 0.2) -> list[float]:
+    values = [v for v in series.values if math.isfinite(v)]
+    return values[: max(3, int(len(values) * share))]
+
+
+def check_chosen_falling(history: RunHistory) -> Diagnosis | None:
+    chosen, margin = history.rewards_chosen, history.rewards_margin
+    if len(chosen) < PREF_MIN_POINTS or len(margin) < PREF_MIN_POINTS:
+        return None
+    tail_chosen, tail_margin = statistics.fmean(_tail(chosen)), statistics.fmean(_tail(margin))
+    if tail_chosen >= CHOSEN_FLOOR or tail_margin <= 0 or tail_chosen >= statistics.fmean(_head(chosen)):
+        return None
+    return Diagnosis(
+        "pref-chosen-falling", "warning",
+        f"Chosen answers are getting less likely (reward {tail_chosen:+.2f}, margin {tail_margin:+.2f})",
+        "The margin grows because both answers lose probability, the rejected ones faster: the model "
+        "drifts away from the chosen answers too, which often hurts what it generates.",
+        "Lower the learning rate or raise beta; or keep an SFT term on the chosen answers "
+        "(extra: {loss_type: [sigmoid, sft]}), or use method: orpo, which always has one.",
+    )
+
+
+def check_no_separation(history: RunHistory) -> Diagnosis | None:
+    acc = history.rewards_accuracy
+    if len(acc) < PREF_MIN_POINTS * 2 or (history.progress is not None and history.progress < 0.3):
+        return None
+    tail_acc = statistics.fmean(_tail(acc, 0.3))
+    tail_margin = statistics.fmean(_tail(history.rewards_margin, 0.3)) if history.rewards_margin else 0.0
+    if tail_acc > NO_SEPARATION_ACC or tail_margin > 0.05:
+        return None
+    return Diagnosis(
+        "pref-no-separation", "warning",
+        f"The model does not tell chosen from rejected (accuracy {tail_acc:.0%}, margin {tail_margin:+.3f})",
+        f"After {len(acc)} logged steps the chosen answer wins about as often as a coin flip.",
+        "Raise the learning rate (LoRA preference runs use ~5e-5 to 5e-4); check the pairs with 'ftui lint' "
+        "(identical sides, pairs that contradict each other, chosen/rejected swapped).",
+    )
+
+
+def check_too_easy(history: RunHistory) -> Diagnosis | None:
+    acc, loss = history.rewards_accuracy, history.loss
+    if len(acc) < PREF_MIN_POINTS or history.total_steps is None:
+        return None
+    early = [v for s, v in zip(acc.steps, acc.values, strict=True) if s <= max(PREF_MIN_POINTS, history.total_steps // 5)]
+    if len(early) < PREF_MIN_POINTS or statistics.fmean(early[-5:]) < TOO_EASY_ACC:
+        return None
+    if statistics.fmean(_tail(loss)) > TOO_EASY_LOSS:
+        return None
+    return Diagnosis(
+        "pref-too-easy", "info",
+        "Every pair is ranked right almost at once",
+        "Pairs this easy usually differ by something a shortcut can see (length, format, a phrase) "
+        "rather than by quality; the model learns the shortcut.",
+        "Check the length bias and near-identical pairs in 'ftui lint'; mix in harder pairs.",
+    )
+
+
 CHECKS = (
     check_nan,
     check_zero_loss,
@@ -339,4 +418,7 @@ CHECKS = (
     check_throughput,
     check_memory,
     check_data_cut,
+    check_chosen_falling,
+    check_no_separation,
+    check_too_easy,
 )

@@ -48,6 +48,10 @@ def describe_event(event: Any) -> EventLine | None:
         parts = [f"step {event.step}"]
         if event.loss is not None:
             parts.append(f"loss {event.loss:.4f}")
+        if getattr(event, "rewards_margin", None) is not None:
+            parts.append(f"margin {event.rewards_margin:+.3f}")
+        if getattr(event, "rewards_accuracy", None) is not None:
+            parts.append(f"acc {event.rewards_accuracy:.0%}")
         if event.lr is not None:
             parts.append(f"lr {event.lr:.2e}")
         if event.tokens_per_s:

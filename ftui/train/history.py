@@ -96,6 +96,11 @@ class RunHistory:
     lr: Series = field(default_factory=Series)
     grad_norm: Series = field(default_factory=Series)
     tokens_per_s: Series = field(default_factory=Series)
+    # preference runs (DPO, ORPO, KTO): TRL's implicit rewards, their margin and the pairs ranked right
+    rewards_chosen: Series = field(default_factory=Series)
+    rewards_rejected: Series = field(default_factory=Series)
+    rewards_margin: Series = field(default_factory=Series)
+    rewards_accuracy: Series = field(default_factory=Series)
     memory: list[MemoryPoint] = field(default_factory=list)
     checkpoints: list[Checkpoint] = field(default_factory=list)
     data_accounting: dict[str, DataAccounting] = field(default_factory=dict)  # by dataset name ("train", "eval")
@@ -195,7 +200,14 @@ class RunHistory:
         self.lr.add(event.step, event.epoch, event.lr)
         self.grad_norm.add(event.step, event.epoch, _finite_or_nan(event.grad_norm))
         self.tokens_per_s.add(event.step, event.epoch, event.tokens_per_s)
+        for name in ("rewards_chosen", "rewards_rejected", "rewards_margin", "rewards_accuracy"):
+            getattr(self, name).add(event.step, event.epoch, _finite_or_nan(getattr(event, name, None)))
         self._step_times.append((event.t, event.step))
+
+    @property
+    def is_preference(self) -> bool:
+        """A preference run (its logs carry rewards): the monitor draws rewards where SFT draws lr and tokens/s."""
+        return bool(self.rewards_chosen or self.rewards_margin)
 
     def _note_step(self, step: int, epoch: float | None) -> None:
         if step >= self.last_step:

@@ -191,3 +191,34 @@ def test_preference_methods_train_real_chat_formats(method, family, family_model
     logs = [e for e in events if isinstance(e, Log)]
     assert len(logs) == 2 and all(e.loss is not None and e.rewards_chosen is not None for e in logs)
     assert (Path(events[-1].adapter_path) / "adapter_model.safetensors").exists()
+
+
+# -- curves, words and diagnostics ---------------------------------------------------------------
+
+
+def _dpo_logs(n: int, chosen, rejected, accuracy, loss) -> list:  # noqa: ANN001 - callables of the step
+    return [Started(run_id="r", method="dpo", model="demo", total_steps=n)] + [
+        Log(step=s, loss=loss(s), rewards_chosen=chosen(s), rewards_rejected=rejected(s),
+            rewards_margin=chosen(s) - rejected(s), rewards_accuracy=accuracy(s)) for s in range(1, n + 1)]
+
+
+def test_history_words_and_diagnostics_read_the_rewards():
+    from ftui.train.diagnostics import diagnose
+    from ftui.train.event_text import describe_event
+    from ftui.train.history import RunHistory
+
+    healthy = RunHistory.from_events(_dpo_logs(40, lambda s: 0.01 * s, lambda s: -0.03 * s,
+                                               lambda s: min(0.5 + s / 80, 0.9), lambda s: 0.69 - s / 200))
+    assert healthy.is_preference and len(healthy.rewards_margin) == 40 and healthy.rewards_accuracy.last() == 0.9
+    assert not [d for d in diagnose(healthy) if d.id.startswith("pref-")]
+    line = describe_event(Log(step=3, loss=0.55, rewards_margin=0.38, rewards_accuracy=0.75))
+    assert "margin +0.380" in line.text and "acc 75%" in line.text
+    assert not RunHistory.from_events([Log(step=1, loss=2.0)]).is_preference
+
+    falling = RunHistory.from_events(_dpo_logs(40, lambda s: -0.1 * s, lambda s: -0.2 * s,
+                                               lambda s: 0.8, lambda s: 0.4))
+    assert "pref-chosen-falling" in [d.id for d in diagnose(falling)]
+    stuck = RunHistory.from_events(_dpo_logs(40, lambda s: 0.0, lambda s: 0.0, lambda s: 0.5, lambda s: 0.693))
+    assert "pref-no-separation" in [d.id for d in diagnose(stuck)]
+    easy = RunHistory.from_events(_dpo_logs(60, lambda s: 1.0, lambda s: -5.0, lambda s: 1.0, lambda s: 0.01))
+    assert "pref-too-easy" in [d.id for d in diagnose(easy)]

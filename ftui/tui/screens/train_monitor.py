@@ -130,14 +130,32 @@ class RunMonitor(Vertical):
         plot.show(PlotSpec(lines, xlabel=self.xaxis, ylog=self.ylog))
 
     def _draw_lr(self) -> None:
+        """The learning rate; a preference run's rewards (chosen, rejected, margin) in its place."""
         h = self.history
+        plot = self.query_one("#plot-lr", MetricPlot)
+        if h is not None and h.is_preference:
+            plot.title = "rewards"
+            lines = [PlotLine("chosen", h.rewards_chosen.xs(self.xaxis), h.rewards_chosen.values, color="green"),
+                     PlotLine("rejected", h.rewards_rejected.xs(self.xaxis), h.rewards_rejected.values, color="red"),
+                     PlotLine("margin", h.rewards_margin.xs(self.xaxis), h.rewards_margin.values, color="cyan")]
+            plot.show(PlotSpec(lines, xlabel=self.xaxis))
+            return
+        plot.title = "learning rate"
         lines = [PlotLine("lr", h.lr.xs(self.xaxis), h.lr.values, color="green")] if h else []
-        self.query_one("#plot-lr", MetricPlot).show(PlotSpec(lines, xlabel=self.xaxis))
+        plot.show(PlotSpec(lines, xlabel=self.xaxis))
 
     def _draw_tps(self) -> None:
+        """Tokens/s; a preference run's reward accuracy (pairs where chosen beats rejected) in its place."""
         h = self.history
+        plot = self.query_one("#plot-tps", MetricPlot)
+        if h is not None and h.is_preference and h.rewards_accuracy:
+            plot.title = "reward accuracy"
+            acc = h.rewards_accuracy
+            plot.show(PlotSpec([PlotLine("accuracy", acc.xs(self.xaxis), acc.values, color="magenta")], xlabel=self.xaxis))
+            return
+        plot.title = "tokens / s"
         lines = [PlotLine("tokens/s", h.tokens_per_s.xs(self.xaxis), h.tokens_per_s.values, color="magenta")] if h else []
-        self.query_one("#plot-tps", MetricPlot).show(PlotSpec(lines, xlabel=self.xaxis))
+        plot.show(PlotSpec(lines, xlabel=self.xaxis))
 
     def _draw_memory(self) -> None:
         """Per-interval peaks (what the steps needed, not what is left at step end) against the estimate.
