@@ -145,3 +145,14 @@ def test_multimodal_rows_are_reported_and_clean_can_drop_them(tmp_path: Path) ->
     result = clean(path, out=tmp_path / "mm.clean.jsonl", drop_images=True)
     assert result.dropped["referencing images"] == 2 and result.written[0].rows == 9
     assert "image" not in (tmp_path / "mm.clean.jsonl").read_text()
+
+
+def test_make_dialects_rebuilds_the_committed_files_byte_for_byte(tmp_path: Path) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_dialects", paths.sample_data("make_dialects.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for written in module.write_all(tmp_path):
+        assert written.read_bytes() == paths.sample_data(written.name).read_bytes(), written.name

@@ -41,8 +41,11 @@ def _to_text(value: Any) -> str:
     if isinstance(value, list) and all(isinstance(p, dict) for p in value):  # content parts
         pieces = []
         for part in value:
-            if part.get("type") in (None, "text") and isinstance(part.get("text"), str):
-                pieces.append(part["text"])
+            text = part.get("text", part.get("value"))  # parts with ``value``: the spelling some exporters use
+            if part.get("type") in (None, "text") and isinstance(text, str):
+                pieces.append(text)
+            elif part.get("type") in ("reasoning", "thinking") and isinstance(text, str):
+                pieces.append(f"<{part['type']}> {text}")
             else:
                 pieces.append(f"<{part.get('type', 'part')}>")
         return "\n".join(pieces)
@@ -63,6 +66,7 @@ def turns_of(value: Any) -> tuple[list[dict[str, Any]], list[str]]:
                 continue
             role = str(m.get("role", "?"))
             notes = [f"{k}={m[k]}" for k in ("name", "weight", "tool_call_id") if k in m]
+            notes += [f"{k}: {m[k]}" for k in ("reasoning_content", "thinking", "reasoning") if isinstance(m.get(k), str)]
             turns.append(
                 {"label": role, "style_role": role, "content": _to_text(m.get("content") or ""),
                  "tool_calls": m.get("tool_calls"), "note": " ".join(notes)}
@@ -124,6 +128,10 @@ def render_row(row: DisplayRow, findings: list[Any] | None = None) -> Renderable
         parts.append(Text("raw text:", "dim"))
         parts.append(Padding(Text(neutralize(row.text)), (0, 0, 0, 2)))
         return Group(*parts)
+    pair = preference_sides(row.value)
+    if pair is not None:
+        parts.extend(_pair_parts(*pair))
+        return Group(*parts)
     turns, other_keys = turns_of(row.value)
     if not turns:
         parts.append(Text(neutralize(_to_text(row.value))))
@@ -145,6 +153,63 @@ def render_row(row: DisplayRow, findings: list[Any] | None = None) -> Renderable
         parts.append(Text("other keys:", "dim"))
         parts.append(Padding(Text(neutralize(_to_text(extra)), "dim"), (0, 0, 0, 2)))
     return Group(*parts)
+
+
+def preference_sides(value: Any) -> tuple[list[dict[str, Any]], list[tuple[str, str, list[dict[str, Any]]]]] | None:
+    """A preference row as (prompt turns, [(side label, style role, turns)]): the two sides of a
+    pair (an implicit prompt is the turns both open with), or the one labelled completion of an
+    unpaired (KTO) row. None for any other row."""
+    if not isinstance(value, dict):
+        return None
+    if "chosen" in value and "rejected" in value:
+        chosen, rejected = _field_turns("chosen", "chosen", value["chosen"]), _field_turns("rejected", "rejected", value["rejected"])
+        prompt = _field_turns("prompt", "user", value["prompt"]) if "prompt" in value else []
+        if isinstance(value["chosen"], list) and isinstance(value["rejected"], list) and not isinstance(value.get("prompt"), list):
+            shared = 0  # TRL's implicit prompt: the turns both sides open with
+            while shared < min(len(chosen), len(rejected)) - 1 and chosen[shared]["content"] == rejected[shared]["content"]:
+                shared += 1
+            prompt = [dict(t, label=t["label"].split("·")[-1], style_role=t["label"].split("·")[-1]) for t in chosen[:shared]]
+            chosen, rejected = chosen[shared:], rejected[shared:]
+        return prompt, [("chosen", "chosen", chosen), ("rejected", "rejected", rejected)]
+    if isinstance(value.get("label"), bool) and ("completion" in value or "messages" in value):
+        if "messages" in value:
+            turns, _ = turns_of({"messages": value["messages"]})
+            last = max((i for i, t in enumerate(turns) if t["style_role"] == "assistant"), default=len(turns))
+            prompt, completion = turns[:last], turns[last:]
+        else:
+            prompt = _field_turns("prompt", "user", value.get("prompt"))
+            completion = _field_turns("completion", "assistant", value.get("completion"))
+        side = ("desirable ✓", "chosen", completion) if value["label"] else ("undesirable ✗", "rejected", completion)
+        return prompt, [side]
+    return None
+
+
+def _pair_parts(prompt: list[dict[str, Any]], sides: list[tuple[str, str, list[dict[str, Any]]]]) -> list[RenderableType]:
+    """The prompt, then the sides next to each other (one column each), every text literal."""
+    from rich.table import Table
+
+    parts: list[RenderableType] = []
+    for turn in prompt:
+        parts.append(Text(f" {neutralize(turn['label']).upper()} ", ROLE_STYLES.get(turn["style_role"], "bold reverse")))
+        parts.append(Padding(Text(neutralize(turn["content"])) if turn["content"] else Text("(empty)", "dim italic"), (0, 0, 0, 1)))
+    parts.append(Text(""))
+    table = Table(expand=True, show_lines=False, box=None, padding=(0, 1))
+    cells = []
+    for label, style_role, turns in sides:
+        table.add_column(Text(f" {label.upper()} ", ROLE_STYLES.get(style_role, "bold reverse")), ratio=1)
+        cell = Text()
+        for k, turn in enumerate(turns):
+            if k:
+                cell.append("\n")
+            if len(turns) > 1:
+                cell.append(f"{neutralize(turn['label'])}: ", "dim")
+            cell.append(neutralize(turn["content"]) if turn["content"] else "(empty)")
+            chars = len(turn["content"])
+            cell.append(f"\n({chars:,} characters)", "dim")
+        cells.append(cell)
+    table.add_row(*cells)
+    parts.append(table)
+    return parts
 
 
 def _tool_call_text(call: Any) -> Text:
