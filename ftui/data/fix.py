@@ -20,6 +20,7 @@ import orjson
 
 from ftui.data import formats
 from ftui.data.conversation import Conversation
+from ftui.data.dialects import TOOL_CALL_TAG, TOOL_RESPONSE_TAG, json_call
 
 
 class FixError(Exception):
@@ -111,7 +112,9 @@ def to_chat(conv: Conversation, openai: bool = False, keep_reasoning: bool = Tru
     for m in conv.messages:
         out: dict[str, Any] = {"role": m.role}
         if m.tool_calls:
-            out["content"] = m.content or None
+            # the calls' text (Hermes tags, a ShareGPT function_call's JSON) is now in tool_calls
+            text = TOOL_CALL_TAG.sub("", m.content).strip()
+            out["content"] = None if not text or json_call(text, "").name else text
             if openai:
                 calls = [_openai_call(c, f"call_{len(messages) + 1}_{k + 1}") for k, c in enumerate(m.tool_calls)]
                 unanswered = [c["id"] for c in calls if isinstance(c, dict) and isinstance(c.get("id"), str)]
@@ -120,6 +123,9 @@ def to_chat(conv: Conversation, openai: bool = False, keep_reasoning: bool = Tru
                 out["tool_calls"] = m.tool_calls
         else:
             out["content"] = m.content if (openai or m.parts is None or m.reasoning) else m.parts
+            reply = TOOL_RESPONSE_TAG.match(m.content) if m.role == "tool" else None
+            if reply:  # a Hermes <tool_response> wrapper: the template adds its own
+                out["content"] = reply.group(1)
         if m.name:
             out["name"] = m.name
         if m.tool_call_id:

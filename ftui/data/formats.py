@@ -21,8 +21,6 @@ import orjson
 
 from ftui.data.conversation import Conversation, Message
 from ftui.data.dialects import (
-    TOOL_CALL_TAG,
-    TOOL_RESPONSE_TAG,
     Call,
     declared_tools,
     json_call,
@@ -255,14 +253,12 @@ def _message(m: Any, index: int) -> Message:
     else:
         text = flatten_content(content)
     calls = m.get("tool_calls") if type(m.get("tool_calls")) is list else None
-    if calls is None and role == "assistant" and "<tool_call>" in text:  # Hermes raw: calls written as tags
+    if calls is None and role == "assistant" and "<tool_call>" in text:
+        # Hermes raw: the calls are tags in the text. The text stays as written (a Hermes-format
+        # model is trained on exactly it); convert writes the calls as tool_calls instead.
         found = [c for c in tag_calls(text) if c.name]
         if found:
             calls = [_tool_call(c) for c in found]
-            text = TOOL_CALL_TAG.sub("", text).strip()
-    reply = TOOL_RESPONSE_TAG.match(text) if role in ("tool", "user") else None
-    if reply and role == "tool":
-        text = reply.group(1)
     return Message(
         role=role,
         content=text,
@@ -320,10 +316,10 @@ def normalize(obj: Any, fmt: str, row: int, offset: int, *, open_ended: bool = F
             role = SHAREGPT_ROLES.get(t["from"])
             if role is None:
                 raise FormatError("E007", f"turn {i + 1} has unknown 'from': {t['from']!r}")
-            if t["from"] == "function_call":  # the call as structured tool_calls, as chat data has it
+            if t["from"] == "function_call":  # the call also as structured tool_calls, as chat data has it
                 call = json_call(t["value"], "function_call")
                 if call.name:
-                    messages.append(Message("assistant", "", tool_calls=[_tool_call(call)]))
+                    messages.append(Message("assistant", t["value"], tool_calls=[_tool_call(call)]))
                     continue
             messages.append(_message({"role": role, "content": t["value"]}, i))
         if declared_tools(obj.get("tools")) is not None:  # a list, or a JSON string of one (LLaMA-Factory)

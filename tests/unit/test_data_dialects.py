@@ -156,3 +156,13 @@ def test_make_dialects_rebuilds_the_committed_files_byte_for_byte(tmp_path: Path
     spec.loader.exec_module(module)
     for written in module.write_all(tmp_path):
         assert written.read_bytes() == paths.sample_data(written.name).read_bytes(), written.name
+
+
+def test_reading_keeps_the_call_text_a_trainer_sees_and_adds_the_structured_calls() -> None:
+    hermes = formats.normalize(rows_of("tools_hermes.jsonl")[0], formats.CHAT, 1, 0)
+    call_turn = hermes.messages[2]
+    assert call_turn.content.startswith("<tool_call>") and call_turn.tool_calls
+    assert call_turn.tool_calls[0]["function"] == {"name": "get_weather", "arguments": {"city": "Oslo"}}
+    sg = formats.normalize(rows_of("sharegpt_tools.jsonl")[0], formats.SHAREGPT, 1, 0)
+    assert [m.role for m in sg.messages] == ["system", "user", "assistant", "tool", "assistant"]
+    assert '"get_weather"' in sg.messages[2].content and sg.messages[2].tool_calls
