@@ -32,6 +32,7 @@ class RunConfig:
     # preference methods (dpo, orpo, kto): the adapter they train and their strength
     adapter: str = "lora"  # lora | qlora (a 4-bit base, GPU); the reference is the adapter-disabled base
     beta: float = 0.1  # DPO/KTO: how far from the reference the policy may move; ORPO: the odds-ratio weight
+    init_adapter: str | None = None  # a LoRA adapter to keep training (e.g. the SFT run voted on); it is also the reference
     # LoRA
     lora_r: int = 16
     lora_alpha: int = 32

@@ -29,6 +29,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--from-checkpoint", metavar="N", help="with --resume: start from checkpoint-N (or best) instead of "
                        "the latest; the later checkpoints are kept as superseded-checkpoint-N")
     train.add_argument("--check", action="store_true", help="validate the config (data, model, GPU) and exit")
+    train.add_argument("--from-votes", metavar="SESSION", help="DPO on a blind A/B session's voted pairs, starting from "
+                       "the fine-tuned run in it (its adapter is trained on and is the reference); --set changes any key")
+    train.add_argument("--rater", metavar="NAME", help="with --from-votes: whose unblinded session to read (default: "
+                       "the one rater who unblinded)")
+    train.add_argument("--system", metavar="NAME", help="with --from-votes: the session's system to start from "
+                       "(default: its fine-tuned run; the one preferred most when there are several)")
     train.set_defaults(func=cmd_train)
 
     runs = sub.add_parser("runs", help="list training runs", description="List training runs, newest first.")
@@ -103,15 +109,20 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     if args.from_checkpoint and not args.resume:
         raise UserError("--from-checkpoint needs --resume RUN (the run whose checkpoint to start from)")
-    try:
-        config, run_dir = load_cli_config(args.config, args.overrides, args.resume)
-    except (ConfigError, runs.RunDirError) as exc:
-        raise UserError(str(exc)) from None
+    if args.from_votes:
+        if args.config or args.resume:
+            raise UserError("--from-votes builds its own config; give no CONFIG or --resume (use --set to change keys)")
+        config, run_dir = _config_from_votes(args), None
+    else:
+        try:
+            config, run_dir = load_cli_config(args.config, args.overrides, args.resume)
+        except (ConfigError, runs.RunDirError) as exc:
+            raise UserError(str(exc)) from None
     if report_problems(config, resume=bool(args.resume)):
         return 2
     if args.check:
         print("config OK")
-        if config.method in ("full", "lora", "qlora"):
+        if config.method != "openai":
             from ftui.train.preflight.estimate import detected_gpu_gb, fit_summary
 
             print(fit_summary(config, detected_gpu_gb()[1]))  # the same figure as 'ftui plan' and the form
@@ -130,6 +141,28 @@ def cmd_train(args: argparse.Namespace) -> int:
         return run_headless(config, run_dir=run_dir, resume=bool(args.resume))
     except (InvalidRunConfig, runs.RunDirError) as exc:
         raise UserError(str(exc)) from None
+
+
+def _config_from_votes(args: argparse.Namespace):
+    """The DPO run config a session's votes make (pairs exported beside the session), with --set applied."""
+    from ftui.commands.eval_common import open_session
+    from ftui.config import ConfigError, apply_overrides
+    from ftui.errors import UserError
+    from ftui.evaluate.from_votes import VotesError, dpo_run_from_votes
+
+    session = open_session(args.from_votes, args.rater, need_unblinded=True)
+    try:
+        found = dpo_run_from_votes(session, system=args.system)
+        config = apply_overrides(found.config, args.overrides)
+    except (VotesError, ConfigError) as exc:
+        raise UserError(str(exc)) from None
+    finally:
+        session.close()
+    print(found.describe(), file=sys.stderr)
+    parent = f"run:{found.parent_run.name}" if found.parent_run else found.parent_system
+    print(f"when it finishes, compare it with its parent blind: ftui eval session --system parent={parent} "
+          "--system dpo=run:latest --test YOUR_TEST.jsonl --rater NAME", file=sys.stderr)
+    return config
 
 
 # ---------------------------------------------------------------------------------- runs

@@ -55,6 +55,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
 
 KIND_OVERRIDES = {
     "eval_path": "opt_str",
+    "init_adapter": "opt_str",
     "output_dir": "opt_str",
     "openai_suffix": "opt_str",
     "openai_base_url": "opt_str",
@@ -71,6 +72,7 @@ HELP = {
     "method": "lora: adapters on a bf16 base · qlora: 4-bit base (GPU) · full: every weight · dpo/orpo/kto: preference pairs",
     "adapter": "dpo/orpo/kto: lora, or qlora (4-bit base, GPU)",
     "beta": "dpo/kto: distance from the reference (0.1) · orpo: odds-ratio weight",
+    "init_adapter": "dpo/orpo/kto: a LoRA adapter to keep training (empty: a new one)",
     "num_epochs": "passes over the data",
     "max_steps": "> 0 overrides epochs",
     "learning_rate": "LoRA 1e-4–3e-4; full 1e-5–5e-5",

@@ -19,6 +19,7 @@ method: lora                # full | lora | qlora (CUDA + bitsandbytes) | openai
 #     or prompt/completion/label rows for kto) ------------------------------------------------
 adapter: lora               # lora | qlora: the adapter they train; DPO/KTO's reference is the base with it disabled
 beta: 0.1                   # dpo/kto: how far the policy may move from the reference; orpo: odds-ratio weight
+init_adapter: null          # a LoRA adapter dir to keep training (e.g. an SFT run's adapter/); it is then the reference
 
 # --- LoRA ----------------------------------------------------------------------------------
 lora_r: 32                  # the demo recipe (sample_data/README.md); 8-16 is typical for real models

@@ -86,10 +86,13 @@ def build_preference_config(config: RunConfig, run_dir: Path, has_eval: bool, re
     return cls(**{k: v for k, v in kwargs.items() if k in known and (v is not None or k == "save_total_limit")})
 
 
-def describe_reference(method: str, adapter: str) -> str:
+def describe_reference(method: str, adapter: str, init_adapter: str | None = None) -> str:
     """The run-log line that says how the reference model is had (and what it costs)."""
     if method == "orpo":
         return "orpo: no reference model (odds-ratio loss on top of the chosen answer's SFT loss)"
+    if init_adapter:
+        return (f"{method}: training on from the adapter {Path(init_adapter).parent.name}/{Path(init_adapter).name}; "
+                "reference = that adapter, frozen (TRL keeps a copy of its weights, not of the base)")
     base = "4-bit base" if adapter == "qlora" else "base"
     return (f"{method}: reference = the {base} with the adapter disabled (no second copy of the weights; "
             "one extra forward without gradients per step)")
@@ -161,8 +164,11 @@ def run_preference(
     pin_training_args(args, device_choice)
     optimizer = str(getattr(args.optim, "value", args.optim))
     hf._say(emit, f"optimizer: {optimizer}")
-    hf._say(emit, describe_reference(config.method, weights))
+    hf._say(emit, describe_reference(config.method, weights, config.init_adapter))
     model = hf.load_model(load_config, info.path, bf16, str(attention.value))
+    peft_config = hf.lora_config(config, targets)
+    if config.init_adapter:
+        model, peft_config = _start_from_adapter(model, config.init_adapter), None
     kernel = str(getattr(model.config, "_attn_implementation", None) or attention.value)
     distributed = int(getattr(args, "world_size", 1) or 1) > 1
     callback = MetricsCallback(emit, control, MemorySampler(cuda=device_choice.kind != "cpu"), distributed_stop=distributed)
@@ -180,7 +186,7 @@ def run_preference(
         train_dataset=train_ds,
         eval_dataset=eval_ds,
         processing_class=tokenizer,
-        peft_config=hf.lora_config(config, targets),
+        peft_config=peft_config,
         callbacks=all_callbacks,
     )
     trainer.remove_callback(PrinterCallback)
@@ -192,7 +198,7 @@ def run_preference(
     estimate_gb, estimate_torch_gb = hf._estimates(config, gpu_gb)
     if trainer.is_world_process_zero():
         runs.update_run_metadata(run_dir, device=device, world_size=args.world_size, attn_implementation=kernel,
-                                 optimizer=optimizer, adapter=weights, beta=config.beta)
+                                 optimizer=optimizer, adapter=weights, beta=config.beta, init_adapter=config.init_adapter)
     emit(Started(
         run_id=run_dir.name,
         method=config.method,
@@ -221,6 +227,16 @@ def run_preference(
     finally:
         gc.unfreeze()
     hf.finish_run(trainer, tokenizer, load_config, run_dir, emit, control, callback, distributed, started)
+
+
+def _start_from_adapter(model: Any, adapter_dir: str) -> Any:
+    """The model with ``adapter_dir`` loaded trainable; TRL then freezes a copy of it as the reference."""
+    from peft import PeftModel
+
+    if not (Path(adapter_dir) / "adapter_config.json").is_file():
+        raise TrainError(f"init_adapter: {adapter_dir} is not a PEFT adapter (no adapter_config.json)",
+                         "give a LoRA run's adapter/ directory, or leave init_adapter empty")
+    return PeftModel.from_pretrained(model, adapter_dir, is_trainable=True)
 
 
 def _emit_accounting(trainer: Any, given: Any, skipped: int, config: RunConfig, emit: Emit) -> None:
