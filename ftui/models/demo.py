@@ -1,8 +1,11 @@
-"""The built-in demo model: a tiny random-init Llama with a tokenizer trained on our sample data.
+"""The built-in demo model: a tiny Llama that replies like a generic assistant, built offline.
 
 It exists so the whole workbench (plan, train, evaluate) runs offline on a laptop CPU in
 seconds, with the exact code paths a real Hub model takes: ``from_pretrained`` loading,
 safetensors, a chat template with generation markers, LoRA targets named like Llama's.
+Its weights start random and are then trained for a few seconds on generic replies we wrote
+(``demo_pretrain``), so the base model answers fluently but off-task and a fine-tune has
+something real to beat.
 
 Built deterministically (fixed seed, fixed corpus) into ``paths.demo_model_dir()``,
 written to a temporary directory first and renamed into place, so a crash mid-build
@@ -25,16 +28,17 @@ from pathlib import Path
 from typing import Any
 
 from ftui import paths
+from ftui.models.demo_pretrain import PRETRAIN
 
 DEMO_NAME = "demo"
 MARKER_FILE = "ftui-demo.json"
-BUILD_VERSION = 1
+BUILD_VERSION = 2  # 2: the base is pretrained on generic replies
 SEED = 1234
 REQUIRED_FILES = ("config.json", "generation_config.json", "model.safetensors", "tokenizer.json",
                   "tokenizer_config.json", "chat_template.jinja")
 # Train files only: the test splits stay unseen even by the tokenizer.
 CORPUS_FILES = ("support_tickets_train.jsonl", "extraction_train.jsonl", "alpaca_small.jsonl",
-                "sharegpt_small.jsonl")
+                "sharegpt_small.jsonl", "general_replies.jsonl")
 # Used when sample_data/ is not shipped (e.g. a wheel install): still deterministic, still byte-level.
 FALLBACK_CORPUS = (
     "system user assistant billing technical account feature_request other "
@@ -54,12 +58,11 @@ RECIPE: dict[str, Any] = {
     "max_position_embeddings": 1024,
     "tie_word_embeddings": True,
     "vocab_size": 3072,
-    # Gain of the final RMSNorm. With the default 1.0 a random tied-embedding model has logits of
-    # std ~0.2 (a near-uniform output) and LoRA, which cannot touch norms or embeddings, can never
-    # make an answer confident: the loss plateaus near ln(vocab). 8.0 gives the logit scale of a
-    # trained LM; see sample_data/README.md for the measured effect.
-    "final_norm_scale": 8.0,
+    # Initial gain of the final RMSNorm. A purely random model needed 8.0 to give LoRA a trained
+    # LM's logit scale (sample_data/README.md); the pretraining now learns it, from 1.0.
+    "final_norm_scale": 1.0,
     "seed": SEED,
+    "pretrain": PRETRAIN,
 }
 
 
@@ -227,6 +230,9 @@ def _write_model(out_dir: Path, texts: list[str]) -> None:
         model = LlamaForCausalLM(config)
         with torch.no_grad():
             model.model.norm.weight.fill_(RECIPE["final_norm_scale"])
+        from ftui.models.demo_pretrain import pretrain
+
+        pretrain(model, tokenizer)  # generic, fluent replies: the "base" a fine-tune is compared with
     model.generation_config = GenerationConfig(
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
