@@ -109,13 +109,46 @@ def row_format(obj: Any) -> str:
     return UNKNOWN
 
 
+def role_messages(value: Any) -> Any:
+    """A preference side or prompt as ``{role, content}`` messages when it is a ShareGPT turn list or one
+    message object (LLaMA-Factory writes ``"chosen": {"from": "gpt", "value": ...}``); anything else as it is."""
+    if type(value) is dict:
+        value = [value]
+    if type(value) is not list:
+        return value
+    out = []
+    for m in value:
+        if type(m) is dict and "role" not in m and type(m.get("from")) is str:
+            m = {"role": SHAREGPT_ROLES.get(m["from"], m["from"]), "content": m.get("value")}
+        out.append(m)
+    return out
+
+
+def preference_prompt(obj: dict[str, Any]) -> Any:
+    """The explicit prompt of a paired row: ``prompt``, LLaMA-Factory's ``conversations`` or
+    ``instruction`` (+ ``input``, ``system``); None when the prompt is implicit (inside both sides)."""
+    if "prompt" in obj:
+        return role_messages(obj["prompt"]) if type(obj["prompt"]) is not str else obj["prompt"]
+    if type(obj.get("conversations")) is list:
+        turns = role_messages(obj["conversations"])
+        return ([{"role": "system", "content": obj["system"]}] if type(obj.get("system")) is str and obj["system"] else []) + turns
+    if type(obj.get("instruction")) is str:
+        extra = obj.get("input") if type(obj.get("input")) is str else ""
+        text = f"{obj['instruction']}\n\n{extra}" if extra else obj["instruction"]
+        return ([{"role": "system", "content": obj["system"]}] if type(obj.get("system")) is str and obj["system"] else []) + [
+            {"role": "user", "content": text}]
+    return None
+
+
 def preference_style(obj: dict[str, Any]) -> str:
     """``conversational`` when chosen/rejected are message lists, else ``plain``; ``unpaired`` rows carry a ``label``."""
     if "label" in obj:
         return "unpaired, label"
-    chosen = obj.get("chosen", obj.get("preferred_output"))
+    chosen = role_messages(obj.get("chosen", obj.get("preferred_output")))
     if not isinstance(chosen, list):
         return "plain"
+    if "conversations" in obj or "instruction" in obj:
+        return "LLaMA-Factory"
     return "conversational" if isinstance(obj.get("prompt"), list) or "preferred_output" in obj else "conversational, implicit prompt"
 
 
@@ -362,13 +395,14 @@ def normalize(obj: Any, fmt: str, row: int, offset: int, *, open_ended: bool = F
             chosen = _messages(obj.get("preferred_output"), "preferred_output")
             rejected = _messages(obj.get("non_preferred_output"), "non_preferred_output")
         else:
-            prompt = obj.get("prompt")
+            prompt = preference_prompt(obj)
             prompt_msgs = _messages(prompt, "prompt") if type(prompt) is list else (
                 [Message("user", prompt)] if type(prompt) is str else [])
-            chosen = _messages(obj["chosen"], "chosen") if type(obj.get("chosen")) is list else [
-                Message("assistant", _text(obj, "chosen"))]
-            rejected = _messages(obj["rejected"], "rejected") if type(obj.get("rejected")) is list else [
-                Message("assistant", _text(obj, "rejected"))]
+            sides = {}
+            for key in ("chosen", "rejected"):
+                side = role_messages(obj.get(key))
+                sides[key] = _messages(side, key) if type(side) is list else [Message("assistant", _text(obj, key))]
+            chosen, rejected = sides["chosen"], sides["rejected"]
         messages = prompt_msgs + chosen
         extras["rejected"] = rejected
     else:

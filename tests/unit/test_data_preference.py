@@ -87,3 +87,21 @@ def test_parallel_ranges_merge_the_preference_columns(tmp_path: Path) -> None:
     key = sorted((f.id, f.row, f.message) for f in one.findings)
     assert key == sorted((f.id, f.row, f.message) for f in two.findings)
     assert ("W004", 351) in {(f.id, f.row) for f in two.findings}
+
+
+def test_llama_factory_preference_rows(tmp_path: Path) -> None:
+    """LLaMA-Factory's preference forms: ShareGPT ``conversations`` with one-message chosen/rejected, and Alpaca."""
+    sharegpt = [{"conversations": [{"from": "human", "value": f"Name a prime above {10 * i}."}],
+                 "chosen": {"from": "gpt", "value": f"{[11, 23, 31, 41, 53, 61, 71, 83, 97, 101][i]}"
+                                                     + ("." if i % 2 else ", since only 1 and itself divide it.")},
+                 "rejected": {"from": "gpt", "value": f"{10 * i + 10}, which is even."}} for i in range(10)]
+    report = lint_file(write(tmp_path / "lf.jsonl", sharegpt))
+    assert report.format == formats.PREFERENCE and "LLaMA-Factory" in report.format_label
+    assert [f for f in report.findings if f.severity != "info"] == []
+    conv = formats.normalize(sharegpt[2], formats.PREFERENCE, 3, 0)
+    assert [m.role for m in conv.messages] == ["user", "assistant"] and conv.extras["rejected"][0].content == "30, which is even."
+    alpaca = [{"instruction": "Reverse the word.", "input": w, "chosen": w[::-1], "rejected": w} for w in
+              ("stressed", "drawer", "parts", "lived", "gateman", "reknits", "spoons", "straw", "diaper", "repaid")]
+    report = lint_file(write(tmp_path / "la.jsonl", alpaca))
+    assert report.format == formats.PREFERENCE and report.errors == 0
+    assert not [f for f in report.findings if f.severity == "warning"]

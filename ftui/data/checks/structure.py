@@ -23,7 +23,7 @@ from ftui.data.dialects import (
     split_parts,
     tag_calls,
 )
-from ftui.data.formats import SHAREGPT_ROLES, flatten_content
+from ftui.data.formats import SHAREGPT_ROLES, flatten_content, preference_prompt, role_messages
 
 Emit = Callable[[str, str], None]
 
@@ -76,7 +76,7 @@ PC_KEYS = frozenset({"prompt", "completion"}) | METADATA_KEYS
 TEXT_KEYS = frozenset({"text"}) | METADATA_KEYS
 SHAREGPT_KEYS = frozenset({"conversations", "messages", "system", "tools"}) | METADATA_KEYS | MEDIA_KEYS
 PREF_KEYS = frozenset({"prompt", "chosen", "rejected", "input", "preferred_output", "non_preferred_output", "completion",
-                       "messages", "label"}) | METADATA_KEYS
+                       "messages", "label", "conversations", "instruction", "system"}) | METADATA_KEYS
 
 
 @dataclass(slots=True)
@@ -352,7 +352,7 @@ def check_text(obj: dict[str, Any], profile: Profile, emit: Emit) -> RowView | N
 
 
 def _pref_side(obj: dict[str, Any], key: str, emit: Emit) -> tuple[list[str], list[str]] | None:
-    v = obj.get(key)
+    v = role_messages(obj.get(key))
     if type(v) is str:
         if not v.strip():
             emit("E006", f"'{key}' is empty")
@@ -390,12 +390,14 @@ def check_preference(obj: dict[str, Any], profile: Profile, emit: Emit) -> RowVi
         p_texts = [flatten_content(m.get("content")) if type(m) is dict and type(m.get("content")) in (str, list) else "" for m in msgs]
         chosen, rejected = _pref_side(obj, "preferred_output", emit), _pref_side(obj, "non_preferred_output", emit)
     else:
-        prompt = obj.get("prompt")
+        prompt = preference_prompt(obj)
         implicit = type(obj.get("chosen")) is list and type(prompt) is not list  # TRL: extract the shared prompt
         if implicit:
             p_roles, p_texts = [], []
         elif type(prompt) is str:
             p_roles, p_texts = ["user"], [prompt]
+        elif prompt is None and "prompt" not in obj:  # the sides carry everything (single strings or messages)
+            p_roles, p_texts = [], []
         elif type(prompt) is list:
             side = _pref_side({"prompt": prompt}, "prompt", lambda i, m: None)
             p_roles, p_texts = side if side else ([], [])
@@ -404,7 +406,7 @@ def check_preference(obj: dict[str, Any], profile: Profile, emit: Emit) -> RowVi
             return None
         chosen, rejected = _pref_side(obj, "chosen", emit), _pref_side(obj, "rejected", emit)
         if implicit and chosen is not None and rejected is not None:
-            shared = shared_prefix(obj["chosen"], obj["rejected"])
+            shared = shared_prefix(role_messages(obj["chosen"]), role_messages(obj["rejected"]))
             if shared == 0:
                 emit("E016", "chosen and rejected share no prompt (implicit-prompt rows must open with the same turns)")
             p_roles, p_texts = chosen[0][:shared], chosen[1][:shared]

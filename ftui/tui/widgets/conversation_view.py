@@ -99,6 +99,11 @@ def turns_of(value: Any) -> tuple[list[dict[str, Any]], list[str]]:
 
 
 def _field_turns(key: str, role: str, field: Any) -> list[dict[str, Any]]:
+    if isinstance(field, dict) and ("role" in field or "from" in field):
+        field = [field]  # one message object (LLaMA-Factory's chosen / rejected)
+    if isinstance(field, list):
+        field = [{"role": SHAREGPT_ROLES.get(m["from"], m["from"]), "content": m.get("value")}
+                 if isinstance(m, dict) and "role" not in m and isinstance(m.get("from"), str) else m for m in field]
     if isinstance(field, list) and field and all(isinstance(m, dict) and "role" in m for m in field):
         return [{"label": f"{key}·{m['role']}", "style_role": role if key != "prompt" else str(m["role"]), "content": _to_text(m.get("content") or "")} for m in field]
     return [{"label": key, "style_role": role, "content": _to_text(field)}]
@@ -164,6 +169,8 @@ def preference_sides(value: Any) -> tuple[list[dict[str, Any]], list[tuple[str, 
     if "chosen" in value and "rejected" in value:
         chosen, rejected = _field_turns("chosen", "chosen", value["chosen"]), _field_turns("rejected", "rejected", value["rejected"])
         prompt = _field_turns("prompt", "user", value["prompt"]) if "prompt" in value else []
+        if "prompt" not in value and ("conversations" in value or "instruction" in value):  # LLaMA-Factory
+            prompt, _ = turns_of({k: v for k, v in value.items() if k not in ("chosen", "rejected", "output")})
         if isinstance(value["chosen"], list) and isinstance(value["rejected"], list) and not isinstance(value.get("prompt"), list):
             shared = 0  # TRL's implicit prompt: the turns both sides open with
             while shared < min(len(chosen), len(rejected)) - 1 and chosen[shared]["content"] == rejected[shared]["content"]:

@@ -52,6 +52,10 @@ def test_implicit_prompt_and_unpaired_rows() -> None:
     implicit = {"chosen": conv + [{"role": "assistant", "content": "Lima."}], "rejected": conv + [{"role": "assistant", "content": "Quito."}]}
     text = shown(render_row(DisplayRow(1, 0, 10, "", implicit)))
     assert text.count("Capital of Peru?") == 1 and "USER" in text  # the shared turn shown once, as the prompt
+    lf = {"conversations": [{"from": "human", "value": "Capital of Peru?"}], "chosen": {"from": "gpt", "value": "Lima."},
+          "rejected": {"from": "gpt", "value": "Quito."}}
+    text = shown(render_row(DisplayRow(1, 0, 10, "", lf)))
+    assert "HUMAN" in text and "Lima." in text and '"from"' not in text  # LLaMA-Factory: one message per side
     kto = {"prompt": "Capital of Peru?", "completion": "Quito.", "label": False}
     text = shown(render_row(DisplayRow(1, 0, 10, "", kto)))
     assert "UNDESIRABLE" in text and "Quito." in text
