@@ -1,4 +1,5 @@
-"""Data screenshots: the clean sample linted, the dirty sample at its first error, the stats view."""
+"""Data screenshots: the clean sample linted, the dirty sample at its first error, the stats view,
+and a preference file at a pair that reverses an earlier one (both sides and the preference findings)."""
 
 from __future__ import annotations
 
@@ -36,8 +37,23 @@ async def _stats(pilot, home: Path) -> None:  # noqa: ANN001
     await pilot.pause(0.2)
 
 
+async def _preference_pair(pilot, home: Path) -> None:  # noqa: ANN001
+    await _lint_settled(pilot, home)
+    screen = pilot.app.screen
+    screen.query_one(FindingsPanel).expand_group("W004")
+    rows = screen.query_one("RowList")
+    for _ in range(17):  # row 18: chosen and rejected of row 6, swapped
+        await pilot.press("down")
+    for _ in range(100):
+        if rows.current_row == 17:
+            break
+        await pilot.pause(0.02)
+    await pilot.pause(0.2)
+
+
 SCENARIOS: list[Scenario] = [
     Scenario("data", "data", _lint_settled),
     Scenario("data-dirty", "data", _dirty_first_error, data_path=str(sample_data("dirty.jsonl"))),
     Scenario("data-stats", "data", _stats),
+    Scenario("data-preference", "data", _preference_pair, data_path=str(sample_data("preference_dirty.jsonl"))),
 ]
