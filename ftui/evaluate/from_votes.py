@@ -72,7 +72,8 @@ def dpo_run_from_votes(session: Any, pairs_path: Path | None = None, system: str
     plan = session.plan
     votes = session.all_votes()
     name = starting_system(plan, votes, system)
-    pairs_path = Path(pairs_path) if pairs_path else Path(session.directory) / PAIRS_FILE
+    # where the Results screen's own DPO export goes
+    pairs_path = Path(pairs_path) if pairs_path else Path(session.directory) / "exports" / f"{session.rater}-{PAIRS_FILE}"
     n = session.export(pairs_path, "dpo")
     if n == 0:
         raise VotesError("no pair has a majority of decisive votes (ties and 'both bad' do not count); "

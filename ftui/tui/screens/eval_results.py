@@ -278,6 +278,7 @@ class ResultsScreen(Screen[None]):
         Binding("a", "drill(True)", "Disagreements (human vs metric)", id="results.disagree"),
         Binding("w", "worst", "Worst items", id="results.worst"),
         Binding("e", "export", "Export votes…", id="results.export"),
+        Binding("d", "train_dpo", "Train DPO on these votes", id="results.dpo", show=False),
         Binding("q,escape", "back", "Back", id="results.back"),
     ]
 
@@ -388,6 +389,30 @@ class ResultsScreen(Screen[None]):
                     "DPO pairs: prompt / chosen / rejected rows for preference tuning (majority of decisive votes).")
         self.app.push_screen(ChoiceScreen(question, [("c", "CSV", "csv"), ("j", "JSONL", "jsonl"),
                                                      ("p", "DPO pairs", "dpo")]), chosen)
+
+    def action_train_dpo(self) -> None:
+        """Export the voted pairs and open the Train form with a DPO run from the rated fine-tune (F5 starts it)."""
+        self.notify("Preparing a DPO run from these votes…", timeout=3)
+        self._prepare_dpo()
+
+    @work(thread=True, exclusive=True, group="results-dpo")
+    def _prepare_dpo(self) -> None:
+        from ftui.evaluate.from_votes import VotesError, dpo_run_from_votes
+
+        try:
+            found = dpo_run_from_votes(self.session)
+        except (VotesError, SessionError, OSError) as exc:
+            self.app.call_from_thread(self.notify, Text(one_line(str(exc), 300)), severity="warning", timeout=10)
+            return
+        self.app.call_from_thread(self._open_train, found)
+
+    async def _open_train(self, found) -> None:  # noqa: ANN001 - a from_votes.VotesRun
+        from dataclasses import asdict
+
+        await self.app.switch_mode("train")
+        screen = self.app.screen
+        if hasattr(screen, "prefill"):
+            screen.prefill(asdict(found.config), found.describe())
 
     def action_back(self) -> None:
         self.session.close()

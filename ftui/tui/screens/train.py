@@ -227,6 +227,13 @@ class TrainScreen(ModeScreen):
             self.notify("Filled the form from the plan; check it and press F5 to start.", title="Plan applied")
             self.show_panel("launcher")
 
+    def prefill(self, values: dict[str, Any], note: str) -> None:
+        """Fill the form with a run prepared elsewhere (a DPO run from votes) and say what it is; F5 starts it."""
+        self.form.set_values(values)
+        self.form.show_preset("custom")
+        self.show_panel("launcher")
+        self.notify(Text(one_line(note, 300)), title="DPO run from votes: check it and press F5", timeout=8)
+
     # ------------------------------------------------------------------ panels
     def show_panel(self, panel: str) -> None:
         self.panel = panel
