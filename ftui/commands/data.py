@@ -61,7 +61,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     v = dsub.add_parser("convert", help="Alpaca/ShareGPT/prompt-completion/chat dialects -> chat messages; chat -> OpenAI fine-tuning JSONL")
     v.add_argument("path", metavar="PATH")
-    v.add_argument("--to", choices=("chat", "openai"), default="chat", help="target format (default chat)")
+    v.add_argument("--to", choices=("chat", "openai", "trl"), default="chat",
+                   help="target format (default chat); preference data: trl (TRL's explicit forms) or openai (OpenAI's preference JSONL)")
     v.add_argument("-o", "--out", metavar="FILE", help="output file (default: PATH.chat.jsonl / PATH.openai.jsonl)")
     v.add_argument("--reasoning", choices=("keep", "drop"), default="keep",
                    help="assistant reasoning (reasoning parts, reasoning_content): keep it as reasoning_content "

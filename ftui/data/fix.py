@@ -223,14 +223,18 @@ def convert(path: str | Path, to: str = "chat", out: str | Path | None = None, o
     """Alpaca / ShareGPT / prompt-completion / text / any chat dialect -> chat ``messages`` (tool calls in the
     form HF chat templates take); chat -> OpenAI fine-tuning JSONL. ``reasoning``: keep (as
     ``reasoning_content``) or drop the assistant's reasoning."""
-    if to not in ("chat", "openai"):
-        raise FixError(f"unknown target format {to!r}: use chat or openai")
+    if to not in ("chat", "openai", "trl"):
+        raise FixError(f"unknown target format {to!r}: use chat or openai (preference data: trl or openai)")
     if reasoning not in ("keep", "drop"):
         raise FixError(f"unknown reasoning policy {reasoning!r}: use keep or drop")
     src = Path(path)
     guess = formats.detect_format(src)
-    if guess.format == formats.PREFERENCE:
-        raise FixError("this file is preference data (prompt/chosen/rejected); convert handles SFT formats only")
+    if guess.format == formats.PREFERENCE:  # pairs / KTO rows stay preference data, in one explicit form
+        from ftui.data.fix_preference import convert_preference
+
+        return convert_preference(src, to, out, overwrite, guess.detail)
+    if to == "trl":
+        raise FixError("--to trl is for preference data; this file is SFT data: use --to chat")
     if guess.format == formats.UNKNOWN:
         raise FixError("no known format found in the sampled rows: nothing to convert (run ftui lint to see why)")
     target = Path(out) if out else _default_out(src, "openai" if to == "openai" else "chat")

@@ -405,6 +405,7 @@ def normalize(obj: Any, fmt: str, row: int, offset: int, *, open_ended: bool = F
             chosen, rejected = sides["chosen"], sides["rejected"]
         messages = prompt_msgs + chosen
         extras["rejected"] = rejected
+        extras["prompt_turns"] = len(prompt_msgs)  # 0: an implicit prompt, inside both sides
     else:
         raise FormatError("E004", "row format not recognised (no messages, conversations, prompt/completion, instruction/output or text)")
     return Conversation(row=row, offset=offset, messages=messages, source_format=fmt, raw=obj, extras=extras)

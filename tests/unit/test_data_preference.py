@@ -105,3 +105,31 @@ def test_llama_factory_preference_rows(tmp_path: Path) -> None:
     report = lint_file(write(tmp_path / "la.jsonl", alpaca))
     assert report.format == formats.PREFERENCE and report.errors == 0
     assert not [f for f in report.findings if f.severity == "warning"]
+
+
+def test_convert_preference_to_trl_and_openai(tmp_path: Path) -> None:
+    from ftui.data.fix import FixError, convert
+
+    out = tmp_path / "dirty.trl.jsonl"
+    result = convert(paths.sample_data("preference_dirty.jsonl"), to="trl", out=out)
+    assert result.written[0].rows == 17 and sum(result.dropped.values()) == 2  # E006 row 5, E016 row 19
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert all(set(r) == {"prompt", "chosen", "rejected"} and r["prompt"][-1]["role"] == "user" for r in rows)
+    report = lint_file(out)
+    assert report.format == formats.PREFERENCE and report.errors == 0
+    lf = tmp_path / "lf.jsonl"
+    write(lf, [{"conversations": [{"from": "human", "value": "Capital of Peru?"}], "chosen": {"from": "gpt", "value": "Lima."},
+                "rejected": {"from": "gpt", "value": "Quito."}}])
+    oai = tmp_path / "lf.openai.jsonl"
+    convert(lf, to="openai", out=oai)
+    assert json.loads(oai.read_text()) == {"input": {"messages": [{"role": "user", "content": "Capital of Peru?"}]},
+                                           "preferred_output": [{"role": "assistant", "content": "Lima."}],
+                                           "non_preferred_output": [{"role": "assistant", "content": "Quito."}]}
+    kto = tmp_path / "kto.trl.jsonl"
+    convert(paths.sample_data("preference_unpaired.jsonl"), to="trl", out=kto)
+    first = json.loads(kto.read_text().splitlines()[0])
+    assert set(first) == {"prompt", "completion", "label"} and first["label"] is True
+    with pytest.raises(FixError, match="--to trl"):
+        convert(paths.sample_data("preference_unpaired.jsonl"), to="openai", out=tmp_path / "x.jsonl")
+    with pytest.raises(FixError, match="--to trl"):
+        convert(paths.sample_data("preference_paired.jsonl"), to="chat", out=tmp_path / "y.jsonl")
