@@ -11,7 +11,7 @@ import os
 import random
 import tempfile
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -238,28 +238,42 @@ def convert(path: str | Path, to: str = "chat", out: str | Path | None = None, o
     if guess.format == formats.UNKNOWN:
         raise FixError("no known format found in the sampled rows: nothing to convert (run ftui lint to see why)")
     target = Path(out) if out else _default_out(src, "openai" if to == "openai" else "chat")
+
+    def row_of(conv: Conversation) -> dict[str, Any] | str:
+        if to == "openai" and not any(m.role == "assistant" for m in conv.messages):
+            return "E008"
+        return to_chat(conv, openai=to == "openai", keep_reasoning=reasoning == "keep" and to != "openai")
+
+    result = write_converted(src, guess.format, target, overwrite, row_of,
+                             f"convert {formats.FORMAT_LABELS.get(guess.format, guess.format)} -> {to}")
+    written = result.written[0]
+    if to == "openai" and written.rows < 10:
+        result.notes.append(f"OpenAI needs at least 10 examples; this file has {written.rows}")
+    return result
+
+
+def write_converted(src: Path, fmt: str, target: Path, overwrite: bool,
+                    row_of: Callable[[Conversation], dict[str, Any] | str], action: str) -> FixResult:
+    """Read ``src`` as ``fmt`` and write ``row_of`` of each row to ``target`` atomically; a row
+    ``row_of`` answers with a string (the check id why) or that cannot be read is counted, not written."""
     writer = _AtomicJsonl(target, src, overwrite)
     total = 0
     failed: Counter[str] = Counter()
     try:
-        for _row, _off, conv, err in formats.iter_conversations(src, guess.format):
+        for _row, _off, conv, err in formats.iter_conversations(src, fmt):
             total += 1
-            if conv is None:
-                failed[err.check_id if err else "E000"] += 1
+            row = row_of(conv) if conv is not None else (err.check_id if err else "E000")
+            if isinstance(row, str):
+                failed[row] += 1
                 continue
-            if to == "openai" and not any(m.role == "assistant" for m in conv.messages):
-                failed["E008"] += 1
-                continue
-            writer.write(to_chat(conv, openai=to == "openai", keep_reasoning=reasoning == "keep" and to != "openai"))
+            writer.write(row)
         written = writer.commit()
     except BaseException:
         writer.abort()
         raise
-    result = FixResult(f"convert {formats.FORMAT_LABELS.get(guess.format, guess.format)} -> {to}", str(src), total, [written])
+    result = FixResult(action, str(src), total, [written])
     if failed:
         result.dropped = {f"cannot be converted ({', '.join(sorted(failed))}; see ftui lint)": sum(failed.values())}
-    if to == "openai" and written.rows < 10:
-        result.notes.append(f"OpenAI needs at least 10 examples; this file has {written.rows}")
     return result
 
 

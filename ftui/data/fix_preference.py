@@ -10,14 +10,13 @@ preference fine-tuning rows (``input.messages`` / ``preferred_output`` /
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from ftui.data import formats
 from ftui.data.checks.preference import shared_prefix
 from ftui.data.conversation import Conversation, Message
-from ftui.data.fix import FixError, FixResult, _AtomicJsonl, _default_out
+from ftui.data.fix import FixError, FixResult, _default_out, write_converted
 
 TARGETS = ("trl", "openai")
 
@@ -66,22 +65,5 @@ def convert_preference(src: Path, to: str, out: str | Path | None, overwrite: bo
         raise FixError(f"this file is preference data: convert it with --to trl (TRL's prompt/chosen/rejected or "
                        f"prompt/completion/label) or --to openai (OpenAI's preference JSONL), not --to {to}")
     target = Path(out) if out else _default_out(src, "trl" if to == "trl" else "openai")
-    writer = _AtomicJsonl(target, src, overwrite)
-    total = 0
-    failed: Counter[str] = Counter()
-    try:
-        for _row, _off, conv, err in formats.iter_conversations(src, formats.PREFERENCE):
-            total += 1
-            row = preference_row(conv, to) if conv is not None else (err.check_id if err else "E000")
-            if isinstance(row, str):
-                failed[row] += 1
-                continue
-            writer.write(row)
-        written = writer.commit()
-    except BaseException:
-        writer.abort()
-        raise
-    result = FixResult(f"convert preference data ({style or 'paired'}) -> {to}", str(src), total, [written])
-    if failed:
-        result.dropped = {f"cannot be converted ({', '.join(sorted(failed))}; see ftui lint)": sum(failed.values())}
-    return result
+    return write_converted(src, formats.PREFERENCE, target, overwrite, lambda conv: preference_row(conv, to),
+                           f"convert preference data ({style or 'paired'}) -> {to}")
