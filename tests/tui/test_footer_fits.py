@@ -58,3 +58,21 @@ async def test_every_train_panel_footer_fits(runs_dir: Path) -> None:
             await pilot.pause(0.05)
         await _settle(pilot)
         assert not _cut_keys(app), "monitor"
+
+
+async def test_screens_without_the_mode_bar_show_help_in_the_footer(runs_dir: Path) -> None:
+    from ftui.tui.screens.eval_generate import GenerateScreen
+    from ftui.tui.screens.help import HelpScreen
+
+    app = FtuiApp(start_mode="evaluate")
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(pilot)
+        await pilot.press("g")
+        await pilot.pause()
+        assert isinstance(app.screen, GenerateScreen)
+        app.screen.set_focus(None)
+        shown = {b.key for _, b, _, _ in app.screen.active_bindings.values() if b.show}
+        assert "question_mark" in shown and not _cut_keys(app)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)

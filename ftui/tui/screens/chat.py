@@ -114,6 +114,8 @@ class ChatScreen(Screen[None]):
         Binding("escape", "back", "Stop / back", id="chat.back"),
         Binding("f5", "load", "Load the model above", id="chat.load"),
         Binding("f6", "new_conversation", "New conversation", id="chat.new"),
+        # no mode bar on this screen to say where help is: the footer does
+        Binding("question_mark", "app.help", "Help", id="chat.help"),
     ]
     DEFAULT_CSS = """
     ChatScreen #chat-target-row { height: 3; padding: 0 1; }

@@ -50,6 +50,8 @@ class GenerateScreen(Screen[None]):
         Binding("f6", "blind", "Start blind rating", id="gen.blind", priority=True),
         Binding("f7", "reveal", "Show metrics", id="gen.reveal", priority=True),
         Binding("escape", "back", "Cancel / back", id="gen.back"),
+        # no mode bar on this screen to say where help is: the footer does
+        Binding("question_mark", "app.help", "Help", id="gen.help"),
     ]
     # tests inject a fake: (SystemSpec) -> ftui.evaluate.generate.Generator
     generator_factory: ClassVar[Callable[[Any], Any] | None] = None
