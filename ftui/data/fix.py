@@ -230,9 +230,7 @@ def convert(path: str | Path, to: str = "chat", out: str | Path | None = None, o
     src = Path(path)
     guess = formats.detect_format(src)
     if guess.format == formats.PREFERENCE:  # pairs / KTO rows stay preference data, in one explicit form
-        from ftui.data.fix_preference import convert_preference
-
-        return convert_preference(src, to, out, overwrite, guess.detail)
+        return _convert_preference(src, to, out, overwrite, guess.detail)
     if to == "trl":
         raise FixError("--to trl is for preference data; this file is SFT data: use --to chat")
     if guess.format == formats.UNKNOWN:
@@ -250,6 +248,22 @@ def convert(path: str | Path, to: str = "chat", out: str | Path | None = None, o
     if to == "openai" and written.rows < 10:
         result.notes.append(f"OpenAI needs at least 10 examples; this file has {written.rows}")
     return result
+
+
+def _convert_preference(src: Path, to: str, out: str | Path | None, overwrite: bool, style: str) -> FixResult:
+    """Every usable row of the preference file ``src`` in the ``to`` form (``trl`` or ``openai``);
+    ``style``: the detected form (``FormatGuess.detail``)."""
+    from ftui.data.fix_preference import preference_row
+
+    if to == "openai" and style == "unpaired, label":
+        raise FixError("OpenAI's preference fine-tuning takes pairs (chosen and rejected); this file holds unpaired "
+                       "KTO rows (label): convert it with --to trl")
+    if to not in ("trl", "openai"):
+        raise FixError(f"this file is preference data: convert it with --to trl (TRL's prompt/chosen/rejected or "
+                       f"prompt/completion/label) or --to openai (OpenAI's preference JSONL), not --to {to}")
+    target = Path(out) if out else _default_out(src, to)
+    return write_converted(src, formats.PREFERENCE, target, overwrite, lambda conv: preference_row(conv, to),
+                           f"convert preference data ({style or 'paired'}) -> {to}")
 
 
 def write_converted(src: Path, fmt: str, target: Path, overwrite: bool,

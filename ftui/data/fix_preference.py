@@ -1,4 +1,5 @@
-"""``ftui data convert`` for preference data: any paired or unpaired form to TRL's, or pairs to OpenAI's DPO JSONL.
+"""The rows ``ftui data convert`` writes for preference data (``fix.convert`` drives it): any paired or
+unpaired form to TRL's, or pairs to OpenAI's DPO JSONL.
 
 Whatever form the file is in (strings, conversations, TRL's implicit prompt, OpenAI's
 ``preferred_output``, LLaMA-Factory's ``conversations`` with one-message sides, KTO's
@@ -10,15 +11,10 @@ preference fine-tuning rows (``input.messages`` / ``preferred_output`` /
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from ftui.data import formats
 from ftui.data.checks.preference import shared_prefix
 from ftui.data.conversation import Conversation, Message
-from ftui.data.fix import FixError, FixResult, _default_out, write_converted
-
-TARGETS = ("trl", "openai")
 
 
 def _dicts(messages: list[Message]) -> list[dict[str, Any]]:
@@ -53,17 +49,3 @@ def preference_row(conv: Conversation, to: str) -> dict[str, Any] | str:
             return "multi-turn sides"
         return {"input": {"messages": prompt}, "preferred_output": chosen, "non_preferred_output": rejected}
     return {"prompt": prompt, "chosen": chosen, "rejected": rejected}
-
-
-def convert_preference(src: Path, to: str, out: str | Path | None, overwrite: bool, style: str = "") -> FixResult:
-    """Write every usable row of the preference file ``src`` in the ``to`` form (``trl`` or ``openai``).
-    ``style``: the detected form (``formats.FormatGuess.detail``)."""
-    if to == "openai" and style == "unpaired, label":
-        raise FixError("OpenAI's preference fine-tuning takes pairs (chosen and rejected); this file holds unpaired "
-                       "KTO rows (label): convert it with --to trl")
-    if to not in TARGETS:
-        raise FixError(f"this file is preference data: convert it with --to trl (TRL's prompt/chosen/rejected or "
-                       f"prompt/completion/label) or --to openai (OpenAI's preference JSONL), not --to {to}")
-    target = Path(out) if out else _default_out(src, "trl" if to == "trl" else "openai")
-    return write_converted(src, formats.PREFERENCE, target, overwrite, lambda conv: preference_row(conv, to),
-                           f"convert preference data ({style or 'paired'}) -> {to}")

@@ -76,3 +76,18 @@ async def test_data_screen_shows_the_sides_and_the_preference_findings(tmp_path:
         rows = screen.query_one(RowList)
         await _until(pilot, lambda: rows.current_row == 18 and "Tell me a riddle." in body_text(screen), "the last row")
         assert "E016" in body_text(screen)
+
+
+async def test_convert_a_preference_file_from_the_screen_offers_trl_and_openai(tmp_path: Path) -> None:
+    path = tmp_path / "pairs.jsonl"
+    shutil.copy(paths.sample_data("preference_paired.jsonl"), path)
+    app = FtuiApp(data_path=path, start_mode="data")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await _until(pilot, lambda: screen.lint_state == "done" and screen.index is not None and screen.index.done, "the lint")
+        await pilot.press("v")
+        await _until(pilot, lambda: app.screen.__class__.__name__ == "ChoiceScreen", "the question")
+        assert "pairs.trl.jsonl" in app.screen.question and "OpenAI preference" in app.screen.question
+        await pilot.press("1")
+        await _until(pilot, lambda: screen.last_fix is not None, "the conversion")
+        assert (tmp_path / "pairs.trl.jsonl").read_text().count("\n") == 16

@@ -97,12 +97,14 @@ def fix_question(kind: str, source: Path, fmt: str | None = None) -> FixQuestion
         plans = {
             "exact": FixPlan("clean", source, [out], {"drop_near_duplicates": False}),
             "near": FixPlan("clean", source, [out], {"drop_near_duplicates": True}),
+            "images": FixPlan("clean", source, [out], {"drop_near_duplicates": False, "drop_images": True}),
         }
         question = (
             f"Clean {source.name}: drop rows with errors and duplicates (keeping the first), "
             f"normalise to chat JSONL.\n\nWrites:\n{_writes([out])}\n\nThe input file is not changed."
         )
-        choices = [("y", "drop exact duplicates", "exact"), ("a", "also near duplicates", "near"), ("n", "cancel", "")]
+        choices = [("y", "drop exact duplicates", "exact"), ("a", "also near duplicates", "near"),
+                   ("i", "also rows with images", "images"), ("n", "cancel", "")]
         return FixQuestion(question, choices, plans)
     if kind == "split":
         out_dir = source.with_name(f"{stem}_split")
@@ -114,6 +116,18 @@ def fix_question(kind: str, source: Path, fmt: str | None = None) -> FixQuestion
             "\n\nThe input file is not changed."
         )
         return FixQuestion(question, [("y", "split", "go"), ("n", "cancel", "")], plans)
+    from ftui.data.formats import FORMAT_LABELS, PREFERENCE
+
+    if kind == "convert" and fmt and (fmt == PREFERENCE or fmt.startswith(FORMAT_LABELS[PREFERENCE])):
+        to_trl, to_openai = source.with_name(f"{stem}.trl.jsonl"), source.with_name(f"{stem}.openai.jsonl")
+        plans = {"trl": FixPlan("convert", source, [to_trl], {"to": "trl"}),
+                 "openai": FixPlan("convert", source, [to_openai], {"to": "openai"})}
+        question = (
+            f"Convert {source.name} ({fmt}):\n"
+            f"  1  to TRL preference rows (explicit prompt; DPO / ORPO pairs or KTO rows):\n{_writes([to_trl])}\n"
+            f"  2  to OpenAI preference fine-tuning JSONL (pairs only):\n{_writes([to_openai])}\n\nThe input file is not changed."
+        )
+        return FixQuestion(question, [("1", "TRL", "trl"), ("2", "OpenAI", "openai"), ("n", "cancel", "")], plans)
     if kind == "convert":
         to_chat = source.with_name(f"{stem}.chat.jsonl")
         to_openai = source.with_name(f"{stem}.openai.jsonl")
