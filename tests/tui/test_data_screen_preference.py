@@ -61,14 +61,24 @@ def test_implicit_prompt_and_unpaired_rows() -> None:
     assert "UNDESIRABLE" in text and "Quito." in text
 
 
-async def test_data_screen_shows_the_sides_and_the_preference_findings(tmp_path: Path) -> None:
+def _copy(sample: str, tmp_path: Path) -> FtuiApp:
+    """The Data screen on a copy of ``sample`` (fixes write next to it)."""
     path = tmp_path / "pairs.jsonl"
-    shutil.copy(paths.sample_data("preference_dirty.jsonl"), path)
-    app = FtuiApp(data_path=path, start_mode="data")
+    shutil.copy(paths.sample_data(sample), path)
+    return FtuiApp(data_path=path, start_mode="data")
+
+
+async def _linted(pilot) -> DataScreen:  # noqa: ANN001
+    screen = pilot.app.screen
+    assert isinstance(screen, DataScreen)
+    await _until(pilot, lambda: screen.lint_state == "done" and screen.index is not None and screen.index.done, "the lint")
+    return screen
+
+
+async def test_data_screen_shows_the_sides_and_the_preference_findings(tmp_path: Path) -> None:
+    app = _copy("preference_dirty.jsonl", tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        screen = app.screen
-        assert isinstance(screen, DataScreen)
-        await _until(pilot, lambda: screen.lint_state == "done" and screen.index is not None and screen.index.done, "the lint")
+        screen = await _linted(pilot)
         await _until(pilot, lambda: "CHOSEN" in body_text(screen), "the first pair")
         body = body_text(screen)
         assert "REJECTED" in body and "Explain what a hash map is" in body
@@ -79,12 +89,9 @@ async def test_data_screen_shows_the_sides_and_the_preference_findings(tmp_path:
 
 
 async def test_convert_a_preference_file_from_the_screen_offers_trl_and_openai(tmp_path: Path) -> None:
-    path = tmp_path / "pairs.jsonl"
-    shutil.copy(paths.sample_data("preference_paired.jsonl"), path)
-    app = FtuiApp(data_path=path, start_mode="data")
+    app = _copy("preference_paired.jsonl", tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        screen = app.screen
-        await _until(pilot, lambda: screen.lint_state == "done" and screen.index is not None and screen.index.done, "the lint")
+        screen = await _linted(pilot)
         await pilot.press("v")
         await _until(pilot, lambda: app.screen.__class__.__name__ == "ChoiceScreen", "the question")
         assert "pairs.trl.jsonl" in app.screen.question and "OpenAI preference" in app.screen.question
