@@ -215,7 +215,7 @@ def run_hf(
     from ftui.train.accounting import sft_trainer_class
     from ftui.train.dataset import DataError, build_datasets, eval_cap_note
     from ftui.train.devices import pin_training_args
-    from ftui.train.gpu import MemorySampler, describe_device
+    from ftui.train.gpu import describe_device
 
     run_dir = Path(run_dir)
     quiet_libraries()
@@ -251,11 +251,10 @@ def run_hf(
 
     import datasets
     import torch
-    from transformers import AutoTokenizer, EarlyStoppingCallback, PrinterCallback
+    from transformers import AutoTokenizer, PrinterCallback
 
     datasets.disable_progress_bars()  # the event log and our progress bar say what happens
 
-    from ftui.train.metrics_callback import MetricsCallback
 
     torch.manual_seed(config.seed)
     tune_cpu_threads(info.num_parameters)
@@ -278,14 +277,7 @@ def run_hf(
     if kernel != attention.value:
         _say(emit, f"attention: transformers runs {kernel} for this model")
     distributed = int(getattr(args, "world_size", 1) or 1) > 1
-    callback = MetricsCallback(emit, control, MemorySampler(cuda=device_choice.kind != "cpu"), distributed_stop=distributed)
-    all_callbacks: list[Any] = [*callbacks, callback]  # extra hooks first: a stop they ask for applies at this step
-    if eval_ds is not None:
-        from ftui.train.checkpoints import keep_best_callback
-
-        all_callbacks.append(keep_best_callback(config.save_total_limit))  # saves each new best, rotates around it
-    if args.load_best_model_at_end:
-        all_callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience))
+    callback, all_callbacks = run_callbacks(config, args, emit, control, device_choice, callbacks, eval_ds is not None)
     _say(emit, "tokenizing")
     trainer = sft_trainer_class()(  # TRL's SFTTrainer, counting the rows truncation cuts or drops
         model=model,
@@ -330,10 +322,37 @@ def run_hf(
     if control.stop_requested and not distributed:  # under a launcher the first step's broadcast stops every rank
         emit(Stopped(step=resumed_from or 0, saved=False))
         return
-    # The ML stack, the model and the trainer are loaded: move those objects out of the
-    # collector's reach. Full collections then stop rescanning millions of long-lived objects,
-    # which otherwise pause every thread of the process (the TUI's included) for 50-100 ms.
-    # (Unfrozen when training ends, so a finished run's model can still be collected.)
+    started = train_frozen(trainer, callback, checkpoint)
+    finish_run(trainer, tokenizer, config, run_dir, emit, control, callback, distributed, started)
+
+
+def run_callbacks(config: RunConfig, args: Any, emit: Emit, control: RunControl, device_choice: Any,
+                  callbacks: Sequence[Any], has_eval: bool) -> tuple[Any, list[Any]]:
+    """(the MetricsCallback, every callback for the trainer): ours, best-checkpoint keeping, early stopping."""
+    from transformers import EarlyStoppingCallback
+
+    from ftui.train.gpu import MemorySampler
+    from ftui.train.metrics_callback import MetricsCallback
+
+    distributed = int(getattr(args, "world_size", 1) or 1) > 1
+    callback = MetricsCallback(emit, control, MemorySampler(cuda=device_choice.kind != "cpu"), distributed_stop=distributed)
+    all_callbacks: list[Any] = [*callbacks, callback]  # extra hooks first: a stop they ask for applies at this step
+    if has_eval:
+        from ftui.train.checkpoints import keep_best_callback
+
+        all_callbacks.append(keep_best_callback(config.save_total_limit))  # saves each new best, rotates around it
+    if args.load_best_model_at_end:
+        all_callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience))
+    return callback, all_callbacks
+
+
+def train_frozen(trainer: Any, callback: Any, checkpoint: Path | None) -> float:
+    """``trainer.train`` with the loaded objects out of the collector's reach; returns when it started (monotonic).
+
+    The ML stack, the model and the trainer are loaded: full collections would otherwise keep
+    rescanning millions of long-lived objects, pausing every thread of the process (the TUI's
+    included) for 50-100 ms. Unfrozen when training ends, so a finished run's model can be collected.
+    """
     gc.freeze()
     started = time.monotonic()
     try:
@@ -343,7 +362,7 @@ def run_hf(
         raise
     finally:
         gc.unfreeze()
-    finish_run(trainer, tokenizer, config, run_dir, emit, control, callback, distributed, started)
+    return started
 
 
 def _plan_masking(config: RunConfig, tokenizer: Any, kind: str, train_ds: Any, eval_ds: Any, run_dir: Path, emit: Emit) -> tuple[Any, Any, Any]:

@@ -18,8 +18,6 @@ The trainers log ``rewards/chosen``, ``rewards/rejected``, ``rewards/margins`` a
 from __future__ import annotations
 
 import dataclasses
-import gc
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -109,7 +107,7 @@ def run_preference(
     """Train ``config`` (method dpo / orpo / kto) into ``run_dir``; ends with ``finished`` or ``stopped``."""
     from ftui.models import info as modelinfo
     from ftui.train.devices import pin_training_args
-    from ftui.train.gpu import MemorySampler, describe_device
+    from ftui.train.gpu import describe_device
     from ftui.train.preference_data import PreferenceDataError, build_preference_datasets, render_problem, skipped_note
 
     run_dir = Path(run_dir)
@@ -142,9 +140,8 @@ def run_preference(
 
     import datasets
     import torch
-    from transformers import AutoTokenizer, EarlyStoppingCallback, PrinterCallback
+    from transformers import AutoTokenizer, PrinterCallback
 
-    from ftui.train.metrics_callback import MetricsCallback
 
     datasets.disable_progress_bars()
     torch.manual_seed(config.seed)
@@ -171,14 +168,7 @@ def run_preference(
         model, peft_config = _start_from_adapter(model, config.init_adapter), None
     kernel = str(getattr(model.config, "_attn_implementation", None) or attention.value)
     distributed = int(getattr(args, "world_size", 1) or 1) > 1
-    callback = MetricsCallback(emit, control, MemorySampler(cuda=device_choice.kind != "cpu"), distributed_stop=distributed)
-    all_callbacks: list[Any] = [*callbacks, callback]
-    if eval_ds is not None:
-        from ftui.train.checkpoints import keep_best_callback
-
-        all_callbacks.append(keep_best_callback(config.save_total_limit))
-    if args.load_best_model_at_end:
-        all_callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience))
+    callback, all_callbacks = hf.run_callbacks(config, args, emit, control, device_choice, callbacks, eval_ds is not None)
     hf._say(emit, "tokenizing")
     trainer = trainer_class(config.method)(
         model=model,
@@ -217,15 +207,7 @@ def run_preference(
     if control.stop_requested and not distributed:
         emit(Stopped(step=int(trainer.state.global_step), saved=False))
         return
-    gc.freeze()
-    started = time.monotonic()
-    try:
-        trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
-    except BaseException as exc:
-        exc.ftui_step = callback.current_step or None  # type: ignore[attr-defined]
-        raise
-    finally:
-        gc.unfreeze()
+    started = hf.train_frozen(trainer, callback, checkpoint)
     hf.finish_run(trainer, tokenizer, load_config, run_dir, emit, control, callback, distributed, started)
 
 
