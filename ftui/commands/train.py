@@ -158,10 +158,17 @@ def _config_from_votes(args: argparse.Namespace):
         raise UserError(str(exc)) from None
     finally:
         session.close()
+    if not config.output_dir:  # named now, so the comparison below can name it
+        from dataclasses import replace
+
+        from ftui import paths
+        from ftui.train.runs import new_run_id
+
+        config = replace(config, output_dir=str(paths.runs_dir() / new_run_id(config)))
     print(found.describe(), file=sys.stderr)
     parent = f"run:{found.parent_run.name}" if found.parent_run else found.parent_system
     print(f"when it finishes, compare it with its parent blind: ftui eval session --system parent={parent} "
-          "--system dpo=run:latest --test YOUR_TEST.jsonl --rater NAME", file=sys.stderr)
+          f"--system dpo=run:{Path(config.output_dir).name} --test YOUR_TEST.jsonl --rater NAME", file=sys.stderr)
     return config
 
 

@@ -61,16 +61,19 @@ def test_votes_become_a_dpo_run_that_trains_on_from_the_parent_adapter(demo_mode
     assert pair["rejected"][0]["content"].startswith("Hello") and not pair["chosen"][0]["content"].startswith("Hello")
 
     assert main(["train", "--from-votes", str(tmp_path / "session"), "--check"]) == 0
-    assert "config OK" in capsys.readouterr().out
+    out = capsys.readouterr()
+    assert "config OK" in out.out and f"--system parent=run:{parent.name} --system dpo=run:" in out.err
 
-    worker = start_run(RunConfig(**{**config.__dict__, "max_steps": 3}))
-    assert worker.join(timeout=600)
-    events = read_events(worker.events_path)
+    # headless, as a user runs it: the run gets the id the comparison hint named
+    assert main(["train", "--from-votes", str(tmp_path / "session"), "--set", "max_steps=3"]) == 0
+    named = capsys.readouterr().err.split("--system dpo=run:")[1].split()[0]
+    run_dir = runs_dir / named
+    events = read_events(run_dir / "events.jsonl")
     assert isinstance(events[-1], Finished), events[-1]
     assert any(isinstance(e, Message) and "training on from the adapter" in e.text for e in events)
     logs = [e for e in events if isinstance(e, Log)]
     assert logs[0].loss == pytest.approx(0.6931, abs=1e-3)  # the reference is the parent adapter itself
-    assert runs.read_run_metadata(worker.run_dir)["init_adapter"] == config.init_adapter
+    assert runs.read_run_metadata(run_dir)["init_adapter"] == config.init_adapter
     assert (Path(events[-1].adapter_path) / "adapter_model.safetensors").exists()
 
 
