@@ -76,6 +76,14 @@ def test_votes_become_a_dpo_run_that_trains_on_from_the_parent_adapter(demo_mode
     assert runs.read_run_metadata(run_dir)["init_adapter"] == config.init_adapter
     assert (Path(events[-1].adapter_path) / "adapter_model.safetensors").exists()
 
+    # and the loop closes: a new blind session puts the DPO run against its parent
+    test = paths.sample_data("support_tickets_test.jsonl")
+    assert main(["eval", "session", "--system", f"parent=run:{parent.name}", "--system", f"dpo=run:{named}",
+                 "--test", str(test), "--limit", "3", "--max-new-tokens", "4", "--rater", "bo",
+                 "--name", "after-dpo"]) == 0
+    plan = json.loads((paths.sessions_dir() / "after-dpo" / "session.json").read_text())
+    assert plan["systems"] == ["parent", "dpo"] and plan["resolved"]["dpo"]["run_id"] == named
+
 
 def test_the_starting_system_is_the_fine_tune_and_nothing_else():
     class Plan:
