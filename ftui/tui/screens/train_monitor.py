@@ -2,7 +2,10 @@
 
 Fed by ``RunHistory`` (a snapshot) and batches of events from ``tui.bridge``; it
 only marks itself dirty on events and redraws on a 4 Hz timer, so a fast run
-costs at most four redraws a second. Everything shown is derived from the event log
+costs at most four redraws a second. A tick rebuilds at most ONE chart (the loss
+chart every other tick): a chart costs 15-60 ms of the UI thread while a run in this
+process competes for the GIL, and a key pressed during a frame that rebuilt all four
+waited for all four (bench/tui_latency.py). Everything shown is derived from the event log
 alone (no wall clock), which is what makes a past run, a reattached run and a
 snapshot test look the same as a live one.
 """
@@ -26,6 +29,8 @@ from ftui.tui.widgets.metric_plot import MetricPlot, PlotLine, PlotSpec
 
 REDRAW_S = 0.25  # 4 Hz
 DIAGNOSE_EVERY = 4  # ticks: diagnostics once a second
+# one chart per tick, in this order: loss at 2 Hz, the others at 2/3 Hz while a run streams
+CHART_TURNS = ("loss", "lr", "loss", "mem", "loss", "tps")
 GB = 1e9
 STATUS_STYLE = {
     "running": ("●", "bold green"),
@@ -48,6 +53,8 @@ class RunMonitor(Vertical):
         self.xaxis = "step"
         self.diagnoses: list[Diagnosis] = []
         self._dirty = False
+        self._stale: set[str] = set()  # charts whose data changed since they were drawn
+        self._turn = 0
         self._ticks = 0
         self.redraws = 0
 
@@ -83,6 +90,7 @@ class RunMonitor(Vertical):
             return
         self.history.extend(events)
         self._dirty = True
+        self._stale.update(CHART_TURNS)
 
     def set_ylog(self, value: bool) -> None:
         self.ylog = value
@@ -94,26 +102,49 @@ class RunMonitor(Vertical):
 
     def _tick(self) -> None:
         self._ticks += 1
-        if not self._dirty or self.history is None:
+        if self.history is None or not (self._dirty or self._stale):
             return
-        if self._ticks % DIAGNOSE_EVERY == 0 or self.history.terminal is not None:
+        if self.history.terminal is not None:  # the last picture is drawn whole at once
             self.diagnoses = diagnose(self.history)
-        self.redraw()
+            self.redraw()
+            return
+        if self._ticks % DIAGNOSE_EVERY == 0:
+            self.diagnoses = diagnose(self.history)
+        with self.app.batch_update():
+            if self._dirty:
+                self._dirty = False
+                self.redraws += 1
+                self._draw_texts()
+            self._draw_next_chart()
+
+    def _draw_next_chart(self) -> None:
+        for _ in CHART_TURNS:
+            name = CHART_TURNS[self._turn % len(CHART_TURNS)]
+            self._turn += 1
+            if name in self._stale:
+                self._chart_drawers()[name]()
+                return
+
+    def _chart_drawers(self) -> dict:
+        return {"loss": self._redraw_loss, "lr": self._draw_lr, "mem": self._draw_memory, "tps": self._draw_tps}
 
     # ------------------------------------------------------------------ drawing
     def redraw(self) -> None:
+        """Everything, now (a run opened, the x axis switched, the run ended)."""
         self._dirty = False
         self.redraws += 1
         with self.app.batch_update():
-            self._draw_head()
-            self._redraw_loss()
-            self._draw_lr()
-            self._draw_memory()
-            self._draw_tps()
-            self._draw_diagnoses()
-            self._draw_log()
+            self._draw_texts()
+            for draw in self._chart_drawers().values():
+                draw()
+
+    def _draw_texts(self) -> None:
+        self._draw_head()
+        self._draw_diagnoses()
+        self._draw_log()
 
     def _redraw_loss(self) -> None:
+        self._stale.discard("loss")
         h = self.history
         plot = self.query_one("#plot-loss", MetricPlot)
         if h is None:
@@ -131,6 +162,7 @@ class RunMonitor(Vertical):
 
     def _draw_lr(self) -> None:
         """The learning rate; a preference run's rewards (chosen, rejected, margin) in its place."""
+        self._stale.discard("lr")
         h = self.history
         plot = self.query_one("#plot-lr", MetricPlot)
         if h is not None and h.is_preference:
@@ -146,6 +178,7 @@ class RunMonitor(Vertical):
 
     def _draw_tps(self) -> None:
         """Tokens/s; a preference run's reward accuracy (pairs where chosen beats rejected) in its place."""
+        self._stale.discard("tps")
         h = self.history
         plot = self.query_one("#plot-tps", MetricPlot)
         if h is not None and h.is_preference and h.rewards_accuracy:
@@ -165,6 +198,7 @@ class RunMonitor(Vertical):
         (context, other processes and all) is its own line. Logs written before per-interval peaks
         existed fall back to the step-end values.
         """
+        self._stale.discard("mem")
         h = self.history
         plot = self.query_one("#plot-mem", MetricPlot)
         if h is None or not h.memory:
