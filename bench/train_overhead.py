@@ -152,8 +152,8 @@ def gpu_runs(steps: int) -> None:
     import torch
 
     from ftui.config import RunConfig
-    from ftui.train.preflight.estimate import estimate_for
     from ftui.train.events import Log, Memory, read_events
+    from ftui.train.preflight.estimate import estimate_for
     from ftui.train.worker import start_run
 
     base = Path(tempfile.mkdtemp(prefix="ftui-bench-gpu-"))

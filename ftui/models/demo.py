@@ -66,10 +66,10 @@ RECIPE: dict[str, Any] = {
 }
 
 
-def corpus_texts() -> list[str]:
+def corpus_texts(files: tuple[str, ...] = CORPUS_FILES) -> list[str]:
     """The tokenizer's training text: every string in the sample-data train files, in file order."""
     texts: list[str] = []
-    for name in CORPUS_FILES:
+    for name in files:
         path = paths.sample_data(name)
         if not path.is_file():
             continue

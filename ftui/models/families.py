@@ -26,6 +26,9 @@ from ftui import paths
 from ftui.models import chat_formats
 
 BUILD_VERSION = 1
+# The family tokenizers' corpus, fixed on its own: the demo model's may grow without changing them.
+FAMILY_CORPUS_FILES = ("support_tickets_train.jsonl", "extraction_train.jsonl", "alpaca_small.jsonl",
+                       "sharegpt_small.jsonl")
 SEED = 4321
 VOCAB = 1024  # BPE merges learnt from the sample data; the family's special tokens come on top
 BASE_DIMS: dict[str, Any] = {
@@ -164,7 +167,7 @@ def _shared_bpe_json() -> str:
     from ftui.models.demo import corpus_texts
     from ftui.models.tokenizer import train_bpe
 
-    text = train_bpe(corpus_texts(), VOCAB, special_tokens=()).to_str()
+    text = train_bpe(corpus_texts(FAMILY_CORPUS_FILES), VOCAB, special_tokens=()).to_str()
     cached.parent.mkdir(parents=True, exist_ok=True)
     tmp = cached.with_suffix(f".{id(text)}.tmp")
     tmp.write_text(text)
