@@ -329,9 +329,11 @@ def test_a_truncated_checkpoint_is_passed_over_and_named(tmp_path: Path) -> None
 
 
 def test_no_none_steps_and_the_listing_counts_the_latest_attempt(runs_dir: Path) -> None:
-    from ftui.commands.train import _describe
+    from ftui.train.event_text import describe_event
 
-    line = _describe(Started(run_id="r", method="openai", model="gpt", total_steps=None, device="openai"))
+    described = describe_event(Started(run_id="r", method="openai", model="gpt", total_steps=None, device="openai"))
+    assert described is not None
+    line = described.text
     assert "None" not in line and "steps" not in line
     events = [dict(GOOD_EVENTS[0], total_steps=25), {"type": "log", "t": 1001.0, "step": 25, "loss": 1.0},
               {"type": "stopped", "t": 1002.0, "step": 25, "saved": True},

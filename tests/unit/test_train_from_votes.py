@@ -48,7 +48,9 @@ def _voted_session(directory: Path, parent: Path, n: int = 12) -> None:
         session.unblind()
 
 
-def test_votes_become_a_dpo_run_that_trains_on_from_the_parent_adapter(demo_model, runs_dir, tmp_path, capsys):
+def test_votes_become_a_dpo_run_that_trains_on_from_the_parent_adapter(demo_model, runs_dir, tmp_path, capsys,
+                                                                      monkeypatch):
+    monkeypatch.setenv("FTUI_SESSIONS_DIR", str(tmp_path / "sessions"))  # the session it creates stays in this test
     parent = _sft_parent(tmp_path)
     _voted_session(tmp_path / "session", parent)
     with BlindSession(tmp_path / "session", "ana") as session:
