@@ -426,13 +426,38 @@ def paired_bootstrap_diff(
     observed = stat(b) - stat(a) if n else math.nan
     if n == 0:
         return Difference(observed, math.nan, math.nan, 0)
-    rng = random.Random(seed)
-    diffs = []
-    for _ in range(n_bootstrap):
-        idx = [rng.randrange(n) for _ in range(n)]
-        diffs.append(stat([b[i] for i in idx]) - stat([a[i] for i in idx]))
+    if statistic is None:
+        diffs = _bootstrap_mean_diffs(a, b, n_bootstrap, seed)
+    else:
+        rng = random.Random(seed)
+        diffs = []
+        for _ in range(n_bootstrap):
+            idx = [rng.randrange(n) for _ in range(n)]
+            diffs.append(stat([b[i] for i in idx]) - stat([a[i] for i in idx]))
     tail = (1 - confidence) / 2
     return Difference(observed, _quantile(diffs, tail), _quantile(diffs, 1 - tail), n)
+
+
+def _bootstrap_mean_diffs(a: Sequence[float], b: Sequence[float], n_bootstrap: int, seed: int) -> list[float]:
+    """Bootstrap replicates of mean(b) − mean(a), vectorised: the mean of a paired difference is the
+    difference of the means, so each replicate is one gather + mean over the per-item differences.
+
+    Pure-Python resampling cost ~6 ms per item at 1,000 replicates (a minute for 10,000 items);
+    this is linear too but ~100x cheaper. Index blocks are capped at ~4M entries to bound memory.
+    """
+    import numpy as np
+
+    d = np.asarray(b, dtype=np.float64) - np.asarray(a, dtype=np.float64)
+    n = len(d)
+    rng = np.random.default_rng(seed)
+    block = max(1, min(n_bootstrap, 4_000_000 // max(n, 1)))
+    out: list[float] = []
+    done = 0
+    while done < n_bootstrap:
+        k = min(block, n_bootstrap - done)
+        out.extend(d[rng.integers(0, n, size=(k, n))].mean(axis=1).tolist())
+        done += k
+    return out
 
 
 def paired_bootstrap_stat(
