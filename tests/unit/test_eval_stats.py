@@ -157,3 +157,14 @@ def test_the_vectorised_mean_bootstrap_matches_the_generic_one() -> None:
     se = math.sqrt(sum((x - mean) ** 2 for x in d) / (len(d) - 1) / len(d))
     assert fast.low == pytest.approx(mean - 1.96 * se, abs=0.006)
     assert fast.high == pytest.approx(mean + 1.96 * se, abs=0.006)
+
+
+def test_the_exact_fair_coin_test_equals_the_definition_and_is_fast_at_large_n() -> None:
+    """binomial_test(k, n) at p = 0.5 sums the tails with a running coefficient; it must equal the
+    definition (every outcome no likelier than k, from math.comb) exactly (speed: bench/scaling.py)."""
+    for n in range(0, 41):
+        counts = [math.comb(n, i) for i in range(n + 1)]
+        for k in range(n + 1):
+            expected = min(1.0, sum(c for c in counts if c <= counts[k]) / 2**n) if n else 1.0
+            assert S.binomial_test(k, n) == expected, (k, n)
+    assert 0.0 < S.binomial_test(9_800, 20_000) < 0.01
