@@ -79,15 +79,26 @@ def tokenize(text: str) -> list[str]:
 
 
 def _lcs_length(a: Sequence[str], b: Sequence[str]) -> int:
-    if len(a) < len(b):
-        a, b = b, a
-    previous = [0] * (len(b) + 1)
-    for x in a:
-        current = [0]
-        for j, y in enumerate(b):
-            current.append(previous[j] + 1 if x == y else max(previous[j + 1], current[j]))
-        previous = current
-    return previous[-1]
+    """Length of the longest common subsequence, bit-parallel (Hyyrö 2004).
+
+    Each token of ``b`` updates one bit-vector over the positions of ``a`` with a few big-int
+    operations, instead of a Python loop over every (i, j) cell: ~10x faster on short replies and
+    more on long ones. ``V`` holds a 0 at each position of ``a`` that ends a match; the LCS length is
+    the number of zeros among its ``len(a)`` bits.
+    """
+    if not a or not b:
+        return 0
+    matches: dict[str, int] = {}
+    for i, x in enumerate(a):
+        matches[x] = matches.get(x, 0) | (1 << i)
+    full = (1 << len(a)) - 1
+    v = full
+    for y in b:
+        m = matches.get(y)
+        if m:
+            u = v & m
+            v = ((v + u) | (v & ~m)) & full
+    return len(a) - v.bit_count()
 
 
 def rouge_l_f1(prediction: str, reference: str, max_tokens: int = 2000) -> float:

@@ -108,3 +108,28 @@ def test_system_metrics_and_paired_comparison() -> None:
     with pytest.raises(ValueError, match="unknown metric"):
         M.worst_items(a, "bleu")
     assert mb.avg_length_words == pytest.approx(1.0)
+
+
+def test_the_bit_parallel_lcs_equals_the_dynamic_programme() -> None:
+    """ROUGE-L's LCS is computed bit-parallel; it must equal the textbook O(n·m) table on every
+    input, both argument orders, repeated tokens and empty sides included."""
+    import random
+
+    def table(a: list[str], b: list[str]) -> int:
+        previous = [0] * (len(b) + 1)
+        for x in a:
+            current = [0]
+            for j, y in enumerate(b):
+                current.append(previous[j] + 1 if x == y else max(previous[j + 1], current[j]))
+            previous = current
+        return previous[-1]
+
+    rng = random.Random(3)
+    for _ in range(3000):
+        alphabet = rng.randint(1, 8)
+        a = [str(rng.randint(0, alphabet)) for _ in range(rng.randint(0, 40))]
+        b = [str(rng.randint(0, alphabet)) for _ in range(rng.randint(0, 40))]
+        assert M._lcs_length(a, b) == table(a, b) == M._lcs_length(b, a)
+    long_a = [str(rng.randint(0, 50)) for _ in range(300)]
+    long_b = [str(rng.randint(0, 50)) for _ in range(250)]
+    assert M._lcs_length(long_a, long_b) == table(long_a, long_b)
