@@ -100,17 +100,8 @@ DATA_FORMAT_ALIASES = {"prompt-completion": "prompt_completion"}  # = formats.FO
 PRECISIONS = ("auto", "bf16", "fp16", "fp32")
 QUANT_TYPES = ("nf4", "fp4")
 COMPUTE_DTYPES = ("bfloat16", "float16", "float32")
-SCHEDULERS = (
-    "linear",
-    "cosine",
-    "cosine_with_restarts",
-    "cosine_with_min_lr",
-    "polynomial",
-    "constant",
-    "constant_with_warmup",
-    "inverse_sqrt",
-    "warmup_stable_decay",
-)
+SCHEDULERS = ("linear", "cosine", "cosine_with_restarts", "cosine_with_min_lr", "polynomial", "constant",
+              "constant_with_warmup", "inverse_sqrt", "warmup_stable_decay")
 OPTIMIZERS_TORCH = ("adamw_torch", "adamw_torch_fused", "adafactor", "sgd", "adagrad", "rmsprop")
 OPTIMIZERS_BNB = ("adamw_8bit", "adamw_bnb_8bit", "paged_adamw_8bit", "paged_adamw_32bit", "lion_8bit", "paged_lion_8bit")
 OPTIMIZERS = ("auto",) + OPTIMIZERS_TORCH + OPTIMIZERS_BNB
@@ -121,18 +112,10 @@ AUTO_BOOL_FIELDS = {
 }
 # Fields that must not be smuggled through ``extra`` because RunConfig models them.
 EXTRA_MODELLED = {
-    "learning_rate": "learning_rate",
-    "num_train_epochs": "num_epochs",
-    "max_steps": "max_steps",
-    "per_device_train_batch_size": "micro_batch_size",
-    "gradient_accumulation_steps": "grad_accum",
-    "max_length": "max_seq_len",
-    "output_dir": "output_dir",
-    "seed": "seed",
-    "bf16": "precision",
-    "fp16": "precision",
-    "optim": "optimizer",
-    "attn_implementation": "attn_implementation",
+    "learning_rate": "learning_rate", "num_train_epochs": "num_epochs", "max_steps": "max_steps",
+    "per_device_train_batch_size": "micro_batch_size", "gradient_accumulation_steps": "grad_accum",
+    "max_length": "max_seq_len", "output_dir": "output_dir", "seed": "seed", "bf16": "precision", "fp16": "precision",
+    "optim": "optimizer", "attn_implementation": "attn_implementation",
     "trust_remote_code": "(nothing: remote code is never trusted)",
 }
 
@@ -332,19 +315,6 @@ def apply_overrides(config: RunConfig, assignments: list[str] | tuple[str, ...])
     return dataclasses.replace(config, **updates)
 
 
-def resolve_data_path(value: str | None) -> Path | None:
-    """A dataset path as given, or under the ftui checkout when relative and missing here (the sample data)."""
-    from ftui import paths
-
-    if not value:
-        return None
-    path = Path(value).expanduser()
-    if path.is_absolute() or path.exists():
-        return path
-    candidate = paths.REPO_ROOT / path
-    return candidate if candidate.exists() else path
-
-
 # ---------------------------------------------------------------------------------------------
 # Validation
 # ---------------------------------------------------------------------------------------------
@@ -353,8 +323,9 @@ def resolve_data_path(value: str | None) -> Path | None:
 def check_fields(config: RunConfig) -> list[ConfigProblem]:
     """Every problem the values have on their own or together, each naming the field and the fix.
 
-    Reads nothing but the config (the Train form runs it on every keystroke); the deep checks
-    are ``ftui.train.preflight.validate``, which starts with these.
+    Reads nothing but the config, not even the file system: ``ftui.train.preflight.field_checks``
+    adds the device's syntax and a missing model directory (the Train form runs that on every
+    keystroke), ``ftui.train.preflight.validate`` the deep checks.
     """
     problems: list[ConfigProblem] = []
     add = problems.append
@@ -368,8 +339,6 @@ def check_fields(config: RunConfig) -> list[ConfigProblem]:
 
     if not str(c.model or "").strip():
         add(ConfigProblem("model", "is empty", "Give a local model directory, a Hub id, or 'demo'."))
-    elif hf and _looks_like_path(c.model) and not Path(c.model).expanduser().exists():
-        add(ConfigProblem("model", f"the directory {c.model} does not exist", "Fix the path, or use a Hub id or 'demo'."))
 
     _validate_upper_bounds(c, add)
     if DATA_FORMAT_ALIASES.get(c.data_format, c.data_format) not in DATA_FORMATS:
@@ -449,39 +418,6 @@ def _validate_upper_bounds(c: RunConfig, add) -> None:
             add(ConfigProblem(name, f"{value:g} is too large (at most {limit:g})", fix))
 
 
-DEVICE_HELP = "auto (the first GPU), cuda:N or N for GPU N, or cpu"
-
-
-class DeviceError(ValueError):
-    """A device setting that cannot be used here; ``str()`` says why and what to write instead."""
-
-
-def parse_device(value: str) -> tuple[str, int | None]:
-    """``("auto", None)``, ``("cpu", None)`` or ``("cuda", index)``; DeviceError for anything else."""
-    text = str(value or "").strip().lower()
-    if text in ("", "auto"):
-        return "auto", None
-    if text == "cpu":
-        return "cpu", None
-    if text == "cuda":
-        return "cuda", 0
-    number = text[len("cuda:"):] if text.startswith("cuda:") else text
-    if number.isdigit():
-        return "cuda", int(number)
-    raise DeviceError(f"'{value}' is not a device; use {DEVICE_HELP}")
-
-
-def _check_device(c: RunConfig, add) -> None:
-    """The device must parse; QLoRA cannot run on the CPU. Whether it exists here is a preflight check."""
-    try:
-        kind, _ = parse_device(c.device)
-    except DeviceError as exc:
-        add(ConfigProblem("device", str(exc), f"Set device to {DEVICE_HELP}."))
-        return
-    if weights_method(c) == "qlora" and kind == "cpu":
-        add(ConfigProblem("device", "QLoRA trains on a GPU, and device is cpu", f"Set device to {DEVICE_HELP}."))
-
-
 def _check_preference(c: RunConfig, add) -> None:
     """DPO / ORPO / KTO: a LoRA or QLoRA adapter, a positive beta, unpacked pairs."""
     if c.adapter not in ADAPTERS:
@@ -492,10 +428,6 @@ def _check_preference(c: RunConfig, add) -> None:
         add(ConfigProblem("beta", f"{c.beta:g} is far too large", "Use 0.1 (0.05-0.5)."))
     if c.packing:
         add(ConfigProblem("packing", f"{c.method} trains whole prompt/answer pairs and cannot pack them", "Set packing to false."))
-
-
-def _looks_like_path(value: str) -> bool:
-    return value.startswith(("/", "./", "../", "~")) or Path(value).expanduser().exists()
 
 
 def _validate_hf_numbers(c: RunConfig, add) -> None:
@@ -540,4 +472,3 @@ def _validate_hf_numbers(c: RunConfig, add) -> None:
         add(ConfigProblem("eval_max_rows", f"must be 0 (no cap) or more (got {c.eval_max_rows})", "Use 1000, or 0 to evaluate on every row."))
     if c.seed < 0:
         add(ConfigProblem("seed", f"must be 0 or more (got {c.seed})", "Use 42."))
-    _check_device(c, add)

@@ -71,6 +71,17 @@ def sample_data(name: str) -> Path:
     return SAMPLE_DATA_DIR / name
 
 
+def resolve_data_path(value: str | None) -> Path | None:
+    """A dataset path as given, or under the ftui checkout when relative and missing here (the sample data)."""
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    if path.is_absolute() or path.exists():
+        return path
+    candidate = REPO_ROOT / path
+    return candidate if candidate.exists() else path
+
+
 class DirectoryError(Exception):
     """A directory ftui needs cannot be created or written; the message says which and how to fix it."""
 

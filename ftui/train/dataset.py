@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ftui.config import RunConfig, resolve_data_path
+from ftui.config import RunConfig
 from ftui.data import formats
 from ftui.data.conversation import Conversation
 from ftui.data.source import DatasetError
+from ftui.paths import resolve_data_path
 
 CHAT_ROLES = ("system", "user", "assistant")
 TRAINABLE = (*formats.CONVERSATIONAL, formats.TEXT)

@@ -10,7 +10,7 @@ and ``n_gpu`` that ``TrainingArguments._setup_devices`` computed. Under a launch
 (``accelerate launch`` / ``torchrun``: ``WORLD_SIZE`` or ``LOCAL_RANK`` in the
 environment) the launcher owns devices and nothing here applies.
 
-Parsing (``ftui.config.parse_device``) is free of torch (the form checks it on every keystroke); the rest imports
+Parsing (``parse_device``) is free of torch (the form checks it on every keystroke); the rest imports
 torch inside the functions.
 """
 
@@ -21,13 +21,27 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-# the device syntax is a config field's: checked (and parsed) in ftui.config, re-exported for the runners
-from ftui.config import DEVICE_HELP, DeviceError, parse_device
-
-__all__ = ["DEVICE_HELP", "DeviceChoice", "DeviceError", "choose_device", "device_problem", "parse_device", "pin_device",
-           "pin_training_args", "under_launcher"]
-
+DEVICE_HELP = "auto (the first GPU), cuda:N or N for GPU N, or cpu"
 MULTI_GPU_HINT = "Multi-GPU: accelerate launch -m ftui.train CONFIG.yaml"
+
+
+class DeviceError(ValueError):
+    """A device setting that cannot be used here; ``str()`` says why and what to write instead."""
+
+
+def parse_device(value: str) -> tuple[str, int | None]:
+    """``("auto", None)``, ``("cpu", None)`` or ``("cuda", index)``; DeviceError for anything else."""
+    text = str(value or "").strip().lower()
+    if text in ("", "auto"):
+        return "auto", None
+    if text == "cpu":
+        return "cpu", None
+    if text == "cuda":
+        return "cuda", 0
+    number = text[len("cuda:"):] if text.startswith("cuda:") else text
+    if number.isdigit():
+        return "cuda", int(number)
+    raise DeviceError(f"'{value}' is not a device; use {DEVICE_HELP}")
 
 
 def under_launcher(env: Mapping[str, str] | None = None) -> bool:

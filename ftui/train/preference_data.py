@@ -20,9 +20,10 @@ from typing import Any
 
 import orjson
 
-from ftui.config import RunConfig, resolve_data_path
+from ftui.config import RunConfig
 from ftui.data import formats
 from ftui.data.source import DatasetError, iter_raw_rows
+from ftui.paths import resolve_data_path
 
 PAIRED = "paired"
 UNPAIRED = "unpaired"

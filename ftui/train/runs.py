@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ftui import paths
-from ftui.config import RunConfig, dump_config, load_config, resolve_data_path
+from ftui.config import RunConfig, dump_config, load_config
 from ftui.train.events import EVENT_LOG_NAME, Eval, Started, read_events, status_from_events
 
 CONFIG_NAME = "config.yaml"
@@ -107,7 +107,7 @@ def create_run(config: RunConfig, run_dir: Path | None = None) -> tuple[Path, Ru
 
 
 def _absolute(value: str) -> str:
-    path = resolve_data_path(value)
+    path = paths.resolve_data_path(value)
     return str(path.resolve()) if path is not None and path.exists() else value
 
 
@@ -133,7 +133,7 @@ def dataset_hashes(config: RunConfig) -> dict[str, str]:
     """sha256 of each dataset file the run reads, keyed by its path."""
     out: dict[str, str] = {}
     for value in (config.train_path, config.eval_path):
-        path = resolve_data_path(value) if value else None
+        path = paths.resolve_data_path(value) if value else None
         if path is not None and path.is_file():
             out[str(path)] = sha256_file(path)
     return out

@@ -64,7 +64,9 @@ def test_preference_methods_are_config_values_with_their_own_checks():
     assert weights_method(RunConfig(method="lora", adapter="qlora")) == "lora"
     fields = {p.field for p in check_fields(RunConfig(method="orpo", adapter="full", beta=0, packing=True))}
     assert {"adapter", "beta", "packing"} <= fields
-    on_cpu = check_fields(RunConfig(method="dpo", adapter="qlora", device="cpu"))
+    from ftui.train.preflight import field_checks
+
+    on_cpu = field_checks(RunConfig(method="dpo", adapter="qlora", device="cpu"))
     assert [p.field for p in on_cpu] == ["device"]
     assert any(p.field == "lora_r" for p in check_fields(RunConfig(method="dpo", lora_r=0)))
 

@@ -1,7 +1,7 @@
 """The deep checks of a RunConfig, which look outside it: the datasets, this machine, the model, the memory.
 
 ``validate`` is what runs before a training starts (``ftui train``, ``ftui train --check``,
-the Train form's start, the worker): ``ftui.config.check_fields`` first (instant), then
+the Train form's start, the worker): ``field_checks`` first (instant), then
 whichever deep checks are asked for. Each problem names the field and the fix. The deep
 checks import heavy libraries (torch, transformers, the linter) inside the functions, so a
 UI calls this from a worker thread.
@@ -12,7 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from ftui.config import (
-    DEVICE_HELP,
     EXTRA_MODELLED,
     METHODS,
     OPTIMIZERS_BNB,
@@ -20,10 +19,35 @@ from ftui.config import (
     ConfigProblem,
     RunConfig,
     check_fields,
-    resolve_data_path,
     weights_method,
 )
+from ftui.paths import resolve_data_path
 from ftui.secrets import looks_secret
+from ftui.train.devices import DEVICE_HELP, DeviceError, parse_device
+
+
+def field_checks(config: RunConfig) -> list[ConfigProblem]:
+    """``check_fields`` plus two instant looks beyond the values: a model directory that is not
+    there, and the device's syntax (a GPU for QLoRA). The Train form runs it on every keystroke."""
+    problems = check_fields(config)
+    if config.method not in METHODS or config.method == "openai":
+        return problems
+    model = str(config.model or "").strip()
+    if model and _looks_like_path(model) and not Path(model).expanduser().exists():
+        # first, where check_fields used to name it (only a bad method comes before, and that returned above)
+        problems.insert(0, ConfigProblem("model", f"the directory {config.model} does not exist", "Fix the path, or use a Hub id or 'demo'."))
+    try:
+        kind, _ = parse_device(config.device)
+    except DeviceError as exc:
+        problems.append(ConfigProblem("device", str(exc), f"Set device to {DEVICE_HELP}."))
+        return problems
+    if weights_method(config) == "qlora" and kind == "cpu":
+        problems.append(ConfigProblem("device", "QLoRA trains on a GPU, and device is cpu", f"Set device to {DEVICE_HELP}."))
+    return problems
+
+
+def _looks_like_path(value: str) -> bool:
+    return value.startswith(("/", "./", "../", "~")) or Path(value).expanduser().exists()
 
 
 def validate(
@@ -39,7 +63,7 @@ def validate(
     ``check_model`` reads the model's config to check target modules and the VRAM estimate,
     ``check_env`` looks at CUDA, bitsandbytes and OPENAI_API_KEY. The cheap checks always run.
     """
-    problems = check_fields(config)
+    problems = field_checks(config)
     if config.method not in METHODS:
         return problems
     add = problems.append
@@ -171,7 +195,7 @@ def _lint_errors(path: Path) -> list[str]:
 
 
 def _validate_device_here(c: RunConfig, add) -> None:
-    """The device must exist on this machine (imports torch); its syntax is ``check_fields``'s."""
+    """The device must exist on this machine (imports torch); its syntax is ``field_checks``'s."""
     from ftui.train.devices import device_problem
 
     message = device_problem(c.device, check_hardware=True)

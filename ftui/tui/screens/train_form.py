@@ -241,13 +241,13 @@ class LauncherForm(Horizontal):
 
     def revalidate(self) -> None:
         """Cheap checks now (parse + the field checks); deep checks (preflight) after a pause."""
-        from ftui.config import check_fields
+        from ftui.train.preflight import field_checks
 
         self._revalidate_timer = None
         values, self.parse_errors = self.raw_values()
         # fields that do not parse keep their last good value, so the others are still checked
         candidate = replace(self._base, **values)
-        self.problems = check_fields(candidate)
+        self.problems = field_checks(candidate)
         config = None if self.parse_errors else candidate
         self._show_field_states()
         if self.is_mounted and not self._loading:
@@ -456,8 +456,8 @@ def _lint_counts(train_path: object) -> dict[str, int] | None:
     if not train_path:
         return None
     try:
-        from ftui.config import resolve_data_path
         from ftui.data.lint import lint_file
+        from ftui.paths import resolve_data_path
 
         summary = lint_file(resolve_data_path(str(train_path)), near_dups=False).summary
     except Exception:  # noqa: BLE001 - the counts are a courtesy; validate already said what is wrong
@@ -469,7 +469,7 @@ def _data_key(config: RunConfig) -> tuple:
     """Identity of the data a config reads: paths, sizes, modification times."""
     import os
 
-    from ftui.config import resolve_data_path
+    from ftui.paths import resolve_data_path
 
     key: list = [config.data_format]
     for value in (config.train_path, config.eval_path):
