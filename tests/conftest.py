@@ -16,7 +16,10 @@ def _isolated_ftui_dirs(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ["FTUI_CONFIG_DIR"] = str(base / "config")
     os.environ.pop("FTUI_RUNS_DIR", None)
     os.environ.pop("FTUI_SESSIONS_DIR", None)
-    os.environ.pop("FTUI_DEMO_MODEL", None)
+    # One demo model per run: xdist workers share their run's temp root and build it once between them
+    # (build_demo_model holds a file lock; whoever comes second reuses the first's build).
+    shared = tmp_path_factory.getbasetemp().parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    os.environ["FTUI_DEMO_MODEL"] = str(shared / "demo-model")
     os.environ.pop("OPENAI_API_KEY", None)
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
@@ -26,7 +29,7 @@ def _isolated_ftui_dirs(tmp_path_factory: pytest.TempPathFactory) -> None:
 
 @pytest.fixture(scope="session")
 def demo_model(_isolated_ftui_dirs: None) -> Path:
-    """The demo model, built once per test session into the isolated cache."""
+    """The demo model, built once per test run (shared by the xdist workers) outside any user's cache."""
     from ftui.models.demo import ensure_demo_model
 
     return ensure_demo_model()

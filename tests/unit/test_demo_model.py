@@ -118,16 +118,31 @@ def test_reused_when_present(demo_model: Path) -> None:
     assert demo.is_built(demo_model)
 
 
-def test_deterministic_and_rebuilt_when_damaged(demo_model: Path, tmp_path: Path) -> None:
+@pytest.fixture
+def quick_recipe(monkeypatch: pytest.MonkeyPatch) -> dict:
+    """The demo recipe with a few pretraining steps: the same build code (tokenizer, seeded init, the
+    pretraining loop, save, marker) in ~2 s instead of ~25 s. The recipe (and so the marker) records
+    the change, so a quick build is never taken for the real one."""
+    from ftui.models.demo_pretrain import PRETRAIN
+
+    monkeypatch.setitem(PRETRAIN, "steps", 3)
+    monkeypatch.setitem(PRETRAIN, "examples", 24)
+    assert demo.RECIPE["pretrain"] is PRETRAIN
+    return demo.RECIPE
+
+
+def test_deterministic_and_rebuilt_when_damaged(quick_recipe: dict, tmp_path: Path) -> None:
+    first = demo.build_demo_model(tmp_path / "first")
     out = demo.build_demo_model(tmp_path / "demo")
-    for name in ("model.safetensors", "tokenizer.json", "config.json", "chat_template.jinja"):
-        assert (out / name).read_bytes() == (demo_model / name).read_bytes(), name
+    for name in ("model.safetensors", "tokenizer.json", "config.json", "chat_template.jinja", demo.MARKER_FILE):
+        assert (out / name).read_bytes() == (first / name).read_bytes(), name
+    reference = (first / "model.safetensors").read_bytes()
 
     weights = out / "model.safetensors"
     weights.unlink()  # missing weights
     assert not demo.is_built(out)
     demo.build_demo_model(out)
-    assert weights.read_bytes() == (demo_model / "model.safetensors").read_bytes()
+    assert weights.read_bytes() == reference
 
     weights.write_bytes(weights.read_bytes()[:1000])  # truncated by a crash or a full disk
     assert not demo.is_built(out)
@@ -140,20 +155,30 @@ def test_deterministic_and_rebuilt_when_damaged(demo_model: Path, tmp_path: Path
     marker.write_text(json.dumps(data))
     demo.build_demo_model(out)
     assert demo.is_built(out)
-    assert weights.read_bytes() == (demo_model / "model.safetensors").read_bytes()
+    assert weights.read_bytes() == reference
     leftovers = [p.name for p in tmp_path.iterdir() if ".building-" in p.name or ".old-" in p.name]
     assert not leftovers, "temporary build dirs left behind"
 
 
-def test_concurrent_ensures_build_once_and_agree(demo_model: Path, tmp_path: Path) -> None:
+def test_a_quick_build_is_not_taken_for_the_real_one(demo_model: Path, quick_recipe: dict) -> None:
+    assert not demo.is_built(demo_model)  # the pretraining steps are in the marker: a changed recipe rebuilds
+
+
+def test_concurrent_ensures_build_once_and_agree(quick_recipe: dict, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
+    writes: list[Path] = []
+    write_model = demo._write_model
+    monkeypatch.setattr(demo, "_write_model", lambda out, texts: (writes.append(out), write_model(out, texts)))
     out = tmp_path / "demo"
     with ThreadPoolExecutor(max_workers=3) as pool:
         results = list(pool.map(lambda _: demo.build_demo_model(out), range(3)))
     assert results == [out] * 3
+    assert len(writes) == 1, "one build; the others waited for it and reused it"
     assert demo.is_built(out)
-    assert (out / "model.safetensors").read_bytes() == (demo_model / "model.safetensors").read_bytes()
+    reference = demo.build_demo_model(tmp_path / "alone")
+    assert (out / "model.safetensors").read_bytes() == (reference / "model.safetensors").read_bytes()
 
 
 def test_unwritable_location_raises_directory_error_with_the_fix(tmp_path: Path) -> None:
