@@ -114,6 +114,7 @@ class DataScreen(ModeScreen):
         self._detail_timer: Timer | None = None
         self.profile = "trl"
         self._index_error_shown: RowIndex | None = None
+        self._filebar_shown: Text | None = None
 
     # ------------------------------------------------------------------ layout
     def compose_body(self) -> ComposeResult:
@@ -255,8 +256,14 @@ class DataScreen(ModeScreen):
                 text.append(f", {counts.get('info', 0)} info", "dim")
             else:
                 text.append(one_line(self.lint_state, 80), "dim")
-        self.query_one("#data-file", Static).update(text)
-        progress.display = self.lint_state == "running"
+        # the 4 Hz tick calls this: an unchanged bar is left alone, since every update relays out and repaints
+        # the screen, and under a dialog (Open) it repaints the whole dimmed screen below it (~0.2 s a time)
+        if text != self._filebar_shown:
+            self._filebar_shown = text
+            self.query_one("#data-file", Static).update(text)
+        running = self.lint_state == "running"
+        if progress.display != running:
+            progress.display = running
 
     # ------------------------------------------------------------------ lint
     def _reset_findings(self) -> None:
