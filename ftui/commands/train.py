@@ -29,6 +29,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--from-checkpoint", metavar="N", help="with --resume: start from checkpoint-N (or best) instead of "
                        "the latest; the later checkpoints are kept as superseded-checkpoint-N")
     train.add_argument("--check", action="store_true", help="validate the config (data, model, GPU) and exit")
+    train.add_argument("--preset", metavar="NAME", help="start from a preset of the Train form (the defaults, or CONFIG, "
+                       "with the preset's keys; --set still wins), e.g. demo-dpo, demo-orpo, demo-kto, demo-quick, "
+                       "classification, extraction, style")
     train.add_argument("--from-votes", metavar="SESSION", help="DPO on a blind A/B session's voted pairs, starting from "
                        "the fine-tuned run in it (its adapter is trained on and is the reference); --set changes any key")
     train.add_argument("--rater", metavar="NAME", help="with --from-votes: whose unblinded session to read (default: "
@@ -57,15 +60,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 # ---------------------------------------------------------------------------------- train
 
 
-def load_cli_config(config_arg: str | None, overrides: list[str], resume: str | None):
-    """(RunConfig, run_dir or None) from a file / stdin / a run to resume, with --set applied."""
-    from ftui.config import apply_overrides, load_config, load_config_text
+def load_cli_config(config_arg: str | None, overrides: list[str], resume: str | None, preset: str | None = None):
+    """(RunConfig, run_dir or None) from a file / stdin / a run to resume / the defaults when a preset is
+    given, with the preset's keys and then --set applied."""
+    from ftui.config import RunConfig, apply_overrides, load_config, load_config_text
     from ftui.train import runs
 
     run_dir: Path | None = None
     if resume:
-        if config_arg:
-            raise _user_error("give either a config or --resume RUN, not both (the run's own config.yaml is used)")
+        if config_arg or preset:
+            raise _user_error("give either a config (or --preset) or --resume RUN, not both (the run's own config.yaml is used)")
         run_dir = runs.find_run(resume)
         config = runs.load_run_config(run_dir)
     elif config_arg == "-":
@@ -74,10 +78,26 @@ def load_cli_config(config_arg: str | None, overrides: list[str], resume: str | 
         config = load_config_text(sys.stdin.read(), "stdin")
     elif config_arg:
         config = load_config(config_arg)
+    elif preset:
+        config = RunConfig()
     else:
         raise _user_error("give a config file (ftui train CONFIG.yaml), '-' for stdin, or --resume RUN; "
-                          "'ftui train --example' prints one")
+                          "'ftui train --example' prints one, 'ftui train --preset demo-dpo' trains a demo")
+    if preset:
+        config = _with_preset(config, preset)
     return apply_overrides(config, overrides), run_dir
+
+
+def _with_preset(config, name: str):  # noqa: ANN001, ANN202 - RunConfig in and out (imported lazily)
+    """``config`` with the keys of the Train form's preset ``name`` (the same table the form reads)."""
+    import dataclasses
+
+    from ftui.train.config_fields import preset_names, preset_values
+
+    names = [n for n in preset_names(False) if n != "custom"]
+    if name not in names:
+        raise _user_error(f"no preset {name!r}; the presets are {', '.join(names)}")
+    return dataclasses.replace(config, **preset_values(name))
 
 
 def _user_error(message: str) -> Exception:
@@ -110,12 +130,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.from_checkpoint and not args.resume:
         raise UserError("--from-checkpoint needs --resume RUN (the run whose checkpoint to start from)")
     if args.from_votes:
-        if args.config or args.resume:
-            raise UserError("--from-votes builds its own config; give no CONFIG or --resume (use --set to change keys)")
+        if args.config or args.resume or args.preset:
+            raise UserError("--from-votes builds its own config; give no CONFIG, --preset or --resume (use --set to change keys)")
         config, run_dir = _config_from_votes(args), None
     else:
         try:
-            config, run_dir = load_cli_config(args.config, args.overrides, args.resume)
+            config, run_dir = load_cli_config(args.config, args.overrides, args.resume, args.preset)
         except (ConfigError, runs.RunDirError) as exc:
             raise UserError(str(exc)) from None
     if report_problems(config, resume=bool(args.resume)):
