@@ -273,10 +273,17 @@ class FtuiApp(PlainNotifications, App[int]):
 
     # ------------------------------------------------------------------ actions
     def action_help(self) -> None:
-        from ftui.tui.screens.help import HelpScreen, format_key
+        from ftui.tui.screens.help import HelpScreen
 
         if isinstance(self.screen, HelpScreen):
             return
+        title = f"Keys — {self.screen.__class__.__name__.removesuffix('Screen') or 'ftui'}"
+        self.push_screen(HelpScreen(self.help_rows(), title))
+
+    def help_rows(self) -> list[tuple[str, str, str]]:
+        """(key, what it does, where) of every key that works on the current screen now: what ``?`` lists."""
+        from ftui.tui.screens.help import format_key
+
         rows: list[tuple[str, str, str]] = []
         seen: set[str] = set()
         navigation = False
@@ -298,8 +305,7 @@ class FtuiApp(PlainNotifications, App[int]):
         rows.append(("ctrl+p", "Command palette: every action by name", "everywhere"))
         order = {"F1": 0, "F2": 1, "F3": 2, "F4": 3}
         rows.sort(key=lambda r: (r[2] != "this screen", order.get(r[0], 9), r[0]))
-        title = f"Keys — {self.screen.__class__.__name__.removesuffix('Screen') or 'ftui'}"
-        self.push_screen(HelpScreen(rows, title))
+        return rows
 
     async def action_quit(self) -> None:
         from ftui.train import live
