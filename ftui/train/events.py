@@ -69,6 +69,7 @@ class Log(Event):
     rewards_rejected: float | None = None
     rewards_margin: float | None = None
     rewards_accuracy: float | None = None
+    kl: float | None = None  # KTO (no pairs, so no accuracy): its running estimate of KL(policy || reference)
 
 
 @dataclass(kw_only=True)

@@ -101,6 +101,7 @@ class RunHistory:
     rewards_rejected: Series = field(default_factory=Series)
     rewards_margin: Series = field(default_factory=Series)
     rewards_accuracy: Series = field(default_factory=Series)
+    kl: Series = field(default_factory=Series)  # KTO's KL estimate, drawn where DPO/ORPO draw the accuracy
     memory: list[MemoryPoint] = field(default_factory=list)
     checkpoints: list[Checkpoint] = field(default_factory=list)
     data_accounting: dict[str, DataAccounting] = field(default_factory=dict)  # by dataset name ("train", "eval")
@@ -200,7 +201,7 @@ class RunHistory:
         self.lr.add(event.step, event.epoch, event.lr)
         self.grad_norm.add(event.step, event.epoch, _finite_or_nan(event.grad_norm))
         self.tokens_per_s.add(event.step, event.epoch, event.tokens_per_s)
-        for name in ("rewards_chosen", "rewards_rejected", "rewards_margin", "rewards_accuracy"):
+        for name in ("rewards_chosen", "rewards_rejected", "rewards_margin", "rewards_accuracy", "kl"):
             getattr(self, name).add(event.step, event.epoch, _finite_or_nan(getattr(event, name, None)))
         self._step_times.append((event.t, event.step))
 

@@ -23,6 +23,7 @@ REWARD_KEYS = {
     "rewards_rejected": "rewards/rejected",
     "rewards_margin": "rewards/margins",
     "rewards_accuracy": "rewards/accuracies",
+    "kl": "kl",  # KTO's KL estimate between the policy and the reference (the baseline of its loss)
 }
 _SKIP_EVAL_KEYS = {"eval_loss", "epoch", "eval_runtime", "eval_samples_per_second", "eval_steps_per_second"}
 

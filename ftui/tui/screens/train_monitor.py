@@ -177,7 +177,7 @@ class RunMonitor(Vertical):
         plot.show(PlotSpec(lines, xlabel=self.xaxis))
 
     def _draw_tps(self) -> None:
-        """Tokens/s; a preference run's reward accuracy (pairs where chosen beats rejected) in its place."""
+        """Tokens/s; a preference run's reward accuracy (pairs where chosen beats rejected) in its place, or KTO's KL."""
         self._stale.discard("tps")
         h = self.history
         plot = self.query_one("#plot-tps", MetricPlot)
@@ -185,6 +185,10 @@ class RunMonitor(Vertical):
             plot.title = "reward accuracy"
             acc = h.rewards_accuracy
             plot.show(PlotSpec([PlotLine("accuracy", acc.xs(self.xaxis), acc.values, color="magenta")], xlabel=self.xaxis))
+            return
+        if h is not None and h.is_preference and h.kl:  # KTO: no pairs to rank, its KL estimate instead
+            plot.title = "KL (policy ‖ reference)"
+            plot.show(PlotSpec([PlotLine("KL", h.kl.xs(self.xaxis), h.kl.values, color="magenta")], xlabel=self.xaxis))
             return
         plot.title = "tokens / s"
         lines = [PlotLine("tokens/s", h.tokens_per_s.xs(self.xaxis), h.tokens_per_s.values, color="magenta")] if h else []
