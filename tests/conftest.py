@@ -8,6 +8,20 @@ from pathlib import Path
 import pytest
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Under xdist, each worker (and what it starts) gets its share of the cores for torch's intra-op threads.
+
+    Every worker is a process with its own OpenMP pool sized to the whole machine: two workers on
+    2 cores ran 4 spinning threads (test_eval_generate + test_train_merge on 2 workers, 2 shared cores:
+    345 s, 262 s with one thread each). Set before anything imports torch; a value set by hand wins.
+    """
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1)
+    if os.environ.get("PYTEST_XDIST_WORKER") and workers > 1:
+        share = str(max(1, (os.cpu_count() or 1) // workers))
+        for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ.setdefault(name, share)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_ftui_dirs(tmp_path_factory: pytest.TempPathFactory) -> None:
     base = tmp_path_factory.mktemp("ftui-home")
