@@ -132,7 +132,9 @@ class ConfigProblem:
     kind: str = ""
 
     def __str__(self) -> str:
-        return f"{self.field}: {self.message}. {self.fix}" if self.fix else f"{self.field}: {self.message}"
+        # a problem with the config file as a whole ("(file)") names the file in its message already
+        where = "" if self.field == "(file)" else f"{self.field}: "
+        return f"{where}{self.message}. {self.fix}" if self.fix else f"{where}{self.message}"
 
 
 class ConfigError(ValueError):

@@ -164,8 +164,11 @@ def test_wrong_types_are_named():
         load_config_text("learning_rate: fast\n")
     with pytest.raises(ConfigError, match=r"^method: 'rlhf' must be one of full, lora, qlora, openai"):
         load_config_text("method: rlhf\n")
-    with pytest.raises(ConfigError, match=r"not valid YAML at line 2"):
-        load_config_text("model: demo\n  bad: [\n")
+    with pytest.raises(ConfigError) as info:
+        load_config_text("model: demo\n  bad: [\n", source="bad.yaml")
+    # one readable line: the file, what is wrong with it, the fix (no "(file): " in front)
+    assert str(info.value) == ("bad.yaml is not valid YAML at line 2. "
+                               "Fix the syntax; 'ftui train --example' shows the format.")
     with pytest.raises(ConfigError, match="does not exist"):
         load_config("/no/such/config.yaml")
 
