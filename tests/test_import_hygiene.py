@@ -50,7 +50,7 @@ def test_the_checker_catches_textual_in_the_core_and_the_faces_importing_each_ot
     assert any(p.startswith("ftui.train.runs:") and "imports textual" in p for p in problems), problems
     problems, _ = _checked_with("ftui.tui.app", "def run():\n    from ftui.commands import train\n")
     assert any("independent siblings" in p for p in problems), problems
-    problems, _ = _checked_with("ftui.train.worker", "def again():\n    from ftui.train import __main__\n")
+    problems, _ = _checked_with("ftui.train.worker", "def again():\n    from ftui import __main__\n")
     assert any("entry shim" in p for p in problems), problems
 
 

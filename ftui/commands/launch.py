@@ -1,9 +1,7 @@
-"""``python -m ftui.train CONFIG.yaml`` and ``accelerate launch -m ftui.train CONFIG.yaml``.
+"""``ftui train`` under a distributed launcher: ``accelerate launch -m ftui train CONFIG.yaml``,
+``torchrun --nproc_per_node N -m ftui train CONFIG.yaml``.
 
-The code behind the ``ftui/train/__main__.py`` entry shim: it parses and reports like
-``ftui train`` (the CLI side), so it lives with the commands, not in the core.
-
-Under a launcher (WORLD_SIZE > 1) every rank trains; rank 0 creates the run directory,
+With WORLD_SIZE > 1 every rank trains; rank 0 checks the config, creates the run directory,
 shares its path with the other ranks, writes the event log and draws the progress bar.
 Stop requests (SIGTERM, Ctrl+C, ``ftui attach``) reach rank 0 and are broadcast to all
 ranks at the next step boundary, so they leave the loop together.
@@ -11,48 +9,37 @@ ranks at the next step boundary, so they leave the loop together.
 
 from __future__ import annotations
 
-import argparse
 import os
 import signal
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
 
-def _parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m ftui.train", description="Train a run config headless.")
-    parser.add_argument("config", nargs="?", help="YAML run config, '-' for stdin")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
-    parser.add_argument("--resume", metavar="RUN", help="continue this run from its latest checkpoint")
-    return parser.parse_args(argv)
-
-
-def main(argv: list[str] | None = None) -> int:
-    from ftui.commands.train import load_cli_config, report_problems
-    from ftui.commands.train_console import run_headless
-    from ftui.config import ConfigError
-    from ftui.train import runs
-
-    args = _parse(argv)
-    world = int(os.environ.get("WORLD_SIZE", "1") or 1)
-    rank = int(os.environ.get("RANK", "0") or 0)
+def launched_world() -> int:
+    """How many ranks the launcher started (1 without a launcher)."""
     try:
-        config, run_dir = load_cli_config(args.config, args.overrides, args.resume)
-    except (ConfigError, runs.RunDirError) as exc:
-        print(f"ftui: {exc}", file=sys.stderr)
-        return 2
-    if rank == 0 and report_problems(config, resume=bool(args.resume)):
-        return 2
-    if world > 1:
-        run_dir = _shared_run_dir(config, run_dir, rank, bool(args.resume))
-        if rank != 0:
-            return _follower(config, run_dir, bool(args.resume))
+        return int(os.environ.get("WORLD_SIZE", "1") or 1)
+    except ValueError:
+        return 1
+
+
+def train_ranks(config, run_dir: Path | None, resume: bool, report_problems: Callable[..., bool]) -> int:
+    """Train ``config`` on this rank; rank 0 reports the config's problems first and owns the run directory."""
+    from ftui.commands.train_console import run_headless
+    from ftui.errors import UserError
+    from ftui.train import runs
     from ftui.train.errors import InvalidRunConfig
 
-    try:
-        return run_headless(config, run_dir=run_dir, resume=bool(args.resume))
-    except (InvalidRunConfig, runs.RunDirError) as exc:
-        print(f"ftui: {exc}", file=sys.stderr)
+    rank = int(os.environ.get("RANK", "0") or 0)
+    if rank == 0 and report_problems(config, resume=resume):
         return 2
+    run_dir = _shared_run_dir(config, run_dir, rank, resume)
+    if rank != 0:
+        return _follower(config, run_dir, resume)
+    try:
+        return run_headless(config, run_dir=run_dir, resume=resume)
+    except (InvalidRunConfig, runs.RunDirError) as exc:
+        raise UserError(str(exc)) from None
 
 
 def _shared_run_dir(config, run_dir: Path | None, rank: int, resume: bool) -> Path:

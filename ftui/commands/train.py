@@ -138,6 +138,12 @@ def cmd_train(args: argparse.Namespace) -> int:
             config, run_dir = load_cli_config(args.config, args.overrides, args.resume, args.preset)
         except (ConfigError, runs.RunDirError) as exc:
             raise UserError(str(exc)) from None
+    from ftui.commands.launch import launched_world, train_ranks
+
+    if launched_world() > 1:  # accelerate launch / torchrun -m ftui train: every rank trains, rank 0 reports
+        if args.check or args.from_checkpoint:
+            raise UserError("--check and --from-checkpoint run without a launcher (plain 'ftui train'), then launch")
+        return train_ranks(config, run_dir, bool(args.resume), report_problems)
     if report_problems(config, resume=bool(args.resume)):
         return 2
     if args.check:

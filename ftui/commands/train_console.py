@@ -1,4 +1,4 @@
-"""The headless console: a training in the foreground of a terminal (``ftui train``, ``python -m ftui.train``).
+"""The headless console: a training in the foreground of a terminal (``ftui train``, alone or under a launcher).
 
 The training itself runs on the worker thread; the main thread only draws a progress
 bar from the event log and handles signals:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 DEVICE_HELP = "auto (the first GPU), cuda:N or N for GPU N, or cpu"
-MULTI_GPU_HINT = "Multi-GPU: accelerate launch -m ftui.train CONFIG.yaml"
+MULTI_GPU_HINT = "Multi-GPU: accelerate launch -m ftui train CONFIG.yaml"
 
 
 class DeviceError(ValueError):

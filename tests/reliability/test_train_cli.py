@@ -55,7 +55,7 @@ def small_config(tmp_path: Path) -> tuple[Path, Path]:
 def test_accelerate_launch_runs_the_same_config(demo_model, tmp_path):
     config, run_dir = small_config(tmp_path)
     result = subprocess.run(
-        [str(BIN / "accelerate"), "launch", "--cpu", "--num_processes", "1", "-m", "ftui.train", str(config)],
+        [str(BIN / "accelerate"), "launch", "--cpu", "--num_processes", "1", "-m", "ftui", "train", str(config)],
         capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -74,7 +74,7 @@ def test_two_process_cpu_ddp_under_accelerate_writes_one_log_from_rank_0(demo_mo
     result = subprocess.run(
         [str(BIN / "accelerate"), "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
          "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", str(_free_port()),
-         "-m", "ftui.train", str(config)],
+         "-m", "ftui", "train", str(config)],
         capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path,
     )
     elapsed = time.monotonic() - start

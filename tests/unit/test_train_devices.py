@@ -47,7 +47,7 @@ def test_auto_picks_the_first_of_two_gpus_and_says_so(two_gpus):
     choice = choose_device("auto")
     assert choice == DeviceChoice("cuda", index=0, visible=2, name="NVIDIA H200")
     assert choice.describe() == ("2 GPUs visible; training on cuda:0 (NVIDIA H200). "
-                                 "Multi-GPU: accelerate launch -m ftui.train CONFIG.yaml")
+                                 "Multi-GPU: accelerate launch -m ftui train CONFIG.yaml")
     assert choose_device("cuda:1").index == 1 and choose_device("cpu").kind == "cpu"
 
 
@@ -108,7 +108,7 @@ def test_the_backend_pins_before_loading_and_logs_the_choice(two_gpus):
     said = []
     choice = _pin_device(RunConfig(device="auto"), lambda event: said.append(event.text))
     assert choice.index == 0 and two_gpus == [0]
-    assert said == ["2 GPUs visible; training on cuda:0 (NVIDIA H200). Multi-GPU: accelerate launch -m ftui.train CONFIG.yaml"]
+    assert said == ["2 GPUs visible; training on cuda:0 (NVIDIA H200). Multi-GPU: accelerate launch -m ftui train CONFIG.yaml"]
 
 
 # ---------------------------------------------------------------------------- saving on every rank
