@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from itertools import combinations
 from typing import TYPE_CHECKING
 
+from ftui.evaluate import bradley_terry as BT
 from ftui.evaluate import metrics as M
 from ftui.evaluate import stats as S
 from ftui.evaluate.scoring import DEFAULT_BOOTSTRAP_SEED, DEFAULT_N_BOOTSTRAP, score_outputs
@@ -113,7 +114,7 @@ class SessionResults:
     position_bias: S.Proportion  # share of decisive votes for the left pane
     votes_needed: list[dict]  # stats.power_table rows for the main pair (decisive items so far)
     kappa: list[KappaResult]
-    bradley_terry: S.BradleyTerryResult | None
+    bradley_terry: BT.BradleyTerryResult | None
     metrics: dict[str, M.SystemMetrics]
     metric_comparisons: list[M.PairedComparison]
     fast_votes: int
@@ -251,8 +252,8 @@ def compute_results(plan: SessionPlan, votes: Sequence[VoteRecord], n_bootstrap:
             if v.choice in _DECISIVE or v.choice == "tie":
                 a, b = v.pair
                 score = 0.5 if v.choice == "tie" else (1.0 if v.preferred == a else 0.0)
-                comps.append(S.Comparison(a, b, score, group=v.item_id))
-        bt = S.bradley_terry(comps, plan.systems, plan.base_system, n_bootstrap=n_boot, seed=bseed)
+                comps.append(BT.Comparison(a, b, score, group=v.item_id))
+        bt = BT.bradley_terry(comps, plan.systems, plan.base_system, n_bootstrap=n_boot, seed=bseed)
     scored = score_outputs(plan.items, plan.outputs, task=plan.task, labels=plan.labels or None, pairs=plan.pairs,
                            n_bootstrap=n_boot, seed=bseed)
     main = pairs[0] if pairs else None

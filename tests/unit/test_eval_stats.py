@@ -6,6 +6,7 @@ import math
 
 import pytest
 
+from ftui.evaluate import bradley_terry as BT
 from ftui.evaluate import stats as S
 
 
@@ -84,8 +85,8 @@ def test_cohen_kappa_worked_example() -> None:
 
 def test_bradley_terry_two_systems() -> None:
     # A beats B 3 times, loses once: MLE sigma(theta_A) = 3/4 -> theta_A = ln 3 (B anchored at 0)
-    comps = [S.Comparison("A", "B", 1.0)] * 3 + [S.Comparison("A", "B", 0.0)]
-    fit = S.bradley_terry_fit(comps, ["B", "A"], anchor="B", l2=0.0)
+    comps = [BT.Comparison("A", "B", 1.0)] * 3 + [BT.Comparison("A", "B", 0.0)]
+    fit = BT.bradley_terry_fit(comps, ["B", "A"], anchor="B", l2=0.0)
     assert fit["B"] == 0.0
     assert fit["A"] == pytest.approx(math.log(3), abs=1e-6)
 
@@ -93,35 +94,35 @@ def test_bradley_terry_two_systems() -> None:
 def test_bradley_terry_three_systems_with_ties() -> None:
     # X vs base: 3-1, Y vs base: 3-1, X vs Y: one win each and one tie. By symmetry theta_X = theta_Y = t.
     # Score equation for X: observed 3 + 1 + 0.5 = 4.5 = 4*sigma(t) + 3*sigma(0) -> sigma(t) = 3/4 -> t = ln 3.
-    c = S.Comparison
+    c = BT.Comparison
     comps = (
         [c("base", "X", 0.0)] * 3 + [c("base", "X", 1.0)]
         + [c("base", "Y", 0.0)] * 3 + [c("base", "Y", 1.0)]
         + [c("X", "Y", 1.0), c("X", "Y", 0.0), c("X", "Y", 0.5)]
     )
-    fit = S.bradley_terry_fit(comps, ["base", "X", "Y"], anchor="base", l2=0.0)
+    fit = BT.bradley_terry_fit(comps, ["base", "X", "Y"], anchor="base", l2=0.0)
     assert fit["X"] == pytest.approx(math.log(3), abs=1e-6)
     assert fit["Y"] == pytest.approx(math.log(3), abs=1e-6)
 
 
 def test_bradley_terry_chain_and_bootstrap() -> None:
     # base-X: X wins 3 of 4 -> theta_X = ln 3; X-Y: Y wins 1 of 3 -> theta_Y - theta_X = ln(1/2) -> theta_Y = ln 1.5
-    c = S.Comparison
+    c = BT.Comparison
     comps = [c("base", "X", 0.0, group=i) for i in range(3)] + [c("base", "X", 1.0, group=3)]
     comps += [c("X", "Y", 0.0, group=4), c("X", "Y", 1.0, group=5), c("X", "Y", 1.0, group=6)]
-    res = S.bradley_terry(comps, ["base", "X", "Y"], anchor="base", n_bootstrap=100, seed=1, l2=0.0)
+    res = BT.bradley_terry(comps, ["base", "X", "Y"], anchor="base", n_bootstrap=100, seed=1, l2=0.0)
     assert res.theta["X"] == pytest.approx(math.log(3), abs=1e-6)
     assert res.theta["Y"] == pytest.approx(math.log(1.5), abs=1e-6)
     assert res.low["base"] == res.high["base"] == 0.0
     assert res.low["X"] <= res.theta["X"] <= res.high["X"]
     assert res.win_prob_vs_anchor("X") == pytest.approx(0.75)
-    again = S.bradley_terry(comps, ["base", "X", "Y"], anchor="base", n_bootstrap=100, seed=1, l2=0.0)
+    again = BT.bradley_terry(comps, ["base", "X", "Y"], anchor="base", n_bootstrap=100, seed=1, l2=0.0)
     assert again.low == res.low  # seeded
 
 
 def test_bradley_terry_perfect_separation_stays_finite() -> None:
-    comps = [S.Comparison("A", "B", 1.0)] * 5
-    fit = S.bradley_terry_fit(comps, ["B", "A"], anchor="B")
+    comps = [BT.Comparison("A", "B", 1.0)] * 5
+    fit = BT.bradley_terry_fit(comps, ["B", "A"], anchor="B")
     assert math.isfinite(fit["A"]) and fit["A"] > 3
 
 
