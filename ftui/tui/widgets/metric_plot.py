@@ -4,6 +4,11 @@ The owner hands it complete curves (``PlotLine``) and calls ``show``; the widget
 clears its figure, plots, and refreshes. Curves are thinned to about two points per
 column first, so a 100k-step run draws as fast as a 100-step one. Non-finite values
 (a NaN loss) are left out of the drawing — the diagnostics panel reports them.
+
+The figure goes from plotext's character matrix straight into Rich text, one span per
+run of equal colours (``matrix_text``), instead of plotext writing an ANSI string that
+Rich parses back: the same text, and a chart's redraw 22-31 % cheaper (19.7 -> 15.4 ms at
+58x17, 37 -> 25.5 ms at 118x34 on the shared 2-core box; plotext's own matrix build is the rest).
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from rich.style import Style
+from rich.text import Text
 from textual_plotext import PlotextPlot
 
 # plotext colour names that read well on dark and light themes
@@ -64,8 +71,19 @@ class MetricPlot(PlotextPlot):
         """Build the figure only when its data, size or theme changed (a build costs ~10 ms)."""
         key = (self.draws, self.size.width, self.size.height, self.app.theme, self.theme)
         if self._cache is None or self._cache[0] != key:
-            self._cache = (key, super().render())
+            self._cache = (key, self._figure_text())
         return self._cache[1]
+
+    def _figure_text(self) -> Text:
+        """What ``PlotextPlot.render`` draws (same size and theme calls), without the ANSI round trip."""
+        plot = self.plt
+        width, height = self.size.width, self.size.height
+        plot.plotsize(width, height)
+        plot._set_size(width, height)  # noqa: SLF001 - the belt-and-braces resize PlotextPlot.render does
+        plot.theme(self._get_plotext_theme_name(self.app.theme))
+        plot._set_sizes()  # noqa: SLF001 - plotext's build() minus its ANSI canvas
+        plot._build_matrix()  # noqa: SLF001
+        return matrix_text(plot.monitor.matrix)
 
     def show(self, spec: PlotSpec) -> None:
         """Replace the curves and redraw (clear data, plot, refresh)."""
@@ -125,6 +143,40 @@ class MetricPlot(PlotextPlot):
                                         for t in yticks])
         self.draws += 1
         self.refresh()
+
+
+def matrix_text(matrix) -> Text:  # noqa: ANN001 - plotext's matrix_class
+    """A plotext character matrix as Rich text: the rows top down, one span per run of equal colours.
+
+    Equal to ``Text.from_ansi(matrix.set_canvas())`` (tests/tui/test_metric_plot_render.py), which
+    writes escape codes cell by cell only for Rich to parse them back.
+    """
+    text = Text()
+    append = text.append
+    for row in range(matrix.rows - 1, -1, -1):
+        markers, fg, st, bg = matrix.marker[row], matrix.fullground[row], matrix.style[row], matrix.background[row]
+        start, cols = 0, len(markers)
+        for col in range(1, cols + 1):
+            if col == cols or fg[col] != fg[start] or st[col] != st[start] or bg[col] != bg[start]:
+                append("".join(markers[start:col]), _cell_style(fg[start], st[start], bg[start]))
+                start = col
+        append("\n")  # after the last row too, as plotext's canvas ends
+    return text
+
+
+_STYLES: dict[str, Style | None] = {}
+
+
+def _cell_style(fullground, style, background) -> Style | None:  # noqa: ANN001 - plotext colour values
+    """The Rich style of a plotext cell: its escape code as plotext writes it, parsed by Rich once."""
+    key = repr((fullground, style, background))
+    if key not in _STYLES:
+        from plotext._utility import colors_to_ansi
+
+        code = colors_to_ansi(fullground, style, background)
+        spans = Text.from_ansi(f"{code}x").spans if code else []
+        _STYLES[key] = spans[0].style if spans else None
+    return _STYLES[key]
 
 
 def _finite(xs: list[float], ys: list[float], positive: bool) -> tuple[list[float], list[float]]:
