@@ -305,7 +305,7 @@ class _Keys:
 def cmd_attach(args: argparse.Namespace) -> int:
     from ftui.errors import UserError
     from ftui.textsafe import neutralize
-    from ftui.train import runs
+    from ftui.train import run_lock, runs
     from ftui.train.event_text import describe_event
     from ftui.train.events import EVENT_LOG_NAME, EventLogTail
 
@@ -314,7 +314,7 @@ def cmd_attach(args: argparse.Namespace) -> int:
     except runs.RunDirError as exc:
         raise UserError(str(exc)) from None
     tail = EventLogTail(run_dir / EVENT_LOG_NAME)
-    live = runs.is_live(run_dir)
+    live = run_lock.is_live(run_dir)
     last_log = 0.0
 
     def show(events) -> str | None:
@@ -344,7 +344,7 @@ def cmd_attach(args: argparse.Namespace) -> int:
             print(f"run {neutralize(run_dir.name)} is not running ({end or 'no result in its log'})")
         return 0
     if args.stop or args.stop_now:
-        runs.request_stop(run_dir, save=args.stop)
+        run_lock.request_stop(run_dir, save=args.stop)
         print("stop requested" + (" (saving a checkpoint)" if args.stop else ""), flush=True)
     with _Keys() as keys:
         if keys.enabled:
@@ -355,7 +355,7 @@ def cmd_attach(args: argparse.Namespace) -> int:
             except KeyboardInterrupt:
                 key = _ask_ctrl_c(keys.enabled)
             if key in ("s", "x"):
-                runs.request_stop(run_dir, save=key == "s")
+                run_lock.request_stop(run_dir, save=key == "s")
                 print("stop requested" + (" (saving a checkpoint)" if key == "s" else "") + "; waiting for the next step", flush=True)
             elif key == "q":
                 print(f"detached; the run goes on. 'ftui attach {neutralize(run_dir.name)}' to come back.")
@@ -363,7 +363,7 @@ def cmd_attach(args: argparse.Namespace) -> int:
             ended = show(tail.poll())
             if ended:
                 return 0
-            if not runs.is_live(run_dir):
+            if not run_lock.is_live(run_dir):
                 show(tail.poll())
                 print("the training process has gone without a result in the log (crashed or killed)")
                 return 1

@@ -20,6 +20,10 @@ class InvalidRunConfig(Exception):
         self.problems = problems
 
 
+class RunDirError(Exception):
+    """A run directory cannot be created, found or used; the message says how to fix it."""
+
+
 class TrainError(Exception):
     """A failure the backend already explained: ``str()`` is the message, ``hint`` the fix."""
 

@@ -28,7 +28,7 @@ from typing import Any
 
 from ftui.config import RunConfig, dump_config
 from ftui.secrets import scrub_secrets, secret_values
-from ftui.train import live, runs
+from ftui.train import live, run_lock, runs
 from ftui.train.control import RunControl
 from ftui.train.errors import InvalidRunConfig, TrainError
 from ftui.train.events import EVENT_LOG_NAME, TERMINAL_TYPES, Event, EventLogWriter, Failed, Message, Stopped
@@ -125,7 +125,7 @@ class TrainingWorker:
         self._callbacks = list(callbacks)
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._ended = False  # the writer has seen the training thread's last event
-        self._lock = runs.RunLock(self.run_dir)
+        self._lock = run_lock.RunLock(self.run_dir)
         self._secrets = secret_values()
         self._trainer_started = False  # the backend's "started" event: from then on the trainer checks stops per step
         self._stop_seen_at: float | None = None
@@ -168,7 +168,7 @@ class TrainingWorker:
         """Take the run's lock (RunDirError if another process trains it), record the metadata, start."""
         self._lock.acquire()
         try:
-            runs.clear_control(self.run_dir)
+            run_lock.clear_control(self.run_dir)
             runs.write_run_metadata(self.run_dir, self.config, pid=os.getpid())
         except BaseException:
             self._lock.release()
@@ -324,19 +324,19 @@ class TrainingWorker:
         self.control.request_stop(save=save)
 
     def _poll_control(self, writer: EventLogWriter) -> None:
-        action = runs.read_control(self.run_dir)
+        action = run_lock.read_control(self.run_dir)
         if action is None:
             return
         try:
-            runs.clear_control(self.run_dir)
+            run_lock.clear_control(self.run_dir)
         except OSError as exc:
             # the request is honoured all the same; the file stays, and a stop already asked for ignores it
             if not self.control.stop_requested:
-                self._write(writer, Message(text=f"could not remove {runs.CONTROL_NAME} ({exc}); remove it before "
+                self._write(writer, Message(text=f"could not remove {run_lock.CONTROL_NAME} ({exc}); remove it before "
                                             "resuming this run", level="warning").to_dict())
         if self.control.stop_requested:
             return
-        save = action == runs.STOP_AND_SAVE
+        save = action == run_lock.STOP_AND_SAVE
         self.control.request_stop(save=save)
         text = "stop-and-save requested from another process" if save else "stop requested from another process"
         self._write(writer, Message(text=text).to_dict())
@@ -405,7 +405,7 @@ def start_run(
         run_dir = target.resolve()
         # record what the resumed attempt runs with (e.g. a longer max_steps given with --set)
         config = dataclasses.replace(config, output_dir=str(run_dir))
-        if runs.load_run_config(run_dir) != config and not runs.is_live(run_dir):
+        if runs.load_run_config(run_dir) != config and not run_lock.is_live(run_dir):
             from ftui.private import write_private_text
 
             write_private_text(run_dir / runs.CONFIG_NAME, dump_config(config))

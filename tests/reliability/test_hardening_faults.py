@@ -22,7 +22,7 @@ import pytest
 
 from ftui.cli import main
 from ftui.config import RunConfig
-from ftui.train import runs
+from ftui.train import run_lock, runs
 from ftui.train import worker as worker_mod
 from ftui.train.events import EventLogWriter, Message, Started, read_events
 
@@ -281,7 +281,7 @@ def test_resuming_a_read_only_run_dir_is_one_message(tmp_path: Path, monkeypatch
 
     monkeypatch.setattr(os, "open", read_only)
     with pytest.raises(runs.RunDirError, match="cannot write in the run directory"):
-        runs.RunLock(run_dir).acquire()
+        run_lock.RunLock(run_dir).acquire()
     monkeypatch.setattr(os, "access", lambda path, mode: not str(path).startswith(str(run_dir)))
     with pytest.raises(runs.RunDirError, match="read-only"):
         worker_mod.start_run(runs.load_run_config(run_dir), run_dir=run_dir, resume=True, check=False)

@@ -159,7 +159,7 @@ def test_an_answer_cannot_use_the_key_that_opened_the_question() -> None:
 
 
 async def test_the_train_stop_question_uses_other_keys_than_x(runs_dir: Path) -> None:
-    from ftui.train.runs import RunLock
+    from ftui.train.run_lock import RunLock
     from ftui.tui.screenshots.runs import write_fixture_run
 
     run_dir = write_fixture_run(runs_dir, "live")

@@ -69,7 +69,7 @@ def test_saving_is_atomic_and_never_raises(tmp_path: Path, monkeypatch) -> None:
 
 
 async def test_plan_says_a_run_is_training(runs_dir: Path) -> None:
-    from ftui.train.runs import RunLock
+    from ftui.train.run_lock import RunLock
     from ftui.tui.screenshots.runs import write_fixture_run
 
     run_dir = write_fixture_run(runs_dir, "live")

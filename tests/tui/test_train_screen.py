@@ -512,7 +512,7 @@ async def test_quit_offers_stop_save_or_keep_running(key: str, stops: list[bool]
 async def test_a_live_run_from_another_process_is_reattached_and_stopped_through_its_control_file(
     runs_dir: Path,
 ) -> None:
-    from ftui.train.runs import RunLock, read_control
+    from ftui.train.run_lock import RunLock, read_control
 
     run_dir = write_fixture_run(runs_dir, "live")
     lock = RunLock(run_dir)

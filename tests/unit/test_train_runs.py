@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ftui.config import RunConfig
-from ftui.train import live, runs, worker
+from ftui.train import live, run_lock, runs, worker
 from ftui.train.events import Eval, EventLogWriter, Failed, Finished, Log, Started, Stopped, read_events
 
 
@@ -104,19 +104,19 @@ def test_list_runs_derives_everything_from_the_log(runs_dir):
 def test_lock_makes_a_run_live_and_a_second_trainer_is_refused(tmp_path):
     run_dir = tmp_path / "r"
     run_dir.mkdir()
-    assert not runs.is_live(run_dir)
-    lock = runs.RunLock(run_dir)
+    assert not run_lock.is_live(run_dir)
+    lock = run_lock.RunLock(run_dir)
     lock.acquire()
     try:
-        assert runs.is_live(run_dir)
-        assert runs.read_lock(run_dir)["pid"] > 0
+        assert run_lock.is_live(run_dir)
+        assert run_lock.read_lock(run_dir)["pid"] > 0
         with pytest.raises(runs.RunDirError, match="ftui attach"):
-            runs.RunLock(run_dir).acquire()
+            run_lock.RunLock(run_dir).acquire()
     finally:
         lock.release()
-    assert not runs.is_live(run_dir) and not (run_dir / "run.lock").exists()
+    assert not run_lock.is_live(run_dir) and not (run_dir / "run.lock").exists()
     (run_dir / "run.lock").write_text(json.dumps({"pid": 999999, "host": "elsewhere"}))  # stale, from a crash
-    assert not runs.is_live(run_dir)
+    assert not run_lock.is_live(run_dir)
 
 
 def test_find_run_by_id_prefix_suffix_and_path(runs_dir):
@@ -134,17 +134,17 @@ def test_find_run_by_id_prefix_suffix_and_path(runs_dir):
 def test_worker_writes_events_and_stops_through_the_control_file(runs_dir, use_backend):
     use_backend(fake_backend())
     w = worker.start_run(RunConfig(), check=False)
-    assert w in live.active() and runs.is_live(w.run_dir)
+    assert w in live.active() and run_lock.is_live(w.run_dir)
     deadline = time.monotonic() + 10
     while not any(isinstance(e, Log) for e in read_events(w.events_path)):
         assert time.monotonic() < deadline
         time.sleep(0.02)
-    runs.request_stop(w.run_dir, save=True)  # what 'ftui attach' does from another process
+    run_lock.request_stop(w.run_dir, save=True)  # what 'ftui attach' does from another process
     assert w.join(timeout=10)
     events = read_events(w.events_path)
     assert isinstance(events[-1], Stopped) and events[-1].saved
     assert any(e.type == "message" and "another process" in e.text for e in events)
-    assert not runs.is_live(w.run_dir) and w not in live.active()
+    assert not run_lock.is_live(w.run_dir) and w not in live.active()
     assert runs.summarize_run(w.run_dir).status == "stopped"
 
 
@@ -294,7 +294,7 @@ def test_a_write_that_fails_mid_run_stops_the_run_and_the_log_says_why(runs_dir,
     last = events[-1]
     assert isinstance(last, Failed) and last.message == w.log_error
     assert last.message.startswith("the event log could not be written at step") and "--resume" in last.hint
-    assert thread_errors == [] and not runs.is_live(w.run_dir)
+    assert thread_errors == [] and not run_lock.is_live(w.run_dir)
     assert runs.summarize_run(w.run_dir).status == "failed"
 
 
@@ -311,7 +311,7 @@ def test_a_log_that_stays_unwritable_is_still_reported(runs_dir, use_backend, di
                      r"on device\); training stopped$", out.getvalue(), re.M), out.getvalue()
     assert thread_errors == []
     (run_dir,) = runs_dir.iterdir()
-    assert not runs.is_live(run_dir) and read_events(run_dir / "events.jsonl") == []
+    assert not run_lock.is_live(run_dir) and read_events(run_dir / "events.jsonl") == []
 
 
 def _backend_with_an_unserialisable_event(config, run_dir, emit, control, resume=False, callbacks=()):
@@ -356,8 +356,8 @@ def test_a_control_file_that_cannot_be_removed_still_stops_the_run(runs_dir, use
     def cannot_remove(run_dir):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(runs, "clear_control", cannot_remove)
-    runs.request_stop(w.run_dir, save=True)
+    monkeypatch.setattr(run_lock, "clear_control", cannot_remove)
+    run_lock.request_stop(w.run_dir, save=True)
     assert w.join(timeout=10)
     assert thread_errors == []
     events = read_events(w.events_path)
@@ -376,10 +376,10 @@ def test_an_unexpected_error_in_the_writer_stops_the_run_and_the_log_goes_on(run
     def broken(run_dir):
         raise RuntimeError("the control file reader broke")
 
-    monkeypatch.setattr(runs, "read_control", broken)
+    monkeypatch.setattr(run_lock, "read_control", broken)
     assert w.join(timeout=10)
     assert thread_errors == [] and w.control.save_requested
     assert w.log_error.startswith("the event log writer failed at step") and "RuntimeError" in w.log_error
     last = read_events(w.events_path)[-1]
     assert isinstance(last, Failed) and last.message == w.log_error and w.result == "failed"
-    assert not runs.is_live(w.run_dir)
+    assert not run_lock.is_live(w.run_dir)
