@@ -76,3 +76,49 @@ def test_ids_are_shortened_from_their_common_prefix() -> None:
     assert shown[0] != shown[1] and shown[0].endswith("lr2e-4") and shown[1].endswith("lr5e-5")
     assert all(len(s) <= 28 for s in shown)
     assert shorten_ids(["short", "other"], 28) == ["short", "other"]
+
+
+async def _generate_screen(app: FtuiApp, pilot):  # noqa: ANN001, ANN202
+    from ftui.tui.screens.eval_generate import GenerateScreen
+
+    await pilot.press("g")
+    while not isinstance(app.screen, GenerateScreen):
+        await pilot.pause(0.02)
+    await pilot.pause()
+    return app.screen
+
+
+async def test_generate_shows_the_test_file_relative_to_here_and_a_long_one_by_its_end(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from textual.widgets import Input
+
+    from ftui.paths import REPO_ROOT
+
+    monkeypatch.chdir(REPO_ROOT)
+    app = FtuiApp(start_mode="evaluate")  # the demo workspace: sample_data/support_tickets_test.jsonl
+    async with app.run_test(size=(160, 48)) as pilot:
+        field = (await _generate_screen(app, pilot)).query_one("#g-test", Input)
+        assert field.value == "sample_data/support_tickets_test.jsonl"
+        assert field.render_line(0).text.strip() == field.value  # whole: it fits
+    deep = tmp_path.joinpath(*"a long way down to where the held out tickets are kept".split())
+    deep.mkdir(parents=True)
+    test_file = deep / "tickets_held_out.jsonl"
+    test_file.write_text((REPO_ROOT / "sample_data/support_tickets_test.jsonl").read_text())
+    app = FtuiApp(start_mode="evaluate")
+    app.workspace.eval_path = test_file  # not under the current directory: the whole path, its end in view
+    async with app.run_test(size=(160, 48)) as pilot:
+        field = (await _generate_screen(app, pilot)).query_one("#g-test", Input)
+        assert field.value == str(test_file)
+        shown = field.render_line(0).text.strip()
+        assert len(shown) < len(str(test_file)) and shown.endswith("kept/tickets_held_out.jsonl"), shown
+
+
+async def test_generate_endpoint_placeholder_fits_its_field() -> None:
+    from textual.widgets import Input
+
+    app = FtuiApp(start_mode="evaluate")
+    async with app.run_test(size=(120, 40)) as pilot:
+        field = (await _generate_screen(app, pilot)).query_one("#g-openai", Input)
+        placeholder = str(field.placeholder)
+        assert "@http" in placeholder and len(placeholder) < field.content_size.width
+        assert field.render_line(0).text.strip() == placeholder  # one line, not cut

@@ -34,7 +34,7 @@ from ftui.evaluate.items import EvalItem
 from ftui.textsafe import one_line
 from ftui.tui.screens.eval_common import TextPrompt, default_rater
 from ftui.tui.screens.eval_results import class_table, comparisons_text, metrics_panel
-from ftui.tui.widgets.field import TextField
+from ftui.tui.widgets.field import TextField, display_path
 from ftui.tui.widgets.key_footer import KeyFooter
 
 PROGRESS_EVERY_S = 0.2
@@ -92,10 +92,11 @@ class GenerateScreen(Screen[None]):
                 yield TextField("", placeholder="path/to/merged-model", id="g-merged", classes="gen-row")
                 yield Static("OpenAI-compatible endpoint MODEL[@BASE_URL] (key: $OPENAI_API_KEY)",
                              classes="gen-label")
-                yield TextField("", placeholder="gpt-4o-mini  or  my-model@http://localhost:8000/v1", id="g-openai",
+                yield TextField("", placeholder="gpt-4o-mini or llama@http://host:8000/v1", id="g-openai",
                             classes="gen-row")
                 yield Static("test file (JSONL with reference answers)", classes="gen-label")
-                yield TextField(str(ws.eval_path or ""), placeholder="path/to/test.jsonl", id="g-test", classes="gen-row")
+                yield TextField(display_path(ws.eval_path) if ws.eval_path else "", placeholder="path/to/test.jsonl",
+                                id="g-test", classes="gen-row")
                 with Horizontal(classes="gen-row", id="g-numbers"):
                     with Vertical():
                         yield Static("items (empty = all)", classes="gen-label")
@@ -177,7 +178,7 @@ class GenerateScreen(Screen[None]):
         test = self._value("#g-test")
         if not test:
             raise ValueError("give a test file (JSONL with reference answers)")
-        path = Path(test).expanduser()
+        path = Path(test).expanduser().absolute()  # the field shows it relative to here; the session keeps it whole
         if not path.is_file():
             raise ValueError(f"test file {one_line(str(path), 80)} does not exist")
         limit = self._int("#g-limit", "items", 1, 1_000_000)
@@ -294,11 +295,11 @@ class GenerateScreen(Screen[None]):
 
     def score(self) -> None:
         """Metrics per system on the items every system answered, and base-vs-other comparisons."""
-        from ftui.evaluate.scoring import score_outputs
+        from ftui.evaluate import pipeline
 
-        # the one scorer with the defaults a new session stores: this screen, 'ftui eval metrics' and the
-        # session's results print the same intervals for the same outputs
-        scored = score_outputs(self.items, self.outputs)
+        # the pipeline's scorer with the defaults a new session stores: this screen, 'ftui eval metrics' and
+        # the session's results print the same intervals for the same outputs
+        scored = pipeline.score_all(self.outputs, self.items)
         self.metrics, self.comparisons = scored.metrics, scored.comparisons
         self.show_metrics()
 

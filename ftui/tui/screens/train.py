@@ -35,6 +35,7 @@ from ftui.tui.screens.base import ModeScreen
 from ftui.tui.screens.train_form import LauncherForm
 from ftui.tui.screens.train_monitor import RunMonitor
 from ftui.tui.screens.train_runs import RESUMABLE, ComparePanel, RunsPanel, load_comparison
+from ftui.tui.widgets.field import display_path as _display_path
 
 PANELS = ("launcher", "monitor", "runs", "compare")
 PANEL_TITLES = {"launcher": "New run", "monitor": "Monitor", "runs": "Runs", "compare": "Compare"}
@@ -475,7 +476,7 @@ class TrainScreen(ModeScreen):
         if self._trains_here(self.watched):
             self.worker.stop(save=save)
         else:
-            from ftui.train.run_lock import request_stop
+            from ftui.train.runs import request_stop
 
             request_stop(self.watched, save=save)  # the other process polls control.json
         self.notify("Stopping at the next step boundary" + (" after saving…" if save else "…"), title="Stop requested")
@@ -592,15 +593,7 @@ class TrainScreen(ModeScreen):
         self.app.switch_mode("data")
 
 
-def _display_path(path: Path) -> str:
-    """A dataset path as the user would type it: relative when under the current directory."""
-    try:
-        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
-
 def _is_live(run_dir: Path) -> bool:
-    from ftui.train.run_lock import is_live
+    from ftui.train.runs import is_live
 
     return is_live(run_dir)

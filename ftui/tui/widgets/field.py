@@ -9,11 +9,21 @@ replacing is Ctrl+U (clear) then typing, the same in every field.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from textual import events
+from textual.geometry import Region
 from textual.widgets import Input
 from textual.widgets.input import Selection
+
+
+def display_path(path: str | Path) -> str:
+    """A path as the user would type it: relative when under the current directory, else as given."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        return str(path)
 
 
 class TextField(Input):
@@ -26,3 +36,11 @@ class TextField(Input):
     def on_focus(self, event: events.Focus) -> None:  # noqa: ARG002 - after Input's own focus handling
         end = len(self.value)
         self.selection = Selection.cursor(end)
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self.show_end)
+
+    def show_end(self) -> None:
+        """A value wider than the field shows its end, where the cursor is: a path's file name, not its
+        first folders (Textual's Input shows the start of a value it was created with)."""
+        self.scroll_to_region(Region(self._cursor_offset, 0, width=1, height=1), force=True, animate=False)
