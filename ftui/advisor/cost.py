@@ -15,22 +15,17 @@ Prices come from a dated, editable table (prices.yaml, or FTUI_PRICES=path).
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from ftui.advisor.errors import AdvisorError
 
 PRICES_PATH = Path(__file__).with_name("prices.yaml")
 USER_PRICES = Path("~/.config/ftui/prices.yaml")
 DEFAULT_MFU = {"full": 0.35, "lora": 0.28, "qlora": 0.22}
-CHARS_PER_TOKEN = 4.0  # the usual English average; a tokenizer gives the exact count
-TOKENS_PER_MESSAGE = 4  # role and separators in a chat format
-TOKENS_PER_EXAMPLE = 3
 
 
 @dataclass(frozen=True)
@@ -81,72 +76,6 @@ def _positive(name: str, value: float, allow_zero: bool = False) -> None:
     ok = value >= 0 if allow_zero else value > 0
     if not isinstance(value, (int, float)) or math.isnan(value) or not ok:
         raise AdvisorError(f"{name} must be {'0 or more' if allow_zero else 'above 0'} (got {value!r}).")
-
-
-# ------------------------------------------------------------------ dataset tokens
-@dataclass(frozen=True)
-class DatasetTokens:
-    examples: int
-    tokens: int
-    path: str
-    exact: bool = False  # True when counted with a tokenizer
-
-
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        return [s for v in value.values() for s in _strings(v)]
-    if isinstance(value, list):
-        return [s for v in value for s in _strings(v)]
-    return []
-
-
-def _row_tokens(obj: Any) -> int:
-    if isinstance(obj, dict):
-        messages = obj.get("messages") or obj.get("conversations")
-        if isinstance(messages, list):
-            chars = sum(len(s) for m in messages for s in _strings(m.get("content", m.get("value", "")) if
-                                                                    isinstance(m, dict) else m))
-            return math.ceil(chars / CHARS_PER_TOKEN) + TOKENS_PER_MESSAGE * len(messages) + TOKENS_PER_EXAMPLE
-    chars = sum(len(s) for s in _strings(obj))
-    return math.ceil(chars / CHARS_PER_TOKEN) + TOKENS_PER_EXAMPLE
-
-
-def dataset_tokens(path: str | Path, max_rows: int = 1_000_000) -> DatasetTokens:
-    """Approximate training tokens of a JSONL/JSON dataset (chars / 4 + chat-format overhead).
-
-    Rows that are not JSON are skipped (the linter reports them); above ``max_rows`` the
-    count is extrapolated from the rows read.
-    """
-    p = Path(path).expanduser()
-    if not p.is_file():
-        raise AdvisorError(f"dataset {p} does not exist; give the path of a .jsonl file.")
-    examples = tokens = 0
-    try:
-        with open(p, "rb") as fh:
-            if p.suffix == ".json":
-                rows = json.load(fh)
-                rows = rows if isinstance(rows, list) else [rows]
-                for obj in rows:
-                    examples += 1
-                    tokens += _row_tokens(obj)
-            else:
-                for line in fh:
-                    if examples >= max_rows:
-                        break
-                    line = line.strip()
-                    if not line:
-                        continue
-                    try:
-                        obj = json.loads(line)
-                    except ValueError:
-                        continue
-                    examples += 1
-                    tokens += _row_tokens(obj)
-    except (OSError, ValueError) as exc:
-        raise AdvisorError(f"cannot read dataset {p}: {exc}; check the file.") from None
-    return DatasetTokens(examples, tokens, str(p))
 
 
 # ------------------------------------------------------------------ training cost

@@ -397,13 +397,15 @@ def run_cost(args: argparse.Namespace) -> int:
     from ftui.advisor import cost
     from ftui.advisor.errors import AdvisorError
     from ftui.advisor.model_config import architecture_for
+    from ftui.data.source import DatasetError
+    from ftui.data.stats import dataset_tokens
     from ftui.errors import UserError
 
     if (args.data is None) == (args.tokens is None):
         raise UserError("give exactly one of --data PATH (count its tokens) or --tokens N")
     try:
         prices = cost.load_prices()
-        data = cost.dataset_tokens(args.data) if args.data else None
+        data = dataset_tokens(args.data) if args.data else None
         tokens = data.tokens if data else args.tokens
         oa = cost.openai_training_cost(tokens, args.epochs, args.openai_model, prices)
         arch = architecture_for(args.model)
@@ -425,7 +427,7 @@ def run_cost(args: argparse.Namespace) -> int:
             be = cost.break_even(train_cost, args.requests_per_day, args.prompt_tokens_before,
                                  args.prompt_tokens_after, args.output_tokens, before["input_per_m"],
                                  before["output_per_m"], after["input_per_m"], after["output_per_m"], fixed)
-    except AdvisorError as exc:
+    except (AdvisorError, DatasetError) as exc:
         raise _user_error(exc) from None
     result = {
         "schema": "ftui.plan.cost/1",

@@ -1,6 +1,7 @@
 """Dataset statistics: token-length percentiles per role with histograms, turns per row,
-label distribution, and the OpenAI cost estimate (price table with its date, epoch
-heuristic, billable tokens, trained-token fraction).
+label distribution, the OpenAI cost estimate (price table with its date, epoch
+heuristic, billable tokens, trained-token fraction), and the quick token count the Plan
+calculator prices a dataset by (``dataset_tokens``).
 
 Prices come from the one dated table the Plan calculator uses too
 (``ftui/advisor/prices.yaml``; a user overrides it with ``$FTUI_PRICES`` or
@@ -9,10 +10,17 @@ Prices come from the one dated table the Plan calculator uses too
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+CHARS_PER_TOKEN = 4.0  # the usual English average; a tokenizer gives the exact count
+TOKENS_PER_MESSAGE = 4  # role and separators in a chat format
+TOKENS_PER_EXAMPLE = 3
 
 
 def percentiles(values: Sequence[int] | np.ndarray) -> dict[str, float]:
@@ -103,3 +111,37 @@ def cost_estimate(row_tokens: Sequence[int] | np.ndarray, limit: int = 65_536, e
         "prices_as_of": str(prices.get("as_of", "unknown")),
         "prices_source": prices.get("source", ""),
     }
+
+
+@dataclass(frozen=True)
+class DatasetTokens:
+    examples: int
+    tokens: int
+    path: str
+    exact: bool = False  # True when counted with a tokenizer
+
+
+def dataset_tokens(path: str | Path, max_rows: int = 1_000_000) -> DatasetTokens:
+    """Approximate training tokens of a dataset (characters / 4 + chat-format overhead per message).
+
+    Read through the one row reader (``formats.iter_conversations``, each row by its own keys),
+    so every format and file kind counts the same as it trains; rows it cannot use are skipped
+    (the linter reports them); reading stops after ``max_rows`` examples. DatasetError when the
+    file cannot be read.
+    """
+    from ftui.data import formats
+    from ftui.data.source import DatasetError
+
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise DatasetError(f"dataset {p} does not exist; give the path of a .jsonl file.")
+    examples = tokens = 0
+    for _row, _offset, conversation, _error in formats.iter_conversations(p, each_row=True):
+        if examples >= max_rows:
+            break
+        if conversation is None:
+            continue
+        examples += 1
+        chars = sum(len(m.content or "") for m in conversation.messages)
+        tokens += math.ceil(chars / CHARS_PER_TOKEN) + TOKENS_PER_MESSAGE * len(conversation.messages) + TOKENS_PER_EXAMPLE
+    return DatasetTokens(examples, tokens, str(p))

@@ -87,12 +87,14 @@ def generate_all(
     return results
 
 
-def score_all(results: Mapping[str, GenerationResult], items: Sequence[EvalItem], *, task: str | None = None,
-              n_bootstrap: int = DEFAULT_N_BOOTSTRAP, seed: int = DEFAULT_BOOTSTRAP_SEED) -> Scored:
+def score_all(results: Mapping[str, GenerationResult | Mapping[str, str]], items: Sequence[EvalItem], *,
+              task: str | None = None, n_bootstrap: int = DEFAULT_N_BOOTSTRAP, seed: int = DEFAULT_BOOTSTRAP_SEED) -> Scored:
     """Scores, summaries and first-vs-each-other comparisons of every system, from the one scorer
-    (``scoring.score_outputs``) with the defaults a new session stores (empty without references)."""
-    return score_outputs(items, {n: r.outputs for n, r in results.items()}, task=task, n_bootstrap=n_bootstrap,
-                         seed=seed)
+    (``scoring.score_outputs``) with the defaults a new session stores (empty without references).
+
+    ``results``: each system's GenerationResult, or its outputs by item id (what the Generate screen keeps)."""
+    outputs = {n: r.outputs if isinstance(r, GenerationResult) else r for n, r in results.items()}
+    return score_outputs(items, outputs, task=task, n_bootstrap=n_bootstrap, seed=seed)
 
 
 def start_session(

@@ -9,6 +9,8 @@ import pytest
 
 from ftui.advisor import cost
 from ftui.advisor.errors import AdvisorError
+from ftui.data import stats
+from ftui.data.source import DatasetError
 
 
 def test_openai_cost_is_tokens_times_epochs_times_price() -> None:
@@ -45,9 +47,11 @@ def test_dataset_tokens(tmp_path: Path) -> None:
     path = tmp_path / "d.jsonl"
     rows = [{"messages": [{"role": "user", "content": "x" * 400}, {"role": "assistant", "content": "y" * 40}]}] * 10
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\nnot json\n")
-    got = cost.dataset_tokens(path)
+    got = stats.dataset_tokens(path)
     assert got.examples == 10
-    assert got.tokens == 10 * (110 + 2 * cost.TOKENS_PER_MESSAGE + cost.TOKENS_PER_EXAMPLE)
+    assert got.tokens == 10 * (110 + 2 * stats.TOKENS_PER_MESSAGE + stats.TOKENS_PER_EXAMPLE)
+    with pytest.raises(DatasetError, match="does not exist"):
+        stats.dataset_tokens("/nonexistent/file.jsonl")
 
 
 @pytest.mark.parametrize(
@@ -59,7 +63,6 @@ def test_dataset_tokens(tmp_path: Path) -> None:
         lambda: cost.self_hosted_cost(1, "lora", 100, 1, gpu="Z80"),
         lambda: cost.self_hosted_cost(1, "lora", 100, 1, mfu=3),
         lambda: cost.break_even(1, 0, 1, 1, 1, 1, 1, 1, 1),
-        lambda: cost.dataset_tokens("/nonexistent/file.jsonl"),
     ],
 )
 def test_bad_cost_inputs(call) -> None:  # noqa: ANN001

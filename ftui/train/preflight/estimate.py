@@ -196,12 +196,6 @@ def describe_fix(fix: Fix, per_row: int = 1) -> str:
     return f"{fix.describe()} (set {keys})" if keys else fix.describe()
 
 
-def fit_problem(config: RunConfig) -> str | None:
-    """A message when a GPU is present and the estimate exceeds it; None when it fits or cannot be told."""
-    found = fit_check(config)
-    return found[1] if found else None
-
-
 def fit_check(config: RunConfig) -> tuple[str, str] | None:
     """(config key to file it under, message) when the run does not fit the GPU here; the key is the fix's first."""
     gpu, gpu_gb = detected_gpu_gb()

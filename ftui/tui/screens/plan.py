@@ -37,10 +37,10 @@ from ftui.tui.widgets.plan_view import (
 if TYPE_CHECKING:  # pragma: no cover
     from textual.widgets import Input, Select
 
-    from ftui.advisor import cost as cost_mod
     from ftui.advisor.architectures import Architecture
     from ftui.advisor.vram import Estimate, Fix, TrainSetup
     from ftui.config import RunConfig
+    from ftui.data.stats import DatasetTokens
 
 # The calculator's modules (forms, the estimator, prices) are imported where they are used:
 # it mounts after the first frame, and keeping them out of this module's import keeps
@@ -121,7 +121,7 @@ class PlanScreen(ModeScreen):
         self.custom_error: str | None = None
         self.custom_loading = False
         self.model_chosen = False
-        self.dataset_tokens: cost_mod.DatasetTokens | None = None
+        self.dataset_tokens: DatasetTokens | None = None
         self.cost_lines: list[tuple[str, str, str]] = []
         self._path_timer: Timer | None = None
         self._ready = False
@@ -545,20 +545,20 @@ class PlanScreen(ModeScreen):
 
     @work(thread=True, exclusive=True, group="plan-tokens")
     def count_tokens_worker(self) -> None:
-        from ftui.advisor import cost as cost_mod
-        from ftui.advisor.errors import AdvisorError
+        from ftui.data.source import DatasetError
+        from ftui.data.stats import dataset_tokens
 
         workspace = getattr(self.app, "workspace", None)
         path = getattr(workspace, "data_path", None)
         if path is None:
             return
         try:
-            counted = cost_mod.dataset_tokens(path)
-        except AdvisorError:
+            counted = dataset_tokens(path)
+        except DatasetError:
             return
         self.app.call_from_thread(self._tokens_counted, counted)
 
-    def _tokens_counted(self, counted: cost_mod.DatasetTokens) -> None:
+    def _tokens_counted(self, counted: DatasetTokens) -> None:
         from textual.widgets import Input
 
         self.dataset_tokens = counted
