@@ -28,6 +28,7 @@ class RunConfig:
     train_path: str = "sample_data/support_tickets_train.jsonl"
     eval_path: str | None = "sample_data/support_tickets_test.jsonl"
     data_format: str = "auto"  # auto | chat | alpaca | sharegpt | prompt_completion | text
+    on_bad_rows: str = "refuse"  # rows that cannot train (lint errors, a refused template): refuse the file | skip them (recorded in the run)
     method: Method = "lora"
     # preference methods (dpo, orpo, kto): the adapter they train and their strength
     adapter: str = "lora"  # lora | qlora (a 4-bit base, GPU); the reference is the adapter-disabled base
@@ -96,6 +97,7 @@ def weights_method(config: RunConfig) -> str:
         return config.adapter if config.adapter in ADAPTERS else "lora"
     return config.method
 DATA_FORMATS = ("auto", "chat", "alpaca", "sharegpt", "prompt_completion", "text")  # ftui.data.formats' names
+BAD_ROW_POLICIES = ("refuse", "skip")
 DATA_FORMAT_ALIASES = {"prompt-completion": "prompt_completion"}  # = formats.FORMAT_ALIASES (a test keeps them equal)
 PRECISIONS = ("auto", "bf16", "fp16", "fp32")
 QUANT_TYPES = ("nf4", "fp4")
@@ -130,6 +132,8 @@ class ConfigProblem:
     # "data": the dataset's content is at fault (the linter or the reader found it), so the
     # Data screen can show it; "" for everything else (a value, a missing file, the model)
     kind: str = ""
+    skippable: int = 0  # bad rows that on_bad_rows: skip would leave out (0: skipping does not fix this)
+    rows_left: int = 0  # the rows that would then train
 
     def __str__(self) -> str:
         # a problem with the config file as a whole ("(file)") names the file in its message already
@@ -345,6 +349,8 @@ def check_fields(config: RunConfig) -> list[ConfigProblem]:
     _validate_upper_bounds(c, add)
     if DATA_FORMAT_ALIASES.get(c.data_format, c.data_format) not in DATA_FORMATS:
         add(ConfigProblem("data_format", f"'{c.data_format}' is not a known format", f"Use one of: {', '.join(DATA_FORMATS)}."))
+    if c.on_bad_rows not in BAD_ROW_POLICIES:
+        add(ConfigProblem("on_bad_rows", f"'{c.on_bad_rows}' is not a policy", "Use refuse (stop on a bad row) or skip (train on the others)."))
 
     # schedule
     if not c.learning_rate > 0:

@@ -17,6 +17,7 @@ from typing import Any
 from ftui.config import (
     ADAPTERS,
     ATTN_IMPLEMENTATIONS,
+    BAD_ROW_POLICIES,
     COMPUTE_DTYPES,
     DATA_FORMATS,
     METHODS,
@@ -44,6 +45,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "method": tuple(sorted(METHODS, key=("lora", "qlora", "full", "dpo", "orpo", "kto", "openai").index)),
     "adapter": ADAPTERS,
     "data_format": DATA_FORMATS,
+    "on_bad_rows": BAD_ROW_POLICIES,
     "lr_scheduler": SCHEDULERS,
     "optimizer": OPTIMIZERS,
     "precision": PRECISIONS,
@@ -69,6 +71,7 @@ HELP = {
     "model": "local path, Hub id, or demo",
     "train_path": "training JSONL",
     "eval_path": "held-out JSONL for eval loss (empty: none)",
+    "on_bad_rows": "rows that cannot train: refuse the file, or skip them (listed in the run)",
     "method": "lora: adapters on a bf16 base · qlora: 4-bit base (GPU) · full: every weight · dpo/orpo/kto: preference pairs",
     "adapter": "dpo/orpo/kto: lora, or qlora (4-bit base, GPU)",
     "beta": "dpo/kto: distance from the reference (0.1) · orpo: odds-ratio weight",

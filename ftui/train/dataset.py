@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from ftui.data import formats
 from ftui.data.conversation import Conversation
 from ftui.data.source import DatasetError
 from ftui.paths import resolve_data_path
+from ftui.train.bad_rows import BadRow, scan_file, skips
 
 CHAT_ROLES = ("system", "user", "assistant")
 TRAINABLE = (*formats.CONVERSATIONAL, formats.TEXT)
@@ -39,6 +40,9 @@ class LoadedData:
     source_format: str  # a ``formats`` name: chat, sharegpt, alpaca, prompt_completion, text
     eval_rows: int = 0  # rows in the eval set actually used
     eval_capped_from: int = 0  # > 0: the eval set had this many rows before eval_max_rows capped it
+    lines: list[int] = field(default_factory=list)  # each row's number in the file ('ftui lint' numbering)
+    eval_lines: list[int] = field(default_factory=list)  # the same for the eval rows build_datasets kept
+    bad_rows: list[BadRow] = field(default_factory=list)  # rows on_bad_rows: skip left out, with why
 
 
 def example_from(conversation: Conversation) -> dict | None:
@@ -86,11 +90,11 @@ def _file_format(path: Path, data_format: str) -> str:
     return fmt
 
 
-def _examples(path: Path, fmt: str) -> Iterator[dict | None]:
-    """Each row of ``path`` as an example (None for a row that cannot be used)."""
+def _examples(path: Path, fmt: str) -> Iterator[tuple[int, dict | None]]:
+    """Each row of ``path`` as (row number, example), the example None for a row that cannot be used."""
     try:
-        for _row, _offset, conversation, _error in formats.iter_conversations(path, fmt):
-            yield example_from(conversation) if conversation is not None else None
+        for row, _offset, conversation, _error in formats.iter_conversations(path, fmt):
+            yield row, example_from(conversation) if conversation is not None else None
     except DatasetError as exc:
         raise DataError(str(exc)) from None
 
@@ -102,20 +106,35 @@ def _existing(path_value: str) -> Path:
     return path
 
 
-def load_examples(path_value: str, data_format: str = "auto") -> LoadedData:
-    """Every usable example of a file (rows without an assistant answer are skipped and counted)."""
+def load_examples(path_value: str, data_format: str = "auto", skip_bad: bool = False, dataset: str = "train") -> LoadedData:
+    """Every usable example of a file (rows without an assistant answer are skipped and counted).
+
+    ``skip_bad`` (``on_bad_rows: skip``): the rows the linter finds an error in are left out
+    too, and every row left out is listed in ``bad_rows`` with its number and why.
+    """
     path = _existing(path_value)
     fmt = _file_format(path, data_format)
-    rows: list[dict] = []
-    skipped = 0
-    for example in _examples(path, fmt):
-        if example is None:
-            skipped += 1
-        else:
-            rows.append(example)
-    if not rows:
+    bad = _lint_bad_rows(path) if skip_bad else {}
+    loaded = LoadedData(rows=[], kind="text" if fmt == formats.TEXT else "chat", skipped=0, source_format=fmt)
+    for row, example in _examples(path, fmt):
+        if example is None or row in bad:
+            loaded.skipped += 1
+            if skip_bad:
+                loaded.bad_rows.append(BadRow(row, bad.get(row) or "no usable assistant answer", dataset))
+            continue
+        loaded.rows.append(example)
+        loaded.lines.append(row)
+    if not loaded.rows:
         raise DataError(f"no usable {fmt} rows in {path.name} (each needs an assistant answer); check data_format or run 'ftui lint'.")
-    return LoadedData(rows=rows, kind="text" if fmt == formats.TEXT else "chat", skipped=skipped, source_format=fmt)
+    return loaded
+
+
+def _lint_bad_rows(path: Path) -> dict[int, str]:
+    """Row number -> the linter's first error in it (empty when the linter cannot read the file: the loader reports it)."""
+    try:
+        return scan_file(path).rows
+    except Exception:  # noqa: BLE001 - the reader below names an unreadable file in its own words
+        return {}
 
 
 def sample_examples(path_value: str, data_format: str = "auto", limit: int = 64) -> LoadedData:
@@ -127,7 +146,7 @@ def sample_examples(path_value: str, data_format: str = "auto", limit: int = 64)
     fmt = _file_format(path, data_format)
     rows: list[dict] = []
     seen = 0
-    for example in itertools.islice(_examples(path, fmt), limit * 4):
+    for _row, example in itertools.islice(_examples(path, fmt), limit * 4):
         seen += 1
         if example is not None:
             rows.append(example)
@@ -148,31 +167,40 @@ def eval_cap_note(config: RunConfig, loaded: LoadedData) -> str | None:
 
 
 def build_datasets(config: RunConfig) -> tuple[Any, Any | None, LoadedData]:
-    """(train Dataset, eval Dataset or None, what was loaded); eval is held out when no eval_path is set."""
+    """(train Dataset, eval Dataset or None, what was loaded); eval is held out when no eval_path is set.
+
+    ``loaded.lines`` / ``loaded.eval_lines`` keep each kept row's number in its file, in the
+    Datasets' order, so a row refused later (by the chat template) is named by its real row.
+    """
     from datasets import Dataset
 
-    train = load_examples(config.train_path, config.data_format)
-    train_rows = train.rows
+    skip = skips(config)
+    train = load_examples(config.train_path, config.data_format, skip_bad=skip)
+    train_rows, train_lines = train.rows, train.lines
     cap = max(0, int(getattr(config, "eval_max_rows", 0) or 0))  # 0 = evaluate on every row
     eval_rows: list[dict] | None = None
+    eval_lines: list[int] = []
     if config.eval_path:
-        evaluation = load_examples(config.eval_path, config.data_format)
+        evaluation = load_examples(config.eval_path, config.data_format, skip_bad=skip, dataset="eval")
         if evaluation.kind != train.kind:
             raise DataError("train and eval files have different formats (chat vs text); convert one of them.")
-        eval_rows = evaluation.rows
+        train.bad_rows.extend(evaluation.bad_rows)
+        eval_rows, eval_lines = evaluation.rows, evaluation.lines
         if cap and len(eval_rows) > cap:
             train.eval_capped_from = len(eval_rows)
             keep = sorted(random.Random(config.seed).sample(range(len(eval_rows)), cap))  # file order kept
-            eval_rows = [eval_rows[i] for i in keep]
+            eval_rows, eval_lines = [eval_rows[i] for i in keep], [eval_lines[i] for i in keep]
     elif config.eval_fraction > 0 and len(train_rows) >= 10:
-        shuffled = list(train_rows)
-        random.Random(config.seed).shuffle(shuffled)
-        n_eval = max(1, int(len(shuffled) * config.eval_fraction))
+        order = list(range(len(train_rows)))
+        random.Random(config.seed).shuffle(order)
+        n_eval = max(1, int(len(order) * config.eval_fraction))
         if cap and n_eval > cap:
             # the rows past the cap stay in training rather than being held out for nothing
             train.eval_capped_from, n_eval = n_eval, cap
-        eval_rows, train_rows = shuffled[:n_eval], shuffled[n_eval:]
+        eval_rows, eval_lines = [train_rows[i] for i in order[:n_eval]], [train_lines[i] for i in order[:n_eval]]
+        train_rows, train_lines = [train_rows[i] for i in order[n_eval:]], [train_lines[i] for i in order[n_eval:]]
     train.eval_rows = len(eval_rows or ())
+    train.lines, train.eval_lines = train_lines, eval_lines
     train_ds = Dataset.from_list(train_rows)
     eval_ds = Dataset.from_list(eval_rows) if eval_rows else None
     return train_ds, eval_ds, train

@@ -65,7 +65,7 @@ def describe_event(event: Any) -> EventLine | None:
     if t == "checkpoint":
         return EventLine(f"checkpoint step {event.step}: {_safe(event.path)}", "dim")
     if t == "data":  # rows cut or dropped by max_seq_len deserve attention
-        return EventLine(event.describe(), "warn" if event.dropped or event.truncated else "dim")
+        return EventLine(_safe(event.describe(), 1000), "warn" if event.dropped or event.truncated or event.skipped_rows else "dim")
     if t == "message":
         return EventLine(_safe(event.text), LEVEL_TONE.get(event.level, "dim"))
     if t == "failed":

@@ -111,7 +111,8 @@ class DataAccounting(Event):
     """What the trainer did to the rows it was given, counted before training starts.
 
     ``rows_in`` rows reached the trainer (``skipped`` more were left out by ftui's loader
-    for having no usable answer). ``dropped`` rows train on nothing: every trained token
+    for having no usable answer, or by ``on_bad_rows: skip``, which lists them in ``skipped_rows``:
+    each ``{"row": N, "reason": ...}``, the first 20; run.json's ``bad_rows`` has them all). ``dropped`` rows train on nothing: every trained token
     lies past ``max_seq_len`` (TRL removes them; with packing they are packed but carry no
     loss). ``truncated`` rows are longer than ``max_seq_len`` and were cut (or, with a
     splitting packing strategy, ``split`` across sequences, losing nothing).
@@ -132,6 +133,7 @@ class DataAccounting(Event):
     longest: int | None = None  # tokens in the longest row: a max_seq_len that keeps every row whole
     max_seq_len: int | None = None
     packing: str | None = None  # None (no packing) or TRL's packing strategy
+    skipped_rows: list[dict] | None = None  # on_bad_rows: skip: the rows left out, with why
 
     def describe(self) -> str:
         """One line for the monitor, ``ftui train`` and the run record."""
@@ -145,7 +147,11 @@ class DataAccounting(Event):
         if self.trained_tokens_lost and self.trained_tokens_in:
             share = 100 * self.trained_tokens_lost / self.trained_tokens_in
             parts.append(f"{self.trained_tokens_lost:,} of {self.trained_tokens_in:,} trained tokens lost ({share:.1f}%)")
-        if self.skipped:
+        if self.skipped_rows:
+            first = self.skipped_rows[0]
+            parts.append(f"{self.skipped:,} skipped (on_bad_rows: skip; row {first.get('row')}: {first.get('reason')}"
+                         + (", ..." if self.skipped > 1 else "") + ")")
+        elif self.skipped:
             parts.append(f"{self.skipped:,} skipped by the loader (no usable answer)")
         text = " · ".join(parts)
         if (self.dropped or self.truncated) and self.longest:

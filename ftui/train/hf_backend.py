@@ -24,6 +24,7 @@ from typing import Any
 
 from ftui.config import RunConfig
 from ftui.train import runs
+from ftui.train.bad_rows import record_bad_rows
 from ftui.train.control import RunControl
 from ftui.train.errors import TrainError
 from ftui.train.events import Finished, Message, Started, Stopped
@@ -243,7 +244,7 @@ def run_hf(
         train_ds, eval_ds, loaded = build_datasets(config)
     except DataError as exc:
         raise TrainError(str(exc), "fix the dataset or train_path / eval_path / data_format") from None
-    if loaded.skipped:
+    if loaded.skipped and not loaded.bad_rows:  # under on_bad_rows: skip the masking step says it, row by row
         _say(emit, f"skipped {loaded.skipped} rows of {Path(config.train_path).name} that have no usable answer")
     note = eval_cap_note(config, loaded)
     if note:
@@ -263,7 +264,7 @@ def run_hf(
     tokenizer = AutoTokenizer.from_pretrained(info.path, trust_remote_code=False)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    masking, train_ds, eval_ds = _plan_masking(config, tokenizer, loaded.kind, train_ds, eval_ds, run_dir, emit)
+    masking, train_ds, eval_ds = _plan_masking(config, tokenizer, loaded.kind, train_ds, eval_ds, run_dir, emit, loaded)
     bf16, _ = choose_precision(config)
     config, gpu_gb = resolve_checkpointing(config, emit)  # "auto" becomes on/off here, said in the run log
     # the args first: under DeepSpeed ZeRO-3 they make from_pretrained load the weights already partitioned
@@ -318,7 +319,7 @@ def run_hf(
             masking=masking.record(),
         )
     )
-    emit_data_accounting(trainer, loaded.skipped, run_dir, emit)
+    emit_data_accounting(trainer, loaded.skipped, run_dir, emit, loaded.bad_rows)
     if control.stop_requested and not distributed:  # under a launcher the first step's broadcast stops every rank
         emit(Stopped(step=resumed_from or 0, saved=False))
         return
@@ -365,17 +366,19 @@ def train_frozen(trainer: Any, callback: Any, checkpoint: Path | None) -> float:
     return started
 
 
-def _plan_masking(config: RunConfig, tokenizer: Any, kind: str, train_ds: Any, eval_ds: Any, run_dir: Path, emit: Emit) -> tuple[Any, Any, Any]:
+def _plan_masking(config: RunConfig, tokenizer: Any, kind: str, train_ds: Any, eval_ds: Any, run_dir: Path, emit: Emit,
+                  loaded: Any = None) -> tuple[Any, Any, Any]:
     """Decide the loss-masking path from the tokenizer (no weights yet), convert the data, say and record it."""
     from ftui.train.masking import MaskingError, prepare_datasets
 
     try:
-        plan, train_ds, eval_ds = prepare_datasets(config, tokenizer, kind, train_ds, eval_ds)
+        plan, train_ds, eval_ds = prepare_datasets(config, tokenizer, kind, train_ds, eval_ds, loaded)
     except MaskingError as exc:
         raise TrainError(exc.message, exc.fix) from None
     _say(emit, plan.describe())
     if _is_rank_zero():
         runs.update_run_metadata(run_dir, masking=plan.record())
+    record_bad_rows(getattr(loaded, "bad_rows", None), run_dir, emit, _is_rank_zero())
     return plan, train_ds, eval_ds
 
 
@@ -385,15 +388,20 @@ def _is_rank_zero() -> bool:
     return os.environ.get("RANK", "0") in ("", "0")
 
 
-def emit_data_accounting(trainer: Any, skipped: int, run_dir: Path, emit: Emit) -> None:
-    """One ``data`` event per prepared dataset (train first), also kept in run.json by rank 0."""
+def emit_data_accounting(trainer: Any, skipped: int, run_dir: Path, emit: Emit, bad_rows: Sequence[Any] = ()) -> None:
+    """One ``data`` event per prepared dataset (train first), also kept in run.json by rank 0.
+
+    ``bad_rows``: the rows ``on_bad_rows: skip`` left out (``bad_rows.BadRow``), listed in the event.
+    """
+    from ftui.train.bad_rows import event_rows
     from ftui.train.events import DataAccounting
 
     accounts = getattr(trainer, "ftui_accounting", None) or {}
     records = {}
     for name in sorted(accounts, key=lambda n: n != "train"):
         counts = dict(accounts[name])
-        event = DataAccounting(dataset=name, skipped=skipped if name == "train" else 0, **counts)
+        listed, count = event_rows(bad_rows, name)
+        event = DataAccounting(dataset=name, skipped=skipped if name == "train" else count, skipped_rows=listed, **counts)
         records[name] = {k: v for k, v in event.to_dict().items() if k not in ("type", "t")}
         emit(event)
     if records and trainer.is_world_process_zero():

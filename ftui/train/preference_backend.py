@@ -106,9 +106,16 @@ def run_preference(
 ) -> None:
     """Train ``config`` (method dpo / orpo / kto) into ``run_dir``; ends with ``finished`` or ``stopped``."""
     from ftui.models import info as modelinfo
+    from ftui.train.bad_rows import record_bad_rows, skips
     from ftui.train.devices import pin_training_args
     from ftui.train.gpu import describe_device
-    from ftui.train.preference_data import PreferenceDataError, build_preference_datasets, render_problem, skipped_note
+    from ftui.train.preference_data import (
+        PreferenceDataError,
+        build_preference_datasets,
+        render_problem,
+        skip_refused,
+        skipped_note,
+    )
 
     run_dir = Path(run_dir)
     hf.quiet_libraries()
@@ -134,7 +141,7 @@ def run_preference(
         train_ds, eval_ds, loaded = build_preference_datasets(config)
     except PreferenceDataError as exc:
         raise TrainError(str(exc), "fix the dataset or train_path / eval_path") from None
-    note = skipped_note(loaded, config.train_path)
+    note = None if loaded.bad_rows else skipped_note(loaded, config.train_path)  # skipped rows are listed below
     if note:
         emit(Message(text=note, level="warning"))
 
@@ -151,9 +158,16 @@ def run_preference(
     tokenizer = AutoTokenizer.from_pretrained(info.path, trust_remote_code=False)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    refused = render_problem(tokenizer, train_ds.select(range(min(16, len(train_ds)))).to_list(), config.model)
+    skip = skips(config)
+    refused = render_problem(tokenizer, [] if skip else train_ds.select(range(min(16, len(train_ds)))).to_list(), config.model)
     if refused:
         raise TrainError(*refused)
+    if skip:
+        try:
+            train_ds = skip_refused(tokenizer, train_ds, loaded, config.model)
+        except PreferenceDataError as exc:
+            raise TrainError(str(exc), "fix the rows or use another model") from None
+    record_bad_rows(loaded.bad_rows, run_dir, emit, hf._is_rank_zero())
     bf16, _ = hf.choose_precision(config)
     config, gpu_gb = hf.resolve_checkpointing(config, emit)
     load_config = dataclasses.replace(load_config, gradient_checkpointing=config.gradient_checkpointing)
@@ -203,7 +217,7 @@ def run_preference(
         estimate_gb=estimate_gb,
         estimate_torch_gb=estimate_torch_gb,
     ))
-    _emit_accounting(trainer, train_ds, loaded.skipped, config, emit)
+    _emit_accounting(trainer, train_ds, loaded.skipped, config, emit, loaded.bad_rows)
     if control.stop_requested and not distributed:
         emit(Stopped(step=int(trainer.state.global_step), saved=False))
         return
@@ -221,13 +235,15 @@ def _start_from_adapter(model: Any, adapter_dir: str) -> Any:
     return PeftModel.from_pretrained(model, adapter_dir, is_trainable=True)
 
 
-def _emit_accounting(trainer: Any, given: Any, skipped: int, config: RunConfig, emit: Emit) -> None:
+def _emit_accounting(trainer: Any, given: Any, skipped: int, config: RunConfig, emit: Emit, bad_rows: Any = ()) -> None:
     """One ``data`` event: rows given, rows TRL kept (DPO drops a row whose prompt alone fills max_seq_len)."""
+    from ftui.train.bad_rows import event_rows
+
     kept = trainer.train_dataset
     rows_in = len(given)
     rows_trained = len(kept) if hasattr(kept, "__len__") else rows_in
-    emit(DataAccounting(dataset="train", rows_in=rows_in, rows_trained=rows_trained,
-                        dropped=max(0, rows_in - rows_trained), skipped=skipped, max_seq_len=config.max_seq_len))
+    emit(DataAccounting(dataset="train", rows_in=rows_in, rows_trained=rows_trained, dropped=max(0, rows_in - rows_trained),
+                        skipped=skipped, max_seq_len=config.max_seq_len, skipped_rows=event_rows(bad_rows, "train")[0]))
     if rows_trained < rows_in:
         emit(Message(text=f"{rows_in - rows_trained} of {rows_in} rows dropped: the prompt alone fills "
                           f"max_seq_len {config.max_seq_len}; raise max_seq_len to keep them", level="warning"))

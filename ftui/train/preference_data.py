@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,8 @@ class PreferenceData:
     kind: str  # PAIRED or UNPAIRED
     skipped: int  # rows that could not be read or train nothing
     reasons: dict[str, int]  # why rows were skipped -> count
+    bad_rows: list[Any] = field(default_factory=list)  # on_bad_rows: skip: every row left out (bad_rows.BadRow)
+    lines: list[int] = field(default_factory=list)  # each row's number in the file, parallel to ``rows``
 
 
 def _msgs(messages: list[Any]) -> list[dict]:
@@ -112,29 +114,42 @@ def is_unpaired(obj: Any) -> bool:
     return isinstance(obj, dict) and "label" in obj and "chosen" not in obj and "preferred_output" not in obj
 
 
-def _rows(path: Path) -> Iterator[Any]:
+def _rows(path: Path) -> Iterator[tuple[int, Any]]:
     try:
         for raw in iter_raw_rows(path):
             if not raw.data.strip():
                 continue
             try:
-                yield orjson.loads(raw.data)
+                yield raw.row, orjson.loads(raw.data)
             except orjson.JSONDecodeError:
-                yield None
+                yield raw.row, None
     except DatasetError as exc:
         raise PreferenceDataError(str(exc)) from None
 
 
-def load_preference(path_value: str, method: str, limit: int | None = None) -> PreferenceData:
-    """Every usable row of a preference file for ``method`` (``limit``: stop after that many, for checks)."""
+def load_preference(path_value: str, method: str, limit: int | None = None, skip_bad: bool = False,
+                    dataset: str = "train") -> PreferenceData:
+    """Every usable row of a preference file for ``method`` (``limit``: stop after that many, for checks).
+
+    ``skip_bad`` (``on_bad_rows: skip``): rows the linter finds an error in are left out too, and
+    every row left out is listed in ``bad_rows`` with its row number and why.
+    """
+    from ftui.train.bad_rows import BadRow, scan_file
+
     path = resolve_data_path(path_value)
     if path is None or not path.is_file():
         raise PreferenceDataError(f"dataset {path_value} does not exist; fix train_path/eval_path.")
     rows: list[dict] = []
     reasons: dict[str, int] = {}
+    bad_rows: list[BadRow] = []
+    lines: list[int] = []
+    try:
+        lint_bad = scan_file(path).rows if skip_bad else {}
+    except Exception:  # noqa: BLE001 - an unreadable file is the reader's to name, below
+        lint_bad = {}
     kind = ""
     skipped = 0
-    for obj in _rows(path):
+    for number, obj in _rows(path):
         row_kind = UNPAIRED if is_unpaired(obj) else PAIRED
         kind = kind or row_kind
         if obj is None:
@@ -143,11 +158,16 @@ def load_preference(path_value: str, method: str, limit: int | None = None) -> P
             row, why = None, f"a {row_kind} row in a {kind} file"
         else:
             row, why = unpaired_row(obj) if kind == UNPAIRED else paired_row(obj)
+        if row is not None and number in lint_bad:
+            row, why = None, lint_bad[number]
         if row is None:
             skipped += 1
             reasons[why] = reasons.get(why, 0) + 1
+            if skip_bad:
+                bad_rows.append(BadRow(number, lint_bad.get(number, why), dataset))
             continue
         rows.append(row)
+        lines.append(number)
         if limit and len(rows) >= limit:
             break
     if not rows:
@@ -159,8 +179,8 @@ def load_preference(path_value: str, method: str, limit: int | None = None) -> P
         raise PreferenceDataError(f"{path.name} holds unpaired rows (a 'label' per answer); {method} needs pairs "
                                   "(prompt/chosen/rejected). Use method: kto, or give paired data.")
     if method == "kto" and kind == PAIRED:
-        rows = unpair(rows)
-    return PreferenceData(rows=rows, kind=kind, skipped=skipped, reasons=reasons)
+        rows, lines = unpair(rows), [n for n in lines for _ in (0, 1)]
+    return PreferenceData(rows=rows, kind=kind, skipped=skipped, reasons=reasons, bad_rows=bad_rows, lines=lines)
 
 
 def unpair(rows: list[dict]) -> list[dict]:
@@ -181,27 +201,55 @@ def skipped_note(data: PreferenceData, path_value: str) -> str | None:
 
 
 def build_preference_datasets(config: RunConfig) -> tuple[Any, Any | None, PreferenceData]:
-    """(train Dataset, eval Dataset or None, what was loaded); eval held out (seeded) when no eval_path."""
+    """(train Dataset, eval Dataset or None, what was loaded); eval held out (seeded) when no eval_path.
+
+    ``loaded.lines`` ends as the train rows' numbers in the file, in the Dataset's order.
+    """
     from datasets import Dataset
 
-    train = load_preference(config.train_path, config.method)
-    train_rows = train.rows
+    from ftui.train.bad_rows import skips
+
+    skip = skips(config)
+    train = load_preference(config.train_path, config.method, skip_bad=skip)
+    train_rows, train_lines = train.rows, train.lines
     eval_rows: list[dict] | None = None
     cap = max(0, int(config.eval_max_rows or 0))
     if config.eval_path:
-        eval_rows = load_preference(config.eval_path, config.method).rows
+        evaluation = load_preference(config.eval_path, config.method, skip_bad=skip, dataset="eval")
+        train.bad_rows.extend(evaluation.bad_rows)
+        eval_rows = evaluation.rows
         if cap and len(eval_rows) > cap:
             keep = sorted(random.Random(config.seed).sample(range(len(eval_rows)), cap))
             eval_rows = [eval_rows[i] for i in keep]
     elif config.eval_fraction > 0 and len(train_rows) >= 10:
-        shuffled = list(train_rows)
-        random.Random(config.seed).shuffle(shuffled)
-        n_eval = max(1, int(len(shuffled) * config.eval_fraction))
+        order = list(range(len(train_rows)))
+        random.Random(config.seed).shuffle(order)
+        n_eval = max(1, int(len(order) * config.eval_fraction))
         n_eval = min(n_eval, cap) if cap else n_eval
-        eval_rows, train_rows = shuffled[:n_eval], shuffled[n_eval:]
+        eval_rows = [train_rows[i] for i in order[:n_eval]]
+        train_rows, train_lines = [train_rows[i] for i in order[n_eval:]], [train_lines[i] for i in order[n_eval:]]
+    train.lines = train_lines
     if config.method == "kto":
         _check_kto_balance(train_rows, config.train_path)
     return Dataset.from_list(train_rows), Dataset.from_list(eval_rows) if eval_rows else None, train
+
+
+def skip_refused(tokenizer: Any, train_ds: Any, loaded: PreferenceData, model: str) -> Any:
+    """``on_bad_rows: skip``: the train rows the chat template renders (each refused one recorded in ``loaded``)."""
+    from ftui.train.bad_rows import BadRow
+
+    keep = []
+    for index, row in enumerate(train_ds.to_list()):
+        found = render_problem(tokenizer, [row], model)
+        if found is None:
+            keep.append(index)
+            continue
+        line = loaded.lines[index] if index < len(loaded.lines) else None
+        loaded.bad_rows.append(BadRow(line, found[0].replace(" preference row 1", " this row"), "train"))
+        loaded.skipped += 1
+    if not keep:
+        raise PreferenceDataError(f"the chat template of {model} refuses every preference row; fix the rows or use another model.")
+    return train_ds if len(keep) == len(train_ds) else train_ds.select(keep)
 
 
 def render_problem(tokenizer: Any, rows: list[dict], model: str) -> tuple[str, str] | None:

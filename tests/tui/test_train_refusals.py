@@ -36,3 +36,43 @@ async def _offered_data_screen(refusals: list[Refusal]) -> bool:
 async def test_the_data_screen_is_offered_for_a_data_refusal_only(runs_dir: Path) -> None:
     assert await _offered_data_screen([Refusal("train_path", "d.jsonl: row 2: not JSON. Fix the rows", data=True)])
     assert not await _offered_data_screen([Refusal("model", "org/m: not found: 404. Check the id")])
+
+
+async def test_the_form_offers_to_skip_the_bad_rows_behind_a_confirmation(runs_dir: Path, tmp_path: Path) -> None:
+    """One over-long row: the form says 'b: skip 1 row'; b asks (y confirms, b again and Enter do nothing);
+    y sets on_bad_rows: skip and the data checks pass. The start refusal offers the same choice."""
+    from textual.widgets import Select, Static
+
+    from tests.tui.test_train_screen import press_start, set_field
+    from tests.unit.test_train_bad_rows import file_with_one_long_row
+
+    data = file_with_one_long_row(tmp_path / "long.jsonl")
+    app = FtuiApp(start_mode="train")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_train(pilot)
+        set_field(screen, "train_path", str(data))
+        set_field(screen, "eval_path", "")
+        await pilot.pause()
+        await wait_for(pilot, lambda: screen.form.checked and screen.form.skippable == (1, 30), 60, "the skippable row")
+        side = str(screen.form.query_one("#form-dataset", Static).render())
+        assert "b: skip 1 row, train on the other 30" in side
+        await press_start(pilot)  # refused: the offer names the skip as a choice of its own key
+        await wait_for(pilot, lambda: isinstance(app.screen, ChoiceScreen), 10, "the refusal's offer")
+        assert [v for _, _, v in app.screen.choices] == ["data", "skip"]
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ChoiceScreen), 10)
+        await pilot.press("escape")  # the refusal focused the field at fault: a letter there is typing, not a key
+        await pilot.press("b")
+        await wait_for(pilot, lambda: isinstance(app.screen, ChoiceScreen), 10, "the skip question")
+        dialog = app.screen
+        assert [k for k, _, _ in dialog.choices] == ["y"] and dialog.default is None  # not b, and Enter is no
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ChoiceScreen), 10)
+        assert screen.form.query_one("#f-on_bad_rows", Select).value == "refuse"
+        await pilot.press("b")
+        await wait_for(pilot, lambda: isinstance(app.screen, ChoiceScreen), 10, "the skip question again")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: screen.form.query_one("#f-on_bad_rows", Select).value == "skip", 10)
+        await wait_for(pilot, lambda: screen.form.checked and not screen.form.has_data_problems, 60, "the checks with skip")
+        assert "1 row(s) with errors will be skipped" in str(screen.form.query_one("#form-dataset", Static).render())
+        assert screen.worker is None  # setting the policy starts nothing

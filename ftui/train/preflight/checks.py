@@ -157,9 +157,7 @@ def _validate_datasets(c: RunConfig, add) -> None:
             if problem:
                 add(ConfigProblem(name, problem, LINT_FIX, kind="data"))
                 continue
-        for message in _lint_errors(path):
-            shown = message if message.startswith(str(path)) else f"{raw}: {message}"  # the reader names the file already
-            add(ConfigProblem(name, shown, "Fix the rows (see 'ftui lint') or pick another file.", kind="data"))
+        _bad_rows(c, name, raw, path, add)
 
 
 LINT_FIX = "Fix the file; 'ftui lint FILE' shows the details"
@@ -176,22 +174,28 @@ def _source_problem(path: Path) -> str | None:
     return None
 
 
-def _lint_errors(path: Path) -> list[str]:
-    """The data linter's error-level findings (at most three, then a count)."""
-    from ftui.data.lint import lint_file
+def _bad_rows(c: RunConfig, name: str, raw: str, path: Path, add) -> None:
+    """The linter's errors in a data file, as refusals; under ``on_bad_rows: skip`` row errors are the loader's to skip."""
     from ftui.data.source import DatasetError
+    from ftui.train.bad_rows import scan_file, shown_messages, skip_fix, skips
 
     try:
-        report = lint_file(path, near_dups=False)
+        scan = scan_file(path)
     except DatasetError as exc:  # the file itself (corrupt Parquet, CR-only endings): the reader's own words
-        return [str(exc)]
+        add(ConfigProblem(name, str(exc), "Fix the rows (see 'ftui lint') or pick another file.", kind="data"))
+        return
     except Exception:  # noqa: BLE001 - the linter failing must not block a run; the loader reports bad rows
-        return []
-    errors = [f for f in report.findings if str(f.severity).lower().endswith("error")]
-    out = [f"{f'row {f.row}: ' if f.row is not None else ''}{f.message}" for f in errors[:3]]
-    if len(errors) > 3:
-        out.append(f"and {len(errors) - 3} more lint errors")
-    return out
+        return
+    if scan.file_errors:  # skipping rows cannot fix these
+        for message in shown_messages(scan.messages):
+            add(ConfigProblem(name, f"{raw}: {message}", "Fix the rows (see 'ftui lint') or pick another file.", kind="data"))
+        return
+    if not scan.rows or (skips(c) and scan.rows_left):
+        return
+    bad, left = len(scan.rows), scan.rows_left
+    for message in shown_messages(scan.messages):
+        add(ConfigProblem(name, f"{raw}: {message}", skip_fix(bad, left), kind="data", skippable=bad if left else 0,
+                          rows_left=left))
 
 
 def _validate_device_here(c: RunConfig, add) -> None:
@@ -279,13 +283,14 @@ def _preference_check(c: RunConfig) -> ConfigProblem | None:
     except PreferenceDataError as exc:
         return ConfigProblem("train_path", str(exc), "", kind="data")
     try:
-        from ftui.train.chat_template import load_tokenizer
-        from ftui.train.errors import MaskingError
+        from ftui.train.masking import MaskingError, load_tokenizer
 
         tokenizer = load_tokenizer(c.model)
     except (ImportError, MaskingError):
         return None  # no ML stack, or an unreadable model: the model check reports it
-    found = render_problem(tokenizer, data.rows, c.model)
+    from ftui.train.bad_rows import skips
+
+    found = render_problem(tokenizer, [] if skips(c) else data.rows, c.model)  # skip: a refused row is left out, not fatal
     return ConfigProblem("model", *found) if found else None
 
 

@@ -56,10 +56,13 @@ class Refusal:
     field: str
     text: str
     data: bool = False  # the dataset's content is at fault (lint or reader): the Data screen can show it
+    skippable: int = 0  # bad rows on_bad_rows: skip would leave out (0: skipping does not fix this)
+    rows_left: int = 0  # the rows that would then train
 
     @classmethod
     def from_problem(cls, problem: Any) -> Refusal:  # ftui.config.ConfigProblem
-        return cls(problem.field, f"{problem.message}. {problem.fix}", data=problem.kind == "data")
+        return cls(problem.field, f"{problem.message}. {problem.fix}", data=problem.kind == "data",
+                   skippable=getattr(problem, "skippable", 0), rows_left=getattr(problem, "rows_left", 0))
 
 
 @dataclass
@@ -71,6 +74,13 @@ class StartRefused(Message):
     @property
     def data_at_fault(self) -> bool:
         return any(r.data for r in self.refusals)
+
+    @property
+    def skippable(self) -> tuple[int, int]:
+        """(bad rows, rows left) when skipping the bad rows answers every data refusal, else (0, 0)."""
+        from ftui.tui.screens.train_form import skippable_rows
+
+        return skippable_rows(self.refusals)
 
 
 class ComparisonLoaded(Message):
@@ -125,6 +135,7 @@ class TrainScreen(ModeScreen):
         Binding("e", "toggle_axis", "Step/epoch", id="train.x_axis"),
         Binding("a", "apply_fix", "Apply memory fix", id="train.apply_fix"),
         Binding("d", "open_data", "Open data", id="train.open_data"),
+        Binding("b", "skip_bad_rows", "Skip bad rows…", id="train.skip_bad_rows"),
         Binding("escape", "leave_field", "Leave field", id="train.leave_field", show=False),
     ]
 
@@ -276,6 +287,8 @@ class TrainScreen(ModeScreen):
             return panel == "launcher" and bool(self.form.preflight and self.form.preflight.fix_changes)
         if action == "open_data":
             return panel == "launcher" and self.form.has_data_problems
+        if action == "skip_bad_rows":
+            return panel == "launcher" and self.form.skippable[0] > 0
         if action == "stop":
             return panel == "monitor" and self._watched_is_live()
         if action in ("toggle_log", "toggle_axis"):
@@ -297,7 +310,7 @@ class TrainScreen(ModeScreen):
         config = form.config()
         problems = form.all_problems
         if config is None or problems:
-            self._refuse(problems, lint=form.has_data_problems)
+            self._refuse(problems, lint=form.has_data_problems, skippable=form.skippable)
             return
         if self._busy("stop it first (m, then x)"):
             return
@@ -331,7 +344,7 @@ class TrainScreen(ModeScreen):
             return True
         return False
 
-    def _refuse(self, problems: list[tuple[str, str]], lint: bool = False) -> None:
+    def _refuse(self, problems: list[tuple[str, str]], lint: bool = False, skippable: tuple[int, int] = (0, 0)) -> None:
         self.show_panel("launcher")
         first = problems[0] if problems else ("form", "fix the fields in red")
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
@@ -339,26 +352,58 @@ class TrainScreen(ModeScreen):
                     timeout=8)
         self.form.focus_first_problem()
         if lint:
-            self._offer_data_screen(first[1])
+            self._offer_data_screen(first[1], skippable)
 
-    def _offer_data_screen(self, message: str) -> None:
+    def _offer_data_screen(self, message: str, skippable: tuple[int, int] = (0, 0)) -> None:
         from ftui.tui.screens.confirm import ChoiceScreen
 
         def answer(choice: str | None) -> None:
             if choice == "data":
                 self.action_open_data()
+            elif choice == "skip":
+                self._set_skip(bad, left)
 
+        bad, left = skippable
+        choices = [("d", "open in Data", "data")]
         question = f"The dataset has lint errors:\n{one_line(message, 200)}\n\nOpen it in the Data screen to fix it?"
-        self.app.push_screen(ChoiceScreen(question, [("d", "open in Data", "data")]), answer)
+        if bad:
+            choices.append(("b", f"skip {_rows(bad)} (on_bad_rows: skip), train on the other {left:,}", "skip"))
+            question += f"\nOr skip the {_rows(bad)} that cannot train (each is listed in the run)?"
+        self.app.push_screen(ChoiceScreen(question, choices), answer)
+
+    def action_skip_bad_rows(self) -> None:
+        """Set on_bad_rows: skip, after a question answered with another key than b (Enter and Esc: no)."""
+        from ftui.tui.screens.confirm import ChoiceScreen
+
+        bad, left = self.form.skippable
+        if not bad:
+            self.notify("No rows to skip: the data checks found none that skipping would fix.")
+            return
+
+        def answer(choice: str | None) -> None:
+            if choice == "skip":
+                self._set_skip(bad, left)
+
+        question = (f"Skip {_rows(bad)} that cannot train and train on the other {left:,}?\n\n"
+                    "This sets on_bad_rows: skip. The run lists every skipped row and why (run.json, the run log).")
+        self.app.push_screen(ChoiceScreen(question, [("y", f"skip {_rows(bad)}", "skip")], opened_by="b"), answer)
+
+    def _set_skip(self, bad: int, left: int) -> None:
+        self.show_panel("launcher")
+        self.form.set_values({"on_bad_rows": "skip"})
+        self.notify(f"on_bad_rows: skip. {_rows(bad).capitalize()} will be left out; F5 starts on the other {left:,}.",
+                    title="Bad rows")
 
     @work(thread=True, exclusive=True, group="train-start", exit_on_error=False)
     def _start_worker(self, config) -> None:  # noqa: ANN001 - RunConfig
         from ftui.train import runs
         from ftui.train.preflight import validate
         from ftui.train.worker import InvalidRunConfig, start_run
+        from ftui.tui.screens.train_form import CHECK_LOCK
 
         try:
-            problems = validate(config)
+            with CHECK_LOCK:  # not alongside a form check (see CHECK_LOCK)
+                problems = validate(config)
             if problems:
                 self.post_message(StartRefused([Refusal.from_problem(p) for p in problems]))
                 return
@@ -377,7 +422,7 @@ class TrainScreen(ModeScreen):
     @on(StartRefused)
     def _start_refused(self, message: StartRefused) -> None:
         self._starting = False
-        self._refuse([(r.field, r.text) for r in message.refusals], lint=message.data_at_fault)
+        self._refuse([(r.field, r.text) for r in message.refusals], lint=message.data_at_fault, skippable=message.skippable)
 
     @on(RunStarted)
     def _run_started(self, message: RunStarted) -> None:
@@ -591,6 +636,10 @@ class TrainScreen(ModeScreen):
 
     def action_open_data(self) -> None:
         self.app.switch_mode("data")
+
+
+def _rows(count: int) -> str:
+    return f"{count:,} row" + ("" if count == 1 else "s")
 
 
 def _is_live(run_dir: Path) -> bool:

@@ -9,6 +9,7 @@ pauses typing; the form never blocks.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import fields, replace
 from typing import Any
 
@@ -33,6 +34,9 @@ from ftui.train.config_fields import (
 from ftui.tui.widgets.field import TextField
 
 DEEP_CHECK_DELAY_S = 0.6
+# One deep check at a time: a superseded thread worker runs on, and two threads importing transformers
+# for the first time at once break its lazy module ("cannot import name 'AutoConfig'").
+CHECK_LOCK = threading.Lock()
 REVALIDATE_DELAY_S = 0.05
 DATA_FIELDS = ("train_path", "eval_path", "data_format")
 SECTIONS = (
@@ -263,6 +267,12 @@ class LauncherForm(Horizontal):
 
     @work(thread=True, exclusive=True, group="form-deep-check", exit_on_error=False)
     def _deep_check(self, config: RunConfig, generation: int) -> None:
+        with CHECK_LOCK:
+            if generation != self._generation:
+                return  # the form changed while another check ran: a newer one is coming
+            self._run_deep_check(config, generation)
+
+    def _run_deep_check(self, config: RunConfig, generation: int) -> None:
         from ftui.train.preflight import preflight, validate
 
         try:
@@ -347,6 +357,12 @@ class LauncherForm(Horizontal):
                 text.append(f"✖ {len(data_problems)} problem(s)\n", style="bold red")
             text.append("         " + one_line(data_problems[0].message, 80))
             text.append("\n         d: open it in the Data screen", style="dim")
+            bad, left = self.skippable
+            if bad:
+                text.append(f"\n         b: skip {bad:,} row{'s' if bad != 1 else ''}, train on the other {left:,}", style="dim")
+        elif values.get("on_bad_rows") == "skip" and self.lint_counts and self.lint_counts.get("rows_with_errors"):
+            bad = self.lint_counts["rows_with_errors"]
+            text.append(f"▲ {bad:,} row(s) with errors will be skipped (on_bad_rows: skip)", style="yellow")
         else:
             text.append("✔ no errors", style="green")
             if self.lint_counts and self.lint_counts.get("warnings"):
@@ -423,6 +439,11 @@ class LauncherForm(Horizontal):
     def has_data_problems(self) -> bool:
         return any(p.field in ("train_path", "eval_path") for p in self.deep_problems)
 
+    @property
+    def skippable(self) -> tuple[int, int]:
+        """(bad rows that on_bad_rows: skip would leave out, the rows that would then train); (0, 0) when skipping fixes nothing."""
+        return skippable_rows(self.deep_problems)
+
     def apply_fix(self) -> bool:
         """Apply the preflight's cheapest fix to the form; False when there is none."""
         if self.preflight is None or not self.preflight.fix_changes:
@@ -442,6 +463,18 @@ class LauncherForm(Horizontal):
         name = problems[0][0].split(".")[0]
         if name in SPECS:
             self.query_one(f"#f-{name}").focus()
+
+
+def skippable_rows(problems: list[Any]) -> tuple[int, int]:
+    """(bad rows skipping would leave out, rows left to train) over the data problems, each file counted once;
+    (0, 0) when some data problem is not one skipping fixes (a missing file, an error about the whole file)."""
+    data = [p for p in problems if p.field in ("train_path", "eval_path")]
+    if not data or any(not getattr(p, "skippable", 0) for p in data):
+        return 0, 0
+    per_file = {p.field: (p.skippable, p.rows_left) for p in data}
+    bad = sum(n for n, _ in per_file.values())
+    left = per_file.get("train_path", next(iter(per_file.values())))[1]
+    return bad, left
 
 
 def _file_name(value: object) -> str:
@@ -471,7 +504,7 @@ def _data_key(config: RunConfig) -> tuple:
 
     from ftui.paths import resolve_data_path
 
-    key: list = [config.data_format]
+    key: list = [config.data_format, config.on_bad_rows]  # the data checks' verdict depends on the policy too
     for value in (config.train_path, config.eval_path):
         path = resolve_data_path(value) if value else None
         try:

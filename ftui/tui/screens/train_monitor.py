@@ -334,7 +334,7 @@ class RunMonitor(Vertical):
         text.append(f"{self._in_run(ckpt.path)} (step {ckpt.step})" if ckpt else "none yet", style="")
         text.append("\n")
         for account in sorted(h.data_accounting.values(), key=lambda a: a.dataset != "train"):
-            if account.dataset == "train" or account.dropped or account.truncated:
+            if account.dataset == "train" or account.dropped or account.truncated or account.skipped_rows:
                 said = describe_event(account)
                 text.append(said.text + "\n", style=said.style)
         terminal = h.terminal
