@@ -2,7 +2,7 @@
 
 This is the open comparison (labelled, one conversation), not the blind A/B. It reuses the
 evaluation's ``LocalGenerator`` (``device_map`` loading, stop ids, and ``prompt_text`` =
-``masking.render_prompt``, the very prompt format the run trained on), so a reply here is
+``chat_template.render_prompt``, the very prompt format the run trained on), so a reply here is
 what ``ftui eval`` would generate, token for token, with the same settings.
 
 Tokens stream through transformers' ``TextIteratorStreamer``: ``generate`` runs on its own

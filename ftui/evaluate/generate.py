@@ -270,12 +270,12 @@ class LocalGenerator:
         return bool(getattr(self.tokenizer, "chat_template", None))
 
     def prompt_text(self, messages: list[dict[str, str]]) -> str:
-        """The prompt a model trained by ftui saw before each reply (``ftui.train.masking.render_prompt``):
+        """The prompt a model trained by ftui saw before each reply (``ftui.train.chat_template.render_prompt``):
         the model's own chat template with the assistant header (``add_generation_prompt=True``), the
         system prompt folded where the template refuses one (Gemma 2), any lead-in the template writes
         before a reply (Qwen3's empty think block); a base model without a template gets the trainer's
         plain-text format, bos included. Encoded with ``add_special_tokens=False``: it is all there."""
-        from ftui.train.masking import render_prompt
+        from ftui.train.chat_template import render_prompt
 
         return render_prompt(self.tokenizer, messages)
 

@@ -24,6 +24,16 @@ class RunDirError(Exception):
     """A run directory cannot be created, found or used; the message says how to fix it."""
 
 
+class MaskingError(Exception):
+    """A template or tokenizer problem that stops training; ``message`` says what, ``fix`` what to do."""
+
+    def __init__(self, message: str, fix: str, field: str = "model") -> None:
+        super().__init__(f"{message}. {fix}")
+        self.message = message
+        self.fix = fix
+        self.field = field
+
+
 class TrainError(Exception):
     """A failure the backend already explained: ``str()`` is the message, ``hint`` the fix."""
 

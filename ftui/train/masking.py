@@ -14,7 +14,7 @@ the full model load. ``plan_masking`` picks one path per run instead:
   the same tokens assistant-only loss would train. The rows go to TRL pre-tokenized
   (``input_ids`` + ``completion_mask``, ``completion_only_loss``), so TRL adds no second
   eos and no second bos, and nothing of the prompt is trained.
-- ``base``: no chat template -> the same rows in a plain-text format (``BASE_FORMAT``), the
+- ``base``: no chat template -> the same rows in a plain-text format (``chat_template.BASE_FORMAT``), the
   completion ending with the tokenizer's eos so the model learns to stop.
 - ``text``: plain ``text`` rows -> loss on every token.
 - ``full``: ``assistant_only_loss: false`` -> loss on every token of each conversation.
@@ -22,7 +22,8 @@ the full model load. ``plan_masking`` picks one path per run instead:
 System messages a template refuses (Gemma 2 raises) or drops are folded into the first
 user turn, the Gemma 3 convention. ``masking_problem`` runs the same decision and converts
 a sample of the data for ``ftui.train.preflight.validate``: a template problem is one
-``ConfigProblem`` with its fix. Heavy imports (transformers, trl) are deferred.
+``ConfigProblem`` with its fix. Heavy imports (transformers, trl) are deferred. How a
+template renders a turn, its end-of-turn token and its system handling are ``chat_template``'s.
 """
 
 from __future__ import annotations
@@ -32,7 +33,23 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ftui.models.system_prompt import fold_system, template_takes_system
+from ftui.models.system_prompt import fold_system
+from ftui.train.chat_template import (
+    PROBE_CHAT,
+    added_tokens,
+    base_prompt,
+    bos_text,
+    chat_template_of,
+    end_of_turn,
+    has_generation_markers,
+    load_tokenizer,
+    one_line,
+    probe_lead_in,
+    render_chat,
+    split_turn,
+    system_handling,
+)
+from ftui.train.errors import MaskingError
 
 if TYPE_CHECKING:
     from ftui.config import ConfigProblem, RunConfig
@@ -45,26 +62,6 @@ FULL = "full"
 PATHS = (ASSISTANT_ONLY, PROMPT_COMPLETION, BASE, TEXT, FULL)
 
 SAMPLE_ROWS = 64  # rows of the training file validation renders through the plan
-BASE_FORMAT = "### System:\n{system}\n\n### Instruction:\n{user}\n\n### Response:\n{assistant}"
-_SYSTEM, _USER, _RESPONSE = "### System:\n", "### Instruction:\n", "### Response:\n"
-_PROBE_USER = "ftui-probe-question-91c2"
-_PROBE_REPLY = "ftui-probe-answer-4d8e"
-_PROBE_CHAT = [
-    {"role": "user", "content": _PROBE_USER},
-    {"role": "assistant", "content": _PROBE_REPLY},
-    {"role": "user", "content": _PROBE_USER + "-2"},
-    {"role": "assistant", "content": _PROBE_REPLY + "-2"},
-]
-
-
-class MaskingError(Exception):
-    """A template or tokenizer problem that stops training; ``message`` says what, ``fix`` what to do."""
-
-    def __init__(self, message: str, fix: str, field: str = "model") -> None:
-        super().__init__(f"{message}. {fix}")
-        self.message = message
-        self.fix = fix
-        self.field = field
 
 
 @dataclass(frozen=True)
@@ -113,85 +110,6 @@ class MaskingPlan:
 
 
 # ---------------------------------------------------------------------------------------------
-# Tokenizer and template helpers
-# ---------------------------------------------------------------------------------------------
-
-
-def load_tokenizer(model: str) -> Any:
-    """The tokenizer of ``model`` (a directory, a cached Hub id, or "demo"); no weights are read."""
-    from transformers import AutoTokenizer
-
-    from ftui.models.source import resolve_model
-
-    try:
-        path = resolve_model(model)
-        return AutoTokenizer.from_pretrained(path, trust_remote_code=False)
-    except Exception as exc:  # noqa: BLE001 - OSError, ValueError, hub errors: one readable line
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise MaskingError(f"cannot load the tokenizer of '{model}': {first[:200]}",
-                           "Give a model directory with tokenizer files (tokenizer.json / tokenizer_config.json).") from None
-
-
-def chat_template_of(tokenizer: Any) -> str | None:
-    """The tokenizer's chat template as a string (the ``default`` one of named variants), or None."""
-    template = getattr(tokenizer, "chat_template", None)
-    if isinstance(template, dict):
-        template = template.get("default") or next(iter(template.values()), None)
-    return template if isinstance(template, str) and template.strip() else None
-
-
-def has_generation_markers(template: str) -> bool:
-    """TRL's own test for ``{% generation %}`` markers (whitespace-trim variants included)."""
-    import re
-
-    return re.search(r"\{%-?\s*generation\s*-?%\}", template) is not None
-
-
-def _render(tokenizer: Any, messages: list[dict], *, generation_prompt: bool, template: str | None = None) -> str:
-    kwargs: dict[str, Any] = {"tokenize": False, "add_generation_prompt": generation_prompt}
-    if template is not None:
-        kwargs["chat_template"] = template
-    text = tokenizer.apply_chat_template(messages, **kwargs)
-    return text if isinstance(text, str) else str(text)
-
-
-def _added_tokens(tokenizer: Any) -> list[str]:
-    """Special and added token texts, longest first (turn markers, eos, ...)."""
-    names: set[str] = set(getattr(tokenizer, "all_special_tokens", []) or [])
-    try:
-        names.update(str(t) for t in tokenizer.get_added_vocab())
-    except Exception:  # noqa: BLE001 - a tokenizer without added vocab still has its special tokens
-        pass
-    return sorted((n for n in names if n), key=len, reverse=True)
-
-
-def _first_token(text: str, tokens: list[str]) -> tuple[int, str] | None:
-    """Where the earliest added token starts in ``text`` (the longest one at that spot)."""
-    best: tuple[int, str] | None = None
-    for token in tokens:
-        pos = text.find(token)
-        if pos >= 0 and (best is None or pos < best[0]):
-            best = (pos, token)
-    return best
-
-
-def _last_token_start(text: str, tokens: list[str]) -> int:
-    starts = [text.rfind(t) for t in tokens]
-    return max(starts) if starts else -1
-
-
-def _system_handling(tokenizer: Any, template: str | None) -> tuple[str, str | None]:
-    """("native", None) when the template renders a system message; ("folded", why) when it refuses or drops it."""
-    takes, why = template_takes_system(tokenizer, template)
-    return ("native", None) if takes else ("folded", why)
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:200]
-
-
-# ---------------------------------------------------------------------------------------------
 # The plan
 # ---------------------------------------------------------------------------------------------
 
@@ -222,7 +140,7 @@ def plan_masking(tokenizer_or_path: Any, kind: str, config: RunConfig, sample: l
         return MaskingPlan(BASE, "the model has no chat template (a base model): each assistant reply is a plain-text "
                            "prompt/completion row in ftui's '### Instruction / ### Response' format",
                            system="flattened", end_of_turn=eos)
-    system, system_note = _system_handling(tokenizer, template)
+    system, system_note = system_handling(tokenizer, template)
     if not config.assistant_only_loss:
         return MaskingPlan(FULL, "assistant_only_loss is off: loss on every token of each conversation",
                            system=system, system_note=system_note)
@@ -232,13 +150,13 @@ def plan_masking(tokenizer_or_path: Any, kind: str, config: RunConfig, sample: l
                            system=system, system_note=system_note)
     training = _trl_training_template(tokenizer) if ask_trl else None
     if training is not None:
-        trl_system, trl_note = _system_handling(tokenizer, training)
+        trl_system, trl_note = system_handling(tokenizer, training)
         if _assistant_only_blocker(tokenizer, training, sample, trl_system == "folded") is None:
             return MaskingPlan(ASSISTANT_ONLY, "TRL knows this chat template and trains with its version that has "
                                "{% generation %} markers", system=trl_system, system_note=trl_note, training_template=training)
-    end = _end_of_turn(tokenizer, template, system == "folded")
+    end = end_of_turn(tokenizer, template, system == "folded")
     return MaskingPlan(PROMPT_COMPLETION, f"{why_not}: converted to prompt/completion, one row per assistant turn",
-                       system=system, system_note=system_note, end_of_turn=end, lead_in=_probe_lead_in(tokenizer, template, system == "folded"))
+                       system=system, system_note=system_note, end_of_turn=end, lead_in=probe_lead_in(tokenizer, template, system == "folded"))
 
 
 def _assistant_only_blocker(tokenizer: Any, template: str, sample: list[dict] | None, fold: bool,
@@ -246,14 +164,14 @@ def _assistant_only_blocker(tokenizer: Any, template: str, sample: list[dict] | 
     """Why TRL's assistant-only loss cannot train this template correctly, or None when it can."""
     if not has_generation_markers(template):
         return "the chat template has no {% generation %} markers"
-    chats = [r["messages"] for r in (sample or []) if isinstance(r, dict) and "messages" in r][:8] or [_PROBE_CHAT]
+    chats = [r["messages"] for r in (sample or []) if isinstance(r, dict) and "messages" in r][:8] or [PROBE_CHAT]
     for messages in chats:
         messages = fold_system(messages) if fold else messages
         try:
             out = tokenizer.apply_chat_template(messages, tokenize=True, return_dict=True,
                                                 return_assistant_tokens_mask=True, chat_template=template)
         except Exception as exc:  # noqa: BLE001 - rendering problems are reported by the conversion check
-            return f"the chat template's generation markers cannot be used ({_one_line(exc)})"
+            return f"the chat template's generation markers cannot be used ({one_line(exc)})"
         if 1 not in list(out.get("assistant_masks") or []):
             return "the chat template's {% generation %} markers mark no assistant tokens"
     if not ask_trl:
@@ -279,128 +197,9 @@ def _trl_training_template(tokenizer: Any) -> str | None:
         return None
 
 
-def _end_of_turn(tokenizer: Any, template: str, fold: bool) -> str | None:
-    """The token the template closes an assistant reply with (e.g. ``<|eot_id|>``), probed on a tiny chat."""
-    try:
-        return _split_turn(tokenizer, _PROBE_CHAT[:1], _PROBE_REPLY, template, fold).end_token
-    except MaskingError:
-        return None
-
-
-def _probe_lead_in(tokenizer: Any, template: str, fold: bool) -> str:
-    try:
-        return _split_turn(tokenizer, _PROBE_CHAT[:1], _PROBE_REPLY, template, fold).lead_in
-    except MaskingError:
-        return ""
-
-
 # ---------------------------------------------------------------------------------------------
 # Converting rows
 # ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Turn:
-    prompt: str  # the generation prompt, plus any non-space lead-in
-    completion: str  # the reply and its end-of-turn token (after any whitespace the template puts first)
-    end_token: str | None
-    lead_in: str
-
-
-def _split_turn(tokenizer: Any, history: list[dict], reply: str, template: str | None, fold: bool,
-                tokens: list[str] | None = None) -> _Turn:
-    """Render one assistant turn as (prompt text, completion text) with the template.
-
-    The prompt is what generation renders (``add_generation_prompt=True``). The completion
-    comes from the full rendering: the reply as the template writes it, up to and including
-    the first special token after it (the end-of-turn token). Whitespace the template puts
-    before the reply (Mistral's space) is part of what the model must write; anything else
-    there (Qwen3's empty ``<think>`` block) is moved into the prompt, untrained.
-    """
-    history = fold_system(history) if fold else history
-    assistant = {"role": "assistant", "content": reply}
-    prompt = _render(tokenizer, history, generation_prompt=True, template=template)
-    full = _render(tokenizer, [*history, assistant], generation_prompt=False, template=template)
-    shown = reply
-    at = full.rfind(shown) if shown else -1
-    if at < 0 and reply.strip():
-        shown = reply.strip()
-        at = full.rfind(shown)
-    if at < 0:
-        raise MaskingError("the chat template does not write an assistant reply as given (it renders "
-                           f"{full[-120:]!r} for a conversation ending in {reply[:60]!r})",
-                           "Use a chat template that writes assistant messages verbatim, or train with "
-                           "assistant_only_loss: false.")
-    tokens = tokens if tokens is not None else _added_tokens(tokenizer)
-    before = full[:at]
-    lead = ""
-    anchor_at = _last_token_start(prompt, tokens)
-    if anchor_at >= 0:
-        anchor = prompt[anchor_at:]
-        pos = before.rfind(anchor)
-        if pos >= 0:
-            lead = before[pos + len(anchor):]
-    elif full.startswith(prompt):
-        lead = before[len(prompt):]
-    after = full[at + len(shown):]
-    found = _first_token(after, tokens)
-    eos = getattr(tokenizer, "eos_token", None)
-    if found is not None:
-        ending, end_token = after[: found[0] + len(found[1])], found[1]
-    elif eos:
-        ending, end_token = eos, eos  # the template closes a reply with no special token: eos teaches the stop
-    else:
-        raise MaskingError("the chat template ends an assistant reply with no special token and the tokenizer has "
-                           "no eos token, so a model trained on it could never learn to stop",
-                           "Set eos_token in the model's tokenizer_config.json.")
-    if lead.strip():
-        return _Turn(prompt + lead, shown + ending, end_token, lead)
-    return _Turn(prompt, lead + shown + ending, end_token, lead)
-
-
-def base_prompt(messages: list[dict], bos: str = "") -> str:
-    """ftui's plain-text format for a model with no chat template, ending where the reply starts.
-
-    ``### System:`` / ``### Instruction:`` / ``### Response:`` blocks separated by a blank
-    line; earlier replies appear without eos. The reply is then written after the last
-    ``### Response:\\n`` and ends with the tokenizer's eos.
-    """
-    parts = [bos]
-    for message in messages:
-        head = {"system": _SYSTEM, "user": _USER, "assistant": _RESPONSE}.get(message["role"])
-        if head:
-            parts.append(f"{head}{message['content']}\n\n")
-    parts.append(_RESPONSE)
-    return "".join(parts)
-
-
-def _bos_text(tokenizer: Any) -> str:
-    """The bos text to write at the start of a plain-text prompt when the tokenizer prepends bos itself."""
-    bos, bos_id = getattr(tokenizer, "bos_token", None), getattr(tokenizer, "bos_token_id", None)
-    if not bos or bos_id is None:
-        return ""
-    try:
-        ids = tokenizer("a", add_special_tokens=True)["input_ids"]
-    except Exception:  # noqa: BLE001
-        return ""
-    return bos if ids[:1] == [bos_id] else ""
-
-
-def render_prompt(tokenizer: Any, messages: list[dict]) -> str:
-    """The prompt text a model trained by ftui expects for ``messages`` (for generation).
-
-    Chat template: ``add_generation_prompt=True``, system folded where the template refuses
-    it, plus any lead-in the template writes before a reply (Qwen3's empty think block).
-    No template: ``base_prompt``. Tokenize it with ``add_special_tokens=False``.
-    """
-    template = chat_template_of(tokenizer)
-    if template is None:
-        return base_prompt(messages, _bos_text(tokenizer))
-    fold = _system_handling(tokenizer, None)[0] == "folded"
-    try:
-        return _split_turn(tokenizer, messages, _PROBE_REPLY, None, fold).prompt
-    except MaskingError:
-        return _render(tokenizer, fold_system(messages) if fold else messages, generation_prompt=True)
 
 
 def _turns(messages: list[dict]) -> list[int]:
@@ -434,7 +233,7 @@ def prepare_rows(plan: MaskingPlan, tokenizer: Any, rows: list[dict], source: st
         out = [{"messages": fold_system(r["messages"]) if fold else r["messages"]} for r in rows]
         return _check_renders(plan, tokenizer, out, source, refused)
     if plan.path == FULL:  # no chat template, loss on everything: the flattened conversation as text
-        bos = _bos_text(tokenizer)
+        bos = bos_text(tokenizer)
         out = []
         for row in rows:
             messages = row["messages"]
@@ -445,9 +244,9 @@ def prepare_rows(plan: MaskingPlan, tokenizer: Any, rows: list[dict], source: st
     prompts: list[str] = []
     completions: list[str] = []
     template = chat_template_of(tokenizer) if plan.path == PROMPT_COMPLETION else None
-    bos = _bos_text(tokenizer) if plan.path == BASE else ""
+    bos = bos_text(tokenizer) if plan.path == BASE else ""
     eos = tokenizer.eos_token or ""
-    tokens = _added_tokens(tokenizer)
+    tokens = added_tokens(tokenizer)
     for number, row in enumerate(rows, start=1):
         messages = row["messages"]
         turns: list[tuple[str, str]] = []
@@ -457,7 +256,7 @@ def prepare_rows(plan: MaskingPlan, tokenizer: Any, rows: list[dict], source: st
                 turns.append((base_prompt(history, bos), reply + eos))
                 continue
             try:
-                split = _split_turn(tokenizer, history, reply, template, fold, tokens)
+                split = split_turn(tokenizer, history, reply, template, fold, tokens)
             except MaskingError as exc:
                 error = MaskingError(f"{source} row {number}: {exc.message}", exc.fix)
             except Exception as exc:  # noqa: BLE001 - the template's raise_exception and jinja errors
@@ -487,7 +286,7 @@ def _check_renders(plan: MaskingPlan, tokenizer: Any, rows: list[dict], source: 
     kept = []
     for number, row in enumerate(rows, start=1):
         try:
-            text = _render(tokenizer, row["messages"], generation_prompt=False, template=template)
+            text = render_chat(tokenizer, row["messages"], generation_prompt=False, template=template)
         except Exception as exc:  # noqa: BLE001
             error = _template_refuses(source, number, exc)
         else:
@@ -503,7 +302,7 @@ def _check_renders(plan: MaskingPlan, tokenizer: Any, rows: list[dict], source: 
 
 
 def _template_refuses(source: str, number: int, exc: BaseException) -> MaskingError:
-    detail = _one_line(exc)
+    detail = one_line(exc)
     if "alternate" in detail.lower() or "role" in detail.lower():
         fix = ("Fix those rows so the roles alternate user/assistant after at most one leading system message "
                "(merge consecutive messages of the same role; 'ftui lint' lists them), or set on_bad_rows: skip "

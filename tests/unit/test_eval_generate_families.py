@@ -48,7 +48,7 @@ def test_stop_ids_add_the_end_of_turn_a_generation_config_forgets(family_model) 
 def test_prompt_is_the_familys_template_up_to_where_the_trained_reply_starts(family_model, name: str) -> None:
     """The prompt is the template's rendering with the generation prompt (system folded where the template
     refuses it, Gemma 2), and a prefix of the same conversation rendered with its reply: what training saw."""
-    from ftui.train.masking import fold_system
+    from ftui.models.system_prompt import fold_system
 
     gen = G.LocalGenerator(SystemSpec("base", str(family_model(name))))
     tok = gen.tokenizer
@@ -77,7 +77,7 @@ def test_the_encoded_prompt_starts_with_one_bos(family_model, name: str) -> None
 
 
 def test_base_model_gets_the_trainers_plain_prompt(family_model) -> None:
-    from ftui.train.masking import base_prompt
+    from ftui.train.chat_template import base_prompt
 
     gen = G.LocalGenerator(SystemSpec("base", str(family_model("base"))))
     assert not gen.has_chat_template

@@ -93,7 +93,7 @@ def test_chat_pipes_two_turns_and_streams_both_sides(qwen_run, capsys, monkeypat
 
 
 def test_chat_reply_is_what_evaluation_generates(qwen_run):
-    """Same prompt format (masking.render_prompt), stop ids and greedy decoding as ftui eval."""
+    """Same prompt format (chat_template.render_prompt), stop ids and greedy decoding as ftui eval."""
     from ftui.evaluate.chat import ChatSession, resolve_target
     from ftui.evaluate.generate import GenerationConfig
 

@@ -20,7 +20,7 @@ import pytest
 
 from ftui.config import RunConfig
 from ftui.models.families import FAMILIES
-from ftui.train import masking
+from ftui.train import chat_template, masking
 from ftui.train.masking import MaskingError, plan_masking, prepare_rows, trained_spans
 from ftui.train.preflight import validate
 
@@ -92,7 +92,7 @@ def trained_dataset(config: RunConfig, run_dir: Path):
     from ftui.train.dataset import build_datasets
     from ftui.train.hf_backend import build_sft_config
 
-    tokenizer = masking.load_tokenizer(config.model)
+    tokenizer = chat_template.load_tokenizer(config.model)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     train_ds, eval_ds, loaded = build_datasets(config)
@@ -145,13 +145,13 @@ def test_prompt_is_what_generation_renders_and_carries_no_loss(family_model, tmp
         text = tokenizer.decode(prompt)
         assert text.endswith("<|im_start|>assistant\n<think>\n\n</think>\n\n")
     messages = CONVERSATIONS[1][:1]
-    assert masking.render_prompt(tokenizer, messages).endswith("<|im_start|>assistant\n<think>\n\n</think>\n\n")
+    assert chat_template.render_prompt(tokenizer, messages).endswith("<|im_start|>assistant\n<think>\n\n</think>\n\n")
 
 
 def test_mistral_prompt_keeps_the_system_message_of_its_turn(family_model, tmp_path):
     """Mistral v0.3 writes the system prompt into the last user turn; each row's prompt is rendered as
     generation renders it, so every turn sees it (a whole-conversation rendering would drop it)."""
-    tokenizer = masking.load_tokenizer(str(family_model("mistral")))
+    tokenizer = chat_template.load_tokenizer(str(family_model("mistral")))
     config = chat_config(family_model("mistral"), tmp_path)
     plan = plan_masking(tokenizer, "chat", config)
     rows = prepare_rows(plan, tokenizer, [{"messages": CONVERSATIONS[0]}])
@@ -161,7 +161,7 @@ def test_mistral_prompt_keeps_the_system_message_of_its_turn(family_model, tmp_p
 
 
 def test_gemma2_folds_the_system_message_it_refuses(family_model, tmp_path):
-    tokenizer = masking.load_tokenizer(str(family_model("gemma2")))
+    tokenizer = chat_template.load_tokenizer(str(family_model("gemma2")))
     plan = plan_masking(tokenizer, "chat", chat_config(family_model("gemma2"), tmp_path))
     assert plan.system == "folded" and "refuses a system message" in plan.system_note
     (row,) = prepare_rows(plan, tokenizer, [{"messages": CONVERSATIONS[0]}])
@@ -170,14 +170,14 @@ def test_gemma2_folds_the_system_message_it_refuses(family_model, tmp_path):
 
 
 def test_base_model_trains_on_plain_prompt_completion_ending_in_eos(family_model, tmp_path):
-    tokenizer = masking.load_tokenizer(str(family_model("base")))
+    tokenizer = chat_template.load_tokenizer(str(family_model("base")))
     plan = plan_masking(tokenizer, "chat", chat_config(family_model("base"), tmp_path))
     rows = prepare_rows(plan, tokenizer, [{"messages": CONVERSATIONS[0]}])
     first = tokenizer.decode(rows[1]["input_ids"])
     assert first == (f"<|begin_of_text|>### System:\n{SYSTEM}\n\n### Instruction:\n{CONVERSATIONS[0][1]['content']}\n\n"
                      f"### Response:\nbilling\n\n### Instruction:\n{CONVERSATIONS[0][3]['content']}\n\n"
                      "### Response:\ntechnical: please send the crash log<|end_of_text|>")
-    assert masking.render_prompt(tokenizer, CONVERSATIONS[1][:1]).endswith("### Response:\n")
+    assert chat_template.render_prompt(tokenizer, CONVERSATIONS[1][:1]).endswith("### Response:\n")
 
 
 def test_demo_model_keeps_trl_assistant_only_loss(demo_model, tmp_path):
@@ -194,7 +194,7 @@ def test_switches_the_user_sets_are_recorded(family_model, tmp_path):
     text = plan_masking(str(model), "text", chat_config(model, tmp_path))
     assert text.path == "text"
     base_off = plan_masking(str(family_model("base")), "chat", chat_config(model, tmp_path, assistant_only_loss=False))
-    (row,) = prepare_rows(base_off, masking.load_tokenizer(str(family_model("base"))), [{"messages": CONVERSATIONS[1]}])
+    (row,) = prepare_rows(base_off, chat_template.load_tokenizer(str(family_model("base"))), [{"messages": CONVERSATIONS[1]}])
     assert row["text"].endswith("### Response:\nfeature_request<|end_of_text|>")
 
 
@@ -328,7 +328,7 @@ LLAMA_LIKE = (
 
 
 def llama_like(family_model, gen: str, keep_system: bool = True):
-    tokenizer = masking.load_tokenizer(str(family_model("llama3")))
+    tokenizer = chat_template.load_tokenizer(str(family_model("llama3")))
     tokenizer.chat_template = LLAMA_LIKE.replace("{GEN}", gen).replace("KEEP_SYSTEM", "true" if keep_system else "false")
     return tokenizer
 

@@ -283,7 +283,8 @@ def _preference_check(c: RunConfig) -> ConfigProblem | None:
     except PreferenceDataError as exc:
         return ConfigProblem("train_path", str(exc), "", kind="data")
     try:
-        from ftui.train.masking import MaskingError, load_tokenizer
+        from ftui.train.chat_template import load_tokenizer
+        from ftui.train.errors import MaskingError
 
         tokenizer = load_tokenizer(c.model)
     except (ImportError, MaskingError):

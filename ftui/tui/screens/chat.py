@@ -1,7 +1,7 @@
 """Try it: talk to a run (or one of its checkpoints, or any model), its base model answering beside it.
 
 The open comparison, labelled -- not the blind A/B. The core is ``ftui.evaluate.chat`` (the
-evaluation's loader, the run's own prompt format through ``masking.render_prompt``, the same
+evaluation's loader, the run's own prompt format through ``chat_template.render_prompt``, the same
 stop ids and greedy settings). Loading and generation run in a thread worker; tokens stream
 from transformers' ``TextIteratorStreamer`` and are posted to the UI at most every
 ``FLUSH_S`` (time-batched), so a fast model never floods the message queue. Model text is
