@@ -20,6 +20,30 @@ def pytest_configure(config: pytest.Config) -> None:
         share = str(max(1, (os.cpu_count() or 1) // workers))
         for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ.setdefault(name, share)
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False  # keep the heavy-first order below (xdist sorts files by test count)
+
+
+HEAVY_FIXTURES = {"demo_model", "family_model"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under xdist, hand out the files that train or generate first and the quick ones last.
+
+    ``--dist loadfile`` gives out whole files in collection order, so a file holding one long
+    training test dealt out last keeps one worker busy while the others have finished. Heavy
+    means: marked ``slow`` or using the demo or a family model. Within a file the order stays.
+    """
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    heavy: dict[str, int] = {}
+    count: dict[str, int] = {}
+    for item in items:
+        path = item.nodeid.split("::", 1)[0]
+        count[path] = count.get(path, 0) + 1
+        is_heavy = item.get_closest_marker("slow") is not None or bool(HEAVY_FIXTURES & set(item.fixturenames))
+        heavy[path] = heavy.get(path, 0) + is_heavy
+    items.sort(key=lambda item: (-heavy[item.nodeid.split("::", 1)[0]], -count[item.nodeid.split("::", 1)[0]]))
 
 
 @pytest.fixture(scope="session", autouse=True)
