@@ -357,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
         print("no CUDA device here: run with --tiny for the CPU smoke mode", file=sys.stderr)
         return 2
     from ftui.config import RunConfig
-    from ftui.train.hf_backend import quiet_libraries
+    from ftui.train.hf_setup import quiet_libraries
     from ftui.train.preflight.estimate import estimate_for
 
     quiet_libraries()

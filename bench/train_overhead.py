@@ -212,7 +212,7 @@ def main() -> int:
     from ftui.config import RunConfig
     from ftui.models.demo import ensure_demo_model
     from ftui.models.info import inspect_model
-    from ftui.train.hf_backend import quiet_libraries, tune_cpu_threads
+    from ftui.train.hf_setup import quiet_libraries, tune_cpu_threads
 
     quiet_libraries()
     import datasets

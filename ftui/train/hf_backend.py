@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import gc
 import math
-import shutil
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -27,13 +26,22 @@ from ftui.train import runs
 from ftui.train.bad_rows import record_bad_rows
 from ftui.train.control import RunControl
 from ftui.train.errors import TrainError
-from ftui.train.events import Finished, Message, Started, Stopped
+from ftui.train.events import Started, Stopped
+from ftui.train.hf_finish import finish_run
+from ftui.train.hf_setup import (
+    decide_attention,
+    download_from_hub,
+    estimate_lines,
+    pin_run_device,
+    quiet_libraries,
+    resolve_checkpointing,
+    say,
+    tf32_note,
+    trains_on_gpu,
+    tune_cpu_threads,
+)
 
 Emit = Callable[[Any], None]
-
-
-def _say(emit: Emit, text: str) -> None:
-    emit(Message(text=text))
 
 
 def check_qlora_available() -> None:
@@ -222,10 +230,10 @@ def run_hf(
     quiet_libraries()
     if config.method not in ("full", "lora", "qlora"):
         raise TrainError(f"method '{config.method}' is not a Hugging Face method", "use full, lora or qlora")
-    device_choice = _pin_device(config, emit)
+    device_choice = pin_run_device(config, emit)
     if config.method == "qlora":
         check_qlora_available()
-    _say(emit, "reading the model config")
+    say(emit, "reading the model config")
     try:
         info = modelinfo.inspect_model(config.model)
     except modelinfo.ModelInfoError as exc:
@@ -237,18 +245,18 @@ def run_hf(
         except modelinfo.ModelInfoError as exc:
             raise TrainError(f"target_modules: {exc}", "use 'all-linear', 'attention' or names from that list") from None
     attention = decide_attention(config, info)
-    _say(emit, attention.note)
+    say(emit, attention.note)
 
-    _say(emit, "loading the data")
+    say(emit, "loading the data")
     try:
         train_ds, eval_ds, loaded = build_datasets(config)
     except DataError as exc:
         raise TrainError(str(exc), "fix the dataset or train_path / eval_path / data_format") from None
     if loaded.skipped and not loaded.bad_rows:  # under on_bad_rows: skip the masking step says it, row by row
-        _say(emit, f"skipped {loaded.skipped} rows of {Path(config.train_path).name} that have no usable answer")
+        say(emit, f"skipped {loaded.skipped} rows of {Path(config.train_path).name} that have no usable answer")
     note = eval_cap_note(config, loaded)
     if note:
-        _say(emit, note)
+        say(emit, note)
 
     import datasets
     import torch
@@ -260,7 +268,7 @@ def run_hf(
     torch.manual_seed(config.seed)
     tune_cpu_threads(info.num_parameters)
     download_from_hub(info.path, emit)
-    _say(emit, f"loading {config.model}")
+    say(emit, f"loading {config.model}")
     tokenizer = AutoTokenizer.from_pretrained(info.path, trust_remote_code=False)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
@@ -271,15 +279,15 @@ def run_hf(
     args = build_sft_config(config, run_dir, loaded.kind, eval_ds is not None, resume, masking=masking)
     pin_training_args(args, device_choice)  # one GPU, never nn.DataParallel (TRL refuses it)
     optimizer = str(getattr(args.optim, "value", args.optim))
-    _say(emit, f"optimizer: {optimizer}" + (" (fused AdamW on CUDA)" if config.optimizer == "auto" and optimizer.endswith("_fused") else ""))
-    _say(emit, _tf32_note(config))
+    say(emit, f"optimizer: {optimizer}" + (" (fused AdamW on CUDA)" if config.optimizer == "auto" and optimizer.endswith("_fused") else ""))
+    say(emit, tf32_note(config))
     model = load_model(config, info.path, bf16, str(attention.value))
     kernel = str(getattr(model.config, "_attn_implementation", None) or attention.value)  # what transformers settled on
     if kernel != attention.value:
-        _say(emit, f"attention: transformers runs {kernel} for this model")
+        say(emit, f"attention: transformers runs {kernel} for this model")
     distributed = int(getattr(args, "world_size", 1) or 1) > 1
     callback, all_callbacks = run_callbacks(config, args, emit, control, device_choice, callbacks, eval_ds is not None)
-    _say(emit, "tokenizing")
+    say(emit, "tokenizing")
     trainer = sft_trainer_class()(  # TRL's SFTTrainer, counting the rows truncation cuts or drops
         model=model,
         args=args,
@@ -295,10 +303,10 @@ def run_hf(
     callback.ftui_resumed_from = resumed_from or 0  # "trained N steps" counts this attempt's steps only
     for damaged, why in runs.damaged_checkpoints(run_dir) if resume else []:
         fallback = f"resuming from {checkpoint.name}" if checkpoint else "starting from step 0"
-        _say(emit, f"checkpoint {damaged.name} is damaged ({why}); {fallback} instead")
+        say(emit, f"checkpoint {damaged.name} is damaged ({why}); {fallback} instead")
     meta = runs.read_run_metadata(run_dir)
     device = describe_device()
-    estimate_gb, estimate_torch_gb = _estimates(config, gpu_gb)
+    estimate_gb, estimate_torch_gb = estimate_lines(config, gpu_gb)
     if trainer.is_world_process_zero():
         runs.update_run_metadata(run_dir, device=device, world_size=args.world_size, attn_implementation=kernel,
                                  optimizer=optimizer, tf32=bool(getattr(args, "tf32", None)))
@@ -375,7 +383,7 @@ def _plan_masking(config: RunConfig, tokenizer: Any, kind: str, train_ds: Any, e
         plan, train_ds, eval_ds = prepare_datasets(config, tokenizer, kind, train_ds, eval_ds, loaded)
     except MaskingError as exc:
         raise TrainError(exc.message, exc.fix) from None
-    _say(emit, plan.describe())
+    say(emit, plan.describe())
     if _is_rank_zero():
         runs.update_run_metadata(run_dir, masking=plan.record())
     record_bad_rows(getattr(loaded, "bad_rows", None), run_dir, emit, _is_rank_zero())
@@ -408,237 +416,6 @@ def emit_data_accounting(trainer: Any, skipped: int, run_dir: Path, emit: Emit, 
         runs.update_run_metadata(run_dir, data_accounting=records)
 
 
-def finish_run(trainer: Any, tokenizer: Any, config: RunConfig, run_dir: Path, emit: Emit, control: RunControl,
-               callback: Any, distributed: bool, started: float) -> None:
-    """Save (stop-and-save or the final save) and emit the terminal event.
-
-    ``trainer.save_model`` runs on *every* rank: under DeepSpeed ZeRO-3 and FSDP it
-    gathers the sharded weights, a collective that hangs if rank 0 calls it alone (the
-    Trainer itself lets only the main process write). Only rank 0 writes the tokenizer,
-    merges and emits. Under a launcher the ranks decide stop/save from the flags rank 0
-    broadcast at the last step (``callback.agreed_stop``), so they all save or none does.
-    """
-    step = int(trainer.state.global_step)
-    main = trainer.is_world_process_zero()
-    stop, save = callback.agreed_stop if distributed else (control.stop_requested, control.save_requested)
-    if stop:
-        ckpt = runs.latest_checkpoint(run_dir) if save and main else None
-        if save:
-            _save_final(trainer, tokenizer, config, run_dir, emit, merge=False, main=main)
-        if main:
-            emit(Stopped(step=step, saved=save, checkpoint=str(ckpt) if ckpt else None))
-        return
-
-    from ftui.train.checkpoints import best_to_keep
-
-    best = best_to_keep(trainer.state, run_dir)  # None without eval: the last step is the adapter, as ever
-    adapter_path, merged_path, last_path = _save_final(trainer, tokenizer, config, run_dir, emit,
-                                                       merge=config.merge_at_end, main=main, best=best)
-    if not main:
-        return
-    best_metric = trainer.state.best_metric
-    resumed_from = getattr(callback, "ftui_resumed_from", 0) or 0
-    resumed = f" (steps {resumed_from + 1}-{step}, resumed at {resumed_from})" if resumed_from else ""
-    _say(emit, f"trained {step - resumed_from} steps{resumed} in {time.monotonic() - started:.0f} s")
-    emit(
-        Finished(
-            step=step,
-            adapter_path=adapter_path,
-            merged_path=merged_path,
-            best_checkpoint=trainer.state.best_model_checkpoint,
-            best_eval_loss=float(best_metric) if best_metric is not None else None,
-            kept_checkpoint=str(best) if best is not None and last_path else None,
-            last_path=last_path,
-        )
-    )
-
-
-def decide_attention(config: RunConfig, info: Any) -> Any:
-    """The attention kernel for this run (``gpu_defaults.Choice``); an explicit one that cannot run here is a TrainError."""
-    from ftui.train.gpu_defaults import attention_model_problem, attention_problem, choose_attention, probe_environment
-
-    env = probe_environment(config)
-    problem = attention_problem(config, env) or attention_model_problem(
-        config, info.supports_flash_attn, info.supports_sdpa, info.model_type)
-    if problem:
-        raise TrainError(f"attn_implementation: {problem[0]}", problem[1])
-    return choose_attention(config, env, info.supports_flash_attn, info.supports_sdpa)
-
-
-def _tf32_note(config: RunConfig) -> str:
-    from ftui.train.gpu_defaults import choose_tf32, probe_environment
-
-    return choose_tf32(config, probe_environment(config)).note
-
-
-def download_from_hub(path: str, emit: Emit) -> None:
-    """Fetch a Hub model not yet in the cache with progress events, so a 16 GB download does not look frozen.
-
-    A local directory is left alone. The progress lines carry ``key="download"``: live views
-    (the monitor, ``ftui train``) replace the previous one instead of stacking them.
-    """
-    from ftui.models import hub
-    from ftui.models.source import is_hub_id
-
-    if Path(path).expanduser().exists() or not is_hub_id(path):
-        return
-
-    def report(progress: hub.DownloadProgress) -> None:
-        emit(Message(text=progress.describe(), key=None if progress.finished else "download"))
-
-    _say(emit, f"checking the Hugging Face cache for {path}")
-    try:
-        hub.download_model(path, report)
-    except Exception as exc:  # noqa: BLE001 - no network, gated repo, disk full: one line, then let from_pretrained decide
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        emit(Message(text=f"could not pre-download {path} ({first[:200]}); loading it directly", level="warning"))
-
-
-def _save_final(trainer: Any, tokenizer: Any, config: RunConfig, run_dir: Path, emit: Emit, merge: bool,
-                main: bool = True, best: Path | None = None) -> tuple[str | None, str | None, str | None]:
-    """Write the adapter (LoRA) or the model (full) with its tokenizer; merge on request.
-
-    ``best`` (a checkpoint; only when eval ran): its weights become the adapter/model and the last
-    step's go to ``adapter-last``/``model-last`` -- returned third, else None. Called on every rank
-    (``save_model`` is collective under ZeRO-3 / FSDP); only the main process (``main``) writes the
-    tokenizer, copies the best weights and merges.
-    """
-    from ftui.train.checkpoints import copy_weights, last_dir
-
-    out = run_dir / ("model" if config.method == "full" else runs.ADAPTER_DIR)
-    what = "model" if config.method == "full" else "adapter"
-    loaded_best = best is not None and bool(getattr(trainer.args, "load_best_model_at_end", False))
-    # early stopping already loaded the best weights into the trainer: they are saved as the final ones
-    target = last_dir(out) if best is not None and not loaded_best else out
-    if main:
-        _say(emit, f"saving the last step's {what} to {target.name}/" if target != out else f"saving the {what}")
-    trainer.save_model(str(target))
-    if not main:
-        return None, None, None
-    tokenizer.save_pretrained(str(target))
-    last_path: str | None = None
-    if best is not None:
-        step = int(trainer.state.global_step)
-        loss = trainer.state.best_metric
-        if loaded_best:
-            latest = runs.latest_checkpoint(run_dir)
-            if latest is not None and latest != best and copy_weights(latest, last_dir(out)):
-                tokenizer.save_pretrained(str(last_dir(out)))
-                last_path = str(last_dir(out))
-        else:
-            shutil.rmtree(out, ignore_errors=True)
-            if copy_weights(best, out):
-                tokenizer.save_pretrained(str(out))
-                last_path = str(target)
-            else:  # a checkpoint without weights files (an unusual launcher layout): the last step it is
-                shutil.move(str(target), str(out))
-                emit(Message(text=f"{best.name} holds no weights file; the {what} is the last step's", level="warning"))
-        if last_path:
-            _say(emit, f"the {what} is {best.name}'s, the best eval loss ({float(loss):.4f}); "
-                       f"the last step's ({step}) is in {Path(last_path).name}/")
-        runs.update_run_metadata(run_dir, final={"path": str(out), "from": best.name if last_path else f"step {step}",
-                                                 "best_eval_loss": float(loss) if loss is not None else None,
-                                                 "last": last_path})
-    else:
-        shutil.rmtree(last_dir(out), ignore_errors=True)  # an earlier attempt's, now stale
-    if config.method == "full":
-        return None, str(out), last_path
-    if not merge:
-        return str(out), None, last_path
-    _say(emit, "merging the adapter into the base model")
-    merged_dir = run_dir / runs.MERGED_DIR
-    report = merge_adapter(str(out), str(merged_dir), config)
-    _say(emit, report.describe())
-    return str(out), str(merged_dir), last_path
-
-
-def merge_adapter(adapter_dir: str, out_dir: str, config: RunConfig) -> Any:
-    """Merge a LoRA adapter into its base and save it (safetensors, the base's own dtype).
-
-    Never loads the whole base into host RAM (a 70B base is ~140 GB): on the GPU when it fits
-    there, else shard by shard (``ftui.train.merge``). Returns the ``MergeReport``.
-    """
-    from ftui.train.merge import MergeError, merge
-
-    _free_device_memory()  # the trained copy may still hold the GPU the merge wants
-    try:
-        return merge(adapter_dir, out_dir, base=config.model)
-    except MergeError as exc:
-        raise TrainError(f"merging the adapter failed: {exc}",
-                         f"the adapter is saved in {adapter_dir}; merge it later or use it as an adapter") from None
-
-
-def _free_device_memory() -> None:
-    import torch
-
-    gc.collect()
-    if torch.cuda.is_available():
-        torch.cuda.empty_cache()
-
-
-TINY_MODEL_PARAMS = 20_000_000
-
-
-def tune_cpu_threads(num_parameters: int) -> None:
-    """One intra-op thread for a tiny model on CPU.
-
-    Its 128-wide matrices gain nothing from splitting, and OpenMP threads spin-wait:
-    on a shared 2-core box a 20-step demo run took 226 s with 2 threads, 41 s with 1.
-    """
-    import torch
-
-    if not torch.cuda.is_available() and 0 < num_parameters < TINY_MODEL_PARAMS:
-        torch.set_num_threads(1)
-
-
-def _has_cuda() -> bool:
-    import torch
-
-    return torch.cuda.is_available()
-
-
-def trains_on_gpu(config: RunConfig) -> bool:
-    """CUDA is here and the run may use it (``device: cpu`` keeps a GPU box's run on the CPU)."""
-    from ftui.train.devices import DeviceError, parse_device, under_launcher
-
-    if not _has_cuda():
-        return False
-    try:
-        return under_launcher() or parse_device(config.device)[0] != "cpu"
-    except DeviceError:
-        return True  # validation refuses it before a run starts
-
-
-def quiet_libraries() -> None:
-    """Keep library chatter (progress bars, v6 deprecation notes, optional-kernel notices) off the terminal."""
-    import logging
-    import warnings
-
-    logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
-    warnings.filterwarnings("ignore", message=r".*will be removed in v6.*", category=FutureWarning)
-    warnings.filterwarnings("ignore", message=r".*pin_memory.*", category=UserWarning)
-    try:
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()
-    except ImportError:
-        pass
-
-
-def _pin_device(config: RunConfig, emit: Emit) -> Any:
-    """Choose this process's device and make it current before anything touches CUDA; say which."""
-    from ftui.train.devices import DeviceError, choose_device, pin_device
-
-    try:
-        choice = choose_device(config.device)
-    except DeviceError as exc:
-        raise TrainError(str(exc), "set device to auto, cuda:N (a GPU listed by nvidia-smi) or cpu") from None
-    pin_device(choice)
-    if choice.visible and choice.kind != "launcher":
-        _say(emit, choice.describe())
-    return choice
-
-
 def _checkpoint_step(path: Path) -> int | None:
     try:
         return int(path.name.rsplit("-", 1)[-1])
@@ -650,47 +427,3 @@ def _pid() -> int:
     import os
 
     return os.getpid()
-
-
-def _estimates(config: RunConfig, gpu_gb: float | None) -> tuple[float | None, float | None]:
-    """(total GB incl. the CUDA context, torch-allocator GB without it): the memory plot's estimate lines."""
-    try:
-        from ftui.train.preflight.estimate import estimate_figures
-
-        return estimate_figures(config, gpu_gb)
-    except Exception:  # noqa: BLE001 - an estimate is decoration, never a failure
-        return None, None
-
-
-def run_gpu_gb() -> float | None:
-    """The training GPU's memory in GB as the preflight sees it (FTUI_GPU_GB, NVML), or None on a CPU."""
-    import torch
-
-    if not torch.cuda.is_available():
-        return None
-    from ftui.train.preflight.estimate import detected_gpu_gb
-
-    gpu_gb = detected_gpu_gb()[1]
-    if gpu_gb is None:
-        gpu_gb = torch.cuda.get_device_properties(torch.cuda.current_device()).total_memory / 1e9
-    return gpu_gb
-
-
-def resolve_checkpointing(config: RunConfig, emit: Emit) -> tuple[RunConfig, float | None]:
-    """The config with ``gradient_checkpointing`` a bool (``auto`` decided by the estimate), and the GPU size.
-
-    The same rule as the preflight and ``ftui train --check`` (``estimate.checkpointing_choice``);
-    the choice and its reason go to the run log.
-    """
-    import dataclasses
-
-    from ftui.train.preflight.estimate import checkpointing_choice, resolve_arch
-
-    gpu_gb = run_gpu_gb()
-    try:
-        arch = resolve_arch(config)
-    except Exception:  # noqa: BLE001 - unknown shape: checkpointing_choice keeps the safe choice
-        arch = None
-    on, why = checkpointing_choice(config, arch, gpu_gb)
-    _say(emit, f"gradient checkpointing: {'on' if on else 'off'} ({why})")
-    return dataclasses.replace(config, gradient_checkpointing=on), gpu_gb

@@ -3,7 +3,7 @@
 ``run_preference(config, run_dir, emit, control, resume=False)`` is ``run_hf``'s sibling: the same
 device pinning, attention and checkpointing choices, model loading (a LoRA adapter on a bf16 base,
 or QLoRA's 4-bit base), ``MetricsCallback`` (stop / stop-and-save / memory), checkpoint rotation,
-resume and final save (``hf_backend.finish_run``). Only the trainer differs:
+resume and final save (``hf_finish.finish_run``). Only the trainer differs:
 
 - ``dpo``: ``trl.DPOTrainer``; ``kto``: ``trl.KTOTrainer``. Both get the base model with a
   ``peft_config`` and ``ref_model=None``, so TRL computes the reference log-probs with the adapter
@@ -24,7 +24,7 @@ from typing import Any
 
 from ftui.config import PREFERENCE_METHODS, RunConfig, weights_method
 from ftui.train import hf_backend as hf
-from ftui.train import runs
+from ftui.train import hf_finish, hf_setup, runs
 from ftui.train.control import RunControl
 from ftui.train.errors import TrainError
 from ftui.train.events import DataAccounting, Message, Started, Stopped
@@ -118,25 +118,25 @@ def run_preference(
     )
 
     run_dir = Path(run_dir)
-    hf.quiet_libraries()
+    hf_setup.quiet_libraries()
     if config.method not in PREFERENCE_METHODS:
         raise TrainError(f"method '{config.method}' is not a preference method", f"use one of {', '.join(PREFERENCE_METHODS)}")
     weights = weights_method(config)
     load_config = dataclasses.replace(config, method=weights)  # what hf_backend loads: a LoRA or QLoRA model
-    device_choice = hf._pin_device(config, emit)
+    device_choice = hf_setup.pin_run_device(config, emit)
     if weights == "qlora":
         hf.check_qlora_available()
-    hf._say(emit, "reading the model config")
+    hf_setup.say(emit, "reading the model config")
     try:
         info = modelinfo.inspect_model(config.model)
         targets = modelinfo.resolve_target_modules(config.target_modules, info)
     except modelinfo.ModelInfoError as exc:
         raise TrainError(str(exc), "give a local model directory, a Hub id available offline, or 'demo'; "
                                    "target_modules: 'all-linear', 'attention' or names the model has") from None
-    attention = hf.decide_attention(config, info)
-    hf._say(emit, attention.note)
+    attention = hf_setup.decide_attention(config, info)
+    hf_setup.say(emit, attention.note)
 
-    hf._say(emit, "loading the preference data")
+    hf_setup.say(emit, "loading the preference data")
     try:
         train_ds, eval_ds, loaded = build_preference_datasets(config)
     except PreferenceDataError as exc:
@@ -152,9 +152,9 @@ def run_preference(
 
     datasets.disable_progress_bars()
     torch.manual_seed(config.seed)
-    hf.tune_cpu_threads(info.num_parameters)
-    hf.download_from_hub(info.path, emit)
-    hf._say(emit, f"loading {config.model}")
+    hf_setup.tune_cpu_threads(info.num_parameters)
+    hf_setup.download_from_hub(info.path, emit)
+    hf_setup.say(emit, f"loading {config.model}")
     tokenizer = AutoTokenizer.from_pretrained(info.path, trust_remote_code=False)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
@@ -169,13 +169,13 @@ def run_preference(
             raise TrainError(str(exc), "fix the rows or use another model") from None
     record_bad_rows(loaded.bad_rows, run_dir, emit, hf._is_rank_zero())
     bf16, _ = hf.choose_precision(config)
-    config, gpu_gb = hf.resolve_checkpointing(config, emit)
+    config, gpu_gb = hf_setup.resolve_checkpointing(config, emit)
     load_config = dataclasses.replace(load_config, gradient_checkpointing=config.gradient_checkpointing)
     args = build_preference_config(config, run_dir, eval_ds is not None, resume)
     pin_training_args(args, device_choice)
     optimizer = str(getattr(args.optim, "value", args.optim))
-    hf._say(emit, f"optimizer: {optimizer}")
-    hf._say(emit, describe_reference(config.method, weights, config.init_adapter))
+    hf_setup.say(emit, f"optimizer: {optimizer}")
+    hf_setup.say(emit, describe_reference(config.method, weights, config.init_adapter))
     model = hf.load_model(load_config, info.path, bf16, str(attention.value))
     peft_config = hf.lora_config(config, targets)
     if config.init_adapter:
@@ -183,7 +183,7 @@ def run_preference(
     kernel = str(getattr(model.config, "_attn_implementation", None) or attention.value)
     distributed = int(getattr(args, "world_size", 1) or 1) > 1
     callback, all_callbacks = hf.run_callbacks(config, args, emit, control, device_choice, callbacks, eval_ds is not None)
-    hf._say(emit, "tokenizing")
+    hf_setup.say(emit, "tokenizing")
     trainer = trainer_class(config.method)(
         model=model,
         args=args,
@@ -199,7 +199,7 @@ def run_preference(
     callback.ftui_resumed_from = resumed_from or 0
     meta = runs.read_run_metadata(run_dir)
     device = describe_device()
-    estimate_gb, estimate_torch_gb = hf._estimates(config, gpu_gb)
+    estimate_gb, estimate_torch_gb = hf_setup.estimate_lines(config, gpu_gb)
     if trainer.is_world_process_zero():
         runs.update_run_metadata(run_dir, device=device, world_size=args.world_size, attn_implementation=kernel,
                                  optimizer=optimizer, adapter=weights, beta=config.beta, init_adapter=config.init_adapter)
@@ -222,7 +222,7 @@ def run_preference(
         emit(Stopped(step=int(trainer.state.global_step), saved=False))
         return
     started = hf.train_frozen(trainer, callback, checkpoint)
-    hf.finish_run(trainer, tokenizer, load_config, run_dir, emit, control, callback, distributed, started)
+    hf_finish.finish_run(trainer, tokenizer, load_config, run_dir, emit, control, callback, distributed, started)
 
 
 def _start_from_adapter(model: Any, adapter_dir: str) -> Any:

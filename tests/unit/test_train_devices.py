@@ -103,10 +103,10 @@ def test_pinning_leaves_the_trainer_args_one_gpu_not_data_parallel(two_gpus, tmp
 
 
 def test_the_backend_pins_before_loading_and_logs_the_choice(two_gpus):
-    from ftui.train.hf_backend import _pin_device
+    from ftui.train.hf_setup import pin_run_device
 
     said = []
-    choice = _pin_device(RunConfig(device="auto"), lambda event: said.append(event.text))
+    choice = pin_run_device(RunConfig(device="auto"), lambda event: said.append(event.text))
     assert choice.index == 0 and two_gpus == [0]
     assert said == ["2 GPUs visible; training on cuda:0 (NVIDIA H200). Multi-GPU: accelerate launch -m ftui train CONFIG.yaml"]
 
@@ -141,7 +141,7 @@ class FakeTokenizer:
 @pytest.mark.parametrize("stop", [None, "save", "nosave"])
 def test_every_rank_calls_save_model_only_rank_0_writes_and_emits(tmp_path, method, stop):
     from ftui.train.control import RunControl
-    from ftui.train.hf_backend import finish_run
+    from ftui.train.hf_finish import finish_run
 
     config = RunConfig(method=method)
     agreed = {None: (False, False), "save": (True, True), "nosave": (True, False)}[stop]

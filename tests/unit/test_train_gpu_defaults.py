@@ -435,7 +435,7 @@ def test_the_download_becomes_keyed_message_events(monkeypatch):
     import huggingface_hub
 
     from ftui.train.events import Message
-    from ftui.train.hf_backend import download_from_hub
+    from ftui.train.hf_setup import download_from_hub
 
     monkeypatch.setattr(huggingface_hub, "snapshot_download", fake_snapshot_download(REPO_FILES, []))
     events: list = []
@@ -452,7 +452,7 @@ def test_the_download_becomes_keyed_message_events(monkeypatch):
 def test_a_failed_pre_download_is_one_warning(monkeypatch):
     import huggingface_hub
 
-    from ftui.train.hf_backend import download_from_hub
+    from ftui.train.hf_setup import download_from_hub
 
     def offline(*args, **kwargs):
         raise OSError("Cannot reach https://huggingface.co\nretry later")

@@ -154,9 +154,9 @@ def test_the_gpu_is_used_only_when_the_base_fits_in_free_memory(tmp_path: Path, 
 
 
 def test_a_run_merged_at_the_end_goes_through_the_sharded_merge(tmp_path: Path) -> None:
-    """hf_backend.merge_adapter (what merge_at_end calls) on CPU: sharded, same as PEFT, base named by the config."""
+    """hf_finish.merge_adapter (what merge_at_end calls) on CPU: sharded, same as PEFT, base named by the config."""
     from ftui.config import RunConfig
-    from ftui.train.hf_backend import merge_adapter
+    from ftui.train.hf_finish import merge_adapter
 
     base = _tiny_llama(tmp_path / "base")
     adapter = _adapter(base, tmp_path / "adapter")

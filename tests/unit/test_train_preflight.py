@@ -94,12 +94,12 @@ def test_the_form_edits_checkpointing_as_auto_on_off() -> None:
 def test_resolve_checkpointing_says_the_choice_in_the_run_log(demo_model, monkeypatch: pytest.MonkeyPatch) -> None:
     import torch
 
-    from ftui.train import hf_backend
+    from ftui.train import hf_setup
     from ftui.train.events import Message
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     said: list = []
-    resolved, gpu_gb = hf_backend.resolve_checkpointing(RunConfig(model="demo"), said.append)
+    resolved, gpu_gb = hf_setup.resolve_checkpointing(RunConfig(model="demo"), said.append)
     assert resolved.gradient_checkpointing is False and gpu_gb is None
     texts = [e.text for e in said if isinstance(e, Message)]
     assert len(texts) == 1 and texts[0].startswith("gradient checkpointing: off (auto: no GPU and a ")
@@ -107,7 +107,7 @@ def test_resolve_checkpointing_says_the_choice_in_the_run_log(demo_model, monkey
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setenv("FTUI_GPU_GB", "24")
     big = RunConfig(model="8B", method="lora", max_seq_len=4096, micro_batch_size=8)
-    resolved, gpu_gb = hf_backend.resolve_checkpointing(big, said.append)
+    resolved, gpu_gb = hf_setup.resolve_checkpointing(big, said.append)
     assert resolved.gradient_checkpointing is True and gpu_gb == 24
     assert "gradient checkpointing: on (auto:" in said[-1].text
 
