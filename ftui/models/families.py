@@ -25,7 +25,7 @@ from typing import Any
 from ftui import paths
 from ftui.models import chat_formats
 
-BUILD_VERSION = 1
+BUILD_VERSION = 2  # 2: Qwen2.5's template renders tools
 # The family tokenizers' corpus, fixed on its own: the demo model's may grow without changing them.
 FAMILY_CORPUS_FILES = ("support_tickets_train.jsonl", "extraction_train.jsonl", "alpaca_small.jsonl",
                        "sharegpt_small.jsonl")

@@ -58,10 +58,13 @@ def has_generation_markers(template: str) -> bool:
     return re.search(r"\{%-?\s*generation\s*-?%\}", template) is not None
 
 
-def render_chat(tokenizer: Any, messages: list[dict], *, generation_prompt: bool, template: str | None = None) -> str:
+def render_chat(tokenizer: Any, messages: list[dict], *, generation_prompt: bool, template: str | None = None,
+                tools: list[dict] | None = None) -> str:
     kwargs: dict[str, Any] = {"tokenize": False, "add_generation_prompt": generation_prompt}
     if template is not None:
         kwargs["chat_template"] = template
+    if tools:
+        kwargs["tools"] = tools
     text = tokenizer.apply_chat_template(messages, **kwargs)
     return text if isinstance(text, str) else str(text)
 
@@ -125,8 +128,56 @@ class Turn:
     lead_in: str
 
 
+def template_messages(messages: list[dict]) -> list[dict]:
+    """Training rows' messages as a template takes them: no null keys (an Arrow table adds them), and
+    ``tool_calls`` (kept as JSON text in the dataset, see ``dataset.example_from``) decoded."""
+    import json
+
+    out = []
+    for message in messages:
+        clean = {k: v for k, v in message.items() if v is not None}
+        if isinstance(clean.get("tool_calls"), str):
+            clean["tool_calls"] = json.loads(clean["tool_calls"])
+        out.append(clean)
+    return out
+
+
+def template_tools(value: Any) -> list[dict] | None:
+    """A row's ``tools`` (JSON text in the dataset) as the list ``apply_chat_template(tools=...)`` takes."""
+    import json
+
+    if isinstance(value, str):
+        value = json.loads(value)
+    return value or None
+
+
+def split_tool_turn(tokenizer: Any, history: list[dict], message: dict, template: str | None, fold: bool,
+                    tools: list[dict] | None, tokens: list[str] | None = None) -> Turn:
+    """An assistant turn that calls tools: the completion is all the template writes for it after the
+    generation prompt (its text and calls), up to and including its end-of-turn token."""
+    history = fold_system(history) if fold else history
+    prompt = render_chat(tokenizer, history, generation_prompt=True, template=template, tools=tools)
+    full = render_chat(tokenizer, [*history, message], generation_prompt=False, template=template, tools=tools)
+    if not full.startswith(prompt):
+        raise MaskingError("the chat template does not render a tool-calling turn after its generation prompt",
+                           "Use a chat template that renders tool calls (e.g. Qwen2.5's), or leave those rows out.")
+    after = full[len(prompt):]
+    names = [str((c.get("function") or c).get("name")) for c in message.get("tool_calls") or () if isinstance(c, dict)]
+    missing = [n for n in names if n not in after]
+    if missing:
+        raise MaskingError(f"the chat template does not render tool calls (the call to {missing[0]!r} is not in "
+                           "the rendered turn), so training would drop it",
+                           "Use a model whose chat template renders tools (e.g. Qwen2.5 Instruct), or leave the "
+                           "tool-call rows out.")
+    found = first_token(after, tokens if tokens is not None else added_tokens(tokenizer))
+    if found is None:
+        raise MaskingError("the chat template ends a tool-calling turn with no special token",
+                           "Use a chat template whose turns end with an end-of-turn token.")
+    return Turn(prompt, after[: found[0] + len(found[1])], found[1], "")
+
+
 def split_turn(tokenizer: Any, history: list[dict], reply: str, template: str | None, fold: bool,
-                tokens: list[str] | None = None) -> Turn:
+                tokens: list[str] | None = None, tools: list[dict] | None = None) -> Turn:
     """Render one assistant turn as (prompt text, completion text) with the template.
 
     The prompt is what generation renders (``add_generation_prompt=True``). The completion
@@ -137,8 +188,8 @@ def split_turn(tokenizer: Any, history: list[dict], reply: str, template: str | 
     """
     history = fold_system(history) if fold else history
     assistant = {"role": "assistant", "content": reply}
-    prompt = render_chat(tokenizer, history, generation_prompt=True, template=template)
-    full = render_chat(tokenizer, [*history, assistant], generation_prompt=False, template=template)
+    prompt = render_chat(tokenizer, history, generation_prompt=True, template=template, tools=tools)
+    full = render_chat(tokenizer, [*history, assistant], generation_prompt=False, template=template, tools=tools)
     shown = reply
     at = full.rfind(shown) if shown else -1
     if at < 0 and reply.strip():

@@ -24,7 +24,7 @@ from ftui.data.source import DatasetError
 from ftui.paths import resolve_data_path
 from ftui.train.bad_rows import BadRow, scan_file, skips
 
-CHAT_ROLES = ("system", "user", "assistant")
+CHAT_ROLES = ("system", "user", "assistant", "tool")
 TRAINABLE = (*formats.CONVERSATIONAL, formats.TEXT)
 
 
@@ -46,14 +46,62 @@ class LoadedData:
 
 
 def example_from(conversation: Conversation) -> dict | None:
-    """One training example in TRL's conversational (or text) shape, or None when it trains nothing."""
+    """One training example in TRL's conversational (or text) shape, or None when it trains nothing.
+
+    Tool calls, ``tool`` turns and the ``tools`` declarations are kept in the form HF chat
+    templates take (``ftui.data.fix.to_chat``), so a tool-calling dataset trains on its calls;
+    ``tool_calls`` and ``tools`` travel as JSON text (``chat_template.template_messages``
+    decodes them), since an Arrow table would merge every call's arguments into one struct.
+    """
     if conversation.source_format == formats.TEXT:
         text = conversation.messages[0].content if conversation.messages else ""
         return {"text": text} if text.strip() else None
-    messages = [{"role": m.role, "content": m.content} for m in conversation.messages if m.role in CHAT_ROLES]
-    if not any(m["role"] == "assistant" and m["content"].strip() for m in messages):
+    if not any(m.tool_calls or m.role == "tool" for m in conversation.messages) and not conversation.extras.get("tools"):
+        messages = [{"role": m.role, "content": m.content} for m in conversation.messages if m.role in CHAT_ROLES]
+        if not any(m["role"] == "assistant" and m["content"].strip() for m in messages):
+            return None
+        return {"messages": messages}
+    return _tool_example(conversation)
+
+
+def _tool_example(conversation: Conversation) -> dict | None:
+    import json
+
+    from ftui.data.fix import to_chat
+
+    row = to_chat(conversation, keep_reasoning=False)
+    messages = []
+    for out, original in zip(row["messages"], conversation.messages, strict=True):
+        if original.role not in CHAT_ROLES:
+            continue
+        content = out.get("content")
+        message: dict[str, Any] = {"role": original.role, "content": content if isinstance(content, str) else
+                                   ("" if content is None else original.content)}
+        calls = out.get("tool_calls")
+        message["tool_calls"] = json.dumps([_hf_call(c) for c in calls]) if calls else None
+        message["name"] = out.get("name")
+        message["tool_call_id"] = out.get("tool_call_id")
+        messages.append(message)
+    if not any(m["role"] == "assistant" and (m["content"].strip() or m["tool_calls"]) for m in messages):
         return None
-    return {"messages": messages}
+    tools = row.get("tools")
+    return {"messages": messages, "tools": json.dumps(tools) if tools else None}
+
+
+def _hf_call(call: Any) -> Any:
+    """A tool call as HF templates read it: ``{"type": "function", "function": {"name", "arguments": {...}}}``."""
+    import json
+
+    if not isinstance(call, dict):
+        return call
+    function = call.get("function") if isinstance(call.get("function"), dict) else call
+    arguments = function.get("arguments")
+    if isinstance(arguments, str):
+        try:
+            arguments = json.loads(arguments)
+        except ValueError:
+            pass  # the linter names arguments that are not JSON (E011)
+    return {"type": "function", "function": {"name": function.get("name"), "arguments": arguments}}
 
 
 def to_example(row: Any, fmt: str) -> dict | None:
@@ -126,6 +174,9 @@ def load_examples(path_value: str, data_format: str = "auto", skip_bad: bool = F
         loaded.lines.append(row)
     if not loaded.rows:
         raise DataError(f"no usable {fmt} rows in {path.name} (each needs an assistant answer); check data_format or run 'ftui lint'.")
+    if any("tools" in row for row in loaded.rows):  # one shape for every row: an Arrow table takes its columns from the first
+        for row in loaded.rows:
+            row.setdefault("tools", None)
     return loaded
 
 

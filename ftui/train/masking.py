@@ -46,8 +46,11 @@ from ftui.train.chat_template import (
     one_line,
     probe_lead_in,
     render_chat,
+    split_tool_turn,
     split_turn,
     system_handling,
+    template_messages,
+    template_tools,
 )
 from ftui.train.errors import MaskingError
 
@@ -148,7 +151,8 @@ def plan_masking(tokenizer_or_path: Any, kind: str, config: RunConfig, sample: l
     if why_not is None:
         return MaskingPlan(ASSISTANT_ONLY, "the chat template marks assistant turns with {% generation %}",
                            system=system, system_note=system_note)
-    training = _trl_training_template(tokenizer) if ask_trl else None
+    # tool-calling rows: ftui renders each of their turns with the tools itself (prompt_completion)
+    training = _trl_training_template(tokenizer) if ask_trl and not any(_has_tools(r) for r in sample or ()) else None
     if training is not None:
         trl_system, trl_note = system_handling(tokenizer, training)
         if _assistant_only_blocker(tokenizer, training, sample, trl_system == "folded") is None:
@@ -209,9 +213,24 @@ def _turns(messages: list[dict]) -> list[int]:
     turns = []
     for i, message in enumerate(messages):
         asked = asked or message["role"] == "user"
-        if asked and message["role"] == "assistant" and message["content"].strip():
+        if asked and message["role"] == "assistant" and (message["content"].strip() or message.get("tool_calls")):
             turns.append(i)
     return turns
+
+
+def _has_tools(row: dict) -> bool:
+    return bool(row.get("tools")) or any(m.get("tool_calls") or m["role"] == "tool" for m in row.get("messages", ()))
+
+
+def _refuse_tools(plan: MaskingPlan, rows: list[dict], source: str) -> None:
+    """Tool calls train only where ftui renders each turn with the template (prompt_completion)."""
+    for number, row in enumerate(rows, start=1):
+        if _has_tools(row):
+            why = "the model has no chat template" if plan.path == BASE else f"loss masking is {plan.path}"
+            raise MaskingError(f"{source} row {number} carries tool calls, and {why}: they would be dropped from training",
+                               "Use a chat model whose template renders tools (e.g. Qwen2.5 Instruct): ftui then trains "
+                               "each call turn by turn.",
+                               field="train_path")
 
 
 def prepare_rows(plan: MaskingPlan, tokenizer: Any, rows: list[dict], source: str = "train data",
@@ -228,6 +247,8 @@ def prepare_rows(plan: MaskingPlan, tokenizer: Any, rows: list[dict], source: st
     """
     if plan.path == TEXT:
         return rows
+    if plan.path != PROMPT_COMPLETION:
+        _refuse_tools(plan, rows, source)
     fold = plan.system == "folded"
     if plan.path in (ASSISTANT_ONLY, FULL) and plan.system != "flattened":
         out = [{"messages": fold_system(r["messages"]) if fold else r["messages"]} for r in rows]
@@ -248,7 +269,8 @@ def prepare_rows(plan: MaskingPlan, tokenizer: Any, rows: list[dict], source: st
     eos = tokenizer.eos_token or ""
     tokens = added_tokens(tokenizer)
     for number, row in enumerate(rows, start=1):
-        messages = row["messages"]
+        messages = template_messages(row["messages"])
+        tools = template_tools(row.get("tools"))
         turns: list[tuple[str, str]] = []
         for turn in _turns(messages):
             history, reply = messages[:turn], messages[turn]["content"]
@@ -256,7 +278,10 @@ def prepare_rows(plan: MaskingPlan, tokenizer: Any, rows: list[dict], source: st
                 turns.append((base_prompt(history, bos), reply + eos))
                 continue
             try:
-                split = split_turn(tokenizer, history, reply, template, fold, tokens)
+                if messages[turn].get("tool_calls"):
+                    split = split_tool_turn(tokenizer, history, messages[turn], template, fold, tools, tokens)
+                else:
+                    split = split_turn(tokenizer, history, reply, template, fold, tokens, tools)
             except MaskingError as exc:
                 error = MaskingError(f"{source} row {number}: {exc.message}", exc.fix)
             except Exception as exc:  # noqa: BLE001 - the template's raise_exception and jinja errors
