@@ -129,3 +129,18 @@ async def test_the_open_dialog_keeps_its_prefilled_folder_when_typing(tmp_path: 
         assert app.focused is field and field.selection.is_empty
         await pilot.press("d")
         assert field.value == f"{tmp_path}/d"
+
+
+async def test_a_focused_one_line_field_shows_what_is_typed_in_it(runs_dir) -> None:  # noqa: ANN001
+    """The app-wide focus border (tall) on a one-line Train form field covered its only line: a newcomer typing a
+    path there saw an accent bar and not one letter of it (hand check in tmux, issue 13)."""
+    app = FtuiApp(start_mode="train")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        field = app.screen.query_one("#f-learning_rate", Input)
+        field.focus()
+        await pilot.pause()
+        await pilot.press("5")
+        await pilot.pause()
+        assert field.has_focus and not field.styles.border_top[0]
+        assert field.render_line(0).text.strip() == field.value.strip() and field.value.endswith("5")

@@ -27,7 +27,8 @@ def display_path(path: str | Path) -> str:
 
 
 class TextField(Input):
-    """An ``Input`` that puts the cursor at the end on focus and never selects on focus."""
+    """An ``Input`` that puts the cursor at the end on focus and never selects on focus; a value wider than
+    the field shows its end (a path's file name) whenever it is not being typed in."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["select_on_focus"] = False
@@ -39,6 +40,17 @@ class TextField(Input):
 
     def on_mount(self) -> None:
         self.call_after_refresh(self.show_end)
+
+    def on_input_changed(self) -> None:
+        # a value set by the program (a preset, the workspace), not typed: its end in view too
+        if not self.has_focus:
+            self.cursor_position = len(self.value)
+            self.call_after_refresh(self.show_end)
+
+    def on_resize(self) -> None:
+        # laid out again (a form's columns settle after mount): the end stays in view
+        if not self.has_focus:
+            self.call_after_refresh(self.show_end)
 
     def show_end(self) -> None:
         """A value wider than the field shows its end, where the cursor is: a path's file name, not its
