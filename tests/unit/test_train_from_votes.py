@@ -20,11 +20,11 @@ from ftui.train.events import Finished, Log, Message, read_events
 from ftui.train.worker import start_run
 
 
-def _sft_parent(tmp_path: Path) -> Path:
+def _sft_parent(tmp_path: Path, eval_path: str | None = None) -> Path:
     rows = paths.sample_data("support_tickets_train.jsonl").read_text().splitlines()[:24]
     data = tmp_path / "sft.jsonl"
     data.write_text("\n".join(rows) + "\n")
-    config = RunConfig(model="demo", train_path=str(data), eval_path=None, eval_fraction=0.0, method="lora",
+    config = RunConfig(model="demo", train_path=str(data), eval_path=eval_path, eval_fraction=0.0, method="lora",
                        max_steps=2, learning_rate=1e-3, micro_batch_size=4, max_seq_len=256,
                        gradient_checkpointing=False, warmup_ratio=0.0)
     worker = start_run(config)
@@ -33,8 +33,9 @@ def _sft_parent(tmp_path: Path) -> Path:
     return Path(worker.run_dir)
 
 
-def _voted_session(directory: Path, parent: Path, n: int = 12) -> None:
-    """Raters preferred the tuned run's exact labels over the base's chatter on every item."""
+def _voted_session(directory: Path, parent: Path, n: int = 12, vote: bool = True) -> dict[str, dict[str, str]]:
+    """Raters preferred the tuned run's exact labels over the base's chatter on every item (``vote=False``: the
+    session unrated, for a test that rates it by keys); the outputs by system."""
     rows = [json.loads(line)["messages"] for line in
             paths.sample_data("support_tickets_test.jsonl").read_text().splitlines()[:n]]
     items = [EvalItem(f"t{i}", tuple(m[:-1]), m[-1]["content"]) for i, m in enumerate(rows)]
@@ -43,9 +44,11 @@ def _voted_session(directory: Path, parent: Path, n: int = 12) -> None:
                tuned: {it.id: it.reference for it in items}}
     specs = [parse_system("base"), parse_system(tuned)]
     with BlindSession.create(directory, items, outputs, "ana", seed=3, resolved=resolve_systems(specs)) as session:
-        while (shown := session.current()) is not None:
+        while vote and (shown := session.current()) is not None:
             session.vote("left" if shown.output_left == outputs[tuned][shown.item_id] else "right")
-        session.unblind()
+        if vote:
+            session.unblind()
+    return outputs
 
 
 def test_votes_become_a_dpo_run_that_trains_on_from_the_parent_adapter(demo_model, runs_dir, tmp_path, capsys,

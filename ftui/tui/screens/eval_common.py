@@ -79,6 +79,17 @@ def fmt_num(value: float | None, digits: int = 3) -> str:
     return f"{value:.{digits}f}"
 
 
+def rater_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a rater name (a TextPrompt's ``validate``), or None."""
+    from ftui.evaluate.session_plan import SessionError, check_rater_name
+
+    try:
+        check_rater_name(name)
+    except SessionError as exc:
+        return str(exc)
+    return None
+
+
 def default_rater() -> str:
     """``$USER`` made into a valid rater name (sessions use it as a directory name)."""
     name = _RATER_CHARS.sub("", os.environ.get("USER", "") or os.environ.get("USERNAME", ""))[:40].lstrip("._-")

@@ -32,7 +32,7 @@ from textual.widgets import Checkbox, Header, Input, ProgressBar, Select, Static
 from ftui.evaluate import metrics as M
 from ftui.evaluate.items import EvalItem
 from ftui.textsafe import one_line
-from ftui.tui.screens.eval_common import TextPrompt, default_rater
+from ftui.tui.screens.eval_common import TextPrompt, default_rater, rater_problem
 from ftui.tui.screens.eval_results import class_table, comparisons_text, metrics_panel
 from ftui.tui.widgets.field import TextField, display_path
 from ftui.tui.widgets.key_footer import KeyFooter
@@ -358,18 +358,9 @@ class GenerateScreen(Screen[None]):
             if rater:
                 self.create_session(rater, complete)
 
-        from ftui.evaluate.ab import SessionError, check_rater_name
-
-        def validate(name: str) -> str | None:
-            try:
-                check_rater_name(name)
-            except SessionError as exc:
-                return str(exc)
-            return None
-
         self.app.push_screen(TextPrompt("Start a blind A/B session — your rater name", default_rater(),
                                         "Sides are counterbalanced and the order is shuffled per rater. "
-                                        "Results stay hidden until you unblind.", validate), chosen)
+                                        "Results stay hidden until you unblind.", rater_problem), chosen)
 
     def create_session(self, rater: str, outputs: dict[str, dict[str, str]]) -> Path | None:
         from ftui import paths

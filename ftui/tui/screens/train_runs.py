@@ -8,6 +8,7 @@ marked runs and lists the config fields that differ between them.
 from __future__ import annotations
 
 import math
+import time
 from pathlib import Path
 from typing import ClassVar
 
@@ -52,11 +53,21 @@ class CheckpointsLoaded(Message):
 class AfterWorkProgress(Message):
     """A line of progress (or the end) of a merge / export running in a thread."""
 
-    def __init__(self, text: str, done: bool = False, error: bool = False) -> None:
+    def __init__(self, text: str, done: bool = False, error: bool = False, title: str | None = None) -> None:
         super().__init__()
         self.text = text
         self.done = done
         self.error = error
+        self.title = title  # of the error notice (default: "Export failed")
+
+
+class ParentSessionReady(Message):
+    """The blind session of a run against its parent is written (``b``): open it for rating."""
+
+    def __init__(self, directory: Path, rater: str) -> None:
+        super().__init__()
+        self.directory = directory
+        self.rater = rater
 
 
 class RunsPanel(Vertical):
@@ -75,6 +86,7 @@ class RunsPanel(Vertical):
         Binding("o", "export", "Export…", id="runs.export", show=False),
         Binding("v", "evaluate", "Evaluate run/checkpoint", id="runs.evaluate", show=False),
         Binding("u", "resume_here", "Resume (from checkpoint)…", id="runs.resume", show=False),
+        Binding("b", "compare_parent", "Blind vs parent…", id="runs.compare_parent"),
     ]
 
     def __init__(self, **kwargs) -> None:  # noqa: ANN003
@@ -94,7 +106,7 @@ class RunsPanel(Vertical):
         yield Static(id="runs-work")
         yield Static(
             Text("enter open · space mark · c compare · k checkpoints · t try it · g merge · o export · v evaluate · "
-                 "u resume", style="dim"),
+                 "u resume · b blind vs parent", style="dim"),
             id="runs-help",
         )
 
@@ -357,18 +369,47 @@ class RunsPanel(Vertical):
 
         self.app.push_screen(ChoiceScreen(question, [("y", "resume training", "resume")], opened_by="u"), answer)
 
+    def action_compare_parent(self) -> None:
+        """A blind session of the selected run (a DPO run from votes) against the run it trained on from."""
+        summary = self.selected
+        if summary is None:
+            self.app.notify("No run selected.", severity="warning")
+            return
+        if summary.status != "finished":
+            self.app.notify("Select a finished run (a DPO run from votes) to rate it blind against its parent.",
+                            severity="warning")
+            return
+        if self._work_running():
+            return
+        from ftui.evaluate.parent_session import votes_rater
+        from ftui.tui.screens.eval_common import TextPrompt, default_rater, rater_problem
+
+        def chosen(rater: str | None) -> None:
+            if rater and not self._work_running():
+                self._show_work_start("blind session vs parent")
+                self._parent_session(summary.run_dir, rater)
+
+        title = f"Rate {one_line(summary.run_id, 40)} blind against its parent — rater name"
+        hint = ("Generates both runs' answers to held-out prompts (the parent's test file, less what this run "
+                "trained on), then opens the blind session.")
+        self.app.push_screen(TextPrompt(title, votes_rater(summary.run_dir) or default_rater(), hint, rater_problem),
+                             chosen)
+
     def _work_running(self) -> bool:
         if self.work_busy:
             self.app.notify("A merge or export is already running; wait for it.", severity="warning")
         return self.work_busy
 
     def _start_work(self, what: str, run_dir: Path, checkpoint: str | None, out: Path) -> None:
+        self._show_work_start(what)
+        self._run_work(what, run_dir, checkpoint, out)
+
+    def _show_work_start(self, what: str) -> None:
         self.work_busy = True
         self.work_log = []
         line = self.query_one("#runs-work", Static)
         line.display = True
         line.update(Text(f"{what}: starting…", style="bold"))
-        self._run_work(what, run_dir, checkpoint, out)
 
     @work(thread=True, exclusive=True, group="runs-after", exit_on_error=False)
     def _run_work(self, what: str, run_dir: Path, checkpoint: str | None, out: Path) -> None:
@@ -387,6 +428,58 @@ class RunsPanel(Vertical):
             return
         self.post_message(AfterWorkProgress(f"{what} written to {result.path}", done=True))
 
+    @work(thread=True, exclusive=True, group="runs-after", exit_on_error=False)
+    def _parent_session(self, run_dir: Path, rater: str) -> None:
+        """Both runs' answers, then the blind session; ParentSessionReady opens it."""
+        from ftui.evaluate.parent_session import ParentError, parent_comparison, start_parent_session
+
+        def say(text: str) -> None:
+            self.post_message(AfterWorkProgress(text))
+
+        last = [0.0]
+
+        def progress(name: str, done: int, total: int) -> None:
+            if done in (0, total) or time.monotonic() - last[0] >= 0.25:
+                last[0] = time.monotonic()
+                say(f"generating {name}: {done}/{total}")
+
+        try:
+            comparison = parent_comparison(run_dir)
+            say(f"{len(comparison.items)} prompts from {comparison.source}"
+                + (" — in-sample: this run trained on them" if comparison.in_sample else ""))
+            directory = start_parent_session(comparison, rater, progress=progress)
+        except ParentError as exc:
+            self.post_message(AfterWorkProgress(str(exc), done=True, error=True, title="No parent to compare with"))
+            return
+        except Exception as exc:  # noqa: BLE001 - a model or file error reaches the user as one line
+            self.post_message(AfterWorkProgress(f"{type(exc).__name__}: {exc}", done=True, error=True,
+                                                title="Blind session failed"))
+            return
+        if directory is None:
+            self.post_message(AfterWorkProgress("cancelled", done=True, error=True, title="Blind session"))
+            return
+        self.post_message(AfterWorkProgress(f"blind session written to {directory}", done=True))
+        self.post_message(ParentSessionReady(directory, rater))
+
+    @on(ParentSessionReady)
+    def _open_parent_session(self, message: ParentSessionReady) -> None:
+        """Rate it where every session is rated: the Evaluate mode's rating screen (results after unblind)."""
+        app = self.app
+
+        def open_rating() -> None:
+            from ftui.tui.screens.evaluate import EvaluateScreen
+
+            home = next((s for s in app.screen_stack if isinstance(s, EvaluateScreen)), None)
+            if home is None:
+                app.notify(Text(f"Rate it from Evaluate: {one_line(str(message.directory), 200)}"), severity="warning")
+                return
+            while app.screen is not home:  # e.g. the Results the DPO run was started from
+                app.pop_screen()
+            home.open_session(message.directory, message.rater)
+
+        app.switch_mode("evaluate")
+        app.call_after_refresh(open_rating)
+
     @on(AfterWorkProgress)
     def _work_progress(self, message: AfterWorkProgress) -> None:
         self.work_log.append(message.text)
@@ -396,7 +489,7 @@ class RunsPanel(Vertical):
         if message.done:
             self.work_busy = False
             if message.error:
-                self.app.notify(Text(message.text), title="Export failed", severity="error", timeout=30)
+                self.app.notify(Text(message.text), title=message.title or "Export failed", severity="error", timeout=30)
             else:
                 self.app.notify(Text(one_line(message.text, 300)), title="Done", timeout=10)
             self.checkpoints_of = None
