@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from typing import ClassVar
 
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container
@@ -40,6 +41,32 @@ class ModeScreen(Screen):
         # Set once what the screen mounts after its first frame is in (see FtuiApp.exit).
         self.settled = asyncio.Event()
         self.settled.set()
+        # The first switch to a mode styles the whole screen once, as each widget mounts. Textual would
+        # restyle it three times more: for the breakpoint classes set after compose (so they are set
+        # here, from the app's size now) and for the two ScreenResume of a first switch (skipped while
+        # the screen has not been away: nothing its styles depend on changed since they were computed).
+        self.update_classes(self._breakpoint_classes(), update=False)
+        self._fresh = True
+
+    def _breakpoint_classes(self) -> dict[str, bool]:
+        """The breakpoint classes Screen._on_resize would set for the app's size now."""
+        app = self.app
+        horizontal = (app.HORIZONTAL_BREAKPOINTS if self.HORIZONTAL_BREAKPOINTS is None
+                      else self.HORIZONTAL_BREAKPOINTS) or []
+        vertical = (app.VERTICAL_BREAKPOINTS if self.VERTICAL_BREAKPOINTS is None else self.VERTICAL_BREAKPOINTS) or []
+        classes = {name: False for _, name in (*horizontal, *vertical)}
+        width, height = app.size
+        for name in (*self._get_breakpoint_classes(width, horizontal), *self._get_breakpoint_classes(height, vertical)):
+            classes[name] = True
+        return classes
+
+    @on(events.ScreenResume)
+    def _styles_still_fresh(self, event: events.ScreenResume) -> None:
+        if self._fresh:
+            event.refresh_styles = False  # runs before Screen's own handler, which would restyle every widget
+
+    def on_screen_suspend(self) -> None:
+        self._fresh = False  # the theme or the app's classes may change while another screen shows
 
     def compose(self) -> ComposeResult:
         yield Header(icon="≡")

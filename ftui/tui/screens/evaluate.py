@@ -12,7 +12,7 @@ Sub-screens: ``eval_rate.RateScreen`` (blind rating), ``eval_results.ResultsScre
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import work
@@ -21,11 +21,13 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Static
 
-from ftui.evaluate.ab import BlindSession
 from ftui.evaluate.session_plan import SessionError, SessionSummary, check_rater_name, list_sessions
 from ftui.textsafe import one_line
 from ftui.tui.screens.base import ModeScreen
 from ftui.tui.screens.eval_common import TextPrompt, default_rater
+
+if TYPE_CHECKING:  # pragma: no cover - the session code (metrics, statistics) loads in the worker that opens one
+    from ftui.evaluate.ab import BlindSession
 
 
 def _when(created: str) -> str:
@@ -177,6 +179,8 @@ class EvaluateScreen(ModeScreen):
     @work(thread=True, exclusive=True, group="eval-open")
     def open_session(self, path: Path, rater: str, results: bool = False) -> None:
         """Open (or start) ``rater``'s queue off the UI thread: replaying a long log reads the whole file."""
+        from ftui.evaluate.ab import BlindSession
+
         try:
             session = BlindSession(path, rater)
         except (SessionError, OSError) as exc:

@@ -1,7 +1,9 @@
 """Dataset statistics as terminal charts: token lengths per role, label distribution.
 
 One ``PlotextPlot`` per chart, each with its own ``plt`` (textual-plotext), replotted
-from plain numbers the screen hands over; nothing here computes statistics.
+from plain numbers the screen hands over; nothing here computes statistics. The charts
+(and plotext, ~85 ms to import) are built when the panel is first shown or has numbers
+to draw, not with the Data screen.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
-from textual_plotext import PlotextPlot
 
 from ftui.textsafe import one_line
 
@@ -27,16 +28,33 @@ class StatsPanel(Vertical):
     StatsPanel > #stats-labels { height: 2fr; min-height: 8; }
     """
 
+    def __init__(self, **kwargs) -> None:  # noqa: ANN003
+        super().__init__(**kwargs)
+        self._charts = False  # the two charts are mounted
+        self._numbers: tuple[dict[str, dict], dict[str, int], str] | None = None  # what they show
+
     def compose(self) -> ComposeResult:
         yield Static(Text("Stats appear when the lint finishes.", "dim"), id="stats-summary")
-        yield PlotextPlot(id="stats-lengths")
-        yield PlotextPlot(id="stats-labels")
+
+    def on_show(self) -> None:
+        self.call_later(self._build_charts)
+
+    async def _build_charts(self) -> None:
+        if not self._charts:
+            from textual_plotext import PlotextPlot
+
+            self._charts = True
+            await self.mount(PlotextPlot(id="stats-lengths", classes="stats-chart"),
+                             PlotextPlot(id="stats-labels", classes="stats-chart"))
+        if self._numbers is not None:
+            self._plot(*self._numbers)
 
     def show_unavailable(self, message: str) -> None:
         self.query_one("#stats-summary", Static).update(Text(message, "dim"))
-        for plot in self.query(PlotextPlot):
-            plot.plt.clear_data()
-            plot.plt.clear_figure()
+        self._numbers = None
+        for plot in self.query(".stats-chart"):
+            plot.plt.clear_data()  # type: ignore[attr-defined]
+            plot.plt.clear_figure()  # type: ignore[attr-defined]
             plot.refresh()
 
     def show(
@@ -49,6 +67,16 @@ class StatsPanel(Vertical):
         """Replot. ``lengths``: role -> {"edges": [...], "counts": [...], "p50", "p95"} (a histogram
         computed by the core); ``labels``: label -> count."""
         self.query_one("#stats-summary", Static).update(Text("\n".join(one_line(s, 300) for s in summary)))
+        self._numbers = (lengths, labels, length_unit)
+        if self._charts:
+            self._plot(lengths, labels, length_unit)
+        elif self.display:
+            self.call_later(self._build_charts)
+        # else drawn when the panel is first shown (on_show)
+
+    def _plot(self, lengths: dict[str, dict], labels: dict[str, int], length_unit: str) -> None:
+        from textual_plotext import PlotextPlot
+
         with self.app.batch_update():
             length_plot = self.query_one("#stats-lengths", PlotextPlot)
             plt = length_plot.plt
