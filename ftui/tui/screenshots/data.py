@@ -40,7 +40,8 @@ async def _stats(pilot, home: Path) -> None:  # noqa: ANN001
 async def _preference_pair(pilot, home: Path) -> None:  # noqa: ANN001
     await _lint_settled(pilot, home)
     screen = pilot.app.screen
-    screen.query_one(FindingsPanel).expand_group("W004")
+    # every finding id at a glance (E006 E016 W002 W004 ... I006 with the pair figures): expanding one
+    # would push I006 below the fold; the row's own W004 shows beside its two sides
     rows = screen.query_one("RowList")
     for _ in range(17):  # row 18: chosen and rejected of row 6, swapped
         await pilot.press("down")

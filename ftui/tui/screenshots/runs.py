@@ -29,7 +29,7 @@ def _started(run_id: str, total: int, method: str = "lora", **extra) -> dict:
 
 def build(run_id: str, total: int = 120, *, loss_fn=None, eval_fn=None, grad_fn=None, tps_fn=None,
           mem_fn=None, eval_every: int = 20, save_every: int = 40, end: dict | None = None,
-          stop_at: int | None = None, mem_source: str = "cuda", method: str = "lora") -> list[dict]:
+          stop_at: int | None = None, mem_source: str = "cuda", method: str = "lora", log_extra=None) -> list[dict]:
     loss_fn = loss_fn or (lambda i: 2.2 * math.exp(-i / 40) + 0.35 + 0.04 * _noise(i))
     grad_fn = grad_fn or (lambda i: 1.2 * math.exp(-i / 60) + 0.3 + 0.05 * _noise(i + 7))
     tps_fn = tps_fn or (lambda i: 5200 + 150 * _noise(i + 3))
@@ -46,7 +46,7 @@ def build(run_id: str, total: int = 120, *, loss_fn=None, eval_fn=None, grad_fn=
         lr = 2e-4 * (i / 5 if i < 5 else 0.5 * (1 + math.cos(math.pi * (i - 5) / (total - 5))))
         events.append({"type": "log", "t": t, "step": i, "epoch": epoch, "loss": round(loss_fn(i), 5),
                        "lr": lr, "grad_norm": round(grad_fn(i), 5), "tokens": i * 2048,
-                       "tokens_per_s": round(tps_fn(i), 1)})
+                       "tokens_per_s": round(tps_fn(i), 1), **(log_extra(i) if log_extra else {})})
         if mem_source == "cuda":
             used = mem_fn(i)
             events.append({"type": "memory", "t": t, "step": i, "source": "cuda", "allocated": int(used * 0.8),
@@ -62,6 +62,25 @@ def build(run_id: str, total: int = 120, *, loss_fn=None, eval_fn=None, grad_fn=
     if end is not None:
         events.append({"t": t_end, "step": last, **end})
     return events
+
+
+def _dpo_margin(i: int) -> float:
+    return _dpo_chosen(i) - _dpo_rejected(i)
+
+
+def _dpo_chosen(i: int) -> float:
+    return 0.3 * (1 - math.exp(-i / 30)) + 0.04 * _noise(i + 13)
+
+
+def _dpo_rejected(i: int) -> float:
+    return -1.8 * (1 - math.exp(-i / 28)) + 0.08 * _noise(i + 17)
+
+
+def _dpo_rewards(i: int) -> dict:
+    """TRL's rewards/* of a healthy DPO run: rejected falls, chosen holds, accuracy climbs towards 1."""
+    accuracy = 0.5 + 0.45 * (1 - math.exp(-i / 15)) + 0.03 * _noise(i + 19)
+    return {"rewards_chosen": round(_dpo_chosen(i), 4), "rewards_rejected": round(_dpo_rejected(i), 4),
+            "rewards_margin": round(_dpo_margin(i), 4), "rewards_accuracy": round(min(1.0, accuracy), 4)}
 
 
 def _finished(best: float | None = None) -> dict:
@@ -97,6 +116,11 @@ FIXTURES = {
     "stopped": lambda: build("20260103-100000-stopped", stop_at=55,
                              end={"type": "stopped", "saved": True, "checkpoint": "checkpoints/checkpoint-55"}),
     "compare_a": lambda: build("20260104-090000-lr2e-4", end=_finished(0.62)),
+    # a finished DPO run: the loss leaves ln 2 as the margin opens (the preference plots)
+    "dpo": lambda: build("20260105-090000-dpo-demo", total=90, method="dpo", log_extra=_dpo_rewards, eval_every=15,
+                         save_every=45, loss_fn=lambda i: math.log1p(math.exp(-_dpo_margin(i))) + 0.03 * _noise(i),
+                         eval_fn=lambda i: math.log1p(math.exp(-0.8 * _dpo_margin(i))) + 0.05, tps_fn=lambda i: 3100 + 90 * _noise(i),
+                         end=_finished(0.31)),
     "compare_b": lambda: build("20260104-100000-lr5e-5", loss_fn=lambda i: 2.2 * math.exp(-i / 90) + 0.5 + 0.04 * _noise(i),
                                eval_fn=lambda i: 2.0 * math.exp(-i / 100) + 0.75, end=_finished(1.05)),
 }
@@ -115,6 +139,6 @@ def write_fixture_run(runs_dir: Path, fixture: str, **config_overrides: Any) -> 
     run_dir = Path(runs_dir) / json.loads(lines[0])["run_id"]
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "events.jsonl").write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-    config = RunConfig(train_path="sample_data/support_tickets_train.jsonl", output_dir=None, **config_overrides)
+    config = RunConfig(**{"train_path": "sample_data/support_tickets_train.jsonl", "output_dir": None, **config_overrides})
     (run_dir / "config.yaml").write_text(dump_config(config), encoding="utf-8")
     return run_dir

@@ -39,6 +39,23 @@ async def _monitor(pilot, home: Path) -> None:  # noqa: ANN001
     await pilot.pause(0.2)
 
 
+def _prepare_dpo(home: Path) -> None:
+    runs_dir = Path(os.environ.get("FTUI_RUNS_DIR") or home / "home" / "runs")
+    write_fixture_run(runs_dir, "compare_a", learning_rate=2e-4)  # its SFT parent, in the list below
+    write_fixture_run(runs_dir, "dpo", method="dpo", beta=0.1, learning_rate=2e-5,
+                      train_path="sample_data/support_tickets_pairs.jsonl", eval_path=None)
+
+
+async def _monitor_dpo(pilot, home: Path) -> None:  # noqa: ANN001
+    await _runs(pilot, home)
+    screen = pilot.app.screen
+    screen.open_run(next(s.run_dir for s in screen.runs_panel.summaries if s.method == "dpo"))
+    await wait_until(pilot, lambda: screen.monitor.history is not None and screen.monitor.history.is_preference)
+    plots = [screen.monitor.query_one(f"#plot-{name}") for name in ("lr", "tps")]
+    await wait_until(pilot, lambda: [p.title for p in plots] == ["rewards", "reward accuracy"])
+    await pilot.pause(1.0)  # the 4 Hz tick redraws one chart at a time: let every chart catch up
+
+
 async def _compare(pilot, home: Path) -> None:  # noqa: ANN001
     await _runs(pilot, home)
     screen = pilot.app.screen
@@ -54,6 +71,7 @@ SCENARIOS = [
     Scenario("train-launcher", "train", _launcher),
     Scenario("train-monitor", "train", _monitor, prepare=_prepare_runs),
     Scenario("train-runs", "train", _runs, prepare=_prepare_runs),
+    Scenario("train-monitor-dpo", "train", _monitor_dpo, prepare=_prepare_dpo),
     Scenario("train-compare", "train", _compare, prepare=_prepare_runs),
 ]
 
