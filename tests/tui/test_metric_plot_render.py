@@ -76,3 +76,16 @@ async def test_the_widget_draws_what_plotext_plot_would(size: tuple[int, int]) -
                 ours = plot._figure_text()
                 assert ours.plain == expected.plain, (app_theme, name)
                 assert cells(ours) == cells(expected), (app_theme, name)
+
+
+async def test_a_log_scale_chart_redraws_after_a_theme_change() -> None:
+    """Same curves, new theme: the figure is plotted again before it is built (plotext fails building one twice)."""
+    app = PlotApp()
+    async with app.run_test(size=(80, 20)) as pilot:
+        plot = app.query_one(MetricPlot)
+        plot.show(SPECS["log-y"])
+        await pilot.pause()
+        first = plot.render()
+        app.theme = "textual-light"
+        await pilot.pause()
+        assert plot.render().plain == first.plain

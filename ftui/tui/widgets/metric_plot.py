@@ -71,6 +71,8 @@ class MetricPlot(PlotextPlot):
         """Build the figure only when its data, size or theme changed (a build costs ~10 ms)."""
         key = (self.draws, self.size.width, self.size.height, self.app.theme, self.theme)
         if self._cache is None or self._cache[0] != key:
+            if self._cache is not None and self._cache[0][0] == self.draws:
+                self._plot_spec()  # same curves, new theme: plotext cannot build one figure twice (log-y fails)
             self._cache = (key, self._figure_text())
         return self._cache[1]
 
@@ -98,6 +100,12 @@ class MetricPlot(PlotextPlot):
         self._draw()  # thinning depends on the width
 
     def _draw(self) -> None:
+        self._plot_spec()
+        self.draws += 1
+        self.refresh()
+
+    def _plot_spec(self) -> None:
+        """Clear the plotext figure and plot the current spec into it."""
         plt = self.plt
         spec = self._spec
         plt.clear_figure()
@@ -141,8 +149,6 @@ class MetricPlot(PlotextPlot):
                 if len(yticks) >= 2:
                     plt.yticks(yticks, [_tick_label(t) if float(t).is_integer() else spec.y_format.format(t)
                                         for t in yticks])
-        self.draws += 1
-        self.refresh()
 
 
 def matrix_text(matrix) -> Text:  # noqa: ANN001 - plotext's matrix_class
