@@ -122,9 +122,12 @@ class Newcomer:
             await self.pilot.pause()
 
     async def type(self, text: str) -> None:
-        assert isinstance(self.app.focused, Input), f"no text field has focus to type {text!r} into"
+        field = self.app.focused
+        assert isinstance(field, Input), f"no text field has focus to type {text!r} into"
         await self.pilot.press(*text)
         await self.pilot.pause()
+        # and the user sees what they typed (a focus border once hid a one-line field's only line)
+        assert text[-8:] in field.render_line(0).text, f"typed {text!r}, the field shows {field.render_line(0).text!r}"
 
     async def wait(self, predicate, what: str, timeout: float = MIN_BOUND_S) -> None:  # noqa: ANN001
         deadline = time.monotonic() + max(timeout, MIN_BOUND_S)
