@@ -41,7 +41,7 @@ async def test_the_data_screen_is_offered_for_a_data_refusal_only(runs_dir: Path
 async def test_the_form_offers_to_skip_the_bad_rows_behind_a_confirmation(runs_dir: Path, tmp_path: Path) -> None:
     """One over-long row: the form says 'b: skip 1 row'; b asks (y confirms, b again and Enter do nothing);
     y sets on_bad_rows: skip and the data checks pass. The start refusal offers the same choice."""
-    from textual.widgets import Select, Static
+    from textual.widgets import Static
 
     from tests.tui.test_train_screen import press_start, set_field
     from tests.unit.test_train_bad_rows import file_with_one_long_row
@@ -68,11 +68,11 @@ async def test_the_form_offers_to_skip_the_bad_rows_behind_a_confirmation(runs_d
         assert [k for k, _, _ in dialog.choices] == ["y"] and dialog.default is None  # not b, and Enter is no
         await pilot.press("enter")
         await wait_for(pilot, lambda: not isinstance(app.screen, ChoiceScreen), 10)
-        assert screen.form.query_one("#f-on_bad_rows", Select).value == "refuse"
+        assert screen.form.raw_values()[0]["on_bad_rows"] == "refuse"
         await pilot.press("b")
         await wait_for(pilot, lambda: isinstance(app.screen, ChoiceScreen), 10, "the skip question again")
         await pilot.press("y")
-        await wait_for(pilot, lambda: screen.form.query_one("#f-on_bad_rows", Select).value == "skip", 10)
+        await wait_for(pilot, lambda: screen.form.raw_values()[0]["on_bad_rows"] == "skip", 10)
         await wait_for(pilot, lambda: screen.form.checked and not screen.form.has_data_problems, 60, "the checks with skip")
         assert "1 row(s) with errors will be skipped" in str(screen.form.query_one("#form-dataset", Static).render())
         assert screen.worker is None  # setting the policy starts nothing
