@@ -80,6 +80,13 @@ class LauncherForm(Horizontal):
         self.data_from: str | None = None  # the train_path the Data screen put in (shown as such while it stays)
         self.lint_counts: dict[str, int] | None = None
         self._lint_counts: dict[str, int] | None = None  # the deep check's, cached with the data problems
+        # The collapsed sections' rows (two thirds of the form's ~300 widgets) are built when a section
+        # first opens, or a field of it is asked for: until then their values are kept here, as the
+        # widgets would hold them (a bool, a choice or the text).
+        self._unbuilt: dict[str, Any] = {
+            spec.name: _widget_value(spec, getattr(self._base, spec.name))
+            for spec in SPECS.values() if spec.section != "basic"
+        }
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -89,10 +96,7 @@ class LauncherForm(Horizontal):
                 if spec.section == "basic":
                     yield self._row(spec)
             for section, title in SECTIONS:
-                with Collapsible(title=title, collapsed=True, id=f"sec-{section}"):
-                    for spec in SPECS.values():
-                        if spec.section == section:
-                            yield self._row(spec)
+                yield Collapsible(title=title, collapsed=True, id=f"sec-{section}")
         with Vertical(id="form-side"):
             yield Static("", id="form-dataset")
             yield Static(Text("checking memory…", style="dim"), id="form-preflight")
@@ -110,23 +114,55 @@ class LauncherForm(Horizontal):
         )
 
     def _row(self, spec: FieldSpec) -> Horizontal:
-        value = getattr(self._base, spec.name)
+        return Horizontal(*self._row_parts(spec, _widget_value(spec, getattr(self._base, spec.name))),
+                          classes="field-row", id=f"row-{spec.name}")
+
+    def _row_parts(self, spec: FieldSpec, value: Any) -> tuple[Label, Any, Static]:
+        """The label, the field holding ``value`` (as ``_widget_value`` gives it) and the help of one row."""
         widget: Any
         if spec.kind == "bool":
             widget = Checkbox("", value=bool(value), compact=True, id=f"f-{spec.name}")
         elif spec.kind == "choice":
-            widget = Select([(c, c) for c in spec.choices], value=format_value(spec, value), allow_blank=False,
+            widget = Select([(c, c) for c in spec.choices], value=value, allow_blank=False,
                             compact=True, id=f"f-{spec.name}")
         else:
-            widget = TextField(format_value(spec, value), compact=True, id=f"f-{spec.name}")
+            widget = TextField(value, compact=True, id=f"f-{spec.name}")
         widget.tooltip = spec.help or None
-        return Horizontal(
-            Label(spec.label, classes="field-label"),
-            widget,
-            Static(spec.help, classes="field-help", id=f"h-{spec.name}", markup=False),
-            classes="field-row",
-            id=f"row-{spec.name}",
-        )
+        message = self._shown.get(spec.name)
+        help_text = Text(one_line(message, 160)) if message else spec.help
+        return Label(spec.label, classes="field-label"), widget, Static(help_text, classes="field-help",
+                                                                        id=f"h-{spec.name}", markup=False)
+
+    def build_section(self, section: str) -> None:
+        """Build a collapsed section's rows now (they are queryable at once; each field mounts next)."""
+        names = [spec.name for spec in SPECS.values() if spec.section == section and spec.name in self._unbuilt]
+        if not names:
+            return
+        contents = self.query_one(f"#sec-{section}", Collapsible).query_one(Collapsible.Contents)
+        for name in names:
+            value = self._unbuilt.pop(name)
+            row = Horizontal(classes="field-row", id=f"row-{name}")
+            row.set_class(self._shown.get(name) is not None, "-invalid")
+            contents.mount(row)
+            row.mount(*self._row_parts(SPECS[name], value))
+
+    @on(Collapsible.Expanded)
+    def _section_opened(self, event: Collapsible.Expanded) -> None:
+        self.build_section(str(event.collapsible.id).removeprefix("sec-"))
+
+    def query_one(self, selector: Any, expect_type: Any = None) -> Any:
+        """Textual's query_one; a field of a section not built yet (``#f-``, ``#row-``, ``#h-`` + its name) is built first."""
+        if isinstance(selector, str) and selector.startswith(("#f-", "#row-", "#h-")):
+            name = selector.split("-", 1)[1]
+            if name in self._unbuilt:
+                self.build_section(SPECS[name].section)
+        return super().query_one(selector, expect_type) if expect_type is not None else super().query_one(selector)
+
+    def _field(self, name: str) -> Any:
+        """The widget of field ``name``, or the value it will be built with (``_Unbuilt``) while its section is not."""
+        if name in self._unbuilt:
+            return _Unbuilt(self._unbuilt, name)
+        return super().query_one(f"#f-{name}")
 
     def on_mount(self) -> None:
         self.query_one("#form-fields").border_title = "new run"
@@ -145,8 +181,11 @@ class LauncherForm(Horizontal):
                 spec = SPECS.get(name)
                 if spec is None:
                     continue
-                widget = self.query_one(f"#f-{name}")
-                if isinstance(widget, Checkbox):
+                widget = self._field(name)
+                if isinstance(widget, _Unbuilt):
+                    if spec.kind != "choice" or format_value(spec, value) in spec.choices:
+                        widget.value = _widget_value(spec, value)
+                elif isinstance(widget, Checkbox):
                     widget.value = bool(value)
                 elif isinstance(widget, Select):
                     if format_value(spec, value) in spec.choices:
@@ -179,8 +218,8 @@ class LauncherForm(Horizontal):
         values: dict[str, Any] = {}
         errors: dict[str, str] = {}
         for spec in SPECS.values():
-            widget = self.query_one(f"#f-{spec.name}")
-            if isinstance(widget, Checkbox):
+            widget = self._field(spec.name)
+            if isinstance(widget, Checkbox) or spec.kind == "bool":
                 values[spec.name] = widget.value
                 continue
             text = str(widget.value) if isinstance(widget, Select) else widget.value
@@ -317,6 +356,8 @@ class LauncherForm(Horizontal):
             if self._shown.get(spec.name, "") == message:
                 continue  # restyling 40 rows on every keystroke is what makes a form sluggish
             self._shown[spec.name] = message
+            if spec.name in self._unbuilt:
+                continue  # built with this state when its section opens
             self.query_one(f"#row-{spec.name}").set_class(message is not None, "-invalid")
             self.query_one(f"#h-{spec.name}", Static).update(Text(one_line(message, 160) if message else spec.help))
         # open a collapsed section that hides a red field, so the user sees why
@@ -475,6 +516,26 @@ def skippable_rows(problems: list[Any]) -> tuple[int, int]:
     bad = sum(n for n, _ in per_file.values())
     left = per_file.get("train_path", next(iter(per_file.values())))[1]
     return bad, left
+
+
+def _widget_value(spec: FieldSpec, value: Any) -> Any:
+    """``value`` as the field's widget holds it: a bool for a checkbox, else the text (a choice's name)."""
+    return bool(value) if spec.kind == "bool" else format_value(spec, value)
+
+
+class _Unbuilt:
+    """A field of a section not built yet, read and set like its widget: ``value``, kept in the form's store."""
+
+    def __init__(self, store: dict[str, Any], name: str) -> None:
+        self._store, self._name = store, name
+
+    @property
+    def value(self) -> Any:
+        return self._store[self._name]
+
+    @value.setter
+    def value(self, value: Any) -> None:
+        self._store[self._name] = value
 
 
 def _file_name(value: object) -> str:
