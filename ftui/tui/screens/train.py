@@ -521,7 +521,7 @@ class TrainScreen(ModeScreen):
         if self._trains_here(self.watched):
             self.worker.stop(save=save)
         else:
-            from ftui.train.runs import request_stop
+            from ftui.train.run_lock import request_stop
 
             request_stop(self.watched, save=save)  # the other process polls control.json
         self.notify("Stopping at the next step boundary" + (" after saving…" if save else "…"), title="Stop requested")
@@ -643,6 +643,6 @@ def _rows(count: int) -> str:
 
 
 def _is_live(run_dir: Path) -> bool:
-    from ftui.train.runs import is_live
+    from ftui.train.run_lock import is_live
 
     return is_live(run_dir)
