@@ -35,8 +35,8 @@ def save_model(self, output_dir=None, *args, **kwargs):
     return real(self, output_dir, *args, **kwargs)
 
 transformers.Trainer.save_model = save_model
-from ftui.commands.launch import main
-sys.exit(main(sys.argv[1:]))
+from ftui.cli import main
+sys.exit(main(["train", *sys.argv[1:]]))  # what `accelerate launch -m ftui train CONFIG` runs
 '''
 
 
