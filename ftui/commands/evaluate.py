@@ -192,12 +192,11 @@ def cmd_session(args: argparse.Namespace) -> int:
     import time
 
     from ftui import paths
-    from ftui.evaluate.ab import SessionError, check_rater_name
+    from ftui.evaluate.session_plan import SessionError, rater_problem
 
-    try:
-        check_rater_name(args.rater)
-    except SessionError as exc:
-        raise UserError(f"--rater: {exc}") from None
+    problem = rater_problem(args.rater)
+    if problem:
+        raise UserError(f"--rater: {problem}")
     specs, items = specs_from_args(args), items_from_args(args)
     if len(specs) < 2:
         raise UserError("a session needs at least two --system options")

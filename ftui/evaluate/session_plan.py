@@ -76,6 +76,15 @@ def check_rater_name(rater: str) -> str:
     return rater
 
 
+def rater_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a rater name, or None: the one check the CLI and every rater-name prompt share."""
+    try:
+        check_rater_name(name)
+    except SessionError as exc:
+        return str(exc)
+    return None
+
+
 @dataclass(frozen=True)
 class Task:
     """One pair to rate: an item and two systems, with the sides this rater sees them on."""

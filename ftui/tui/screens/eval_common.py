@@ -16,6 +16,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from ftui.evaluate.session_plan import rater_problem as rater_problem  # the prompts' validate: one check
 from ftui.textsafe import neutralize
 from ftui.tui.widgets.field import TextField
 
@@ -77,17 +78,6 @@ def fmt_num(value: float | None, digits: int = 3) -> str:
     if value is None or math.isnan(value):
         return "–"
     return f"{value:.{digits}f}"
-
-
-def rater_problem(name: str) -> str | None:
-    """Why ``name`` cannot be a rater name (a TextPrompt's ``validate``), or None."""
-    from ftui.evaluate.session_plan import SessionError, check_rater_name
-
-    try:
-        check_rater_name(name)
-    except SessionError as exc:
-        return str(exc)
-    return None
 
 
 def default_rater() -> str:

@@ -21,7 +21,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Static
 
-from ftui.evaluate.session_plan import SessionError, SessionSummary, check_rater_name, list_sessions
+from ftui.evaluate.session_plan import SessionError, SessionSummary, list_sessions, rater_problem
 from ftui.textsafe import one_line
 from ftui.tui.screens.base import ModeScreen
 from ftui.tui.screens.eval_common import TextPrompt, default_rater
@@ -162,19 +162,12 @@ class EvaluateScreen(ModeScreen):
         help_text = ("Your votes are kept per rater; the same name resumes where you stopped, with the same sides."
                      + (f"\nRaters so far: {known}" if known else ""))
 
-        def validate(name: str) -> str | None:
-            try:
-                check_rater_name(name)
-            except SessionError as exc:
-                return str(exc)
-            return None
-
         def chosen(name: str | None) -> None:
             if name:
                 self.open_session(summary.path, name, results=results)
 
         title = f"{'Results of' if results else 'Rate'} {one_line(summary.name, 40)} — rater name"
-        self.app.push_screen(TextPrompt(title, default_rater(), help_text, validate), chosen)
+        self.app.push_screen(TextPrompt(title, default_rater(), help_text, rater_problem), chosen)
 
     @work(thread=True, exclusive=True, group="eval-open")
     def open_session(self, path: Path, rater: str, results: bool = False) -> None:
