@@ -156,3 +156,16 @@ def test_the_started_event_carries_the_total_and_the_torch_peak() -> None:
     assert total - torch_gb == pytest.approx(est.setup.cuda_context_gb, abs=0.011)
     event = Started(run_id="r", method="qlora", model="8B", total_steps=1, estimate_gb=total, estimate_torch_gb=torch_gb)
     assert event_from_dict(event.to_dict()).estimate_torch_gb == torch_gb
+
+
+@pytest.mark.parametrize(("method", "says"), [("lora", "Set method to dpo, orpo (pairs) or kto (labels), or"),
+                                              ("openai", "to train locally")])
+def test_preference_data_under_an_sft_method_is_refused_before_the_model_loads(method: str, says: str) -> None:
+    from ftui.paths import SAMPLE_DATA_DIR
+    from ftui.train.preflight import validate
+
+    path = SAMPLE_DATA_DIR / "preference_paired.jsonl"
+    problems = validate(RunConfig(method=method, train_path=str(path)), check_model=False, check_env=False)
+    assert [p.field for p in problems] == ["train_path"], problems
+    assert "holds preference data" in problems[0].message and says in problems[0].fix
+    assert validate(RunConfig(method="dpo", train_path=str(path)), check_model=False, check_env=False) == []

@@ -157,7 +157,28 @@ def _validate_datasets(c: RunConfig, add) -> None:
             if problem:
                 add(ConfigProblem(name, problem, LINT_FIX, kind="data"))
                 continue
+        if _kind_problem(c, name, raw, path, add):
+            continue
         _bad_rows(c, name, raw, path, add)
+
+
+def _kind_problem(c: RunConfig, name: str, raw: str, path: Path, add) -> bool:
+    """Preference pairs given to an SFT method: the loader would refuse them only after the model loads."""
+    if c.method in PREFERENCE_METHODS or c.data_format not in ("", "auto"):
+        return False
+    from ftui.data import formats
+    from ftui.data.source import DatasetError
+
+    try:
+        fmt = formats.detect_format(path).format
+    except DatasetError:
+        return False  # the row scan that follows names what is wrong with the file
+    if fmt != formats.PREFERENCE:
+        return False
+    local = "" if c.method != "openai" else " to train locally (ftui's OpenAI jobs are supervised only)"
+    add(ConfigProblem(name, f"{raw} holds preference data (chosen/rejected or labels), which method {c.method} cannot train",
+                      f"Set method to dpo, orpo (pairs) or kto (labels){local}, or pick an SFT dataset.", kind="data"))
+    return True
 
 
 LINT_FIX = "Fix the file; 'ftui lint FILE' shows the details"
