@@ -133,3 +133,25 @@ def test_convert_preference_to_trl_and_openai(tmp_path: Path) -> None:
         convert(paths.sample_data("preference_unpaired.jsonl"), to="openai", out=tmp_path / "x.jsonl")
     with pytest.raises(FixError, match="--to trl"):
         convert(paths.sample_data("preference_paired.jsonl"), to="chat", out=tmp_path / "y.jsonl")
+
+
+@pytest.mark.parametrize(("name", "shape"), [("preference_paired.jsonl", "16 pairs (prompt, chosen, rejected)"),
+                                             ("preference_unpaired.jsonl", "16 labelled answers (prompt, completion, label)")])
+def test_the_info_lines_describe_preference_data_not_sft(name: str, shape: str) -> None:
+    """I001 counts pairs / labelled answers (no 'rejected' role, no '0.0 turns per row'); I003 gives the tokens
+    without an SFT price or a trained-token fraction of 0% (nothing is loss-masked the SFT way)."""
+    report = lint_file(paths.sample_data(name))
+    (i001,) = [f.message for f in report.findings if f.id == "I001"]
+    (i003,) = [f.message for f in report.findings if f.id == "I003"]
+    assert i001.endswith(f"16 rows (16 usable); {shape}"), i001
+    assert "turns per row" not in i001 and "rejected 16" not in i001 and "roles:" not in i001
+    assert "trained-token fraction" not in i003 and "$" not in i003 and "billable" not in i003, i003
+    assert "tokens per epoch" in i003 and "not preference training" in i003
+
+
+def test_the_info_lines_of_chat_data_are_unchanged() -> None:
+    report = lint_file(paths.sample_data("alpaca_small.jsonl"))
+    (i001,) = [f.message for f in report.findings if f.id == "I001"]
+    (i003,) = [f.message for f in report.findings if f.id == "I003"]
+    assert "roles: assistant 32, user 32; 2.0 turns per row" in i001
+    assert "billable tokens" in i003 and "trained-token fraction" in i003

@@ -119,6 +119,20 @@ def imbalance(linter: LintState) -> None:
             linter.emit_at(None, "W010", f"one response dominates: {_short(example)!r} is the answer in {c} of {total} rows")
 
 
+def _preference_shape(linter: LintState) -> str:
+    """I001's second half for preference data: pairs and labelled answers, not SFT roles and turns."""
+    import numpy as np
+
+    labels = np.frombuffer(linter.pref.label, dtype=np.int8) if len(linter.pref.label) else np.zeros(0, dtype=np.int8)
+    pairs, unpaired = int((labels < 0).sum()), int((labels >= 0).sum())
+    parts = []
+    if pairs:
+        parts.append(f"{pairs:,} pair{'s' if pairs != 1 else ''} (prompt, chosen, rejected)")
+    if unpaired:
+        parts.append(f"{unpaired:,} labelled answer{'s' if unpaired != 1 else ''} (prompt, completion, label)")
+    return " and ".join(parts) or "no usable pair"
+
+
 def file_stats(linter: LintState, fmt_label: str, near_pairs: int) -> dict[str, Any]:
     import numpy as np
 
@@ -178,8 +192,11 @@ def info_findings(linter: LintState, s: dict[str, Any]) -> None:
     nturn = sum(turns.values())
     mean_turns = sum(k * v for k, v in turns.items()) / nturn if nturn else 0
     roles = ", ".join(f"{r} {c}" for r, c in s["roles"].items())
-    linter.emit_at(None, "I001", f"{s['format']}: {linter.n} rows ({linter.valid} usable); roles: {roles or 'none'}; "
-                 f"{mean_turns:.1f} turns per row (max {max(turns) if turns else 0})")
+    if linter.pref is not None:
+        linter.emit_at(None, "I001", f"{s['format']}: {linter.n} rows ({linter.valid} usable); {_preference_shape(linter)}")
+    else:
+        linter.emit_at(None, "I001", f"{s['format']}: {linter.n} rows ({linter.valid} usable); roles: {roles or 'none'}; "
+                     f"{mean_turns:.1f} turns per row (max {max(turns) if turns else 0})")
     tok = s["tokens"]
     parts = [f"{r} p5/p50/p95/max {v['p5']:.0f}/{v['p50']:.0f}/{v['p95']:.0f}/{v['max']}"
              for r, v in tok["per_role"].items() if v.get("count")]
@@ -192,8 +209,12 @@ def info_findings(linter: LintState, s: dict[str, Any]) -> None:
         price = f"e.g. {cheapest[0]} ${cheapest[1]['usd']:,.2f} ({dated})"
     else:
         price = "no price table"
-    linter.emit_at(None, "I003", f"{cost['billable_tokens']:,} billable tokens{linter.est_note()} = {cost['tokens_per_epoch']:,} x "
-                 f"{cost['epochs']} epochs; {price}; trained-token fraction {tok['trained_fraction']:.0%}")
+    if linter.pref is not None:  # no SFT loss mask or SFT price applies: say what the figure is and is not
+        linter.emit_at(None, "I003", f"{cost['tokens_per_epoch']:,} tokens per epoch{linter.est_note()}, prompts and every "
+                     "answer counted; no cost estimate: the price table is for supervised fine-tuning, not preference training")
+    else:
+        linter.emit_at(None, "I003", f"{cost['billable_tokens']:,} billable tokens{linter.est_note()} = {cost['tokens_per_epoch']:,} x "
+                     f"{cost['epochs']} epochs; {price}; trained-token fraction {tok['trained_fraction']:.0%}")
     if s["labels"]:
         dist = ", ".join(f"{k} {v}" for k, v in list(s["labels"].items())[:10])
         linter.emit_at(None, "I004", f"label distribution: {dist}")
