@@ -144,3 +144,20 @@ async def test_a_focused_one_line_field_shows_what_is_typed_in_it(runs_dir) -> N
         await pilot.pause()
         assert field.has_focus and not field.styles.border_top[0]
         assert field.render_line(0).text.strip() == field.value.strip() and field.value.endswith("5")
+
+
+async def test_a_focused_one_line_select_shows_its_value(runs_dir) -> None:  # noqa: ANN001
+    """Same defect on the form's selects: focused, the preset and method selects showed an accent bar and hid the
+    value just chosen (hand check in tmux)."""
+    app = FtuiApp(start_mode="train")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        select = app.screen.query_one("#f-method", Select)
+        select.value = "dpo"
+        select.focus()
+        await pilot.pause()
+        current = select.query_one("SelectCurrent")
+        assert select.has_focus and not current.styles.border_top[0]
+        label = current.query_one("#label")
+        assert label.region.height == 1 and select.region.contains_region(label.region), (label.region, select.region)
+        assert "dpo" in label.render_line(0).text
