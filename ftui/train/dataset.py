@@ -172,6 +172,10 @@ def load_examples(path_value: str, data_format: str = "auto", skip_bad: bool = F
             continue
         loaded.rows.append(example)
         loaded.lines.append(row)
+    if not loaded.rows and bad:
+        first = loaded.bad_rows[0]
+        raise DataError(f"every row of {path.name} would be skipped (on_bad_rows: skip), nothing is left to train: "
+                        f"row {first.row}: {first.reason}; fix the rows (see 'ftui lint') or pick another file.")
     if not loaded.rows:
         raise DataError(f"no usable {fmt} rows in {path.name} (each needs an assistant answer); check data_format or run 'ftui lint'.")
     if any("tools" in row for row in loaded.rows):  # one shape for every row: an Arrow table takes its columns from the first

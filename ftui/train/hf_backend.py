@@ -298,6 +298,7 @@ def run_hf(
         callbacks=all_callbacks,
     )
     trainer.remove_callback(PrinterCallback)  # our events replace its prints of every log dict
+    _refuse_empty(trainer, config)
     checkpoint = runs.resume_checkpoint(run_dir) if resume else None  # latest, or the one the user picked
     resumed_from = _checkpoint_step(checkpoint) if checkpoint else None
     callback.ftui_resumed_from = resumed_from or 0  # "trained N steps" counts this attempt's steps only
@@ -388,6 +389,19 @@ def _plan_masking(config: RunConfig, tokenizer: Any, kind: str, train_ds: Any, e
         runs.update_run_metadata(run_dir, masking=plan.record())
     record_bad_rows(getattr(loaded, "bad_rows", None), run_dir, emit, _is_rank_zero())
     return plan, train_ds, eval_ds
+
+
+def _refuse_empty(trainer: Any, config: RunConfig) -> None:
+    """A train set TRL's truncation emptied (every row's replies past max_seq_len) is named here, not by the
+    sampler's "num_samples=0" once training starts."""
+    if trainer.train_dataset is None or len(trainer.train_dataset):
+        return
+    counts = (getattr(trainer, "ftui_accounting", None) or {}).get("train") or {}
+    rows = f"all {counts['rows_in']:,} rows" if counts.get("rows_in") else "every row"
+    raise TrainError(f"nothing is left to train: the trainer dropped {rows} of {Path(config.train_path).name}, since none "
+                     f"keeps an assistant token inside max_seq_len {config.max_seq_len:,}",
+                     "raise max_seq_len, or shorten the prompts (system prompt, tool definitions); "
+                     "'ftui lint --tokenizer MODEL --max-seq-len N' names the long rows")
 
 
 def _is_rank_zero() -> bool:

@@ -234,11 +234,14 @@ def _refuse_tools(plan: MaskingPlan, rows: list[dict], source: str) -> None:
 
 
 def prepare_rows(plan: MaskingPlan, tokenizer: Any, rows: list[dict], source: str = "train data",
-                 refused: list[tuple[int, str]] | None = None) -> list[dict]:
+                 refused: list[tuple[int, str]] | None = None, max_len: int | None = None,
+                 lines: list[int] | None = None) -> list[dict]:
     """The rows SFTTrainer gets under ``plan``; raises MaskingError naming the first row the template refuses.
 
     ``refused`` (``on_bad_rows: skip``): a row the template refuses is left out and appended
-    as (its index in ``rows``, why) instead of raising.
+    as (its index in ``rows``, why) instead of raising. ``max_len`` (``overlong.cut_length``):
+    a pre-tokenized row whose every prompt fills it is refused (or left out) the same way, named
+    by its row in the file when ``lines`` gives them (``overlong``).
 
     assistant_only / full (chat template): conversations (system folded where needed).
     prompt_completion / base: one pre-tokenized row per assistant turn, ``input_ids`` and
@@ -268,6 +271,7 @@ def prepare_rows(plan: MaskingPlan, tokenizer: Any, rows: list[dict], source: st
     bos = bos_text(tokenizer) if plan.path == BASE else ""
     eos = tokenizer.eos_token or ""
     tokens = added_tokens(tokenizer)
+    owners: list[int] = []  # the row each turn comes from
     for number, row in enumerate(rows, start=1):
         messages = template_messages(row["messages"])
         tools = template_tools(row.get("tools"))
@@ -296,12 +300,41 @@ def prepare_rows(plan: MaskingPlan, tokenizer: Any, rows: list[dict], source: st
             break
         prompts.extend(p for p, _ in turns)
         completions.extend(c for _, c in turns)
+        owners.extend(number - 1 for _ in turns)
     if not prompts:
         raise MaskingError(f"{source}: no assistant reply to train on", "Check the rows with 'ftui lint'.", field="train_path")
     prompt_ids = tokenizer(prompts, add_special_tokens=False)["input_ids"]
     completion_ids = tokenizer(completions, add_special_tokens=False)["input_ids"]
-    return [{"input_ids": list(p) + list(c), "completion_mask": [0] * len(p) + [1] * len(c)}
-            for p, c in zip(prompt_ids, completion_ids, strict=True)]
+    out = [{"input_ids": list(p) + list(c), "completion_mask": [0] * len(p) + [1] * len(c)}
+           for p, c in zip(prompt_ids, completion_ids, strict=True)]
+    if max_len:
+        out = _drop_overlong(tokenizer, rows, out, [len(p) for p in prompt_ids], owners, max_len, source, refused,
+                             lines, template, fold)
+    return out
+
+
+def _drop_overlong(tokenizer: Any, rows: list[dict], out: list[dict], lengths: list[int], owners: list[int],
+                   max_len: int, source: str, refused: list[tuple[int, str]] | None, lines: list[int] | None,
+                   template: str | None, fold: bool) -> list[dict]:
+    """``out`` less the rows none of whose replies starts inside ``max_len``; raises on the first unless ``refused``."""
+    from ftui.train import overlong
+
+    bad = overlong.overlong(lengths, owners, max_len)
+    if not bad:
+        return out
+    for index in bad:
+        messages = template_messages(rows[index]["messages"])
+        first = next(iter(_turns(messages)), len(messages))
+        history = fold_system(messages[:first]) if fold else messages[:first]
+        shares = overlong.tool_tokens(tokenizer, history, template_tools(rows[index].get("tools")), template)
+        shortest = min(n for n, o in zip(lengths, owners, strict=True) if o == index)
+        row = lines[index] if lines and index < len(lines) else index + 1
+        why = overlong.message(source, row, shortest, max_len, shares)
+        if refused is None:
+            raise MaskingError(why, overlong.FIX, field="train_path")
+        refused.append((index, why))
+    dropped = set(bad)
+    return [r for r, o in zip(out, owners, strict=True) if o not in dropped]
 
 
 def _check_renders(plan: MaskingPlan, tokenizer: Any, rows: list[dict], source: str,
@@ -433,14 +466,17 @@ def _prepare_skipping(config: RunConfig, plan: MaskingPlan, tokenizer: Any, rows
                       loaded: Any, dataset: str) -> list[dict]:
     """``prepare_rows``, leaving out (and recording) the rows the template refuses under ``on_bad_rows: skip``."""
     from ftui.train.bad_rows import BadRow, skips
+    from ftui.train.overlong import cut_length
 
-    if not skips(config):
-        return prepare_rows(plan, tokenizer, rows, source=source)
-    refused: list[tuple[int, str]] = []
-    prepared = prepare_rows(plan, tokenizer, rows, source=source, refused=refused)
-    if refused and len(refused) == len(rows):
-        raise MaskingError(refused[0][1], "The template refuses every row: fix the rows or give the model another chat template.")
     lines = (getattr(loaded, "lines" if dataset == "train" else "eval_lines", None) or []) if loaded is not None else []
+    max_len = cut_length(config)
+    if not skips(config):
+        return prepare_rows(plan, tokenizer, rows, source=source, max_len=max_len, lines=lines)
+    refused: list[tuple[int, str]] = []
+    prepared = prepare_rows(plan, tokenizer, rows, source=source, refused=refused, max_len=max_len, lines=lines)
+    if refused and len({index for index, _ in refused}) == len(rows):
+        raise MaskingError(f"every row of {source} would be skipped, nothing is left to train: {refused[0][1]}",
+                           "Fix the rows, give the model a chat template that accepts them, or raise max_seq_len.")
     for index, why in refused:
         row = lines[index] if index < len(lines) else None
         if loaded is not None:

@@ -37,7 +37,9 @@ def test_qwen25_trains_the_assistant_call_and_declares_the_tools(family_model, n
     from ftui.train.masking import masking_problem, prepare_datasets
 
     path = family_model("qwen2.5")
-    config = RunConfig(model=str(path), train_path=f"sample_data/{name}.jsonl", eval_path=None, eval_fraction=0)
+    # the tiny tokenizer spends ~1,700 tokens on the ten tool definitions: at the default 1,024 no reply would survive
+    config = RunConfig(model=str(path), train_path=f"sample_data/{name}.jsonl", eval_path=None, eval_fraction=0,
+                       max_seq_len=4096)
     assert masking_problem(config, str(path)) is None
     tokenizer = AutoTokenizer.from_pretrained(path)
     train, _, loaded = build_datasets(config)
