@@ -79,4 +79,10 @@ class ModeScreen(Screen):
         raise NotImplementedError
 
     def on_screen_resume(self) -> None:
-        self.sub_title = f"{self.TITLE_TEXT} · {self.app.workspace.describe()}"  # type: ignore[attr-defined]
+        # Textual calls this handler for every class in the MRO, this one last: a subclass says what the
+        # header names through ``header_text``, never by setting sub_title in its own handler
+        self.sub_title = self.header_text()
+
+    def header_text(self) -> str:
+        """The header after the mode name: the workspace's dataset and model."""
+        return f"{self.TITLE_TEXT} · {self.app.workspace.describe()}"  # type: ignore[attr-defined]

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -33,9 +33,11 @@ from ftui.train.events import TERMINAL_TYPES, Failed, Finished, Stopped
 from ftui.tui.bridge import RunEvents, RunFeedEnded, RunSnapshot, watch_run
 from ftui.tui.screens.base import ModeScreen
 from ftui.tui.screens.train_form import LauncherForm
-from ftui.tui.screens.train_monitor import RunMonitor
-from ftui.tui.screens.train_runs import RESUMABLE, ComparePanel, RunsPanel, load_comparison
 from ftui.tui.widgets.field import display_path as _display_path
+
+if TYPE_CHECKING:  # pragma: no cover - the panels (and plotext) load when one is first shown
+    from ftui.tui.screens.train_monitor import RunMonitor
+    from ftui.tui.screens.train_runs import ComparePanel, RunsPanel
 
 PANELS = ("launcher", "monitor", "runs", "compare")
 PANEL_TITLES = {"launcher": "New run", "monitor": "Monitor", "runs": "Runs", "compare": "Compare"}
@@ -152,15 +154,14 @@ class TrainScreen(ModeScreen):
         self.ended: list[tuple[str, str]] = []  # (run id, status) of runs seen ending live
         self._applied_overrides: dict[str, Any] | None = None
         self._workspace_applied: Any = False
+        self._panels: dict[str, Any] = {}  # the panels built so far besides the launcher (see _panel)
 
     # ------------------------------------------------------------------ layout
     def compose_body(self) -> ComposeResult:
         yield PanelBar(id="panel-bar")
         with ContentSwitcher(initial="launcher", id="panels"):
             yield LauncherForm(id="launcher")
-            yield RunMonitor(id="monitor")
-            yield RunsPanel(id="runs")
-            yield ComparePanel(id="compare")
+            # the monitor, runs and compare panels are built when first needed (``_panel``)
 
     def on_mount(self) -> None:
         self._show_panel_bar()
@@ -188,8 +189,12 @@ class TrainScreen(ModeScreen):
         self.open_run(message.run_dir)
 
     def on_screen_resume(self) -> None:
-        super().on_screen_resume()
-        self._apply_workspace()
+        self.form.resume_deep_check()
+        self._apply_workspace()  # ModeScreen's handler runs after this one and sets the header from header_text
+
+    def header_text(self) -> str:
+        """The file the form trains on, also when a dialog (the start question) closes, not the workspace's."""
+        return self.form.header_text()
 
     @property
     def form(self) -> LauncherForm:
@@ -197,11 +202,40 @@ class TrainScreen(ModeScreen):
 
     @property
     def monitor(self) -> RunMonitor:
-        return self.query_one(RunMonitor)
+        return self._panel("monitor")
 
     @property
     def runs_panel(self) -> RunsPanel:
-        return self.query_one(RunsPanel)
+        return self._panel("runs")
+
+    @property
+    def compare_panel(self) -> ComparePanel:
+        return self._panel("compare")
+
+    def _panel(self, panel_id: str) -> Any:
+        """The panel ``panel_id`` ("launcher" is always there), built (mounted hidden into the switcher) the first
+        time it is asked for; the runs and compare panels together (compare is reached from the runs list).
+
+        The first switch to Train shows the launcher only: building the monitor's four charts and the runs and
+        compare tables (and importing plotext) made up a third of that switch (bench/mode_switch.py)."""
+        panel = self._panels.get(panel_id)
+        if panel is not None:
+            return panel
+        if panel_id == "launcher":
+            return self.form
+        if panel_id == "monitor":
+            from ftui.tui.screens.train_monitor import RunMonitor
+
+            built = [RunMonitor(id="monitor")]
+        else:
+            from ftui.tui.screens.train_runs import ComparePanel, RunsPanel
+
+            built = [RunsPanel(id="runs"), ComparePanel(id="compare")]
+        for widget in built:
+            widget.display = False  # as the switcher shows only its current panel
+            self._panels[str(widget.id)] = widget
+        self.query_one("#panels", ContentSwitcher).mount(*built)
+        return self._panels[panel_id]
 
     def _apply_workspace(self) -> None:
         """Fill the form from the workspace once, and from the Plan's "use this plan" whenever it changes."""
@@ -249,10 +283,11 @@ class TrainScreen(ModeScreen):
     # ------------------------------------------------------------------ panels
     def show_panel(self, panel: str) -> None:
         self.panel = panel
+        self._panel(panel)  # built on first show
         self.query_one("#panels", ContentSwitcher).current = panel
         if panel == "runs":
             self.runs_panel.reload()
-            self.query_one("#runs-table", DataTable).focus()
+            self.runs_panel.focus_table()
         elif panel != "launcher" and isinstance(self.focused, Input):
             self.set_focus(None)
         self._show_panel_bar()
@@ -299,7 +334,7 @@ class TrainScreen(ModeScreen):
             if panel == "monitor":
                 history = self.monitor.history
                 return history is not None and (
-                    history.status in RESUMABLE or (history.status == "running" and not self._watched_is_live())
+                    history.status in _resumable() or (history.status == "running" and not self._watched_is_live())
                 )
             return panel == "runs"
         return True
@@ -532,13 +567,13 @@ class TrainScreen(ModeScreen):
             summary = self.runs_panel.selected
             if summary is None:
                 return
-            if summary.status not in RESUMABLE:
+            if summary.status not in _resumable():
                 self.notify(f"Only a stopped, failed or interrupted run can be resumed (this one is {summary.status}).",
                             severity="warning")
                 return
             run_dir = summary.run_dir
         elif self.watched is not None and self.monitor.history is not None:
-            if self.monitor.history.status not in RESUMABLE and not (
+            if self.monitor.history.status not in _resumable() and not (
                 self.monitor.history.status == "running" and not self._watched_is_live()
             ):
                 self.notify("Only a stopped, failed or interrupted run can be resumed.", severity="warning")
@@ -602,12 +637,14 @@ class TrainScreen(ModeScreen):
 
     @work(thread=True, exclusive=True, group="train-compare", exit_on_error=False)
     def _load_comparison(self, run_dirs: list[Path]) -> None:
+        from ftui.tui.screens.train_runs import load_comparison
+
         histories, configs = load_comparison(run_dirs)
         self.post_message(ComparisonLoaded(run_dirs, histories, configs))
 
     @on(ComparisonLoaded)
     def _comparison_loaded(self, message: ComparisonLoaded) -> None:
-        compare = self.query_one(ComparePanel)
+        compare = self.compare_panel
         compare.xaxis, compare.ylog = self.xaxis, self.ylog
         self.show_panel("compare")
         compare.show_runs(message.run_dirs, message.histories, message.configs)
@@ -616,14 +653,14 @@ class TrainScreen(ModeScreen):
     def action_toggle_log(self) -> None:
         self.ylog = not self.ylog
         if self.panel == "compare":
-            self.query_one(ComparePanel).set_view(ylog=self.ylog)
+            self.compare_panel.set_view(ylog=self.ylog)
         else:
             self.monitor.set_ylog(self.ylog)
 
     def action_toggle_axis(self) -> None:
         self.xaxis = "epoch" if self.xaxis == "step" else "step"
         if self.panel == "compare":
-            self.query_one(ComparePanel).set_view(xaxis=self.xaxis)
+            self.compare_panel.set_view(xaxis=self.xaxis)
         else:
             self.monitor.set_xaxis(self.xaxis)
 
@@ -636,6 +673,12 @@ class TrainScreen(ModeScreen):
 
     def action_open_data(self) -> None:
         self.app.switch_mode("data")
+
+
+def _resumable() -> tuple[str, ...]:
+    from ftui.tui.screens.train_runs import RESUMABLE
+
+    return RESUMABLE
 
 
 def _rows(count: int) -> str:

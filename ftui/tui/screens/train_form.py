@@ -71,6 +71,7 @@ class LauncherForm(Horizontal):
         self._generation = 0
         self._loading = False
         self._deep_timer = None
+        self._deep_waiting: tuple[RunConfig, int] | None = None  # a check due while the Train mode was away
         self._revalidate_timer = None
         self._shown: dict[str, str | None] = {}
         self._data_cache: tuple[tuple, list[ConfigProblem]] | None = None
@@ -301,8 +302,23 @@ class LauncherForm(Horizontal):
         self.deep_pending = config is not None
         if config is not None:
             generation = self._generation
-            self._deep_timer = self.set_timer(DEEP_CHECK_DELAY_S, lambda: self._deep_check(config, generation))
+            self._deep_timer = self.set_timer(DEEP_CHECK_DELAY_S, lambda: self._deep_check_if_shown(config, generation))
         self._update_side()
+
+    def _deep_check_if_shown(self, config: RunConfig, generation: int) -> None:
+        """Start the slow checks while the Train mode shows. They import the model's libraries (a second of CPU
+        the first time): a check that falls due after the user went to another mode would slow that mode's
+        first switch, so it waits until the Train screen comes back (``resume_deep_check``)."""
+        if self.screen not in self.app.screen_stack:
+            self._deep_waiting = (config, generation)
+            return
+        self._deep_check(config, generation)
+
+    def resume_deep_check(self) -> None:
+        """The Train screen shows again: run the check that fell due while it was away (if still current)."""
+        waiting, self._deep_waiting = self._deep_waiting, None
+        if waiting is not None and waiting[1] == self._generation:
+            self._deep_timer = self.set_timer(DEEP_CHECK_DELAY_S, lambda: self._deep_check_if_shown(*waiting))
 
     @work(thread=True, exclusive=True, group="form-deep-check", exit_on_error=False)
     def _deep_check(self, config: RunConfig, generation: int) -> None:
@@ -370,6 +386,14 @@ class LauncherForm(Horizontal):
         self._update_preflight()
         self._update_problems()
 
+    def header_text(self, values: dict[str, Any] | None = None) -> str:
+        """The header names the file the form will train on, not the one the workspace opened first."""
+        if values is None:
+            values, _ = self.raw_values()
+        model = values.get("model")
+        return (f"{getattr(self.screen, 'TITLE_TEXT', '')} · {_file_name(values.get('train_path'))}"
+                f" · {'demo model' if model == 'demo' else one_line(str(model), 40)}")
+
     def _update_dataset(self) -> None:
         widget = self.query_one("#form-dataset", Static)
         values, _ = self.raw_values()
@@ -378,10 +402,7 @@ class LauncherForm(Horizontal):
         text.append(_file_name(values.get("train_path")))
         if self.data_from is not None and str(values.get("train_path")) == self.data_from:
             text.append("  from the Data screen", style="bold yellow")
-        # the header names the file the form will train on, not the one the workspace opened first
-        model = values.get("model")
-        self.screen.sub_title = (f"{getattr(self.screen, 'TITLE_TEXT', '')} · {_file_name(values.get('train_path'))}"
-                                 f" · {'demo model' if model == 'demo' else one_line(str(model), 40)}")
+        self.screen.sub_title = self.header_text(values)
         eval_path = values.get("eval_path")
         text.append("\neval     ", style="bold")
         text.append(_file_name(eval_path) if eval_path else "held out from train", style="" if eval_path else "dim")
