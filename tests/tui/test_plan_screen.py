@@ -63,6 +63,25 @@ async def test_wizard_to_lora_leaf_then_use_this_plan() -> None:
         assert app.current_mode == "train"
 
 
+async def test_use_this_plan_shows_progress_before_the_train_screen_is_built(runs_dir: Path) -> None:
+    """Issue 13 (8): u's first switch builds the Train screen (seconds on a busy machine): the notice and the
+    mode bar's "Opening Train…" come first, and the build waits for that frame."""
+    from ftui.tui.widgets.mode_bar import ModeBar
+
+    app = FtuiApp(start_mode="plan")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await _plan(pilot)
+        await pilot.press("2", "n", "1", "2")
+        bar = screen.query_one(ModeBar)
+        await app.run_action("use_plan", screen)  # what u does
+        assert app.current_mode == "plan", "the Train screen is built only after the notice is drawn"
+        assert bar.opening == "train" and "Opening Train…" in bar.render().plain
+        while app.current_mode != "train" or bar.opening is not None:
+            await pilot.pause(0.02)
+        assert app.workspace.plan_overrides["method"] == "lora"
+        assert any(n.title == "Plan carried to Train" for n in app._notifications)  # noqa: SLF001
+
+
 async def test_wizard_to_rag_leaf_back_and_restart() -> None:
     app = FtuiApp(start_mode="plan")
     async with app.run_test(size=SIZE) as pilot:

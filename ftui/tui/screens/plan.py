@@ -589,7 +589,9 @@ class PlanScreen(ModeScreen):
             overrides["grad_accum"] = self.grad_accum
         return overrides
 
-    def action_use_plan(self) -> None:
+    async def action_use_plan(self) -> None:
+        """Carry the plan to Train. The first visit builds the Train screen (seconds on a busy machine): the
+        notice and the mode bar's "Opening Train…" are drawn first, and the screen is built after that frame."""
         outcome = self.walker.outcome
         if outcome is None and self.estimate is None:
             self.notify("Answer the questions or fix the memory form first; there is no plan yet.",
@@ -606,7 +608,7 @@ class PlanScreen(ModeScreen):
         elif outcome is None:
             summary = f"no outcome yet; carried the estimator settings: {summary}"
         self.notify(summary, title="Plan carried to Train", severity=severity, timeout=6)
-        self.app.switch_mode("train")
+        await self.app.run_action("switch_mode('train')")
 
     def action_apply_fix(self) -> None:
         """Put the cheapest fix into the form (the estimate then recomputes and should fit)."""
