@@ -41,3 +41,25 @@ async def test_a_file_from_the_data_screen_is_marked_and_the_header_follows_the_
         field.value = "sample_data/support_tickets_train.jsonl"
         await _until(pilot, lambda: "support_tickets_train.jsonl" in screen.sub_title)
         assert "from the Data screen" not in str(dataset.render())
+
+
+async def test_the_form_counts_a_files_lint_findings_as_the_data_screen_does(runs_dir: Path) -> None:
+    """The Train form's counts of the Data screen's file are the Data screen's own (near duplicates included:
+    the form's lint left that pass out and said 28 warnings where the Data screen said 29)."""
+    from ftui.tui.screens.data import DataScreen
+
+    path = Path("sample_data/dirty.jsonl").resolve()
+    app = FtuiApp(data_path=path, start_mode="data")
+    async with app.run_test(size=SIZE) as pilot:
+        data = app.screen
+        assert isinstance(data, DataScreen)
+        await _until(pilot, lambda: data.lint_state == "done")
+        counts = data.store.severity_counts
+        errors, warnings = counts.get("error", 0), counts.get("warning", 0)
+        assert errors and warnings
+        await pilot.press("f3")
+        await _until(pilot, lambda: app.current_mode == "train" and app.screen.form.lint_counts is not None)
+        form = app.screen.form
+        assert (form.lint_counts["errors"], form.lint_counts["warnings"]) == (errors, warnings)
+        shown = str(form.query_one("#form-dataset", Static).render())
+        assert f"{errors} error(s) · {warnings} warning(s)" in shown

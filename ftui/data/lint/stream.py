@@ -97,6 +97,19 @@ def lint_in_child(
             proc.stdout.close()
 
 
+def lint_counts(path: Path, profile: str = "trl") -> dict[str, int]:
+    """``path``'s errors, warnings and rows with errors as ``ftui lint`` and the Data screen count them.
+
+    The same lint as theirs (every check, near duplicates included) in the same child process, so
+    a form that shows a file's counts can never disagree with them (the Train form's own in-thread
+    lint without the near-duplicate pass said 28 warnings where the Data screen said 29).
+    Raises DatasetError or RuntimeError as ``lint_in_child`` does.
+    """
+    outcome = lint_in_child(path, lambda _batch: None, lambda _done: None, threading.Event(), profile=profile,
+                            max_detailed=0)
+    return {key: int(outcome.summary.get(key, 0)) for key in ("errors", "warnings", "rows_with_errors")}
+
+
 def _plain(value: Any) -> Any:
     """JSON fallback for the child's messages: numpy scalars as numbers, anything else as text."""
     item = getattr(value, "item", None)

@@ -567,17 +567,16 @@ def _file_name(value: object) -> str:
 
 
 def _lint_counts(train_path: object) -> dict[str, int] | None:
-    """The train file's lint summary: errors and warnings counted by finding, as ``ftui lint`` reports them."""
+    """The train file's lint counts, by finding, from the lint ``ftui lint`` and the Data screen run."""
     if not train_path:
         return None
     try:
-        from ftui.data.lint import lint_file
+        from ftui.data.lint.stream import lint_counts
         from ftui.paths import resolve_data_path
 
-        summary = lint_file(resolve_data_path(str(train_path)), near_dups=False).summary
+        return lint_counts(resolve_data_path(str(train_path)))
     except Exception:  # noqa: BLE001 - the counts are a courtesy; validate already said what is wrong
         return None
-    return {key: int(summary.get(key, 0)) for key in ("errors", "warnings", "rows_with_errors")}
 
 
 def _data_key(config: RunConfig) -> tuple:
