@@ -231,3 +231,30 @@ def test_trl_sft_trainer_with_assistant_only_loss_trains_on_the_replies_only(dem
     trainer.train()
     losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
     assert losses and all(math.isfinite(loss) for loss in losses)
+
+
+def test_the_base_replies_to_an_unseen_ticket_in_fluent_generic_english(model, tokenizer) -> None:
+    """Issue 13 (11): the base must be a real side of a blind A/B: fluent but off-task replies in the words
+    of the generic replies it was taught, not one token over and over ("Plus Plus Plus…") or nothing."""
+    import re
+
+    import torch
+
+    from ftui import paths
+
+    words = re.compile(r"[a-z']+")
+    taught = set()
+    for line in paths.sample_data("general_replies.jsonl").read_text(encoding="utf-8").splitlines():
+        for message in json.loads(line)["messages"]:
+            taught |= set(words.findall(message["content"].lower()))
+    lines = paths.sample_data("support_tickets_test.jsonl").read_text(encoding="utf-8").splitlines()[:4]
+    for line in lines:  # tickets the base never saw
+        prompt = [m for m in json.loads(line)["messages"] if m["role"] != "assistant"]
+        enc = tokenizer.apply_chat_template(prompt, add_generation_prompt=True, return_tensors="pt", return_dict=True)
+        with torch.no_grad():
+            out = model.generate(**enc, max_new_tokens=40, do_sample=False)
+        reply = tokenizer.decode(out[0, enc["input_ids"].shape[1]:], skip_special_tokens=True)
+        said = words.findall(reply.lower())
+        assert len(said) >= 6 and len(set(said)) >= 5, f"not a reply: {reply!r}"
+        assert max(said.count(w) for w in said) <= len(said) // 3, f"one word over and over: {reply!r}"
+        assert sum(w in taught for w in said) >= 0.9 * len(said), f"not the generic replies' English: {reply!r}"
