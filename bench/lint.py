@@ -9,8 +9,8 @@ then measures in one process:
   (c) ``lint_file(..., near_dups=True)``: the near-duplicate part (MinHash + LSH +
       verification), timed inside the linter                    -> seconds
 
-Goals (issue #3): (b) >= 100 MB/s or >= 25% of (a); (c) <= 30 s for 200k rows on 2 cores;
-peak RSS <= 1 GB. Ends with one JSON line.
+Goals (issues #3, #17): (b) >= 25% of (a), the median of three alternating (a)/(b) pairs;
+(c) <= 30 s for 200k rows on 2 cores; peak RSS <= 1 GB. Ends with one JSON line.
 
 What the linter imports on first use (pyarrow for the prefilter, ~0.35 s; the price table)
 is imported before anything is timed, as orjson is for (a): (b) is throughput, and the
@@ -40,6 +40,7 @@ WORDS = (
     "token upload usage user version volume webhook zone alert archive branch bundle certificate channel client the a "
     "to of and in is it for on with please can my your we you this that not how do why when where what"
 ).split()
+PAIRS = 3  # (a)/(b) measured alternately this many times (--quick: once)
 SYSTEM = "You are the support assistant for Acme Cloud. Answer clearly, politely and briefly."
 
 
@@ -127,19 +128,30 @@ def main() -> int:
         print(f"one-time imports of the lint pass (pyarrow, price table): {warm:.2f} s, before timing")
         rss_before = peak_rss_mb()[0]
 
-        c0 = cpu_seconds()
-        a = bare_parse(path)
-        a_cpu = cpu_seconds() - c0
-        print(f"(a) bare orjson parse loop : {a:6.2f} s  {mb / a:7.1f} MB/s   ({mb / a_cpu:.0f} MB per CPU-second)")
-        t = time.perf_counter()
-        c0 = cpu_seconds()
-        rb = lint_file(path, near_dups=False)
-        b = time.perf_counter() - t
-        b_cpu = cpu_seconds() - c0
-        workers = rb.extra["workers"]
-        print(f"(b) lint, no near-dups     : {b:6.2f} s  {mb / b:7.1f} MB/s  ratio b/a {a / b:.2f}  "
-              f"({rb.summary['errors']} errors, {rb.summary['warnings']} warnings; {workers} worker processes; "
-              f"{mb / b_cpu:.0f} MB per CPU-second, {b_cpu:.1f} CPU-s; {rb.extra['fast_rows']:,} rows on the columnar fast path)")
+        # (a) and (b) alternate, PAIRS times: the machine is shared, and a neighbour's load that
+        # comes or goes between one (a) and one (b) would decide the ratio. Each pair's ratio is
+        # printed; the median pair is the figure (both sides measured the same way, every run shown).
+        pairs = []
+        for k in range(PAIRS if not args.quick else 1):
+            c0 = cpu_seconds()
+            a = bare_parse(path)
+            a_cpu = cpu_seconds() - c0
+            print(f"(a) bare orjson parse loop : {a:6.2f} s  {mb / a:7.1f} MB/s   ({mb / a_cpu:.0f} MB per CPU-second)")
+            t = time.perf_counter()
+            c0 = cpu_seconds()
+            rb = lint_file(path, near_dups=False)
+            b = time.perf_counter() - t
+            b_cpu = cpu_seconds() - c0
+            workers = rb.extra["workers"]
+            print(f"(b) lint, no near-dups     : {b:6.2f} s  {mb / b:7.1f} MB/s  ratio b/a {a / b:.3f}  "
+                  f"({rb.summary['errors']} errors, {rb.summary['warnings']} warnings; {workers} worker processes; "
+                  f"{mb / b_cpu:.0f} MB per CPU-second, {b_cpu:.1f} CPU-s; {rb.extra['fast_rows']:,} rows on the columnar fast path)"
+                  + (f"  [pair {k + 1} of {PAIRS}]" if not args.quick else ""))
+            pairs.append((a / b, a, b, a_cpu, b_cpu))
+        pairs.sort()
+        _, a, b, a_cpu, b_cpu = pairs[len(pairs) // 2]
+        if len(pairs) > 1:
+            print(f"ratios of the {len(pairs)} pairs: {', '.join(f'{p[0]:.3f}' for p in pairs)}; the median is the figure")
         t = time.perf_counter()
         rc = lint_file(path, near_dups=True)
         c_total = time.perf_counter() - t
@@ -148,7 +160,9 @@ def main() -> int:
         print(f"(c) near-duplicate detection: {c:6.2f} s for {rows:,} rows ({rows / c:,.0f} rows/s; "
               f"{near_rows} near-duplicate rows found; whole lint with it {c_total:.1f} s)")
         peak_self, peak_child = peak_rss_mb()
-        peak = peak_self + (peak_child if workers > 1 else 0)
+        # the tree at once is at most this process's peak plus each worker's (a worker's is at
+        # most the largest child's): an upper bound, never an undercount
+        peak = peak_self + peak_child * (workers - 1)
         print(f"peak RSS {peak_self:.0f} MB in this process, {peak_child:.0f} MB in the largest worker "
               f"(after generating the data: {rss_before:.0f} MB)")
         load = os.getloadavg()[0]
@@ -158,7 +172,7 @@ def main() -> int:
     b_mb_s = mb / b
     ratio = a / b
     near_goal = 30.0 * rows / 200_000
-    ok_b = b_mb_s >= 100 or ratio >= 0.25
+    ok_b = ratio >= 0.25  # issue 17: the ratio is the goal (the absolute MB/s depends on the shared machine)
     ok_c = c <= near_goal
     ok_rss = peak <= 1024
     result = {
@@ -168,6 +182,7 @@ def main() -> int:
         "parse_mb_s": round(mb / a, 1),
         "lint_mb_s": round(b_mb_s, 1),
         "ratio": round(ratio, 3),
+        "pair_ratios": [round(p[0], 3) for p in pairs],
         "near_dup_s": round(c, 2),
         "near_rows_per_s": round(rows / c),
         "peak_rss_mb": round(peak),
@@ -177,7 +192,6 @@ def main() -> int:
         "workers": workers,
         "warmup_s": round(warm, 2),
         "load_avg": round(load, 1),
-        "goal_lint_mb_s": 100,
         "goal_ratio": 0.25,
         "goal_near_dup_s": round(near_goal, 1),
         "goal_peak_rss_mb": 1024,

@@ -299,6 +299,27 @@ def test_columnar_fast_path_equals_python_path(tmp_path: Path, monkeypatch: pyte
         assert a.stats[key] == b.stats[key], key
 
 
+def test_a_row_the_columnar_schema_rejects_costs_only_its_part_of_the_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch pyarrow cannot read whole (one row with an extra key) is read again in parts:
+    the rows of the other parts stay on the fast path, and the findings are the Python path's."""
+    from ftui.data.lint import fast as lint_fast
+
+    rows = good(300, seed=7)
+    rows[150] = {**rows[150], "messages": [{**rows[150]["messages"][0], "weight": 1}, *rows[150]["messages"][1:]]}
+    rows[200] = rows[10]
+    path = write(tmp_path, rows)
+    monkeypatch.setattr(drive, "ARROW_MIN_BYTES", 0)
+    monkeypatch.setattr(drive, "BATCH_BYTES", 1 << 19)  # one batch for the whole file
+    monkeypatch.setattr(lint_fast, "SPLIT_BYTES", 4096)
+    monkeypatch.setattr(drive, "FAST_PATH", False)
+    slow = lint_file(path, workers=1)
+    monkeypatch.setattr(drive, "FAST_PATH", True)
+    quick = lint_file(path, workers=1)
+    assert 250 < quick.extra["fast_rows"] < 299
+    assert [(f.id, f.row, f.message) for f in quick.findings] == [(f.id, f.row, f.message) for f in slow.findings]
+    assert {"W013", "W002"} <= {f.id for f in quick.findings}
+
+
 def test_parallel_workers_with_the_fast_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, start_method: str) -> None:
     rows = good(400, seed=4)
     rows[350] = rows[10]

@@ -28,12 +28,18 @@ from ftui.data.lint.state import LintState
 from ftui.data.source import RowBlock, SourceInfo, iter_jsonl_blocks, iter_raw_rows
 
 # tuning knobs (tests change them to force many batches or the pyarrow path on small files)
-BATCH_BYTES = int(os.environ.get("FTUI_LINT_BATCH_BYTES", 1 << 20))
+_DEFAULT_BATCH_BYTES = 1 << 20
+BATCH_BYTES = int(os.environ.get("FTUI_LINT_BATCH_BYTES", _DEFAULT_BATCH_BYTES))
+# Batches of a file on the pyarrow path are this large: each pyarrow/numpy call on a batch
+# has a fixed cost, and 4 MB still fits in cache (bench/lint.py file, CPU-s of one pass, best
+# of 3: 1 MB 2.56, 2 MB 2.30, 4 MB 2.04, 8 MB 2.24, 16 MB 2.43).
+ARROW_BATCH_BYTES = int(os.environ.get("FTUI_LINT_ARROW_BATCH_BYTES", 4 << 20))
 MAX_ROW_BYTES = 64 << 20  # a longer row is reported (E013), not parsed
 FAST_PATH = True  # tests switch it off to compare the two paths
 # below this, Python's re is fast enough and importing pyarrow is not worth it
 ARROW_MIN_BYTES = int(os.environ.get("FTUI_LINT_ARROW_MIN_BYTES", 8 << 20))
 LINT_SWITCH_INTERVAL_S = 0.001
+NEAR_ADD_DOCS = 2048  # rows hashed by MinHash at a time (about a 1 MB batch's)
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,10 @@ class LintOptions:
 def lint_batch(state: LintState, batch: Batch, pre: tuple[Any, Any, Any] | None = None) -> None:
     """Lint a batch of rows. ``pre`` comes from the prefilter thread: suspect flags (rows
     needing text checks) and, for plain chat, the batch parsed into columns and planned."""
+    if pre is not None and isinstance(pre[2], list):  # parts of a batch the strict schema rejected as a whole
+        for part, flags, plan in pre[2]:
+            lint_batch(state, part, (flags, None, plan))
+        return
     near_texts = state.near_texts if (state.near is not None or state.eval is not None) else None
     if pre is not None and pre[2] is not None:
         fastpath.apply_plan(state, batch, pre[0], pre[2], near_texts)
@@ -64,7 +74,8 @@ def lint_batch(state: LintState, batch: Batch, pre: tuple[Any, Any, Any] | None 
             lint_row(state, batch.raw(j), j in suspects, near_texts)
     if state.near is not None and near_texts:
         t = time.perf_counter()
-        state.near.add(near_texts)
+        for k in range(0, len(near_texts), NEAR_ADD_DOCS):  # MinHash's temporaries grow with the docs per call
+            state.near.add(near_texts[k : k + NEAR_ADD_DOCS])
         state.near_seconds += time.perf_counter() - t
         near_texts.clear()
 
@@ -98,12 +109,21 @@ def _arrow_ok(size: int) -> bool:
     return True
 
 
+def batch_bytes(size: int) -> int:
+    """Bytes per batch: larger on the pyarrow path (fewer fixed costs); ``BATCH_BYTES`` on the
+    Python path (a UI gets findings a batch at a time) and whenever it was set lower (tests)."""
+    if size < ARROW_MIN_BYTES or BATCH_BYTES < _DEFAULT_BATCH_BYTES:
+        return BATCH_BYTES
+    return max(BATCH_BYTES, ARROW_BATCH_BYTES)
+
+
 def iter_batches(info: SourceInfo, start: int = 0, end: int | None = None, start_row: int = 1) -> Iterator[Batch]:
     """The rows of ``info`` from ``start`` (a JSONL byte offset at a line start, else a row
     index) up to byte ``end``, as ~``BATCH_BYTES`` batches. JSONL blocks are read whole."""
     if info.kind == "jsonl":
         pending: list[Any] = []
-        for item in iter_jsonl_blocks(info, start, end, start_row=start_row, max_row_bytes=MAX_ROW_BYTES, block_bytes=BATCH_BYTES):
+        block = batch_bytes(info.size)
+        for item in iter_jsonl_blocks(info, start, end, start_row=start_row, max_row_bytes=MAX_ROW_BYTES, block_bytes=block):
             if isinstance(item, RowBlock):
                 if pending:
                     yield Batch.from_rows(pending)

@@ -36,8 +36,12 @@ if TYPE_CHECKING:  # pragma: no cover
 
 FAST_ROLES = frozenset({"system", "user", "assistant"})
 PROSE_ENDS = (".", "!", "?")
-_WS_BYTES = np.frombuffer(b"\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f ", dtype=np.uint8)  # str.isspace() in ASCII
-_PROSE_END_BYTES = np.frombuffer(b".!?", dtype=np.uint8)
+# byte -> is it one of these (a lookup table: 10x cheaper than np.isin on a batch's bytes)
+_WS_BYTES = np.zeros(256, dtype=bool)
+_WS_BYTES[list(b"\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f ")] = True  # str.isspace() in ASCII
+_PROSE_END_BYTES = np.zeros(256, dtype=bool)
+_PROSE_END_BYTES[list(b".!?")] = True
+SPLIT_BYTES = 1 << 20  # a batch the strict schema rejects is tried again in parts of this size
 # rows the fast path leaves to Python: any SUSPECT hit (they need the text checks) or a code fence
 FAST_EXCLUDE_RE2 = C.SUSPECT_RE2 + "|```"
 
@@ -98,12 +102,24 @@ class Batch:
     def datas(self) -> list[bytes]:
         return [r.data for r in self._rows] if self._rows is not None else [self.raw(j).data for j in range(self.n)]
 
+    def part(self, j0: int, j1: int) -> Batch:
+        """Rows [j0, j1) as a batch of their own (one copy of their bytes)."""
+        a, b = int(self.bounds[j0]), int(self.bounds[j1]) - 1
+        rows = self._rows[j0:j1] if self._rows is not None else None
+        return Batch(self.blob[a:b], self.bounds[j0 : j1 + 1] - a, self.offsets[j0:j1], rows, self._row0 + j0)
+
+    def split(self, nbytes: int) -> list[tuple[int, int]]:
+        """Row ranges [j0, j1) of about ``nbytes`` each that cover the batch."""
+        cuts = np.searchsorted(self.bounds, np.arange(nbytes, self.nbytes, nbytes), side="left").tolist()
+        edges = sorted({0, self.n, *(c for c in cuts if 0 < c < self.n)})
+        return list(zip(edges[:-1], edges[1:], strict=True))
+
 
 def prefilter_and_plan(batch: Batch, params: tuple[frozenset[str], int | None, int | None, bool] | None) -> tuple[np.ndarray, Any, Any]:
     """Thread task (pyarrow and numpy release the GIL): suspect flags and, for plain chat
     (``params`` = allowed roles, max_len, hard limit, near-dups on), the batch parsed into
-    columns and planned by ``plan_batch`` (None when the strict schema does not fit every line)."""
-    import pyarrow as pa
+    columns and planned by ``plan_batch`` (None when the strict schema does not fit every line;
+    for a large batch, a list of (part, its flags, its plan or None) instead)."""
     import pyarrow.compute as pc
 
     blob = batch.blob
@@ -111,21 +127,35 @@ def prefilter_and_plan(batch: Batch, params: tuple[frozenset[str], int | None, i
     if params is None:
         return flags, None, None
     counts = None  # duplicate keys make pyarrow's strict read fail, so no '":' count is needed here
-    table = None
-    try:
-        import pyarrow.json as pj
+    table = _read_strict(batch)
+    if table is not None:
+        return flags, counts, plan_batch(table, flags, *params)
+    if batch.nbytes < 2 * SPLIT_BYTES:
+        return flags, counts, None
+    # One row the strict schema rejects (an extra key, parts for content) would send the whole
+    # batch to the Python path: try its ~1 MB parts on their own, so only the failing ones go.
+    parts = []
+    for j0, j1 in batch.split(SPLIT_BYTES):
+        sub = batch.part(j0, j1)
+        sub_table = _read_strict(sub)
+        parts.append((sub, flags[j0:j1], plan_batch(sub_table, flags[j0:j1], *params) if sub_table is not None else None))
+    return flags, counts, parts
 
+
+def _read_strict(batch: Batch) -> Any:
+    """The batch parsed by pyarrow with the plain-chat schema, or None if any line does not fit it."""
+    import pyarrow as pa
+    import pyarrow.json as pj
+
+    try:
         table = pj.read_json(
-            io.BytesIO(blob),
-            read_options=pj.ReadOptions(use_threads=False, block_size=max(1 << 20, len(blob) + 1024)),
+            io.BytesIO(batch.blob),
+            read_options=pj.ReadOptions(use_threads=False, block_size=max(1 << 20, len(batch.blob) + 1024)),
             parse_options=pj.ParseOptions(explicit_schema=_schema(), unexpected_field_behavior="error"),
         )
-        if table.num_rows != batch.n:  # blank lines are skipped by pyarrow: row numbers would shift
-            table = None
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError):
-        table = None
-    plan = plan_batch(table, flags, *params) if table is not None else None
-    return flags, counts, plan
+        return None
+    return table if table.num_rows == batch.n else None  # blank lines are skipped by pyarrow: row numbers would shift
 
 
 def _lines_array(blob: bytes, bounds: np.ndarray) -> Any:
@@ -185,7 +215,11 @@ def plan_batch(
     nonempty = blen > 0
     first_b = np.where(nonempty, buf[np.minimum(coff[:-1], len(buf) - 1)], 0)
     last_b = np.where(nonempty, buf[np.clip(coff[1:] - 1, 0, len(buf) - 1)], 0)
-    m_ascii = _np_bool(pc.string_is_ascii(contents))
+    # ASCII messages: those holding no byte >= 0x80 (one numpy pass over the text bytes)
+    m_ascii = np.ones(nm, dtype=bool)
+    high = np.flatnonzero(buf[coff[0] : coff[-1]] >= 0x80)
+    if len(high):
+        m_ascii[np.searchsorted(coff, high + coff[0], side="right") - 1] = False
     clen = blen.copy()  # characters: bytes for ASCII text
     wide = np.flatnonzero(~m_ascii)
     if len(wide):
@@ -210,7 +244,7 @@ def plan_batch(
     last = np.maximum(offsets[1:] - 1, 0)
     t_first, t_last, t_blen = first_b[last], last_b[last], blen[last]
     # an answer whose text could be blank (starts with whitespace or a non-ASCII byte) is measured
-    maybe_blank = is_asst & nonempty & (np.isin(first_b, _WS_BYTES) | (first_b >= 0x80))
+    maybe_blank = is_asst & nonempty & (_WS_BYTES[first_b] | (first_b >= 0x80))
     blank_answer = np.zeros(n, dtype=bool)
     mb = np.flatnonzero(maybe_blank)
     if len(mb):
@@ -218,7 +252,7 @@ def plan_batch(
         blank_answer[parent[mb[trimmed == 0]]] = True
     # plain prose for target_kind_and_cut: not JSON-like, no ``` (the prefilter flags those rows),
     # and short or ending on . ! ? (a trailing space sends the row to the Python path)
-    prose_ok = (t_first != 0x7B) & (t_first != 0x5B) & ((t_blen < 40) | np.isin(t_last, _PROSE_END_BYTES))
+    prose_ok = (t_first != 0x7B) & (t_first != 0x5B) & ((t_blen < 40) | _PROSE_END_BYTES[t_last])
     fast = (
         ~np.asarray(flags, dtype=bool)
         & (nmsg > 0)
@@ -250,7 +284,7 @@ def plan_batch(
         heads[i] = heads[i].decode().lower().encode()
         answers[i] = answers[i].decode().lower().encode()
     outs = answers  # _norm(answer): the same text unless there is whitespace to strip at either end
-    strip = np.flatnonzero(fast & (np.isin(t_first, _WS_BYTES) | np.isin(t_last, _WS_BYTES) | (t_first >= 0x80) | (t_last >= 0x80)))
+    strip = np.flatnonzero(fast & (_WS_BYTES[t_first] | _WS_BYTES[t_last] | (t_first >= 0x80) | (t_last >= 0x80)))
     if len(strip):
         outs = list(answers)
         for i in strip.tolist():
