@@ -228,6 +228,26 @@ async def test_open_dialog_completes_and_reports_errors(tmp_path: Path, fake_lin
         assert app.workspace.data_path == tmp_path / "second_dataset.jsonl"
 
 
+async def test_opening_another_file_drops_the_held_out_file_of_the_one_before(tmp_path: Path, fake_lint) -> None:
+    """By hand: the demo workspace's support_tickets_test.jsonl stayed the eval file after Data opened dirty.jsonl,
+    so the Train form offered to evaluate one dataset on another's held-out rows."""
+    first = _write(tmp_path / "first.jsonl", [_chat(i) for i in range(3)])
+    held_out = _write(tmp_path / "first_test.jsonl", [_chat(i) for i in range(2)])
+    second = _write(tmp_path / "second.jsonl", [_chat(i, user=f"second file row {i}") for i in range(4)])
+    app = FtuiApp(data_path=first, start_mode="data")
+    app.workspace.eval_path = held_out
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await _settle(pilot, screen)
+        assert app.workspace.eval_path == held_out  # opening the workspace's own file keeps its held-out file
+        await pilot.press("o")
+        app.screen.query_one("#open-path").value = str(second)
+        await pilot.press("enter")
+        await _settle(pilot, screen)
+        assert screen.path == second and app.workspace.data_path == second
+        assert app.workspace.eval_path is None
+
+
 async def test_filter_by_id_and_jump_to_findings(tmp_path: Path, fake_lint) -> None:
     path = _write(tmp_path / "d.jsonl", [_chat(i) for i in range(12)])
     app = FtuiApp(data_path=path, start_mode="data")
