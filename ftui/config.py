@@ -29,6 +29,7 @@ class RunConfig:
     eval_path: str | None = "sample_data/support_tickets_test.jsonl"
     data_format: str = "auto"  # auto | chat | alpaca | sharegpt | prompt_completion | text
     on_bad_rows: str = "refuse"  # rows that cannot train (lint errors, a refused template): refuse the file | skip them (recorded in the run)
+    reasoning: str = "keep"  # assistant reasoning: keep (reasoning_content; the chat template decides how it renders) | drop ('ftui data convert --reasoning')
     method: Method = "lora"
     # preference methods (dpo, orpo, kto): the adapter they train and their strength
     adapter: str = "lora"  # lora | qlora (a 4-bit base, GPU); the reference is the adapter-disabled base
@@ -98,6 +99,7 @@ def weights_method(config: RunConfig) -> str:
     return config.method
 DATA_FORMATS = ("auto", "chat", "alpaca", "sharegpt", "prompt_completion", "text")  # ftui.data.formats' names
 BAD_ROW_POLICIES = ("refuse", "skip")
+REASONING_POLICIES = ("keep", "drop")  # = ftui data convert --reasoning
 DATA_FORMAT_ALIASES = {"prompt-completion": "prompt_completion"}  # = formats.FORMAT_ALIASES (a test keeps them equal)
 PRECISIONS = ("auto", "bf16", "fp16", "fp32")
 QUANT_TYPES = ("nf4", "fp4")
@@ -351,6 +353,8 @@ def check_fields(config: RunConfig) -> list[ConfigProblem]:
         add(ConfigProblem("data_format", f"'{c.data_format}' is not a known format", f"Use one of: {', '.join(DATA_FORMATS)}."))
     if c.on_bad_rows not in BAD_ROW_POLICIES:
         add(ConfigProblem("on_bad_rows", f"'{c.on_bad_rows}' is not a policy", "Use refuse (stop on a bad row) or skip (train on the others)."))
+    if c.reasoning not in REASONING_POLICIES:
+        add(ConfigProblem("reasoning", f"'{c.reasoning}' is not a policy", "Use keep (the chat template renders it) or drop."))
 
     # schedule
     if not c.learning_rate > 0:

@@ -177,17 +177,21 @@ def split_tool_turn(tokenizer: Any, history: list[dict], message: dict, template
 
 
 def split_turn(tokenizer: Any, history: list[dict], reply: str, template: str | None, fold: bool,
-                tokens: list[str] | None = None, tools: list[dict] | None = None) -> Turn:
+                tokens: list[str] | None = None, tools: list[dict] | None = None, reasoning: str | None = None) -> Turn:
     """Render one assistant turn as (prompt text, completion text) with the template.
 
     The prompt is what generation renders (``add_generation_prompt=True``). The completion
     comes from the full rendering: the reply as the template writes it, up to and including
     the first special token after it (the end-of-turn token). Whitespace the template puts
     before the reply (Mistral's space) is part of what the model must write; anything else
-    there (Qwen3's empty ``<think>`` block) is moved into the prompt, untrained.
+    there (Qwen3's empty ``<think>`` block) is moved into the prompt, untrained -- unless it
+    holds the turn's ``reasoning`` (``reasoning_content``) as the template rendered it
+    (Qwen3's ``<think>`` block): the model writes that, so it trains.
     """
     history = fold_system(history) if fold else history
     assistant = {"role": "assistant", "content": reply}
+    if reasoning:
+        assistant["reasoning_content"] = reasoning
     prompt = render_chat(tokenizer, history, generation_prompt=True, template=template, tools=tools)
     full = render_chat(tokenizer, [*history, assistant], generation_prompt=False, template=template, tools=tools)
     shown = reply
@@ -222,7 +226,7 @@ def split_turn(tokenizer: Any, history: list[dict], reply: str, template: str | 
         raise MaskingError("the chat template ends an assistant reply with no special token and the tokenizer has "
                            "no eos token, so a model trained on it could never learn to stop",
                            "Set eos_token in the model's tokenizer_config.json.")
-    if lead.strip():
+    if lead.strip() and not (reasoning and reasoning.strip() in lead):
         return Turn(prompt + lead, shown + ending, end_token, lead)
     return Turn(prompt, lead + shown + ending, end_token, lead)
 

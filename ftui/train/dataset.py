@@ -45,8 +45,12 @@ class LoadedData:
     bad_rows: list[BadRow] = field(default_factory=list)  # rows on_bad_rows: skip left out, with why
 
 
-def example_from(conversation: Conversation) -> dict | None:
+def example_from(conversation: Conversation, keep_reasoning: bool = True) -> dict | None:
     """One training example in TRL's conversational (or text) shape, or None when it trains nothing.
+
+    ``keep_reasoning`` (``reasoning: keep``, as ``ftui data convert --reasoning``): an assistant
+    turn's reasoning travels as ``reasoning_content`` and the chat template decides how it renders
+    (Qwen3's in ``<think>``, one without a reasoning branch not at all); False drops it.
 
     Tool calls, ``tool`` turns and the ``tools`` declarations are kept in the form HF chat
     templates take (``ftui.data.fix.to_chat``), so a tool-calling dataset trains on its calls;
@@ -57,19 +61,26 @@ def example_from(conversation: Conversation) -> dict | None:
         text = conversation.messages[0].content if conversation.messages else ""
         return {"text": text} if text.strip() else None
     if not any(m.tool_calls or m.role == "tool" for m in conversation.messages) and not conversation.extras.get("tools"):
-        messages = [{"role": m.role, "content": m.content} for m in conversation.messages if m.role in CHAT_ROLES]
+        messages = [_plain_message(m, keep_reasoning) for m in conversation.messages if m.role in CHAT_ROLES]
         if not any(m["role"] == "assistant" and m["content"].strip() for m in messages):
             return None
         return {"messages": messages}
-    return _tool_example(conversation)
+    return _tool_example(conversation, keep_reasoning)
 
 
-def _tool_example(conversation: Conversation) -> dict | None:
+def _plain_message(m: Any, keep_reasoning: bool) -> dict[str, Any]:
+    message = {"role": m.role, "content": m.content}
+    if keep_reasoning and m.reasoning and m.role == "assistant":
+        message["reasoning_content"] = m.reasoning  # the field chat templates read (ftui.data.fix.to_chat's)
+    return message
+
+
+def _tool_example(conversation: Conversation, keep_reasoning: bool = True) -> dict | None:
     import json
 
     from ftui.data.fix import to_chat
 
-    row = to_chat(conversation, keep_reasoning=False)
+    row = to_chat(conversation, keep_reasoning=keep_reasoning)
     messages = []
     for out, original in zip(row["messages"], conversation.messages, strict=True):
         if original.role not in CHAT_ROLES:
@@ -81,6 +92,8 @@ def _tool_example(conversation: Conversation) -> dict | None:
         message["tool_calls"] = json.dumps([_hf_call(c) for c in calls]) if calls else None
         message["name"] = out.get("name")
         message["tool_call_id"] = out.get("tool_call_id")
+        if out.get("reasoning_content"):
+            message["reasoning_content"] = out["reasoning_content"]
         messages.append(message)
     if not any(m["role"] == "assistant" and (m["content"].strip() or m["tool_calls"]) for m in messages):
         return None
@@ -104,13 +117,13 @@ def _hf_call(call: Any) -> Any:
     return {"type": "function", "function": {"name": function.get("name"), "arguments": arguments}}
 
 
-def to_example(row: Any, fmt: str) -> dict | None:
+def to_example(row: Any, fmt: str, keep_reasoning: bool = True) -> dict | None:
     """One parsed row of format ``fmt`` as a training example, or None if unusable."""
     fmt = formats.canonical_format(fmt)
     if fmt not in TRAINABLE:
         raise DataError(f"unknown data_format '{fmt}'; use {_format_names()}.")
     try:
-        return example_from(formats.normalize(row, fmt, 0, 0))
+        return example_from(formats.normalize(row, fmt, 0, 0), keep_reasoning)
     except formats.FormatError:
         return None
 
@@ -138,11 +151,11 @@ def _file_format(path: Path, data_format: str) -> str:
     return fmt
 
 
-def _examples(path: Path, fmt: str) -> Iterator[tuple[int, dict | None]]:
+def _examples(path: Path, fmt: str, keep_reasoning: bool = True) -> Iterator[tuple[int, dict | None]]:
     """Each row of ``path`` as (row number, example), the example None for a row that cannot be used."""
     try:
         for row, _offset, conversation, _error in formats.iter_conversations(path, fmt):
-            yield row, example_from(conversation) if conversation is not None else None
+            yield row, example_from(conversation, keep_reasoning) if conversation is not None else None
     except DatasetError as exc:
         raise DataError(str(exc)) from None
 
@@ -154,7 +167,8 @@ def _existing(path_value: str) -> Path:
     return path
 
 
-def load_examples(path_value: str, data_format: str = "auto", skip_bad: bool = False, dataset: str = "train") -> LoadedData:
+def load_examples(path_value: str, data_format: str = "auto", skip_bad: bool = False, dataset: str = "train",
+                  keep_reasoning: bool = True) -> LoadedData:
     """Every usable example of a file (rows without an assistant answer are skipped and counted).
 
     ``skip_bad`` (``on_bad_rows: skip``): the rows the linter finds an error in are left out
@@ -164,7 +178,7 @@ def load_examples(path_value: str, data_format: str = "auto", skip_bad: bool = F
     fmt = _file_format(path, data_format)
     bad = _lint_bad_rows(path) if skip_bad else {}
     loaded = LoadedData(rows=[], kind="text" if fmt == formats.TEXT else "chat", skipped=0, source_format=fmt)
-    for row, example in _examples(path, fmt):
+    for row, example in _examples(path, fmt, keep_reasoning):
         if example is None or row in bad:
             loaded.skipped += 1
             if skip_bad:
@@ -192,7 +206,7 @@ def _lint_bad_rows(path: Path) -> dict[int, str]:
         return {}
 
 
-def sample_examples(path_value: str, data_format: str = "auto", limit: int = 64) -> LoadedData:
+def sample_examples(path_value: str, data_format: str = "auto", limit: int = 64, keep_reasoning: bool = True) -> LoadedData:
     """The first ``limit`` usable examples of a file, read from its head only (validation's masking check).
 
     Same reader as ``load_examples``, so the sample is what training will see.
@@ -201,13 +215,18 @@ def sample_examples(path_value: str, data_format: str = "auto", limit: int = 64)
     fmt = _file_format(path, data_format)
     rows: list[dict] = []
     seen = 0
-    for _row, example in itertools.islice(_examples(path, fmt), limit * 4):
+    for _row, example in itertools.islice(_examples(path, fmt, keep_reasoning), limit * 4):
         seen += 1
         if example is not None:
             rows.append(example)
         if len(rows) >= limit:
             break
     return LoadedData(rows=rows, kind="text" if fmt == formats.TEXT else "chat", skipped=seen - len(rows), source_format=fmt)
+
+
+def keeps_reasoning(config: RunConfig) -> bool:
+    """``reasoning: keep`` (the default, as ``ftui data convert``'s): reasoning reaches the chat template."""
+    return getattr(config, "reasoning", "keep") != "drop"
 
 
 def eval_cap_note(config: RunConfig, loaded: LoadedData) -> str | None:
@@ -230,13 +249,14 @@ def build_datasets(config: RunConfig) -> tuple[Any, Any | None, LoadedData]:
     from datasets import Dataset
 
     skip = skips(config)
-    train = load_examples(config.train_path, config.data_format, skip_bad=skip)
+    keep = keeps_reasoning(config)
+    train = load_examples(config.train_path, config.data_format, skip_bad=skip, keep_reasoning=keep)
     train_rows, train_lines = train.rows, train.lines
     cap = max(0, int(getattr(config, "eval_max_rows", 0) or 0))  # 0 = evaluate on every row
     eval_rows: list[dict] | None = None
     eval_lines: list[int] = []
     if config.eval_path:
-        evaluation = load_examples(config.eval_path, config.data_format, skip_bad=skip, dataset="eval")
+        evaluation = load_examples(config.eval_path, config.data_format, skip_bad=skip, dataset="eval", keep_reasoning=keep)
         if evaluation.kind != train.kind:
             raise DataError("train and eval files have different formats (chat vs text); convert one of them.")
         train.bad_rows.extend(evaluation.bad_rows)

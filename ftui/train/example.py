@@ -14,6 +14,7 @@ eval_fraction: 0.1          # only used when eval_path is null
 eval_max_rows: 1000         # eval on a seeded sample of at most this many rows (0 = all); evals stay fast
 data_format: auto           # auto | chat | alpaca | sharegpt | prompt_completion | text
 on_bad_rows: refuse         # rows that cannot train (lint errors, a prompt filling max_seq_len): refuse | skip (trains on the rest, lists them in run.json)
+reasoning: keep             # assistant reasoning: keep (the chat template renders it, e.g. Qwen3's <think>) | drop
 method: lora                # full | lora | qlora (CUDA + bitsandbytes) | openai | dpo | orpo | kto (preference pairs)
 
 # --- preference methods (method: dpo | orpo | kto; train_path holds prompt/chosen/rejected pairs,

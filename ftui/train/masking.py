@@ -285,7 +285,8 @@ def prepare_rows(plan: MaskingPlan, tokenizer: Any, rows: list[dict], source: st
                 if messages[turn].get("tool_calls"):
                     split = split_tool_turn(tokenizer, history, messages[turn], template, fold, tools, tokens)
                 else:
-                    split = split_turn(tokenizer, history, reply, template, fold, tokens, tools)
+                    split = split_turn(tokenizer, history, reply, template, fold, tokens, tools,
+                                       messages[turn].get("reasoning_content"))
             except MaskingError as exc:
                 error = MaskingError(f"{source} row {number}: {exc.message}", exc.fix)
             except Exception as exc:  # noqa: BLE001 - the template's raise_exception and jinja errors
@@ -393,10 +394,10 @@ def masking_problem(config: RunConfig, model_path: str | None = None) -> ConfigP
     import sys
 
     from ftui.config import ConfigProblem
-    from ftui.train.dataset import DataError, sample_examples
+    from ftui.train.dataset import DataError, keeps_reasoning, sample_examples
 
     try:
-        sample = sample_examples(config.train_path, config.data_format, SAMPLE_ROWS)
+        sample = sample_examples(config.train_path, config.data_format, SAMPLE_ROWS, keeps_reasoning(config))
     except (DataError, OSError, ValueError):
         return None
     try:
