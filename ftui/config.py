@@ -11,6 +11,7 @@ No secret (API key) is ever a field: keys come from the environment only.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -157,7 +158,10 @@ def field_names() -> list[str]:
     return [f.name for f in dc_fields(RunConfig)]
 
 
+@functools.cache
 def _type_hints() -> dict[str, object]:
+    """RunConfig's field types, resolved once: ``get_type_hints`` evaluates every annotation string
+    (~2 ms), and the Train form coerces each of its ~50 fields when it first shows."""
     import typing
 
     return typing.get_type_hints(RunConfig)

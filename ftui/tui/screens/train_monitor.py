@@ -57,6 +57,7 @@ class RunMonitor(Vertical):
         self._turn = 0
         self._ticks = 0
         self.redraws = 0
+        self._built = False  # the charts exist (the Train screen builds this panel when first needed)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="mon-head"):
@@ -76,6 +77,9 @@ class RunMonitor(Vertical):
         self.query_one("#mon-diag").border_title = "diagnostics"
         self.query_one("#mon-log").border_title = "log"
         self.set_interval(REDRAW_S, self._tick)
+        self._built = True
+        if self.history is not None:  # loaded before the panel was built
+            self.redraw()
 
     # ------------------------------------------------------------------ feeding
     def load(self, run_dir: Path, history: RunHistory) -> None:
@@ -94,7 +98,8 @@ class RunMonitor(Vertical):
 
     def set_ylog(self, value: bool) -> None:
         self.ylog = value
-        self._redraw_loss()
+        if self._built:
+            self._redraw_loss()
 
     def set_xaxis(self, axis: str) -> None:
         self.xaxis = axis
@@ -131,6 +136,8 @@ class RunMonitor(Vertical):
     # ------------------------------------------------------------------ drawing
     def redraw(self) -> None:
         """Everything, now (a run opened, the x axis switched, the run ended)."""
+        if not self._built:
+            return  # on_mount draws it
         self._dirty = False
         self.redraws += 1
         with self.app.batch_update():

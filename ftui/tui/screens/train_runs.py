@@ -98,6 +98,7 @@ class RunsPanel(Vertical):
         self.checkpoints_of: Path | None = None
         self.work_busy = False  # a merge / export is running
         self.work_log: list[str] = []  # its progress lines (tests read them)
+        self._focus_on_mount = False  # focus_table was called before the panel was built
 
     def compose(self) -> ComposeResult:
         table: DataTable = DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
@@ -122,6 +123,15 @@ class RunsPanel(Vertical):
         for key, label in (("mark", " "), ("run", "run"), ("status", "status"), ("method", "method"), ("model", "model"),
                            ("best", "best eval"), ("steps", "steps"), ("duration", "duration"), ("note", "note")):
             table.add_column(label, key=key)
+        if self._focus_on_mount:
+            table.focus()
+
+    def focus_table(self) -> None:
+        """Focus the runs table, now or as soon as it is built (the Train screen builds this panel on first show)."""
+        if self.is_mounted:
+            self.query_one("#runs-table", DataTable).focus()
+        else:
+            self._focus_on_mount = True
 
     @work(thread=True, exclusive=True, group="runs-list", exit_on_error=False)
     def reload(self) -> None:
@@ -507,14 +517,17 @@ class ComparePanel(Vertical):
             yield DataTable(id="cmp-summary", cursor_type="none", show_cursor=False)
             yield DataTable(id="cmp-diff", cursor_type="row", zebra_stripes=True)
 
-    def on_mount(self) -> None:
-        self.border_title = "compare"
-        self.query_one("#cmp-summary").border_title = "runs"
-        self.query_one("#cmp-diff").border_title = "config differences"
+    def __init__(self, **kwargs) -> None:  # noqa: ANN003
+        super().__init__(**kwargs)
         self.run_dirs: list[Path] = []
         self.histories: list[RunHistory] = []
         self.xaxis = "step"
         self.ylog = False
+
+    def on_mount(self) -> None:
+        self.border_title = "compare"
+        self.query_one("#cmp-summary").border_title = "runs"
+        self.query_one("#cmp-diff").border_title = "config differences"
 
     def show_runs(self, run_dirs: list[Path], histories: list[RunHistory], configs: list[dict]) -> None:
         self.run_dirs = run_dirs
