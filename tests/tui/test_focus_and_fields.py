@@ -161,3 +161,25 @@ async def test_a_focused_one_line_select_shows_its_value(runs_dir) -> None:  # n
         label = current.query_one("#label")
         assert label.region.height == 1 and select.region.contains_region(label.region), (label.region, select.region)
         assert "dpo" in label.render_line(0).text
+
+
+async def test_a_burst_of_keys_edits_a_field_in_the_order_typed() -> None:
+    """Keys that arrive together (a fast typist; an SSH link batching keystrokes) are applied in order. By hand in
+    tmux, "64" + Backspace Backspace 8 in one burst left "6": Textual ran the Backspace bindings after the 8."""
+    from textual import events
+
+    app = FtuiApp(start_mode="plan")
+    async with app.run_test(size=SIZE) as pilot:
+        await app.screen.settled.wait()
+        field = app.screen.query_one("#f-gpu", Input)
+        field.focus()
+        await pilot.pause()
+        field.value = "64"
+        field.cursor_position = 2
+        burst = [("backspace", None), ("backspace", None), ("8", "8"), ("1", "1"), ("left", None), ("backspace", None),
+                 ("2", "2"), ("end", None), ("0", "0")]
+        for key, character in burst:  # posted at once, as the terminal driver does with one read of several bytes
+            app.post_message(events.Key(key, character))
+        await pilot.pause()
+        await pilot.pause()
+        assert field.value == "210"

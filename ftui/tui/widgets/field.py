@@ -34,6 +34,21 @@ class TextField(Input):
         kwargs["select_on_focus"] = False
         super().__init__(*args, **kwargs)
 
+    async def _on_key(self, event: events.Key) -> None:
+        """Run the field's own editing keys (Backspace, Delete, arrows, Enter...) here, in arrival order.
+
+        Textual runs a widget's key bindings only after the key has bubbled up to the App, while a printable
+        key is inserted at once, so in a burst of keys (a fast typist; an SSH link that batches keystrokes)
+        "64" + Backspace Backspace 8 became "6": the 8 went in before either Backspace. Handled here, the key
+        stops (no binding runs twice) and prevent_default keeps Input's own handler from seeing it.
+        """
+        for binding in self._bindings.key_to_bindings.get(event.key, ()):
+            if not binding.priority:
+                event.stop()
+                event.prevent_default()
+                await self.run_action(binding.action)
+                return
+
     def on_focus(self, event: events.Focus) -> None:  # noqa: ARG002 - after Input's own focus handling
         end = len(self.value)
         self.selection = Selection.cursor(end)
