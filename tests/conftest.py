@@ -25,6 +25,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 HEAVY_FIXTURES = {"demo_model", "family_model"}
+NEEDS_DEMO = pytest.StashKey[bool]()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -34,6 +35,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     training test dealt out last keeps one worker busy while the others have finished. Heavy
     means: marked ``slow`` or using the demo or a family model. Within a file the order stays.
     """
+    config.stash[NEEDS_DEMO] = any("demo_model" in item.fixturenames for item in items)
     if not os.environ.get("PYTEST_XDIST_WORKER"):
         return
     heavy: dict[str, int] = {}
@@ -63,6 +65,28 @@ def _isolated_ftui_dirs(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
     os.environ["HF_DATASETS_OFFLINE"] = "1"
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _demo_model_first_on_the_last_worker(_isolated_ftui_dirs: None, request: pytest.FixtureRequest) -> None:
+    """Under xdist the last worker builds the demo model before its first test (~15 s on one core).
+
+    The first worker starts on the first file dealt, which needs only the family models, so by the
+    time it reaches a test of the demo model the build is done. Built on demand instead, the first
+    test of each worker to need it came at about the same time, and one worker sat on the build's
+    lock while the other built. A build that fails here is left to the tests that need it to report.
+    """
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1)
+    if count < 2 or os.environ.get("PYTEST_XDIST_WORKER") != f"gw{count - 1}":
+        return
+    if not request.config.stash.get(NEEDS_DEMO, False):
+        return
+    from ftui.models.demo import ensure_demo_model
+
+    try:
+        ensure_demo_model()
+    except Exception:  # noqa: BLE001 - reported by the tests that use it, with their own names
+        pass
 
 
 @pytest.fixture(scope="session")

@@ -195,8 +195,8 @@ def test_4bit_without_cuda_is_one_readable_refusal(family_model, tmp_path: Path,
     assert code == 2 and "--device" in err and err.count("\n") == 1
 
 
-def test_4bit_is_part_of_the_cache_key_and_the_device_is_not() -> None:
-    spec = parse_system("base")
+def test_4bit_is_part_of_the_cache_key_and_the_device_is_not(family_model) -> None:
+    spec = parse_system(f"base:{family_model('llama3')}")  # any local model: the key's rule is the same
     from dataclasses import replace
 
     assert replace(spec, device="cuda:1").key() == spec.key()
