@@ -1,6 +1,7 @@
 """The whole job on every model family users train, on CPU: lint -> LoRA and full training
 -> the tokens that carried loss -> the adapter reloads -> batched generation stops at the
-family's end-of-turn token -> ``ftui eval`` scores base against the fine-tune.
+family's end-of-turn token -> ``ftui eval`` scores base against the fine-tune (on a chat format
+and on the base model: its generation is step 5's, the same for every family).
 
 Each family is a tiny random-weight model of the real architecture with its published chat
 format (ftui.models.families), and ``base`` has no chat template at all. Everything goes
@@ -30,6 +31,7 @@ TICKETS = [
     ("I cannot log in since yesterday.", "account"),
 ]
 MAX_NEW_TOKENS = 24
+EVAL_CLI_FAMILIES = {"llama3", "base"}
 
 
 def conversation(question: str, answer: str | None = None) -> list[dict]:
@@ -145,7 +147,10 @@ def test_the_whole_job_on_each_family(name: str, family_model, data_dir: Path, r
         assert len(tokenizer(text, add_special_tokens=False).input_ids) < MAX_NEW_TOKENS, f"{name} never stopped: {text!r}"
     assert sum(text.strip() == answer for text, (_, answer) in zip(batched, TICKETS, strict=True)) >= 1, batched
 
-    # 6. ftui eval scores base against the fine-tune from the CLI
+    # 6. ftui eval scores base against the fine-tune from the CLI: the generation under it is step 5's, so
+    # the CLI runs once with a chat template and once without one
+    if name not in EVAL_CLI_FAMILIES:
+        return
     from ftui.cli import main
 
     capsys.readouterr()
