@@ -114,6 +114,7 @@ def run_preference(
         build_preference_datasets,
         render_problem,
         skip_refused,
+        skip_refused_eval,
         skipped_note,
     )
 
@@ -167,6 +168,10 @@ def run_preference(
             train_ds = skip_refused(tokenizer, train_ds, loaded, config.model)
         except PreferenceDataError as exc:
             raise TrainError(str(exc), "fix the rows or use another model") from None
+    if eval_ds is not None:
+        eval_ds, eval_note = skip_refused_eval(tokenizer, eval_ds, loaded, config.model, skip)
+        if eval_note:
+            emit(Message(text=eval_note, level="warning"))
     record_bad_rows(loaded.bad_rows, run_dir, emit, hf._is_rank_zero())
     bf16, _ = hf.choose_precision(config)
     config, gpu_gb = hf_setup.resolve_checkpointing(config, emit)

@@ -41,6 +41,7 @@ class PreferenceData:
     reasons: dict[str, int]  # why rows were skipped -> count
     bad_rows: list[Any] = field(default_factory=list)  # on_bad_rows: skip: every row left out (bad_rows.BadRow)
     lines: list[int] = field(default_factory=list)  # each row's number in the file, parallel to ``rows``
+    eval_lines: list[int] = field(default_factory=list)  # the same for the eval rows build_preference_datasets kept
 
 
 def _msgs(messages: list[Any]) -> list[dict]:
@@ -217,16 +218,16 @@ def build_preference_datasets(config: RunConfig) -> tuple[Any, Any | None, Prefe
     if config.eval_path:
         evaluation = load_preference(config.eval_path, config.method, skip_bad=skip, dataset="eval")
         train.bad_rows.extend(evaluation.bad_rows)
-        eval_rows = evaluation.rows
+        eval_rows, train.eval_lines = evaluation.rows, evaluation.lines
         if cap and len(eval_rows) > cap:
             keep = sorted(random.Random(config.seed).sample(range(len(eval_rows)), cap))
-            eval_rows = [eval_rows[i] for i in keep]
+            eval_rows, train.eval_lines = [eval_rows[i] for i in keep], [train.eval_lines[i] for i in keep]
     elif config.eval_fraction > 0 and len(train_rows) >= 10:
         order = list(range(len(train_rows)))
         random.Random(config.seed).shuffle(order)
         n_eval = max(1, int(len(order) * config.eval_fraction))
         n_eval = min(n_eval, cap) if cap else n_eval
-        eval_rows = [train_rows[i] for i in order[:n_eval]]
+        eval_rows, train.eval_lines = [train_rows[i] for i in order[:n_eval]], [train_lines[i] for i in order[:n_eval]]
         train_rows, train_lines = [train_rows[i] for i in order[n_eval:]], [train_lines[i] for i in order[n_eval:]]
     train.lines = train_lines
     if config.method == "kto":
@@ -259,15 +260,52 @@ def render_problem(tokenizer: Any, rows: list[dict], model: str) -> tuple[str, s
         return (f"{model} has no chat template, and preference rows are conversations",
                 "Use a chat (instruct) model, or add a chat template to its tokenizer.")
     for i, row in enumerate(rows, 1):
-        answer = row.get("chosen") or row.get("completion") or []
-        try:
-            tokenizer.apply_chat_template(row["prompt"], tokenize=False, add_generation_prompt=True)
-            tokenizer.apply_chat_template(row["prompt"] + answer, tokenize=False)
-        except Exception as exc:  # noqa: BLE001 - a template's own error (e.g. "System role not supported")
-            first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        first = template_refusal(tokenizer, row)
+        if first is not None:
             return (f"the chat template of {model} refuses preference row {i}: {first}",
                     "Fix the rows (e.g. fold the system prompt into the first user turn) or use another model.")
     return None
+
+
+def template_refusal(tokenizer: Any, row: dict) -> str | None:
+    """The template's own error for ``row`` (its first line), or None when it renders the row as TRL will."""
+    answer = row.get("chosen") or row.get("completion") or []
+    try:
+        tokenizer.apply_chat_template(row["prompt"], tokenize=False, add_generation_prompt=True)
+        tokenizer.apply_chat_template(row["prompt"] + answer, tokenize=False)
+    except Exception as exc:  # noqa: BLE001 - a template's own error (e.g. "System role not supported")
+        return str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+    return None
+
+
+def skip_refused_eval(tokenizer: Any, eval_ds: Any, loaded: PreferenceData, model: str, record: bool) -> tuple[Any, str | None]:
+    """(the eval rows the chat template renders, or None when it refuses them all; the run-log line, or None).
+
+    A refused eval row is unusable like an empty side: skipped with a count and the reason, under
+    either ``on_bad_rows`` (``record``: ``skip``, where it is also listed in ``loaded.bad_rows``), so
+    one row cannot stop the run in TRL's eval tokenization. Training rows stay ``render_problem``'s.
+    """
+    from ftui.train.bad_rows import BadRow
+
+    keep: list[int] = []
+    reasons: dict[str, int] = {}
+    for index, row in enumerate(eval_ds.to_list()):
+        why = template_refusal(tokenizer, row)
+        if why is None:
+            keep.append(index)
+            continue
+        reasons[why] = reasons.get(why, 0) + 1
+        if record:
+            line = loaded.eval_lines[index] if index < len(loaded.eval_lines) else None
+            loaded.bad_rows.append(BadRow(line, f"the chat template refuses this row: {why}", "eval"))
+    if not reasons:
+        return eval_ds, None
+    refused = sum(reasons.values())
+    why = "; ".join(f"{n} {reason}" for reason, n in sorted(reasons.items(), key=lambda kv: -kv[1])[:3])
+    head = f"skipped {refused} of {len(eval_ds)} eval rows the chat template of {model} refuses ({why})"
+    if not keep:
+        return None, f"{head}: no eval row is left, so this run trains without evaluation"
+    return (eval_ds.select(keep), f"{head}; evaluation runs on the other {len(keep)}")
 
 
 def _check_kto_balance(rows: list[dict], path_value: str) -> None:
