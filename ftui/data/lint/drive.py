@@ -39,7 +39,6 @@ FAST_PATH = True  # tests switch it off to compare the two paths
 # below this, Python's re is fast enough and importing pyarrow is not worth it
 ARROW_MIN_BYTES = int(os.environ.get("FTUI_LINT_ARROW_MIN_BYTES", 8 << 20))
 LINT_SWITCH_INTERVAL_S = 0.001
-NEAR_ADD_DOCS = 2048  # rows hashed by MinHash at a time (about a 1 MB batch's)
 
 
 @dataclass(frozen=True)
@@ -74,8 +73,7 @@ def lint_batch(state: LintState, batch: Batch, pre: tuple[Any, Any, Any] | None 
             lint_row(state, batch.raw(j), j in suspects, near_texts)
     if state.near is not None and near_texts:
         t = time.perf_counter()
-        for k in range(0, len(near_texts), NEAR_ADD_DOCS):  # MinHash's temporaries grow with the docs per call
-            state.near.add(near_texts[k : k + NEAR_ADD_DOCS])
+        state.near.add(near_texts)
         state.near_seconds += time.perf_counter() - t
         near_texts.clear()
 

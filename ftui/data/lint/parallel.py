@@ -107,7 +107,8 @@ def _count_lines_before(path: Path, end: int) -> int:
     return count
 
 
-def _range_worker(wid: int, info: SourceInfo, guess: formats.FormatGuess, opts: LintOptions, start: int, end: int, q: Any) -> None:
+def _range_worker(wid: int, info: SourceInfo, guess: formats.FormatGuess, opts: LintOptions, start: int, end: int, q: Any,
+                  spill_dir: str) -> None:
     """Process entry point: lint rows in [start, end), stream progress/findings, send the state back."""
     try:
         linter = opts.new_state(info, guess)
@@ -126,13 +127,37 @@ def _range_worker(wid: int, info: SourceInfo, guess: formats.FormatGuess, opts: 
             q.put(("progress", wid, linter.n, done, new))
 
         drive(linter, iter_batches(info, start, end, linter.base_row), after_batch, None, threaded=False)
-        q.put(("done", wid, linter.partial()))
+        q.put(("done", wid, _spill(linter.partial(), spill_dir)))
     except BaseException as exc:  # report, never hang the parent
         q.put(("error", wid, f"{type(exc).__name__}: {exc}"))
     # once the queue is flushed, skip tearing down 100k-entry tables: the parent waits on this exit
     q.close()
     q.join_thread()
     os._exit(0)
+
+
+def _spill(partial: dict[str, Any], directory: str) -> str:
+    """Write a worker's state to a file in ``directory`` and return its path. Why not the queue:
+    it pickles the whole state into one buffer beside the state (a 1.5 GB file: ~250 MB twice
+    per worker), and the parent would hold every worker's state at once; files are read back
+    one at a time, just before each merge."""
+    import pickle
+    import tempfile
+
+    fd, path = tempfile.mkstemp(prefix="part-", suffix=".pickle", dir=directory)
+    with os.fdopen(fd, "wb") as f:
+        pickle.dump(partial, f, protocol=pickle.HIGHEST_PROTOCOL)
+    return path
+
+
+def _unspill(path: str) -> dict[str, Any]:
+    import pickle
+
+    try:
+        with open(path, "rb") as f:
+            return pickle.load(f)
+    finally:
+        os.unlink(path)
 
 
 def lint_parallel(
@@ -143,6 +168,29 @@ def lint_parallel(
     on_progress: ProgressFn | None,
     on_findings: FindingsFn | None,
     cancel: CancelFlag | None,
+) -> tuple[LintState, bool]:
+    import shutil
+    import tempfile
+
+    try:
+        spill_dir = tempfile.mkdtemp(prefix="ftui-lint-")  # the workers' states (``_spill``), removed whatever happens
+    except OSError as exc:  # no writable temp dir: lint in this process
+        raise ParallelFailed(str(exc)) from None
+    try:
+        return _lint_parallel(info, guess, opts, n, on_progress, on_findings, cancel, spill_dir)
+    finally:
+        shutil.rmtree(spill_dir, ignore_errors=True)
+
+
+def _lint_parallel(
+    info: SourceInfo,
+    guess: formats.FormatGuess,
+    opts: LintOptions,
+    n: int,
+    on_progress: ProgressFn | None,
+    on_findings: FindingsFn | None,
+    cancel: CancelFlag | None,
+    spill_dir: str,
 ) -> tuple[LintState, bool]:
     import queue
 
@@ -163,7 +211,7 @@ def lint_parallel(
         for wid, (a, b) in enumerate(bounds):
             if wid == 0 and own_first:
                 continue
-            p = ctx.Process(target=_range_worker, args=(wid, info, guess, opts, a, b, q), daemon=True, name=f"ftui-lint-{wid}")
+            p = ctx.Process(target=_range_worker, args=(wid, info, guess, opts, a, b, q, spill_dir), daemon=True, name=f"ftui-lint-{wid}")
             p.start()
             procs.append(p)
     except Exception as exc:  # no processes here (sandbox, no /dev/shm...): lint in-process
@@ -249,8 +297,9 @@ def lint_parallel(
             parent.near = MinHashLSH()
         if parent.eval is not None:
             parent.eval.lsh = None
-    for part in partials[1:] if first is not None else partials:
-        if part is None:
+    for k in range(1 if first is not None else 0, len(partials)):
+        if partials[k] is None:
             break  # cancelled: merge the ranges that finished in order
-        parent.merge(part)
+        path, partials[k] = partials[k], None
+        parent.merge(_unspill(path))
     return parent, cancelled
