@@ -86,6 +86,8 @@ async def test_data_screen_shows_the_sides_and_the_preference_findings(tmp_path:
         rows = screen.query_one(RowList)
         await _until(pilot, lambda: rows.current_row == 18 and "Tell me a riddle." in body_text(screen), "the last row")
         assert "E016" in body_text(screen)
+        bar = screen.query_one("#data-file").render_line(0).text  # 120 columns: the long format name is cut, not the counts
+        assert "2 errors, 3 warnings" in bar, bar
 
 
 async def test_convert_a_preference_file_from_the_screen_offers_trl_and_openai(tmp_path: Path) -> None:

@@ -246,8 +246,6 @@ class DataScreen(ModeScreen):
                     text.append(f" (indexing {idx.progress:.0%})", "dim")
                 kind = "" if idx.info.kind == "jsonl" else f" {idx.info.kind}"  # say the container only when unusual
                 text.append(f" · {_size(idx.size)}{kind}", "dim")
-                if self.lint_outcome is not None:
-                    text.append(f" · {self.lint_outcome.format}", "dim")
             text.append(f" · lint ({self.profile}): ", "dim")
             counts = self.store.severity_counts
             if self.lint_state == "running":
@@ -258,6 +256,10 @@ class DataScreen(ModeScreen):
                 text.append(f", {counts.get('info', 0)} info", "dim")
             else:
                 text.append(one_line(self.lint_state, 80), "dim")
+            if self.index is not None and self.lint_outcome is not None:
+                # last: a long format ("preference data ... (plain + conversational, implicit prompt)") is what the
+                # ellipsis may cut at 160 columns, never the counts
+                text.append(f" · {self.lint_outcome.format}", "dim")
         # the 4 Hz tick calls this: an unchanged bar is left alone, since every update relays out and repaints
         # the screen, and under a dialog (Open) it repaints the whole dimmed screen below it (~0.2 s a time)
         if text != self._filebar_shown:
