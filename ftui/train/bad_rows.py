@@ -52,14 +52,17 @@ def skips(config: Any) -> bool:
     return getattr(config, "on_bad_rows", REFUSE) == SKIP
 
 
-def scan_file(path: Path) -> BadRowScan:
+def scan_file(path: Path, max_seq_len: int | None = None) -> BadRowScan:
     """Lint ``path`` (no near-duplicate pass) and sort its errors into rows and file-level ones.
+
+    ``max_seq_len``: the run's, so the length checks (E015) judge rows by the limit they will train
+    at, not the profile's default of 1,024.
 
     Raises ``ftui.data.source.DatasetError`` when the file itself cannot be read.
     """
     from ftui.data.lint import lint_file
 
-    report = lint_file(path, near_dups=False)
+    report = lint_file(path, max_seq_len=max_seq_len, near_dups=False)
     scan = BadRowScan(total=report.rows)
     for finding in report.findings:
         if not str(finding.severity).lower().endswith("error"):

@@ -168,7 +168,7 @@ def _existing(path_value: str) -> Path:
 
 
 def load_examples(path_value: str, data_format: str = "auto", skip_bad: bool = False, dataset: str = "train",
-                  keep_reasoning: bool = True) -> LoadedData:
+                  keep_reasoning: bool = True, max_seq_len: int | None = None) -> LoadedData:
     """Every usable example of a file (rows without an assistant answer are skipped and counted).
 
     ``skip_bad`` (``on_bad_rows: skip``): the rows the linter finds an error in are left out
@@ -176,7 +176,7 @@ def load_examples(path_value: str, data_format: str = "auto", skip_bad: bool = F
     """
     path = _existing(path_value)
     fmt = _file_format(path, data_format)
-    bad = _lint_bad_rows(path) if skip_bad else {}
+    bad = _lint_bad_rows(path, max_seq_len) if skip_bad else {}
     loaded = LoadedData(rows=[], kind="text" if fmt == formats.TEXT else "chat", skipped=0, source_format=fmt)
     for row, example in _examples(path, fmt, keep_reasoning):
         if example is None or row in bad:
@@ -198,10 +198,10 @@ def load_examples(path_value: str, data_format: str = "auto", skip_bad: bool = F
     return loaded
 
 
-def _lint_bad_rows(path: Path) -> dict[int, str]:
+def _lint_bad_rows(path: Path, max_seq_len: int | None = None) -> dict[int, str]:
     """Row number -> the linter's first error in it (empty when the linter cannot read the file: the loader reports it)."""
     try:
-        return scan_file(path).rows
+        return scan_file(path, max_seq_len).rows
     except Exception:  # noqa: BLE001 - the reader below names an unreadable file in its own words
         return {}
 
@@ -250,13 +250,15 @@ def build_datasets(config: RunConfig) -> tuple[Any, Any | None, LoadedData]:
 
     skip = skips(config)
     keep = keeps_reasoning(config)
-    train = load_examples(config.train_path, config.data_format, skip_bad=skip, keep_reasoning=keep)
+    train = load_examples(config.train_path, config.data_format, skip_bad=skip, keep_reasoning=keep,
+                          max_seq_len=config.max_seq_len)
     train_rows, train_lines = train.rows, train.lines
     cap = max(0, int(getattr(config, "eval_max_rows", 0) or 0))  # 0 = evaluate on every row
     eval_rows: list[dict] | None = None
     eval_lines: list[int] = []
     if config.eval_path:
-        evaluation = load_examples(config.eval_path, config.data_format, skip_bad=skip, dataset="eval", keep_reasoning=keep)
+        evaluation = load_examples(config.eval_path, config.data_format, skip_bad=skip, dataset="eval", keep_reasoning=keep,
+                                   max_seq_len=config.max_seq_len)
         if evaluation.kind != train.kind:
             raise DataError("train and eval files have different formats (chat vs text); convert one of them.")
         train.bad_rows.extend(evaluation.bad_rows)

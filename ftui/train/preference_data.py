@@ -129,7 +129,7 @@ def _rows(path: Path) -> Iterator[tuple[int, Any]]:
 
 
 def load_preference(path_value: str, method: str, limit: int | None = None, skip_bad: bool = False,
-                    dataset: str = "train") -> PreferenceData:
+                    dataset: str = "train", max_seq_len: int | None = None) -> PreferenceData:
     """Every usable row of a preference file for ``method`` (``limit``: stop after that many, for checks).
 
     ``skip_bad`` (``on_bad_rows: skip``): rows the linter finds an error in are left out too, and
@@ -145,7 +145,7 @@ def load_preference(path_value: str, method: str, limit: int | None = None, skip
     bad_rows: list[BadRow] = []
     lines: list[int] = []
     try:
-        lint_bad = scan_file(path).rows if skip_bad else {}
+        lint_bad = scan_file(path, max_seq_len).rows if skip_bad else {}
     except Exception:  # noqa: BLE001 - an unreadable file is the reader's to name, below
         lint_bad = {}
     kind = ""
@@ -211,12 +211,12 @@ def build_preference_datasets(config: RunConfig) -> tuple[Any, Any | None, Prefe
     from ftui.train.bad_rows import skips
 
     skip = skips(config)
-    train = load_preference(config.train_path, config.method, skip_bad=skip)
+    train = load_preference(config.train_path, config.method, skip_bad=skip, max_seq_len=config.max_seq_len)
     train_rows, train_lines = train.rows, train.lines
     eval_rows: list[dict] | None = None
     cap = max(0, int(config.eval_max_rows or 0))
     if config.eval_path:
-        evaluation = load_preference(config.eval_path, config.method, skip_bad=skip, dataset="eval")
+        evaluation = load_preference(config.eval_path, config.method, skip_bad=skip, dataset="eval", max_seq_len=config.max_seq_len)
         train.bad_rows.extend(evaluation.bad_rows)
         eval_rows, train.eval_lines = evaluation.rows, evaluation.lines
         if cap and len(eval_rows) > cap:

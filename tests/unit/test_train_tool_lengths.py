@@ -101,3 +101,23 @@ def test_a_train_set_truncation_emptied_is_refused_by_name_not_num_samples_0() -
         _refuse_empty(trainer, RunConfig(train_path="data/t.jsonl", max_seq_len=512))
     assert "dropped all 12 rows of t.jsonl" in str(caught.value) and "max_seq_len 512" in str(caught.value)
     _refuse_empty(SimpleNamespace(train_dataset=[1], ftui_accounting={}), RunConfig())  # rows left: nothing said
+
+
+def test_the_data_checks_judge_rows_at_the_runs_max_seq_len(tmp_path: Path) -> None:
+    """The linter behind the refusal and the skip lists used its profile's 1,024 whatever max_seq_len said."""
+    from ftui.train.dataset import build_datasets
+    from ftui.train.preflight import validate
+    from tests.unit.test_train_bad_rows import LONG_ROW, file_with_one_long_row
+
+    data = file_with_one_long_row(tmp_path / "long.jsonl")  # its long row: ~3,750 tokens (estimated)
+    assert validate(RunConfig(train_path=str(data), eval_path=None, max_seq_len=8192), check_model=False) == []
+    (short,) = validate(RunConfig(train_path=str(data), eval_path=None, max_seq_len=512), check_model=False)
+    assert f"row {LONG_ROW}: the prompt fills all 512 tokens" in short.message
+    _, _, loaded = build_datasets(RunConfig(train_path=str(data), eval_path=None, max_seq_len=8192, on_bad_rows="skip"))
+    assert loaded.bad_rows == [] and loaded.skipped == 0
+
+
+def test_the_train_forms_data_checks_rerun_when_max_seq_len_changes() -> None:
+    from ftui.tui.screens.train_form import _data_key
+
+    assert _data_key(RunConfig(max_seq_len=512)) != _data_key(RunConfig(max_seq_len=8192))

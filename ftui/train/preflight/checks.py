@@ -201,7 +201,7 @@ def _bad_rows(c: RunConfig, name: str, raw: str, path: Path, add) -> None:
     from ftui.train.bad_rows import scan_file, shown_messages, skip_fix, skips
 
     try:
-        scan = scan_file(path)
+        scan = scan_file(path, c.max_seq_len)
     except DatasetError as exc:  # the file itself (corrupt Parquet, CR-only endings): the reader's own words
         add(ConfigProblem(name, str(exc), "Fix the rows (see 'ftui lint') or pick another file.", kind="data"))
         return

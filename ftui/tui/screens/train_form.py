@@ -585,7 +585,7 @@ def _data_key(config: RunConfig) -> tuple:
 
     from ftui.paths import resolve_data_path
 
-    key: list = [config.data_format, config.on_bad_rows]  # the data checks' verdict depends on the policy too
+    key: list = [config.data_format, config.on_bad_rows, config.max_seq_len]  # the verdict depends on the policy and limit too
     for value in (config.train_path, config.eval_path):
         path = resolve_data_path(value) if value else None
         try:
