@@ -1,4 +1,4 @@
-"""The headless entry points as a user runs them: the example piped into 'ftui train', accelerate launch."""
+"""The headless entry points as a user runs them: the example piped into 'ftui train', accelerate launch (one process, and two ranks over gloo)."""
 
 from __future__ import annotations
 
@@ -65,11 +65,38 @@ def test_accelerate_launch_runs_the_same_config(demo_model, tmp_path):
     assert str(run_dir) in result.stdout
 
 
-def test_two_process_cpu_ddp_under_accelerate_writes_one_log_from_rank_0(demo_model, tmp_path):
+# Every rank's Trainer.save_model call, recorded by a sitecustomize the ranks import at start-up, so the
+# launch runs exactly `accelerate launch -m ftui train CONFIG` and the save probe rides along.
+SAVE_PROBE = '''
+import json, os
+if os.environ.get("RANK") is not None and os.environ.get("PROBE_DIR"):  # a rank, not the launcher
+    import transformers
+
+    real = transformers.Trainer.save_model
+
+    def save_model(self, output_dir=None, *args, **kwargs):
+        line = json.dumps({"output_dir": output_dir, "main": self.is_world_process_zero()})
+        with open(os.path.join(os.environ["PROBE_DIR"], "rank%s.jsonl" % os.environ["RANK"]), "a") as fh:
+            fh.write(line + "\\n")
+        return real(self, output_dir, *args, **kwargs)
+
+    transformers.Trainer.save_model = save_model
+'''
+
+
+@pytest.fixture(scope="module")
+def ddp_run(demo_model, tmp_path_factory):
+    """One 2-process CPU DDP launch under accelerate (two ranks on a small box: one core each), shared by
+    the tests that read it: (tmp dir, run dir, result, seconds)."""
     # `accelerate launch --cpu` starts one process whatever --num_processes says (more need mpirun);
     # --multi_gpu on a machine without CUDA starts them through torch.distributed.run, and they train over gloo
+    tmp_path = tmp_path_factory.mktemp("ddp")
     config, run_dir = small_config(tmp_path)
-    env = dict(os.environ, OMP_NUM_THREADS="1")  # two ranks on a small box: one core each
+    probe = tmp_path / "probe"
+    probe.mkdir()
+    (probe / "sitecustomize.py").write_text(SAVE_PROBE)
+    pythonpath = os.pathsep.join(p for p in (str(probe), os.environ.get("PYTHONPATH")) if p)
+    env = dict(os.environ, OMP_NUM_THREADS="1", PROBE_DIR=str(tmp_path), PYTHONPATH=pythonpath)
     start = time.monotonic()
     result = subprocess.run(
         [str(BIN / "accelerate"), "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
@@ -77,7 +104,11 @@ def test_two_process_cpu_ddp_under_accelerate_writes_one_log_from_rank_0(demo_mo
          "-m", "ftui", "train", str(config)],
         capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path,
     )
-    elapsed = time.monotonic() - start
+    return tmp_path, run_dir, result, time.monotonic() - start
+
+
+def test_two_process_cpu_ddp_under_accelerate_writes_one_log_from_rank_0(ddp_run):
+    tmp_path, run_dir, result, elapsed = ddp_run
     print(f"2-process CPU DDP under accelerate: {elapsed:.1f} s")
     assert result.returncode == 0, result.stdout + result.stderr
     assert json.loads((run_dir / "run.json").read_text())["world_size"] == 2  # the trainer really ran distributed
@@ -89,6 +120,28 @@ def test_two_process_cpu_ddp_under_accelerate_writes_one_log_from_rank_0(demo_mo
     assert result.stdout.count(f"run directory: {run_dir}") == 2, result.stdout
     assert (run_dir / "adapter" / "adapter_model.safetensors").exists()
     assert elapsed < 60, f"took {elapsed:.1f} s"
+
+
+def test_both_ranks_call_save_model_and_only_rank_0_writes_the_run(ddp_run):
+    """Under a launcher every rank reaches the final save (collective under ZeRO-3 / FSDP), and only rank 0 writes.
+
+    accelerate offers FSDP and DeepSpeed for GPU process groups only, so on CPU this is the 2-process gloo
+    DDP launch above, with the probe around ``Trainer.save_model`` recording each rank's calls; that both
+    ranks arrive is the property FSDP / ZeRO-3 need (the fake-world-size unit tests in
+    tests/unit/test_train_devices.py cover the stop-and-save paths).
+    """
+    tmp_path, run_dir, result, _ = ddp_run
+    assert result.returncode == 0, result.stdout + result.stderr
+    calls = {rank: [json.loads(line) for line in (tmp_path / f"rank{rank}.jsonl").read_text().splitlines()]
+             for rank in (0, 1)}
+    adapter = str(run_dir / "adapter")
+    assert calls[0][-1] == {"output_dir": adapter, "main": True}, calls  # the final save comes last
+    assert calls[1][-1] == {"output_dir": adapter, "main": False}, calls  # the follower reached the collective save too
+    assert [c["main"] for c in calls[0]] == [True] * len(calls[0]) and len(calls[0]) == len(calls[1])
+    types = [e.type for e in read_events(run_dir / "events.jsonl")]
+    assert types[-1] == "finished" and types.count("finished") == 1
+    assert (run_dir / "adapter" / "adapter_model.safetensors").exists()
+    assert (run_dir / "adapter" / "tokenizer_config.json").exists()
 
 
 def _free_port() -> int:
