@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual.geometry import Region
 
 from ftui.tui.app import FtuiApp
 from ftui.tui.screenshots.runs import write_fixture_run
@@ -48,11 +49,16 @@ async def test_every_train_panel_footer_fits(runs_dir: Path) -> None:
             await pilot.pause(0.05)
         await _settle(pilot)
         assert not _cut_keys(app), "runs"
+        keys = screen.runs_panel.query_one("#runs-help")  # the line of every Runs key, under the tables
+        shown = " ".join(s.text.strip() for s in keys.render_lines(Region(0, 0, *keys.region.size)))
+        assert shown.endswith("u resume · b blind vs parent"), shown
         await pilot.press("space", "down", "space", "c")
         while screen.panel != "compare":
             await pilot.pause(0.05)
         await _settle(pilot)
         assert not _cut_keys(app), "compare"
+        table = screen.query_one("#cmp-summary")
+        assert table.virtual_size.width <= table.scrollable_content_region.width, "the runs summary is cut"
         screen.open_run(screen.runs_panel.summaries[0].run_dir)
         while screen.monitor.history is None:
             await pilot.pause(0.05)

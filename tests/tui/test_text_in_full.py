@@ -70,6 +70,30 @@ async def test_the_first_problem_of_the_train_form_is_shown_whole(runs_dir: Path
         assert fix.strip().split(" ")[-1] in shown.replace("\n", " ") and "…" not in shown
 
 
+async def test_the_focused_train_fields_help_is_shown_whole(runs_dir: Path) -> None:
+    """At 120 columns a row's help has ~20 columns: the focused field's row grows to show all of it."""
+    from textual.geometry import Region
+    from textual.widgets import Static
+
+    from ftui.train.config_fields import SPECS
+
+    specs = SPECS.values() if isinstance(SPECS, dict) else SPECS
+    whole = next(s.help for s in specs if s.name == "method")
+    app = FtuiApp(start_mode="train")
+    async with app.run_test(size=SIZE) as pilot:
+        form = app.screen.form
+        help_text = form.query_one("#h-method", Static)
+        assert help_text.size.height == 1  # unfocused: one line, cut
+        form.query_one("#f-method").focus()
+        for _ in range(500):  # until the row has grown (bounded: on a row that never grows, fail, not hang)
+            if help_text.size.height > 1:
+                break
+            await pilot.pause(0.02)
+        lines = help_text.render_lines(Region(0, 0, *help_text.region.size))
+        shown = " ".join(line.text.strip() for line in lines)
+        assert " ".join(whole.split()) in " ".join(shown.split()) and "…" not in shown
+
+
 def test_ids_are_shortened_from_their_common_prefix() -> None:
     ids = ["20261202-101500-lora-support-tickets-lr2e-4", "20261202-101500-lora-support-tickets-lr5e-5"]
     shown = shorten_ids(ids, 28)

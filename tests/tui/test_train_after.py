@@ -60,6 +60,8 @@ async def test_runs_view_lists_a_runs_checkpoints_with_step_eval_loss_and_size(r
         assert all(r[2] != "—" and float(r[2]) > 0 for r in rows)  # eval loss at each checkpoint's step
         assert all(r[3].endswith(("KB", "MB")) for r in rows)
         assert sum("best eval" in r[4] for r in rows) == 1
+        # the final adapter is the best checkpoint's, and says so also when that is the last step's
+        assert [r[4] for r in rows if "best eval" in r[4]] == ["best eval · = adapter/"]
         # k moves into the checkpoints; the keys then act on the checkpoint
         await pilot.press("k")
         assert screen.query_one("#ckpt-table", DataTable).has_focus

@@ -106,8 +106,9 @@ class RunsPanel(Vertical):
         yield DataTable(id="ckpt-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="runs-work")
         yield Static(
-            Text("enter open · space mark · c compare · k checkpoints · t try it · g merge · o export · v evaluate · "
-                 "u resume · b blind vs parent", style="dim"),
+            Text("enter open · space mark · c compare · k checkpoints\n"  # one line cut its last keys at 120 columns
+                 "on a run or checkpoint: t try it · g merge · o export · v evaluate · u resume · b blind vs parent",
+                 style="dim"),
             id="runs-help",
         )
 
@@ -211,10 +212,12 @@ class RunsPanel(Vertical):
     @work(thread=True, exclusive=True, group="runs-checkpoints", exit_on_error=False)
     def _read_checkpoints(self, run_dir: Path) -> None:
         from ftui.train.checkpoints import list_checkpoints
-        from ftui.train.runs import read_run_metadata
+        from ftui.train.runs import ADAPTER_DIR, read_run_metadata
 
         try:
             found, final = list_checkpoints(run_dir), read_run_metadata(run_dir).get("final")
+            if not isinstance(final, dict) and found and found[-1].best and (run_dir / ADAPTER_DIR).is_dir():
+                final = {"from": found[-1].name}  # the best was the last step: its weights are adapter/, unrecorded
         except OSError:
             found, final = [], None
         self.post_message(CheckpointsLoaded(run_dir, found, final if isinstance(final, dict) else None))
@@ -233,7 +236,7 @@ class RunsPanel(Vertical):
             notes = []
             if c.best:
                 notes.append("best eval")
-            if kept == c.name:
+            if kept in (c.name, f"step {c.step}"):  # "step N": the adapter is the last step's, and N was saved
                 notes.append("= adapter/")
             if c.problem:
                 notes.append(f"damaged: {c.problem}")
@@ -535,9 +538,10 @@ class ComparePanel(Vertical):
         self._draw_plots()
         summary = self.query_one("#cmp-summary", DataTable)
         summary.clear(columns=True)
-        for label in ("", "run", "final loss", "best eval", "@ step"):
+        for label in ("", "run", "final loss", "best eval", "step"):
             summary.add_column(label)
-        shown_ids = shorten_ids([run_dir.name for run_dir in run_dirs], 28)
+        # 18: the five columns fit half of 120 columns (at 28, "@ step" was behind a scrollbar)
+        shown_ids = shorten_ids([run_dir.name for run_dir in run_dirs], 18)
         for i, h in enumerate(histories):
             best = h.best_eval()
             summary.add_row(
