@@ -41,23 +41,28 @@ SCENARIOS: list[Scenario] = [
 async def take(scenario: Scenario, out_dir: Path) -> Path:
     from ftui.tui.app import FtuiApp
 
-    with tempfile.TemporaryDirectory() as tmp:
-        home = Path(tmp)
-        os.environ["FTUI_HOME"] = str(home / "home")
-        os.environ["FTUI_RUNS_DIR"] = str(home / "home" / "runs")
-        os.environ["FTUI_CONFIG_DIR"] = str(home / "config")  # every screenshot starts as a first launch
-        if scenario.prepare:
-            scenario.prepare(home)
-        app = FtuiApp(data_path=scenario.data_path, start_mode=scenario.mode)
-        async with app.run_test(size=SIZE) as pilot:
-            await pilot.pause()
-            if scenario.setup:
-                await scenario.setup(pilot, home)
-            await pilot.pause(0.3)
-            await pilot.wait_for_scheduled_animations()
-            path = out_dir / f"{scenario.name}.svg"
-            app.save_screenshot(filename=path.name, path=str(out_dir))
-        return path
+    saved = dict(os.environ)  # a scenario's settings (plan's FTUI_GPU_GB) must not leak into the next ones
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            home = Path(tmp)
+            os.environ["FTUI_HOME"] = str(home / "home")
+            os.environ["FTUI_RUNS_DIR"] = str(home / "home" / "runs")
+            os.environ["FTUI_CONFIG_DIR"] = str(home / "config")  # every screenshot starts as a first launch
+            if scenario.prepare:
+                scenario.prepare(home)
+            app = FtuiApp(data_path=scenario.data_path, start_mode=scenario.mode)
+            async with app.run_test(size=SIZE) as pilot:
+                await pilot.pause()
+                if scenario.setup:
+                    await scenario.setup(pilot, home)
+                await pilot.pause(0.3)
+                await pilot.wait_for_scheduled_animations()
+                path = out_dir / f"{scenario.name}.svg"
+                app.save_screenshot(filename=path.name, path=str(out_dir))
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return path
 
 
 async def take_all(names: list[str] | None, out_dir: Path) -> list[Path]:
