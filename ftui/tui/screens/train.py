@@ -133,7 +133,7 @@ class TrainScreen(ModeScreen):
         Binding("c", "compare", "Compare", id="train.compare"),
         Binding("u", "resume", "Resume", id="train.resume"),
         Binding("space", "mark", "Mark", id="train.mark"),
-        Binding("l", "toggle_log", "Loss log scale", id="train.log_y"),
+        Binding("l", "toggle_log", "Log y", id="train.log_y"),
         Binding("e", "toggle_axis", "Step/epoch", id="train.x_axis"),
         Binding("a", "apply_fix", "Apply memory fix", id="train.apply_fix"),
         Binding("d", "open_data", "Open data", id="train.open_data"),
