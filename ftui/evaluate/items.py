@@ -81,6 +81,18 @@ def _row_error(name: str, row: int, error: formats.FormatError) -> ItemsError:
     return ItemsError(f"{name} line {row}: {error}. Fix or remove that line.")
 
 
+def _preference_error(path: Path) -> ItemsError | None:
+    """A preference file given as a test split: say so, not "no 'messages' field" on its first line."""
+    try:
+        if formats.detect_format(path).format != formats.PREFERENCE:
+            return None
+    except DatasetError:
+        return None
+    return ItemsError(f"{path.name} holds preference data (chosen/rejected pairs or labelled answers), not test items "
+                      "with one reference answer. Give a test split of chat or prompt/completion rows; for a DPO, ORPO "
+                      "or KTO run, the SFT test split of the same task (the demo pairs: sample_data/support_tickets_test.jsonl).")
+
+
 def load_items(path: str | Path, limit: int | None = None) -> list[EvalItem]:
     """Read a test file into items; raises ItemsError with the line number on a bad row."""
     p = Path(path).expanduser()
@@ -96,9 +108,9 @@ def load_items(path: str | Path, limit: int | None = None) -> list[EvalItem]:
                 assert error is not None
                 if str(error) == formats.BLANK_LINE:
                     continue
-                raise _row_error(p.name, row, error)
+                raise _preference_error(p) or _row_error(p.name, row, error)
             if conversation.source_format not in ITEM_FORMATS:
-                raise _row_error(p.name, row, formats.FormatError("E004", "not a test item"))
+                raise _preference_error(p) or _row_error(p.name, row, formats.FormatError("E004", "not a test item"))
             item = item_from_conversation(conversation)
             if item.id in seen:
                 raise ItemsError(f"{p.name} line {row}: duplicate id {item.id!r}. Ids must be unique.")

@@ -30,3 +30,17 @@ def test_edge_tickets_use_the_task_labels_and_prompt_and_do_not_leak_from_train(
     assert not any(it.prompt_text in train_prompts for it in items)
     rows = [json.loads(line) for line in paths.sample_data("support_tickets_edge.jsonl").open(encoding="utf-8")]
     assert all(r.get("edge_case") for r in rows)  # each row says what it probes
+
+
+def test_a_preference_file_as_a_test_split_is_named_as_such_with_the_fix() -> None:
+    """It said "line 1: no 'messages', 'conversations', 'prompt' or 'instruction' field" on a file that has them."""
+    import pytest
+
+    from ftui.evaluate.items import ItemsError
+
+    for name in ("preference_paired.jsonl", "preference_unpaired.jsonl", "support_tickets_pairs.jsonl"):
+        with pytest.raises(ItemsError) as caught:
+            load_items(paths.sample_data(name))
+        message = str(caught.value)
+        assert message.startswith(f"{name} holds preference data") and "support_tickets_test.jsonl" in message
+    assert load_items(paths.sample_data("support_tickets_test.jsonl"), limit=3)  # a test split still reads
