@@ -1,7 +1,8 @@
 """Teach the demo base model to reply like a generic assistant, offline, in seconds.
 
 A random-weight base answers "Plus Plus Plus…" or nothing, so a blind A/B of base vs
-fine-tune is trivial. Before it is saved, the demo model is trained (every weight) to answer
+fine-tune is trivial. Before it is saved, the demo model is trained (every weight but the
+tied embeddings, which stay random so a fine-tune can still reach tokens the replies never use) to answer
 any prompt with one of the polite, generic replies in ``sample_data/general_replies.jsonl``.
 The prompts it sees are long and mixed (our own general texts, several at once, behind a few
 system prompts) so a support ticket it has never seen still gets a fluent reply: generic but
@@ -29,7 +30,7 @@ SYSTEM_PROMPTS = (
     "You are a friendly support agent. Answer the customer in a few sentences.",
     "You are an assistant for a software company. Be polite and concise.",
 )
-# Measured on the 2-core dev box: the loss on the replies is ~0.7 at step 100 and ~0.1 at 150.
+# Measured (embeddings frozen, final-norm gain 8): the last batch's loss on the replies is 0.02 at step 180.
 PRETRAIN: dict[str, Any] = {"examples": 240, "steps": 180, "batch": 12, "lr": 3e-3, "max_prompt_tokens": 160,
                             "seed": 7}
 
@@ -99,9 +100,15 @@ def pretrain(model: Any, tokenizer: Any) -> float | None:
     data = examples(tokenizer, pairs)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # deterministic, and faster than two spinning threads for a model this small
+    # The (tied) embeddings stay random: trained here, every token the replies never use (the ticket
+    # labels among them) was pushed to a loss of ~15 and LoRA, which cannot touch embeddings, never
+    # recovered (test accuracy 0.22 = the label prior). Frozen, those tokens stay at ~ln(vocab).
+    embeddings = model.get_input_embeddings().weight
+    embeddings.requires_grad_(False)
     try:
         generator = torch.Generator().manual_seed(PRETRAIN["seed"])
-        optimizer = torch.optim.AdamW(model.parameters(), lr=PRETRAIN["lr"], weight_decay=0.0)
+        optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=PRETRAIN["lr"],
+                                      weight_decay=0.0)
         pad, batch_size, loss = tokenizer.pad_token_id, PRETRAIN["batch"], None
         model.train()
         for _ in range(PRETRAIN["steps"]):
@@ -123,5 +130,6 @@ def pretrain(model: Any, tokenizer: Any) -> float | None:
             optimizer.zero_grad(set_to_none=True)
         model.eval()
     finally:
+        embeddings.requires_grad_(True)
         torch.set_num_threads(threads)
     return float(loss.detach()) if loss is not None else None
