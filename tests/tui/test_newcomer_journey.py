@@ -2,7 +2,8 @@
 
 Plan (the wizard, answered by keys, and its plan used) -> Data (the dirty sample opened and
 linted: the defects its README promises are on screen) -> Train (the demo run started from the
-form with its confirmation; the loss plot grows while it trains) -> Evaluate (base and the
+form with its confirmation; the loss plot grows while it trains; the quick demo preset ends in
+under 90 s from F5) -> Evaluate (base and the
 fine-tune generated on held-out tickets, a blind session of 15 pairs rated, unblinded, results).
 
 Before every key the test checks that the key is shown: in the footer, in the mode bar, in the
@@ -23,6 +24,7 @@ from rich.console import Console
 from textual.widgets import Input, Select, Static
 
 from ftui.paths import REPO_ROOT
+from ftui.train.events import read_events
 from ftui.tui.app import FtuiApp
 from ftui.tui.screens.confirm import ChoiceScreen
 from ftui.tui.screens.eval_common import TextPrompt
@@ -235,6 +237,7 @@ async def test_newcomer_journey_plan_lint_train_rate_blind_unblind(newcomer_dirs
         await user.press("escape")  # leave the field: single-letter keys work again
         await user.wait(lambda: form.checked, "the form's checks")
         assert not form.all_problems, form.all_problems
+        run_started = time.monotonic()
         await user.press("f5")
         await user.wait(lambda: isinstance(app.screen, ChoiceScreen), "the start confirmation")
         await user.press("y")
@@ -250,8 +253,12 @@ async def test_newcomer_journey_plan_lint_train_rate_blind_unblind(newcomer_dirs
             return history is not None and history.terminal is not None
 
         await user.wait(ended, "the run to end", timeout=600)
+        run_s = time.monotonic() - run_started
         assert train.monitor.history.status == "finished", train.monitor.history.status
         assert len(live) >= 2, f"the loss plot did not grow while the run trained: {live}"
+        # the quick demo preset trains to its end from the TUI in under 90 s (F5 to finished)
+        assert read_events(run_dir / "events.jsonl")[-1].step == 20
+        assert run_s < 90, f"the demo preset run took {run_s:.1f} s from F5 to finished"
 
         # ---------------------------------------------------------------- Evaluate
         await user.press("f4")
@@ -294,4 +301,4 @@ async def test_newcomer_journey_plan_lint_train_rate_blind_unblind(newcomer_dirs
         await user.press("q")
         await user.wait(lambda: isinstance(app.screen, EvaluateScreen), "the Evaluate home")
     elapsed = time.monotonic() - started
-    print(f"newcomer journey: {len(user.pressed)} keys checked, {elapsed:.1f} s")
+    print(f"newcomer journey: {len(user.pressed)} keys checked, {elapsed:.1f} s (demo run F5 to finished {run_s:.1f} s)")

@@ -279,24 +279,6 @@ async def test_a_run_whose_log_cannot_be_written_is_reported_on_screen(
         assert "No space left on device" in str(notice.message) and notice.severity == "error"
 
 
-@pytest.mark.slow
-async def test_the_demo_preset_run_from_the_tui_finishes_in_under_90_s(demo_model: Path, runs_dir: Path) -> None:
-    app = FtuiApp(start_mode="train")  # the demo workspace: the form starts from the quick demo preset
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await open_train(pilot)
-        await wait_for(pilot, lambda: screen.form.checked, 60, "form checks")
-        assert str(screen.form.query_one("#f-preset").value) == "demo-quick" and screen.form.all_problems == []
-        started = time.monotonic()
-        await press_start(pilot)
-        await wait_for(pilot, lambda: screen.ended, 90, "the demo run to end within 90 s")
-        elapsed = time.monotonic() - started
-        assert screen.ended[-1][1] == "finished", screen.monitor.history.terminal
-        events = read_events(Path(screen.worker.run_dir) / "events.jsonl")
-        assert events[-1].type == "finished" and events[-1].step == 20
-        print(f"demo preset run from the TUI (F5 to finished): {elapsed:.1f} s")
-        assert elapsed < 90
-
-
 # ---------------------------------------------------------------------- recorded logs
 async def test_failed_run_shows_its_message_and_hint(runs_dir: Path) -> None:
     write_fixture_run(runs_dir, "failed")
