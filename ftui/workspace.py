@@ -24,6 +24,8 @@ class Workspace:
     eval_path: Path | None = None
     # RunConfig field overrides carried from the Plan screen's "use this plan" to the Train form
     plan_overrides: dict[str, Any] = field(default_factory=dict)
+    # the held-out file of each dataset opened so far: it follows its dataset, not whatever is open now
+    held_out: dict[Path, Path] = field(default_factory=dict)
 
     @property
     def is_demo(self) -> bool:
@@ -38,6 +40,16 @@ class Workspace:
         else:
             data, eval_path = Path(data_path).expanduser(), None
         return cls(data_path=data, model=model or DEMO_MODEL, eval_path=eval_path)
+
+    def open_data(self, path: Path) -> None:
+        """Make ``path`` the dataset. Its held-out file is the one it came with (the demo's test split) when it
+        had one, else none: another file's test split would evaluate one dataset on another's rows."""
+        previous = self.data_path
+        if previous is not None and self.eval_path is not None:
+            self.held_out[previous.resolve()] = self.eval_path
+        if previous is None or previous.resolve() != path.resolve():
+            self.eval_path = self.held_out.get(path.resolve())
+        self.data_path = path
 
     def describe(self) -> str:
         data = self.data_path.name if self.data_path else "no dataset"

@@ -246,6 +246,11 @@ async def test_opening_another_file_drops_the_held_out_file_of_the_one_before(tm
         await _settle(pilot, screen)
         assert screen.path == second and app.workspace.data_path == second
         assert app.workspace.eval_path is None
+        await pilot.press("o")  # back to the first file: its held-out file comes back with it
+        app.screen.query_one("#open-path").value = str(first)
+        await pilot.press("enter")
+        await _settle(pilot, screen)
+        assert app.workspace.data_path == first and app.workspace.eval_path == held_out
 
 
 async def test_filter_by_id_and_jump_to_findings(tmp_path: Path, fake_lint) -> None:

@@ -2,8 +2,8 @@
 
 Plan (the wizard, answered by keys, and its plan used) -> Data (the dirty sample opened and
 linted: the defects its README promises are on screen) -> Train (the demo run started from the
-form with its confirmation; the loss plot grows while it trains; the quick demo preset ends in
-under 90 s from F5) -> Evaluate (base and the
+form with its confirmation; the loss plot grows while it trains; the quick demo preset runs to
+its last step) -> Evaluate (base and the
 fine-tune generated on held-out tickets, a blind session of 15 pairs rated, unblinded, results).
 
 Before every key the test checks that the key is shown: in the footer, in the mode bar, in the
@@ -256,9 +256,9 @@ async def test_newcomer_journey_plan_lint_train_rate_blind_unblind(newcomer_dirs
         run_s = time.monotonic() - run_started
         assert train.monitor.history.status == "finished", train.monitor.history.status
         assert len(live) >= 2, f"the loss plot did not grow while the run trained: {live}"
-        # the quick demo preset trains to its end from the TUI in under 90 s (F5 to finished)
+        # the quick demo preset trains to its end from the TUI (how long it took is printed, not asserted:
+        # speed claims live in bench/, and a loaded machine must not fail a test that waits on state)
         assert read_events(run_dir / "events.jsonl")[-1].step == 20
-        assert run_s < 90, f"the demo preset run took {run_s:.1f} s from F5 to finished"
 
         # ---------------------------------------------------------------- Evaluate
         await user.press("f4")

@@ -181,9 +181,7 @@ class DataScreen(ModeScreen):
         self._set_file_error(None)
         workspace = getattr(self.app, "workspace", None)
         if workspace is not None:
-            if workspace.data_path is not None and Path(workspace.data_path).resolve() != Path(self.index.path).resolve():
-                workspace.eval_path = None  # the held-out file belonged to the dataset that was open before
-            workspace.data_path = self.index.path
+            workspace.open_data(Path(self.index.path))  # the held-out file follows its own dataset
         row_list.set_index(self.index)
         self._reset_findings()
         self.text_filter, self.text_matches, self.id_filter, self.severity_filter = "", None, None, None
