@@ -27,7 +27,7 @@ def _prepare_trained_run(home: Any) -> None:
 async def _checkpoints(pilot: Any, home: Any) -> None:  # noqa: ARG001
     await pilot.press("r")
     panel = pilot.app.screen.runs_panel
-    await wait_until(pilot, lambda: bool(panel.checkpoints), 120)
+    await wait_until(pilot, lambda: bool(panel.checkpoints))
     await pilot.press("k")
     await pilot.pause(0.1)
 
@@ -36,11 +36,11 @@ async def _chat(pilot: Any, home: Any) -> None:  # noqa: ARG001
     await _checkpoints(pilot, home)
     await pilot.press("k", "t")
     chat = pilot.app.screen
-    await wait_until(pilot, lambda: getattr(chat, "session", None) is not None, 120)
+    await wait_until(pilot, lambda: getattr(chat, "session", None) is not None)
     for turn in ("My invoice shows a charge twice.", "Can you refund it?"):
         await pilot.press(*turn, "enter")
         done = chat.turns_done + 1
-        await wait_until(pilot, lambda done=done: chat.turns_done >= done, 120)
+        await wait_until(pilot, lambda done=done: chat.turns_done >= done)
 
 
 SCENARIOS = [

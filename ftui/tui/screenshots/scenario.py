@@ -18,8 +18,15 @@ class Scenario:
     data_path: str | None = None
 
 
-async def wait_until(pilot: Any, predicate: Callable[[], object], timeout: float = 20.0) -> None:
-    """Let the app run until ``predicate()`` holds (a worker finished, a panel loaded), at most ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while not predicate() and time.monotonic() < deadline:
+# Only a bound on a stuck scenario: a busy machine (the snapshot tests under xdist) may take minutes for the
+# Train form's deep check, and a picture taken before the state it waits for is a wrong picture.
+WAIT_BOUND_S = 600.0
+
+
+async def wait_until(pilot: Any, predicate: Callable[[], object], timeout: float = WAIT_BOUND_S) -> None:
+    """Let the app run until ``predicate()`` holds (a worker finished, a panel loaded); raise if it never does."""
+    deadline = time.monotonic() + max(timeout, WAIT_BOUND_S)
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the screenshot scenario waited {max(timeout, WAIT_BOUND_S):.0f} s for {predicate}")
         await pilot.pause(0.05)

@@ -21,7 +21,7 @@ def _prepare_runs(home: Path) -> None:
 
 async def _launcher(pilot, home: Path) -> None:  # noqa: ANN001
     screen = pilot.app.screen
-    await wait_until(pilot, lambda: screen.form.checked, 90)  # a busy machine: the deep check takes a while
+    await wait_until(pilot, lambda: screen.form.checked)  # a busy machine: the deep check takes a while
 
 
 async def _runs(pilot, home: Path) -> None:  # noqa: ANN001
