@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -66,9 +67,19 @@ def fake_lint(monkeypatch: pytest.MonkeyPatch):
     return findings
 
 
+async def _until(pilot, predicate, what: str, bound_s: float = 120.0) -> None:  # noqa: ANN001
+    """Wait on state; the bound only ends a test that is already stuck (a loaded machine is slow, not wrong)."""
+    deadline = time.monotonic() + bound_s
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await pilot.pause(0.02)
+
+
 async def _settle(pilot, screen: DataScreen) -> None:
-    for _ in range(100):
-        if screen.lint_state != "running" and screen.index is not None and screen.index.done:
+    """Until the lint and the index are done (or 120 s: some fakes never finish; the test's asserts say what it needs)."""
+    deadline = time.monotonic() + 120.0
+    while not (screen.lint_state != "running" and screen.index is not None and screen.index.done):
+        if time.monotonic() > deadline:
             break
         await pilot.pause(0.02)
     await pilot.pause(0.05)
@@ -87,8 +98,9 @@ async def test_opens_workspace_dataset_and_shows_first_row(tmp_path: Path, fake_
         body = text_of(screen.query_one("#conversation-body"))
         assert "ticket number 0" in body
         await pilot.press("down", "down")
-        await pilot.pause(0.15)  # the detail follows once the cursor rests
         assert rows.current_row == 2
+        await _until(pilot, lambda: "ticket number 2" in text_of(screen.query_one("#conversation-body")),
+                     "the detail, which follows once the cursor rests")
         assert "ticket number 2" in text_of(screen.query_one("#conversation-body"))
         await pilot.press("G")
         assert rows.current_row == 11
@@ -176,10 +188,8 @@ async def test_row_level_bad_input_is_a_finding_and_the_last_row_renders(tmp_pat
     app = FtuiApp(data_path=make(tmp_path), start_mode="data")
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
-        for _ in range(500):  # the 50 MB line takes the linter ~2 s
-            if screen.lint_state != "running" and screen.index is not None and screen.index.done:
-                break
-            await pilot.pause(0.02)
+        await _until(pilot, lambda: screen.lint_state != "running" and screen.index is not None and screen.index.done,
+                     "the lint and the index (the 50 MB line takes the linter ~2 s on a quiet machine)")
         assert screen.file_error is None and screen.lint_state == "done"
         rows = screen.query_one(RowList)
         assert rows.row_count == n_rows
@@ -193,8 +203,9 @@ async def test_row_level_bad_input_is_a_finding_and_the_last_row_renders(tmp_pat
             assert finding[0] in screen.query_one(FindingsPanel).group_ids()
             assert rows.mark_of(finding[1] - 1)[1].startswith(finding[0])
         await pilot.press("G")
-        await pilot.pause(0.15)  # the detail follows once the cursor rests
         assert rows.current_row == n_rows - 1
+        await _until(pilot, lambda: text_of(screen.query_one("#conversation-body")).startswith(f"Row {n_rows} "),
+                     "the last row's detail, which follows once the cursor rests")
         line = strip_text(rows.render_line(rows.cursor - int(rows.scroll_y)))
         assert line.lstrip().startswith(f"{n_rows} ") and "\r" not in line
         body = text_of(screen.query_one("#conversation-body"))
@@ -344,7 +355,7 @@ async def test_huge_line_is_shown_cut_with_a_marker(tmp_path: Path, fake_lint) -
         screen = app.screen
         await _settle(pilot, screen)
         await pilot.press("down")
-        await pilot.pause(0.15)
+        await _until(pilot, lambda: "row is 3.0 MB" in text_of(screen.query_one("#conversation-body")), "row 2's detail")
         body = text_of(screen.query_one("#conversation-body"))
         assert "row is 3.0 MB" in body and "too long to parse" in body
 
@@ -456,10 +467,7 @@ async def test_findings_stream_while_ui_stays_responsive(tmp_path: Path, monkeyp
     app = FtuiApp(data_path=_write(tmp_path / "d.jsonl", [_chat(i) for i in range(40)]), start_mode="data")
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
-        for _ in range(100):
-            if screen.findings:
-                break
-            await pilot.pause(0.02)
+        await _until(pilot, lambda: bool(screen.findings), "the first finding")
         assert screen.lint_state == "running" and len(screen.findings) == 1
         assert screen.query_one("#data-progress").display
         rows = screen.query_one(RowList)
@@ -468,10 +476,7 @@ async def test_findings_stream_while_ui_stays_responsive(tmp_path: Path, monkeyp
         await pilot.press("n")
         assert rows.current_row == 1  # wraps to the only finding so far (row 2)
         release.set()
-        for _ in range(100):
-            if screen.lint_state == "done":
-                break
-            await pilot.pause(0.02)
+        await _until(pilot, lambda: screen.lint_state == "done", "the lint's end")
         assert screen.lint_state == "done" and len(screen.findings) == 2
         assert not screen.query_one("#data-progress").display
 
@@ -525,16 +530,11 @@ async def test_leaving_during_a_lint_ends_the_lint_process(tmp_path: Path) -> No
     app = FtuiApp(data_path=path, start_mode="data")
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
-        for _ in range(200):
-            if lint_children():
-                break
-            await pilot.pause(0.02)
+        await _until(pilot, lambda: bool(lint_children()), "the lint child")
         assert screen.lint_state == "running" and lint_children()
         await pilot.press("l")  # re-lint: the old child is killed, a new one starts
-        await pilot.pause(0.3)
-        assert len(lint_children()) <= 1
-    for _ in range(100):
-        if not lint_children():
-            break
+        await _until(pilot, lambda: len(lint_children()) <= 1, "the old lint child to go")
+    deadline = time.monotonic() + 120.0
+    while lint_children() and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
     assert lint_children() == []
