@@ -100,7 +100,8 @@ async def test_demo_run_from_the_form_to_the_runs_list(demo_model: Path, runs_di
         history = screen.monitor.history
         assert len(history.loss) == 4 and len(history.eval_loss) >= 2
         assert history.memory, "memory samples (process RSS on CPU)"
-        assert screen.monitor.query_one("#plot-mem", MetricPlot).title.endswith("process RSS (no GPU)")
+        memory = screen.monitor.query_one("#plot-mem", MetricPlot)  # the last picture is drawn on the next tick
+        await wait_for(pilot, lambda: memory.title.endswith("process RSS (no GPU)"), 10, "the memory chart's title")
         # the config YAML was written into the run directory
         run_dir = Path(screen.worker.run_dir)
         assert (run_dir / "config.yaml").is_file()

@@ -115,17 +115,22 @@ def test_headless_run_prints_emits_and_records_the_accounting(demo_model, tmp_pa
     rows = long_rows_file(tmp_path / "train.jsonl")
     config = RunConfig(model="demo", train_path=str(tmp_path / "train.jsonl"), eval_path=None, eval_fraction=0,
                        max_seq_len=MAX_LEN, max_steps=2, micro_batch_size=4, gradient_checkpointing=False,
-                       output_dir=str(tmp_path / "run"))
+                       output_dir=str(tmp_path / "run"), on_bad_rows="skip")
     out = io.StringIO()
     assert run_headless(config, stream=out) == 0, out.getvalue()
     from transformers import AutoTokenizer
 
+    # rows whose prompt fills max_seq_len cannot train: refused by default, left out (and listed) under skip
+    # before the trainer sees them; the accounting counts the rows that reach it, with what truncation cut
     expected = independent_counts(AutoTokenizer.from_pretrained(demo_model), rows, MAX_LEN)
+    assert expected["dropped"] > 0
     events = [e for e in read_events(tmp_path / "run" / "events.jsonl") if isinstance(e, DataAccounting)]
-    assert len(events) == 1 and events[0].dropped == expected["dropped"] and events[0].truncated == expected["truncated"]
+    assert len(events) == 1 and events[0].dropped == 0 and events[0].truncated == expected["truncated"]
+    assert events[0].rows_in == len(rows) - expected["dropped"]
     assert events[0].describe() in out.getvalue()
-    record = json.loads((tmp_path / "run" / "run.json").read_text())["data_accounting"]["train"]
-    assert record["rows_in"] == len(rows) and record["dropped"] == expected["dropped"]
+    run = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert run["data_accounting"]["train"]["rows_in"] == len(rows) - expected["dropped"]
+    assert run["bad_rows"]["count"] == expected["dropped"]
 
 
 @pytest.mark.parametrize(("dropped", "lost", "fires"), [(0, 0, False), (0, 900, False), (0, 1000, True), (3, 10, True)])
