@@ -268,7 +268,15 @@ DEMO_KTO: dict[str, Any] = {
     **DEMO_QUICK, "method": "kto", "adapter": "lora", "beta": 0.1, "train_path": "sample_data/preference_unpaired.jsonl",
     "learning_rate": 1e-3, "eval_fraction": 0.125,
 }
-DEMOS = {"demo-quick": DEMO_QUICK, "demo-dpo": DEMO_DPO, "demo-orpo": DEMO_ORPO, "demo-kto": DEMO_KTO}
+# the demo that learns the task: 300 LoRA steps of the demo model on the sample tickets reach ~0.8 test accuracy
+# where the base scores 0.00 (sample_data/README.md, "The pretrained base"): about a minute on a quiet 2-core CPU.
+# demo-quick's 20 steps show the loop and the plots; this one gives the blind A/B a real difference.
+DEMO_FULL: dict[str, Any] = {
+    **DEMO_QUICK, "max_steps": 300, "micro_batch_size": 8, "learning_rate": 3e-3, "lora_r": 32, "lora_alpha": 64,
+    "lora_dropout": 0.0, "lr_scheduler": "linear", "eval_steps": 50, "save_steps": 50,
+}
+DEMOS = {"demo-quick": DEMO_QUICK, "demo-full": DEMO_FULL, "demo-dpo": DEMO_DPO, "demo-orpo": DEMO_ORPO,
+         "demo-kto": DEMO_KTO}
 
 
 def preset_names(has_plan: bool) -> list[str]:
