@@ -86,6 +86,8 @@ def main() -> int:
         env = dict(os.environ, TERM="xterm-256color", COLUMNS="120", LINES="40")
         env["FTUI_HOME"] = str(Path(tmp) / "home")
         env["FTUI_CACHE_DIR"] = str(Path(tmp) / "cache")
+        # a first launch: ftui reopens the mode it was left in (session memory), which is not the Plan this waits for
+        env["FTUI_CONFIG_DIR"] = str(Path(tmp) / "config")
         # the wizard pane's title: in the Plan screen's first frame, with the header and mode bar
         marker = b"Should you fine-tune?"
         ftui_cmd = [sys.executable, "-m", "ftui"]

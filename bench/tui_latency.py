@@ -170,6 +170,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="ftui-bench-latency-"))
     os.environ.setdefault("FTUI_HOME", str(tmp / "home"))
     os.environ.setdefault("FTUI_CACHE_DIR", str(tmp / "cache"))
+    os.environ["FTUI_CONFIG_DIR"] = str(tmp / "config")  # what the TUI remembers stays in the bench's temp dir
     os.environ["FTUI_RUNS_DIR"] = str(tmp / "runs")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
