@@ -9,7 +9,7 @@ help (``?``) and, while training, the stop dialog (``x``): press to the first pa
 modal. Goal: p95 <= 100 ms for all three while training. The 1-minute load average is
 printed with the figures: on a shared 2-core machine other processes move them.
 
-    .venv/bin/python bench/tui_latency.py            # ~50 presses each
+    .venv/bin/python bench/tui_latency.py            # 50 presses each, ~1.5 min (stage times on stderr)
     .venv/bin/python bench/tui_latency.py --quick    # smoke run, a few presses
 """
 
@@ -26,6 +26,12 @@ import time
 from pathlib import Path
 
 GOAL_P95_MS = 100.0
+_START = time.perf_counter()
+
+
+def _stage(what: str) -> None:
+    """Where the bench's wall time goes: seconds since start at each stage, on stderr."""
+    print(f"  [{time.perf_counter() - _START:6.1f} s] {what}", file=sys.stderr, flush=True)
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -59,6 +65,7 @@ class _Paints:
 
     def __init__(self) -> None:
         self.stamps: list[tuple[float, str]] = []
+        self.painted = asyncio.Event()  # set at each paint: a waiter sleeps until one, it does not poll the loop
 
     def install(self):  # noqa: ANN201 - the undo callable
         from textual.widgets import Static
@@ -67,13 +74,14 @@ class _Paints:
         from ftui.tui.screens.help import HelpScreen
         from ftui.tui.widgets.metric_plot import MetricPlot
 
-        stamps = self.stamps
+        stamps, painted = self.stamps, self.painted
         plot_render, static_render = MetricPlot.render, Static.render
 
         def plot(widget):  # noqa: ANN001, ANN202
             result = plot_render(widget)
             if widget.id == "plot-loss":
                 stamps.append((time.perf_counter(), widget.title))
+                painted.set()
             return result
 
         def static(widget):  # noqa: ANN001, ANN202
@@ -81,6 +89,7 @@ class _Paints:
             screen = widget.screen
             if isinstance(screen, (HelpScreen, ChoiceScreen)):
                 stamps.append((time.perf_counter(), type(screen).__name__))
+                painted.set()
             return result
 
         MetricPlot.render, Static.render = plot, static  # type: ignore[method-assign]
@@ -96,9 +105,32 @@ class _Paints:
             hit = next((t for t, what in self.stamps[-40:] if t > t0 and what == label), None)
             if hit is not None:
                 return (hit - t0) * 1000
-            if time.perf_counter() - t0 > 5:
-                raise RuntimeError(f"the screen did not show {label} within 5 s")
-            await asyncio.sleep(0.0005)
+            self.painted.clear()
+            try:
+                await asyncio.wait_for(self.painted.wait(), max(0.0, t0 + 5 - time.perf_counter()))
+            except TimeoutError:
+                raise RuntimeError(f"the screen did not show {label} within 5 s") from None
+
+
+def _send_key(app, key: str) -> None:  # noqa: ANN001
+    """Post the key event ``Pilot.press`` posts, without the waits that follow it there.
+
+    ``Pilot.press`` then waits twice for the process to go idle (up to 1 s each), and with a run
+    training in the process it never does: ~2 s a press, 5 of the bench's 6 minutes, spent
+    between samples. A sample is press -> paint, both ends timestamped, so it is the same.
+    """
+    import unicodedata
+
+    from textual import events
+    from textual.keys import REPLACED_KEYS, _get_unicode_name_from_key
+
+    try:
+        char = unicodedata.lookup(_get_unicode_name_from_key(REPLACED_KEYS.get(key, key)))
+    except KeyError:
+        char = key if len(key) == 1 else None
+    event = events.Key(key, char)
+    event.set_sender(app)
+    app._driver.send_message(event)  # noqa: SLF001 - what Pilot.press does
 
 
 async def _measure(app, presses: int, training_worker=None) -> dict[str, list[float]]:  # noqa: ANN001
@@ -119,9 +151,11 @@ async def _measure(app, presses: int, training_worker=None) -> dict[str, list[fl
     try:
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.pause()
+            _stage("app up")
             screen = app.screen
             while not screen.form.checked:  # the form's first checks import the ML stack: not what we measure
                 await asyncio.sleep(0.05)
+            _stage("form checked")
             run_dir = Path(training_worker.run_dir) if training_worker else app._bench_run_dir  # noqa: SLF001
             screen.open_run(run_dir)
             deadline = time.monotonic() + 300
@@ -129,33 +163,36 @@ async def _measure(app, presses: int, training_worker=None) -> dict[str, list[fl
                 if time.monotonic() > deadline:
                     raise RuntimeError("the run produced no loss points")
                 await asyncio.sleep(0.05)
-            for _ in range(2):  # warm-up: first paint of each state
-                await pilot.press("l")
-                await pilot.pause(0.1)
-            for _ in range(presses):
+            _stage("loss points shown")
+            for i in range(2 + presses):  # the first two: warm-up, the first paint of each state
                 if not running():
                     break
                 expected = "loss" if screen.ylog else "loss (log y)"
                 t0 = time.perf_counter()
-                await pilot.press("l")
-                out["chart"].append(await paints.after(t0, expected))
+                _send_key(app, "l")
+                took = await paints.after(t0, expected)
+                if i >= 2:
+                    out["chart"].append(took)
                 await asyncio.sleep(0.08)  # a human's pace, and lets the 4 Hz redraws interleave
+            _stage("chart presses done")
             dialogs = [("question_mark", "HelpScreen")] + ([("x", "ChoiceScreen")] if training_worker else [])
             for key, name in dialogs:
                 for i in range(max(3, presses // 2) + 1):
                     if not running():
                         break
                     t0 = time.perf_counter()
-                    await pilot.press(key)
+                    _send_key(app, key)
                     took = await paints.after(t0, name)
                     if i:  # the first opening builds the screen's CSS: a warm-up
                         out["help" if name == "HelpScreen" else "stop"].append(took)
-                    await pilot.press("escape")
+                    _send_key(app, "escape")
                     while app.screen is not screen:
                         await asyncio.sleep(0.005)
                     await asyncio.sleep(0.08)
+                _stage(f"{name} presses done")
     finally:
         undo()
+    _stage("app closed")
     return out
 
 
@@ -180,7 +217,9 @@ def main() -> int:
     from ftui.train.worker import start_run
     from ftui.tui.app import FtuiApp
 
+    _stage("imports")
     ensure_demo_model()
+    _stage("demo model")
 
     # baseline: no training, a recorded log
     baseline_dir = tmp / "runs" / "baseline"
@@ -193,12 +232,15 @@ def main() -> int:
     config = RunConfig(max_steps=40 if args.quick else 5000, micro_batch_size=4, max_seq_len=256, eval_steps=50,
                        save_steps=1000, learning_rate=1e-3, eval_path=None, eval_fraction=0.02)
     worker = start_run(config, share_cores=True)  # as the Train screen starts a run
+    _stage("training started")
     try:
         training = asyncio.run(_measure(FtuiApp(start_mode="train"), presses, worker))
         trained_steps = worker.last_step
     finally:
+        _stage("training measured")
         worker.stop(save=False)
         worker.join(120)
+        _stage("training stopped")
 
     chart, chart_idle = training["chart"], idle["chart"]
 
