@@ -14,7 +14,11 @@ matrix, and the per-document minimum is one ``np.minimum.reduceat`` along the
 contiguous axis (reducing along axis 0 was 40x slower).
 
 Only the LSH band hashes are kept (16 bands x 8 rows -> 16 uint64 per document, 25 MB
-for 200k rows), not the signatures; candidate pairs from shared buckets are verified
+for 200k rows), not the signatures. Given a spill directory (the linter's), the LSH writes
+them to a file there band by band once they pass ``SPILL_BYTES``: 128 B per row was the
+largest per-row cost of linting 1.5 GB (214 MB of 1.67M rows, twice in flight during a
+parallel merge), and the candidate search reads one band (8 B per row) at a time anyway.
+Candidate pairs from shared buckets are verified
 with the exact Jaccard of their shingle sets, so every reported pair really is >= the
 threshold. Python's ``hash`` is salted per process, which is fine: signatures are never
 stored across runs.
@@ -22,6 +26,7 @@ stored across runs.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
@@ -32,6 +37,17 @@ BANDS = 16  # 16 bands x 8 rows: a pair with Jaccard 0.8 shares a bucket with p 
 SHINGLE = 3
 ADD_DOCS = 256  # documents hashed at a time (20k chat rows: 256 -> 0.75 s and +8 MB, 2,048 -> 0.99 s and +106 MB)
 MAX_DOC_CHARS = 20_000  # a 50 MB row must not become a 50 MB shingle matrix; the head identifies it
+# band hashes held in memory before they go to the spill file (65k rows); tests set it low (spawned workers read the env)
+SPILL_BYTES = int(os.environ.get("FTUI_NEAR_SPILL_BYTES", 8 << 20))
+
+# A part of the band hashes, in id order: an (n_docs, bands) uint64 array in memory, or a
+# block (path, byte offset, n_docs) spilled band-major (band b's n_docs hashes at offset + 8*b*n_docs).
+BandPart = np.ndarray | tuple[str, int, int]
+
+
+def part_len(part: BandPart) -> int:
+    """Documents in one part of the band hashes."""
+    return part[2] if isinstance(part, tuple) else len(part)
 
 _M1 = np.uint64(0x9E3779B97F4A7C15)
 _M2 = np.uint64(0xC2B2AE3D27D4EB4F)
@@ -60,7 +76,7 @@ def jaccard(a: set, b: set) -> float:
 class MinHashLSH:
     """Band hashes for a growing list of documents (ids 0, 1, 2, ... in the order added)."""
 
-    def __init__(self, num_perm: int = NUM_PERM, bands: int = BANDS, seed: int = 1) -> None:
+    def __init__(self, num_perm: int = NUM_PERM, bands: int = BANDS, seed: int = 1, spill_dir: str | None = None) -> None:
         if num_perm % bands:
             raise ValueError("num_perm must be a multiple of bands")
         rng = np.random.default_rng(seed)
@@ -69,8 +85,12 @@ class MinHashLSH:
         self.bands = bands
         self.rows = num_perm // bands
         self.band_mult = rng.integers(1, 2**63, self.rows, dtype=np.uint64) | np.uint64(1)
-        self._chunks: list[np.ndarray] = []  # each (n_docs, bands) uint64
+        self._chunks: list[BandPart] = []
         self.count = 0
+        # the owner of ``spill_dir`` removes it (with the file) after the last query
+        self.spill_dir = spill_dir
+        self._spill_path: str | None = None
+        self._unspilled = 0  # bytes of the arrays at the end of _chunks
 
     def signatures(self, texts: list[str]) -> np.ndarray:
         """MinHash signatures, shape (num_perm, len(texts)), uint32."""
@@ -106,8 +126,43 @@ class MinHashLSH:
         # (perm x shingle) matrices of ADD_DOCS documents at a time: ~13 MB for chat rows of
         # ~100 words instead of ~270 MB for a 4 MB lint batch, and faster (it stays in cache)
         parts = [self._band_hashes_of(texts[k : k + ADD_DOCS]) for k in range(0, len(texts), ADD_DOCS)]
-        self._chunks.append(parts[0] if len(parts) == 1 else np.concatenate(parts, axis=0))
+        chunk = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=0)
+        self._chunks.append(chunk)
         self.count += len(texts)
+        self._unspilled += chunk.nbytes
+        if self._unspilled > SPILL_BYTES:
+            self.spill()
+
+    def extend(self, parts: list[BandPart]) -> None:
+        """Append another LSH's parts (``_chunks``, e.g. a parallel lint worker's), ids following ours."""
+        self._chunks.extend(parts)
+        self.count += sum(part_len(p) for p in parts)
+        self._unspilled = 0  # only arrays after the last block are spilled, and ours now precede theirs
+
+    def spill(self) -> None:
+        """Move the arrays at the end of ``_chunks`` to the spill file as one band-major block
+        (nothing without a spill dir; on a write error they stay in memory)."""
+        tail = 0
+        while tail < len(self._chunks) and not isinstance(self._chunks[-1 - tail], tuple):
+            tail += 1
+        if self.spill_dir is None or not tail:
+            return
+        arrays = self._chunks[len(self._chunks) - tail :]
+        block = arrays[0] if tail == 1 else np.concatenate(arrays, axis=0)
+        try:
+            if self._spill_path is None:
+                import tempfile
+
+                fd, self._spill_path = tempfile.mkstemp(prefix="bands-", suffix=".u64", dir=self.spill_dir)
+                os.close(fd)
+            with open(self._spill_path, "ab") as f:
+                offset = f.tell()
+                block.T.tofile(f)  # C order of the transposed view: band-major
+        except OSError:
+            self.spill_dir = None
+            return
+        self._chunks[len(self._chunks) - tail :] = [(self._spill_path, offset, len(block))]
+        self._unspilled = 0
 
     def _band_hashes_of(self, texts: list[str]) -> np.ndarray:
         sig = self.signatures(texts).astype(np.uint64)  # (perm, n)
@@ -117,18 +172,16 @@ class MinHashLSH:
     def band_column(self, band: int) -> np.ndarray:
         """One band's hashes of every document: a copy of 8 bytes per document, where
         ``band_hashes`` would first copy all of them (for 2M rows: 16 MB instead of 256 MB)."""
-        if len(self._chunks) == 1:
-            return self._chunks[0][:, band]
         if not self._chunks:
             return np.zeros(0, dtype=np.uint64)
-        return np.concatenate([c[:, band] for c in self._chunks])
+        cols = [_band_of(part, band) for part in self._chunks]
+        return cols[0] if len(cols) == 1 else np.concatenate(cols)
 
     def band_hashes(self) -> np.ndarray:
+        """All band hashes, (n_docs, bands), in memory (spilled blocks read back)."""
         if not self._chunks:
             return np.zeros((0, self.bands), dtype=np.uint64)
-        if len(self._chunks) > 1:
-            self._chunks = [np.concatenate(self._chunks, axis=0)]
-        return self._chunks[0]
+        return np.stack([self.band_column(b) for b in range(self.bands)], axis=1)
 
     def candidate_pairs(self) -> Iterator[tuple[int, int]]:
         """(first, other) id pairs sharing a bucket in some band, first < other, deduplicated."""
@@ -164,6 +217,13 @@ class MinHashLSH:
                 if pair not in seen:
                     seen.add(pair)
                     yield pair
+
+
+def _band_of(part: BandPart, band: int) -> np.ndarray:
+    if not isinstance(part, tuple):
+        return part[:, band]
+    path, offset, n = part
+    return np.fromfile(path, dtype=np.uint64, count=n, offset=offset + 8 * band * n)
 
 
 def verified_pairs(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import numpy as np
+import pytest
 
 from ftui.data.dedup import MinHashLSH, jaccard, near_duplicates, shingle_set
 
@@ -53,3 +55,32 @@ def test_query_against_another_index() -> None:
     a.add(train)
     b.add(evald)
     assert (5, 0) in set(a.query(b))
+
+
+def test_spilled_band_hashes_give_the_same_candidates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Band hashes written to the spill file (band-major blocks) read back exactly as the in-memory ones."""
+    from ftui.data import dedup
+
+    rng = random.Random(4)
+    docs = [_doc(rng) for _ in range(600)]
+    for i, j in ((3, 590), (100, 400), (250, 251)):
+        words = docs[i].split()
+        words[-1] = "changed"
+        docs[j] = " ".join(words)
+    kept = MinHashLSH()
+    monkeypatch.setattr(dedup, "SPILL_BYTES", 4000)  # ~30 documents
+    spilled = MinHashLSH(spill_dir=str(tmp_path))
+    for lsh in (kept, spilled):
+        for k in range(0, len(docs), 50):
+            lsh.add(docs[k : k + 50])
+    assert not any(isinstance(p, tuple) for p in kept._chunks)
+    assert all(isinstance(p, tuple) for p in spilled._chunks[:-1]) and len(list(tmp_path.iterdir())) == 1
+    assert spilled.count == kept.count == 600
+    assert np.array_equal(spilled.band_hashes(), kept.band_hashes())
+    assert list(spilled.candidate_pairs()) == list(kept.candidate_pairs())
+    assert {(3, 590), (100, 400), (250, 251)} <= set(spilled.candidate_pairs())
+    other = MinHashLSH(spill_dir=str(tmp_path))  # a second range's LSH, merged after this one
+    other.add(docs[:40])
+    other.spill()
+    spilled.extend(other._chunks)
+    assert spilled.count == 640 and np.array_equal(spilled.band_column(5)[600:], kept.band_column(5)[:40])

@@ -257,6 +257,38 @@ def test_parallel_workers_find_the_same_problems(tmp_path: Path, start_method: s
     assert two.stats["tokens"]["per_role"] == one.stats["tokens"]["per_role"]
 
 
+def test_near_duplicates_from_spilled_band_hashes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, start_method: str) -> None:
+    """Band hashes spilled to the lint's temp dir (as a 1.5 GB file's are) find the same near duplicates,
+    across the ranges of a parallel lint too, and the temp dir is gone afterwards."""
+    import tempfile
+
+    from ftui.data import dedup
+
+    rows = good(300, seed=8)
+    for a, b in ((5, 40), (10, 250), (200, 290)):  # within range 0, across ranges, within range 1
+        user, answer = rows[a]["messages"][1]["content"], rows[a]["messages"][2]["content"]
+        rows[b] = chat(user, answer.rsplit(" ", 1)[0] + " zulu.")
+    path = write(tmp_path, rows)
+    kept = lint_file(path, workers=1)
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    monkeypatch.setattr(dedup, "SPILL_BYTES", 2000)  # forked workers inherit it,
+    monkeypatch.setenv("FTUI_NEAR_SPILL_BYTES", "2000")  # spawned ones read it at import
+    read_back = []
+    band_of = dedup._band_of
+    monkeypatch.setattr(dedup, "_band_of", lambda part, band: read_back.append(isinstance(part, tuple)) or band_of(part, band))
+    key = lambda r: sorted((f.id, f.row, f.message) for f in r.findings)  # noqa: E731
+    for workers in (1, 2):
+        read_back.clear()
+        spilled = lint_file(path, workers=workers)
+        assert spilled.extra["workers"] == workers and any(read_back)
+        assert key(spilled) == key(kept)
+        assert spilled.stats["duplicates"] == kept.stats["duplicates"]
+    assert {("W003", 41), ("W003", 251), ("W003", 291)} <= {(f.id, f.row) for f in kept.findings}
+    assert not list(temp.iterdir())
+
+
 @pytest.mark.parametrize("source", ["dirty.jsonl", "support_tickets_train.jsonl", "extraction_train.jsonl", "generated"])
 def test_columnar_fast_path_equals_python_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str) -> None:
     from ftui import paths

@@ -54,71 +54,90 @@ def lint_file(
     if eval_path is not None:
         inspect_source(eval_path)
     guess = formats.detect_format(path, info)
-    opts = LintOptions(profile, tokenizer, max_seq_len, str(eval_path) if eval_path else None, near_dups, near_threshold)
-    total = info.size
-    from ftui.data.lint.parallel import ParallelFailed, lint_parallel, worker_count
+    # near-duplicate band hashes past a few MB go to a file here (dedup.MinHashLSH.spill), read back band by band
+    spill_dir = _spill_dir() if near_dups else None
+    opts = LintOptions(profile, tokenizer, max_seq_len, str(eval_path) if eval_path else None, near_dups, near_threshold,
+                       spill_dir)
+    try:
+        total = info.size
+        from ftui.data.lint.parallel import ParallelFailed, lint_parallel, worker_count
 
-    nworkers = worker_count(info, workers)
-    linter: LintState | None = None
-    cancelled = False
-    streamed = 0
-    identity = _identity(info.path)
-    if nworkers > 1:
-        try:
-            linter, cancelled = lint_parallel(info, guess, opts, nworkers, on_progress, on_findings, cancel)
-            streamed = len(linter.pending) if on_findings else 0
-        except ParallelFailed:
-            linter, nworkers = None, 1
-    if linter is None:
-        linter = opts.new_state(info, guess)
-        done = 0
+        nworkers = worker_count(info, workers)
+        linter: LintState | None = None
+        cancelled = False
+        streamed = 0
+        identity = _identity(info.path)
+        if nworkers > 1:
+            try:
+                linter, cancelled = lint_parallel(info, guess, opts, nworkers, on_progress, on_findings, cancel)
+                streamed = len(linter.pending) if on_findings else 0
+            except ParallelFailed:
+                linter, nworkers = None, 1
+        if linter is None:
+            linter = opts.new_state(info, guess)
+            done = 0
 
-        def after_batch(nbytes: int) -> None:
-            nonlocal done, streamed
-            done += nbytes
-            if on_findings and len(linter.pending) > streamed:
-                on_findings(linter.pending[streamed:])
-                streamed = len(linter.pending)
-            if on_progress:
-                on_progress(linter.n, min(done, total), total)
+            def after_batch(nbytes: int) -> None:
+                nonlocal done, streamed
+                done += nbytes
+                if on_findings and len(linter.pending) > streamed:
+                    on_findings(linter.pending[streamed:])
+                    streamed = len(linter.pending)
+                if on_progress:
+                    on_progress(linter.n, min(done, total), total)
 
-        cancelled = drive.drive(linter, drive.iter_batches(info), after_batch, cancel)
-    if not cancelled and identity is not None and _identity(info.path) != identity:
-        # Findings of a file that changed under us describe no file at all: say so, never "0 errors".
-        now = _identity(info.path)
-        raise DatasetError(
-            f"{path} changed while it was read ({identity[0]:,} bytes when the lint started, "
-            f"{now[0] if now else 0:,} bytes now; {linter.n:,} rows read): lint it again once it is completely written"
+            cancelled = drive.drive(linter, drive.iter_batches(info), after_batch, cancel)
+        if not cancelled and identity is not None and _identity(info.path) != identity:
+            # Findings of a file that changed under us describe no file at all: say so, never "0 errors".
+            now = _identity(info.path)
+            raise DatasetError(
+                f"{path} changed while it was read ({identity[0]:,} bytes when the lint started, "
+                f"{now[0] if now else 0:,} bytes now; {linter.n:,} rows read): lint it again once it is completely written"
+            )
+        if on_progress and not cancelled:
+            on_progress(linter.n, total, total)
+        stats_dict = finish(linter, guess.label)
+        findings = linter.pending
+        if on_findings and len(findings) > streamed:
+            on_findings(findings[streamed:])
+        findings.sort(key=lambda f: (f.row is not None, f.row or 0, SEVERITY_ORDER[f.severity], f.id))
+        counts = Counter(f.severity for f in findings)
+        by_id = Counter(f.id for f in findings)
+        summary = {
+            "errors": counts.get(ERROR, 0),
+            "warnings": counts.get(WARNING, 0),
+            "info": counts.get(INFO, 0),
+            "rows_with_errors": len(linter.error_rows),
+            "by_id": dict(sorted(by_id.items())),
+            "format_votes": guess.votes,
+            "tokens": linter.counter.label,
+        }
+        return LintReport(
+            format=guess.format,
+            rows=linter.n,
+            findings=findings,
+            summary=summary,
+            stats=stats_dict,
+            path=str(path),
+            profile=profile,
+            format_label=guess.label,
+            cancelled=cancelled,
+            seconds=round(time.perf_counter() - start, 3),
+            extra={"container": info.kind, "near_seconds": round(linter.near_seconds, 3),
+                   "error_rows": sorted(linter.base_row + s for s in linter.error_rows), "workers": nworkers, "fast_rows": linter.fast_rows},
         )
-    if on_progress and not cancelled:
-        on_progress(linter.n, total, total)
-    stats_dict = finish(linter, guess.label)
-    findings = linter.pending
-    if on_findings and len(findings) > streamed:
-        on_findings(findings[streamed:])
-    findings.sort(key=lambda f: (f.row is not None, f.row or 0, SEVERITY_ORDER[f.severity], f.id))
-    counts = Counter(f.severity for f in findings)
-    by_id = Counter(f.id for f in findings)
-    summary = {
-        "errors": counts.get(ERROR, 0),
-        "warnings": counts.get(WARNING, 0),
-        "info": counts.get(INFO, 0),
-        "rows_with_errors": len(linter.error_rows),
-        "by_id": dict(sorted(by_id.items())),
-        "format_votes": guess.votes,
-        "tokens": linter.counter.label,
-    }
-    return LintReport(
-        format=guess.format,
-        rows=linter.n,
-        findings=findings,
-        summary=summary,
-        stats=stats_dict,
-        path=str(path),
-        profile=profile,
-        format_label=guess.label,
-        cancelled=cancelled,
-        seconds=round(time.perf_counter() - start, 3),
-        extra={"container": info.kind, "near_seconds": round(linter.near_seconds, 3),
-               "error_rows": sorted(linter.base_row + s for s in linter.error_rows), "workers": nworkers, "fast_rows": linter.fast_rows},
-    )
+    finally:
+        if spill_dir is not None:
+            import shutil
+
+            shutil.rmtree(spill_dir, ignore_errors=True)
+
+
+def _spill_dir() -> str | None:
+    """A fresh temp dir for this lint's spill files; None (all in memory) when none can be made."""
+    import tempfile
+
+    try:
+        return tempfile.mkdtemp(prefix="ftui-lint-")
+    except OSError:
+        return None

@@ -51,10 +51,11 @@ class LintOptions:
     eval_path: str | None
     near_dups: bool
     near_threshold: float
+    spill_dir: str | None = None  # where near-duplicate band hashes go (``MinHashLSH.spill``); the caller removes it
 
     def new_state(self, info: SourceInfo, guess: formats.FormatGuess) -> LintState:
         return LintState(info, guess, PROFILES[self.profile], self.tokenizer, self.max_seq_len, self.eval_path,
-                         self.near_dups, self.near_threshold, fast_path=FAST_PATH)
+                         self.near_dups, self.near_threshold, fast_path=FAST_PATH, spill_dir=self.spill_dir)
 
 
 def lint_batch(state: LintState, batch: Batch, pre: tuple[Any, Any, Any] | None = None) -> None:

@@ -56,6 +56,7 @@ class LintState:
         near_dups: bool,
         near_threshold: float,
         fast_path: bool = True,
+        spill_dir: str | None = None,
     ) -> None:
         self.info = info
         self.fmt = guess.format
@@ -110,7 +111,7 @@ class LintState:
         if near_dups:
             from ftui.data.dedup import MinHashLSH
 
-            self.near = MinHashLSH()
+            self.near = MinHashLSH(spill_dir=spill_dir)  # band hashes on disk past a few MB
         self.near_threshold = near_threshold
         self.near_seconds = 0.0  # MinHash + LSH + verification time, for bench/lint.py
         self.near_texts: list[str] = []
@@ -194,6 +195,8 @@ class LintState:
     def partial(self) -> dict[str, Any]:
         """What the parent needs from a worker (columns, counters, findings); picklable."""
         out = {k: getattr(self, k) for k in MERGE_FIELDS}
+        if self.near is not None:
+            self.near.spill()  # the parent merges block references, not the hashes themselves
         out["near_chunks"] = self.near._chunks if self.near is not None else []
         out["eval_chunks"] = self.eval.lsh._chunks if self.eval is not None and self.eval.lsh is not None else None
         return out
@@ -227,8 +230,7 @@ class LintState:
         self.all_tokens += p["all_tokens"]
         self.near_seq.frombytes((np.frombuffer(p["near_seq"], dtype=np.int64) + shift).tobytes())
         if self.near is not None:
-            self.near._chunks.extend(p["near_chunks"])
-            self.near.count += sum(len(c) for c in p["near_chunks"])
+            self.near.extend(p["near_chunks"])
         self.leaked.update(s + shift for s in p["leaked"])
         self.empty_turns.update((s + shift, r) for s, r in p["empty_turns"])
         self.fast_rows += p["fast_rows"]
@@ -241,8 +243,7 @@ class LintState:
             if self.eval.lsh is None:
                 self.eval.lsh = MinHashLSH()
             if not self.eval.lsh._chunks:
-                self.eval.lsh._chunks = p["eval_chunks"]
-                self.eval.lsh.count = sum(len(c) for c in p["eval_chunks"])
+                self.eval.lsh.extend(p["eval_chunks"])
 
     # -- reading back what is not kept ----------------------------------------------------
 
