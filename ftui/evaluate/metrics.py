@@ -42,10 +42,8 @@ _ASCII_TOKEN = re.compile(r"[a-z0-9]+")  # what the pattern below matches in ASC
 _FENCE = re.compile(r"\A```[a-zA-Z]*\s*\n?(.*?)\n?```\s*\Z", re.DOTALL)
 
 
-@lru_cache(maxsize=1 << 16)
 def answer_key(text: str) -> str:
-    """The comparison form used by exact match (see the module docstring). Cached: each reference
-    is keyed once per system and once by ``detect_task`` (10k items, 2 systems: 30k calls, 10k texts)."""
+    """The comparison form used by exact match (see the module docstring)."""
     text = normalize_output(text).casefold()
     text = _WS.sub(" ", text).strip()
     text = text.strip("\"'`“”‘’ ")
