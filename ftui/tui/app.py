@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import time
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
@@ -56,6 +57,7 @@ def _evaluate() -> Screen:
 
 UI_SWITCH_INTERVAL_S = 0.001
 TERMINAL_CHECK_S = 1.0  # how often the app checks that its terminal is still there
+OPENING_WAIT_S = 1.0  # a first switch builds its screen once the "Opening…" notice is painted, or after this
 
 # Textual's own bindings that would only clutter the help (the palette still has them).
 _HIDDEN_IN_HELP = frozenset({"screen.copy_text", "copy_text", "command_palette", "app.command_palette"})
@@ -261,8 +263,19 @@ class FtuiApp(PlainNotifications, App[int]):
         bars = list(self.screen.query(ModeBar))
         for bar in bars:
             bar.show_opening(mode)
+        # The whole screen is repainted with the notice before the build. A refresh of the bar alone was
+        # not enough: a paint already due (another widget's) ran the after-refresh callbacks without it.
+        # A repaint is skipped during a batch update, and the callbacks still run: the build then waits
+        # for the next refresh (at most OPENING_WAIT_S, whatever happens).
+        screen = self.screen
+        screen.refresh()
+        deadline = time.monotonic() + OPENING_WAIT_S
 
         async def build() -> None:
+            if screen._repaint_required and screen.is_current and time.monotonic() < deadline:  # noqa: SLF001
+                screen.refresh()
+                self.call_after_refresh(build)
+                return
             try:
                 await self.switch_mode(mode)
             finally:
