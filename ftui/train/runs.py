@@ -327,6 +327,7 @@ class RunSummary:
     total_steps: int | None
     live: bool = False
     message: str | None = None  # the failure message, for failed runs
+    hint: str | None = None  # the failure's fix, when the worker gave one
 
 
 def summarize_run(run_dir: Path) -> RunSummary:
@@ -359,7 +360,7 @@ def summarize_run(run_dir: Path) -> RunSummary:
     if started is not None and events:
         end = time.time() if live else events[-1].t
         duration = max(0.0, end - started)
-    message = next((getattr(e, "message", None) for e in reversed(events) if e.type == "failed"), None)
+    failed = next((e for e in reversed(events) if e.type == "failed"), None)
     return RunSummary(
         run_id=run_dir.name,
         run_dir=run_dir,
@@ -372,7 +373,8 @@ def summarize_run(run_dir: Path) -> RunSummary:
         last_step=max(steps) if steps else None,
         total_steps=next((s.total_steps for s in reversed(starts) if s.total_steps), None),
         live=live,
-        message=message,
+        message=getattr(failed, "message", None),
+        hint=getattr(failed, "hint", None),
     )
 
 

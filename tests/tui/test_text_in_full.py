@@ -13,24 +13,31 @@ from ftui.tui.app import FtuiApp
 from ftui.tui.screens import data_backend
 from ftui.tui.screens.train_runs import shorten_ids
 from ftui.tui.widgets.findings_panel import FindingsPanel
+from tests.tui.test_train_screen import shown
 
 SIZE = (120, 40)
 LONG = ("row uses 31,162 tokens: at max_seq_len 2048 it is cut, which drops the answer from training; "
         "the budget is 31,162 x 3 epochs; each epoch repeats the cut. Raise max_seq_len or split the row.")
 
 
-@pytest.fixture
-def long_finding(monkeypatch: pytest.MonkeyPatch) -> dict:
-    finding = {"id": "W009", "severity": "warning", "row": 2, "offset": 0, "message": LONG,
-               "hint": "split the conversation into turns under 2048 tokens"}
+def lint_finds(monkeypatch: pytest.MonkeyPatch, finding: dict) -> None:
+    """The Data screen's lint reports ``finding`` alone (on any file, at once)."""
+    errors = int(finding["severity"] == "error")
 
     def run_lint(path, on_findings, on_progress, stop: threading.Event, eval_path=None, on_rows=None,  # noqa: ANN001
                  profile="trl"):  # noqa: ANN001
         on_findings([finding])
-        return data_backend.LintOutcome(format="chat", rows=3, summary={"errors": 0, "warnings": 1},
+        return data_backend.LintOutcome(format="chat", rows=3, summary={"errors": errors, "warnings": 1 - errors},
                                         findings=[finding])
 
     monkeypatch.setattr(data_backend, "run_lint", run_lint)
+
+
+@pytest.fixture
+def long_finding(monkeypatch: pytest.MonkeyPatch) -> dict:
+    finding = {"id": "W009", "severity": "warning", "row": 2, "offset": 0, "message": LONG,
+               "hint": "split the conversation into turns under 2048 tokens"}
+    lint_finds(monkeypatch, finding)
     return finding
 
 
@@ -66,12 +73,13 @@ async def test_the_first_problem_of_the_train_form_is_shown_whole(runs_dir: Path
         form.parse_errors = {"model": fix.strip()}
         form._update_problems()  # noqa: SLF001
         await pilot.pause()
-        shown = str(form.query_one("#form-problems", Static).render())
-        assert fix.strip().split(" ")[-1] in shown.replace("\n", " ") and "…" not in shown
+        side = shown(form.query_one("#form-problems", Static))
+        assert fix.strip().split(" ")[-1] in side.replace("\n", " ") and "…" not in side
 
 
 async def test_the_focused_train_fields_help_is_shown_whole(runs_dir: Path) -> None:
-    """At 120 columns a row's help has ~20 columns: the focused field's row grows to show all of it."""
+    """At 120 columns a row's help had ~20 columns: its row grows to show all of it (focused or not, see
+    test_text_wraps)."""
     from textual.geometry import Region
     from textual.widgets import Static
 
@@ -83,7 +91,6 @@ async def test_the_focused_train_fields_help_is_shown_whole(runs_dir: Path) -> N
     async with app.run_test(size=SIZE) as pilot:
         form = app.screen.form
         help_text = form.query_one("#h-method", Static)
-        assert help_text.size.height == 1  # unfocused: one line, cut
         form.query_one("#f-method").focus()
         for _ in range(500):  # until the row has grown (bounded: on a row that never grows, fail, not hang)
             if help_text.size.height > 1:

@@ -7,6 +7,7 @@ from pathlib import Path
 from textual.widgets import Input, Static
 
 from ftui.tui.app import FtuiApp
+from tests.tui.test_train_screen import shown
 
 SIZE = (160, 48)
 
@@ -16,7 +17,7 @@ async def _until(pilot, predicate) -> None:  # noqa: ANN001
         if predicate():
             return
         await pilot.pause(0.05)
-    raise AssertionError(f"timed out; dataset panel: {pilot.app.screen.query_one('#form-dataset').render()}")
+    raise AssertionError(f"timed out; dataset panel: {shown(pilot.app.screen.query_one('#form-dataset'))}")
 
 
 async def test_a_file_from_the_data_screen_is_marked_and_the_header_follows_the_field(runs_dir: Path) -> None:
@@ -25,22 +26,22 @@ async def test_a_file_from_the_data_screen_is_marked_and_the_header_follows_the_
         screen = app.screen
         await pilot.pause()
         dataset = screen.form.query_one("#form-dataset", Static)
-        assert "from the Data screen" not in str(dataset.render())
+        assert "from the Data screen" not in shown(dataset)
         await pilot.press("f2")
         app.workspace.data_path = Path("sample_data/dirty.jsonl").resolve()  # as the Data screen's Open does
         app.workspace.eval_path = None
         await pilot.press("f3")
-        await _until(pilot, lambda: "from the Data screen" in str(dataset.render()))
+        await _until(pilot, lambda: "from the Data screen" in shown(dataset))
         assert "dirty.jsonl" in screen.sub_title
         from ftui.data.lint import lint_file
 
         errors = lint_file(Path("sample_data/dirty.jsonl").resolve(), near_dups=False).summary["errors"]
         assert errors > 4  # more findings than the three messages (and "N more") validate reports
-        await _until(pilot, lambda: f"{errors} error(s)" in str(dataset.render()))
+        await _until(pilot, lambda: f"{errors} error(s)" in shown(dataset))
         field = screen.form.query_one("#f-train_path", Input)
         field.value = "sample_data/support_tickets_train.jsonl"
         await _until(pilot, lambda: "support_tickets_train.jsonl" in screen.sub_title)
-        assert "from the Data screen" not in str(dataset.render())
+        assert "from the Data screen" not in shown(dataset)
 
 
 async def test_the_form_counts_a_files_lint_findings_as_the_data_screen_does(runs_dir: Path) -> None:
@@ -61,5 +62,5 @@ async def test_the_form_counts_a_files_lint_findings_as_the_data_screen_does(run
         await _until(pilot, lambda: app.current_mode == "train" and app.screen.form.lint_counts is not None)
         form = app.screen.form
         assert (form.lint_counts["errors"], form.lint_counts["warnings"]) == (errors, warnings)
-        shown = str(form.query_one("#form-dataset", Static).render())
-        assert f"{errors} error(s) · {warnings} warning(s)" in shown
+        side = shown(form.query_one("#form-dataset", Static))
+        assert f"{errors} error(s) · {warnings} warning(s)" in side

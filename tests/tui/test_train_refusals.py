@@ -57,12 +57,12 @@ async def test_the_form_offers_to_skip_the_bad_rows_behind_a_confirmation(runs_d
     y sets on_bad_rows: skip and the data checks pass. The start refusal offers the same choice."""
     from textual.widgets import Static
 
-    from tests.tui.test_train_screen import press_start
+    from tests.tui.test_train_screen import press_start, shown
 
     app = FtuiApp(start_mode="train")
     async with app.run_test(size=SIZE) as pilot:
         screen = await _form_with_one_long_row(pilot, tmp_path)
-        side = str(screen.form.query_one("#form-dataset", Static).render())
+        side = shown(screen.form.query_one("#form-dataset", Static))
         assert "b: skip 1 row, train on the other 30" in side
         await press_start(pilot)  # refused: the offer names the skip as a choice of its own key
         await wait_for(pilot, lambda: isinstance(app.screen, ChoiceScreen), 10, "the refusal's offer")
@@ -82,7 +82,7 @@ async def test_the_form_offers_to_skip_the_bad_rows_behind_a_confirmation(runs_d
         await pilot.press("y")
         await wait_for(pilot, lambda: screen.form.raw_values()[0]["on_bad_rows"] == "skip", 10)
         await wait_for(pilot, lambda: screen.form.checked and not screen.form.has_data_problems, 60, "the checks with skip")
-        assert "1 row(s) with errors will be skipped" in str(screen.form.query_one("#form-dataset", Static).render())
+        assert "1 row(s) with errors will be skipped" in shown(screen.form.query_one("#form-dataset", Static))
         assert screen.worker is None  # setting the policy starts nothing
 
 

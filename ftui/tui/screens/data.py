@@ -129,6 +129,7 @@ class DataScreen(ModeScreen):
                 yield RowList(id="row-list")
             with Vertical(id="side-pane"):
                 yield FindingsPanel(id="findings", titles=backend.check_titles())
+                yield Static(id="findings-note")  # the line under the cursor in full: the tree cuts it to its width
                 with ContentSwitcher(initial="detail", id="side-switch"):
                     yield ConversationView(id="detail")
                     yield StatsPanel(id="stats")
@@ -273,6 +274,7 @@ class DataScreen(ModeScreen):
         self.lint_outcome = None
         self.lint_state = "not run"
         self.query_one(FindingsPanel).reset_findings()
+        self._finding_note(None)
         self.query_one(RowList).set_marks(self.store.mark, False)
         self.query_one(StatsPanel).show_unavailable("Stats appear when the lint finishes.")
 
@@ -406,7 +408,7 @@ class DataScreen(ModeScreen):
     @on(RowList.Selected)
     def _row_selected(self, event: RowList.Selected) -> None:
         self.query_one(ContentSwitcher).current = "detail"
-        self.query_one(FindingsPanel).display = True
+        self._show_findings(True)
         self.query_one(ConversationView).focus()
 
     def _show_current(self) -> None:
@@ -615,7 +617,25 @@ class DataScreen(ModeScreen):
     def action_toggle_stats(self) -> None:
         switch = self.query_one(ContentSwitcher)
         switch.current = "stats" if switch.current == "detail" else "detail"
-        self.query_one(FindingsPanel).display = switch.current == "detail"  # the charts need the height
+        self._show_findings(switch.current == "detail")  # the charts need the height
+
+    def _show_findings(self, shown: bool) -> None:
+        self.query_one(FindingsPanel).display = shown
+        note = self.query_one("#findings-note", Static)
+        note.display = shown and note.has_class("-filled")
+
+    @on(FindingsPanel.NodeHighlighted, "#findings")
+    def _finding_highlighted(self, event: FindingsPanel.NodeHighlighted) -> None:
+        self._finding_note(event.node.data)
+
+    def _finding_note(self, data: Any) -> None:
+        """A check's whole name (E004 'format undetectable or different from the file's majority') or a
+        finding's whole message under the tree, which cuts its lines at the panel's width."""
+        panel, note = self.query_one(FindingsPanel), self.query_one("#findings-note", Static)
+        shown = panel.full_text(data) if data is not None else None
+        note.set_class(shown is not None, "-filled")
+        note.display = shown is not None and panel.display
+        note.update(shown if shown is not None else "")
 
     # ------------------------------------------------------------------ fixes
     def action_clean(self) -> None:

@@ -27,6 +27,7 @@ from ftui.evaluate.results import JUDGE_CATEGORIES
 from ftui.textsafe import one_line
 from ftui.tui.screens.confirm import ChoiceScreen
 from ftui.tui.screens.eval_common import fmt_diff, fmt_num, fmt_p, fmt_rate, shown
+from ftui.tui.widgets.hanging import hanging
 from ftui.tui.widgets.key_footer import KeyFooter
 
 WorstRow = tuple[str, str, float]  # system, item id, score
@@ -229,31 +230,31 @@ def metrics_panel(metrics: Mapping[str, M.SystemMetrics]) -> RenderableType:
                  Text("\nPer field: strict / strings case- and space-normalised", style="dim"), fields)
 
 
-def comparisons_text(comparisons: Sequence[M.PairedComparison]) -> Text:
-    text = Text()
+def comparisons_text(comparisons: Sequence[M.PairedComparison]) -> RenderableType:
+    """Each comparison's figures under its pair; a figure's wrapped lines stay right of its label."""
+    blocks: list[RenderableType] = []
     for i, c in enumerate(comparisons):
-        if i:
-            text.append("\n")
-        text.append(f"{one_line(c.system_b, 30)} − {one_line(c.system_a, 30)}", style="bold")
-        text.append(f"  on {c.n} items\n")
-        text.append("  accuracy  ", style="dim")
-        text.append(fmt_diff(c.accuracy_diff.diff, c.accuracy_diff.low, c.accuracy_diff.high))
-        text.append("\n  McNemar   ", style="dim")
-        text.append(p_is(c.mcnemar_p))
-        text.append(f"  ({c.only_a_correct} only {one_line(c.system_a, 20)} right, "
-                    f"{c.only_b_correct} only {one_line(c.system_b, 20)} right)", style="dim")
+        head = Text("\n" if i else "")
+        head.append(f"{one_line(c.system_b, 30)} − {one_line(c.system_a, 30)}", style="bold")
+        head.append(f"  on {c.n} items")
+        mcnemar = Text(p_is(c.mcnemar_p))
+        mcnemar.append(f"  ({c.only_a_correct} only {one_line(c.system_a, 20)} right, "
+                       f"{c.only_b_correct} only {one_line(c.system_b, 20)} right)", style="dim")
+        rows: list[tuple[Text, RenderableType]] = [
+            (Text("  accuracy  ", style="dim"),
+             Text(fmt_diff(c.accuracy_diff.diff, c.accuracy_diff.low, c.accuracy_diff.high))),
+            (Text("  McNemar   ", style="dim"), mcnemar)]
         if c.macro_f1_diff is not None:
             f = c.macro_f1_diff
-            text.append("\n  macro-F1  ", style="dim")
-            text.append(fmt_diff(f.diff, f.low, f.high))
+            rows.append((Text("  macro-F1  ", style="dim"), Text(fmt_diff(f.diff, f.low, f.high))))
         r = c.rouge_l_diff
-        text.append("\n  ROUGE-L   ", style="dim")
-        text.append(fmt_diff(r.diff, r.low, r.high))
+        rows.append((Text("  ROUGE-L   ", style="dim"), Text(fmt_diff(r.diff, r.low, r.high))))
+        blocks += [head, hanging(rows)]
     if not comparisons:
-        text.append("no paired comparison (needs references)", style="dim")
+        blocks.append(Text("no paired comparison (needs references)", style="dim"))
     else:
-        text.append("\n95% paired bootstrap intervals (items resampled)", style="dim")
-    return text
+        blocks.append(Text("95% paired bootstrap intervals (items resampled)", style="dim"))
+    return Group(*blocks)
 
 
 def p_is(p: float | None) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.console import Group, RenderableType
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -25,6 +26,7 @@ from ftui.evaluate.session_plan import SessionError, SessionSummary, list_sessio
 from ftui.textsafe import one_line
 from ftui.tui.screens.base import ModeScreen
 from ftui.tui.screens.eval_common import TextPrompt, default_rater
+from ftui.tui.widgets.hanging import indented
 
 if TYPE_CHECKING:  # pragma: no cover - the session code (metrics, statistics) loads in the worker that opens one
     from ftui.evaluate.ab import BlindSession
@@ -61,11 +63,11 @@ class EvaluateScreen(ModeScreen):
             yield Static(self._guide(), id="eval-guide")
 
     @staticmethod
-    def _guide() -> Text:
+    def _guide() -> Group:
         text = Text()
         text.append("Is the fine-tune worth keeping?\n", style="bold")
         text.append("Compare it with the base model and with the base model given a few-shot prompt, on held-out "
-                    "data — by metrics, then by your own blind judgement.\n\n", style="")
+                    "data — by metrics, then by your own blind judgement.", style="")
         steps = (
             ("g", "Generate & metrics", "choose systems and a test file; outputs are cached and resumable; "
                                         "accuracy, macro-F1, ROUGE-L, JSON validity, McNemar and bootstrap CIs"),
@@ -73,12 +75,12 @@ class EvaluateScreen(ModeScreen):
             ("Enter", "Rate / resume", "the selected session, as you (rater name); one key per decision"),
             ("x", "Results", "only after you unblind (recorded): win rate, sign test, power, κ, Bradley–Terry"),
         )
-        for key, title, desc in steps:
-            text.append(f" {key} ", style="bold reverse")
-            text.append(f" {title}\n", style="bold")
-            text.append(f"   {desc}\n\n", style="dim")
-        text.append("Votes are fsynced one by one: quit any time, nothing is lost.", style="dim italic")
-        return text
+        blocks: list[RenderableType] = [text]
+        for key, title, desc in steps:  # a step's description wraps under itself, 3 columns in
+            blocks += [Text(""), Text.assemble((f" {key} ", "bold reverse"), (f" {title}", "bold")),
+                       indented(Text(desc, style="dim"), 3)]
+        blocks += [Text(""), Text("Votes are fsynced one by one: quit any time, nothing is lost.", style="dim italic")]
+        return Group(*blocks)
 
     def on_mount(self) -> None:
         table = self.query_one("#session-table", DataTable)

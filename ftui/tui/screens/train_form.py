@@ -13,6 +13,7 @@ import threading
 from dataclasses import fields, replace
 from typing import Any
 
+from rich.console import Group
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -32,6 +33,7 @@ from ftui.train.config_fields import (
     preset_values,
 )
 from ftui.tui.widgets.field import TextField
+from ftui.tui.widgets.hanging import hanging
 
 DEEP_CHECK_DELAY_S = 0.6
 # One deep check at a time: a superseded thread worker runs on, and two threads importing transformers
@@ -130,7 +132,7 @@ class LauncherForm(Horizontal):
             widget = TextField(value, compact=True, id=f"f-{spec.name}")
         widget.tooltip = spec.help or None
         message = self._shown.get(spec.name)
-        help_text = Text(one_line(message, 160)) if message else spec.help
+        help_text = Text(one_line(message, 1000)) if message else spec.help  # wrapped in full
         return Label(spec.label, classes="field-label"), widget, Static(help_text, classes="field-help",
                                                                         id=f"h-{spec.name}", markup=False)
 
@@ -375,7 +377,7 @@ class LauncherForm(Horizontal):
             if spec.name in self._unbuilt:
                 continue  # built with this state when its section opens
             self.query_one(f"#row-{spec.name}").set_class(message is not None, "-invalid")
-            self.query_one(f"#h-{spec.name}", Static).update(Text(one_line(message, 160) if message else spec.help))
+            self.query_one(f"#h-{spec.name}", Static).update(Text(one_line(message, 1000) if message else spec.help))
         # open a collapsed section that hides a red field, so the user sees why
         for section, _ in SECTIONS:
             if any(SPECS[n].section == section for n in by_field if n in SPECS):
@@ -391,69 +393,67 @@ class LauncherForm(Horizontal):
         if values is None:
             values, _ = self.raw_values()
         model = values.get("model")
-        return (f"{getattr(self.screen, 'TITLE_TEXT', '')} · {_file_name(values.get('train_path'))}"
+        return (f"{getattr(self.screen, 'TITLE_TEXT', '')} · {_file_name(values.get('train_path'), 36)}"
                 f" · {'demo model' if model == 'demo' else one_line(str(model), 40)}")
 
     def _update_dataset(self) -> None:
         widget = self.query_one("#form-dataset", Static)
         values, _ = self.raw_values()
-        text = Text()
-        text.append("dataset  ", style="bold")
-        text.append(_file_name(values.get("train_path")))
+        dataset = Text(_file_name(values.get("train_path")))
         if self.data_from is not None and str(values.get("train_path")) == self.data_from:
-            text.append("  from the Data screen", style="bold yellow")
+            dataset.append("  from the Data screen", style="bold yellow")
         self.screen.sub_title = self.header_text(values)
         eval_path = values.get("eval_path")
-        text.append("\neval     ", style="bold")
-        text.append(_file_name(eval_path) if eval_path else "held out from train", style="" if eval_path else "dim")
+        lint = Text()
         data_problems = [p for p in self.deep_problems if p.field in ("train_path", "eval_path")]
-        text.append("\nlint     ", style="bold")
         if self.preflight is None:
-            text.append("checking…", style="dim")
+            lint.append("checking…", style="dim")
         elif data_problems:
             counts = self.lint_counts
             if counts and counts.get("errors"):  # as 'ftui lint' and the Data screen count: findings, not messages
-                text.append(f"✖ {counts['errors']} error(s)", style="bold red")
-                text.append(f" · {counts.get('warnings', 0)} warning(s) in {counts.get('rows_with_errors', 0)} row(s)\n")
+                lint.append(f"✖ {counts['errors']} error(s)", style="bold red")
+                lint.append(f" · {counts.get('warnings', 0)} warning(s) in {counts.get('rows_with_errors', 0)} row(s)\n")
             else:
-                text.append(f"✖ {len(data_problems)} problem(s)\n", style="bold red")
-            text.append("         " + one_line(data_problems[0].message, 80))
-            text.append("\n         d: open it in the Data screen", style="dim")
+                lint.append(f"✖ {len(data_problems)} problem(s)\n", style="bold red")
+            lint.append(one_line(data_problems[0].message, 400))  # wrapped, not cut
+            lint.append("\nd: open it in the Data screen", style="dim")
             bad, left = self.skippable
             if bad:
-                text.append(f"\n         b: skip {bad:,} row{'s' if bad != 1 else ''}, train on the other {left:,}", style="dim")
+                lint.append(f"\nb: skip {bad:,} row{'s' if bad != 1 else ''}, train on the other {left:,}", style="dim")
         elif values.get("on_bad_rows") == "skip" and self.lint_counts and self.lint_counts.get("rows_with_errors"):
             bad = self.lint_counts["rows_with_errors"]
-            text.append(f"▲ {bad:,} row(s) with errors will be skipped (on_bad_rows: skip)", style="yellow")
+            lint.append(f"▲ {bad:,} row(s) with errors will be skipped (on_bad_rows: skip)", style="yellow")
         else:
-            text.append("✔ no errors", style="green")
+            lint.append("✔ no errors", style="green")
             if self.lint_counts and self.lint_counts.get("warnings"):
-                text.append(f" · {self.lint_counts['warnings']} warning(s)", style="yellow")
-        widget.update(text)
+                lint.append(f" · {self.lint_counts['warnings']} warning(s)", style="yellow")
+        # wrapped lines keep under their text, not back at the panel's edge
+        widget.update(hanging([(_side_label("dataset"), dataset),
+                               (_side_label("eval"), Text(_file_name(eval_path)) if eval_path
+                                else Text("held out from train", style="dim")),
+                               (_side_label("lint"), lint)]))
 
     def _update_preflight(self) -> None:
         widget = self.query_one("#form-preflight", Static)
         result = self.preflight
-        text = Text()
-        text.append("memory   ", style="bold")
+        memory = Text()
         if result is None:
-            text.append("estimating…", style="dim")
+            memory.append("estimating…", style="dim")
         else:
             style = {"fits": "green", "does-not-fit": "bold red", "no-gpu": "yellow"}.get(result.verdict, "dim")
             mark = {"fits": "✔ ", "does-not-fit": "✖ ", "no-gpu": "▲ "}.get(result.verdict, "")
-            text.append(mark + one_line(result.summary, 200), style=style)
+            memory.append(mark + one_line(result.summary, 1000), style=style)
             if result.fix:
-                text.append("\ncheapest fix: ", style="bold")
-                text.append(one_line(result.fix, 1000))  # in full: the panel wraps it
-                text.append("\n         a: apply it", style="dim")
-        widget.update(text)
+                memory.append("\ncheapest fix: ", style="bold")
+                memory.append(one_line(result.fix, 1000))  # in full: the panel wraps it
+                memory.append("\na: apply it", style="dim")
+        widget.update(hanging([(_side_label("memory"), memory)]))
 
     def _update_problems(self) -> None:
         widget = self.query_one("#form-problems", Static)
         problems = self.all_problems
         values, _ = self.raw_values()
         shape = Text()
-        shape.append("run      ", style="bold")
         batch, accum = values.get("micro_batch_size"), values.get("grad_accum")
         if isinstance(batch, int) and isinstance(accum, int):
             shape.append(f"effective batch {batch * accum}")
@@ -463,17 +463,17 @@ class LauncherForm(Horizontal):
             shape.append(f" · {steps} steps")
         elif isinstance(epochs, float):
             shape.append(f" · {epochs:g} epochs")
-        shape.append("\n\n")
+        run = hanging([(_side_label("run"), shape)])
         if not problems:
-            widget.update(shape + Text("✔ every field is valid", style="green"))
+            widget.update(Group(run, Text(""), Text("✔ every field is valid", style="green")))
             return
-        text = shape
+        text = Text()
         text.append(f"✖ {len(problems)} problem(s) to fix before starting\n", style="bold red")
         for index, (name, message) in enumerate(problems[:6]):
             text.append(f"{name}: ", style="bold")
             # the first problem in full (its fix is often a command to copy), the rest as previews
             text.append(one_line(message, 1000 if index == 0 else 150) + "\n")
-        widget.update(text)
+        widget.update(Group(run, Text(""), text))
 
     def remember(self) -> None:
         """Keep the fields' texts for the next launch (app.remember)."""
@@ -559,11 +559,16 @@ class _Unbuilt:
         self._store[self._name] = value
 
 
-def _file_name(value: object) -> str:
+def _file_name(value: object, width: int = 200) -> str:
     """The file name only (the full path is in the field): keeps the side panel readable."""
     from pathlib import Path
 
-    return one_line(Path(str(value)).name, 36) if value else "—"
+    return one_line(Path(str(value)).name, width) if value else "—"
+
+
+def _side_label(name: str) -> Text:
+    """A label of the side panel's column (the longest, 'dataset', and two spaces)."""
+    return Text(f"{name:<9}", style="bold")
 
 
 def _lint_counts(train_path: object) -> dict[str, int] | None:

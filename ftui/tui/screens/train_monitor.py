@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical
@@ -25,6 +26,7 @@ from ftui.train.diagnostics import Diagnosis, diagnose
 from ftui.train.event_text import describe_event
 from ftui.train.events import Event, Failed, Finished, Stopped
 from ftui.train.history import RunHistory, format_duration, format_eval_time
+from ftui.tui.widgets.hanging import hanging, indented
 from ftui.tui.widgets.metric_plot import MetricPlot, PlotLine, PlotSpec
 
 REDRAW_S = 0.25  # 4 Hz
@@ -310,24 +312,21 @@ class RunMonitor(Vertical):
     def _draw_diagnoses(self) -> None:
         h = self.history
         widget = self.query_one("#mon-diag", Static)
-        text = Text()
+        blocks: list[RenderableType] = []  # each part wraps under itself, right of its mark or 'fix:'
         terminal = h.terminal if h else None
         if isinstance(terminal, Failed):
             failed = describe_event(terminal)
-            text.append("✖ run ", style="bold red")
-            text.append(failed.text + "\n")
+            blocks.append(hanging([(Text("✖ run ", style="bold red"), Text(failed.text))]))
             if failed.detail:
-                text.append("  fix: ", style="bold")
-                text.append(failed.detail + "\n")
+                blocks.append(hanging([(Text("  fix: ", style="bold"), Text(failed.detail))]))
         for d in self.diagnoses:
-            text.append("▲ " if d.severity != "error" else "✖ ", style=SEVERITY_STYLE.get(d.severity, ""))
-            text.append(d.title + "\n", style=SEVERITY_STYLE.get(d.severity, ""))
-            text.append("  " + d.detail + "\n", style="dim")
-            text.append("  fix: ", style="bold")
-            text.append(d.fix + "\n")
+            style = SEVERITY_STYLE.get(d.severity, "")
+            blocks += [hanging([(Text("▲ " if d.severity != "error" else "✖ ", style=style), Text(d.title, style=style))]),
+                       indented(Text(d.detail, style="dim"), 2),
+                       hanging([(Text("  fix: ", style="bold"), Text(d.fix))])]
         if h is not None and not self.diagnoses and not isinstance(terminal, Failed):
-            text.append("✔ nothing unusual in the curves so far", style="green")
-        widget.update(text)
+            blocks.append(Text("✔ nothing unusual in the curves so far", style="green"))
+        widget.update(Group(*blocks))
 
     def _draw_log(self) -> None:
         h = self.history

@@ -22,6 +22,7 @@ from textual.widgets import DataTable, Static
 
 from ftui.textsafe import one_line
 from ftui.train.history import RunHistory, config_diff, format_duration, read_run_config
+from ftui.tui.widgets.hanging import hanging
 from ftui.tui.widgets.metric_plot import PALETTE, MetricPlot, PlotLine, PlotSpec
 
 STATUS_TEXT = {
@@ -103,6 +104,7 @@ class RunsPanel(Vertical):
     def compose(self) -> ComposeResult:
         table: DataTable = DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
         yield table
+        yield Static(id="runs-note")  # the selected run's failure in full: the table's note column cuts it
         yield DataTable(id="ckpt-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="runs-work")
         yield Static(
@@ -120,6 +122,7 @@ class RunsPanel(Vertical):
                            ("note", "note")):
             ckpt.add_column(label, key=key)
         self.query_one("#runs-work", Static).display = False
+        self.query_one("#runs-note", Static).display = False
         table = self.query_one("#runs-table", DataTable)
         for key, label in (("mark", " "), ("run", "run"), ("status", "status"), ("method", "method"), ("model", "model"),
                            ("best", "best eval"), ("steps", "steps"), ("duration", "duration"), ("note", "note")):
@@ -165,12 +168,13 @@ class RunsPanel(Vertical):
                 Text(f"{s.best_eval_loss:.4f}" if _finite(s.best_eval_loss) else "—", justify="right"),
                 Text(steps, justify="right"),
                 Text(format_duration(s.duration_s), justify="right"),
-                Text(one_line(s.message or "", 34), style="red") if s.message else Text(""),
+                Text(one_line(s.message or "", 26), style="red") if s.message else Text(""),  # in full under the table
                 key=str(s.run_dir),
             )
         if self.summaries:
             table.move_cursor(row=min(cursor, len(self.summaries) - 1))
             self._load_checkpoints_of_selected()
+        self._show_note()
         self.query_one("#runs-help", Static).display = True
         if message.error:
             table.add_row(Text(one_line(message.error, 200), style="red"), *[""] * 8, key="__error__")
@@ -201,6 +205,17 @@ class RunsPanel(Vertical):
     @on(DataTable.RowHighlighted, "#runs-table")
     def _run_highlighted(self) -> None:
         self._load_checkpoints_of_selected()
+        self._show_note()
+
+    def _show_note(self) -> None:
+        """The selected run's failure and its fix, wrapped in full under the table."""
+        summary, note = self.selected, self.query_one("#runs-note", Static)
+        note.display = bool(summary is not None and summary.message)
+        if note.display:
+            rows = [(Text("✖ failed  ", style="bold red"), Text(one_line(summary.message, 2000)))]
+            if summary.hint:
+                rows.append((Text("  fix     ", style="bold"), Text(one_line(summary.hint, 2000))))
+            note.update(hanging(rows))
 
     def _load_checkpoints_of_selected(self) -> None:
         summary = self.selected

@@ -21,6 +21,7 @@ from textual.widgets import Static
 
 from ftui.data.index import DisplayRow
 from ftui.textsafe import neutralize
+from ftui.tui.widgets.hanging import hanging
 
 ROLE_STYLES = {
     "system": "bold white on #6c5b7b",
@@ -110,21 +111,20 @@ def _field_turns(key: str, role: str, field: Any) -> list[dict[str, Any]]:
 
 
 def render_row(row: DisplayRow, findings: list[Any] | None = None) -> RenderableType:
-    """The whole detail for one row (a Rich renderable made of ``Text`` only)."""
+    """The whole detail for one row (a Rich renderable: texts, and grids for the findings' hanging indents)."""
     parts: list[RenderableType] = []
     head = Text()
     head.append(f"Row {row.row:,}", "bold")
     head.append(f"   offset {row.offset:,} · {row.size:,} bytes", "dim")
     parts.append(head)
-    for f in findings or []:
+    for f in findings or []:  # a finding's message and fix wrap under themselves, right of its id
         glyph, style = SEVERITY_STYLE.get(_attr(f, "severity"), ("·", "dim"))
-        line = Text()
-        line.append(f"{glyph} {_attr(f, 'id')} ", style)
-        line.append(neutralize(str(_attr(f, "message") or "")))
+        rows: list[tuple[Text | str, RenderableType]] = [
+            (Text(f"{glyph} {_attr(f, 'id')} ", style), Text(neutralize(str(_attr(f, "message") or ""))))]
         hint = _attr(f, "hint")
         if hint:
-            line.append(f"\n    fix: {neutralize(str(hint))}", "dim italic")
-        parts.append(line)
+            rows.append(("", Text(f"fix: {neutralize(str(hint))}", "dim italic")))
+        parts.append(hanging(rows))
     if row.note:
         parts.append(Text(neutralize(row.note), "yellow"))
     parts.append(Text(""))

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.console import RenderableType
 from rich.text import Text
 from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from ftui.textsafe import one_line
+from ftui.tui.widgets.hanging import hanging
 
 MAX_CHILDREN = 200
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
@@ -147,6 +149,19 @@ class FindingsPanel(Tree[Any]):
         if group is not None:
             group.node.expand()
             self.move_cursor(group.node)
+
+    def full_text(self, data: Any) -> RenderableType | None:
+        """A node's line in full, wrapped under its mark: a check's whole name, a finding's whole message."""
+        if isinstance(data, str):
+            group = self._groups.get(data)
+            if group is None:
+                return None
+            glyph, style = SEVERITY_LOOK.get(group.severity, ("·", "dim"))
+            return hanging([(Text.assemble((f"{glyph} ", style), (f"{group.id} ", "bold")),
+                             Text(group.title or "") + Text(f"  {group.count:,} finding(s)", style="dim"))])
+        row = finding_attr(data, "row")
+        return hanging([(Text(f"row {row} " if row else "file ", style="dim"),
+                         Text(one_line(str(finding_attr(data, "message") or ""), 4000)))])
 
     def on_tree_node_selected(self, event: Tree.NodeSelected[Any]) -> None:
         data = event.node.data

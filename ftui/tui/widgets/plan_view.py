@@ -15,6 +15,7 @@ from rich.text import Text
 
 from ftui.advisor.tree import Outcome, Walker
 from ftui.textsafe import one_line
+from ftui.tui.widgets.hanging import hanging
 
 if TYPE_CHECKING:  # pragma: no cover
     from ftui.advisor.vram import Estimate, Fix
@@ -47,15 +48,15 @@ def render_question(walker: Walker) -> RenderableType:
     text.append(q.question + "\n", style="bold")
     if q.help:
         text.append(q.help + "\n", style="italic dim")
-    text.append("\n")
-    for opt in q.options:
-        text.append(f" {opt.key} ", style="bold reverse")
-        text.append(f" {opt.label}\n\n")
+    # an answer's wrapped lines start under the answer, right of its key
+    options = hanging([row for opt in q.options
+                       for row in ((Text.assemble((f" {opt.key} ", "bold reverse"), " "), Text(opt.label)), ("", ""))])
+    tail = Text()
     if walker.steps:
-        text.append("So far: ", style="dim")
-        text.append(" › ".join(s.option.label.split(":")[0] for s in walker.steps) + "\n", style="dim")
-    text.append("\nPress a key to answer · b/Esc back · r restart", style="dim")
-    return text
+        tail.append("So far: ", style="dim")
+        tail.append(" › ".join(s.option.label.split(":")[0] for s in walker.steps) + "\n", style="dim")
+    tail.append("\nPress a key to answer · b/Esc back · r restart", style="dim")
+    return Group(text, options, tail)
 
 
 def _section(text: Text, title: str) -> None:
@@ -72,9 +73,11 @@ def render_outcome(outcome: Outcome, walker: Walker | None = None) -> Renderable
     _section(text, "Why")
     text.append(outcome.why + "\n")
     _section(text, "Next steps")
-    for n, step in enumerate(outcome.next_steps, 1):
-        text.append(f" {n}. ", style="bold")
-        text.append(step + "\n")
+    # list items wrap under their text, right of their number or mark
+    steps = hanging([(Text(f" {n}. ", style="bold"), Text(step)) for n, step in enumerate(outcome.next_steps, 1)])
+    blocks: list[RenderableType] = [text, steps]
+    text = Text()
+    blocks.append(text)
     _section(text, "Data")
     text.append(outcome.data_size + "\n")
     _section(text, "Method")
@@ -93,16 +96,16 @@ def render_outcome(outcome: Outcome, walker: Walker | None = None) -> Renderable
     if outcome.hyperparameters_note:
         text.append(outcome.hyperparameters_note + "\n", style="italic dim")
     _section(text, "Risks")
-    for risk in outcome.risks:
-        text.append(" ! ", style="bold #d78700")
-        text.append(risk + "\n")
+    blocks.append(hanging([(Text(" ! ", style="bold #d78700"), Text(risk)) for risk in outcome.risks]))
+    text = Text()
+    blocks.append(text)
     if outcome.template:
         _section(text, "Few-shot template")
         text.append(outcome.template.rstrip() + "\n", style="dim")
     if outcome.break_even:
         text.append("\nSee the Cost tab (c) for the break-even.\n", style="italic")
     text.append("\nu use this plan · w save record · b back · r restart", style="dim")
-    return text
+    return Group(*blocks)
 
 
 def _bar(value: float, scale: float, width: int, style: str) -> Text:
@@ -133,19 +136,19 @@ def render_breakdown(est: Estimate, gpu_label: str | None, bar_width: int = 26) 
     if gpu_gb is not None:
         table.add_row(Text("GPU", style="dim"), Text(f"{gpu_gb:.1f}", style="dim"),
                       _bar(gpu_gb, scale, bar_width, "#808080"))
-    verdict = Text()
     if fits is None:
-        verdict.append(" ? ", style="bold reverse")
-        verdict.append(" no GPU size: type the GPU's GB to check the fit")
+        badge = (" ? ", "bold reverse")
+        verdict = Text("no GPU size: type the GPU's GB to check the fit")
     elif fits:
-        verdict.append(" FITS ", style="bold reverse #5fd75f")
-        verdict.append(f" {total:.1f} of {gpu_gb:g} GB ({total / gpu_gb:.0%})")
+        badge = (" FITS ", "bold reverse #5fd75f")
+        verdict = Text(f"{total:.1f} of {gpu_gb:g} GB ({total / gpu_gb:.0%})")
     else:
-        verdict.append(" DOES NOT FIT ", style="bold reverse #ff5f5f")
-        verdict.append(f" needs {total:.1f} GB, GPU has {gpu_gb:g} GB")
+        badge = (" DOES NOT FIT ", "bold reverse #ff5f5f")
+        verdict = Text(f"needs {total:.1f} GB, GPU has {gpu_gb:g} GB")
     if gpu_label:
         verdict.append(f" · {gpu_label}", style="dim")
-    return Group(table, verdict)
+    # the wrapped lines start under the verdict, right of the badge
+    return Group(table, hanging([(Text.assemble(badge, " "), verdict)]))
 
 
 def render_fix(est: Estimate, fix: Fix | None) -> RenderableType:
