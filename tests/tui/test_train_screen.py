@@ -27,11 +27,6 @@ QUICK = {
     "eval_path": "",
     "eval_fraction": "0.02",
     "gradient_checkpointing": "off",
-    # the demo workspace starts from demo-full: its LoRA shape and schedule back to the defaults
-    "lora_r": "16",
-    "lora_alpha": "32",
-    "lora_dropout": "0.05",
-    "lr_scheduler": "cosine",
 }
 
 
@@ -450,16 +445,14 @@ async def test_environment_refusals(runs_dir: Path, monkeypatch: pytest.MonkeyPa
         assert expected in text
 
 
-async def test_the_demo_workspace_starts_from_the_demo_that_learns_the_task(runs_dir: Path) -> None:
-    """demo-full: after it the blind A/B has a real difference to find (issue 13 item 11); demo-quick's 20 steps
-    leave base and fine-tune answering alike."""
+async def test_the_demo_workspace_starts_from_the_quick_demo_preset(runs_dir: Path) -> None:
     app = FtuiApp(start_mode="train")  # no data or model given: the demo workspace
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_train(pilot)
         await wait_for(pilot, lambda: screen.form.checked, 60)
         values, errors = screen.form.raw_values()
-        assert not errors and values["model"] == "demo" and values["max_steps"] == 300
-        assert str(screen.form.query_one("#f-preset").value) == "demo-full"
+        assert not errors and values["model"] == "demo" and values["max_steps"] == 20
+        assert str(screen.form.query_one("#f-preset").value) == "demo-quick"
 
 
 async def test_plan_overrides_fill_the_form_on_resume(runs_dir: Path) -> None:
