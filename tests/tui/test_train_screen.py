@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input
 
+from ftui.config import RunConfig
 from ftui.train.events import read_events
 from ftui.tui.app import FtuiApp
 from ftui.tui.screens.confirm import ChoiceScreen
@@ -28,6 +29,8 @@ QUICK = {
     "eval_fraction": "0.02",
     "gradient_checkpointing": "off",
 }
+# the demo workspace starts from demo-full; a quick run takes the default LoRA shape and schedule instead
+DEFAULT_SHAPE = ("lora_r", "lora_alpha", "lora_dropout", "lr_scheduler")
 
 
 # A bound only ends a test that is already stuck: at least this long, so a loaded machine (make test-stress)
@@ -87,6 +90,8 @@ async def fill_quick(pilot, screen: TrainScreen, **extra: str) -> None:  # noqa:
     field.focus()
     field.value = ""
     await pilot.press(*"1e-3")
+    defaults = RunConfig()
+    screen.form.set_values({name: getattr(defaults, name) for name in DEFAULT_SHAPE})
     for name, value in {**QUICK, **extra}.items():
         set_field(screen, name, value)
     await pilot.press("escape")
@@ -445,14 +450,16 @@ async def test_environment_refusals(runs_dir: Path, monkeypatch: pytest.MonkeyPa
         assert expected in text
 
 
-async def test_the_demo_workspace_starts_from_the_quick_demo_preset(runs_dir: Path) -> None:
+async def test_the_demo_workspace_starts_from_the_demo_that_learns_the_task(runs_dir: Path) -> None:
+    """demo-full: after it the blind A/B has a real difference to find (issue 13 item 11); demo-quick's 20 steps
+    leave base and fine-tune answering alike."""
     app = FtuiApp(start_mode="train")  # no data or model given: the demo workspace
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_train(pilot)
         await wait_for(pilot, lambda: screen.form.checked, 60)
         values, errors = screen.form.raw_values()
-        assert not errors and values["model"] == "demo" and values["max_steps"] == 20
-        assert str(screen.form.query_one("#f-preset").value) == "demo-quick"
+        assert not errors and values["model"] == "demo" and values["max_steps"] == 300
+        assert str(screen.form.query_one("#f-preset").value) == "demo-full"
 
 
 async def test_plan_overrides_fill_the_form_on_resume(runs_dir: Path) -> None:
