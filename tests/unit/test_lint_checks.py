@@ -263,6 +263,7 @@ def test_near_duplicates_from_spilled_band_hashes(tmp_path: Path, monkeypatch: p
     import tempfile
 
     from ftui.data import dedup
+    from ftui.data.lint import api
 
     rows = good(300, seed=8)
     for a, b in ((5, 40), (10, 250), (200, 290)):  # within range 0, across ranges, within range 1
@@ -273,6 +274,7 @@ def test_near_duplicates_from_spilled_band_hashes(tmp_path: Path, monkeypatch: p
     temp = tmp_path / "temp"
     temp.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    monkeypatch.setattr(api, "SPILL_MIN_BYTES", 0)
     monkeypatch.setattr(dedup, "SPILL_BYTES", 2000)  # forked workers inherit it,
     monkeypatch.setenv("FTUI_NEAR_SPILL_BYTES", "2000")  # spawned ones read it at import
     read_back = []

@@ -16,6 +16,8 @@ from ftui.data.lint.report import CancelFlag, FindingsFn, LintReport, ProgressFn
 from ftui.data.lint.state import LintState
 from ftui.data.source import DatasetError, inspect_source
 
+SPILL_MIN_BYTES = 2 << 20  # below this the band hashes stay in memory: ~65k chat rows, 18 MB even of 15-byte rows
+
 
 def _identity(path: Path) -> tuple[int, int, int] | None:
     """(size, mtime_ns, inode) of a regular file, to notice it changing while we read it; None otherwise."""
@@ -54,8 +56,9 @@ def lint_file(
     if eval_path is not None:
         inspect_source(eval_path)
     guess = formats.detect_format(path, info)
-    # near-duplicate band hashes past a few MB go to a file here (dedup.MinHashLSH.spill), read back band by band
-    spill_dir = _spill_dir() if near_dups else None
+    # near-duplicate band hashes past a few MB go to a file here (dedup.MinHashLSH.spill), read back band by band;
+    # a smaller file cannot have that many rows (no temp dir for the TUI's every lint)
+    spill_dir = _spill_dir() if near_dups and info.size >= SPILL_MIN_BYTES else None
     opts = LintOptions(profile, tokenizer, max_seq_len, str(eval_path) if eval_path else None, near_dups, near_threshold,
                        spill_dir)
     try:
