@@ -17,6 +17,7 @@ import ast
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 try:
@@ -83,22 +84,35 @@ def imports(sources: Mapping[str, tuple[str, bool]]) -> list[Import]:
     found: list[Import] = []
     for name, (text, is_package) in sources.items():
         package = name if is_package else name.rpartition(".")[0]
-        for node in ast.walk(ast.parse(text, filename=name)):
-            if isinstance(node, ast.Import):
-                targets = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom):
-                base = node.module or ""
-                if node.level:
-                    parts = package.split(".")
-                    parts = parts[: len(parts) - node.level + 1]
-                    base = ".".join(parts + ([base] if base else []))
-                subs = [f"{base}.{alias.name}" for alias in node.names if f"{base}.{alias.name}" in sources]
-                targets = subs if len(subs) == len(node.names) else [base, *subs]
+        for line, module, level, names in _statements(text, name):
+            if module is None:
+                targets = list(names)
             else:
-                continue
+                base = module
+                if level:
+                    parts = package.split(".")
+                    parts = parts[: len(parts) - level + 1]
+                    base = ".".join(parts + ([base] if base else []))
+                subs = [f"{base}.{alias}" for alias in names if f"{base}.{alias}" in sources]
+                targets = subs if len(subs) == len(names) else [base, *subs]
             for target in targets:
-                found.append(_resolve(name, target, node.lineno, sources))
+                found.append(_resolve(name, target, line, sources))
     return [i for i in found if i.target != i.source]
+
+
+@cache
+def _statements(text: str, name: str) -> tuple[tuple[int, str | None, int, tuple[str, ...]], ...]:
+    """The import statements of one source as (line, from-module or None, level, names).
+
+    Cached on the text: the tests check the whole tree six times, each with one module changed,
+    and parsing every module is what costs (a second of CPU per check)."""
+    out: list[tuple[int, str | None, int, tuple[str, ...]]] = []
+    for node in ast.walk(ast.parse(text, filename=name)):
+        if isinstance(node, ast.Import):
+            out.append((node.lineno, None, 0, tuple(alias.name for alias in node.names)))
+        elif isinstance(node, ast.ImportFrom):
+            out.append((node.lineno, node.module or "", node.level, tuple(alias.name for alias in node.names)))
+    return tuple(out)
 
 
 def _resolve(source: str, target: str, line: int, sources: Mapping[str, object]) -> Import:
