@@ -291,6 +291,25 @@ def test_near_duplicates_from_spilled_band_hashes(tmp_path: Path, monkeypatch: p
     assert not list(temp.iterdir())
 
 
+def test_a_lint_removes_the_temp_dirs_of_lints_that_were_killed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Data screen stops a lint by killing it, which leaves its temp dir (spilled band hashes,
+    worker states); the next lint removes the dirs whose process is gone, never a live one's."""
+    import os
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    dead = tmp_path / f"ftui-lint-{int(done.stdout)}-abc"
+    live = tmp_path / f"ftui-lint-{os.getpid()}-def"
+    other = tmp_path / "ftui-lint-12345"  # not a name we make: left alone
+    for d in (dead, live, other):
+        d.mkdir()
+        (d / "bands-x.u64").write_bytes(b"\0" * 64)
+    made = parallel.temp_dir()
+    assert not dead.exists() and live.exists() and other.exists()
+    assert Path(made).name.startswith(f"ftui-lint-{os.getpid()}-")
+
+
 @pytest.mark.parametrize("source", ["dirty.jsonl", "support_tickets_train.jsonl", "extraction_train.jsonl", "generated"])
 def test_columnar_fast_path_equals_python_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str) -> None:
     from ftui import paths

@@ -138,9 +138,9 @@ def lint_file(
 
 def _spill_dir() -> str | None:
     """A fresh temp dir for this lint's spill files; None (all in memory) when none can be made."""
-    import tempfile
+    from ftui.data.lint.parallel import temp_dir
 
     try:
-        return tempfile.mkdtemp(prefix="ftui-lint-")
+        return temp_dir()
     except OSError:
         return None

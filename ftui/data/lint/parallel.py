@@ -115,6 +115,38 @@ def _count_lines_before(path: Path, end: int) -> int:
     return count
 
 
+TEMP_PREFIX = "ftui-lint-"
+
+
+def temp_dir() -> str:
+    """A fresh temp dir named after this process, once the dirs of lints that died are gone.
+    Why: the Data screen stops a lint by killing its process (``stream.lint_in_child``), which
+    leaves its dir behind (a 1.5 GB file's spilled band hashes and worker states: ~400 MB)."""
+    import shutil
+    import tempfile
+
+    base = tempfile.gettempdir()
+    try:
+        names = [n for n in os.listdir(base) if n.startswith(TEMP_PREFIX)]
+    except OSError:
+        names = []
+    for name in names:
+        pid, _, rest = name[len(TEMP_PREFIX) :].partition("-")
+        if pid.isdigit() and rest and not _alive(int(pid)):
+            shutil.rmtree(os.path.join(base, name), ignore_errors=True)
+    return tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: alive
+        return True
+    return True
+
+
 def _range_worker(wid: int, info: SourceInfo, guess: formats.FormatGuess, opts: LintOptions, start: int, end: int, q: Any,
                   spill_dir: str) -> None:
     """Process entry point: lint rows in [start, end), stream progress/findings, send the state back."""
@@ -178,10 +210,9 @@ def lint_parallel(
     cancel: CancelFlag | None,
 ) -> tuple[LintState, bool]:
     import shutil
-    import tempfile
 
     try:
-        spill_dir = tempfile.mkdtemp(prefix="ftui-lint-")  # the workers' states (``_spill``), removed whatever happens
+        spill_dir = temp_dir()  # the workers' states (``_spill``), removed whatever happens
     except OSError as exc:  # no writable temp dir: lint in this process
         raise ParallelFailed(str(exc)) from None
     try:
