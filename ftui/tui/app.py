@@ -135,7 +135,7 @@ class FtuiApp(PlainNotifications, App[int]):
         self.start_screen_mounted.set()
 
     def remember(self, **values: Any) -> None:
-        """Keep ``values`` for the next launch (written at once: a crash must not lose them)."""
+        """Keep ``values`` for the next launch (written at once, in a thread: the UI never waits on the disk)."""
         from ftui.tui import memory
 
         self.remembered.update(values)
@@ -145,7 +145,7 @@ class FtuiApp(PlainNotifications, App[int]):
             eval_path=str(workspace.eval_path) if workspace.eval_path else "",
             model=workspace.model,
         )
-        memory.save(self.remembered)
+        memory.save_soon(self.remembered)
 
     def switch_mode(self, mode: str):  # noqa: ANN201 - Textual's AwaitComplete
         """Textual's switch_mode; the mode is remembered for the next launch."""
@@ -163,10 +163,15 @@ class FtuiApp(PlainNotifications, App[int]):
 
     @asynccontextmanager
     async def run_test(self, *args: Any, **kwargs: Any) -> AsyncIterator[Pilot]:
-        """Textual's run_test, handing over the Pilot once the start mode's screen is up."""
+        """Textual's run_test, handing over the Pilot once the start mode's screen is up; like ``exit``, it
+        shuts down only once the screen has finished mounting (Textual's run_test calls no exit)."""
         async with super().run_test(*args, **kwargs) as pilot:
             await self._until_started(pilot)
             yield pilot
+            pending = self._unfinished_mount()
+            if pending is not None:
+                with suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(pending.wait(), 5.0)
 
     async def run_async(self, *, auto_pilot: AutopilotCallbackType | None = None, **kwargs: Any) -> int | None:
         """Textual's run_async; an auto-pilot (the snapshot tests') starts once the start screen is up."""
@@ -213,7 +218,10 @@ class FtuiApp(PlainNotifications, App[int]):
         await pilot.pause()
 
     def on_unmount(self) -> None:
+        from ftui.tui import memory
+
         sys.setswitchinterval(self._switch_interval)
+        memory.flush()  # the last mode and form values are on disk before ftui ends
 
     # ----------------------------------------------------------------- commands
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

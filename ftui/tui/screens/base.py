@@ -43,10 +43,12 @@ class ModeScreen(Screen):
         self.settled.set()
         # The first switch to a mode styles the whole screen once, as each widget mounts. Textual would
         # restyle it three times more: for the breakpoint classes set after compose (so they are set
-        # here, from the app's size now) and for the two ScreenResume of a first switch (skipped while
-        # the screen has not been away: nothing its styles depend on changed since they were computed).
+        # here, from the app's size now) and for the two ScreenResume of a first switch. Textual also
+        # restyles every widget of a screen each time it comes back (~300 widgets on Train: most of the
+        # time of a quick mode switch); both are skipped while nothing outside the screen that its
+        # styles depend on changed since they were computed (``_style_context``).
         self.update_classes(self._breakpoint_classes(), update=False)
-        self._fresh = True
+        self._styled_for = self._style_context()
 
     def _breakpoint_classes(self) -> dict[str, bool]:
         """The breakpoint classes Screen._on_resize would set for the app's size now."""
@@ -60,13 +62,20 @@ class ModeScreen(Screen):
             classes[name] = True
         return classes
 
+    def _style_context(self) -> tuple:
+        """What this screen's styles depend on from outside it: the app's stylesheet (a theme or CSS change
+        bumps its count), classes (the theme's) and pseudo classes (focus, dark, ansi...). A change inside
+        the screen while it is away (a class set, a widget mounted) restyles what it touches at once."""
+        app = self.app
+        return app._css_update_count, app.classes, app.pseudo_classes
+
     @on(events.ScreenResume)
     def _styles_still_fresh(self, event: events.ScreenResume) -> None:
-        if self._fresh:
+        if self._styled_for == self._style_context():
             event.refresh_styles = False  # runs before Screen's own handler, which would restyle every widget
 
     def on_screen_suspend(self) -> None:
-        self._fresh = False  # the theme or the app's classes may change while another screen shows
+        self._styled_for = self._style_context()  # the styles are current as the screen goes
 
     def compose(self) -> ComposeResult:
         yield Header(icon="≡")

@@ -171,25 +171,31 @@ class PlanScreen(ModeScreen):
     async def _mount_calculator(self) -> None:
         from ftui.tui.screens.plan_calc import Calculator
 
+        # settled once the tabs have announced themselves (calc_mounted): the tabs inside mount after this
+        # await, and an exit before that made Textual's Tabs raise "No Tab with id '--content-tab-memory'"
         try:
             await self.query_one("#calc-pane", Vertical).mount(Calculator())
-        finally:
+        except BaseException:
             self.settled.set()
+            raise
 
     def calc_mounted(self) -> None:
         """The lazily mounted calculator is in the DOM: fill it and start its workers."""
         from textual.widgets import Input, Select
 
-        model = getattr(self.app, "workspace", None)
-        name = getattr(model, "model", "demo") if model else "demo"
-        if name and name != "demo":
-            self._initial_model = CUSTOM
-            self.query_one("#f-model", Select).value = CUSTOM
-            self.query_one("#f-path", Input).value = name
-        self._ready = True
-        self.recompute()
-        self.detect_gpu_worker()
-        self.count_tokens_worker()
+        try:
+            model = getattr(self.app, "workspace", None)
+            name = getattr(model, "model", "demo") if model else "demo"
+            if name and name != "demo":
+                self._initial_model = CUSTOM
+                self.query_one("#f-model", Select).value = CUSTOM
+                self.query_one("#f-path", Input).value = name
+            self._ready = True
+            self.recompute()
+            self.detect_gpu_worker()
+            self.count_tokens_worker()
+        finally:
+            self.settled.set()
 
     def on_resize(self) -> None:
         self.set_class(self.size.width < NARROW_BELOW, "-narrow")

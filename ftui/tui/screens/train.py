@@ -188,6 +188,9 @@ class TrainScreen(ModeScreen):
         self.notify(Text(f"Reattached to {one_line(message.run_dir.name, 80)}, still training."), title="Live run")
         self.open_run(message.run_dir)
 
+    def on_screen_suspend(self) -> None:
+        self.form.pause_deep_check()
+
     def on_screen_resume(self) -> None:
         self.form.resume_deep_check()
         self._apply_workspace()  # ModeScreen's handler runs after this one and sets the header from header_text

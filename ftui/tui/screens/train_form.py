@@ -17,7 +17,7 @@ from rich.console import Group
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Checkbox, Collapsible, Input, Label, Select, Static
 
@@ -32,7 +32,7 @@ from ftui.train.config_fields import (
     preset_names,
     preset_values,
 )
-from ftui.tui.widgets.field import TextField
+from ftui.tui.widgets.field import FieldColumn, TextField
 from ftui.tui.widgets.hanging import hanging
 
 DEEP_CHECK_DELAY_S = 0.6
@@ -74,6 +74,7 @@ class LauncherForm(Horizontal):
         self._loading = False
         self._deep_timer = None
         self._deep_waiting: tuple[RunConfig, int] | None = None  # a check due while the Train mode was away
+        self._deep_due: tuple[RunConfig, int] | None = None  # the check the deep timer will start
         self._revalidate_timer = None
         self._shown: dict[str, str | None] = {}
         self._data_cache: tuple[tuple, list[ConfigProblem]] | None = None
@@ -93,7 +94,7 @@ class LauncherForm(Horizontal):
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="form-fields"):
+        with FieldColumn(id="form-fields"):
             yield self._row_for_preset()
             for spec in SPECS.values():
                 if spec.section == "basic":
@@ -303,24 +304,40 @@ class LauncherForm(Horizontal):
             self._deep_timer.stop()
         self.deep_pending = config is not None
         if config is not None:
-            generation = self._generation
-            self._deep_timer = self.set_timer(DEEP_CHECK_DELAY_S, lambda: self._deep_check_if_shown(config, generation))
+            self._schedule_deep_check(config, self._generation)
         self._update_side()
+
+    def _schedule_deep_check(self, config: RunConfig, generation: int) -> None:
+        if self._deep_timer is not None:
+            self._deep_timer.stop()
+        self._deep_due = (config, generation)
+        self._deep_timer = self.set_timer(DEEP_CHECK_DELAY_S, lambda: self._deep_check_if_shown(config, generation))
 
     def _deep_check_if_shown(self, config: RunConfig, generation: int) -> None:
         """Start the slow checks while the Train mode shows. They import the model's libraries (a second of CPU
         the first time): a check that falls due after the user went to another mode would slow that mode's
         first switch, so it waits until the Train screen comes back (``resume_deep_check``)."""
+        self._deep_timer = self._deep_due = None
         if self.screen not in self.app.screen_stack:
             self._deep_waiting = (config, generation)
             return
         self._deep_check(config, generation)
 
+    def pause_deep_check(self) -> None:
+        """The Train screen goes: a check not started yet waits for it to come back, and starts once it has
+        shown for DEEP_CHECK_DELAY_S again. Twenty quick mode switches then start none (each would have
+        left a timer behind, and the check, seconds of CPU in a thread, slowed every switch after it)."""
+        if self._deep_timer is not None:
+            self._deep_timer.stop()
+            self._deep_timer = None
+        if self._deep_due is not None:
+            self._deep_waiting, self._deep_due = self._deep_due, None
+
     def resume_deep_check(self) -> None:
         """The Train screen shows again: run the check that fell due while it was away (if still current)."""
         waiting, self._deep_waiting = self._deep_waiting, None
         if waiting is not None and waiting[1] == self._generation:
-            self._deep_timer = self.set_timer(DEEP_CHECK_DELAY_S, lambda: self._deep_check_if_shown(*waiting))
+            self._schedule_deep_check(*waiting)
 
     @work(thread=True, exclusive=True, group="form-deep-check", exit_on_error=False)
     def _deep_check(self, config: RunConfig, generation: int) -> None:
