@@ -153,6 +153,24 @@ async def test_the_quit_question_ignores_keys_at_first_and_defaults_to_staying(
         run.alive = False
 
 
+async def test_a_question_answers_once_however_fast_the_keys_come() -> None:
+    """An answer key typed twice (or repeated by a terminal): the second one arrives before the dialog has
+    gone, and dismissing it again popped the screen under it ("Can't pop screen", a traceback at quit)."""
+    answers: list[str | None] = []
+    app = FtuiApp(start_mode="plan")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        base = app.screen
+        dialog = ChoiceScreen("Keep it?", [("k", "keep running", "keep"), ("s", "stop", "stop")])
+        dialog.GUARD_S = 0.0
+        await app.push_screen(dialog, answers.append)
+        for key in ("k", "k", "s", "escape"):  # all in the dialog's queue before the first is handled
+            dialog.post_message(events.Key(key, key if len(key) == 1 else None))
+        await pilot.pause()
+        assert app.screen is base and answers == ["keep"]
+        assert app.is_running
+
+
 def test_an_answer_cannot_use_the_key_that_opened_the_question() -> None:
     with pytest.raises(ValueError, match="opened the question"):
         ChoiceScreen("Stop?", [("s", "stop and save", "save"), ("x", "stop now", "stop")], opened_by="x")

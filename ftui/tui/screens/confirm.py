@@ -7,7 +7,9 @@ keep a stray key from doing damage live in one place:
   before a slow dialog painted (under training load that can be a second), must not answer it;
 - no answer may use the key that opened the dialog (``opened_by``): the natural second press
   of that key then does nothing instead of the most drastic choice;
-- Enter and Esc give the safe answer (``default``, normally None: nothing happens).
+- Enter and Esc give the safe answer (``default``, normally None: nothing happens);
+- it answers once: a key that comes while the dialog is going (typed twice, a terminal's key
+  repeat) is dropped instead of dismissing again, which popped the screen under it.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ class ChoiceScreen(ModalScreen[str | None]):
         self.default = default
         self.shown_at = time.monotonic()
         self.ignored_keys: list[str] = []  # keys that came within the guard time (tests read this)
+        self.answered = False
 
     def compose(self) -> ComposeResult:
         # one answer a line: a long label never wraps in the middle of another answer
@@ -73,16 +76,22 @@ class ChoiceScreen(ModalScreen[str | None]):
 
     def on_key(self, event) -> None:  # noqa: ANN001 - textual.events.Key
         event.stop()  # a dialog owns the keyboard: nothing reaches the screen under it
+        if self.answered:
+            return
         if time.monotonic() - self.shown_at < self.GUARD_S:
             self.ignored_keys.append(event.key)
             return
         if event.key == "escape":
-            self.dismiss(None)
+            self._answer(None)
             return
         if event.key == "enter":
-            self.dismiss(self.default)
+            self._answer(self.default)
             return
         for key, _, value in self.choices:
             if event.key == key:
-                self.dismiss(value or None)
+                self._answer(value or None)
                 return
+
+    def _answer(self, value: str | None) -> None:
+        self.answered = True
+        self.dismiss(value)
