@@ -73,6 +73,7 @@ def render_outcome(outcome: Outcome, walker: Walker | None = None) -> Renderable
     _section(text, "Why")
     text.append(outcome.why + "\n")
     _section(text, "Next steps")
+    text.rstrip()  # the list follows on the next line, not after a blank one
     # list items wrap under their text, right of their number or mark
     steps = hanging([(Text(f" {n}. ", style="bold"), Text(step)) for n, step in enumerate(outcome.next_steps, 1)])
     blocks: list[RenderableType] = [text, steps]
@@ -96,6 +97,7 @@ def render_outcome(outcome: Outcome, walker: Walker | None = None) -> Renderable
     if outcome.hyperparameters_note:
         text.append(outcome.hyperparameters_note + "\n", style="italic dim")
     _section(text, "Risks")
+    text.rstrip()
     blocks.append(hanging([(Text(" ! ", style="bold #d78700"), Text(risk)) for risk in outcome.risks]))
     text = Text()
     blocks.append(text)
