@@ -90,6 +90,7 @@ def greedy(model, tokenizer, text: str = "My invoice is wrong, I was charged twi
 def lora_run(demo_model, tmp_path_factory):
     base = tmp_path_factory.mktemp("lora")
     os.environ["OPENAI_API_KEY"] = FAKE_KEY
+    __import__("gc").unfreeze()  # the conftest freezes between tests: what is frozen during training is the run's doing
     try:
         capture = CaptureModel()
         config = tiny_config(base, merge_at_end=True, output_dir=str(base / "run"))
