@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 
+from textual.app import ComposeResult
 from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
 
 
 class KeyFooter(Footer):
@@ -35,6 +37,16 @@ class KeyFooter(Footer):
         palette = active.get(app.COMMAND_PALETTE_BINDING)
         palette_state = None if palette is None else (palette.binding.key, palette.enabled, palette.tooltip)
         return keys, palette_state, self.show_command_palette
+
+    def compose(self) -> ComposeResult:
+        """Footer's keys, each built with the footer's ``compact`` already: a key starts compact and the footer
+        binds it to its own value as it mounts, which restyled every key twice (add, then remove the class).
+        The palette key is not bound, and stays as Textual makes it."""
+        for widget in super().compose():
+            if isinstance(widget, FooterKey) and not widget.has_class("-command-palette"):
+                widget.set_reactive(FooterKey.compact, self.compact)
+                widget.set_class(self.compact, "-compact", update=False)
+            yield widget
 
     async def recompose(self) -> None:
         shown = self.shown_keys() if self.is_attached else None
