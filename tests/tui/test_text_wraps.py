@@ -217,3 +217,25 @@ async def test_the_monitors_fix_for_a_failed_run_wraps_under_itself(runs_dir: Pa
         lines = _lines(screen.monitor.query_one("#mon-diag", Static))
         first = next(i for i, line in enumerate(lines) if "fix:" in line)
         _hangs(lines, first, lines[first].index("Lower"))
+
+
+async def test_at_160_columns_the_findings_tree_shows_each_check_name_whole() -> None:
+    """The dirty sample at 160 x 48 cut E004 at 'different from the file's ma': the count column took six
+    cells for a count of 2 and the name was longer than it needs to be."""
+    from ftui.tui.screens import data_backend
+    from ftui.tui.widgets.findings_panel import FindingsPanel
+
+    titles = data_backend.check_titles()
+    path = Path(__file__).resolve().parents[2] / "sample_data" / "dirty.jsonl"
+    app = FtuiApp(data_path=path, start_mode="data")
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = app.screen
+        panel = screen.query_one(FindingsPanel)
+        await _until(pilot, lambda: screen.lint_state == "done" and "E004" in panel.group_ids(), "the dirty sample's lint")
+        await pilot.pause()
+        shown = _lines(panel)
+        visible = [cid for cid in panel.group_ids() if any(f" {cid} " in line for line in shown)]
+        assert "E004" in visible
+        for check_id in visible:
+            line = next(line for line in shown if f" {check_id} " in line)
+            assert titles[check_id] in line, f"{check_id}'s name is cut: {line!r}"

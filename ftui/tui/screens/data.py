@@ -629,7 +629,7 @@ class DataScreen(ModeScreen):
         self._finding_note(event.node.data)
 
     def _finding_note(self, data: Any) -> None:
-        """A check's whole name (E004 'format undetectable or different from the file's majority') or a
+        """A check's whole name (E004 'format undetectable or not the file's majority') or a
         finding's whole message under the tree, which cuts its lines at the panel's width."""
         panel, note = self.query_one(FindingsPanel), self.query_one("#findings-note", Static)
         shown = panel.full_text(data) if data is not None else None

@@ -61,12 +61,14 @@ class FindingsPanel(Tree[Any]):
         self._groups: dict[str, _Group] = {}
         self.total = 0
         self.last_shown: str | None = None  # the finding last opened in full (Enter)
+        self._count_width = 1  # the widest group count shown: the titles start right after it
 
     def reset_findings(self, titles: dict[str, str] | None = None) -> None:
         if titles is not None:
             self.titles = titles
         self._groups.clear()
         self.total = 0
+        self._count_width = 1
         self.clear()
 
     def add_findings(self, findings: list[Any]) -> None:
@@ -87,14 +89,14 @@ class FindingsPanel(Tree[Any]):
             if group.shown < MAX_CHILDREN:
                 group.shown += 1
                 group.node.add_leaf(self._leaf_label(f), data=f)
-        for check_id in touched:
-            self._relabel(self._groups[check_id])
+        self._relabel_groups(touched)
         if new_group:
             self._sort_groups()
 
     def set_counts(self, counts: dict[str, int], severities: dict[str, str]) -> None:
         """Set group totals (findings known only by row count too, on big files)."""
         new_group = False
+        changed: set[str] = set()
         for check_id, count in counts.items():
             group = self._groups.get(check_id)
             if group is None:
@@ -105,7 +107,8 @@ class FindingsPanel(Tree[Any]):
             if group.count != count:
                 self.total += count - group.count
                 group.count = count
-                self._relabel(group)
+                changed.add(check_id)
+        self._relabel_groups(changed)
         if new_group:
             self._sort_groups()
 
@@ -114,12 +117,25 @@ class FindingsPanel(Tree[Any]):
         children.sort(key=lambda n: (SEVERITY_ORDER.get(self._groups[n.data].severity, 9), n.data))
         self._invalidate()
 
+    def _relabel_groups(self, check_ids: set[str]) -> None:
+        """Relabel these groups, or all of them when the widest count grew or shrank.
+
+        The count column is as wide as the widest count, not a fixed 6: on a 160-column screen the
+        panel has ~68 columns, and four spare ones are what a long check name needs to be read whole.
+        """
+        width = max((len(f"{g.count:,}") for g in self._groups.values()), default=1)
+        if width != self._count_width:
+            self._count_width = width
+            check_ids = set(self._groups)
+        for check_id in check_ids:
+            self._relabel(self._groups[check_id])
+
     def _relabel(self, group: _Group) -> None:
         glyph, style = SEVERITY_LOOK.get(group.severity, ("·", "dim"))
         label = Text(no_wrap=True, overflow="ellipsis")
         label.append(f"{glyph} ", style)
-        label.append(f"{group.id:<5}", "bold")
-        label.append(f"{group.count:>6,}  ", style)
+        label.append(f"{group.id:<5} ", "bold")
+        label.append(f"{group.count:>{self._count_width},}  ", style)
         label.append(group.title or "", "")
         if group.count > group.shown:
             label.append(f"  (first {group.shown})", "dim")
