@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -218,9 +219,10 @@ async def test_f5_twice_quickly_starts_exactly_one_run(
     import ftui.train.preflight
 
     real_validate = ftui.train.preflight.validate
+    release = threading.Event()  # the check is slow (a big dataset, a cold disk) until the test says so
 
-    def slow_validate(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202 - a big dataset, a cold disk
-        time.sleep(1.5)
+    def slow_validate(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        release.wait(120)
         return real_validate(*args, **kwargs)
 
     app = FtuiApp(start_mode="train")
@@ -229,8 +231,11 @@ async def test_f5_twice_quickly_starts_exactly_one_run(
         await fill_quick(pilot, screen, max_steps="200")
         monkeypatch.setattr(ftui.train.preflight, "validate", slow_validate)  # what the start thread calls
         await press_start(pilot)
-        await pilot.press("f5")  # while the first start is still validating in its thread
-        assert "already starting" in notices(app)
+        try:
+            await pilot.press("f5")  # while the first start is still validating in its thread
+            assert "already starting" in notices(app)
+        finally:
+            release.set()
         await wait_for(pilot, lambda: screen.worker is not None, 60, "the worker")
         await wait_for(pilot, lambda: not start_checks_running(screen), 60, "every start check")
         try:
