@@ -77,6 +77,7 @@ class LauncherForm(Horizontal):
         self._deep_due: tuple[RunConfig, int] | None = None  # the check the deep timer will start
         self._revalidate_timer = None
         self._shown: dict[str, str | None] = {}
+        self._side_shown: dict[str | None, tuple] = {}  # what each side panel Static shows (_show_side)
         self._data_cache: tuple[tuple, list[ConfigProblem]] | None = None
         self._preset_shown: list[str] = []
         self._plan_offered = False
@@ -388,8 +389,11 @@ class LauncherForm(Horizontal):
             by_field.setdefault(name.split(".")[0], message)
         for spec in SPECS.values():
             message = by_field.get(spec.name)
-            if self._shown.get(spec.name, "") == message:
-                continue  # restyling 40 rows on every keystroke is what makes a form sluggish
+            # restyling 40 rows on every keystroke is what makes a form sluggish; a row not in ``_shown`` was
+            # built valid (its help, no "-invalid"): the first check re-set every help to itself, and each
+            # Static.update asks for a layout of the screen (part of a ~50 ms relayout after the first paint)
+            if self._shown.get(spec.name) == message:
+                continue
             self._shown[spec.name] = message
             if spec.name in self._unbuilt:
                 continue  # built with this state when its section opens
@@ -445,10 +449,9 @@ class LauncherForm(Horizontal):
             if self.lint_counts and self.lint_counts.get("warnings"):
                 lint.append(f" · {self.lint_counts['warnings']} warning(s)", style="yellow")
         # wrapped lines keep under their text, not back at the panel's edge
-        widget.update(hanging([(_side_label("dataset"), dataset),
-                               (_side_label("eval"), Text(_file_name(eval_path)) if eval_path
-                                else Text("held out from train", style="dim")),
-                               (_side_label("lint"), lint)]))
+        eval_text = Text(_file_name(eval_path)) if eval_path else Text("held out from train", style="dim")
+        self._show_side(widget, (dataset, eval_text, lint), lambda: hanging(
+            [(_side_label("dataset"), dataset), (_side_label("eval"), eval_text), (_side_label("lint"), lint)]))
 
     def _update_preflight(self) -> None:
         widget = self.query_one("#form-preflight", Static)
@@ -464,7 +467,7 @@ class LauncherForm(Horizontal):
                 memory.append("\ncheapest fix: ", style="bold")
                 memory.append(one_line(result.fix, 1000))  # in full: the panel wraps it
                 memory.append("\na: apply it", style="dim")
-        widget.update(hanging([(_side_label("memory"), memory)]))
+        self._show_side(widget, (memory,), lambda: hanging([(_side_label("memory"), memory)]))
 
     def _update_problems(self) -> None:
         widget = self.query_one("#form-problems", Static)
@@ -482,7 +485,8 @@ class LauncherForm(Horizontal):
             shape.append(f" · {epochs:g} epochs")
         run = hanging([(_side_label("run"), shape)])
         if not problems:
-            widget.update(Group(run, Text(""), Text("✔ every field is valid", style="green")))
+            valid = Text("✔ every field is valid", style="green")
+            self._show_side(widget, (shape, valid), lambda: Group(run, Text(""), valid))
             return
         text = Text()
         text.append(f"✖ {len(problems)} problem(s) to fix before starting\n", style="bold red")
@@ -490,7 +494,16 @@ class LauncherForm(Horizontal):
             text.append(f"{name}: ", style="bold")
             # the first problem in full (its fix is often a command to copy), the rest as previews
             text.append(one_line(message, 1000 if index == 0 else 150) + "\n")
-        widget.update(Group(run, Text(""), text))
+        self._show_side(widget, (shape, text), lambda: Group(run, Text(""), text))
+
+    def _show_side(self, widget: Static, texts: tuple[Text, ...], build: Any) -> None:
+        """Update a side panel Static with ``build()`` unless it shows ``texts`` already: every check re-set
+        the three panels, and each Static.update lays the whole screen out again (~15-50 ms on 2 cores)."""
+        key = tuple((text.plain, tuple(text.spans), str(text.style)) for text in texts)
+        if self._side_shown.get(widget.id) == key:
+            return
+        self._side_shown[widget.id] = key
+        widget.update(build())
 
     def remember(self) -> None:
         """Keep the fields' texts for the next launch (app.remember)."""
