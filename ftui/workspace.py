@@ -26,6 +26,8 @@ class Workspace:
     plan_overrides: dict[str, Any] = field(default_factory=dict)
     # the held-out file of each dataset opened so far: it follows its dataset, not whatever is open now
     held_out: dict[Path, Path] = field(default_factory=dict)
+    # the dataset is one the Data screen opened, not the one given at launch: the Train form says so beside it
+    opened_in_data: bool = False
 
     @property
     def is_demo(self) -> bool:
@@ -49,6 +51,7 @@ class Workspace:
             self.held_out[previous.resolve()] = self.eval_path
         if previous is None or previous.resolve() != path.resolve():
             self.eval_path = self.held_out.get(path.resolve())
+            self.opened_in_data = True
         self.data_path = path
 
     def describe(self) -> str:

@@ -64,3 +64,32 @@ async def test_the_form_counts_a_files_lint_findings_as_the_data_screen_does(run
         assert (form.lint_counts["errors"], form.lint_counts["warnings"]) == (errors, warnings)
         side = shown(form.query_one("#form-dataset", Static))
         assert f"{errors} error(s) · {warnings} warning(s)" in side
+
+
+async def test_a_file_opened_in_data_before_train_was_ever_shown_is_marked_too(runs_dir: Path) -> None:
+    """Browsing the dirty sample and then opening Train for the first time: the form takes the Data screen's
+    file, and says so (it said nothing, and the run would have trained on the dirty file unannounced)."""
+    from ftui.tui.screens.data import DataScreen
+
+    app = FtuiApp(start_mode="data")
+    async with app.run_test(size=SIZE) as pilot:
+        data = app.screen
+        assert isinstance(data, DataScreen)
+        await pilot.pause()
+        data.open_path(Path("sample_data/dirty.jsonl").resolve())  # what the Open dialog's Enter does
+        await pilot.press("f3")
+        await _until(pilot, lambda: app.current_mode == "train")
+        screen = app.screen
+        assert screen.form.raw_values()[0]["train_path"].endswith("dirty.jsonl")
+        dataset = screen.form.query_one("#form-dataset", Static)
+        await _until(pilot, lambda: "from the Data screen" in shown(dataset))
+
+
+async def test_the_dataset_given_at_launch_is_not_marked_as_from_the_data_screen(runs_dir: Path) -> None:
+    path = Path("sample_data/support_tickets_train.jsonl").resolve()
+    app = FtuiApp(data_path=path, start_mode="data")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("f3")
+        await _until(pilot, lambda: app.current_mode == "train" and app.screen.form.preflight is not None)
+        assert "from the Data screen" not in shown(app.screen.form.query_one("#form-dataset", Static))

@@ -263,7 +263,7 @@ class TrainScreen(ModeScreen):
                 # after it has a real difference to find; demo-quick (20 steps, the loop only) is in the presets
                 values = {**values, **preset_values("demo-full")}
                 self.form.show_preset("demo-full")
-            if not first and values.get("train_path"):
+            if (not first or workspace.opened_in_data) and values.get("train_path"):
                 self.form.data_from = str(values["train_path"])  # said beside the dataset while it stays
             self.form.set_values(values)
             if not first:
