@@ -239,3 +239,36 @@ async def test_at_160_columns_the_findings_tree_shows_each_check_name_whole() ->
         for check_id in visible:
             line = next(line for line in shown if f" {check_id} " in line)
             assert titles[check_id] in line, f"{check_id}'s name is cut: {line!r}"
+
+
+async def test_the_monitors_progress_figures_wrap_whole_under_the_first_one(runs_dir: Path) -> None:
+    """At 120 columns the progress line was cut ('· eval took 0.3s · 2,679…'): every figure is shown now,
+    none split across lines, the ones that do not fit on the bar's line starting under the first figure."""
+    import json
+
+    from textual.widgets import Static
+
+    from ftui.tui.screenshots.runs import write_fixture_run
+
+    run_dir = write_fixture_run(runs_dir, "healthy")
+    log = run_dir / "events.jsonl"
+    lines = [line for line in log.read_text().splitlines(keepends=True) if '"finished"' not in line]  # mid-run
+    timed_eval = {"type": "eval", "t": 1700000062.5, "step": 120, "eval_loss": 0.6, "runtime_s": 3.46}
+    log.write_text("".join(lines) + json.dumps(timed_eval) + "\n")  # with its duration: one more figure
+    app = FtuiApp(start_mode="train")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await pilot.pause()
+        screen.open_run(run_dir)
+        await _until(pilot, lambda: screen.monitor.history is not None, "the run in the monitor")
+        await pilot.pause()
+        widget = screen.monitor.query_one("#mon-progress", Static)
+        lines = _lines(widget)
+        figures = [f.strip() for line in lines for f in line.split("%", 1)[-1].split("  ·  ") if f.strip()]
+        assert len(lines) >= 2, lines  # it did not fit on one line at 120 columns
+        assert "…" not in "".join(lines)
+        assert any(f.startswith("eval took 3.5s") for f in figures) and any(f.endswith("tok/s") for f in figures)
+        assert all(f.startswith(("step", "epoch", "elapsed", "ETA", "loss", "best eval", "eval took")) or
+                   f.endswith("tok/s") for f in figures), figures  # each figure whole on one line
+        first = lines[0].index("step")
+        assert all(_indent(line) == first for line in lines[1:]), lines

@@ -303,8 +303,24 @@ class RunMonitor(Vertical):
         tps = h.tokens_per_s.last()
         if tps is not None:
             parts.append(f"{tps:,.0f} tok/s")
-        text.append("  " + "  ·  ".join(parts))
+        # the figures wrap a whole figure at a time, under the first one (a narrow terminal cut the line at
+        # "... eval took 0.3s · 2,679…"); the bar stays on the first line
+        room = self.query_one("#mon-progress", Static).content_size.width or self.size.width or 100
+        indent = text.cell_len + 2
+        used = indent
+        text.append("  ")
+        for i, part in enumerate(parts):
+            sep = "  ·  " if i else ""
+            if i and used + len(sep) + len(part) > room:
+                text.append("\n" + " " * indent)
+                used, sep = indent, ""
+            text.append(sep + part)
+            used += len(sep) + len(part)
         return text
+
+    def on_resize(self) -> None:
+        if self._built and self.history is not None:
+            self._draw_head()  # the progress figures wrap to the new width
 
     def _in_run(self, path: str) -> str:
         return one_line(neutralize(_relative(path, self.run_dir)), 120)
