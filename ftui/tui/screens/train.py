@@ -322,12 +322,16 @@ class TrainScreen(ModeScreen):
         panel = self.panel
         if action == "start":
             return panel == "launcher"
-        if action == "apply_fix":
-            return panel == "launcher" and bool(self.form.preflight and self.form.preflight.fix_changes)
-        if action == "open_data":
-            return panel == "launcher" and self.form.has_data_problems
-        if action == "skip_bad_rows":
-            return panel == "launcher" and self.form.skippable[0] > 0
+        if action in ("apply_fix", "open_data", "skip_bad_rows"):
+            # the footer asks as the screen mounts, before the form is (nothing checked yet, nothing to offer)
+            form = self.query_one_optional(LauncherForm)
+            if panel != "launcher" or form is None:
+                return False
+            if action == "apply_fix":
+                return bool(form.preflight and form.preflight.fix_changes)
+            if action == "open_data":
+                return form.has_data_problems
+            return form.skippable[0] > 0
         if action == "stop":
             return panel == "monitor" and self._watched_is_live()
         if action in ("toggle_log", "toggle_axis"):
