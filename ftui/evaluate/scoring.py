@@ -13,10 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ftui.evaluate import metrics as M
+from ftui.evaluate.bootstrap_defaults import DEFAULT_BOOTSTRAP_SEED, DEFAULT_N_BOOTSTRAP
 from ftui.evaluate.items import EvalItem
-
-DEFAULT_N_BOOTSTRAP = 1000
-DEFAULT_BOOTSTRAP_SEED = 0
 
 
 @dataclass

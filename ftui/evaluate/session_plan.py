@@ -20,9 +20,9 @@ from datetime import datetime, timezone
 from itertools import combinations
 from pathlib import Path
 
+from ftui.evaluate.bootstrap_defaults import DEFAULT_BOOTSTRAP_SEED, DEFAULT_N_BOOTSTRAP
 from ftui.evaluate.fsutil import fsync_dir
 from ftui.evaluate.items import EvalItem
-from ftui.evaluate.scoring import DEFAULT_BOOTSTRAP_SEED, DEFAULT_N_BOOTSTRAP
 
 SESSION_FILE = "session.json"
 FORMAT_VERSION = 1
