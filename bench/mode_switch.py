@@ -11,6 +11,8 @@ Beside each wall time, the CPU time the process spent on the switch (all threads
 on this shared 2-core machine the wall time also holds other users' work, the CPU time is what the switch
 costs, and the UI thread's is what keeps the screen from answering (the rest is work in threads: the Data
 screen's index and lint, Plan's token count, the Train form's check).
+The children freeze the heap where ``ftui`` in a terminal does (``ftui.cli`` before the app starts, the app
+as a mode's first switch begins: ``FtuiApp._freeze_built``), so a full collection in a switch scans what a user's would.
 The children run byte-compiled, as an installed ftui does (pip compiles it; a checkout writes __pycache__
 on its first run): this environment sets PYTHONDONTWRITEBYTECODE, and every module edited since its .pyc
 was written was compiled from source inside the timed switches. They get a private bytecode cache
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import statistics
@@ -74,7 +77,10 @@ async def _child() -> dict[str, float]:
         await pilot.pause()
         out["minimal"] = (time.perf_counter() - started) * 1000
 
-    app = FtuiApp(start_mode="plan")
+    # as in a terminal: ftui.cli freezes the heap it has loaded before it starts the app, and the app (not
+    # headless) freezes what is built before a mode's first switch; a headless app freezes nothing unless told to
+    gc.freeze()
+    app = FtuiApp(start_mode="plan", freeze_heap=True)
     async with app.run_test(size=(160, 48)) as pilot:
         await app.screen.settled.wait()
         await pilot.pause()
