@@ -357,9 +357,10 @@ def main(argv: list[str] | None = None) -> int:
         print("no CUDA device here: run with --tiny for the CPU smoke mode", file=sys.stderr)
         return 2
     from ftui.config import RunConfig
-    from ftui.train.hf_setup import quiet_libraries
+    from ftui.train.hf_setup import quiet_libraries, skip_bitsandbytes_without_cuda
     from ftui.train.preflight.estimate import estimate_for
 
+    skip_bitsandbytes_without_cuda()  # as `ftui train` does (--tiny on a CPU box: QLoRA is skipped anyway)
     quiet_libraries()
     import datasets
 

@@ -126,9 +126,11 @@ def quiet_libraries() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     quiet_libraries()
+    own_process = argv is None  # the program itself, not a test or a host calling main(): may change process state
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(commands=_names_a_command(argv))
     args = parser.parse_args(argv)
+    args.own_process = own_process
     try:
         if args.command is None:
             return _launch_tui(args)
