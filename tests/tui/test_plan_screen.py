@@ -290,6 +290,29 @@ async def test_cost_tab_break_even() -> None:
         assert "Epochs" in _text(screen, "#cost-error")
 
 
+async def test_the_cost_form_is_built_when_first_shown_with_what_the_plan_set_meanwhile() -> None:
+    """The cost tab's widgets are built on its first showing (a click or c); until then the cost is computed from
+    the values the screen keeps, and what the plan set meanwhile (the outcome's epochs) is in the form."""
+    app = FtuiApp(start_mode="plan")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _plan(pilot)
+        assert screen.cost_form is None and not screen.query("#c-epochs")
+        await pilot.press("2", "n", "2", "3")  # reasoning_finetune: its epochs go to the cost form
+        epochs = f"{screen.walker.outcome.hyperparameters['num_epochs']:g}"
+        assert epochs != "3" and screen.cost_values["#c-epochs"] == epochs
+        assert [label for label, _, _ in screen.cost_lines][:2] == ["OpenAI training", "Self-hosted"]
+        lines = list(screen.cost_lines)
+        await pilot.click("#calc-tabs Tab#--content-tab-cost")
+        await pilot.pause()
+        assert screen.query_one("#calc-tabs").active == "cost" and screen.cost_form is not None
+        assert screen.query_one("#c-epochs", Input).value == epochs
+        assert screen.query_one("#c-tokens", Input).placeholder.startswith("dataset: ")
+        assert "examples" in _text(screen, "#cost-data")
+        assert screen.cost_lines == lines and "OpenAI training" in _text(screen, "#cost-result")
+        await pilot.press("m", "c")  # shown again: the same form, not a second one
+        assert len(screen.query("#cost-scroll")) == 1
+
+
 async def test_usable_at_80x24() -> None:
     app = FtuiApp(start_mode="plan")
     async with app.run_test(size=(80, 24)) as pilot:

@@ -35,12 +35,13 @@ from ftui.tui.widgets.plan_view import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
-    from textual.widgets import Input, Select
+    from textual.widgets import Input, Select, TabbedContent
 
     from ftui.advisor.architectures import Architecture
     from ftui.advisor.vram import Estimate, Fix, TrainSetup
     from ftui.config import RunConfig
     from ftui.data.stats import DatasetTokens
+    from ftui.tui.screens.plan_calc import CostForm
 
 # The calculator's modules (forms, the estimator, prices) are imported where they are used:
 # it mounts after the first frame, and keeping them out of this module's import keeps
@@ -123,6 +124,12 @@ class PlanScreen(ModeScreen):
         self.model_chosen = False
         self.dataset_tokens: DatasetTokens | None = None
         self.cost_lines: list[tuple[str, str, str]] = []
+        # The cost form is built when its tab is first shown; until then its values live here (by field id)
+        # and the cost is still computed from them (the decision record carries it).
+        self.cost_values: dict[str, str] = {}
+        self.cost_form: CostForm | None = None
+        self._tokens_placeholder = "from dataset"
+        self._cost_data: Text | str = ""
         self._path_timer: Timer | None = None
         self._ready = False
         self._initial_model = "8B"
@@ -173,8 +180,10 @@ class PlanScreen(ModeScreen):
 
         # settled once the tabs have announced themselves (calc_mounted): the tabs inside mount after this
         # await, and an exit before that made Textual's Tabs raise "No Tab with id '--content-tab-memory'"
+        calculator = Calculator()
+        self.cost_values = calculator.cost_values
         try:
-            await self.query_one("#calc-pane", Vertical).mount(Calculator())
+            await self.query_one("#calc-pane", Vertical).mount(calculator)
         except BaseException:
             self.settled.set()
             raise
@@ -252,21 +261,54 @@ class PlanScreen(ModeScreen):
         if hp.get("target_modules") in ("all-linear", "attention"):
             self.query_one("#f-targets", Select).value = hp["target_modules"]
         if "num_epochs" in hp:
-            self.query_one("#c-epochs", Input).value = f"{hp['num_epochs']:g}"
+            self._set_cost_field("#c-epochs", f"{hp['num_epochs']:g}")
+
+    def _set_cost_field(self, wid: str, value: str) -> None:
+        from textual.widgets import Input
+
+        if self.cost_form is not None:
+            self.query_one(wid, Input).value = value  # its Changed recomputes the cost
+        elif self.cost_values.get(wid) != value:
+            self.cost_values[wid] = value
+            self.recompute_cost()
 
     def action_focus_wizard(self) -> None:
         self.query_one("#wizard", WizardPanel).focus()
 
-    def action_tab(self, tab: str) -> None:
+    async def action_tab(self, tab: str) -> None:
         from textual.widgets import TabbedContent
 
         if self._ready:
+            if tab == "cost":
+                await self.build_cost_form()  # before the switch: the tab never shows empty
             self.query_one("#calc-tabs", TabbedContent).active = tab
+
+    async def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == "cost":  # a click on the tab (c builds the form before it switches)
+            await self.build_cost_form()
+
+    async def build_cost_form(self) -> None:
+        """Build the cost form on its first showing, with the values kept meanwhile, then show its result."""
+        from textual.widgets import Input, TabPane
+
+        from ftui.tui.screens.plan_calc import CostForm
+
+        if self.cost_form is not None or not self._ready:
+            return
+        form = CostForm(dict(self.cost_values), self._tokens_placeholder, self._cost_data)
+        await self.query_one("#cost", TabPane).mount(form)
+        self.cost_form = form
+        # a dataset counted while it mounted (a worker's callback does not wait for the mount)
+        self.query_one("#c-tokens", Input).placeholder = self._tokens_placeholder
+        self.query_one("#cost-data", Static).update(self._cost_data)
+        self.recompute_cost()
 
     # ---------------------------------------------------------------- the form
     def _text(self, wid: str) -> str:
         from textual.widgets import Input
 
+        if self.cost_form is None and wid in self.cost_values:
+            return self.cost_values[wid].strip()
         return self.query_one(wid, Input).value.strip()
 
     def _int(self, wid: str, name: str) -> int:
@@ -292,6 +334,8 @@ class PlanScreen(ModeScreen):
     def _select_value(self, wid: str) -> str:
         from textual.widgets import Select
 
+        if self.cost_form is None and wid in self.cost_values:
+            return self.cost_values[wid]
         return str(self.query_one(wid, Select).value)
 
     def current_arch(self) -> tuple[Architecture, str]:
@@ -391,18 +435,21 @@ class PlanScreen(ModeScreen):
 
         if not self._ready:
             return
-        error = self.query_one("#cost-error", Static)
-        result = self.query_one("#cost-result", Static)
         self.cost_lines = []
         try:
             self.cost_lines = self._cost_lines()
         except (FieldError, AdvisorError) as exc:
+            if self.cost_form is None:
+                return
+            error = self.query_one("#cost-error", Static)
             error.update(Text(one_line(str(exc), 400)))
             error.display = True
-            result.update("")
+            self.query_one("#cost-result", Static).update("")
             return
-        error.display = False
-        result.update(render_cost(self.cost_lines))
+        if self.cost_form is None:
+            return
+        self.query_one("#cost-error", Static).display = False
+        self.query_one("#cost-result", Static).update(render_cost(self.cost_lines))
 
     def _cost_lines(self) -> list[tuple[str, str, str]]:
         from ftui.advisor import cost as cost_mod
@@ -572,8 +619,10 @@ class PlanScreen(ModeScreen):
         text.append("Dataset: ", style="bold")
         text.append(one_line(Path(counted.path).name, 60))
         text.append(f" · {counted.examples:,} examples · ~{counted.tokens:,} tokens/epoch (≈ chars/4)", style="dim")
-        self.query_one("#cost-data", Static).update(text)
-        self.query_one("#c-tokens", Input).placeholder = f"dataset: {counted.tokens:,}"
+        self._cost_data, self._tokens_placeholder = text, f"dataset: {counted.tokens:,}"
+        if self.cost_form is not None:
+            self.query_one("#cost-data", Static).update(text)
+            self.query_one("#c-tokens", Input).placeholder = self._tokens_placeholder
         self.recompute_cost()
 
     # ---------------------------------------------------------------- actions

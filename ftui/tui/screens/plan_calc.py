@@ -1,4 +1,5 @@
-"""The Plan screen's calculator: the memory-estimator and cost forms (built after the first frame).
+"""The Plan screen's calculator: the memory-estimator and cost forms (built after the first frame;
+the cost form when its tab is first shown).
 
 Split from ``plan`` so the screen's first frame does not wait for importing the form
 widgets, the estimator and the price table (bench/startup.py).
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical, VerticalScroll
 from textual.widgets import Input, Select, Static, TabbedContent, TabPane
@@ -54,8 +56,11 @@ class Calculator(Vertical):
 
     DEFAULT_CSS = "Calculator { height: 1fr; }"
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.cost_values = cost_defaults(cost_mod.load_prices())
+
     def compose(self) -> ComposeResult:
-        prices = cost_mod.load_prices()
         with CalcTabs(id="calc-tabs", initial="memory"):
             with TabPane("Memory (m)", id="memory"):
                 with VerticalScroll(id="memory-scroll"):
@@ -91,37 +96,59 @@ class Calculator(Vertical):
                     breakdown.border_title = "Memory per training step"
                     yield breakdown
                     yield Static(id="fix")
-            with TabPane("Cost (c)", id="cost"):
-                with VerticalScroll(id="cost-scroll"):
-                    with Grid(id="cost-form", classes="form"):
-                        yield _label("Tokens")
-                        yield _input("", "c-tokens", "from dataset", restrict=r"-?[0-9]*")
-                        yield _label("Epochs")
-                        yield _input("3", "c-epochs")
-                        yield _label("OpenAI")
-                        yield _select(tuple(prices.openai_finetune), next(iter(prices.openai_finetune)),
-                                      "c-openai")
-                        yield _label("GPU type")
-                        yield _select(tuple(prices.gpus), next(iter(prices.gpus)), "c-gpu")
-                        yield _label("$/hour")
-                        yield _input("", "c-hourly", "table")
-                        yield _label("Req/day")
-                        yield _input("", "c-requests", "e.g. 100000", restrict=r"-?[0-9]*")
-                        yield _label("Prompt now")
-                        yield _input("1500", "c-before", restrict=r"-?[0-9]*")
-                        yield _label("Prompt FT")
-                        yield _input("100", "c-after", restrict=r"-?[0-9]*")
-                        yield _label("Output")
-                        yield _input("50", "c-output", restrict=r"-?[0-9]*")
-                        yield _label("Today")
-                        yield _select(tuple(prices.openai_base), "gpt-4o" if "gpt-4o" in prices.openai_base
-                                      else next(iter(prices.openai_base)), "c-today")
-                        yield _label("Serve FT")
-                        yield _select([("OpenAI", "openai"), ("self-hosted", "self-hosted")], "openai",
-                                      "c-serve")
-                    yield Static(id="cost-data", classes="muted")
-                    yield Static(id="cost-error", classes="error")
-                    yield Static(id="cost-result")
-                    yield Static(f"Prices checked {prices.checked}; edit {Path(prices.path).name} or set "
-                                 "FTUI_PRICES. Self-hosted speed is a FLOPs/MFU estimate.",
-                                 classes="muted", markup=False)
+            # the cost form is built when its tab is first shown (PlanScreen.build_cost_form): 4 of the
+            # calculator's 11 Selects and ~30 of its widgets that most sessions never look at
+            yield TabPane("Cost (c)", id="cost")
+
+
+def cost_defaults(prices: cost_mod.PriceTable) -> dict[str, str]:
+    """The cost form's first values, by field id: what the screen reads while the form is not built."""
+    return {
+        "#c-tokens": "", "#c-epochs": "3", "#c-openai": next(iter(prices.openai_finetune)),
+        "#c-gpu": next(iter(prices.gpus)), "#c-hourly": "", "#c-requests": "", "#c-before": "1500",
+        "#c-after": "100", "#c-output": "50",
+        "#c-today": "gpt-4o" if "gpt-4o" in prices.openai_base else next(iter(prices.openai_base)),
+        "#c-serve": "openai",
+    }
+
+
+class CostForm(VerticalScroll):
+    """The cost / break-even form, built with the values the screen kept while it was not shown."""
+
+    def __init__(self, values: dict[str, str], tokens_placeholder: str, data_text: Text | str) -> None:
+        super().__init__(id="cost-scroll")
+        self.values = values
+        self.tokens_placeholder = tokens_placeholder
+        self.data_text = data_text
+
+    def compose(self) -> ComposeResult:
+        prices = cost_mod.load_prices()
+        v = self.values
+        with Grid(id="cost-form", classes="form"):
+            yield _label("Tokens")
+            yield _input(v["#c-tokens"], "c-tokens", self.tokens_placeholder, restrict=r"-?[0-9]*")
+            yield _label("Epochs")
+            yield _input(v["#c-epochs"], "c-epochs")
+            yield _label("OpenAI")
+            yield _select(tuple(prices.openai_finetune), v["#c-openai"], "c-openai")
+            yield _label("GPU type")
+            yield _select(tuple(prices.gpus), v["#c-gpu"], "c-gpu")
+            yield _label("$/hour")
+            yield _input(v["#c-hourly"], "c-hourly", "table")
+            yield _label("Req/day")
+            yield _input(v["#c-requests"], "c-requests", "e.g. 100000", restrict=r"-?[0-9]*")
+            yield _label("Prompt now")
+            yield _input(v["#c-before"], "c-before", restrict=r"-?[0-9]*")
+            yield _label("Prompt FT")
+            yield _input(v["#c-after"], "c-after", restrict=r"-?[0-9]*")
+            yield _label("Output")
+            yield _input(v["#c-output"], "c-output", restrict=r"-?[0-9]*")
+            yield _label("Today")
+            yield _select(tuple(prices.openai_base), v["#c-today"], "c-today")
+            yield _label("Serve FT")
+            yield _select([("OpenAI", "openai"), ("self-hosted", "self-hosted")], v["#c-serve"], "c-serve")
+        yield Static(self.data_text, id="cost-data", classes="muted")
+        yield Static(id="cost-error", classes="error")
+        yield Static(id="cost-result")
+        yield Static(f"Prices checked {prices.checked}; edit {Path(prices.path).name} or set "
+                     "FTUI_PRICES. Self-hosted speed is a FLOPs/MFU estimate.", classes="muted", markup=False)

@@ -33,10 +33,9 @@ async def _estimator(pilot, home: Path) -> None:  # noqa: ANN001
 async def _cost(pilot, home: Path) -> None:  # noqa: ANN001
     from textual.widgets import Input
 
-    await pilot.press("3", "y", "y", "n")
+    await pilot.press("3", "y", "y", "n", "c")  # the cost form is built when its tab first shows
     screen = pilot.app.screen
     screen.query_one("#c-requests", Input).value = "200000"
-    await pilot.press("c")
     await pilot.pause()
 
 
