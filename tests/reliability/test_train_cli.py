@@ -22,17 +22,17 @@ def test_example_piped_into_train_finishes(demo_model, tmp_path):
     env = dict(os.environ, FTUI_RUNS_DIR=str(tmp_path / "runs"))
     start = time.monotonic()
     result = subprocess.run(
-        f"'{sys.executable}' -m ftui train --example | '{sys.executable}' -m ftui train - --set max_steps=20",
+        f"'{sys.executable}' -m ftui train --example | '{sys.executable}' -m ftui train - --set max_steps=8",
         shell=True, cwd=paths.REPO_ROOT, env=env, capture_output=True, text=True, timeout=300,
     )
     elapsed = time.monotonic() - start
-    print(f"ftui train --example | ftui train - --set max_steps=20: {elapsed:.1f} s")
+    print(f"ftui train --example | ftui train - --set max_steps=8: {elapsed:.1f} s")
     assert result.returncode == 0, result.stdout + result.stderr
     run_dir = Path(result.stdout.strip().splitlines()[-1].split("run directory: ")[1])
     events = read_events(run_dir / "events.jsonl")
-    assert isinstance(events[-1], Finished) and events[-1].step == 20
+    assert isinstance(events[-1], Finished) and events[-1].step == 8
     losses = [e.eval_loss for e in events if isinstance(e, Eval)]
-    assert losses[-1] < losses[0]
+    assert losses[-1] < losses[0]  # 8 steps of the example's recipe: 9.95 -> 2.13 (20 steps: -> 0.93)
     assert "Traceback" not in result.stderr  # how long it took is printed above; speed goals live in bench/
 
 
@@ -65,13 +65,15 @@ def test_accelerate_launch_runs_the_same_config(demo_model, tmp_path):
 
 
 # Every rank's Trainer.save_model call, recorded by a sitecustomize the ranks import at start-up, so the
-# launch runs exactly `accelerate launch -m ftui train CONFIG` and the save probe rides along.
+# launch runs exactly `accelerate launch -m ftui train CONFIG` and the save probe rides along. It patches
+# the Trainer when ftui imports it, not at start-up: importing it first would load the ML stack before
+# `ftui train` sets up its process (the ranks would start as a test's probe made them, ~2 CPU-s heavier).
 SAVE_PROBE = '''
-import json, os
-if os.environ.get("RANK") is not None and os.environ.get("PROBE_DIR"):  # a rank, not the launcher
-    import transformers
+import importlib.abc, importlib.util, json, os, sys
 
-    real = transformers.Trainer.save_model
+
+def patch(trainer_class):
+    real = trainer_class.save_model
 
     def save_model(self, output_dir=None, *args, **kwargs):
         line = json.dumps({"output_dir": output_dir, "main": self.is_world_process_zero()})
@@ -79,7 +81,27 @@ if os.environ.get("RANK") is not None and os.environ.get("PROBE_DIR"):  # a rank
             fh.write(line + "\\n")
         return real(self, output_dir, *args, **kwargs)
 
-    transformers.Trainer.save_model = save_model
+    trainer_class.save_model = save_model
+
+
+class PatchOnImport(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name != "transformers.trainer":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        run = spec.loader.exec_module
+
+        def exec_module(module):
+            run(module)
+            patch(module.Trainer)
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
+if os.environ.get("RANK") is not None and os.environ.get("PROBE_DIR"):  # a rank, not the launcher
+    sys.meta_path.insert(0, PatchOnImport())
 '''
 
 
