@@ -41,6 +41,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if not os.environ.get("PYTEST_XDIST_WORKER"):
         return
     heavy: dict[str, int] = {}
+    demo: dict[str, int] = {}
     count: dict[str, int] = {}
     first: dict[str, int] = {}
     for index, item in enumerate(items):
@@ -49,7 +50,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         first.setdefault(path, index)
         is_heavy = item.get_closest_marker("slow") is not None or bool(HEAVY_FIXTURES & set(item.fixturenames))
         heavy[path] = heavy.get(path, 0) + is_heavy
-    order = sorted(first, key=lambda path: (-heavy[path], -count[path], first[path]))
+        demo[path] = demo.get(path, 0) + ("demo_model" in item.fixturenames)
+    # Heavy files that need no demo model come first: the workers that do not build it start on them and
+    # reach a test of the demo model only once the build is done (test_train_hf's first test sat 16 s on
+    # the build's lock when it came third).
+    order = sorted(first, key=lambda path: (not heavy[path], demo[path] > 0, -heavy[path], -count[path], first[path]))
     # The first file each worker is dealt runs while the last worker builds the demo model: its tests of
     # the demo model go last in it, so the other worker trains family models meanwhile instead of
     # waiting on the build's lock (16 s of one core idle in the clean-clone CI of 482 s).
@@ -64,6 +69,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 _FROZEN_AT_MODULES = [0]  # how many modules were loaded when the collector last froze the heap
+_UNFROZEN = [True]  # whether anything (a training run, a test) called gc.unfreeze() since the heap was last frozen
+_gc_unfreeze = gc.unfreeze
+
+
+def _unfreeze_and_note() -> None:
+    """``gc.unfreeze()``, noted here: asking ``gc.get_freeze_count()`` instead walks the whole frozen list,
+    45-175 ms per call with the ML stack loaded, which before every test was ~10% of the suite's CPU."""
+    _UNFROZEN[0] = True
+    _gc_unfreeze()
+
+
+gc.unfreeze = _unfreeze_and_note  # hf_backend.train_frozen and the tests call it as gc.unfreeze()
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -78,8 +95,17 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     Garbage is still freed: by reference counting always, and by the collector for what tests create.
     """
     modules = len(sys.modules)
-    if modules - _FROZEN_AT_MODULES[0] >= 50 or gc.get_freeze_count() == 0:
-        _FROZEN_AT_MODULES[0] = modules
+    if modules - _FROZEN_AT_MODULES[0] >= 50 or _UNFROZEN[0]:
+        _FROZEN_AT_MODULES[0], _UNFROZEN[0] = modules, False
+        gc.collect()
+        gc.freeze()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """pytest's clean-up after this runs five full collections (for unraisable exceptions): with the heap
+    frozen after one, they skip the loaded stack (5 x ~1 s per worker when the last test had trained)."""
+    if _UNFROZEN[0]:
+        _UNFROZEN[0] = False
         gc.collect()
         gc.freeze()
 
