@@ -42,7 +42,9 @@ class EvaluateScreen(ModeScreen):
     TITLE_TEXT = "Evaluate"
     HORIZONTAL_BREAKPOINTS: ClassVar = [(0, "-narrow"), (100, "-wide")]
     BINDINGS: ClassVar = [
-        Binding("enter", "rate", "Rate / resume session", id="eval.rate"),
+        # priority: the sessions table (focused) has its own Enter, which hid this one from the footer, and the
+        # footer then recomposed without it after the first paint (bench/mode_switch.py); both open the session
+        Binding("enter", "rate", "Rate / resume session", id="eval.rate", priority=True),
         Binding("x", "results", "Results (unblind)…", id="eval.results"),
         Binding("g", "generate", "Generate & metrics", id="eval.generate"),
         Binding("f5", "refresh", "Refresh", id="eval.refresh"),
