@@ -20,6 +20,8 @@ $(STAMP): pyproject.toml
 	$(PIP) install -q "$(TORCH_SPEC)"
 	$(PIP) install -q -e ".[dev]"
 	$(PY) -m compileall -q ftui  # what a regular install does: no start-up spent compiling our modules
+	@# the tests' assert-rewritten bytecode too: each pytest worker otherwise rewrites every test module (~6 CPU-s)
+	-PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -q -p no:cacheprovider --collect-only >/dev/null
 	@touch $(STAMP)
 
 setup: $(STAMP)
@@ -29,8 +31,10 @@ demo: $(STAMP)
 	$(VENV)/bin/ftui
 
 # One pytest worker per core; a test file stays on one worker (its module fixtures are built once).
+# Bytecode is written even where PYTHONDONTWRITEBYTECODE is set: pytest caches the tests' assert rewriting
+# in __pycache__ (git-ignored); without it every worker of every run rewrote all test modules again.
 TEST_WORKERS ?= auto
-PYTEST := $(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile --durations=15
+PYTEST := PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 test: $(STAMP)
 	$(PYTEST)
