@@ -25,7 +25,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import ContentSwitcher, DataTable, Input, Static
+from textual.widgets import ContentSwitcher, Input, Static
 
 from ftui.textsafe import one_line
 from ftui.train.config_fields import preset_values
@@ -36,6 +36,8 @@ from ftui.tui.screens.train_form import LauncherForm
 from ftui.tui.widgets.field import display_path as _display_path
 
 if TYPE_CHECKING:  # pragma: no cover - the panels (and plotext) load when one is first shown
+    from textual.widgets import DataTable
+
     from ftui.tui.screens.train_monitor import RunMonitor
     from ftui.tui.screens.train_runs import ComparePanel, RunsPanel
 
@@ -622,8 +624,11 @@ class TrainScreen(ModeScreen):
         self.notify(Text(text), title="Cannot resume", severity="error", timeout=10)
 
     # ------------------------------------------------------------------ runs list and compare
-    @on(DataTable.RowSelected, "#runs-table")
-    def _row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        # by name, not @on(DataTable.RowSelected, ...): the first switch to Train then does not import DataTable
+        # (~5 ms), which only the runs and compare panels use, built when first shown
+        if event.data_table.id != "runs-table":
+            return
         key = event.row_key.value
         if key and key != "__empty__":
             self.open_run(Path(key))
