@@ -10,6 +10,11 @@ so a skipped row is never a silent loss. Errors about the whole file are never s
 
 from __future__ import annotations
 
+import copy
+import hashlib
+import os
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +24,9 @@ REFUSE = "refuse"
 SHOWN_MAX = 3  # lint errors a refusal names one by one before "and N more"
 RECORD_MAX = 1000  # skipped rows listed in run.json (the count is always whole)
 EVENT_MAX = 20  # skipped rows listed in the ``data`` event (the monitor shows the first few)
+CACHED_MAX_BYTES = 32 << 20  # scans of files up to this size are remembered, keyed on their content
+_SCANS: OrderedDict[tuple, BadRowScan] = OrderedDict()
+_SCANS_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -59,7 +67,37 @@ def scan_file(path: Path, max_seq_len: int | None = None) -> BadRowScan:
     at, not the profile's default of 1,024.
 
     Raises ``ftui.data.source.DatasetError`` when the file itself cannot be read.
+    A file of up to 32 MB scanned before with the same content is not linted again: every check of
+    a run (the form's on each change, ``train --check``, the run's start) scans the same files.
     """
+    key = _scan_key(path, max_seq_len)
+    if key is not None:
+        with _SCANS_LOCK:
+            if key in _SCANS:
+                _SCANS.move_to_end(key)
+                return copy.deepcopy(_SCANS[key])
+    scan = _scan(path, max_seq_len)
+    if key is not None:
+        with _SCANS_LOCK:
+            _SCANS[key] = copy.deepcopy(scan)
+            while len(_SCANS) > 16:
+                _SCANS.popitem(last=False)
+    return scan
+
+
+def _scan_key(path: Path, max_seq_len: int | None) -> tuple | None:
+    """What a scan depends on: the file's place, identity and bytes, and the limit; None: not cached."""
+    try:
+        st = os.stat(path)
+        if not os.path.isfile(path) or st.st_size > CACHED_MAX_BYTES:
+            return None
+        digest = hashlib.blake2b(Path(path).read_bytes(), digest_size=16).hexdigest()
+        return (os.path.realpath(path), st.st_size, st.st_mtime_ns, st.st_ino, digest, max_seq_len)
+    except OSError:
+        return None
+
+
+def _scan(path: Path, max_seq_len: int | None) -> BadRowScan:
     from ftui.data.lint import lint_file
 
     report = lint_file(path, max_seq_len=max_seq_len, near_dups=False)

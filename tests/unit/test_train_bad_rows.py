@@ -149,3 +149,25 @@ def test_cli_train_refuses_the_file_then_trains_with_skip(demo_model, tmp_path, 
     out = capsys.readouterr().out
     assert "on_bad_rows: skip left out 1 row" in out
     assert json.loads((tmp_path / "run" / "run.json").read_text())["bad_rows"]["rows"][0]["row"] == LONG_ROW
+
+
+def test_a_scan_is_remembered_until_the_files_bytes_change(tmp_path):
+    """Every check of a run scans the same file: the second scan is the first's, but a change of even one
+    byte (same size, same mtime) is linted again, and what a caller does to its result is its own."""
+    import os
+
+    from ftui.train.bad_rows import scan_file
+
+    data = file_with_one_long_row(tmp_path / "long.jsonl")
+    first = scan_file(data, 512)
+    assert list(first.rows) == [LONG_ROW]
+    first.rows.clear()
+    assert list(scan_file(data, 512).rows) == [LONG_ROW]
+    assert scan_file(data, 100_000).rows == {}  # the limit is part of what a scan depends on
+    stat = data.stat()
+    lines = data.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[1] = " " + lines[1][1:]  # row 2 is no longer JSON: one byte, same size
+    data.write_text("".join(lines), encoding="utf-8")
+    os.utime(data, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert data.stat().st_size == stat.st_size
+    assert sorted(scan_file(data, 512).rows) == [2, LONG_ROW]
