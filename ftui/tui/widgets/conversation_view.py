@@ -252,7 +252,15 @@ class ConversationView(VerticalScroll, can_focus=True):
     def compose(self) -> ComposeResult:
         yield Static(Text("No row selected.", "dim"), id="conversation-body")
 
+    _shown: tuple[Any, Any] | None = None  # the (row, findings) the body shows; None after a message
+
     def show(self, row: DisplayRow | None, findings: list[Any] | None = None) -> None:
+        """Show ``row`` with ``findings``; what is shown already is left as it is (scrolled where the user left
+        it): the cursor resting on the row the screen opened with showed it again after the first paint, and
+        each Static.update lays the whole screen out again (bench/mode_switch.py)."""
+        if self._shown is not None and self._shown == (row, findings):
+            return
+        self._shown = (row, findings)
         body = self.query_one("#conversation-body", Static)
         if row is None:
             body.update(Text("No row selected.", "dim"))
@@ -261,4 +269,5 @@ class ConversationView(VerticalScroll, can_focus=True):
         self.scroll_home(animate=False)
 
     def show_message(self, message: str, style: str = "dim") -> None:
+        self._shown = None
         self.query_one("#conversation-body", Static).update(Text(neutralize(message), style))
