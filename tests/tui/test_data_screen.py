@@ -72,7 +72,9 @@ async def _until(pilot, predicate, what: str, bound_s: float = 120.0) -> None:  
     deadline = time.monotonic() + bound_s
     while not predicate():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await pilot.pause(0.02)
+        # a plain sleep between checks: pilot.pause() also posts a callback to every widget of the screen and
+        # forces a repaint: a few ms of the UI thread per check on a big screen
+        await asyncio.sleep(0.02)
 
 
 async def _settle(pilot, screen: DataScreen) -> None:

@@ -14,6 +14,7 @@ is a product bug: it is fixed in the product (footer or help), never worked arou
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
 import time
@@ -135,7 +136,9 @@ class Newcomer:
         deadline = time.monotonic() + max(timeout, MIN_BOUND_S)
         while not predicate():
             assert time.monotonic() < deadline, f"timed out waiting for {what}"
-            await self.pilot.pause(0.05)
+            # a plain sleep between checks: pilot.pause() also posts a callback to every widget of the screen and
+            # forces a repaint, a few ms of the UI thread per check on the Train screen while a run trains
+            await asyncio.sleep(0.05)
 
     async def tab_to(self, wanted, what: str, limit: int = 60) -> None:  # noqa: ANN001
         """Tab (the help's "Next field") until ``wanted(focused)``."""

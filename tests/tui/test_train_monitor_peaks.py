@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from pathlib import Path
@@ -20,7 +21,9 @@ async def wait_for(pilot, predicate, timeout: float = 10.0) -> None:  # noqa: AN
     deadline = time.monotonic() + timeout
     while not predicate():
         assert time.monotonic() < deadline, f"timed out waiting for {predicate}"
-        await pilot.pause(0.05)
+        # a plain sleep between checks: pilot.pause() also posts a callback to every widget of the screen and
+        # forces a repaint, a few ms of the UI thread per check on the Train screen while a run trains
+        await asyncio.sleep(0.05)
 
 
 def gpu_run(runs_dir: Path) -> tuple[Path, DataAccounting]:
