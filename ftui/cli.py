@@ -127,6 +127,10 @@ def quiet_libraries() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     quiet_libraries()
     own_process = argv is None  # the program itself, not a test or a host calling main(): may change process state
+    if own_process:
+        from ftui.train import import_speedups
+
+        import_speedups.install()  # before any command imports the ML stack
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(commands=_names_a_command(argv))
     args = parser.parse_args(argv)
