@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ftui import __version__
-from ftui.commands import COMMAND_MODULES
+from ftui.commands import COMMAND_MODULES, MODULE_OF_COMMAND
 from ftui.errors import UserError
 
 EXIT_USAGE = 2
@@ -35,9 +35,9 @@ class _Parser(argparse.ArgumentParser):
 _TUI_OPTIONS_WITH_VALUE = ("--data", "--model", "--mode")
 
 
-def _names_a_command(argv: Sequence[str]) -> bool:
-    """Whether ``argv`` holds a sub-command (or asks for help): only then are the command
-    parsers built, whose modules cost ~30 ms of imports before the TUI's first frame."""
+def _command_word(argv: Sequence[str]) -> str | None:
+    """The first word of ``argv`` that is neither an option nor a TUI option's value (the sub-command),
+    or a help option before it; None when there is none (the TUI)."""
     skip = False
     for token in argv:
         if skip:
@@ -45,11 +45,18 @@ def _names_a_command(argv: Sequence[str]) -> bool:
         elif token in _TUI_OPTIONS_WITH_VALUE:
             skip = True
         elif token in ("-h", "--help") or not token.startswith("-"):
-            return True
-    return False
+            return token
+    return None
 
 
-def build_parser(commands: bool = True) -> argparse.ArgumentParser:
+def _names_a_command(argv: Sequence[str]) -> bool:
+    """Whether ``argv`` holds a sub-command (or asks for help): only then are the command
+    parsers built, whose modules cost ~30 ms of imports before the TUI's first frame."""
+    return _command_word(argv) is not None
+
+
+def build_parser(commands: bool = True, only: str | None = None) -> argparse.ArgumentParser:
+    """The ftui parser; ``only``: the one command module to register (``MODULE_OF_COMMAND``), not all."""
     parser = _Parser(
         prog="ftui",
         description="A terminal workbench for fine-tuning LLMs: plan, data, train, evaluate. "
@@ -65,7 +72,7 @@ def build_parser(commands: bool = True) -> argparse.ArgumentParser:
         parser.set_defaults(command=None)
         return parser
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in COMMAND_MODULES:
+    for name in (only,) if only else COMMAND_MODULES:
         module = importlib.import_module(f"ftui.commands.{name}")
         module.register(sub)
     return parser
@@ -132,7 +139,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         import_speedups.install()  # before any command imports the ML stack
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(commands=_names_a_command(argv))
+    word = _command_word(argv)
+    parser = build_parser(commands=word is not None, only=MODULE_OF_COMMAND.get(word or ""))
     args = parser.parse_args(argv)
     args.own_process = own_process
     try:
