@@ -112,6 +112,8 @@ class DataScreen(ModeScreen):
         self._eval_pair: tuple[Path, Path] | None = None
         self.last_fix: tuple[backend.FixPlan, list[str]] | None = None
         self._detail_timer: Timer | None = None
+        self._detail_shown: tuple[Any, ...] | None = None  # what the detail shows (see _detail_key)
+        self._findings_version = 0  # bumped whenever the findings change
         self.profile = "trl"
         self._index_error_shown: RowIndex | None = None
         self._filebar_shown: Text | None = None
@@ -184,14 +186,11 @@ class DataScreen(ModeScreen):
         if workspace is not None:
             workspace.open_data(Path(self.index.path))  # the held-out file follows its own dataset
         row_list.set_index(self.index)
-        self._reset_findings()
         self.text_filter, self.text_matches, self.id_filter, self.severity_filter = "", None, None, None
-        self._apply_view()
-        row_list.focus()
+        self.action_lint()  # resets the findings, which the row shown next depends on
         self.index.wait_for_rows(1, timeout=0.2)  # the first chunk is tiny: paint real rows at once
-        row_list.sync_size()
-        self._show_current()
-        self.action_lint()
+        self._apply_view()  # sizes the list and shows the row under the cursor
+        row_list.focus()
 
     def _set_file_error(self, message: str | None) -> None:
         self.file_error = message
@@ -271,6 +270,7 @@ class DataScreen(ModeScreen):
     # ------------------------------------------------------------------ lint
     def _reset_findings(self) -> None:
         self.store = FindingStore()
+        self._findings_version += 1
         self.lint_outcome = None
         self.lint_state = "not run"
         self.query_one(FindingsPanel).reset_findings()
@@ -352,6 +352,7 @@ class DataScreen(ModeScreen):
 
     def _add_findings(self, batch: list[Any], compact: dict[str, Any] | None = None) -> None:
         kept = self.store.add(batch) if batch else []
+        self._findings_version += 1
         for check_id, (severity, rows) in (compact or {}).items():
             self.store.add_rows(check_id, severity, rows)
         panel = self.query_one(FindingsPanel)
@@ -402,7 +403,12 @@ class DataScreen(ModeScreen):
         # so holding a key down scrolls smoothly through a big file.
         if self._detail_timer is not None:
             self._detail_timer.stop()
+            self._detail_timer = None
         row = event.row
+        if self._detail_shown is not None and self._detail_shown == self._detail_key(row):
+            # the detail shows this row already (the cursor is put on the row the screen opened with, which is
+            # shown at once): a timer would only wake the app 60 ms after the first paint of the Data screen
+            return
         self._detail_timer = self.set_timer(DETAIL_DELAY, lambda: self._show_row(row))
 
     @on(RowList.Selected)
@@ -415,14 +421,20 @@ class DataScreen(ModeScreen):
         row = self.query_one(RowList).current_row
         view = self.query_one(ConversationView)
         if row is None:
+            self._detail_shown = None
             view.show(None)
         else:
             self._show_row(row)
+
+    def _detail_key(self, row: int) -> tuple[Any, ...]:
+        """What the detail of ``row`` depends on: the file, the row and the findings known so far."""
+        return (self.index, row, self._findings_version)
 
     def _show_row(self, row: int) -> None:
         if self.index is None:
             return
         view = self.query_one(ConversationView)
+        self._detail_shown = None
         try:
             shown = self.index.display_row(row)
         except (IndexError, OSError) as exc:
@@ -435,7 +447,10 @@ class DataScreen(ModeScreen):
                 f"details not kept: the file has {self.store.total:,} findings and the screen keeps the first "
                 f"{self.store.max_detailed:,}; run ftui lint FILE --json for all of them")})
         view.show(shown, findings)
-        view.border_title = f"Row {row + 1:,}"
+        self._detail_shown = self._detail_key(row)
+        title = f"Row {row + 1:,}"
+        if view.border_title != title:  # setting it repaints the panel, even to the same title
+            view.border_title = title
 
     @on(FindingsPanel.JumpToRow)
     def _jump_to_finding(self, event: FindingsPanel.JumpToRow) -> None:
@@ -633,6 +648,10 @@ class DataScreen(ModeScreen):
         finding's whole message under the tree, which cuts its lines at the panel's width."""
         panel, note = self.query_one(FindingsPanel), self.query_one("#findings-note", Static)
         shown = panel.full_text(data) if data is not None else None
+        if shown is None and not note.has_class("-filled"):
+            # already empty: every Static.update lays the whole screen out again, and the tree highlights its
+            # root once as it mounts, before the Data screen's first frame (one more layout on the first switch)
+            return
         note.set_class(shown is not None, "-filled")
         note.display = shown is not None and panel.display
         note.update(shown if shown is not None else "")

@@ -13,6 +13,7 @@ from typing import Any
 
 from rich.console import RenderableType
 from rich.text import Text
+from textual import events
 from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
@@ -62,6 +63,14 @@ class FindingsPanel(Tree[Any]):
         self.total = 0
         self.last_shown: str | None = None  # the finding last opened in full (Enter)
         self._count_width = 1  # the widest group count shown: the titles start right after it
+
+    def _on_resize(self, event: events.Resize) -> None:
+        """Tree's own handler drops every line and lays the whole screen out again on each resize; the first
+        layout of the Data screen sizes the panel, so that was one more layout after its first frame. The lines do
+        not depend on the panel's size (cached lines are keyed on the width), so a repaint does."""
+        event.prevent_default()
+        self._line_cache.grow(event.size.height)
+        self.refresh()
 
     def reset_findings(self, titles: dict[str, str] | None = None) -> None:
         if titles is not None:

@@ -1,0 +1,104 @@
+"""Issue 13: the first switch to Data does its work before the first paint, not after it.
+
+Each thing below used to cost the UI thread after the Data screen's first frame was in (another layout of the
+whole screen, a repaint, or a timer that kept the app busy 60 ms longer: bench/mode_switch.py waits for idle).
+Counts the work, not time.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from textual.screen import Screen
+from textual.widgets import Static
+
+from ftui.tui.app import FtuiApp
+from ftui.tui.screens import data_backend
+from ftui.tui.screens.data import DataScreen
+from ftui.tui.widgets.conversation_view import ConversationView
+from ftui.tui.widgets.findings_panel import FindingsPanel
+
+SIZE = (160, 48)
+
+
+def _lint_until_stopped(path: Path, on_findings, on_progress, stop: threading.Event, eval_path=None, on_rows=None,
+                        profile="trl"):  # noqa: ANN001
+    """A lint that is still running when the test looks: no finding arrives to change the screen."""
+    stop.wait(60)
+    return data_backend.LintOutcome()
+
+
+async def test_first_switch_to_data_leaves_the_screen_alone_after_its_first_paint(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(data_backend, "run_lint", _lint_until_stopped)
+    painted = [False]
+    note_updates: list[object] = []
+    tree_layouts: list[str] = []
+    detail_repaints: list[str] = []
+
+    plain_compositor_refresh = Screen._compositor_refresh
+
+    def compositor_refresh(screen: Screen) -> None:
+        plain_compositor_refresh(screen)
+        if isinstance(screen, DataScreen):
+            painted[0] = True
+
+    plain_update = Static.update
+
+    def update(static: Static, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        if static.id == "findings-note":
+            note_updates.append(args)
+        plain_update(static, *args, **kwargs)
+
+    plain_tree_refresh = FindingsPanel.refresh
+
+    def tree_refresh(panel: FindingsPanel, *regions, repaint: bool = True, layout: bool = False,  # noqa: ANN002
+                     recompose: bool = False) -> FindingsPanel:
+        if painted[0] and layout:
+            tree_layouts.append("layout")
+        return plain_tree_refresh(panel, *regions, repaint=repaint, layout=layout, recompose=recompose)
+
+    plain_view_refresh = ConversationView.refresh
+
+    def view_refresh(view: ConversationView, *regions, repaint: bool = True, layout: bool = False,  # noqa: ANN002
+                     recompose: bool = False) -> ConversationView:
+        if painted[0] and not regions:
+            detail_repaints.append("layout" if layout else "repaint")
+        return plain_view_refresh(view, *regions, repaint=repaint, layout=layout, recompose=recompose)
+
+    monkeypatch.setattr(Screen, "_compositor_refresh", compositor_refresh)
+    monkeypatch.setattr(Static, "update", update)
+    monkeypatch.setattr(FindingsPanel, "refresh", tree_refresh)
+    monkeypatch.setattr(ConversationView, "refresh", view_refresh)
+
+    app = FtuiApp(start_mode="plan")
+    async with app.run_test(size=SIZE) as pilot:
+        await app.screen.settled.wait()
+        await pilot.pause()
+        await pilot.press("f2")
+        while app.current_mode != "data":
+            await pilot.pause()
+        await app.screen.settled.wait()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, DataScreen) and painted[0]
+        view = screen.query_one(ConversationView)
+        assert view.border_title == "Row 1"
+        # the findings note under the tree is empty and was never set to empty again (each Static.update lays the
+        # whole screen out; the tree highlights its root as it mounts)
+        assert note_updates == []
+        # the tree does not drop its lines and lay the screen out again because the first layout sized it
+        assert tree_layouts == []
+        # the row the screen opened with is not shown a second time after the first paint, by a timer
+        assert screen._detail_timer is None  # noqa: SLF001
+        assert detail_repaints == []
+
+        # the detail still follows the cursor once it rests on another row, and comes back to the first
+        await pilot.press("down")
+        while view.border_title != "Row 2":
+            await pilot.pause(0.02)
+        await pilot.press("up")
+        while view.border_title != "Row 1":
+            await pilot.pause(0.02)
