@@ -14,21 +14,22 @@ unreadable or stale store) means the library's own scan.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.machinery
-import json
 import os
 import sys
-from collections.abc import Callable
-from pathlib import Path
-from types import ModuleType
-from typing import Any
+
+TYPE_CHECKING = False  # typing, json and hashlib load only when used: main() installs this before the TUI's first frame
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+    from types import ModuleType
+    from typing import Any
+
+    Structure = dict[Any, Any]
 
 IMPORT_UTILS = "transformers.utils.import_utils"
 STORE_NAME = "transformers-import-structure.json"
 STORE_FORMAT = 1
-
-Structure = dict[Any, Any]
 
 
 class FolderScan:
@@ -66,6 +67,8 @@ class FolderScan:
         return result
 
     def _read(self, key: str) -> Structure | None:
+        import json
+
         try:
             data = json.loads(self.store.read_text(encoding="utf-8"))  # type: ignore[union-attr]
             if data.get("format") != STORE_FORMAT or data.get("key") != key:
@@ -82,6 +85,8 @@ class FolderScan:
         return decoded[self.models_dir]
 
     def _write(self, key: str) -> None:
+        import json
+
         prefix = self.models_dir + os.sep
         folders: dict[str, Any] = {}
         for folder, structure in self.memo.items():
@@ -130,6 +135,8 @@ def decode_folder(items: list[Any], folder: str, decoded: dict[str, Structure]) 
 
 def tree_key(root: str, *also: str) -> str:
     """A digest of every file and folder under ``root`` (path, size, mtime) and of the files ``also``."""
+    import hashlib
+
     digest = hashlib.blake2b(digest_size=16)
     for path in also:
         stat = os.stat(path)
