@@ -81,23 +81,24 @@ async def test_the_focused_train_fields_help_is_shown_whole(runs_dir: Path) -> N
     """At 120 columns a row's help had ~20 columns: its row grows to show all of it (focused or not, see
     test_text_wraps)."""
     from textual.geometry import Region
-    from textual.widgets import Static
 
     from ftui.train.config_fields import SPECS
+    from ftui.tui.widgets.form_row import FormRow
 
     specs = SPECS.values() if isinstance(SPECS, dict) else SPECS
     whole = next(s.help for s in specs if s.name == "method")
     app = FtuiApp(start_mode="train")
     async with app.run_test(size=SIZE) as pilot:
         form = app.screen.form
-        help_text = form.query_one("#h-method", Static)
+        row = form.query_one("#row-method", FormRow)
         form.query_one("#f-method").focus()
         for _ in range(500):  # until the row has grown (bounded: on a row that never grows, fail, not hang)
-            if help_text.size.height > 1:
+            if row.size.height > 1:
                 break
             await pilot.pause(0.02)
-        lines = help_text.render_lines(Region(0, 0, *help_text.region.size))
-        shown = " ".join(line.text.strip() for line in lines)
+        _, help_at = row.columns()
+        lines = row.render_lines(Region(0, 0, *row.region.size))
+        shown = " ".join(line.text[help_at:].strip() for line in lines)
         assert " ".join(whole.split()) in " ".join(shown.split()) and "…" not in shown
 
 

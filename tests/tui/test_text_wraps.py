@@ -103,9 +103,8 @@ async def test_the_train_launchers_memory_line_wraps_under_itself(runs_dir: Path
 
 async def test_every_train_fields_help_is_shown_whole_unfocused(runs_dir: Path) -> None:
     """At 120 columns a row's help had ~20 columns and was cut ('lora: adapters on a…') unless focused."""
-    from textual.widgets import Static
-
     from ftui.train.config_fields import SPECS
+    from ftui.tui.widgets.form_row import FormRow
 
     for size in (SIZE, (160, 48)):
         app = FtuiApp(start_mode="train")
@@ -116,8 +115,9 @@ async def test_every_train_fields_help_is_shown_whole_unfocused(runs_dir: Path) 
             for spec in SPECS.values():
                 if spec.section != "basic" or not spec.help or spec.name in form.parse_errors:
                     continue
-                help_text = form.query_one(f"#h-{spec.name}", Static)
-                shown = " ".join(" ".join(_lines(help_text)).split())
+                row = form.query_one(f"#row-{spec.name}", FormRow)
+                _, help_at = row.columns()
+                shown = " ".join(" ".join(line[help_at:] for line in _lines(row)).split())
                 assert shown == " ".join(spec.help.split()), (size, spec.name, shown)
 
 

@@ -414,7 +414,7 @@ async def test_invalid_field_turns_red_and_blocks_the_start(runs_dir: Path) -> N
         set_field(screen, "learning_rate", "fast")
         set_field(screen, "lora_r", "0")
         await wait_for(pilot, lambda: screen.form.query_one("#row-learning_rate").has_class("-invalid"), 5)
-        assert "number" in str(screen.form.query_one("#h-learning_rate").render())
+        assert "number" in screen.form.query_one("#row-learning_rate").help_text
         assert screen.form.query_one("#row-lora_r").has_class("-invalid")
         text = await start_refused(pilot, screen)
         assert "learning_rate" in text

@@ -34,6 +34,7 @@ from ftui.evaluate.items import EvalItem
 from ftui.textsafe import one_line
 from ftui.tui.screens.eval_common import TextPrompt, default_rater, rater_problem
 from ftui.tui.screens.eval_results import class_table, comparisons_text, metrics_panel
+from ftui.tui.widgets.choice import Choice
 from ftui.tui.widgets.field import TextField, display_path
 from ftui.tui.widgets.key_footer import KeyFooter
 
@@ -85,7 +86,7 @@ class GenerateScreen(Screen[None]):
                 if self.initial_run and self.initial_run not in {value for _, value in options}:
                     options.insert(0, (one_line(self.initial_run, 50), self.initial_run))  # a checkpoint, or unfinished
                 first = self.initial_run or (runs[0].run_id if runs else NO_RUN)
-                yield Select(options + [("none", NO_RUN)], value=first, allow_blank=False, id="g-run", classes="gen-row")
+                yield Choice(options + [("none", NO_RUN)], value=first, allow_blank=False, id="g-run", classes="gen-row")
                 yield Static("few-shot base: K examples from the training file (empty = off)", classes="gen-label")
                 yield TextField("", placeholder="e.g. 4", id="g-fewshot", classes="gen-row")
                 yield Static("merged model directory (empty = off)", classes="gen-label")

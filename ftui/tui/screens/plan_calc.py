@@ -18,6 +18,7 @@ from ftui.advisor import cost as cost_mod
 from ftui.advisor.architectures import CUSTOM, PRESET_SIZES
 from ftui.advisor.vram import LOSSES, METHODS, OPTIMIZERS
 from ftui.config import PRECISIONS  # the run config's precisions: the calculator prices a RunConfig
+from ftui.tui.widgets.choice import Choice
 from ftui.tui.widgets.field import TextField
 
 
@@ -27,7 +28,7 @@ def _label(text: str) -> Static:
 
 def _select(options: list[tuple[str, str]] | tuple[str, ...], value: str, wid: str) -> Select:
     pairs = [(o, o) if isinstance(o, str) else o for o in options]
-    return Select(pairs, value=value, allow_blank=False, compact=True, id=wid)
+    return Choice(pairs, value=value, allow_blank=False, compact=True, id=wid)
 
 
 def _input(value: str, wid: str, placeholder: str = "", restrict: str | None = None) -> Input:

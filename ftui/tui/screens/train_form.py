@@ -19,7 +19,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Button, Checkbox, Collapsible, Input, Label, Select, Static
+from textual.widgets import Button, Checkbox, Collapsible, Input, Select, Static
 
 from ftui.config import ConfigProblem, RunConfig
 from ftui.textsafe import one_line
@@ -32,7 +32,9 @@ from ftui.train.config_fields import (
     preset_names,
     preset_values,
 )
+from ftui.tui.widgets.choice import Choice
 from ftui.tui.widgets.field import FieldColumn, TextField
+from ftui.tui.widgets.form_row import FormRow
 from ftui.tui.widgets.hanging import hanging
 
 DEEP_CHECK_DELAY_S = 0.6
@@ -108,35 +110,39 @@ class LauncherForm(Horizontal):
             yield Static("", id="form-problems")
             yield Button("Start run  (F5)", id="form-start", variant="success")
 
-    def _row_for_preset(self) -> Horizontal:
-        select = Select([(n, n) for n in preset_names(False)], value="custom", allow_blank=False, compact=True,
+    def _row_for_preset(self) -> FormRow:
+        select = Choice([(n, n) for n in preset_names(False)], value="custom", allow_blank=False, compact=True,
                         id="f-preset")
-        return Horizontal(
-            Label("preset", classes="field-label"),
-            select,
-            Static("fills the fields below", classes="field-help"),
-            classes="field-row",
-        )
+        return FormRow("preset", select, "fills the fields below", classes="field-row")
 
-    def _row(self, spec: FieldSpec) -> Horizontal:
-        return Horizontal(*self._row_parts(spec, _widget_value(spec, getattr(self._base, spec.name))),
-                          classes="field-row", id=f"row-{spec.name}")
+    def _row(self, spec: FieldSpec, mount_field: bool = True) -> FormRow:
+        """The row of field ``spec``: its label, its widget holding the form's value, and its help (or problem)."""
+        row = FormRow(spec.label, self._field_widget(spec, self._row_value(spec)), self._help_for(spec),
+                      classes="field-row", id=f"row-{spec.name}", mount_field=mount_field)
+        row.set_class(self._shown.get(spec.name) is not None, "-invalid", update=False)
+        return row
 
-    def _row_parts(self, spec: FieldSpec, value: Any) -> tuple[Label, Any, Static]:
-        """The label, the field holding ``value`` (as ``_widget_value`` gives it) and the help of one row."""
+    def _row_value(self, spec: FieldSpec) -> Any:
+        if spec.name in self._unbuilt:
+            return self._unbuilt.pop(spec.name)
+        return _widget_value(spec, getattr(self._base, spec.name))
+
+    def _help_for(self, spec: FieldSpec) -> str | Text:
+        message = self._shown.get(spec.name)
+        return Text(one_line(message, 1000)) if message else spec.help  # wrapped in full
+
+    def _field_widget(self, spec: FieldSpec, value: Any) -> Any:
+        """The field of one row, holding ``value`` (as ``_widget_value`` gives it)."""
         widget: Any
         if spec.kind == "bool":
             widget = Checkbox("", value=bool(value), compact=True, id=f"f-{spec.name}")
         elif spec.kind == "choice":
-            widget = Select([(c, c) for c in spec.choices], value=value, allow_blank=False,
+            widget = Choice([(c, c) for c in spec.choices], value=value, allow_blank=False,
                             compact=True, id=f"f-{spec.name}")
         else:
             widget = TextField(value, compact=True, id=f"f-{spec.name}")
         widget.tooltip = spec.help or None
-        message = self._shown.get(spec.name)
-        help_text = Text(one_line(message, 1000)) if message else spec.help  # wrapped in full
-        return Label(spec.label, classes="field-label"), widget, Static(help_text, classes="field-help",
-                                                                        id=f"h-{spec.name}", markup=False)
+        return widget
 
     def build_section(self, section: str) -> None:
         """Build a collapsed section's rows now (they are queryable at once; each field mounts next)."""
@@ -145,19 +151,19 @@ class LauncherForm(Horizontal):
             return
         contents = self.query_one(f"#sec-{section}", Collapsible).query_one(Collapsible.Contents)
         for name in names:
-            value = self._unbuilt.pop(name)
-            row = Horizontal(classes="field-row", id=f"row-{name}")
-            row.set_class(self._shown.get(name) is not None, "-invalid")
+            # the row first, then its field: a Select mounted as part of a row mounted into an already mounted
+            # section runs its on_mount before its own parts are composed (NoMatches '#label')
+            row = self._row(SPECS[name], mount_field=False)
             contents.mount(row)
-            row.mount(*self._row_parts(SPECS[name], value))
+            row.mount(row.field)
 
     @on(Collapsible.Expanded)
     def _section_opened(self, event: Collapsible.Expanded) -> None:
         self.build_section(str(event.collapsible.id).removeprefix("sec-"))
 
     def query_one(self, selector: Any, expect_type: Any = None) -> Any:
-        """Textual's query_one; a field of a section not built yet (``#f-``, ``#row-``, ``#h-`` + its name) is built first."""
-        if isinstance(selector, str) and selector.startswith(("#f-", "#row-", "#h-")):
+        """Textual's query_one; a field of a section not built yet (``#f-`` or ``#row-`` + its name) is built first."""
+        if isinstance(selector, str) and selector.startswith(("#f-", "#row-")):
             name = selector.split("-", 1)[1]
             if name in self._unbuilt:
                 self.build_section(SPECS[name].section)
@@ -397,8 +403,9 @@ class LauncherForm(Horizontal):
             self._shown[spec.name] = message
             if spec.name in self._unbuilt:
                 continue  # built with this state when its section opens
-            self.query_one(f"#row-{spec.name}").set_class(message is not None, "-invalid")
-            self.query_one(f"#h-{spec.name}", Static).update(Text(one_line(message, 1000) if message else spec.help))
+            row = self.query_one(f"#row-{spec.name}", FormRow)
+            row.set_class(message is not None, "-invalid")
+            row.set_help(self._help_for(spec))
         # open a collapsed section that hides a red field, so the user sees why
         for section, _ in SECTIONS:
             if any(SPECS[n].section == section for n in by_field if n in SPECS):
