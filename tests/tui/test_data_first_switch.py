@@ -95,6 +95,10 @@ async def test_first_switch_to_data_leaves_the_screen_alone_after_its_first_pain
         assert screen._detail_timer is None  # noqa: SLF001
         assert detail_repaints == []
 
+        # what most sessions never see is built when first needed, not with the screen
+        for unused in ("#data-error", "#text-filter", "#filter-bar", "#findings-note", "#stats"):
+            assert not screen.query(unused), unused
+
         # the detail still follows the cursor once it rests on another row, and comes back to the first
         await pilot.press("down")
         while view.border_title != "Row 2":
@@ -102,3 +106,31 @@ async def test_first_switch_to_data_leaves_the_screen_alone_after_its_first_pain
         await pilot.press("up")
         while view.border_title != "Row 1":
             await pilot.pause(0.02)
+
+
+async def test_parts_built_on_first_use_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The search box, the filter bar and the stats panel appear, in their places, the first time they are used."""
+    monkeypatch.setattr(data_backend, "run_lint", _lint_until_stopped)
+    app = FtuiApp(start_mode="data")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, DataScreen)
+        await pilot.press("slash")
+        box = screen.query_one("#text-filter")
+        assert box.has_focus and box.display
+        await pilot.press("escape")
+        assert not box.display
+        screen.set_id_filter("E002")
+        await pilot.pause()
+        pane = screen.query_one("#rows-pane")
+        assert [child.id for child in pane.children] == ["text-filter", "filter-bar", "row-list"]
+        assert screen.query_one("#filter-bar").display
+        await pilot.press("escape")
+        assert not screen.query_one("#filter-bar").display
+        await pilot.press("t")
+        stats = screen.query_one("#stats")
+        assert stats.display and not screen.query_one("#detail").display
+        assert stats.border_title == "Stats"
+        await pilot.press("t")
+        assert not stats.display and screen.query_one("#detail").display

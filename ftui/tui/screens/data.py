@@ -24,6 +24,7 @@ from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Input, ProgressBar, Static
 
 from ftui.data.index import RowIndex
@@ -117,30 +118,34 @@ class DataScreen(ModeScreen):
         self.profile = "trl"
         self._index_error_shown: RowIndex | None = None
         self._filebar_shown: Text | None = None
+        # built on first use (see _error_box and below): most sessions never need them, and the first switch to
+        # Data mounts, styles and lays out six widgets fewer
+        self._error: Static | None = None
+        self._search_box: TextField | None = None
+        self._filter_bar: Static | None = None
+        self._note: Static | None = None
+        self._stats: StatsPanel | None = None
+        self._stats_state: tuple[Any, ...] = ("unavailable", "Stats appear when the lint finishes.")
 
     # ------------------------------------------------------------------ layout
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="data-filebar"):
             yield Static(Text("no dataset open", "dim"), id="data-file")
             yield ProgressBar(total=100, show_eta=False, id="data-progress")
-        yield Static("", id="data-error")
+        # #data-error (above #data-main), #text-filter and #filter-bar (above the rows), #findings-note (under the
+        # findings) and #stats (in the switcher) are built when first needed
         with Horizontal(id="data-main"):
             with Vertical(id="rows-pane"):
-                yield TextField(placeholder="search rows (Enter to apply, Esc to clear)", id="text-filter")
-                yield Static("", id="filter-bar")
                 yield RowList(id="row-list")
             with Vertical(id="side-pane"):
                 yield FindingsPanel(id="findings", titles=backend.check_titles())
-                yield Static(id="findings-note")  # the line under the cursor in full: the tree cuts it to its width
                 with ContentSwitcher(initial="detail", id="side-switch"):
                     yield ConversationView(id="detail")
-                    yield StatsPanel(id="stats")
 
     def on_mount(self) -> None:
         self.query_one("#rows-pane").border_title = "Rows"
         self.query_one("#findings").border_title = "Findings"
         self.query_one("#detail").border_title = "Row"
-        self.query_one("#stats").border_title = "Stats"
         self.set_interval(BATCH_SECONDS, self._tick)
         workspace = getattr(self.app, "workspace", None)
         path = workspace.data_path if workspace is not None else None
@@ -194,11 +199,18 @@ class DataScreen(ModeScreen):
 
     def _set_file_error(self, message: str | None) -> None:
         self.file_error = message
-        error = self.query_one("#data-error", Static)
-        error.display = message is not None
-        self.query_one("#data-main").display = message is None
+        main = self.query_one("#data-main")
+        main.display = message is None
+        if self._error is not None:
+            self._error.display = message is not None
         if message is not None:
             self.set_focus(None)  # nothing hidden may keep the keys
+            error = self._error
+            if error is None:
+                error = self._error = Static("", id="data-error")
+                assert isinstance(main.parent, Widget)
+                main.parent.mount(error, before=main)
+            error.display = True
             text = Text()
             text.append("Cannot open this dataset\n\n", "bold")
             text.append(one_line(message, 1000))
@@ -217,7 +229,7 @@ class DataScreen(ModeScreen):
     # ------------------------------------------------------------------ ticking
     def _tick(self) -> None:
         """Pick up index growth; cheap, runs 4x a second."""
-        if self.index is None:
+        if self.index is None or not self.display:  # a screen being removed reads as not displayed: its widgets go first
             return
         row_list = self.query_one(RowList)
         if row_list.view is None:
@@ -276,7 +288,7 @@ class DataScreen(ModeScreen):
         self.query_one(FindingsPanel).reset_findings()
         self._finding_note(None)
         self.query_one(RowList).set_marks(self.store.mark, False)
-        self.query_one(StatsPanel).show_unavailable("Stats appear when the lint finishes.")
+        self._set_stats("unavailable", "Stats appear when the lint finishes.")
 
     def action_lint(self) -> None:
         if self.index is None or self.path is None:
@@ -383,18 +395,31 @@ class DataScreen(ModeScreen):
         self.lint_state = "not available" if "not available" in message else "failed"
         self.lint_error = message
         self.notify(one_line(message, 300), severity="error", markup=False, timeout=8)
-        self.query_one(StatsPanel).show_unavailable(f"Stats not available: {message}")
+        self._set_stats("unavailable", f"Stats not available: {message}")
         self._update_filebar()
 
     def _show_stats(self, stats: dict[str, Any]) -> None:
-        panel = self.query_one(StatsPanel)
         if not stats:
-            panel.show_unavailable("The linter returned no stats for this file.")
+            self._set_stats("unavailable", "The linter returned no stats for this file.")
             return
         lengths, unit = _lengths_from_stats(stats)
         labels = _labels_from_stats(stats)
         summary = _summary_from_stats(stats, self.lint_outcome)
-        panel.show(lengths, labels, summary, unit)
+        self._set_stats("show", lengths, labels, summary, unit)
+
+    def _set_stats(self, *state: Any) -> None:
+        """What the stats panel shows: ("unavailable", message) or ("show", lengths, labels, summary, unit),
+        kept for the panel, which is built when first shown (``t``)."""
+        self._stats_state = state
+        if self._stats is not None:
+            self._apply_stats(self._stats)
+
+    def _apply_stats(self, panel: StatsPanel) -> None:
+        kind, *values = self._stats_state
+        if kind == "show":
+            panel.show(*values)
+        else:
+            panel.show_unavailable(*values)
 
     # ------------------------------------------------------------------ detail
     @on(RowList.Highlighted)
@@ -483,7 +508,7 @@ class DataScreen(ModeScreen):
         self._show_current()
 
     def _update_filter_bar(self) -> None:
-        bar = self.query_one("#filter-bar", Static)
+        bar = self._filter_bar
         parts = []
         if self.id_filter:
             parts.append(f"id {self.id_filter}")
@@ -492,15 +517,20 @@ class DataScreen(ModeScreen):
         if self.text_filter:
             parts.append(f'text "{self.text_filter}"' + (" (searching…)" if self.text_matches is None else ""))
         if not parts:
-            bar.display = False
+            if bar is not None:
+                bar.display = False
             return
-        bar.display = True
         shown = self.query_one(RowList).row_count
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(" filter ", "bold reverse")
         text.append(" " + one_line(" · ".join(parts), 200))
         text.append(f"   {shown:,} rows   Esc clears", "dim")
-        bar.update(text)
+        if bar is None:
+            bar = self._filter_bar = Static(text, id="filter-bar")
+            self.query_one("#rows-pane").mount(bar, before=self.query_one(RowList))
+        else:
+            bar.update(text)
+        bar.display = True
 
     def action_filter_id(self) -> None:
         """Filter by the id under the Findings cursor, else the current row's first id, else the first group."""
@@ -533,13 +563,18 @@ class DataScreen(ModeScreen):
         self._apply_view()
         self.notify(f"Severity filter: {self.severity_filter or 'all rows'}", timeout=2)
 
-    def action_search(self) -> None:
+    async def action_search(self) -> None:
         if self.index is None:
             self.notify("Open a dataset first (o).", severity="warning")
             return
-        box = self.query_one("#text-filter", Input)
+        box = self._search_box
+        if box is None:
+            box = self._search_box = TextField(self.text_filter, placeholder="search rows (Enter to apply, Esc to clear)",
+                                               id="text-filter")
+            await self.query_one("#rows-pane").mount(box, before=0)
+        else:
+            box.value = self.text_filter
         box.display = True
-        box.value = self.text_filter
         box.focus()
 
     @on(Input.Submitted, "#text-filter")
@@ -553,7 +588,8 @@ class DataScreen(ModeScreen):
         self.text_filter = needle
         if not needle or self.index is None:
             self.text_matches = None
-            self.query_one("#text-filter", Input).display = bool(needle)
+            if self._search_box is not None:
+                self._search_box.display = bool(needle)
             self._apply_view()
             return
         self.text_matches = []
@@ -582,8 +618,8 @@ class DataScreen(ModeScreen):
             self.notify(f"{len(rows):,} rows contain “{one_line(self.text_filter, 40)}”", timeout=3, markup=False)
 
     def action_clear_filters(self) -> None:
-        box = self.query_one("#text-filter", Input)
-        if box.has_focus:
+        box = self._search_box
+        if box is not None and box.has_focus:
             box.value = ""
             box.display = False
         self._clear_filters()
@@ -593,7 +629,8 @@ class DataScreen(ModeScreen):
         had = self.id_filter or self.severity_filter or self.text_filter
         self.id_filter = self.severity_filter = None
         self.text_filter, self.text_matches = "", None
-        self.query_one("#text-filter", Input).display = False
+        if self._search_box is not None:
+            self._search_box.display = False
         self._apply_view()
         self.query_one(RowList).focus()
         if had and not quiet:
@@ -629,15 +666,22 @@ class DataScreen(ModeScreen):
         self.notify(f"Lint profile: {self.profile}", timeout=2)
         self.action_lint()
 
-    def action_toggle_stats(self) -> None:
+    async def action_toggle_stats(self) -> None:
         switch = self.query_one(ContentSwitcher)
+        if self._stats is None:
+            panel = self._stats = StatsPanel(id="stats")
+            panel.border_title = "Stats"
+            panel.display = False  # the switcher shows it: a child mounted after the switcher shows by default
+            await switch.mount(panel)
+            self._apply_stats(panel)
         switch.current = "stats" if switch.current == "detail" else "detail"
         self._show_findings(switch.current == "detail")  # the charts need the height
 
     def _show_findings(self, shown: bool) -> None:
         self.query_one(FindingsPanel).display = shown
-        note = self.query_one("#findings-note", Static)
-        note.display = shown and note.has_class("-filled")
+        note = self._note
+        if note is not None:
+            note.display = shown and note.has_class("-filled")
 
     @on(FindingsPanel.NodeHighlighted, "#findings")
     def _finding_highlighted(self, event: FindingsPanel.NodeHighlighted) -> None:
@@ -646,12 +690,15 @@ class DataScreen(ModeScreen):
     def _finding_note(self, data: Any) -> None:
         """A check's whole name (E004 'format undetectable or not the file's majority') or a
         finding's whole message under the tree, which cuts its lines at the panel's width."""
-        panel, note = self.query_one(FindingsPanel), self.query_one("#findings-note", Static)
+        panel, note = self.query_one(FindingsPanel), self._note
         shown = panel.full_text(data) if data is not None else None
-        if shown is None and not note.has_class("-filled"):
+        if shown is None and (note is None or not note.has_class("-filled")):
             # already empty: every Static.update lays the whole screen out again, and the tree highlights its
             # root once as it mounts, before the Data screen's first frame (one more layout on the first switch)
             return
+        if note is None:
+            note = self._note = Static(id="findings-note")  # the line under the cursor in full
+            self.query_one("#side-pane").mount(note, after=panel)
         note.set_class(shown is not None, "-filled")
         note.display = shown is not None and panel.display
         note.update(shown if shown is not None else "")
