@@ -134,3 +134,28 @@ async def test_parts_built_on_first_use_work(monkeypatch: pytest.MonkeyPatch) ->
         assert stats.border_title == "Stats"
         await pilot.press("t")
         assert not stats.display and screen.query_one("#detail").display
+
+
+async def test_findings_panel_takes_its_style_once_per_style_change(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tree asked ``rich_style`` (a walk up every ancestor's styles) for each line it painted."""
+    from textual.app import App, ComposeResult
+    from textual.dom import DOMNode
+
+    class One(App):
+        def compose(self) -> ComposeResult:
+            yield FindingsPanel(id="findings")
+
+    asked: list[int] = []
+    plain = DOMNode.rich_style
+    monkeypatch.setattr(FindingsPanel, "rich_style", property(lambda panel: asked.append(1) or plain.fget(panel)))
+    app = One()
+    async with app.run_test(size=(60, 14)) as pilot:
+        panel = app.query_one(FindingsPanel)
+        await pilot.pause()
+        asked.clear()
+        dark = [panel.render_line(y) for y in range(10)]
+        assert len(asked) <= 1
+        app.theme = "textual-light"
+        await pilot.pause()
+        light = panel.render_line(0)
+        assert next(iter(light)).style != next(iter(dark[0])).style  # a theme change is seen

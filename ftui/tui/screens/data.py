@@ -25,19 +25,17 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import ContentSwitcher, Input, ProgressBar, Static
+from textual.widgets import Input, ProgressBar, Static
 
 from ftui.data.index import RowIndex
 from ftui.data.source import DatasetError
 from ftui.textsafe import one_line
 from ftui.tui.screens import data_backend as backend
 from ftui.tui.screens.base import ModeScreen
-from ftui.tui.screens.confirm import ChoiceScreen
 from ftui.tui.screens.data_findings import FindingStore
 from ftui.tui.widgets.conversation_view import ConversationView
 from ftui.tui.widgets.field import TextField
 from ftui.tui.widgets.findings_panel import FindingsPanel, finding_attr
-from ftui.tui.widgets.path_input import OpenFileScreen
 from ftui.tui.widgets.row_list import RowList
 from ftui.tui.widgets.stats_panel import StatsPanel
 
@@ -133,14 +131,13 @@ class DataScreen(ModeScreen):
             yield Static(Text("no dataset open", "dim"), id="data-file")
             yield ProgressBar(total=100, show_eta=False, id="data-progress")
         # #data-error (above #data-main), #text-filter and #filter-bar (above the rows), #findings-note (under the
-        # findings) and #stats (in the switcher) are built when first needed
+        # findings) and #stats (in place of the detail, t) are built when first needed
         with Horizontal(id="data-main"):
             with Vertical(id="rows-pane"):
                 yield RowList(id="row-list")
             with Vertical(id="side-pane"):
                 yield FindingsPanel(id="findings", titles=backend.check_titles())
-                with ContentSwitcher(initial="detail", id="side-switch"):
-                    yield ConversationView(id="detail")
+                yield ConversationView(id="detail")  # no ContentSwitcher around it: one full-height widget fewer to paint
 
     def on_mount(self) -> None:
         self.query_one("#rows-pane").border_title = "Rows"
@@ -222,6 +219,9 @@ class DataScreen(ModeScreen):
         def opened(path: Path | None) -> None:
             if path is not None:
                 self.open_path(path)
+
+        # the dialogs are imported when first opened, not with the screen
+        from ftui.tui.widgets.path_input import OpenFileScreen
 
         start = str(self.path.parent) + os.sep if self.path else None
         self.app.push_screen(OpenFileScreen(start), opened)
@@ -438,8 +438,7 @@ class DataScreen(ModeScreen):
 
     @on(RowList.Selected)
     def _row_selected(self, event: RowList.Selected) -> None:
-        self.query_one(ContentSwitcher).current = "detail"
-        self._show_findings(True)
+        self._show_side(stats=False)
         self.query_one(ConversationView).focus()
 
     def _show_current(self) -> None:
@@ -667,15 +666,21 @@ class DataScreen(ModeScreen):
         self.action_lint()
 
     async def action_toggle_stats(self) -> None:
-        switch = self.query_one(ContentSwitcher)
+        showing = self._stats is not None and self._stats.display
         if self._stats is None:
             panel = self._stats = StatsPanel(id="stats")
             panel.border_title = "Stats"
-            panel.display = False  # the switcher shows it: a child mounted after the switcher shows by default
-            await switch.mount(panel)
+            panel.display = False
+            await self.query_one("#side-pane").mount(panel)
             self._apply_stats(panel)
-        switch.current = "stats" if switch.current == "detail" else "detail"
-        self._show_findings(switch.current == "detail")  # the charts need the height
+        self._show_side(stats=not showing)
+
+    def _show_side(self, stats: bool) -> None:
+        """The row's detail, or the stats charts in its place (they need the height: the findings go too)."""
+        self.query_one(ConversationView).display = not stats
+        if self._stats is not None:
+            self._stats.display = stats
+        self._show_findings(not stats)
 
     def _show_findings(self, shown: bool) -> None:
         self.query_one(FindingsPanel).display = shown
@@ -729,6 +734,8 @@ class DataScreen(ModeScreen):
             if plan is not None:
                 self.notify(f"{kind}: writing…", timeout=2)
                 self._fix_worker(plan)
+
+        from ftui.tui.screens.confirm import ChoiceScreen
 
         self.app.push_screen(ChoiceScreen(ask.question, ask.choices), answer)
 

@@ -15,6 +15,7 @@ from rich.console import RenderableType
 from rich.text import Text
 from textual import events
 from textual.message import Message
+from textual.strip import Strip
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
@@ -63,6 +64,21 @@ class FindingsPanel(Tree[Any]):
         self.total = 0
         self.last_shown: str | None = None  # the finding last opened in full (Enter)
         self._count_width = 1  # the widest group count shown: the titles start right after it
+        self._style_generation = 0
+        self._base_style: tuple[int, Any] | None = None  # (style generation, rich_style): see render_line
+
+    def notify_style_update(self) -> None:
+        self._style_generation += 1  # theme, focus or CSS changed
+        super().notify_style_update()
+
+    def render_line(self, y: int) -> Strip:
+        """Tree's, with the panel's ``rich_style`` (a walk up every ancestor's styles) taken once per style
+        change instead of once per line: most of the panel's first paint when it has no findings yet."""
+        cached = self._base_style
+        if cached is None or cached[0] != self._style_generation:
+            cached = self._base_style = (self._style_generation, self.rich_style)
+        scroll_x, scroll_y = self.scroll_offset
+        return self._render_line(y + scroll_y, scroll_x, scroll_x + self.size.width, cached[1])
 
     def _on_resize(self, event: events.Resize) -> None:
         """Tree's own handler drops every line and lays the whole screen out again on each resize; the first
