@@ -159,3 +159,29 @@ async def test_findings_panel_takes_its_style_once_per_style_change(monkeypatch:
         await pilot.pause()
         light = panel.render_line(0)
         assert next(iter(light)).style != next(iter(dark[0])).style  # a theme change is seen
+
+
+async def test_the_file_bar_is_repainted_not_laid_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each lint batch (and each tick while a big file is indexed) changes the one-line file bar: a repaint."""
+    monkeypatch.setattr(data_backend, "run_lint", _lint_until_stopped)
+    app = FtuiApp(start_mode="data")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, DataScreen)
+        bar = screen.query_one("#data-file", Static)
+        asked: list[bool] = []
+        plain = Static.refresh
+
+        def refresh(static: Static, *regions, repaint: bool = True, layout: bool = False,  # noqa: ANN002
+                    recompose: bool = False) -> Static:
+            if static is bar:
+                asked.append(layout)
+            return plain(static, *regions, repaint=repaint, layout=layout, recompose=recompose)
+
+        monkeypatch.setattr(Static, "refresh", refresh)
+        screen.lint_state = "failed"
+        screen._update_filebar()  # noqa: SLF001
+        assert asked == [False]
+        await pilot.pause()
+        assert "lint (trl): failed" in str(bar.render())

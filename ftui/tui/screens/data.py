@@ -270,11 +270,12 @@ class DataScreen(ModeScreen):
                 # last: a long format ("preference data ... (plain + conversational, implicit prompt)") is what the
                 # ellipsis may cut at 160 columns, never the counts
                 text.append(f" · {self.lint_outcome.format}", "dim")
-        # the 4 Hz tick calls this: an unchanged bar is left alone, since every update relays out and repaints
-        # the screen, and under a dialog (Open) it repaints the whole dimmed screen below it (~0.2 s a time)
+        # the 4 Hz tick calls this: an unchanged bar is left alone, and a changed one is repainted, not laid out
+        # (one line of a fixed size whatever it says; a layout is of the whole screen, and under a dialog (Open)
+        # it repainted the whole dimmed screen below it, ~0.2 s a time)
         if text != self._filebar_shown:
             self._filebar_shown = text
-            self.query_one("#data-file", Static).update(text)
+            self.query_one("#data-file", Static).update(text, layout=False)
         running = self.lint_state == "running"
         if progress.display != running:
             progress.display = running
