@@ -130,14 +130,15 @@ class DataScreen(ModeScreen):
         with Horizontal(id="data-filebar"):
             yield Static(Text("no dataset open", "dim"), id="data-file")
             yield ProgressBar(total=100, show_eta=False, id="data-progress")
-        # #data-error (above #data-main), #text-filter and #filter-bar (above the rows), #findings-note (under the
-        # findings) and #stats (in place of the detail, t) are built when first needed
-        with Horizontal(id="data-main"):
-            with Vertical(id="rows-pane"):
-                yield RowList(id="row-list")
-            with Vertical(id="side-pane"):
-                yield FindingsPanel(id="findings", titles=backend.check_titles())
-                yield ConversationView(id="detail")  # no ContentSwitcher around it: one full-height widget fewer to paint
+        # the body lays the two panes side by side under the file bar, which is docked (data.tcss): no container of
+        # its own around them, which every frame would paint under them. #data-error (in their place),
+        # #text-filter and #filter-bar (above the rows), #findings-note (under the findings) and #stats (in place
+        # of the detail, t) are built when first needed
+        with Vertical(id="rows-pane", classes="data-main"):
+            yield RowList(id="row-list")
+        with Vertical(id="side-pane", classes="data-main"):
+            yield FindingsPanel(id="findings", titles=backend.check_titles())
+            yield ConversationView(id="detail")  # no ContentSwitcher around it either
 
     def on_mount(self) -> None:
         self.query_one("#rows-pane").border_title = "Rows"
@@ -196,8 +197,8 @@ class DataScreen(ModeScreen):
 
     def _set_file_error(self, message: str | None) -> None:
         self.file_error = message
-        main = self.query_one("#data-main")
-        main.display = message is None
+        for pane in self.query(".data-main"):
+            pane.display = message is None
         if self._error is not None:
             self._error.display = message is not None
         if message is not None:
@@ -205,8 +206,9 @@ class DataScreen(ModeScreen):
             error = self._error
             if error is None:
                 error = self._error = Static("", id="data-error")
-                assert isinstance(main.parent, Widget)
-                main.parent.mount(error, before=main)
+                rows = self.query_one("#rows-pane")
+                assert isinstance(rows.parent, Widget)
+                rows.parent.mount(error, before=rows)
             error.display = True
             text = Text()
             text.append("Cannot open this dataset\n\n", "bold")
