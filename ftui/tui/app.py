@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -94,10 +95,13 @@ class FtuiApp(PlainNotifications, App[int]):
         model: str | None = None,
         start_mode: str | None = None,
         freeze_heap: bool | None = None,
+        prebuild: bool | None = None,
     ) -> None:
-        """``freeze_heap``: see ``_freeze_built``; None: only when not headless."""
+        """``freeze_heap``: see ``_freeze_built``; ``prebuild``: build the other modes' screens while the user is
+        idle (``ftui.tui.prebuild``); None, for either: only when not headless (each Pilot test builds what it uses)."""
         super().__init__()
         self._freeze_heap = freeze_heap
+        self._prebuild = prebuild
         from ftui.tui import memory
 
         self.keep_running = False  # "keep it running" was chosen on quit (or the terminal hung up)
@@ -115,6 +119,9 @@ class FtuiApp(PlainNotifications, App[int]):
         self.start_mode = start_mode or self.remembered.get("mode") or "plan"
         self.start_screen_mounted = asyncio.Event()  # set once the start mode's screen has mounted
         self._opened_modes: set[str] = set()  # modes whose screen has been built (see action_switch_mode)
+        self._switching_to_built = False  # see delay_update
+        self.prebuilt = asyncio.Event()  # set once every mode's screen is built (the prebuilder has none left)
+        self._prebuilder: Any = None
         self.sub_title = f"v{__version__}"
 
     def on_mount(self) -> None:
@@ -137,6 +144,21 @@ class FtuiApp(PlainNotifications, App[int]):
         self._opened_modes.add(self.start_mode)
         await self.switch_mode(self.start_mode)
         self.start_screen_mounted.set()
+        if self._prebuild if self._prebuild is not None else not self.is_headless:
+            from ftui.tui.prebuild import Prebuilder
+
+            self._prebuilder = Prebuilder(self)
+            self._prebuilder.start()
+
+    @property
+    def opened_modes(self) -> set[str]:
+        """The modes whose screen is built or being built (by a switch or the prebuilder)."""
+        return self._opened_modes
+
+    async def on_event(self, event: events.Event) -> None:
+        if self._prebuilder is not None and isinstance(event, events.InputEvent):
+            self._prebuilder.noticed_input()  # the next screen is built only after a quiet spell
+        await super().on_event(event)
 
     def remember(self, **values: Any) -> None:
         """Keep ``values`` for the next launch (written at once, in a thread: the UI never waits on the disk)."""
@@ -153,16 +175,23 @@ class FtuiApp(PlainNotifications, App[int]):
 
     def switch_mode(self, mode: str):  # noqa: ANN201 - Textual's AwaitComplete
         """Textual's switch_mode; the mode is remembered for the next launch."""
-        result = super().switch_mode(mode)
+        stack = self._screen_stacks.get(mode)
+        self._switching_to_built = bool(stack) and stack[0].is_mounted
+        try:
+            result = super().switch_mode(mode)
+        finally:
+            self._switching_to_built = False
         if mode in MODES_BY_NAME:
             self.remember(mode=mode)
         return result
 
     def delay_update(self, delay: float = 0.05) -> None:
-        """switch_mode holds every repaint back for ``delay`` to mask the change of screen;
-        the first switch, from Textual's blank default screen at start-up, has nothing to
-        mask, and holding it back would only delay the first frame."""
-        if self.current_mode != self.DEFAULT_MODE:
+        """switch_mode holds every repaint back for ``delay`` to mask the change of screen. The
+        first switch, from Textual's blank default screen at start-up, has nothing to mask, nor
+        has a switch to a screen already built (seen before, or built while the user was idle):
+        its first frame is whole. Held back, that frame was rendered, dropped, and rendered
+        again when the delay ended (30-60 ms of a switch to Train, and 50 ms of waiting)."""
+        if self.current_mode != self.DEFAULT_MODE and not self._switching_to_built:
             super().delay_update(delay)
 
     @asynccontextmanager
@@ -209,6 +238,8 @@ class FtuiApp(PlainNotifications, App[int]):
     def _unfinished_mount(self) -> asyncio.Event | None:
         if not self.start_screen_mounted.is_set():
             return self.start_screen_mounted
+        if self._prebuilder is not None and not self._prebuilder.idle.is_set():
+            return self._prebuilder.idle  # a screen being built off-screen: shutting down mid-mount raises
         try:
             settled = getattr(self.screen, "settled", None)
         except Exception:  # noqa: BLE001 - no screen stack (shutting down already)

@@ -13,7 +13,9 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container
+from textual.geometry import Size
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Header
 
 from ftui.tui.widgets.key_footer import KeyFooter
@@ -77,6 +79,37 @@ class ModeScreen(Screen):
     def on_screen_suspend(self) -> None:
         self._styled_for = self._style_context()  # the styles are current as the screen goes
 
+    def _screen_resized(self, size: Size) -> None:
+        """Textual's resize; a screen already laid out at ``size`` with nothing pending is left as it is. Its first
+        show lays it out on ScreenResume, and the Resize that layout sends the screen itself laid it out again."""
+        if size == self._size and not (self._layout_required or self._scroll_required):
+            return
+        super()._screen_resized(size)
+
+    def _refresh_layout(self, size: Size | None = None, scroll: bool = False) -> None:
+        """Textual's layout, without the second layout of the whole screen that its own sizes ask for.
+
+        Laying a screen out gives each widget its size, and a widget's new virtual size (a layout reactive)
+        asks for another layout, although it changes no widget's place: a screen's first frame was followed
+        by a second layout of every widget that changed nothing (40-65 ms on Train, textual 8.2.8). Those
+        requests are dropped; one made before this layout (a widget's content changed: its ancestors'
+        arrangements are cleared when it is handled), and one of a widget whose scrollbar this layout turned
+        on or off (its children get narrower or wider), stand. Textual's update timer clears the screen's own
+        requests after a layout it runs, not after one a screen's first show or a resize runs."""
+        widgets = [widget for widget in self.walk_children(Widget)]
+        asked = {widget for widget in widgets if widget._layout_required}  # noqa: SLF001
+        scrollbars = {widget: (widget.show_horizontal_scrollbar, widget.show_vertical_scrollbar)
+                      for widget in widgets if widget.is_scrollable}
+        super()._refresh_layout(size, scroll)
+        for widget in widgets:
+            if (widget._layout_required and widget not in asked  # noqa: SLF001
+                    and scrollbars.get(widget) == ((widget.show_horizontal_scrollbar, widget.show_vertical_scrollbar)
+                                                   if widget.is_scrollable else None)):
+                widget._layout_required = False  # noqa: SLF001
+        # what the screen was asked for before (widgets' layouts and scrolls, handled: their caches are cleared;
+        # a screen built before it showed collects its whole build's) is what this layout did
+        self._layout_required = self._scroll_required = False
+
     def compose(self) -> ComposeResult:
         yield Header(icon="≡")
         yield ModeBar(self.MODE)
@@ -86,6 +119,11 @@ class ModeScreen(Screen):
 
     def compose_body(self) -> ComposeResult:
         raise NotImplementedError
+
+    def on_mount(self) -> None:
+        # the header as it will show, so the first show does not update it (its title asks for a layout of the
+        # screen): a screen built before it shows (ftui.tui.prebuild) is then laid out once
+        self.sub_title = self.header_text()
 
     def on_screen_resume(self) -> None:
         # Textual calls this handler for every class in the MRO, this one last: a subclass says what the

@@ -157,6 +157,7 @@ class TrainScreen(ModeScreen):
         self._applied_overrides: dict[str, Any] | None = None
         self._workspace_applied: Any = False
         self._panels: dict[str, Any] = {}  # the panels built so far besides the launcher (see _panel)
+        self._shown = False  # resumed (shown) at least once: built off-screen, it may not have been
 
     # ------------------------------------------------------------------ layout
     def compose_body(self) -> ComposeResult:
@@ -169,7 +170,10 @@ class TrainScreen(ModeScreen):
         self._show_panel_bar()
         self.set_interval(RUNS_REFRESH_S, self._refresh_runs_if_shown)
         self.set_interval(RUNS_REFRESH_S, self._report_log_error)
-        self._find_live_run()
+        # the form as the workspace has it, laid out with the screen's first frame (a screen built before it
+        # shows, ftui.tui.prebuild, is then ready; on resume only a change since is applied)
+        self._apply_workspace()
+        self.form.revalidate_now()
 
     @work(thread=True, exclusive=True, group="train-find-live", exit_on_error=False)
     def _find_live_run(self) -> None:
@@ -196,6 +200,9 @@ class TrainScreen(ModeScreen):
     def on_screen_resume(self) -> None:
         self.form.resume_deep_check()
         self._apply_workspace()  # ModeScreen's handler runs after this one and sets the header from header_text
+        if not self._shown:
+            self._shown = True
+            self._find_live_run()  # reattaching says so: not before the user is on this screen
 
     def header_text(self) -> str:
         """The file the form trains on, also when a dialog (the start question) closes, not the workspace's."""
@@ -268,7 +275,7 @@ class TrainScreen(ModeScreen):
             if (not first or workspace.opened_in_data) and values.get("train_path"):
                 self.form.data_from = str(values["train_path"])  # said beside the dataset while it stays
             self.form.set_values(values)
-            if not first:
+            if not first and self._shown:
                 self.notify(Text(f"Dataset and model follow the workspace: {one_line(workspace.describe(), 80)}"))
         overrides = dict(workspace.plan_overrides or {})
         self.form.offer_plan_preset(bool(overrides))

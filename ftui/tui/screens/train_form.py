@@ -286,6 +286,13 @@ class LauncherForm(Horizontal):
             self._revalidate_timer.stop()
         self._revalidate_timer = self.set_timer(REVALIDATE_DELAY_S, self.revalidate)
 
+    def revalidate_now(self) -> None:
+        """Run a pending revalidation now: the form's problems and side panels then make the screen's first
+        layout, not a relayout of the whole screen 50 ms after it."""
+        if self._revalidate_timer is not None:
+            self._revalidate_timer.stop()
+            self.revalidate()
+
     def _apply_preset(self, name: str) -> None:
         if name == "custom":
             return

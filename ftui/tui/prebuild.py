@@ -1,0 +1,95 @@
+"""The other modes' screens, built while the user is idle, so a first switch only shows one.
+
+Building a mode's screen (imports, compose, mount, styles: 200-450 ms of UI thread on 2 cores for
+Data and Train) made every mode's first switch miss its 300 ms goal (issue 13) however lean the
+screens got: Textual's cost grows with the widgets, and a useful screen has dozens. Once the start
+screen is up and no key or mouse event has come for ``IDLE_S``, the next unopened mode's screen
+is built and mounted off-screen, one mode at a time, each after another quiet spell; the first F2 /
+F3 / F4 then lays out and paints a screen that is ready. A key pressed while a screen is being
+built waits for that build (one screen, not all of them); a mode switched to before its turn is
+built by the switch, as without this.
+
+Screens must not act on the user's behalf before they show: whatever a screen does for the user
+(a notice, reattaching a live run) waits for its first ScreenResume. What they do to be ready (the
+Data screen opening and linting the workspace's file in threads) is meant to happen here.
+
+Textual 8.2.8 has no public way to build a mode's screen without showing it: this registers the
+screen as ``App._get_screen`` does and files it as the mode's stack, which ``App.switch_mode``
+then shows as a mode already opened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING
+
+from textual.widget import AwaitMount
+
+if TYPE_CHECKING:
+    from ftui.tui.app import FtuiApp
+
+IDLE_S = 0.5  # quiet time (no key, no mouse) before the next screen is built
+ORDER = ("data", "train", "evaluate", "plan")  # the journey's order: the next screen a user goes to first
+
+
+class Prebuilder:
+    """Builds the app's unopened mode screens one at a time while input is quiet."""
+
+    def __init__(self, app: FtuiApp) -> None:
+        self.app = app
+        self.last_input = time.monotonic()
+        self.building: str | None = None
+        self.idle = asyncio.Event()  # clear while a screen is being built (the app's exit waits for it)
+        self.idle.set()
+        self.done = False
+        self._timer = None
+
+    def start(self) -> None:
+        """Begin once the start screen is up (its own build must not compete with these)."""
+        self._schedule(IDLE_S)
+
+    def noticed_input(self) -> None:
+        self.last_input = time.monotonic()
+
+    def due_in(self, now: float) -> float:
+        """Seconds until the next build may start (0: now): IDLE_S after the last key or mouse event."""
+        return max(0.0, self.last_input + IDLE_S - now)
+
+    def next_mode(self) -> str | None:
+        opened = self.app.opened_modes
+        return next((mode for mode in ORDER if mode not in opened), None)
+
+    def _schedule(self, delay: float) -> None:
+        self._timer = self.app.set_timer(max(delay, 0.01), self._build_next, name="prebuild")
+
+    async def _build_next(self) -> None:
+        app = self.app
+        if not app.is_running or app._exit:  # noqa: SLF001 - Textual's exit flag: quitting, build nothing
+            return
+        wait = self.due_in(time.monotonic())
+        if wait > 0:
+            self._schedule(wait)
+            return
+        mode = self.next_mode()
+        if mode is None:
+            self.done = True
+            app.prebuilt.set()
+            return
+        self.building = mode
+        self.idle.clear()
+        try:
+            await self._build(mode)
+        finally:
+            self.building = None
+            self.idle.set()
+        self._schedule(IDLE_S)
+
+    async def _build(self, mode: str) -> None:
+        app = self.app
+        app.opened_modes.add(mode)
+        app._freeze_built()  # noqa: SLF001 - as a first switch does
+        screen = app.MODES[mode]()  # type: ignore[operator] - FtuiApp's modes are factories
+        widgets = app._register(app, screen)  # noqa: SLF001 - App._get_screen's registration, without showing
+        app._screen_stacks[mode] = [screen]  # noqa: SLF001 - switch_mode shows it as a mode already opened
+        await AwaitMount(screen, widgets)

@@ -1,0 +1,158 @@
+"""Issue 13, first switch <= 300 ms: the other modes' screens are built while the user is idle, so a first
+F2 / F3 / F4 only shows a screen that is ready; nothing a screen does for the user happens before it shows."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from textual.app import App
+
+from ftui.tui import prebuild
+from ftui.tui.app import FtuiApp
+from ftui.tui.prebuild import Prebuilder
+from ftui.tui.screenshots.runs import write_fixture_run
+from ftui.tui.widgets.mode_bar import ModeBar
+
+SIZE = (160, 48)
+MODES = ("plan", "data", "train", "evaluate")
+
+
+async def _prebuilt(app: FtuiApp) -> None:
+    await asyncio.wait_for(app.prebuilt.wait(), 120)  # bounded: a build that never ends fails, not hangs
+
+
+async def test_an_idle_start_builds_every_mode_and_a_first_switch_only_shows_it(
+    runs_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opening: list[str | None] = []
+    plain = ModeBar.show_opening
+    monkeypatch.setattr(ModeBar, "show_opening", lambda bar, mode: (opening.append(mode), plain(bar, mode))[1])
+    app = FtuiApp(start_mode="plan", prebuild=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await _prebuilt(app)
+        assert app.current_mode == "plan"
+        built = {mode: app._screen_stacks[mode][0] for mode in MODES}  # noqa: SLF001
+        assert all(screen.is_mounted for screen in built.values())
+        train = built["train"]
+        # the form already holds the workspace's dataset and is checked for the cheap problems
+        assert train.form.query_one("#f-train_path").value.endswith("support_tickets_train.jsonl")
+        await pilot.press("f3")
+        while app.current_mode != "train":
+            await pilot.pause()
+        assert app.screen is train  # the screen built ahead, not a second one
+        assert "train" not in opening  # no "Opening Train…": nothing was left to build
+        await pilot.press("f2")
+        while app.current_mode != "data":
+            await pilot.pause()
+        assert app.screen is built["data"]
+
+
+async def test_a_live_run_is_reattached_only_once_train_shows(runs_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Built off-screen, Train found the live run at mount and said "Reattached…" over the Plan screen."""
+    from ftui.train.run_lock import RunLock
+    from ftui.tui.screens import train_form
+
+    monkeypatch.setattr(prebuild, "ORDER", ("train",))
+    monkeypatch.setattr(train_form, "DEEP_CHECK_DELAY_S", 600.0)  # the model check is not what this is about
+
+    run_dir = write_fixture_run(runs_dir, "live")
+    lock = RunLock(run_dir)
+    lock.acquire()  # as the training process does
+    try:
+        app = FtuiApp(start_mode="plan", prebuild=True)
+        async with app.run_test(size=SIZE) as pilot:
+            await _prebuilt(app)
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            train = app._screen_stacks["train"][0]  # noqa: SLF001
+            assert train.watched is None
+            assert not any("Reattached" in str(n.message) for n in app._notifications)  # noqa: SLF001
+            await pilot.press("f3")
+            for _ in range(2000):  # until the reattach (bounded)
+                if train.watched == run_dir:
+                    break
+                await pilot.pause(0.01)
+            assert train.watched == run_dir
+    finally:
+        lock.release()
+
+
+async def test_quitting_while_a_screen_is_built_ahead_exits_cleanly(
+    runs_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Plan (tabs that mount lazily) is built last when ftui starts on Train: quit in the middle of it."""
+    started = asyncio.Event()
+    plain = Prebuilder._build
+
+    async def build(self: Prebuilder, mode: str) -> None:
+        if mode == "plan":
+            started.set()
+        await plain(self, mode)
+
+    monkeypatch.setattr(Prebuilder, "_build", build)
+    monkeypatch.setattr(prebuild, "ORDER", ("plan",))
+    app = FtuiApp(start_mode="train", prebuild=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await asyncio.wait_for(started.wait(), 120)
+        app.exit()
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+async def test_a_headless_app_builds_only_what_it_shows(runs_dir: Path) -> None:
+    app = FtuiApp(start_mode="plan")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app._prebuilder is None  # noqa: SLF001
+        assert set(app._screen_stacks) <= {"_default", "plan"}  # noqa: SLF001
+
+
+def test_a_key_or_a_click_puts_the_next_build_off_until_input_is_quiet() -> None:
+    builder = Prebuilder.__new__(Prebuilder)
+    builder.last_input = 100.0
+    assert builder.due_in(100.0) == pytest.approx(prebuild.IDLE_S)
+    assert builder.due_in(100.0 + prebuild.IDLE_S / 2) == pytest.approx(prebuild.IDLE_S / 2)
+    assert builder.due_in(100.0 + prebuild.IDLE_S) == 0.0
+
+
+async def test_input_is_noticed(runs_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(prebuild, "ORDER", ())
+    app = FtuiApp(start_mode="plan", prebuild=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await _prebuilt(app)
+        before = app._prebuilder.last_input  # noqa: SLF001
+        await pilot.press("down")
+        assert app._prebuilder.last_input > before  # noqa: SLF001
+
+
+async def test_a_first_switch_to_a_screen_built_ahead_lays_it_out_once(
+    runs_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its first frame was laid out, rendered, dropped (the switch's repaint delay) and rendered again, then laid
+    out twice more: for the sizes the first layout gave every widget, and for the Resize of the screen itself."""
+    from ftui.tui.screens.base import ModeScreen
+
+    layouts: list[str] = []
+    plain = ModeScreen._refresh_layout
+
+    def count(screen: ModeScreen, *args: object, **kwargs: object) -> None:
+        layouts.append(type(screen).__name__)
+        plain(screen, *args, **kwargs)
+
+    monkeypatch.setattr(prebuild, "ORDER", ("train",))
+    app = FtuiApp(start_mode="plan", prebuild=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await _prebuilt(app)
+        await pilot.pause()
+        monkeypatch.setattr(ModeScreen, "_refresh_layout", count)
+        held: list[float] = []
+        monkeypatch.setattr(App, "delay_update", lambda _app, delay=0.05: held.append(delay))
+        await pilot.press("f3")
+        while app.current_mode != "train":
+            await pilot.pause()
+        for _ in range(5):
+            await pilot.pause()
+        assert layouts == ["TrainScreen"]
+        assert held == []  # no repaint held back: the first frame rendered is the one shown
