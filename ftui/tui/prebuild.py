@@ -9,6 +9,9 @@ F3 / F4 then lays out and paints a screen that is ready. A key pressed while a s
 built waits for that build (one screen, not all of them); a mode switched to before its turn is
 built by the switch, as without this.
 
+Nothing is built while a run trains in this process (a build holds the UI thread for a few hundred ms, and
+the Data screen lints in threads): the training's steps and the user's keys come first.
+
 Screens must not act on the user's behalf before they show: whatever a screen does for the user
 (a notice, reattaching a live run) waits for its first ScreenResume. What they do to be ready (the
 Data screen opening and linting the workspace's file in threads) is meant to happen here.
@@ -26,10 +29,13 @@ from typing import TYPE_CHECKING
 
 from textual.widget import AwaitMount
 
+from ftui.train import live
+
 if TYPE_CHECKING:
     from ftui.tui.app import FtuiApp
 
 IDLE_S = 0.5  # quiet time (no key, no mouse) before the next screen is built
+TRAINING_RECHECK_S = 5.0  # while a run trains in this process nothing is built; looked at again this often
 ORDER = ("data", "train", "evaluate", "plan")  # the journey's order: the next screen a user goes to first
 
 
@@ -70,6 +76,9 @@ class Prebuilder:
         wait = self.due_in(time.monotonic())
         if wait > 0:
             self._schedule(wait)
+            return
+        if live.active():  # a run trains in this process: its steps and the keys come first, not screens
+            self._schedule(TRAINING_RECHECK_S)
             return
         mode = self.next_mode()
         if mode is None:

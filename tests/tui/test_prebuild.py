@@ -156,3 +156,43 @@ async def test_a_first_switch_to_a_screen_built_ahead_lays_it_out_once(
             await pilot.pause()
         assert layouts == ["TrainScreen"]
         assert held == []  # no repaint held back: the first frame rendered is the one shown
+
+
+async def test_nothing_is_built_ahead_while_a_run_trains_in_this_process(
+    runs_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ftui.train import live
+
+    class _Training:
+        run_id = "training"
+        alive = True
+
+        def is_alive(self) -> bool:
+            return self.alive
+
+    run = _Training()
+    live.register(run)
+    checked = asyncio.Event()
+    plain = Prebuilder.due_in
+
+    def due_in(self: Prebuilder, now: float) -> float:
+        checked.set()
+        return 0.0  # input is quiet: only the training holds the builds back
+
+    monkeypatch.setattr(Prebuilder, "due_in", due_in)
+    monkeypatch.setattr(prebuild, "TRAINING_RECHECK_S", 0.05)
+    try:
+        app = FtuiApp(start_mode="plan", prebuild=True)
+        async with app.run_test(size=SIZE) as pilot:
+            await asyncio.wait_for(checked.wait(), 60)
+            for _ in range(3):
+                checked.clear()
+                await asyncio.wait_for(checked.wait(), 60)  # looked again, and still built nothing
+                assert app.opened_modes == {"plan"}
+            run.alive = False
+            monkeypatch.setattr(Prebuilder, "due_in", plain)
+            await _prebuilt(app)
+            assert {"data", "train", "evaluate"} <= app.opened_modes
+            await pilot.pause()
+    finally:
+        run.alive = False
