@@ -8,6 +8,7 @@ Counts the work, not time.
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,14 @@ from ftui.tui.widgets.conversation_view import ConversationView
 from ftui.tui.widgets.findings_panel import FindingsPanel
 
 SIZE = (160, 48)
+
+
+async def _until(pilot, predicate, what: str, bound_s: float = 120.0) -> None:  # noqa: ANN001
+    """Wait on state; the bound only ends a test that is already stuck."""
+    deadline = time.monotonic() + bound_s
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await pilot.pause(0.02)
 
 
 def _lint_until_stopped(path: Path, on_findings, on_progress, stop: threading.Event, eval_path=None, on_rows=None,
@@ -101,11 +110,9 @@ async def test_first_switch_to_data_leaves_the_screen_alone_after_its_first_pain
 
         # the detail still follows the cursor once it rests on another row, and comes back to the first
         await pilot.press("down")
-        while view.border_title != "Row 2":
-            await pilot.pause(0.02)
+        await _until(pilot, lambda: view.border_title == "Row 2", "the detail of row 2")
         await pilot.press("up")
-        while view.border_title != "Row 1":
-            await pilot.pause(0.02)
+        await _until(pilot, lambda: view.border_title == "Row 1", "the detail of row 1 again")
 
 
 async def test_parts_built_on_first_use_work(monkeypatch: pytest.MonkeyPatch) -> None:
