@@ -15,6 +15,7 @@ import pytest
 from textual.screen import Screen
 from textual.widgets import Static
 
+from ftui.data.index import RowIndex
 from ftui.tui.app import FtuiApp
 from ftui.tui.screens import data_backend
 from ftui.tui.screens.data import DataScreen
@@ -44,6 +45,7 @@ async def test_first_switch_to_data_leaves_the_screen_alone_after_its_first_pain
     monkeypatch.setattr(data_backend, "run_lint", _lint_until_stopped)
     painted = [False]
     note_updates: list[object] = []
+    file_bar: list[str] = []
     tree_layouts: list[str] = []
     detail_repaints: list[str] = []
 
@@ -59,6 +61,8 @@ async def test_first_switch_to_data_leaves_the_screen_alone_after_its_first_pain
     def update(static: Static, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
         if static.id == "findings-note":
             note_updates.append(args)
+        if static.id == "data-file" and not painted[0]:
+            file_bar.append(str(args[0]))
         plain_update(static, *args, **kwargs)
 
     plain_tree_refresh = FindingsPanel.refresh
@@ -77,6 +81,15 @@ async def test_first_switch_to_data_leaves_the_screen_alone_after_its_first_pain
             detail_repaints.append("layout" if layout else "repaint")
         return plain_view_refresh(view, *regions, repaint=repaint, layout=layout, recompose=recompose)
 
+    rows_after_wait: list[int] = []
+    plain_wait = RowIndex.wait_for_rows
+
+    def wait_for_rows(index: RowIndex, n: int, timeout: float = 5.0) -> bool:
+        found = plain_wait(index, n, timeout)
+        rows_after_wait.append(index.rows_known)
+        return found
+
+    monkeypatch.setattr(RowIndex, "wait_for_rows", wait_for_rows)
     monkeypatch.setattr(Screen, "_compositor_refresh", compositor_refresh)
     monkeypatch.setattr(Static, "update", update)
     monkeypatch.setattr(FindingsPanel, "refresh", tree_refresh)
@@ -98,6 +111,9 @@ async def test_first_switch_to_data_leaves_the_screen_alone_after_its_first_pain
         # the findings note under the tree is empty and was never set to empty again (each Static.update lays the
         # whole screen out; the tree highlights its root as it mounts)
         assert note_updates == []
+        # the first frame's file bar counts the rows the screen waited for (not "0 rows" until the next tick)
+        assert rows_after_wait and file_bar, (rows_after_wait, file_bar)
+        assert f"  {rows_after_wait[0]:,} rows" in file_bar[-1], (rows_after_wait, file_bar)
         # the tree does not drop its lines and lay the screen out again because the first layout sized it
         assert tree_layouts == []
         # the row the screen opened with is not shown a second time after the first paint, by a timer

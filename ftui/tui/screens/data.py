@@ -129,7 +129,8 @@ class DataScreen(ModeScreen):
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="data-filebar"):
             yield Static(Text("no dataset open", "dim"), id="data-file")
-            yield ProgressBar(total=100, show_eta=False, id="data-progress")
+            # no percentage: it sat beyond the bar's 30 columns (the bar alone is 32 wide), never seen
+            yield ProgressBar(total=100, show_eta=False, show_percentage=False, id="data-progress")
         # the body lays the two panes side by side under the file bar, which is docked (data.tcss): no container of
         # its own around them, which every frame would paint under them. #data-error (in their place),
         # #text-filter and #filter-bar (above the rows), #findings-note (under the findings) and #stats (in place
@@ -190,8 +191,8 @@ class DataScreen(ModeScreen):
             workspace.open_data(Path(self.index.path))  # the held-out file follows its own dataset
         row_list.set_index(self.index)
         self.text_filter, self.text_matches, self.id_filter, self.severity_filter = "", None, None, None
-        self.action_lint()  # resets the findings, which the row shown next depends on
-        self.index.wait_for_rows(1, timeout=0.2)  # the first chunk is tiny: paint real rows at once
+        self.index.wait_for_rows(1, timeout=0.2)  # the first chunk is tiny: paint real rows (and their count) at once
+        self.action_lint()  # resets the findings, which the row shown next depends on; sets the file bar
         self._apply_view()  # sizes the list and shows the row under the cursor
         row_list.focus()
 
