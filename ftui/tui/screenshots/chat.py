@@ -38,8 +38,8 @@ async def _chat(pilot: Any, home: Any) -> None:  # noqa: ARG001
     chat = pilot.app.screen
     await wait_until(pilot, lambda: getattr(chat, "session", None) is not None)
     for turn in ("My invoice shows a charge twice.", "Can you refund it?"):
+        done = chat.turns_done + 1  # counted before the turn: a reply can be done before press() returns
         await pilot.press(*turn, "enter")
-        done = chat.turns_done + 1
         await wait_until(pilot, lambda done=done: chat.turns_done >= done)
 
 
