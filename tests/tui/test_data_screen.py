@@ -436,20 +436,19 @@ async def test_real_linter_findings_jump_to_rows(tmp_path: Path) -> None:
     app = FtuiApp(data_path=path, start_mode="data")
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
-        await _settle(pilot, screen)
-        assert screen.lint_state == "done"
-        ids = screen.query_one(FindingsPanel).group_ids()
-        assert "E002" in ids and "E006" in ids
-        assert ids.index("E002") < ids.index("E006")  # errors first, by id
         rows_list = screen.query_one(RowList)
-        assert rows_list.mark_of(4)[0] == "error" and rows_list.mark_of(9)[0] == "error"
+        # the findings and the rows' marks come in on the screen's batch tick after the lint is done: wait on them
+        await _until(pilot, lambda: screen.lint_state == "done" and {"E002", "E006"} <= set(
+            screen.query_one(FindingsPanel).group_ids()) and rows_list.mark_of(9)[0] == "error", "the findings")
+        ids = screen.query_one(FindingsPanel).group_ids()
+        assert ids.index("E002") < ids.index("E006")  # errors first, by id
+        assert rows_list.mark_of(4)[0] == "error"
         screen.set_id_filter("E006")
-        await pilot.pause()
-        assert list(rows_list.view) == [9]
+        await _until(pilot, lambda: list(rows_list.view) == [9], "the E006 filter")
         await pilot.press("escape", "g", "n")
-        assert rows_list.current_row == 4
-        body = text_of(screen.query_one("#conversation-body"))
-        assert "E002" in body and "not valid JSON" in body
+        await _until(pilot, lambda: rows_list.current_row == 4
+                     and "not valid JSON" in text_of(screen.query_one("#conversation-body")), "row 5 shown")
+        assert "E002" in text_of(screen.query_one("#conversation-body"))
 
 
 async def test_findings_stream_while_ui_stays_responsive(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -58,8 +58,11 @@ async def test_the_plan_memory_verdict_wraps_under_itself(monkeypatch: pytest.Mo
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
         await _until(pilot, lambda: screen.gpu_label == "no GPU detected", "the GPU detection")
-        await pilot.pause()
-        lines = _lines(screen.query_one("#breakdown", Static))
+        breakdown = screen.query_one("#breakdown", Static)
+        # the calculator's verdict comes after the detection (the estimate is computed, then shown)
+        await _until(pilot, lambda: any("no GPU size" in line for line in _lines(breakdown)), "the verdict")
+        await pilot.pause()  # laid out at its final size
+        lines = _lines(breakdown)
         first = next(i for i, line in enumerate(lines) if "no GPU size" in line)
         _hangs(lines, first, lines[first].index("no GPU size"))
         assert "no GPU detected" in " ".join(" ".join(lines[first:]).split())
