@@ -25,14 +25,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import TYPE_CHECKING
+from typing import Any
 
 from textual.widget import AwaitMount
 
 from ftui.train import live
-
-if TYPE_CHECKING:
-    from ftui.tui.app import FtuiApp
 
 IDLE_S = 0.5  # quiet time (no key, no mouse) before the next screen is built
 TRAINING_RECHECK_S = 5.0  # while a run trains in this process nothing is built; looked at again this often
@@ -42,7 +39,8 @@ ORDER = ("data", "train", "evaluate", "plan")  # the journey's order: the next s
 class Prebuilder:
     """Builds the app's unopened mode screens one at a time while input is quiet."""
 
-    def __init__(self, app: FtuiApp) -> None:
+    def __init__(self, app: Any) -> None:
+        """``app``: the FtuiApp (its opened_modes, prebuilt event and heap freeze; not imported: it imports this)."""
         self.app = app
         self.last_input = time.monotonic()
         self.building: str | None = None

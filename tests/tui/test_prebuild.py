@@ -196,3 +196,31 @@ async def test_nothing_is_built_ahead_while_a_run_trains_in_this_process(
             await pilot.pause()
     finally:
         run.alive = False
+
+
+async def test_plan_built_ahead_says_a_run_is_in_progress_only_once_it_shows(
+    runs_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Started on Train (the last session's mode), the Plan built off-screen toasted "… F3 watches it." over the
+    Train screen that was already watching the run."""
+    from ftui.train.run_lock import RunLock
+
+    monkeypatch.setattr(prebuild, "ORDER", ("plan",))
+    run_dir = write_fixture_run(runs_dir, "live")
+    lock = RunLock(run_dir)
+    lock.acquire()
+    try:
+        app = FtuiApp(start_mode="evaluate", prebuild=True)
+        async with app.run_test(size=SIZE) as pilot:
+            await _prebuilt(app)
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert not any("F3 watches it" in str(n.message) for n in app._notifications)  # noqa: SLF001
+            await pilot.press("f1")
+            for _ in range(2000):  # until the notice (bounded)
+                if any("F3 watches it" in str(n.message) for n in app._notifications):  # noqa: SLF001
+                    break
+                await pilot.pause(0.01)
+            assert any("F3 watches it" in str(n.message) for n in app._notifications)  # noqa: SLF001
+    finally:
+        lock.release()

@@ -123,6 +123,7 @@ class PlanScreen(ModeScreen):
         self.custom_loading = False
         self.model_chosen = False
         self.dataset_tokens: DatasetTokens | None = None
+        self._live_run_checked = False  # the run-in-progress notice is given on the first show (on_screen_resume)
         self.cost_lines: list[tuple[str, str, str]] = []
         # The cost form is built when its tab is first shown; until then its values live here (by field id)
         # and the cost is still computed from them (the decision record carries it).
@@ -154,8 +155,12 @@ class PlanScreen(ModeScreen):
         self.query_one("#wizard", WizardPanel).focus()
         if self.walker.steps:  # answers remembered from the last session
             self.render_wizard()
-        self._find_live_run()
         self.call_after_refresh(self.set_timer, CALC_DELAY_S, self._mount_calculator)
+
+    def on_screen_resume(self) -> None:
+        if not self._live_run_checked:  # said once the user is here: a Plan built ahead stays quiet until then
+            self._live_run_checked = True
+            self._find_live_run()
 
     @work(thread=True, exclusive=True, group="plan-find-live", exit_on_error=False)
     def _find_live_run(self) -> None:
