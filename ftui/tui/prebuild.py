@@ -13,8 +13,7 @@ Nothing is built while a run trains in this process (a build holds the UI thread
 the Data screen lints in threads): the training's steps and the user's keys come first.
 
 Screens must not act on the user's behalf before they show: whatever a screen does for the user
-(a notice, reattaching a live run) waits for its first ScreenResume. What they do to be ready (the
-Data screen opening and linting the workspace's file in threads) is meant to happen here.
+(a notice, reattaching a live run) waits for its first ScreenResume.
 
 Textual 8.2.8 has no public way to build a mode's screen without showing it: this registers the
 screen as ``App._get_screen`` does and files it as the mode's stack, which ``App.switch_mode``
@@ -33,7 +32,9 @@ from ftui.train import live
 
 IDLE_S = 0.5  # quiet time (no key, no mouse) before the next screen is built
 TRAINING_RECHECK_S = 5.0  # while a run trains in this process nothing is built; looked at again this often
-ORDER = ("data", "train", "evaluate", "plan")  # the journey's order: the next screen a user goes to first
+# The Data screen is not built ahead: its mount opens, indexes and lints the workspace's file in threads and a
+# process, work that must not start behind the user's back (and that, cut short by a hang-up, ended ftui with 1).
+ORDER = ("train", "evaluate", "plan")
 
 
 class Prebuilder:

@@ -33,7 +33,8 @@ async def test_an_idle_start_builds_every_mode_and_a_first_switch_only_shows_it(
     async with app.run_test(size=SIZE) as pilot:
         await _prebuilt(app)
         assert app.current_mode == "plan"
-        built = {mode: app._screen_stacks[mode][0] for mode in MODES}  # noqa: SLF001
+        assert "data" not in app.opened_modes  # its mount reads and lints the file: built when first shown
+        built = {mode: app._screen_stacks[mode][0] for mode in MODES if mode != "data"}  # noqa: SLF001
         assert all(screen.is_mounted for screen in built.values())
         train = built["train"]
         # the form already holds the workspace's dataset and is checked for the cheap problems
@@ -43,10 +44,10 @@ async def test_an_idle_start_builds_every_mode_and_a_first_switch_only_shows_it(
             await pilot.pause()
         assert app.screen is train  # the screen built ahead, not a second one
         assert "train" not in opening  # no "Opening Train…": nothing was left to build
-        await pilot.press("f2")
-        while app.current_mode != "data":
+        await pilot.press("f4")
+        while app.current_mode != "evaluate":
             await pilot.pause()
-        assert app.screen is built["data"]
+        assert app.screen is built["evaluate"]
 
 
 async def test_a_live_run_is_reattached_only_once_train_shows(runs_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -192,7 +193,7 @@ async def test_nothing_is_built_ahead_while_a_run_trains_in_this_process(
             run.alive = False
             monkeypatch.setattr(Prebuilder, "due_in", plain)
             await _prebuilt(app)
-            assert {"data", "train", "evaluate"} <= app.opened_modes
+            assert {"train", "evaluate"} <= app.opened_modes
             await pilot.pause()
     finally:
         run.alive = False
