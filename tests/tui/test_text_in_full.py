@@ -63,12 +63,25 @@ async def test_enter_on_a_finding_shows_its_whole_message(tmp_path: Path, long_f
         assert any(LONG in str(n.message) for n in app._notifications)  # noqa: SLF001
 
 
-async def test_the_first_problem_of_the_train_form_is_shown_whole(runs_dir: Path) -> None:
+async def test_the_first_problem_of_the_train_form_is_shown_whole(runs_dir: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     from textual.widgets import Static
 
+    from ftui.tui.screens import train_form
+
+    # the form's own checks must not replace the problem set below: the model check never starts, and the
+    # cheap revalidation that the form's first values schedule has run (twice in a row seen idle)
+    monkeypatch.setattr(train_form, "DEEP_CHECK_DELAY_S", 600.0)
     app = FtuiApp(start_mode="train")
     async with app.run_test(size=(160, 48)) as pilot:
         form = app.screen.form
+        idle = 0
+        for _ in range(6000):  # bounded: a form that never settles fails, not hangs
+            idle = idle + 1 if form._revalidate_timer is None else 0  # noqa: SLF001
+            if idle >= 2:
+                break
+            await pilot.pause(0.02)
+        assert idle >= 2, "the form's revalidation never settled"
         fix = "Fix: run 'hf download Qwen/Qwen2.5-0.5B-Instruct' on a machine with internet, " * 3
         form.parse_errors = {"model": fix.strip()}
         form._update_problems()  # noqa: SLF001
