@@ -22,7 +22,8 @@ screens in the background (``ftui.tui.prebuild``, as in a terminal: ~2 s after s
 the first screen before pressing a key, and the first switches then only show a screen; in the other ("cold")
 the keys come at once and each first switch builds its screen (what a key pressed within the first second or
 two gets, with the "Opening…" notice at once).
-Goal: every first switch <= 300 ms (issue 13), judged on the first kind; both are printed. Median of N samples each.
+Goal: every first switch <= 300 ms (issue 13), judged on the cold kind (building ahead is opt-in,
+FtuiApp(prebuild=True), until a hang-up during a build no longer ends ftui with 1); both are printed. Median of N samples each.
 """
 
 from __future__ import annotations
@@ -168,7 +169,7 @@ def main() -> int:
     print(f"twenty quick switches  median {ready['twenty_switches']:7.1f} ms until idle (built ahead), "
           f"{cold['twenty_switches']:.1f} ms (cold, after the three first switches);"
           f"  UI thread CPU {ready['twenty_switches_ui_cpu']:.0f} / {cold['twenty_switches_ui_cpu']:.0f} ms")
-    worst = max(ready[mode] for mode, _ in MODES)
+    worst = max(cold[mode] for mode, _ in MODES)  # what ftui does by default: screens built ahead are opt-in
     result = {
         "bench": "mode_switch",
         **{f"{mode}_ms": round(ready[mode], 1) for mode, _ in MODES},

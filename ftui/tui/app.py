@@ -98,7 +98,7 @@ class FtuiApp(PlainNotifications, App[int]):
         prebuild: bool | None = None,
     ) -> None:
         """``freeze_heap``: see ``_freeze_built``; ``prebuild``: build the other modes' screens while the user is
-        idle (``ftui.tui.prebuild``); None, for either: only when not headless (each Pilot test builds what it uses)."""
+        idle (``ftui.tui.prebuild``; off unless True). freeze_heap None: only when not headless."""
         super().__init__()
         self._freeze_heap = freeze_heap
         self._prebuild = prebuild
@@ -144,7 +144,7 @@ class FtuiApp(PlainNotifications, App[int]):
         self._opened_modes.add(self.start_mode)
         await self.switch_mode(self.start_mode)
         self.start_screen_mounted.set()
-        if self._prebuild if self._prebuild is not None else not self.is_headless:
+        if self._prebuild:  # off unless asked for: a hang-up during a build can end ftui with 1 (issue 13, open)
             from ftui.tui.prebuild import Prebuilder
 
             self._prebuilder = Prebuilder(self)
