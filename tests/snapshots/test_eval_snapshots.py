@@ -9,6 +9,7 @@ import pytest
 
 from ftui.tui.app import FtuiApp
 from ftui.tui.screenshots.eval_session import make_demo_session, rate_demo_session
+from ftui.tui.screenshots.scenario import settle_workers
 
 SIZE = (120, 40)
 NAME = "tickets-base-vs-lora"
@@ -27,9 +28,9 @@ def _open(rater: str = "ana"):  # noqa: ANN202
 
         await pilot.pause()
         pilot.app.screen.open_session(paths.sessions_dir() / NAME, rater)
-        await pilot.app.workers.wait_for_complete()
+        await settle_workers(pilot.app)
         await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
+        await settle_workers(pilot.app)
         await pilot.pause()
 
     return run_before
@@ -39,7 +40,7 @@ def test_eval_home(snap_compare, session_dir: Path) -> None:  # noqa: ANN001
     rate_demo_session(session_dir, "bo", limit=3)
     async def settle(pilot) -> None:  # noqa: ANN001
         await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
+        await settle_workers(pilot.app)
         await pilot.pause()
 
     assert snap_compare(FtuiApp(start_mode="evaluate"), run_before=settle, terminal_size=SIZE)

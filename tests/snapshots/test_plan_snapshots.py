@@ -10,6 +10,7 @@ import pytest
 from textual.widgets import Select
 
 from ftui.tui.app import FtuiApp
+from ftui.tui.screenshots.scenario import settle_workers
 
 SIZE = (120, 40)
 
@@ -21,7 +22,7 @@ def _fixed_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
 
 async def _settle(pilot) -> None:  # noqa: ANN001
     await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
+    await settle_workers(pilot.app)
     await pilot.pause()
 
 

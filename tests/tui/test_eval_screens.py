@@ -21,6 +21,7 @@ from ftui.tui.screens.eval_common import TextPrompt
 from ftui.tui.screens.eval_rate import RateScreen
 from ftui.tui.screens.eval_results import DrillScreen, ResultsScreen
 from ftui.tui.screens.evaluate import EvaluateScreen
+from ftui.tui.screenshots.scenario import settle_workers
 
 SIZE = (120, 40)
 LABELS = ["billing", "technical", "account", "other"]
@@ -72,7 +73,7 @@ async def _generate(pilot) -> None:  # noqa: ANN001
 
 async def _settle(pilot) -> None:  # noqa: ANN001
     await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
+    await settle_workers(pilot.app)
     await pilot.pause()
 
 

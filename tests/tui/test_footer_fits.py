@@ -9,6 +9,7 @@ from textual.geometry import Region
 
 from ftui.tui.app import FtuiApp
 from ftui.tui.screenshots.runs import write_fixture_run
+from ftui.tui.screenshots.scenario import settle_workers
 from ftui.tui.widgets.key_footer import KeyFooter
 
 SIZE = (120, 40)
@@ -24,7 +25,7 @@ def _cut_keys(app: FtuiApp) -> list[str]:
 
 async def _settle(pilot) -> None:  # noqa: ANN001
     await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
+    await settle_workers(pilot.app)
     await pilot.pause()
 
 

@@ -31,6 +31,7 @@ from ftui.tui.app import FtuiApp
 from ftui.tui.screens.confirm import ChoiceScreen
 from ftui.tui.screens.eval_common import TextPrompt
 from ftui.tui.screens.help import _KEY_NAMES, HelpScreen
+from ftui.tui.screenshots.scenario import settle_workers
 from ftui.tui.widgets.key_footer import KeyFooter
 from ftui.tui.widgets.mode_bar import ModeBar
 from ftui.tui.widgets.path_input import OpenFileScreen
@@ -188,7 +189,7 @@ async def test_newcomer_journey_plan_lint_train_rate_blind_unblind(newcomer_dirs
         # ---------------------------------------------------------------- Plan
         plan = app.screen
         assert isinstance(plan, PlanScreen), "a first launch opens on Plan"
-        await app.workers.wait_for_complete()
+        await settle_workers(app)
         assert {"1", "2", "u", "b"} <= await user.look_at_help()
         await user.press("2", "n", "1", "2")  # behaviour gap, a few hundred examples, short labels...
         assert plan.walker.outcome is not None and plan.walker.outcome.trains

@@ -12,6 +12,7 @@ from textual.widgets import Input, Select, Static
 
 from ftui.tui.app import FtuiApp
 from ftui.tui.screens.plan import PlanScreen
+from ftui.tui.screenshots.scenario import settle_workers
 
 SIZE = (120, 40)
 
@@ -25,7 +26,7 @@ async def _plan(pilot) -> PlanScreen:  # noqa: ANN001
     await pilot.pause()
     screen = pilot.app.screen
     assert isinstance(screen, PlanScreen)
-    await pilot.app.workers.wait_for_complete()
+    await settle_workers(pilot.app)
     await pilot.pause()
     return screen
 
@@ -219,7 +220,7 @@ async def _load_custom(pilot, screen: PlanScreen, text: str) -> None:  # noqa: A
     await pilot.pause()
     path.focus()
     await pilot.press("enter")
-    await pilot.app.workers.wait_for_complete()
+    await settle_workers(pilot.app)
     await pilot.pause()
 
 

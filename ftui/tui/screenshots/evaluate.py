@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ftui.tui.screenshots.scenario import Scenario
+from ftui.tui.screenshots.scenario import Scenario, settle_workers
 
 
 def _demo_session(home: Path) -> Path:
@@ -31,7 +31,7 @@ async def _open(pilot, rater: str, results: bool = False) -> None:  # noqa: ANN0
 
     screen = pilot.app.screen
     screen.open_session(paths.sessions_dir() / "tickets-base-vs-lora", rater, results=results)
-    await pilot.app.workers.wait_for_complete()
+    await settle_workers(pilot.app)
     await pilot.pause()
 
 
@@ -41,7 +41,7 @@ async def _shot_rating(pilot, home: Path) -> None:  # noqa: ANN001
 
 async def _shot_results(pilot, home: Path) -> None:  # noqa: ANN001
     await _open(pilot, "ana")
-    await pilot.app.workers.wait_for_complete()
+    await settle_workers(pilot.app)
     await pilot.pause()
 
 
@@ -57,7 +57,7 @@ async def _shot_generate(pilot, home: Path) -> None:  # noqa: ANN001
 
 
 async def _shot_home(pilot, home: Path) -> None:  # noqa: ANN001
-    await pilot.app.workers.wait_for_complete()
+    await settle_workers(pilot.app)
     await pilot.pause()
 
 
