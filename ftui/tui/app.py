@@ -11,7 +11,7 @@ import gc
 import os
 import sys
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,6 +31,10 @@ from ftui.tui.widgets.mode_bar import MODES as MODE_TABLE
 from ftui.workspace import Workspace
 
 MODES_BY_NAME = {mode for mode, _, _ in MODE_TABLE}
+
+
+class _Exiting(Exception):  # noqa: N818 - not an error: FtuiApp.call_from_thread's callback was not run
+    pass
 
 
 def _plan() -> Screen:
@@ -98,7 +102,7 @@ class FtuiApp(PlainNotifications, App[int]):
         prebuild: bool | None = None,
     ) -> None:
         """``freeze_heap``: see ``_freeze_built``; ``prebuild``: build the other modes' screens while the user is
-        idle (``ftui.tui.prebuild``; off unless True). freeze_heap None: only when not headless."""
+        idle (``ftui.tui.prebuild``). Both None: only when not headless (on a real terminal)."""
         super().__init__()
         self._freeze_heap = freeze_heap
         self._prebuild = prebuild
@@ -122,6 +126,7 @@ class FtuiApp(PlainNotifications, App[int]):
         self._switching_to_built = False  # see delay_update
         self.prebuilt = asyncio.Event()  # set once every mode's screen is built (the prebuilder has none left)
         self._prebuilder: Any = None
+        self.closing = False  # exit was asked for (perhaps held back until a mount ends): build nothing more
         self.sub_title = f"v{__version__}"
 
     def on_mount(self) -> None:
@@ -144,7 +149,7 @@ class FtuiApp(PlainNotifications, App[int]):
         self._opened_modes.add(self.start_mode)
         await self.switch_mode(self.start_mode)
         self.start_screen_mounted.set()
-        if self._prebuild:  # off unless asked for: a hang-up during a build can end ftui with 1 (issue 13, open)
+        if self._prebuild or (self._prebuild is None and not self.is_headless):  # a Pilot test asks for it
             from ftui.tui.prebuild import Prebuilder
 
             self._prebuilder = Prebuilder(self)
@@ -222,18 +227,45 @@ class FtuiApp(PlainNotifications, App[int]):
 
         Shutting down in the middle of a mount makes Textual's own widgets raise (a TabbedContent
         activates a tab that shutdown already removed): a traceback and exit code 1 for a Ctrl+Q or
-        SIGTERM that comes just after start-up. The wait is bounded."""
+        SIGTERM that comes just after start-up. The wait is bounded.
+
+        From the first call on, ``closing`` is set: nothing new is built ahead (a build started while the exit
+        waited on the start screen was cut short by it, and its screen's on_mount raised: exit status 1)."""
+        self.closing = True
         pending = self._unfinished_mount()
         if pending is None:
             super().exit(result, return_code, message)
             return
 
         async def once_mounted() -> None:
-            with suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(pending.wait(), 5.0)
+            deadline = asyncio.get_running_loop().time() + 5.0
+            waiting: asyncio.Event | None = pending
+            while waiting is not None:  # each mount under way (the start screen's, then its lazy parts)
+                left = deadline - asyncio.get_running_loop().time()
+                if left <= 0:
+                    break
+                with suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(waiting.wait(), left)
+                waiting = self._unfinished_mount()
             App.exit(self, result, return_code, message)
 
         self._exit_after_mount = asyncio.ensure_future(once_mounted())  # a reference keeps the task alive
+
+    def call_from_thread(self, callback: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Textual's call_from_thread; once the app exits, the callback is not run and the calling worker ends as
+        cancelled. A worker thread that delivered its result while shutdown took the screens apart (Plan's GPU
+        check, late behind a screen built ahead) found its widgets gone: NoMatches, a failed worker, exit status 1
+        after a hang-up. What is left to show then has no screen to show it on."""
+
+        def unless_exiting() -> Any:
+            if self._exit:  # Textual's flag, set by App.exit: the screens go next
+                raise _Exiting
+            return callback(*args, **kwargs)
+
+        try:
+            return super().call_from_thread(unless_exiting)
+        except _Exiting:
+            raise asyncio.CancelledError("ftui is closing") from None
 
     def _unfinished_mount(self) -> asyncio.Event | None:
         if not self.start_screen_mounted.is_set():

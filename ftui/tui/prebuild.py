@@ -9,11 +9,13 @@ F3 / F4 then lays out and paints a screen that is ready. A key pressed while a s
 built waits for that build (one screen, not all of them); a mode switched to before its turn is
 built by the switch, as without this.
 
-Nothing is built while a run trains in this process (a build holds the UI thread for a few hundred ms, and
-the Data screen lints in threads): the training's steps and the user's keys come first.
+On by default on a real terminal (``FtuiApp(prebuild=False)`` turns it off; a headless Pilot app builds
+nothing ahead unless given ``prebuild=True``). Nothing is built while a run trains in this process (a build
+holds the UI thread for a few hundred ms): the training's steps and the user's keys come first. Nothing is
+built once an exit was asked for (``FtuiApp.closing``), even one held back until a mount ends.
 
 Screens must not act on the user's behalf before they show: whatever a screen does for the user
-(a notice, reattaching a live run) waits for its first ScreenResume.
+(a notice, reattaching a live run, opening and linting the dataset) waits for its first ScreenResume.
 
 Textual 8.2.8 has no public way to build a mode's screen without showing it: this registers the
 screen as ``App._get_screen`` does and files it as the mode's stack, which ``App.switch_mode``
@@ -32,9 +34,9 @@ from ftui.train import live
 
 IDLE_S = 0.5  # quiet time (no key, no mouse) before the next screen is built
 TRAINING_RECHECK_S = 5.0  # while a run trains in this process nothing is built; looked at again this often
-# The Data screen is not built ahead: its mount opens, indexes and lints the workspace's file in threads and a
-# process, work that must not start behind the user's back (and that, cut short by a hang-up, ended ftui with 1).
-ORDER = ("train", "evaluate", "plan")
+# In the order users first open them. Built ahead, a screen is only its widgets: the Data screen opens, indexes and
+# lints the workspace's file on its first show (ScreenResume), not at mount.
+ORDER = ("data", "train", "evaluate", "plan")
 
 
 class Prebuilder:
@@ -70,7 +72,7 @@ class Prebuilder:
 
     async def _build_next(self) -> None:
         app = self.app
-        if not app.is_running or app._exit:  # noqa: SLF001 - Textual's exit flag: quitting, build nothing
+        if not app.is_running or app.closing:  # quitting (perhaps once a mount ends): build nothing
             return
         wait = self.due_in(time.monotonic())
         if wait > 0:

@@ -2,7 +2,10 @@
 
 - The first switch to Train (which builds ~300 widgets, seconds on a busy machine) puts its
   "Opening Train…" notice on the terminal before the screen is built: checked on the frames
-  written to a terminal, since a notice that was only set, never painted, shows nothing.
+  written to a terminal, since a notice that was only set, never painted, shows nothing. On a
+  terminal ftui builds the screens ahead while the user is idle (ftui.tui.prebuild): that test turns
+  it off (a key pressed before a screen was built ahead gets the same), and another checks that a
+  screen built ahead shows at once, with no "Opening…" on the way.
 - While a run trains in this process, ``?`` and the stop dialog open although the training
   thread is inside a step that does not end (they never wait on it), and the Train monitor's
   4 Hz tick rebuilds at most one chart (a key pressed during a tick waits for that tick's work:
@@ -44,8 +47,8 @@ async def _until(done, what: str) -> None:  # noqa: ANN001
         await asyncio.sleep(0.02)
 
 
-async def test_the_first_switch_to_train_paints_its_notice_before_the_screen_is_built() -> None:
-    app = FtuiApp(start_mode="plan")
+async def _switch_to_train_on_a_terminal(app: FtuiApp, ready) -> list[str]:  # noqa: ANN001
+    """Runs ``app`` on a capturing terminal; once ``ready()`` holds, F3 until Train is painted. The frames from F3 on."""
     app.driver_class = CaptureDriver
     CaptureDriver.writes = []
     before: list[int] = []
@@ -53,9 +56,7 @@ async def test_the_first_switch_to_train_paints_its_notice_before_the_screen_is_
 
     async def drive() -> None:
         try:
-            await _until(lambda: app.is_running and any("Should you fine-tune?" in w for w in CaptureDriver.writes),
-                         "the Plan screen")
-            await _until(lambda: app.screen.settled.is_set(), "the Plan screen to settle")  # idle: the usual case
+            await _until(lambda: app.is_running and ready(), "the app ready for F3")
             before.append(len(CaptureDriver.writes))
             for widget in app.screen.query("Tabs, Footer"):  # a paint already due as the key comes (an animation)
                 widget.refresh()
@@ -72,11 +73,28 @@ async def test_the_first_switch_to_train_paints_its_notice_before_the_screen_is_
     await driver
     if failure:
         raise failure[0]
-    frames = [_plain(w) for w in CaptureDriver.writes[before[0]:]]
+    return [_plain(w) for w in CaptureDriver.writes[before[0]:]]
+
+
+async def test_the_first_switch_to_train_paints_its_notice_before_the_screen_is_built() -> None:
+    app = FtuiApp(start_mode="plan", prebuild=False)  # Train not built ahead: the switch builds it
+
+    def plan_idle() -> bool:  # the Plan screen painted and settled: the usual case
+        return any("Should you fine-tune?" in w for w in CaptureDriver.writes) and app.screen.settled.is_set()
+
+    frames = await _switch_to_train_on_a_terminal(app, plan_idle)
     notice = next((i for i, w in enumerate(frames) if "Opening Train" in w), None)
     train = next(i for i, w in enumerate(frames) if "n New run" in w)
     assert notice is not None, "the notice never reached the terminal: nothing on screen while Train was built"
     assert notice < train
+
+
+async def test_on_a_terminal_train_is_built_ahead_and_its_first_switch_shows_it_without_a_notice() -> None:
+    app = FtuiApp(start_mode="plan")  # the default, on a terminal (not headless): screens built while idle
+    frames = await _switch_to_train_on_a_terminal(app, app.prebuilt.is_set)
+    assert app.opened_modes == {"plan", "data", "train", "evaluate"}
+    assert not any("Opening Train" in w for w in frames)  # nothing was left to build: no notice on the way
+    assert app.return_code == 0
 
 
 @pytest.fixture

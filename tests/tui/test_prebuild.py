@@ -1,5 +1,7 @@
-"""Issue 13, first switch <= 300 ms: the other modes' screens are built while the user is idle, so a first
-F2 / F3 / F4 only shows a screen that is ready; nothing a screen does for the user happens before it shows."""
+"""Issue 13, first switch <= 300 ms: the other modes' screens are built while the user is idle (by default on a
+terminal), so a first F2 / F3 / F4 only shows a screen that is ready; nothing a screen does for the user (the Data
+screen opening its file included) happens before it shows; an exit (a hang-up) during or just before a build ends
+with 0."""
 
 from __future__ import annotations
 
@@ -33,12 +35,19 @@ async def test_an_idle_start_builds_every_mode_and_a_first_switch_only_shows_it(
     async with app.run_test(size=SIZE) as pilot:
         await _prebuilt(app)
         assert app.current_mode == "plan"
-        assert "data" not in app.opened_modes  # its mount reads and lints the file: built when first shown
-        built = {mode: app._screen_stacks[mode][0] for mode in MODES if mode != "data"}  # noqa: SLF001
+        built = {mode: app._screen_stacks[mode][0] for mode in MODES}  # noqa: SLF001
         assert all(screen.is_mounted for screen in built.values())
+        data = built["data"]
+        assert data.path is None and data.index is None  # built ahead it is only widgets: no file opened yet
+        assert data.lint_state == "not run"
         train = built["train"]
         # the form already holds the workspace's dataset and is checked for the cheap problems
         assert train.form.query_one("#f-train_path").value.endswith("support_tickets_train.jsonl")
+        await pilot.press("f2")
+        while app.current_mode != "data":
+            await pilot.pause()
+        assert app.screen is data and "data" not in opening
+        assert data.index is not None and data.path.name == "support_tickets_train.jsonl"  # opened as it shows
         await pilot.press("f3")
         while app.current_mode != "train":
             await pilot.pause()
@@ -98,6 +107,74 @@ async def test_quitting_while_a_screen_is_built_ahead_exits_cleanly(
     async with app.run_test(size=SIZE) as pilot:
         await asyncio.wait_for(started.wait(), 120)
         app.exit()
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+async def test_an_exit_held_back_by_a_mount_builds_nothing_more(runs_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A hang-up while the start screen was still mounting its lazy parts: the exit waited for them, the next
+    build began meanwhile (only Textual's own exit flag was looked at), and the exit then took the half-built Data
+    screen apart under its on_mount (NoMatches '#rows-pane': ftui ended with 1)."""
+    monkeypatch.setattr(prebuild, "ORDER", ("data",))
+    quiet = asyncio.Event()
+    looked = asyncio.Event()
+    plain_build_next = Prebuilder._build_next
+
+    async def build_next(self: Prebuilder) -> None:
+        await plain_build_next(self)
+        if quiet.is_set():
+            looked.set()
+
+    monkeypatch.setattr(Prebuilder, "due_in", lambda self, now: 0.0 if quiet.is_set() else 3600.0)
+    monkeypatch.setattr(Prebuilder, "_build_next", build_next)
+    mounting = asyncio.Event()  # a mount under way that the exit waits for
+    app = FtuiApp(start_mode="plan", prebuild=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.screen.settled.wait()
+        monkeypatch.setattr(FtuiApp, "_unfinished_mount", lambda self: None if mounting.is_set() else mounting)
+        app.exit()  # held back: the mount has not ended
+        assert app.is_running
+        quiet.set()  # input has been quiet long enough: the prebuilder looks again
+        app._prebuilder._schedule(0)  # noqa: SLF001
+        await asyncio.wait_for(looked.wait(), 60)
+        assert "data" not in app.opened_modes  # nothing was built once an exit was asked for
+        mounting.set()
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+async def test_a_thread_calling_back_once_the_app_exits_is_cancelled_not_failed(runs_dir: Path) -> None:
+    """Plan's GPU check delivered its result while shutdown was taking the screen apart (later than usual behind a
+    screen built ahead): the callback's query raised NoMatches in the worker, a failed worker, exit status 1."""
+    import threading
+
+    app = FtuiApp(start_mode="plan")
+    async with app.run_test(size=SIZE) as pilot:
+        await app.screen.settled.wait()
+        ran: list[str] = []
+        seen: list[type[BaseException]] = []
+
+        def callback() -> None:
+            ran.append("callback")
+            app.screen.query_one("#a-widget-shutdown-removed")
+
+        def deliver() -> None:
+            try:
+                app.call_from_thread(callback)
+            except BaseException as exc:  # noqa: BLE001 - what the worker thread sees
+                seen.append(type(exc))
+
+        before = app.call_from_thread  # still delivers while the app runs
+        thread = threading.Thread(target=lambda: before(ran.append, "live"))
+        thread.start()
+        await asyncio.to_thread(thread.join)
+        assert ran == ["live"]
+        app.exit()
+        thread = threading.Thread(target=deliver)
+        thread.start()
+        await asyncio.to_thread(thread.join)
+        # not run (its screen is going), and a CancelledError: a Textual worker ends as cancelled, not failed
+        assert seen == [asyncio.CancelledError] and ran == ["live"]
         await pilot.pause()
     assert app.return_code == 0
 

@@ -98,6 +98,7 @@ class DataScreen(ModeScreen):
         self.index: RowIndex | None = None
         self.path: Path | None = None
         self.store = FindingStore()
+        self._shown = False  # the workspace's dataset is opened on its first show, not at mount
         self.id_filter: str | None = None
         self.severity_filter: str | None = None
         self.text_filter: str = ""
@@ -142,10 +143,15 @@ class DataScreen(ModeScreen):
             yield ConversationView(id="detail")  # no ContentSwitcher around it either
 
     def on_mount(self) -> None:
+        # only widgets here: a Data screen built ahead (ftui.tui.prebuild) opens no file, starts no thread
         self.query_one("#rows-pane").border_title = "Rows"
         self.query_one("#findings").border_title = "Findings"
         self.query_one("#detail").border_title = "Row"
         self.set_interval(BATCH_SECONDS, self._tick)
+
+    def _open_workspace_data(self) -> None:
+        """The first show: the workspace's dataset is opened, indexed and linted (threads and a lint process)."""
+        self._shown = True
         workspace = getattr(self.app, "workspace", None)
         path = workspace.data_path if workspace is not None else None
         if path and workspace.eval_path:
@@ -157,6 +163,9 @@ class DataScreen(ModeScreen):
 
     def on_screen_resume(self) -> None:
         super().on_screen_resume()
+        if not self._shown:
+            self._open_workspace_data()
+            return
         workspace = getattr(self.app, "workspace", None)
         wanted = workspace.data_path if workspace is not None else None
         if wanted and self.path is not None and Path(wanted) != self.path and Path(wanted) != (self.index.path if self.index else None):
