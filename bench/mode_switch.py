@@ -18,12 +18,13 @@ on its first run): this environment sets PYTHONDONTWRITEBYTECODE, and every modu
 was written was compiled from source inside the timed switches. They get a private bytecode cache
 (PYTHONPYCACHEPREFIX in the temporary directory), filled by one untimed warm-up child.
 Two kinds of child, alternated: in one the start screen stays idle until ftui has built the other modes'
-screens in the background (``ftui.tui.prebuild``, as in a terminal: ~2 s after start), as for a user who reads
-the first screen before pressing a key, and the first switches then only show a screen; in the other ("cold")
-the keys come at once and each first switch builds its screen (what a key pressed within the first second or
-two gets, with the "Opening…" notice at once).
-Goal: every first switch <= 300 ms (issue 13), judged on the cold kind (building ahead is opt-in,
-FtuiApp(prebuild=True), until a hang-up during a build no longer ends ftui with 1); both are printed. Median of N samples each.
+screens in the background (``ftui.tui.prebuild``, what ftui does by default in a terminal: ~2 s after start),
+as for a user who reads the first screen before pressing a key, and the first switches then only show a
+screen; in the other ("cold") the keys come at once and each first switch builds its screen (what a key
+pressed within the first second or two gets, with the "Opening…" notice at once).
+Goal: every first switch <= 300 ms (issue 13), judged on what ftui does by default: screens built while the
+start screen is idle (the headless children ask for it with FtuiApp(prebuild=True), as a terminal gets it
+unasked); the cold kind is printed too. Median of N samples each.
 """
 
 from __future__ import annotations
@@ -169,7 +170,7 @@ def main() -> int:
     print(f"twenty quick switches  median {ready['twenty_switches']:7.1f} ms until idle (built ahead), "
           f"{cold['twenty_switches']:.1f} ms (cold, after the three first switches);"
           f"  UI thread CPU {ready['twenty_switches_ui_cpu']:.0f} / {cold['twenty_switches_ui_cpu']:.0f} ms")
-    worst = max(cold[mode] for mode, _ in MODES)  # what ftui does by default: screens built ahead are opt-in
+    worst = max(ready[mode] for mode, _ in MODES)  # what ftui does by default in a terminal: screens built ahead
     result = {
         "bench": "mode_switch",
         **{f"{mode}_ms": round(ready[mode], 1) for mode, _ in MODES},
@@ -183,6 +184,7 @@ def main() -> int:
         "cold_twenty_switches_ms": round(cold["twenty_switches"], 1),
         "load": os.getloadavg()[0],
         "worst_ms": round(worst, 1),
+        "cold_worst_ms": round(max(cold[mode] for mode, _ in MODES), 1),
         "ratio": round(worst / ready["minimal"], 2),
         "goal_ms": GOAL_MS,
         "ok": worst <= GOAL_MS,
