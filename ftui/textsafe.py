@@ -67,3 +67,15 @@ def one_line(text: str, limit: int = 200) -> str:
     """A neutralised single-line preview, cut to ``limit`` characters with an ellipsis."""
     flat = neutralize(text).replace("\n", " ⏎ ").replace("\t", " ")
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def one_line_mid(text: str, limit: int = 40) -> str:
+    """``one_line`` for names (systems, run ids), cut in the middle: the end is what tells names apart.
+
+    ``run:20261203-190235-lora-demo-47fc`` cut at the end loses its method, model and hash, the part
+    that differs from the run beside it; cut in the middle it keeps its kind and that end."""
+    flat = one_line(text, 10_000)
+    if len(flat) <= limit:
+        return flat
+    head = max((limit - 1) // 3, 1)
+    return flat[:head] + "…" + flat[len(flat) - (limit - 1 - head):]

@@ -932,3 +932,25 @@ async def test_f5_asks_before_generating_and_f5_again_does_not_answer(sessions: 
         await _generate(pilot)
         await _settle(pilot)
         assert gen.outputs and all(len(o) == 4 for o in gen.outputs.values())
+
+
+async def test_results_keep_the_end_of_long_run_ids(sessions: Path) -> None:
+    """Runs of one day share ``run:YYYYMMDD-HHMMSS-``: a name cut at its end lost the method, model and hash
+    that tell two runs apart ("run:20261203-190235-lor…", seen by hand at 160 columns)."""
+    run_a, run_b = "run:20261203-190235-lora-demo-47fc", "run:20261203-190235-qlora-demo-9e1b"
+    items, outputs = _items_outputs(6)
+    outputs = {run_a: outputs[BASE], run_b: outputs[TUNED]}
+    BlindSession.create(sessions / "s1", items, outputs, "ana", seed=3, base_system=run_a).close()
+    with BlindSession(sessions / "s1", "ana") as s:
+        while (pair := s.current()) is not None:
+            s.vote("left" if s.tasks[pair.task].left == run_b else "right")
+        s.unblind()
+    app = FtuiApp(start_mode="evaluate")
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(pilot)
+        app.screen.show_results(BlindSession(sessions / "s1", "ana"))
+        await _settle(pilot)
+        assert isinstance(app.screen, ResultsScreen)
+        shown = " ".join(_text(w) for w in app.screen.query(Static))
+    assert "lora-demo-47fc" in shown and "qlora-demo-9e1b" in shown
+    assert "run:20261203-190235-lor…" not in shown and "run:20261203-190235-qlo…" not in shown

@@ -31,7 +31,7 @@ from textual.widgets import Checkbox, Header, Input, ProgressBar, Select, Static
 
 from ftui.evaluate import metrics as M
 from ftui.evaluate.items import EvalItem
-from ftui.textsafe import one_line
+from ftui.textsafe import one_line, one_line_mid
 from ftui.tui.screens.eval_common import TextPrompt, default_rater, rater_problem
 from ftui.tui.screens.eval_results import class_table, comparisons_text, metrics_panel
 from ftui.tui.widgets.choice import Choice
@@ -203,10 +203,10 @@ class GenerateScreen(Screen[None]):
             if choice == "go" and not self.running:
                 self._start_generation(specs, path, limit, max_tokens)
 
-        names = ", ".join(one_line(spec.name, 30) for spec in specs)
+        names = ", ".join(one_line_mid(spec.name, 40) for spec in specs)
         items = f"the first {limit} items" if limit else "every item"
         question = (f"Generate and score {len(specs)} system(s) on {items} of {one_line(path.name, 40)}?\n\n"
-                    f"systems  {one_line(names, 64)}\n"
+                    f"systems  {names}\n"
                     "Outputs already generated are reused from the cache; Esc cancels midway.")
         self.app.push_screen(ChoiceScreen(question, [("y", "generate and score", "go")], opened_by="f5"), answer)
 
@@ -233,7 +233,7 @@ class GenerateScreen(Screen[None]):
         from ftui.evaluate.systems import SystemError_
 
         call = self.app.call_from_thread
-        labels = {spec.name: f"{i + 1}/{len(specs)} {one_line(spec.name, 40)}" for i, spec in enumerate(specs)}
+        labels = {spec.name: f"{i + 1}/{len(specs)} {one_line_mid(spec.name, 40)}" for i, spec in enumerate(specs)}
         started: set[str] = set()
 
         def progress(name: str, done: int, total: int) -> None:

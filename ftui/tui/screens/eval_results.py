@@ -24,7 +24,7 @@ from textual.widgets import DataTable, Header, Static
 from ftui.evaluate import metrics as M
 from ftui.evaluate.ab import BlindSession, DrillRow, SessionError, SessionResults
 from ftui.evaluate.results import JUDGE_CATEGORIES
-from ftui.textsafe import one_line
+from ftui.textsafe import one_line, one_line_mid
 from ftui.tui.screens.confirm import ChoiceScreen
 from ftui.tui.screens.eval_common import fmt_diff, fmt_num, fmt_p, fmt_rate, shown
 from ftui.tui.widgets.hanging import hanging
@@ -45,9 +45,9 @@ def pair_table(res: SessionResults) -> Table:
         if i:
             table.add_row("", "")
         head = Text()
-        head.append(one_line(p.system_b, 40), style="bold")
+        head.append(one_line_mid(p.system_b, 40), style="bold")
         head.append(" vs ", style="dim")
-        head.append(one_line(p.system_a, 40), style="bold")
+        head.append(one_line_mid(p.system_a, 40), style="bold")
         table.add_row("pair", head)
         table.add_row("votes", f"W {p.wins} · L {p.losses} · T {p.ties} · both bad {p.both_bad}")
         it = p.items
@@ -90,7 +90,7 @@ def quality_table(res: SessionResults) -> Table:
     table.add_row("fast votes", Text(f"{res.fast_votes}") + Text("  faster than plausible reading", style="dim"))
     lengths = getattr(res, "avg_length_words", None) or {}
     if lengths:
-        table.add_row("avg length", Text(" · ".join(f"{one_line(s, 24)} {n:.1f}" for s, n in lengths.items()))
+        table.add_row("avg length", Text(" · ".join(f"{one_line_mid(s, 24)} {n:.1f}" for s, n in lengths.items()))
                       + Text("  words", style="dim"))
     if not res.kappa:
         table.add_row("Cohen's κ", Text("needs two raters on this session", style="dim"))
@@ -138,11 +138,11 @@ def bt_table(res: SessionResults) -> Table | Text:
     table.add_column("system")
     table.add_column("strength (logit)", justify="right")
     table.add_column("95% bootstrap CI", justify="right")
-    table.add_column(f"P(beats {one_line(bt.anchor, 16)})", justify="right")
+    table.add_column(f"P(beats {one_line_mid(bt.anchor, 16)})", justify="right")
     for s in sorted(bt.theta, key=lambda x: -bt.theta[x]):
         lo, hi = bt.low.get(s), bt.high.get(s)
         ci = "–" if lo is None or hi is None else f"[{lo:+.2f}, {hi:+.2f}]"
-        table.add_row(one_line(s, 30), f"{bt.theta[s]:+.2f}", ci, f"{bt.win_prob_vs_anchor(s):.2f}")
+        table.add_row(one_line_mid(s, 30), f"{bt.theta[s]:+.2f}", ci, f"{bt.win_prob_vs_anchor(s):.2f}")
     return table
 
 
@@ -166,7 +166,7 @@ def metrics_table(metrics: Mapping[str, M.SystemMetrics]) -> RenderableType:
     table.add_column("R-L" if label or js else "ROUGE-L", justify="right")
     table.add_column("words", justify="right")
     for m in ms:
-        row = [one_line(m.system, 24), str(m.n), fmt_num(m.accuracy)]
+        row = [one_line_mid(m.system, 24), str(m.n), fmt_num(m.accuracy)]
         if label:
             row += [fmt_num(m.macro_f1), fmt_num(m.unparseable_rate, 2)]
         if js:
@@ -189,7 +189,7 @@ def class_table(metrics: Mapping[str, M.SystemMetrics]) -> Table | None:
     table.add_column("class")
     table.add_column("support", justify="right")
     for m in ms:
-        table.add_column(f"F1 {one_line(m.system, 16)}", justify="right", no_wrap=True)
+        table.add_column(f"F1 {one_line_mid(m.system, 16)}", justify="right", no_wrap=True)
     labels = [r.label for r in ms[0].classes]
     for label in labels:
         rows = [next((r for r in m.classes if r.label == label), None) for m in ms]
@@ -211,7 +211,7 @@ def field_table(metrics: Mapping[str, M.SystemMetrics]) -> Table | None:
     table = Table(box=None, padding=(0, 1), header_style="dim", show_edge=False)
     table.add_column("field")
     for m in ms:
-        table.add_column(one_line(m.system, 16), justify="right", no_wrap=True)
+        table.add_column(one_line_mid(m.system, 16), justify="right", no_wrap=True)
     for row in ms[0].fields:
         cells = []
         for m in ms:
@@ -235,11 +235,11 @@ def comparisons_text(comparisons: Sequence[M.PairedComparison]) -> RenderableTyp
     blocks: list[RenderableType] = []
     for i, c in enumerate(comparisons):
         head = Text("\n" if i else "")
-        head.append(f"{one_line(c.system_b, 30)} − {one_line(c.system_a, 30)}", style="bold")
+        head.append(f"{one_line_mid(c.system_b, 30)} − {one_line_mid(c.system_a, 30)}", style="bold")
         head.append(f"  on {c.n} items")
         mcnemar = Text(p_is(c.mcnemar_p))
-        mcnemar.append(f"  ({c.only_a_correct} only {one_line(c.system_a, 20)} right, "
-                       f"{c.only_b_correct} only {one_line(c.system_b, 20)} right)", style="dim")
+        mcnemar.append(f"  ({c.only_a_correct} only {one_line_mid(c.system_a, 20)} right, "
+                       f"{c.only_b_correct} only {one_line_mid(c.system_b, 20)} right)", style="dim")
         rows: list[tuple[Text, RenderableType]] = [
             (Text("  accuracy  ", style="dim"),
              Text(fmt_diff(c.accuracy_diff.diff, c.accuracy_diff.low, c.accuracy_diff.high))),
@@ -338,7 +338,7 @@ class ResultsScreen(Screen[None]):
         self.results = res
         plan = self.session.plan
         title = Text()
-        title.append(one_line(plan.name, 50), style="bold")
+        title.append(one_line_mid(plan.name, 50), style="bold")
         title.append(f"  ·  unblinded by {self.session.rater}  ·  {len(res.systems)} systems  ·  "
                      f"{len(res.raters)} rater(s)  ·  {res.n_items} items  ·  {res.n_votes} votes", style="dim")
         self.query_one("#res-title", Static).update(title)
@@ -463,7 +463,7 @@ class WorstItemsScreen(ModalScreen[tuple[str, str] | None]):
         table = self.query_one(DataTable)
         table.clear()
         for i, (system, item_id, score) in enumerate(self.rows):
-            table.add_row(one_line(system, 30), one_line(item_id, 40), f"{score:.3f}", key=str(i))
+            table.add_row(one_line_mid(system, 30), one_line(item_id, 40), f"{score:.3f}", key=str(i))
         table.move_cursor(row=0)
 
     def action_cycle_metric(self) -> None:
@@ -528,7 +528,7 @@ class DrillScreen(Screen[None]):
             sl, sr = r.scores.get(r.system_left), r.scores.get(r.system_right)
             metric = "–" if sl is None or sr is None else f"{sl.primary:.2f} / {sr.primary:.2f}"
             table.add_row(one_line(r.item_id, 24), one_line(r.rater, 12), one_line(vote_words(r), 28),
-                          one_line(r.system_left, 18), one_line(r.system_right, 18), metric,
+                          one_line_mid(r.system_left, 18), one_line_mid(r.system_right, 18), metric,
                           "⚠" if r.disagreement else "", one_line(r.note, 40), key=str(i))
         what = f"item {self.item_id}" if self.item_id else "every rated pair"
         title = Text(f"{len(self.rows)} row(s) · {one_line(what, 40)}", style="bold")
@@ -564,7 +564,7 @@ class DrillScreen(Screen[None]):
         for wid, side, system, output in (("#drill-left", "left", r.system_left, r.output_left),
                                           ("#drill-right", "right", r.system_right, r.output_right)):
             widget = self.query_one(wid, Static)
-            widget.border_title = f"{side}: {one_line(system, 40)}"
+            widget.border_title = f"{side}: {one_line_mid(system, 40)}"
             chosen = r.preferred == system
             widget.border_subtitle = "preferred" if chosen else ""
             widget.set_class(chosen, "-chosen")
