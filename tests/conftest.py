@@ -22,6 +22,7 @@ def pytest_configure(config: pytest.Config) -> None:
         share = str(max(1, (os.cpu_count() or 1) // workers))
         for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ.setdefault(name, share)
+    config.addinivalue_line("markers", "real_gc_freeze: training freezes and unfreezes the heap as ftui does (see _TrainingCollector)")
     if hasattr(config.option, "loadscopereorder"):
         config.option.loadscopereorder = False  # keep the heavy-first order below (xdist sorts files by test count)
 
@@ -83,6 +84,34 @@ def _unfreeze_and_note() -> None:
 gc.unfreeze = _unfreeze_and_note  # hf_backend.train_frozen and the tests call it as gc.unfreeze()
 
 
+class _TrainingCollector:
+    """The ``gc`` that ``ftui.train.hf_backend`` sees in the test process: ``train_frozen``'s freeze and unfreeze
+    do nothing unless the test is marked ``real_gc_freeze``; everything else is the real module.
+
+    Here the loaded stack is already frozen between tests (``pytest_runtest_setup``), so freezing again only adds
+    the run's own model and trainer, and the unfreeze after ``trainer.train`` let the next test's setup rescan the
+    whole stack to freeze it again: one full collection per training test, ~0.5 CPU-s each (13 of them, 6.3 of the
+    64.6 CPU-s of tests/unit/test_train_hf.py with test_train_preference.py; 56.8 CPU-s without). A run's garbage
+    is then the collector's as any test's is. What train_frozen does is still tested, unchanged, where it is
+    asserted (tests/unit/test_train_hf.py) and in every ``ftui train`` child process."""
+
+    real = False
+
+    def __getattr__(self, name: str):  # noqa: ANN204 - the gc module's own attributes
+        return getattr(gc, name)
+
+    def freeze(self) -> None:
+        if self.real:
+            gc.freeze()
+
+    def unfreeze(self) -> None:
+        if self.real:
+            gc.unfreeze()
+
+
+_TRAINING_GC = _TrainingCollector()
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Keep what lives as long as the process (the ML stack, Textual, our modules) out of the collector's reach.
@@ -91,9 +120,14 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     collection rescanned them all: 43 of the 97 CPU seconds of tests/tui/test_shell.py with
     tests/unit/test_train_merge.py went to 89 full collections. After a collection (so no garbage is
     frozen) the survivors are frozen again whenever new modules have loaded, or when a training run
-    unfroze them (``hf_backend.train_frozen`` freezes during ``trainer.train`` and unfreezes all after).
+    unfroze them (``hf_backend.train_frozen`` freezes during ``trainer.train`` and unfreezes all after, where a
+    test is marked ``real_gc_freeze``: see ``_TrainingCollector``).
     Garbage is still freed: by reference counting always, and by the collector for what tests create.
     """
+    _TRAINING_GC.real = item.get_closest_marker("real_gc_freeze") is not None
+    backend = sys.modules.get("ftui.train.hf_backend")
+    if backend is not None and backend.gc is not _TRAINING_GC:
+        backend.gc = _TRAINING_GC
     modules = len(sys.modules)
     if modules - _FROZEN_AT_MODULES[0] >= 50 or _UNFROZEN[0]:
         _FROZEN_AT_MODULES[0], _UNFROZEN[0] = modules, False

@@ -17,6 +17,8 @@ from ftui.config import RunConfig
 from ftui.train.events import Checkpoint, Eval, Failed, Finished, Log, Started, Stopped, read_events
 from ftui.train.worker import start_run
 
+pytestmark = pytest.mark.real_gc_freeze  # the freeze during training is asserted here, as ftui does it
+
 FAKE_KEY = "sk-test-FAKE-0123456789abcdef"
 
 
