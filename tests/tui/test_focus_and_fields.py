@@ -183,3 +183,34 @@ async def test_a_burst_of_keys_edits_a_field_in_the_order_typed() -> None:
         await pilot.pause()
         await pilot.pause()
         assert field.value == "210"
+
+
+async def test_tab_inside_an_opened_train_section_restyles_only_the_rows_it_touches(runs_dir: Path) -> None:
+    """Collapsible's ':focus-within' tint made every Tab in an opened section restyle the whole section
+    (its ~20 rows and their fields); now a focus change restyles the two rows involved."""
+    from ftui.tui.widgets.form_row import FormRow
+
+    app = FtuiApp(start_mode="train")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await pilot.pause()
+        section = screen.query_one("#sec-advanced")
+        section.collapsed = False
+        await pilot.pause()
+        rows = list(section.query(FormRow))
+        assert len(rows) >= 10
+        rows[0].field.focus()
+        await pilot.pause()
+        restyled: list[int] = []
+        update_nodes = app.stylesheet.update_nodes
+
+        def counting(nodes, animate: bool = False) -> None:  # noqa: ANN001
+            restyled.append(len(list(nodes)))
+            update_nodes(nodes, animate=animate)
+
+        app.stylesheet.update_nodes = counting
+        for _ in range(3):
+            await pilot.press("tab")
+        await pilot.pause()
+        assert app.focused is rows[3].field
+        assert restyled and max(restyled) <= 12, restyled  # two FormRows and their fields, not the section

@@ -34,7 +34,7 @@ from ftui.train.config_fields import (
 )
 from ftui.tui.widgets.choice import Choice
 from ftui.tui.widgets.field import FieldColumn, TextField
-from ftui.tui.widgets.form_row import FormRow
+from ftui.tui.widgets.form_row import FormRow, FormSection
 from ftui.tui.widgets.hanging import hanging
 
 DEEP_CHECK_DELAY_S = 0.6
@@ -103,7 +103,7 @@ class LauncherForm(Horizontal):
                 if spec.section == "basic":
                     yield self._row(spec)
             for section, title in SECTIONS:
-                yield Collapsible(title=title, collapsed=True, id=f"sec-{section}")
+                yield FormSection(title=title, collapsed=True, id=f"sec-{section}")
         with Vertical(id="form-side"):
             yield Static("", id="form-dataset")
             yield Static(Text("checking memory…", style="dim"), id="form-preflight")
