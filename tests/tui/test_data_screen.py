@@ -67,11 +67,21 @@ def fake_lint(monkeypatch: pytest.MonkeyPatch):
     return findings
 
 
+def _state(app) -> str:  # noqa: ANN001
+    """What a Data screen shows, for a stuck wait's message."""
+    screen = app.screen
+    rows = screen.query(RowList)
+    row_list = rows.first() if rows else None
+    return (f"screen={type(screen).__name__} focused={type(app.focused).__name__} "
+            f"id_filter={getattr(screen, 'id_filter', None)!r} current_row={getattr(row_list, 'current_row', None)} "
+            f"view={getattr(row_list, 'view', None)!r} detail_shown={getattr(screen, '_detail_shown', None)!r}")
+
+
 async def _until(pilot, predicate, what: str, bound_s: float = 120.0) -> None:  # noqa: ANN001
     """Wait on state; the bound only ends a test that is already stuck (a loaded machine is slow, not wrong)."""
     deadline = time.monotonic() + bound_s
     while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        assert time.monotonic() < deadline, f"timed out waiting for {what}: {_state(pilot.app)}"
         # a plain sleep between checks: pilot.pause() also posts a callback to every widget of the screen and
         # forces a repaint: a few ms of the UI thread per check on a big screen
         await asyncio.sleep(0.02)

@@ -447,7 +447,16 @@ class DataScreen(ModeScreen):
             # the detail shows this row already (the cursor is put on the row the screen opened with, which is
             # shown at once): a timer would only wake the app 60 ms after the first paint of the Data screen
             return
-        self._detail_timer = self.set_timer(DETAIL_DELAY, lambda: self._show_row(row))
+        self._detail_timer = self.set_timer(DETAIL_DELAY, self._show_row_under_cursor)
+
+    def _show_row_under_cursor(self) -> None:
+        """The delayed detail: the row under the cursor when it fires, not the row that set it off. A jump
+        (``n``) that came between a move's highlight and its timer showed its row at once; the older timer then
+        put the row it was set for in the detail, under a cursor on another row, until the next move."""
+        self._detail_timer = None
+        row = self.query_one(RowList).current_row
+        if row is not None and self._detail_shown != self._detail_key(row):
+            self._show_row(row)
 
     @on(RowList.Selected)
     def _row_selected(self, event: RowList.Selected) -> None:
