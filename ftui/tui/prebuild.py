@@ -51,6 +51,7 @@ class Prebuilder:
         self.idle.set()
         self.done = False
         self._timer = None
+        self._to_paint: list[Any] = []  # screens built, not yet laid out and painted off-screen
 
     def start(self) -> None:
         """Begin once the start screen is up (its own build must not compete with these)."""
@@ -81,6 +82,14 @@ class Prebuilder:
         if live.active():  # a run trains in this process: its steps and the keys come first, not screens
             self._schedule(TRAINING_RECHECK_S)
             return
+        if self._to_paint:
+            self.idle.clear()
+            try:
+                self._paint(self._to_paint.pop(0))
+            finally:
+                self.idle.set()
+            self._schedule(IDLE_S)
+            return
         mode = self.next_mode()
         if mode is None:
             self.done = True
@@ -103,3 +112,13 @@ class Prebuilder:
         widgets = app._register(app, screen)  # noqa: SLF001 - App._get_screen's registration, without showing
         app._screen_stacks[mode] = [screen]  # noqa: SLF001 - switch_mode shows it as a mode already opened
         await AwaitMount(screen, widgets)
+        self._to_paint.append(screen)
+
+    def _paint(self, screen: Any) -> None:
+        """Lay ``screen`` out at the app's size and render its widgets' lines, off-screen: its first show then
+        only composes cached lines (Screen._on_screen_resume lays out only a screen whose size differs)."""
+        app = self.app
+        if not screen.is_attached or screen.is_current or screen._size == app.size:  # noqa: SLF001
+            return
+        screen._refresh_layout(app.size)  # noqa: SLF001 - not current: nothing is drawn, widgets get their sizes
+        screen._compositor.render_update(full=True)  # noqa: SLF001 - fills each widget's line cache

@@ -205,26 +205,38 @@ async def test_input_is_noticed(runs_dir: Path, monkeypatch: pytest.MonkeyPatch)
         assert app._prebuilder.last_input > before  # noqa: SLF001
 
 
-async def test_a_first_switch_to_a_screen_built_ahead_lays_it_out_once(
+async def test_a_first_switch_to_a_screen_built_ahead_neither_lays_it_out_nor_renders_it_again(
     runs_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Its first frame was laid out, rendered, dropped (the switch's repaint delay) and rendered again, then laid
-    out twice more: for the sizes the first layout gave every widget, and for the Resize of the screen itself."""
+    """Built ahead, the screen was also laid out at the app's size and its widgets' lines rendered, off-screen: the
+    switch only composes them. Before, it laid Train out once and rendered 383 widget lines (~220 ms of UI thread
+    on this machine, bench/mode_switch.py); now no layout, and only what the switch changes is rendered (the header,
+    the mode bar, the footer's keys: 48 lines)."""
+    from textual._styles_cache import StylesCache
+
     from ftui.tui.screens.base import ModeScreen
 
     layouts: list[str] = []
-    plain = ModeScreen._refresh_layout
+    lines: list[int] = []
+    plain_layout, plain_line = ModeScreen._refresh_layout, StylesCache.render_line
 
-    def count(screen: ModeScreen, *args: object, **kwargs: object) -> None:
+    def count_layout(screen: ModeScreen, *args: object, **kwargs: object) -> None:
         layouts.append(type(screen).__name__)
-        plain(screen, *args, **kwargs)
+        plain_layout(screen, *args, **kwargs)
+
+    def count_line(cache: StylesCache, *args: object, **kwargs: object):  # noqa: ANN202
+        lines.append(1)
+        return plain_line(cache, *args, **kwargs)
 
     monkeypatch.setattr(prebuild, "ORDER", ("train",))
     app = FtuiApp(start_mode="plan", prebuild=True)
     async with app.run_test(size=SIZE) as pilot:
         await _prebuilt(app)
         await pilot.pause()
-        monkeypatch.setattr(ModeScreen, "_refresh_layout", count)
+        train = app._screen_stacks["train"][0]  # noqa: SLF001
+        assert train.size == SIZE  # laid out while the start screen was idle
+        monkeypatch.setattr(ModeScreen, "_refresh_layout", count_layout)
+        monkeypatch.setattr(StylesCache, "render_line", count_line)
         held: list[float] = []
         monkeypatch.setattr(App, "delay_update", lambda _app, delay=0.05: held.append(delay))
         await pilot.press("f3")
@@ -232,8 +244,30 @@ async def test_a_first_switch_to_a_screen_built_ahead_lays_it_out_once(
             await pilot.pause()
         for _ in range(5):
             await pilot.pause()
-        assert layouts == ["TrainScreen"]
+        assert layouts == []
+        assert 0 < len(lines) <= 100, len(lines)  # 383 when the switch rendered the whole screen
         assert held == []  # no repaint held back: the first frame rendered is the one shown
+
+
+async def test_a_screen_painted_ahead_shows_what_one_built_by_the_switch_shows(
+    runs_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Data screen opens its file as it first shows, after it was laid out empty ahead: its row list once took
+    the width it had then, before the vertical scrollbar, and showed a horizontal scrollbar over the last row."""
+    frames: dict[bool, str] = {}
+    for ahead in (True, False):
+        app = FtuiApp(start_mode="plan", prebuild=ahead)
+        async with app.run_test(size=SIZE) as pilot:
+            if ahead:
+                await _prebuilt(app)
+            await pilot.pause()
+            await pilot.press("f2")
+            while not (app.current_mode == "data" and app.screen.index is not None and app.screen.lint_state == "done"):
+                await pilot.pause()
+            await pilot.pause()
+            frames[ahead] = "\n".join(line.text for line in app.screen._compositor.render_strips())  # noqa: SLF001
+    assert frames[True] == frames[False]
+    assert "  42  " in frames[True]  # the last row that fits, not a scrollbar
 
 
 async def test_nothing_is_built_ahead_while_a_run_trains_in_this_process(

@@ -159,7 +159,12 @@ class RowList(ScrollView, can_focus=True):
         count = self.row_count
         if count != self._last_count:
             self._last_count = count
-            self.virtual_size = Size(self.scrollable_content_region.width, count)
+            # no width: a row is cut to the list's width, never scrolled sideways. The width at this moment
+            # (before the vertical scrollbar took its two columns) turned a horizontal scrollbar on.
+            self.virtual_size = Size(0, count)
+            # the scrollbar as it will be, in the next frame: Textual decides it in a layout, and a screen laid out
+            # before it showed (ftui.tui.prebuild) is not laid out again as it shows
+            self._scroll_update(self.virtual_size)
             self.refresh()
 
     # -- movement -----------------------------------------------------------------------
