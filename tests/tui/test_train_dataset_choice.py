@@ -78,7 +78,7 @@ async def test_a_file_opened_in_data_before_train_was_ever_shown_is_marked_too(r
         await pilot.pause()
         data.open_path(Path("sample_data/dirty.jsonl").resolve())  # what the Open dialog's Enter does
         await pilot.press("f3")
-        await _until(pilot, lambda: app.current_mode == "train")
+        await _until(pilot, lambda: app.current_mode == "train" and app.screen.is_mounted)  # built by this switch
         screen = app.screen
         assert screen.form.raw_values()[0]["train_path"].endswith("dirty.jsonl")
         dataset = screen.form.query_one("#form-dataset", Static)
