@@ -16,3 +16,14 @@ def _answer_dialogs_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(ChoiceScreen, "GUARD_S", 0.0)
 
+
+
+
+@pytest.fixture(autouse=True)
+def _train_form_checks_soon(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Train form's model and dataset check starts ``DEEP_CHECK_DELAY_S`` after the last change (0.6 s for
+    a user's typing); tests that start runs wait for it (``form.checked``) dozens of times. 0.1 s here still
+    puts it after a test's burst of keys; tests of the delay itself set their own."""
+    from ftui.tui.screens import train_form
+
+    monkeypatch.setattr(train_form, "DEEP_CHECK_DELAY_S", 0.1)
