@@ -27,3 +27,12 @@ def _train_form_checks_soon(monkeypatch: pytest.MonkeyPatch) -> None:
     from ftui.tui.screens import train_form
 
     monkeypatch.setattr(train_form, "DEEP_CHECK_DELAY_S", 0.1)
+
+
+@pytest.fixture(autouse=True)
+def _screens_built_ahead_soon(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An app asked to build screens ahead (``prebuild=True``) waits ``IDLE_S`` of quiet input before each step
+    (0.5 s for a user; eight steps for four screens). Tests wait for ``app.prebuilt``: 0.05 s here."""
+    from ftui.tui import prebuild
+
+    monkeypatch.setattr(prebuild, "IDLE_S", 0.05)
