@@ -31,13 +31,16 @@ def pytest_configure(config: pytest.Config) -> None:
 def _pilot_idle_checks_sleep_less() -> None:
     """Pilot's "is the app idle?" check sleeps 20 ms at least: twice for each key a test presses, once for each
     ``pilot.pause()``. Summed over the suite that was ~100 s of workers asleep (tests/tui: 333 CPU-s in 434 s).
-    It sleeps 4 ms a step here, with the same test of idleness (the process used under 5 % of a step's time),
-    and the same 1 s bound. Tests wait on state, never on this sleep (make test-stress checks it).
+    It sleeps 4 ms a step here, with the same test of idleness (the process used under 5 % of a step's time).
+    Tests wait on state, never on this sleep (make test-stress checks it).
     Pilot reads these module globals at each call (textual 8.2)."""
     import textual._wait as wait
 
     wait.SLEEP_GRANULARITY = 0.004
     wait.SLEEP_IDLE = wait.SLEEP_GRANULARITY / 20.0
+    # A process that never goes idle (a run training in a thread) made each key wait the whole bound, twice: the
+    # run trained on meanwhile, and a test that stops it burnt that CPU for nothing. 0.2 s, not 1 s.
+    wait.wait_for_idle.__defaults__ = (wait.SLEEP_GRANULARITY, 0.2)
 
 
 HEAVY_FIXTURES = {"demo_model", "family_model"}
