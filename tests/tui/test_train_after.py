@@ -196,8 +196,10 @@ async def test_evaluate_a_checkpoint_opens_generate_with_it_chosen(runs_env):
     async with app.run_test(size=SIZE) as pilot:
         await open_runs(pilot)
         await pilot.press("k", "v")
-        await wait_for(pilot, lambda: isinstance(app.screen, GenerateScreen), 30, "generate screen")
-        assert app.screen.query_one("#g-run", Select).value == f"{run_dir.name}@checkpoint-2"
+        chosen = f"{run_dir.name}@checkpoint-2"
+        # the screen's choices are filled once it has mounted: wait for the value, not for the screen alone
+        await wait_for(pilot, lambda: isinstance(app.screen, GenerateScreen) and app.screen.is_mounted
+                       and app.screen.query_one("#g-run", Select).value == chosen, 30, "generate with the checkpoint")
 
 
 
