@@ -18,6 +18,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.widgets import Button, Checkbox, Collapsible, Input, Select, Static
 
@@ -94,6 +95,7 @@ class LauncherForm(Horizontal):
             spec.name: _widget_value(spec, getattr(self._base, spec.name))
             for spec in SPECS.values() if spec.section != "basic"
         }
+        self._mounting: dict[str, Any] = {}  # fields of a section just built, until their rows have mounted
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -156,6 +158,7 @@ class LauncherForm(Horizontal):
             row = self._row(SPECS[name], mount_field=False)
             contents.mount(row)
             row.mount(row.field)
+            self._mounting[name] = row.field  # queryable once its row has mounted; read from here until then
 
     @on(Collapsible.Expanded)
     def _section_opened(self, event: Collapsible.Expanded) -> None:
@@ -173,7 +176,14 @@ class LauncherForm(Horizontal):
         """The widget of field ``name``, or the value it will be built with (``_Unbuilt``) while its section is not."""
         if name in self._unbuilt:
             return _Unbuilt(self._unbuilt, name)
-        return super().query_one(f"#f-{name}")
+        try:
+            return super().query_one(f"#f-{name}")
+        except NoMatches:
+            # a section just built: the field is mounted into its row once the row has mounted. A revalidation
+            # due meanwhile (a plan's QLoRA settings applied on a first switch) read it and ended ftui (NoMatches)
+            if name in self._mounting:
+                return self._mounting[name]
+            raise
 
     def on_mount(self) -> None:
         self.query_one("#form-fields").border_title = "new run"
