@@ -272,11 +272,14 @@ class FtuiApp(PlainNotifications, App[int]):
             return self.start_screen_mounted
         if self._prebuilder is not None and not self._prebuilder.idle.is_set():
             return self._prebuilder.idle  # a screen being built off-screen: shutting down mid-mount raises
-        try:
-            settled = getattr(self.screen, "settled", None)
-        except Exception:  # noqa: BLE001 - no screen stack (shutting down already)
-            return None
-        return settled if isinstance(settled, asyncio.Event) and not settled.is_set() else None
+        # Every screen built, not only the current one: a screen built ahead (Plan, whose calculator and its tabs
+        # mount after the screen's own mount ended) that an exit takes apart mid-mount raised "No Tab with id".
+        for stack in list(self._screen_stacks.values()):
+            for screen in stack:
+                settled = getattr(screen, "settled", None)
+                if isinstance(settled, asyncio.Event) and not settled.is_set():
+                    return settled
+        return None
 
     async def _until_started(self, pilot: Pilot, timeout: float = 60.0) -> None:
         # bounded: a start screen that fails to mount ends the app with its own error
