@@ -93,10 +93,12 @@ def _with_preset(config, name: str):  # noqa: ANN001, ANN202 - RunConfig in and 
     """``config`` with the keys of the Train form's preset ``name`` (the same table the form reads)."""
     import dataclasses
 
-    from ftui.train.config_fields import preset_names, preset_values
+    from ftui.train.config_fields import PRESET_ALIASES, preset_names, preset_values
 
     names = [n for n in preset_names(False) if n != "custom"]
-    if name not in names:
+    if name in PRESET_ALIASES:
+        print(f"ftui: preset {name!r} is now called {PRESET_ALIASES[name]!r} (same settings)", file=sys.stderr)
+    elif name not in names:
         raise _user_error(f"no preset {name!r}; the presets are {', '.join(names)}")
     return dataclasses.replace(config, **preset_values(name))
 

@@ -30,7 +30,7 @@ QUICK = {
     "eval_fraction": "0.02",
     "gradient_checkpointing": "off",
 }
-# the demo workspace starts from demo-full; a quick run takes the default LoRA shape and schedule instead
+# the demo workspace starts from demo-long; a quick run takes the default LoRA shape and schedule instead
 DEFAULT_SHAPE = ("lora_r", "lora_alpha", "lora_dropout", "lr_scheduler")
 
 
@@ -456,7 +456,7 @@ async def test_environment_refusals(runs_dir: Path, monkeypatch: pytest.MonkeyPa
 
 
 async def test_the_demo_workspace_starts_from_the_demo_that_learns_the_task(runs_dir: Path) -> None:
-    """demo-full: after it the blind A/B has a real difference to find (issue 13 item 11); demo-quick's 20 steps
+    """demo-long: after it the blind A/B has a real difference to find (issue 13 item 11); demo-quick's 20 steps
     leave base and fine-tune answering alike."""
     app = FtuiApp(start_mode="train")  # no data or model given: the demo workspace
     async with app.run_test(size=SIZE) as pilot:
@@ -464,7 +464,7 @@ async def test_the_demo_workspace_starts_from_the_demo_that_learns_the_task(runs
         await wait_for(pilot, lambda: screen.form.checked, 60)
         values, errors = screen.form.raw_values()
         assert not errors and values["model"] == "demo" and values["max_steps"] == 300
-        assert str(screen.form.query_one("#f-preset").value) == "demo-full"
+        assert str(screen.form.query_one("#f-preset").value) == "demo-long"
 
 
 async def test_plan_overrides_fill_the_form_on_resume(runs_dir: Path) -> None:

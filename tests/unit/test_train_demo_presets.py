@@ -56,3 +56,16 @@ def test_a_preset_sits_under_set_and_refuses_unknown_names(monkeypatch) -> None:
         load_cli_config(None, [], None, "demo-nope")
     with pytest.raises(UserError, match="--resume"):
         load_cli_config(None, [], "some-run", "demo-dpo")
+
+
+def test_the_task_demo_is_called_demo_long_and_its_old_name_still_works(capsys) -> None:
+    """demo-full read as full fine-tuning; it is 300 LoRA steps. Scripts that name it the old way still run it."""
+    from ftui.commands.train import load_cli_config
+    from ftui.train.config_fields import preset_names
+
+    assert "demo-long" in preset_names(False) and "demo-full" not in preset_names(False)
+    assert DEMOS["demo-long"].get("method", RunConfig().method) == "lora"
+    old, _ = load_cli_config(None, [], None, "demo-full")
+    new, _ = load_cli_config(None, [], None, "demo-long")
+    assert old == new and new.max_steps == 300
+    assert "now called 'demo-long'" in capsys.readouterr().err

@@ -47,7 +47,7 @@ def test_bad_text_is_a_field_error(name: str, text: str) -> None:
         parse_value(SPECS[name], text)
 
 
-@pytest.mark.parametrize("name", [*PRESETS, "demo-quick", "demo-full", "demo-dpo", "demo-orpo", "demo-kto"])
+@pytest.mark.parametrize("name", [*PRESETS, "demo-quick", "demo-long", "demo-dpo", "demo-orpo", "demo-kto"])
 def test_presets_are_valid_configs(name: str) -> None:
     from ftui.train.preflight import validate
 

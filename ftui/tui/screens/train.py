@@ -270,8 +270,8 @@ class TrainScreen(ModeScreen):
             elif first and workspace.is_demo:
                 # the demo workspace: the run that learns the task (~1 min on 2 CPU cores), so the blind A/B
                 # after it has a real difference to find; demo-quick (20 steps, the loop only) is in the presets
-                values = {**values, **preset_values("demo-full")}
-                self.form.show_preset("demo-full")
+                values = {**values, **preset_values("demo-long")}
+                self.form.show_preset("demo-long")
             if (not first or workspace.opened_in_data) and values.get("train_path"):
                 self.form.data_from = str(values["train_path"])  # said beside the dataset while it stays
             self.form.set_values(values)
