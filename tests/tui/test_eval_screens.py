@@ -383,16 +383,22 @@ async def test_note_flag_and_reference(tmp_path: Path) -> None:
         assert "hidden" in _text(screen.query_one("#rate-reference", Static))
 
 
+async def _rater_prompt(pilot) -> TextPrompt:  # noqa: ANN001
+    """Enter on the selected session: the rater-name prompt."""
+    await _settle(pilot)
+    await pilot.press("enter")
+    await pilot.pause()
+    prompt = pilot.app.screen
+    assert isinstance(prompt, TextPrompt)
+    return prompt
+
+
 async def test_bad_rater_name_is_refused_on_screen(sessions: Path) -> None:
     items, outputs = _items_outputs(4)
     _create(sessions, items, outputs)
     app = FtuiApp(start_mode="evaluate")
     async with app.run_test(size=SIZE) as pilot:
-        await _settle(pilot)
-        await pilot.press("enter")
-        await pilot.pause()
-        prompt = app.screen
-        assert isinstance(prompt, TextPrompt)
+        prompt = await _rater_prompt(pilot)
         prompt.query_one(Input).value = "../etc"
         await pilot.press("enter")
         await pilot.pause()
@@ -954,3 +960,26 @@ async def test_results_keep_the_end_of_long_run_ids(sessions: Path) -> None:
         shown = " ".join(_text(w) for w in app.screen.query(Static))
     assert "lora-demo-47fc" in shown and "qlora-demo-9e1b" in shown
     assert "run:20261203-190235-lor…" not in shown and "run:20261203-190235-qlo…" not in shown
+
+
+async def test_without_user_the_rater_prompt_is_empty_and_typing_gives_just_the_name(
+    sessions: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No $USER (a bare tmux or container shell): the prompt was prefilled with the fallback "rater", kept on
+    focus like any field's text, so typing "alice" rated as "rateralice" (found in the newcomer journey)."""
+    monkeypatch.delenv("USER", raising=False)
+    monkeypatch.delenv("USERNAME", raising=False)
+    items, outputs = _items_outputs(4)
+    _create(sessions, items, outputs)
+    app = FtuiApp(start_mode="evaluate")
+    async with app.run_test(size=SIZE) as pilot:
+        prompt = await _rater_prompt(pilot)
+        field = prompt.query_one(Input)
+        assert field.value == "" and "your name" in str(field.placeholder)
+        await pilot.press("enter")  # nothing typed: one message with the rule, the prompt stays
+        await pilot.pause()
+        assert pilot.app.screen is prompt and "not allowed" in _text(prompt.query_one("#prompt-error", Static))
+        await pilot.press(*"alice", "enter")
+        await _settle(pilot)
+        screen = pilot.app.screen
+        assert isinstance(screen, RateScreen) and screen.session.rater == "alice"

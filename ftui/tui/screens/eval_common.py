@@ -80,10 +80,15 @@ def fmt_num(value: float | None, digits: int = 3) -> str:
     return f"{value:.{digits}f}"
 
 
+RATER_PLACEHOLDER = "your name, e.g. alice"
+
+
 def default_rater() -> str:
-    """``$USER`` made into a valid rater name (sessions use it as a directory name)."""
-    name = _RATER_CHARS.sub("", os.environ.get("USER", "") or os.environ.get("USERNAME", ""))[:40].lstrip("._-")
-    return name or "rater"
+    """``$USER`` made into a valid rater name (sessions use it as a directory name); empty without one.
+
+    Without ``$USER`` the prompt stays empty behind a placeholder: a made-up name as its text was kept
+    on focus like any field's, and a user typing their own name got "rateralice"."""
+    return _RATER_CHARS.sub("", os.environ.get("USER", "") or os.environ.get("USERNAME", ""))[:40].lstrip("._-")
 
 
 class TextPrompt(ModalScreen[str | None]):

@@ -32,7 +32,7 @@ from textual.widgets import Checkbox, Header, Input, ProgressBar, Select, Static
 from ftui.evaluate import metrics as M
 from ftui.evaluate.items import EvalItem
 from ftui.textsafe import one_line, one_line_mid
-from ftui.tui.screens.eval_common import TextPrompt, default_rater, rater_problem
+from ftui.tui.screens.eval_common import RATER_PLACEHOLDER, TextPrompt, default_rater, rater_problem
 from ftui.tui.screens.eval_results import class_table, comparisons_text, metrics_panel
 from ftui.tui.widgets.choice import Choice
 from ftui.tui.widgets.field import TextField, display_path
@@ -361,7 +361,7 @@ class GenerateScreen(Screen[None]):
 
         self.app.push_screen(TextPrompt("Start a blind A/B session — your rater name", default_rater(),
                                         "Sides are counterbalanced and the order is shuffled per rater. "
-                                        "Results stay hidden until you unblind.", rater_problem), chosen)
+                                        "Results stay hidden until you unblind.", rater_problem, RATER_PLACEHOLDER), chosen)
 
     def create_session(self, rater: str, outputs: dict[str, dict[str, str]]) -> Path | None:
         from ftui import paths

@@ -25,7 +25,7 @@ from textual.widgets import DataTable, Static
 from ftui.evaluate.session_plan import SessionError, SessionSummary, list_sessions, rater_problem
 from ftui.textsafe import one_line
 from ftui.tui.screens.base import ModeScreen
-from ftui.tui.screens.eval_common import TextPrompt, default_rater
+from ftui.tui.screens.eval_common import RATER_PLACEHOLDER, TextPrompt, default_rater
 from ftui.tui.widgets.hanging import indented
 
 if TYPE_CHECKING:  # pragma: no cover - the session code (metrics, statistics) loads in the worker that opens one
@@ -171,7 +171,7 @@ class EvaluateScreen(ModeScreen):
                 self.open_session(summary.path, name, results=results)
 
         title = f"{'Results of' if results else 'Rate'} {one_line(summary.name, 40)} — rater name"
-        self.app.push_screen(TextPrompt(title, default_rater(), help_text, rater_problem), chosen)
+        self.app.push_screen(TextPrompt(title, default_rater(), help_text, rater_problem, RATER_PLACEHOLDER), chosen)
 
     @work(thread=True, exclusive=True, group="eval-open")
     def open_session(self, path: Path, rater: str, results: bool = False) -> None:

@@ -410,7 +410,7 @@ class RunsPanel(Vertical):
         if self._work_running():
             return
         from ftui.evaluate.parent_session import votes_rater
-        from ftui.tui.screens.eval_common import TextPrompt, default_rater, rater_problem
+        from ftui.tui.screens.eval_common import RATER_PLACEHOLDER, TextPrompt, default_rater, rater_problem
 
         def chosen(rater: str | None) -> None:
             if rater and not self._work_running():
@@ -420,8 +420,8 @@ class RunsPanel(Vertical):
         title = f"Rate {one_line(summary.run_id, 40)} blind against its parent — rater name"
         hint = ("Generates both runs' answers to held-out prompts (the parent's test file, less what this run "
                 "trained on), then opens the blind session.")
-        self.app.push_screen(TextPrompt(title, votes_rater(summary.run_dir) or default_rater(), hint, rater_problem),
-                             chosen)
+        rater = votes_rater(summary.run_dir) or default_rater()
+        self.app.push_screen(TextPrompt(title, rater, hint, rater_problem, RATER_PLACEHOLDER), chosen)
 
     def _work_running(self) -> bool:
         if self.work_busy:
