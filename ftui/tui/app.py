@@ -206,10 +206,7 @@ class FtuiApp(PlainNotifications, App[int]):
         async with super().run_test(*args, **kwargs) as pilot:
             await self._until_started(pilot)
             yield pilot
-            pending = self._unfinished_mount()
-            if pending is not None:
-                with suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(pending.wait(), 5.0)
+            await self._mounts_ended(5.0)
 
     async def run_async(self, *, auto_pilot: AutopilotCallbackType | None = None, **kwargs: Any) -> int | None:
         """Textual's run_async; an auto-pilot (the snapshot tests') starts once the start screen is up."""
@@ -238,15 +235,7 @@ class FtuiApp(PlainNotifications, App[int]):
             return
 
         async def once_mounted() -> None:
-            deadline = asyncio.get_running_loop().time() + 5.0
-            waiting: asyncio.Event | None = pending
-            while waiting is not None:  # each mount under way (the start screen's, then its lazy parts)
-                left = deadline - asyncio.get_running_loop().time()
-                if left <= 0:
-                    break
-                with suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(waiting.wait(), left)
-                waiting = self._unfinished_mount()
+            await self._mounts_ended(5.0)
             App.exit(self, result, return_code, message)
 
         self._exit_after_mount = asyncio.ensure_future(once_mounted())  # a reference keeps the task alive
@@ -267,6 +256,18 @@ class FtuiApp(PlainNotifications, App[int]):
         except _Exiting:
             raise asyncio.CancelledError("ftui is closing") from None
 
+    async def _mounts_ended(self, timeout: float) -> None:
+        """Wait (at most ``timeout`` s) until no mount is under way: each in turn, as one may start another."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        waiting = self._unfinished_mount()
+        while waiting is not None:  # the start screen's, a first switch's, then their lazy parts
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                return
+            with suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(waiting.wait(), left)
+            waiting = self._unfinished_mount()
+
     def _unfinished_mount(self) -> asyncio.Event | None:
         if not self.start_screen_mounted.is_set():
             return self.start_screen_mounted
@@ -276,6 +277,9 @@ class FtuiApp(PlainNotifications, App[int]):
         # mount after the screen's own mount ended) that an exit takes apart mid-mount raised "No Tab with id".
         for stack in list(self._screen_stacks.values()):
             for screen in stack:
+                if not screen._mounted_event.is_set():  # noqa: SLF001 - a first switch's mount under way
+                    # shutdown took the Train form apart before the screen's on_mount filled it (NoMatches)
+                    return screen._mounted_event  # noqa: SLF001
                 settled = getattr(screen, "settled", None)
                 if isinstance(settled, asyncio.Event) and not settled.is_set():
                     return settled

@@ -375,3 +375,34 @@ async def test_plan_built_ahead_says_a_run_is_in_progress_only_once_it_shows(
             assert any("F3 watches it" in str(n.message) for n in app._notifications)  # noqa: SLF001
     finally:
         lock.release()
+
+
+async def test_an_exit_waits_for_a_first_switch_still_mounting(runs_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test (or a user's Ctrl+Q) that ended just after a first switch to Train, while Train was still mounting:
+    shutdown took the form apart before the screen's on_mount filled it ("No nodes match '#f-preset'": clean-clone
+    CI, two Plan and Train tests). The exit now waits for a screen's own mount as well as its lazy parts."""
+    from ftui.tui.screens.train_form import LauncherForm
+
+    gate = asyncio.Event()
+    mounting = asyncio.Event()
+    plain_mount = LauncherForm.on_mount
+
+    async def on_mount(self: LauncherForm) -> None:
+        mounting.set()
+        with contextlib.suppress(asyncio.TimeoutError):  # bounded: where the exit did not wait, the test fails
+            await asyncio.wait_for(gate.wait(), 20)
+        plain_mount(self)
+
+    monkeypatch.setattr(LauncherForm, "on_mount", on_mount)
+    app = FtuiApp(start_mode="plan")
+    async with app.run_test(size=SIZE):
+        await asyncio.wait_for(app.screen.settled.wait(), 60)  # Plan's own lazy parts are in: only Train mounts
+        app.switch_mode("train")  # the first switch: Train's screen mounts, its form waits at the gate
+        await asyncio.wait_for(mounting.wait(), 60)
+        app.exit()
+        assert not app._exit  # noqa: SLF001 - Textual's exit is held back until Train has mounted
+        gate.set()
+        train = app._screen_stacks["train"][0]  # noqa: SLF001
+        await asyncio.wait_for(train._mounted_event.wait(), 60)  # noqa: SLF001
+        assert str(train.form.query_one("#f-preset").value) in {"custom", "demo-long"}
+    assert app.return_code == 0
