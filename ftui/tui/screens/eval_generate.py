@@ -42,6 +42,13 @@ PROGRESS_EVERY_S = 0.2
 NO_RUN = "none"
 
 
+def _same_file(a: Path | str, b: Path | str) -> bool:
+    try:
+        return Path(a).expanduser().resolve() == Path(b).expanduser().resolve()
+    except OSError:
+        return False
+
+
 class GenerateScreen(Screen[None]):
     """Choose systems and a test file; generate, score and compare; start blind rating."""
 
@@ -68,6 +75,7 @@ class GenerateScreen(Screen[None]):
         self.metrics: dict[str, M.SystemMetrics] = {}
         self.comparisons: list[M.PairedComparison] = []
         self.test_path: Path | None = None
+        self._test_filled = ""  # the test file the form offered (compose, a run chosen), to tell the user's own
         self._last_progress = 0.0
         self.specs: list[Any] = []  # the systems of the last generation (resolved into the session)
         self.revealed = False  # metrics by system shown: this rater can no longer start a blind session here
@@ -95,9 +103,10 @@ class GenerateScreen(Screen[None]):
                              classes="gen-label")
                 yield TextField("", placeholder="gpt-4o-mini or llama@http://host:8000/v1", id="g-openai",
                             classes="gen-row")
-                yield Static("test file (JSONL with reference answers)", classes="gen-label")
-                yield TextField(display_path(ws.eval_path) if ws.eval_path else "", placeholder="path/to/test.jsonl",
-                                id="g-test", classes="gen-row")
+                test, source = self._test_file_for(first)
+                yield Static(self._test_label(source), classes="gen-label", id="g-test-label")
+                yield TextField(test, placeholder="path/to/test.jsonl", id="g-test", classes="gen-row")
+                self._test_filled = test  # what the form put there: replaced when the run changes, unless edited
                 with Horizontal(classes="gen-row", id="g-numbers"):
                     with Vertical():
                         yield Static("items (empty = all)", classes="gen-label")
@@ -119,6 +128,49 @@ class GenerateScreen(Screen[None]):
         self.query_one("#gen-form").border_title = "Systems and test file"
         self.query_one("#gen-out").border_title = "Progress and metrics"
         self.query_one("#gen-progress").display = False
+
+    def _test_file_for(self, run: str) -> tuple[str, str | None]:
+        """The test file to offer with ``run`` chosen, and the run it comes from (None: the workspace's).
+
+        The workspace's held-out file where the run trained on the workspace's dataset; else the run's own eval
+        file: after the Data screen opened another dataset (the dirty sample, to lint it) the workspace has no
+        held-out file, or another dataset's, and the run would be scored on rows of a task it never saw."""
+        ws = self.app.workspace  # type: ignore[attr-defined]
+        workspace_test = display_path(ws.eval_path) if ws.eval_path else ""
+        if run in (NO_RUN, Select.NULL):
+            return workspace_test, None
+        run_id = str(run).split("@", 1)[0]  # RUN@checkpoint-N: the run's files
+        try:
+            from ftui.train.runs import find_run, load_run_config
+
+            config = load_run_config(find_run(run_id))
+        except Exception:  # noqa: BLE001 - a run without a readable config: the workspace's file
+            return workspace_test, None
+        if ws.eval_path and ws.data_path and config.train_path and _same_file(ws.data_path, config.train_path):
+            return workspace_test, None
+        if config.eval_path and Path(config.eval_path).is_file():
+            return display_path(Path(config.eval_path)), run_id
+        return workspace_test, None
+
+    @staticmethod
+    def _test_label(run: str | None) -> Text:
+        label = Text("test file (JSONL with reference answers)")
+        if run:
+            label.append(f" · the eval file of {one_line_mid(run, 40)}", style="italic")
+        return label
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        """Another run chosen: offer its held-out file, unless the user typed a test file of their own."""
+        if event.select.id != "g-run":
+            return
+        field = self.query_one("#g-test", Input)
+        if field.value.strip() != self._test_filled.strip():
+            return  # the user's own file stays
+        test, source = self._test_file_for(str(event.value))
+        self._test_filled = test
+        field.value = test
+        field.cursor_position = len(test)
+        self.query_one("#g-test-label", Static).update(self._test_label(source))
 
     @staticmethod
     def _finished_runs() -> list[Any]:
