@@ -55,6 +55,8 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+from ftui.models import hub_kernels  # noqa: E402 - after the path and the offline switches
+
 LLAMA31_8B = {"hidden_size": 4096, "intermediate_size": 14336, "num_hidden_layers": 32, "num_attention_heads": 32,
               "num_key_value_heads": 8, "vocab_size": 128256, "rope_theta": 500000.0,
               "max_position_embeddings": 131072, "tie_word_embeddings": False}
@@ -237,7 +239,7 @@ def run_bare(method: str, model_dir: Path, data: Path, settings: Any, attention:
                                                            bnb_4bit_compute_dtype=torch.bfloat16,
                                                            bnb_4bit_quant_storage=torch.bfloat16)
         kwargs["device_map"] = {"": torch.cuda.current_device()}
-    model = AutoModelForCausalLM.from_pretrained(model_dir, **kwargs)
+    model = AutoModelForCausalLM.from_pretrained(model_dir, **kwargs, **hub_kernels.load_kwargs())  # as ftui loads
     checkpointing = ran_with_checkpointing(settings)
     if method == "qlora":
         from peft import prepare_model_for_kbit_training

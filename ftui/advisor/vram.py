@@ -20,6 +20,8 @@ It prices the program ftui runs (TRL 1.x ``SFTTrainer`` over transformers 5 + PE
   off ≈ 2·L·T·(6h+2kv+3i), where r = 2 bytes, or 4 when the embeddings are fp32 (amp,
   fp32 base, QLoRA's upcast): the residual stream then stays fp32 through every layer, and
   the two norms of each live layer keep fp32 inputs (+4·T·h). fp32 precision doubles it all.
+  QLoRA: a 4-bit Linear hands back fp32 behind the fp32 norms, so the MLP's T·i tensors are
+  fp32: +6·T·i − 6·T·h per layer (measured; ``activation_bytes``).
   LoRA adds, per targeted module of a live layer, the copy of its input that PEFT casts to
   the adapter dtype and ``lora_A`` saves (2 B/element) and the dropout mask (1 B, when
   ``lora_dropout`` > 0): Σ fan_in · T · 3 bytes — small with checkpointing, large without.
@@ -191,15 +193,25 @@ def residual_bytes(setup: TrainSetup) -> int:
     return 2
 
 
-def activation_bytes(arch: Architecture, tokens: int, grad_checkpointing: bool, residual: int = 2) -> float:
+def activation_bytes(
+    arch: Architecture, tokens: int, grad_checkpointing: bool, residual: int = 2, quantized: bool = False
+) -> float:
     """16-bit activations kept for the backward pass (SDPA/flash attention: no T² term).
 
     ``residual`` is the width of the residual stream in bytes (2, or 4 when the embeddings
     are fp32): it sets what a checkpointed layer keeps and widens the two norm inputs.
+    ``quantized`` (QLoRA): a bitsandbytes 4-bit Linear computes in bf16 but hands back its
+    output in its input's dtype, fp32 behind the upcast norms, so the MLP's three T·i
+    tensors (gate, up, their product) are kept in fp32: +6·T·i, and 2·T·h fewer than the
+    fp32 norm inputs suggest (saved tensors counted per layer under bf16 autocast on a
+    4-bit Llama, tests/unit/test_advisor_vram.py; on an H200 an 8B QLoRA at 2 × 2048
+    without checkpointing peaked at 57.4 GB where this formula without the term said 48.3).
     """
     h, kv, layers = arch.hidden_size, arch.kv_dim, arch.num_layers
     i = arch.intermediate_size * arch.experts_per_token
     per_layer = 2 * tokens * (6 * h + 2 * kv + 3 * i) + 2 * (residual - 2) * tokens * h
+    if quantized:
+        per_layer += 6 * tokens * i - 6 * tokens * h
     if grad_checkpointing:
         # each layer keeps only its input; one layer's activations are rebuilt at a time
         return residual * h * layers * tokens + per_layer
@@ -286,7 +298,8 @@ def estimate(arch: Architecture, setup: TrainSetup, gpu_gb: float | None = None)
             adapter = 4  # PEFT's autocast_adapter_dtype upcasts them to fp32
         trainable_params, trainable, grads = p, adapter * p, adapter * p
         optim = _optimizer_bytes_per_param(setup.optimizer, 2 * adapter) * p
-    acts = activation_bytes(arch, setup.tokens, setup.grad_checkpointing, residual_bytes(setup))
+    acts = activation_bytes(arch, setup.tokens, setup.grad_checkpointing, residual_bytes(setup),
+                            quantized=setup.method == "qlora")
     acts += adapter_activation_bytes(arch, setup)
     if setup.precision == "fp32":
         acts *= 2

@@ -31,6 +31,7 @@ from typing import Any, Protocol
 from ftui.evaluate.items import EvalItem, file_hash
 from ftui.evaluate.normalize import END_OF_TURN_MARKERS, normalize_output
 from ftui.evaluate.systems import SystemSpec, fewshot_examples, fewshot_messages, openai_api_key
+from ftui.models import hub_kernels
 
 Progress = Callable[[int, int], None]
 
@@ -240,7 +241,7 @@ class LocalGenerator:
         tok_source = spec.adapter if spec.adapter and (Path(spec.adapter) / "tokenizer_config.json").exists() else model_path
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(tok_source, trust_remote_code=False)
-            model = AutoModelForCausalLM.from_pretrained(model_path, **kwargs)
+            model = AutoModelForCausalLM.from_pretrained(model_path, **kwargs, **hub_kernels.load_kwargs())
         except (OSError, ValueError) as exc:
             raise GenerationError(f"cannot load model {spec.model}: {str(exc).splitlines()[0][:200]}") from None
         if spec.adapter:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ftui.config import RunConfig
+from ftui.models import hub_kernels
 from ftui.train import runs
 from ftui.train.bad_rows import record_bad_rows
 from ftui.train.control import RunControl
@@ -177,7 +178,7 @@ def load_model(config: RunConfig, model_path: str, bf16: bool, attn_implementati
         kwargs["dtype"] = torch.bfloat16
     else:
         kwargs["dtype"] = torch.float32  # precision auto: fp32 master weights under bf16 autocast (16 B/param)
-    model = AutoModelForCausalLM.from_pretrained(model_path, **kwargs)
+    model = AutoModelForCausalLM.from_pretrained(model_path, **kwargs, **hub_kernels.load_kwargs())
     if config.method == "qlora":
         from peft import prepare_model_for_kbit_training
 

@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ftui.models import hub_kernels
+
 ADAPTER_PREFIX = "base_model.model."
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".gguf", ".h5", ".msgpack")
 INDEX_NAME = "model.safetensors.index.json"
@@ -428,7 +430,7 @@ def merge_on_device(adapter_dir: str | Path, base_dir: str | Path, out_dir: str 
     started = time.monotonic()
     adapter_dir, base_dir, out_dir = Path(adapter_dir), Path(base_dir), Path(out_dir)
     model = AutoModelForCausalLM.from_pretrained(str(base_dir), dtype="auto", device_map={"": device},
-                                                 trust_remote_code=False)
+                                                 trust_remote_code=False, **hub_kernels.load_kwargs())
     model = PeftModel.from_pretrained(model, str(adapter_dir))
     merged = model.merge_and_unload()
     merged.save_pretrained(str(out_dir), safe_serialization=True)
