@@ -4,6 +4,11 @@
 #
 # 1. Here, on the development box, with the project's .venv set up (make setup):
 #        ../shared/tools/gpu-wheels.sh          # writes .whl/ (~25 MB: the .venv's versions of the stack)
+#    transformers 5.25 also needs huggingface_hub >= 2.4 and kernels, newer than the GPU image's: add them
+#    (~9 MB) at the .venv's versions:
+#        python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+#          --platform manylinux_2_17_x86_64 --platform any -d .whl $(.venv/bin/pip list --format=freeze | \
+#          grep -iE '^(huggingface[-_]hub|httpx2|httpcore2|tokenizers|safetensors|hf[-_]xet|h11|anyio|sniffio|truststore|kernels|tomlkit)==')
 # 2. The device call (the `run` tool), from the repository root, with .whl carried:
 #        run(command="bash bench/gpu_check.sh", carry=[".whl"], timeout_s=600)
 #    Extra arguments go to the bench, e.g. `bash bench/gpu_check.sh --methods lora --steps 10`.
