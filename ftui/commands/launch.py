@@ -34,12 +34,27 @@ def train_ranks(config, run_dir: Path | None, resume: bool, report_problems: Cal
     if rank == 0 and report_problems(config, resume=resume):
         return 2
     run_dir = _shared_run_dir(config, run_dir, rank, resume)
-    if rank != 0:
-        return _follower(config, run_dir, resume)
     try:
-        return run_headless(config, run_dir=run_dir, resume=resume)
-    except (InvalidRunConfig, runs.RunDirError) as exc:
-        raise UserError(str(exc)) from None
+        if rank != 0:
+            return _follower(config, run_dir, resume)
+        try:
+            return run_headless(config, run_dir=run_dir, resume=resume)
+        except (InvalidRunConfig, runs.RunDirError) as exc:
+            raise UserError(str(exc)) from None
+    finally:
+        _leave_process_group()
+
+
+def _leave_process_group() -> None:
+    """Tear this rank's process group down before the interpreter exits.
+
+    A follower that returned with gloo's threads still running aborted at exit ("terminate called without an
+    active exception", SIGABRT) while rank 0 was still saving: the launcher then stopped rank 0 and the whole
+    launch failed with status 1 (once in a clean-clone CI, 2-process CPU DDP). Leaving the group ends them."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def _shared_run_dir(config, run_dir: Path | None, rank: int, resume: bool) -> Path:
