@@ -38,3 +38,22 @@ async def test_the_train_screen_builds_a_collapsed_section_when_it_first_opens(r
         assert len(list(screen.walk_children())) >= before + 3 * len(HIDDEN)
         assert str(form.query_one("#f-seed").value) == "1234"  # built with the value set before
         assert form.config().seed == 1234
+
+
+async def test_a_choice_of_a_section_just_built_reads_and_takes_its_value_before_it_mounts(runs_dir: Path) -> None:
+    """An unmounted Select reads Select.NULL: a start right after method=qlora built the 4-bit section was refused
+    with "load_in_4bit_quant_type: one of nf4, fp4" (make test-stress, test_environment_refusals). Until the field
+    has mounted the form reads the value it was built with, and a value set meanwhile reaches it once mounted."""
+    from tests.tui.test_train_screen import open_train
+
+    app = FtuiApp(start_mode="train")
+    async with app.run_test(size=(160, 48)) as pilot:
+        form = (await open_train(pilot)).form
+        name = "load_in_4bit_quant_type"
+        form.build_section(SPECS[name].section)
+        values, errors = form.raw_values()  # at once: the section's fields have not mounted yet
+        assert name not in errors and values[name] == "nf4"
+        form.set_values({name: "fp4"})
+        assert form.raw_values()[0][name] == "fp4"
+        await wait_for(pilot, lambda: name not in form._mounting, 30)  # noqa: SLF001
+        assert str(form.query_one(f"#f-{name}").value) == "fp4"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 from pathlib import Path
@@ -26,6 +27,9 @@ async def _plan(pilot) -> PlanScreen:  # noqa: ANN001
     await pilot.pause()
     screen = pilot.app.screen
     assert isinstance(screen, PlanScreen)
+    # the calculator mounts after the screen and is filled then (calc_mounted): its estimate exists from there on
+    # (a stress run read screen.estimate while it was still None)
+    await asyncio.wait_for(screen.settled.wait(), 60)
     await settle_workers(pilot.app)
     await pilot.pause()
     return screen

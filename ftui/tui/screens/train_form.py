@@ -155,10 +155,14 @@ class LauncherForm(Horizontal):
         for name in names:
             # the row first, then its field: a Select mounted as part of a row mounted into an already mounted
             # section runs its on_mount before its own parts are composed (NoMatches '#label')
+            value = self._unbuilt[name]
             row = self._row(SPECS[name], mount_field=False)
             contents.mount(row)
             row.mount(row.field)
-            self._mounting[name] = row.field  # queryable once its row has mounted; read from here until then
+            # until the field has mounted it is read and set here: an unmounted Select reads Select.NULL, which a
+            # start or a check then took for a wrong value ("load_in_4bit_quant_type: one of nf4, fp4"; stress run)
+            self._mounting[name] = _Pending(row.field, value)
+            row.field.call_later(self._field_mounted, name)  # runs once the field has mounted
 
     @on(Collapsible.Expanded)
     def _section_opened(self, event: Collapsible.Expanded) -> None:
@@ -173,9 +177,12 @@ class LauncherForm(Horizontal):
         return super().query_one(selector, expect_type) if expect_type is not None else super().query_one(selector)
 
     def _field(self, name: str) -> Any:
-        """The widget of field ``name``, or the value it will be built with (``_Unbuilt``) while its section is not."""
+        """The widget of field ``name``, or the value it will be built with (``_Unbuilt``) while its section is not,
+        or the value it was built with (``_Pending``) while it mounts."""
         if name in self._unbuilt:
             return _Unbuilt(self._unbuilt, name)
+        if name in self._mounting:
+            return self._mounting[name]
         try:
             return super().query_one(f"#f-{name}")
         except NoMatches:
@@ -184,6 +191,18 @@ class LauncherForm(Horizontal):
             if name in self._mounting:
                 return self._mounting[name]
             raise
+
+    def _field_mounted(self, name: str) -> None:
+        """A field of a section just built has mounted: a value set while it was mounting reaches it now."""
+        pending = self._mounting.pop(name, None)
+        if pending is None or not pending.changed:
+            return
+        self._loading = True
+        try:
+            pending.widget.value = pending.value
+        finally:
+            self._loading = False
+        self.schedule_revalidate()
 
     def on_mount(self) -> None:
         self.query_one("#form-fields").border_title = "new run"
@@ -203,7 +222,7 @@ class LauncherForm(Horizontal):
                 if spec is None:
                     continue
                 widget = self._field(name)
-                if isinstance(widget, _Unbuilt):
+                if isinstance(widget, (_Unbuilt, _Pending)):
                     if spec.kind != "choice" or format_value(spec, value) in spec.choices:
                         widget.value = _widget_value(spec, value)
                 elif isinstance(widget, Checkbox):
@@ -611,6 +630,23 @@ class _Unbuilt:
     @value.setter
     def value(self, value: Any) -> None:
         self._store[self._name] = value
+
+
+class _Pending:
+    """A field of a section just built, until it has mounted: read and set like its widget (``value``, as the
+    widget holds it), the value it was built with or set to since; ``_field_mounted`` hands a set one over."""
+
+    def __init__(self, widget: Any, value: Any) -> None:
+        self.widget, self._value = widget, value
+        self.changed = False
+
+    @property
+    def value(self) -> Any:
+        return self._value
+
+    @value.setter
+    def value(self, value: Any) -> None:
+        self._value, self.changed = value, True
 
 
 def _file_name(value: object, width: int = 200) -> str:
