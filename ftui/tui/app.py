@@ -205,8 +205,10 @@ class FtuiApp(PlainNotifications, App[int]):
         shuts down only once the screen has finished mounting (Textual's run_test calls no exit)."""
         async with super().run_test(*args, **kwargs) as pilot:
             await self._until_started(pilot)
-            yield pilot
-            await self._mounts_ended(5.0)
+            try:
+                yield pilot
+            finally:  # also when the test failed: its own error then shows, not the one of a mount cut short
+                await self._mounts_ended(5.0)
 
     async def run_async(self, *, auto_pilot: AutopilotCallbackType | None = None, **kwargs: Any) -> int | None:
         """Textual's run_async; an auto-pilot (the snapshot tests') starts once the start screen is up."""

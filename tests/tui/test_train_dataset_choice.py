@@ -59,7 +59,7 @@ async def test_the_form_counts_a_files_lint_findings_as_the_data_screen_does(run
         errors, warnings = counts.get("error", 0), counts.get("warning", 0)
         assert errors and warnings
         await pilot.press("f3")
-        await _until(pilot, lambda: app.current_mode == "train" and app.screen.form.lint_counts is not None)
+        await _until(pilot, lambda: app.current_mode == "train" and app.screen.is_mounted and app.screen.form.lint_counts is not None)
         form = app.screen.form
         assert (form.lint_counts["errors"], form.lint_counts["warnings"]) == (errors, warnings)
         side = shown(form.query_one("#form-dataset", Static))
@@ -91,5 +91,5 @@ async def test_the_dataset_given_at_launch_is_not_marked_as_from_the_data_screen
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         await pilot.press("f3")
-        await _until(pilot, lambda: app.current_mode == "train" and app.screen.form.preflight is not None)
+        await _until(pilot, lambda: app.current_mode == "train" and app.screen.is_mounted and app.screen.form.preflight is not None)
         assert "from the Data screen" not in shown(app.screen.form.query_one("#form-dataset", Static))
