@@ -123,6 +123,8 @@ class FtuiApp(PlainNotifications, App[int]):
         self.start_mode = start_mode or self.remembered.get("mode") or "plan"
         self.start_screen_mounted = asyncio.Event()  # set once the start mode's screen has mounted
         self._opened_modes: set[str] = set()  # modes whose screen has been built (see action_switch_mode)
+        self.switches_done = asyncio.Event()  # cleared while a first switch waits for its notice to show
+        self.switches_done.set()
         self._switching_to_built = False  # see delay_update
         self.prebuilt = asyncio.Event()  # set once every mode's screen is built (the prebuilder has none left)
         self._prebuilder: Any = None
@@ -203,8 +205,11 @@ class FtuiApp(PlainNotifications, App[int]):
     async def run_test(self, *args: Any, **kwargs: Any) -> AsyncIterator[Pilot]:
         """Textual's run_test, handing over the Pilot once the start mode's screen is up; like ``exit``, it
         shuts down only once the screen has finished mounting (Textual's run_test calls no exit)."""
-        async with super().run_test(*args, **kwargs) as pilot:
-            await self._until_started(pilot)
+        from ftui.tui.pilot import FtuiPilot
+
+        async with super().run_test(*args, **kwargs) as textual_pilot:
+            await self._until_started(textual_pilot)
+            pilot = FtuiPilot(self)  # its waits include a first switch's mount (ftui.tui.pilot)
             try:
                 yield pilot
             finally:  # also when the test failed: its own error then shows, not the one of a mount cut short
@@ -355,6 +360,7 @@ class FtuiApp(PlainNotifications, App[int]):
             await self.switch_mode(mode)
             return
         self._opened_modes.add(mode)
+        self.switches_done.clear()
         self._freeze_built()
         bars = list(self.screen.query(ModeBar))
         for bar in bars:
@@ -377,6 +383,7 @@ class FtuiApp(PlainNotifications, App[int]):
             finally:
                 for bar in bars:  # the screen left behind shows its own modes again when it comes back
                     bar.show_opening(None)
+                self.switches_done.set()
 
         self.call_after_refresh(build)
 

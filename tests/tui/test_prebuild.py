@@ -406,3 +406,26 @@ async def test_an_exit_waits_for_a_first_switch_still_mounting(runs_dir: Path, m
         await asyncio.wait_for(train._mounted_event.wait(), 60)  # noqa: SLF001
         assert str(train.form.query_one("#f-preset").value) in {"custom", "demo-long"}
     assert app.return_code == 0
+
+
+async def test_a_pilot_pause_after_a_first_switch_waits_for_the_screen_to_mount(runs_dir: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """``press("f3")`` then ``pause()`` handed a test the Train screen before its mount had run: a first switch
+    builds the screen only once the "opening" notice is painted, and the test read the form's Selects unmounted
+    ("method: one of lora, ...", clean-clone CI, about 1 run in 20 under load). The Pilot that run_test hands
+    over now waits for that switch; here the paint that starts the build comes 0.5 s late (a slow terminal)."""
+    app = FtuiApp(start_mode="plan")
+    plain_after_refresh = app.call_after_refresh
+
+    def late_after_refresh(callback, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        asyncio.get_running_loop().call_later(0.5, lambda: plain_after_refresh(callback, *args, **kwargs))
+        return True
+
+    async with app.run_test(size=SIZE) as pilot:
+        app.workspace.plan_overrides = {"method": "qlora", "lora_r": 8}
+        monkeypatch.setattr(app, "call_after_refresh", late_after_refresh)
+        await pilot.press("f3")
+        await pilot.pause()
+        assert app.current_mode == "train" and app.screen.is_mounted
+        values, errors = app.screen.form.raw_values()
+        assert not errors and values["method"] == "qlora" and values["lora_r"] == 8
