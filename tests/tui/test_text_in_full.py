@@ -169,19 +169,19 @@ async def test_generate_endpoint_placeholder_fits_its_field() -> None:
         assert field.render_line(0).text.strip() == placeholder  # one line, not cut
 
 
-async def test_generate_offers_the_chosen_runs_eval_file_when_the_workspace_has_moved_on(
+async def test_generate_offers_the_held_out_file_of_the_runs_dataset_when_the_workspace_has_moved_on(
         runs_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The newcomer's way: lint the dirty sample in Data (the workspace now has no held-out file), train on the
-    tickets, then Generate & compare: the test file was empty. It is the chosen run's eval file now, said so; a
-    file the user typed stays when they choose another run."""
+    tickets with eval held out from train, then Generate & compare: the test file was empty (hand journey in
+    tmux). It is the tickets' test split, said so; a file the user typed stays when they choose another run."""
     from textual.widgets import Input, Select, Static
 
     from ftui.paths import REPO_ROOT
     from ftui.tui.screenshots.runs import write_fixture_run
 
     monkeypatch.chdir(REPO_ROOT)
-    run = write_fixture_run(runs_dir, "compare_a", eval_path=str(REPO_ROOT / "sample_data/support_tickets_test.jsonl"))
-    app = FtuiApp(start_mode="evaluate")
+    run = write_fixture_run(runs_dir, "compare_a", eval_path=None)
+    app = FtuiApp(start_mode="evaluate")  # the demo workspace: the tickets and their test split
     app.workspace.open_data(REPO_ROOT / "sample_data/dirty.jsonl")
     assert app.workspace.eval_path is None
     async with app.run_test(size=(160, 48)) as pilot:
@@ -190,11 +190,29 @@ async def test_generate_offers_the_chosen_runs_eval_file_when_the_workspace_has_
         label = gen.query_one("#g-test-label", Static)
         assert gen.query_one("#g-run", Select).value == run.name
         assert field.value == "sample_data/support_tickets_test.jsonl"
-        assert f"the eval file of {run.name}" in str(label.render())
+        assert "the held-out file of support_tickets_train.jsonl" in str(label.render())
         gen.query_one("#g-run", Select).value = "none"  # no run: the workspace's (none)
         await pilot.pause()
-        assert field.value == "" and "eval file of" not in str(label.render())
+        assert field.value == "" and "held-out file of" not in str(label.render())
         field.value = "my/own/test.jsonl"
         gen.query_one("#g-run", Select).value = run.name
         await pilot.pause()
         assert field.value == "my/own/test.jsonl"  # typed by the user: kept
+
+
+async def test_generate_offers_the_runs_eval_file_where_its_dataset_has_no_held_out_file(
+        runs_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A workspace opened on another dataset at launch knows no held-out file of the run's: the run's own eval
+    file is offered, and said to be it."""
+    from textual.widgets import Input, Static
+
+    from ftui.paths import REPO_ROOT
+    from ftui.tui.screenshots.runs import write_fixture_run
+
+    monkeypatch.chdir(REPO_ROOT)
+    run = write_fixture_run(runs_dir, "compare_a", eval_path=str(REPO_ROOT / "sample_data/support_tickets_edge.jsonl"))
+    app = FtuiApp(data_path=REPO_ROOT / "sample_data/dirty.jsonl", start_mode="evaluate")
+    async with app.run_test(size=(160, 48)) as pilot:
+        gen = await _generate_screen(app, pilot)
+        assert gen.query_one("#g-test", Input).value == "sample_data/support_tickets_edge.jsonl"
+        assert f"the eval file of {run.name}" in str(gen.query_one("#g-test-label", Static).render())

@@ -130,11 +130,13 @@ class GenerateScreen(Screen[None]):
         self.query_one("#gen-progress").display = False
 
     def _test_file_for(self, run: str) -> tuple[str, str | None]:
-        """The test file to offer with ``run`` chosen, and the run it comes from (None: the workspace's).
+        """The test file to offer with ``run`` chosen, and where it comes from (None: the workspace's).
 
-        The workspace's held-out file where the run trained on the workspace's dataset; else the run's own eval
-        file: after the Data screen opened another dataset (the dirty sample, to lint it) the workspace has no
-        held-out file, or another dataset's, and the run would be scored on rows of a task it never saw."""
+        The workspace's held-out file where the run trained on the workspace's dataset. After the Data screen
+        opened another dataset (the dirty sample, to lint it) the workspace has no held-out file, or another
+        dataset's, and the run would be scored on rows of a task it never saw: then the held-out file of the
+        run's own dataset, when this session knew one (the demo's test split; not the eval file that picked
+        the run's best checkpoint), else the run's own eval file."""
         ws = self.app.workspace  # type: ignore[attr-defined]
         workspace_test = display_path(ws.eval_path) if ws.eval_path else ""
         if run in (NO_RUN, Select.NULL):
@@ -148,15 +150,19 @@ class GenerateScreen(Screen[None]):
             return workspace_test, None
         if ws.eval_path and ws.data_path and config.train_path and _same_file(ws.data_path, config.train_path):
             return workspace_test, None
+        held_out = next((test for data, test in ws.held_out.items()
+                         if config.train_path and _same_file(data, config.train_path)), None)
+        if held_out is not None and Path(held_out).is_file():
+            return display_path(held_out), f"the held-out file of {one_line_mid(Path(config.train_path).name, 40)}"
         if config.eval_path and Path(config.eval_path).is_file():
-            return display_path(Path(config.eval_path)), run_id
+            return display_path(Path(config.eval_path)), f"the eval file of {one_line_mid(run_id, 40)}"
         return workspace_test, None
 
     @staticmethod
-    def _test_label(run: str | None) -> Text:
+    def _test_label(source: str | None) -> Text:
         label = Text("test file (JSONL with reference answers)")
-        if run:
-            label.append(f" · the eval file of {one_line_mid(run, 40)}", style="italic")
+        if source:
+            label.append(f" · {source}", style="italic")
         return label
 
     def on_select_changed(self, event: Select.Changed) -> None:
