@@ -6,6 +6,7 @@ and the built-in demo model.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,3 +59,18 @@ class Workspace:
         data = self.data_path.name if self.data_path else "no dataset"
         model = "demo model" if self.is_demo else self.model
         return f"{data} · {model}"
+
+
+_TRAIN_PART = re.compile(r"(?<![A-Za-z])train(?![A-Za-z])")
+
+
+def test_split_beside(train_path: str | Path) -> Path | None:
+    """The test split that sits beside a training file by name (``tickets_train.jsonl`` → ``tickets_test.jsonl``,
+    ``train.jsonl`` → ``test.jsonl``), when it exists: how split datasets are usually laid out, the demo's too."""
+    path = Path(train_path).expanduser()
+    matches = list(_TRAIN_PART.finditer(path.name))
+    if not matches:
+        return None
+    last = matches[-1]
+    sibling = path.with_name(path.name[:last.start()] + "test" + path.name[last.end():])
+    return sibling if sibling.is_file() else None

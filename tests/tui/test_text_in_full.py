@@ -210,9 +210,30 @@ async def test_generate_offers_the_runs_eval_file_where_its_dataset_has_no_held_
     from ftui.tui.screenshots.runs import write_fixture_run
 
     monkeypatch.chdir(REPO_ROOT)
-    run = write_fixture_run(runs_dir, "compare_a", eval_path=str(REPO_ROOT / "sample_data/support_tickets_edge.jsonl"))
+    run = write_fixture_run(runs_dir, "compare_a", train_path="sample_data/alpaca_small.jsonl",
+                            eval_path=str(REPO_ROOT / "sample_data/support_tickets_edge.jsonl"))
     app = FtuiApp(data_path=REPO_ROOT / "sample_data/dirty.jsonl", start_mode="evaluate")
     async with app.run_test(size=(160, 48)) as pilot:
         gen = await _generate_screen(app, pilot)
         assert gen.query_one("#g-test", Input).value == "sample_data/support_tickets_edge.jsonl"
         assert f"the eval file of {run.name}" in str(gen.query_one("#g-test-label", Static).render())
+
+
+async def test_generate_offers_the_test_split_beside_the_runs_dataset_after_a_relaunch(
+        runs_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Relaunched on the dirty sample (the session remembers the dataset, not which test split went with the
+    tickets), a run trained on support_tickets_train.jsonl with eval held out from train is offered
+    support_tickets_test.jsonl, the split beside its dataset, not an empty field."""
+    from textual.widgets import Input, Static
+
+    from ftui.paths import REPO_ROOT
+    from ftui.tui.screenshots.runs import write_fixture_run
+
+    monkeypatch.chdir(REPO_ROOT)
+    write_fixture_run(runs_dir, "compare_a", eval_path=None)
+    app = FtuiApp(data_path=REPO_ROOT / "sample_data/dirty.jsonl", start_mode="evaluate")
+    assert not app.workspace.held_out
+    async with app.run_test(size=(160, 48)) as pilot:
+        gen = await _generate_screen(app, pilot)
+        assert gen.query_one("#g-test", Input).value == "sample_data/support_tickets_test.jsonl"
+        assert "the test split beside support_tickets_train.jsonl" in str(gen.query_one("#g-test-label", Static).render())

@@ -37,6 +37,7 @@ from ftui.tui.screens.eval_results import class_table, comparisons_text, metrics
 from ftui.tui.widgets.choice import Choice
 from ftui.tui.widgets.field import TextField, display_path
 from ftui.tui.widgets.key_footer import KeyFooter
+from ftui.workspace import test_split_beside
 
 PROGRESS_EVERY_S = 0.2
 NO_RUN = "none"
@@ -136,7 +137,8 @@ class GenerateScreen(Screen[None]):
         opened another dataset (the dirty sample, to lint it) the workspace has no held-out file, or another
         dataset's, and the run would be scored on rows of a task it never saw: then the held-out file of the
         run's own dataset, when this session knew one (the demo's test split; not the eval file that picked
-        the run's best checkpoint), else the run's own eval file."""
+        the run's best checkpoint), or the test split beside it by name (a relaunch forgets the first), else
+        the run's own eval file."""
         ws = self.app.workspace  # type: ignore[attr-defined]
         workspace_test = display_path(ws.eval_path) if ws.eval_path else ""
         if run in (NO_RUN, Select.NULL):
@@ -154,6 +156,9 @@ class GenerateScreen(Screen[None]):
                          if config.train_path and _same_file(data, config.train_path)), None)
         if held_out is not None and Path(held_out).is_file():
             return display_path(held_out), f"the held-out file of {one_line_mid(Path(config.train_path).name, 40)}"
+        beside = test_split_beside(config.train_path) if config.train_path else None
+        if beside is not None:
+            return display_path(beside), f"the test split beside {one_line_mid(Path(config.train_path).name, 40)}"
         if config.eval_path and Path(config.eval_path).is_file():
             return display_path(Path(config.eval_path)), f"the eval file of {one_line_mid(run_id, 40)}"
         return workspace_test, None
