@@ -11,7 +11,9 @@
 #          grep -iE '^(huggingface[-_]hub|httpx2|httpcore2|tokenizers|safetensors|hf[-_]xet|h11|anyio|sniffio|truststore|kernels|tomlkit)==')
 # 2. The device call (the `run` tool), from the repository root, with .whl carried:
 #        run(command="bash bench/gpu_check.sh", carry=[".whl"], timeout_s=600)
-#    Extra arguments go to the bench, e.g. `bash bench/gpu_check.sh --methods lora --steps 10`.
+#    Extra arguments go to the bench, e.g. `bash bench/gpu_check.sh --methods lora --steps 10`, or
+#    `--shape llama-3.2-1b --methods full` (fp32 master weights), `--methods full --precision bf16` (8B pure bf16;
+#    it writes the 16 GB model at its end, so the disk needs ~35 GB free: the start clears earlier runs' leftovers).
 # The full log and the JSON line are also written to $OUT (fetched back by the run tool).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +28,8 @@ fi
 export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 export FTUI_HOME=/tmp/ftui-home FTUI_CACHE_DIR=/tmp/ftui-cache
 OUT="${OUT:-/tmp/gpu-check-out}"
+# a run cut short by a timeout leaves its work dir (models of up to 16 GB each) on the machine's 64 GB disk
+rm -rf /tmp/ftui-gpu-train-*
 mkdir -p "$OUT"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
 python3 -c "import torch, transformers, trl, peft, datasets, bitsandbytes as b; \

@@ -8,7 +8,7 @@ What it does, in one process:
    Llama-3.1 chat format (``ftui.models.families`` "llama3": its special tokens and template),
    padded with reserved special tokens to the model's 128256 entries as the real one is;
 2. writes a generated chat dataset long enough to fill 2048-token packed rows;
-3. for QLoRA and LoRA, ~20 steps at micro-batch 2 x 2048 (packed): once through ftui's own
+3. for each method (QLoRA and LoRA by default; full), ~20 steps at micro-batch 2 x 2048 (packed): once through ftui's own
    path (``ftui.train.worker.start_run`` -> ``hf_backend.run_hf``: validation, the worker
    thread, events, memory sampling, ftui's defaults), once as a bare ``SFTTrainer`` script
    given the very settings ftui's trainer ran with (read from its ``TrainingArguments`` at
@@ -19,10 +19,15 @@ What it does, in one process:
 Figures: per method, measured ``torch.cuda.max_memory_reserved()`` during training vs ftui's
 estimate of that figure (``Estimate.torch_peak``; goal within +-15 %), ftui's tokens/s over the
 bare script's (goal >= 0.97; tokens/s from TRL's ``num_tokens`` after a warm-up), MFU =
-tokens/s x 4N / peak bf16 FLOPS (LoRA/QLoRA skip weight gradients: ~4N FLOPs per token; the
-peak comes from the device name: H100/H200 989e12, A100 312e12, L40S 362e12), and batched
-generation tokens/s. Ends with one JSON line with ``"ok"`` (DESIGN.md section 5).
+tokens/s x kN / peak bf16 FLOPS (k = 6 for full fine-tuning; LoRA/QLoRA skip weight gradients: ~4N
+FLOPs per token; the peak comes from the device name: H100/H200 989e12, A100 312e12, L40S 362e12),
+and batched generation tokens/s. Ends with one JSON line with ``"ok"`` (DESIGN.md section 5).
 Budget: the whole run fits in 8 minutes on one H200 (most of it loading 16 GB four times).
+
+``--methods full`` trains every weight (the bare script then gets no LoRA config and loads the
+weights in the dtype ftui trained them in); ``--precision bf16`` is the pure-bf16 recipe that fits a
+7-8B full fine-tune on one 80 GB+ card, ``auto`` keeps fp32 master weights. ``--shape llama-3.2-1b``
+(hidden 2048, 16 layers, tied embeddings) is the size people fully fine-tune with fp32 master weights.
 
 ``--tiny``: the same code on the CPU with a tiny Llama-format model (hidden 64) and 128-token
 rows, LoRA only (QLoRA is skipped, with the reason, when there is no CUDA); its figures are
@@ -60,6 +65,10 @@ from ftui.models import hub_kernels  # noqa: E402 - after the path and the offli
 LLAMA31_8B = {"hidden_size": 4096, "intermediate_size": 14336, "num_hidden_layers": 32, "num_attention_heads": 32,
               "num_key_value_heads": 8, "vocab_size": 128256, "rope_theta": 500000.0,
               "max_position_embeddings": 131072, "tie_word_embeddings": False}
+LLAMA32_1B = {"hidden_size": 2048, "intermediate_size": 8192, "num_hidden_layers": 16, "num_attention_heads": 32,
+              "num_key_value_heads": 8, "vocab_size": 128256, "rope_theta": 500000.0,
+              "max_position_embeddings": 131072, "tie_word_embeddings": True}
+SHAPES = {"llama-3.1-8b": LLAMA31_8B, "llama-3.2-1b": LLAMA32_1B}
 TINY = {"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4,
         "num_key_value_heads": 2, "vocab_size": 1088, "rope_theta": 500000.0, "max_position_embeddings": 2048,
         "tie_word_embeddings": False}
@@ -148,6 +157,7 @@ def probe_callback():  # noqa: ANN201
             self.args: Any = None
             self.attention: str | None = None
             self.left_over = 0  # bytes still allocated on the GPU when the run started
+            self.dtype: Any = None  # the trainable weights' dtype (full fine-tuning: fp32 master or pure bf16)
 
         def _peak(self) -> None:
             import torch
@@ -159,6 +169,8 @@ def probe_callback():  # noqa: ANN201
             self.args = args
             config = getattr(model, "config", None)
             self.attention = getattr(config, "_attn_implementation", None)
+            trainable = [p for p in model.parameters() if p.requires_grad] if model is not None else []
+            self.dtype = trainable[0].dtype if trainable else None
 
         def on_step_end(self, args, state, control, **kwargs):  # noqa: ANN001, ANN003, ANN201
             self._peak()
@@ -213,9 +225,10 @@ def run_ftui(config: Any, run_dir: Path) -> tuple[Any, str, str]:
     return probe, last.type, detail[:300]
 
 
-def run_bare(method: str, model_dir: Path, data: Path, settings: Any, attention: str | None, lora: dict[str, Any],
-             run_dir: Path, cuda: bool) -> Any:
-    """What a user's own TRL script does with the same settings: load, LoRA config, SFTTrainer.train()."""
+def run_bare(method: str, model_dir: Path, data: Path, ours: Any, lora: dict[str, Any], run_dir: Path,
+             cuda: bool) -> Any:
+    """What a user's own TRL script does with the settings ftui's trainer ran with (``ours``, its probe):
+    load, LoRA config (none for full fine-tuning, whose weights load in the dtype ftui trained), train()."""
     import torch
     from datasets import load_dataset
     from peft import LoraConfig
@@ -223,12 +236,15 @@ def run_bare(method: str, model_dir: Path, data: Path, settings: Any, attention:
     from trl import SFTConfig, SFTTrainer
 
     CHECKPOINTING = _checkpointing_field()  # noqa: N806 - the SFTConfig field's name in this transformers
+    settings, attention = ours.args, ours.attention
     probe = probe_callback()
     reset_gpu()
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     kwargs: dict[str, Any] = {"dtype": torch.bfloat16 if cuda else torch.float32}
+    if method == "full" and ours.dtype is not None:
+        kwargs["dtype"] = ours.dtype
     if attention:
         kwargs["attn_implementation"] = attention
     if method == "qlora":
@@ -258,7 +274,8 @@ def run_bare(method: str, model_dir: Path, data: Path, settings: Any, attention:
         disable_tqdm=True, dataloader_pin_memory=cuda,
     )
     trainer = SFTTrainer(model=model, args=args, train_dataset=load_dataset("json", data_files=str(data), split="train"),
-                         processing_class=tokenizer, peft_config=LoraConfig(task_type="CAUSAL_LM", **lora),
+                         processing_class=tokenizer,
+                         peft_config=None if method == "full" else LoraConfig(task_type="CAUSAL_LM", **lora),
                          callbacks=[probe])
     trainer.remove_callback(PrinterCallback)
     trainer.train()
@@ -326,6 +343,11 @@ def peak_flops(device_name: str) -> float | None:
     return None
 
 
+def flops_per_token(method: str) -> int:
+    """Training FLOPs per parameter per token: forward 2, backward 4 (full); adapters skip weight gradients: 4."""
+    return 6 if method == "full" else 4
+
+
 def qlora_skip_reason() -> str | None:
     import importlib.util
 
@@ -347,7 +369,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tiny", "--quick", dest="tiny", action="store_true",
                     help="CPU smoke mode: tiny Llama-format model, short rows, LoRA only")
     ap.add_argument("--steps", type=int, default=None, help="optimizer steps per run (default 20; --tiny 8)")
-    ap.add_argument("--methods", default="qlora,lora", help="comma-separated (default qlora,lora)")
+    ap.add_argument("--methods", default="qlora,lora", help="comma-separated: qlora, lora, full (default qlora,lora)")
+    ap.add_argument("--shape", choices=sorted(SHAPES), default="llama-3.1-8b", help="the real model shape (GPU)")
+    ap.add_argument("--precision", default="auto", choices=("auto", "bf16", "fp16", "fp32"),
+                    help="RunConfig.precision (full fine-tuning: auto = fp32 master weights, bf16 = pure bf16)")
     ap.add_argument("--keep", metavar="DIR", help="work in DIR and keep it (default: a temp dir, removed)")
     opts = ap.parse_args(argv)
     started = time.perf_counter()
@@ -367,7 +392,8 @@ def main(argv: list[str] | None = None) -> int:
     import datasets
 
     datasets.disable_progress_bars()
-    shape = TINY if opts.tiny else LLAMA31_8B
+    shape = TINY if opts.tiny else SHAPES[opts.shape]
+    shape_name = "tiny" if opts.tiny else opts.shape
     steps = opts.steps or (8 if opts.tiny else 20)
     seq, batch = (128, 2) if opts.tiny else (2048, 2)
     if opts.tiny:
@@ -375,7 +401,7 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(opts.keep) if opts.keep else Path(tempfile.mkdtemp(prefix="ftui-gpu-train-"))
     work.mkdir(parents=True, exist_ok=True)
     device = torch.cuda.get_device_name() if cuda else "cpu"
-    print(f"device: {device}; model shape: {'tiny Llama (hidden 64)' if opts.tiny else 'Llama-3.1-8B'}, random "
+    print(f"device: {device}; model shape: {'tiny Llama (hidden 64)' if opts.tiny else opts.shape}, random "
           f"weights; {steps} steps at micro-batch {batch} x {seq} (packed)")
     try:
         t0 = time.perf_counter()
@@ -401,7 +427,7 @@ def main(argv: list[str] | None = None) -> int:
         results = []
         for method in methods:
             config = RunConfig(model=str(model_dir), train_path=str(data), eval_path=None, eval_fraction=0.0,
-                               method=method, max_steps=steps, micro_batch_size=batch, max_seq_len=seq, packing=True,
+                               method=method, precision=opts.precision, max_steps=steps, micro_batch_size=batch, max_seq_len=seq, packing=True,
                                assistant_only_loss=False, save_steps=100_000, save_total_limit=0, logging_steps=1,
                                learning_rate=1e-4, warmup_ratio=0.0, device="auto" if cuda else "cpu")
             lora = {"r": config.lora_r, "lora_alpha": config.lora_alpha, "lora_dropout": config.lora_dropout,
@@ -419,7 +445,7 @@ def main(argv: list[str] | None = None) -> int:
                                     if checkpointing is not None else config)
             if status == "finished" and settings is not None:
                 t = time.perf_counter()
-                bare = run_bare(method, model_dir, data, settings, ours.attention, lora, work / f"bare-{method}", cuda)
+                bare = run_bare(method, model_dir, data, ours, lora, work / f"bare-{method}", cuda)
                 print(f"  {method} bare TRL: finished in {time.perf_counter() - t:.0f} s")
             tokens_per_step = batch * seq
             ours_tps = ours.tokens_per_s(tokens_per_step)
@@ -434,7 +460,8 @@ def main(argv: list[str] | None = None) -> int:
                 "bare_peak_reserved_gb": _round(bare.peak / 1e9, 2) if bare and cuda else None,
                 "estimate_gb": _round(est_peak / 1e9, 2) if est_peak else None,
                 "memory_ratio": _round(peak / est_peak) if peak and est_peak else None,
-                "mfu": _round(ours_tps * 4 * n_params / flops, 4) if ours_tps and flops else None,
+                "mfu": _round(ours_tps * flops_per_token(method) * n_params / flops, 4) if ours_tps and flops else None,
+                "precision": opts.precision, "weights_dtype": str(ours.dtype).removeprefix("torch.") if ours.dtype else None,
                 "gradient_checkpointing": checkpointing,
                 "optimizer": str(getattr(getattr(settings, "optim", None), "value", getattr(settings, "optim", None))),
                 "attention": ours.attention,
@@ -468,7 +495,7 @@ def main(argv: list[str] | None = None) -> int:
     seconds = time.perf_counter() - started
     print(f"total {seconds:.0f} s")
     print(json.dumps({
-        "bench": "gpu_train", "mode": "tiny" if opts.tiny else "llama-3.1-8b", "device": device,
+        "bench": "gpu_train", "mode": shape_name, "device": device,
         "params": n_params, "steps": steps, "micro_batch": batch, "seq_len": seq, "runs": results,
         "generation_tokens_s": _round(gen_tps, 1), "skipped": skipped,
         "goal_speed_ratio": GOAL_SPEED, "goal_memory_within": GOAL_MEMORY,
