@@ -47,10 +47,13 @@ def _headless_with_signals(config: RunConfig, signals: list[int], after: str = "
     """``ftui train`` in this process (main thread); ``signals`` are sent once the log shows ``after``."""
     import io
 
+    from transformers import TrainerCallback
+
     from ftui.commands.train_console import run_headless
 
     run_dir = Path(config.output_dir)
     out = io.StringIO()
+    first_sent = threading.Event()
 
     def send() -> None:
         wait_for(lambda: after in event_types(run_dir), 120, f"a {after} event")
@@ -58,10 +61,19 @@ def _headless_with_signals(config: RunConfig, signals: list[int], after: str = "
             if n:  # a person presses Ctrl+C again once the first one has been answered
                 wait_for(lambda: "stopping at the next step" in out.getvalue(), 60, "the first stop")
             os.kill(os.getpid(), sig)
+            first_sent.set()
+
+    class HoldTheStop(TrainerCallback):
+        """With a second signal to come, no step ends before it is answered: a run that stopped first put the
+        default SIGINT handler back, and the second Ctrl+C killed the pytest worker (KeyboardInterrupt)."""
+
+        def on_step_end(self, args, state, control, **kwargs):  # noqa: ANN001, ANN003, ANN201, ARG002
+            if len(signals) > 1 and first_sent.is_set():
+                wait_for(lambda: "already stopping" in out.getvalue(), 60, "the second signal answered")
 
     sender = threading.Thread(target=send, daemon=True)
     sender.start()
-    code = run_headless(config, stream=out)
+    code = run_headless(config, stream=out, callbacks=[HoldTheStop()])
     sender.join(5)
     return code, out.getvalue()
 
