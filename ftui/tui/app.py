@@ -22,6 +22,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 if TYPE_CHECKING:  # pragma: no cover
+    import threading
+
     from textual.app import AutopilotCallbackType
     from textual.pilot import Pilot
 
@@ -128,6 +130,7 @@ class FtuiApp(PlainNotifications, App[int]):
         self._switching_to_built = False  # see delay_update
         self.prebuilt = asyncio.Event()  # set once every mode's screen is built (the prebuilder has none left)
         self._prebuilder: Any = None
+        self.preloader: threading.Thread | None = None  # imports the other modes' screen modules (ftui.tui.prebuild)
         self.closing = False  # exit was asked for (perhaps held back until a mount ends): build nothing more
         self.sub_title = f"v{__version__}"
 
@@ -151,6 +154,15 @@ class FtuiApp(PlainNotifications, App[int]):
         self._opened_modes.add(self.start_mode)
         await self.switch_mode(self.start_mode)
         self.start_screen_mounted.set()
+        from ftui.tui.prebuild import ORDER
+
+        # after the start screen's first frame: a key pressed before its screen is built ahead finds its modules
+        self.call_after_refresh(self._preload, tuple(m for m in ORDER if m != self.start_mode))
+
+    def _preload(self, modes: tuple[str, ...]) -> None:
+        from ftui.tui.prebuild import preload_screen_modules
+
+        self.preloader = preload_screen_modules(modes)
         if self._prebuild or (self._prebuild is None and not self.is_headless):  # a Pilot test asks for it
             from ftui.tui.prebuild import Prebuilder
 
@@ -361,7 +373,6 @@ class FtuiApp(PlainNotifications, App[int]):
             return
         self._opened_modes.add(mode)
         self.switches_done.clear()
-        self._freeze_built()
         bars = list(self.screen.query(ModeBar))
         for bar in bars:
             bar.show_opening(mode)
@@ -379,6 +390,10 @@ class FtuiApp(PlainNotifications, App[int]):
                 self.call_after_refresh(build)
                 return
             try:
+                if mode not in self._screen_stacks:  # not being built ahead either: built whole, then shown
+                    from ftui.tui.prebuild import build_offscreen, paint_offscreen
+
+                    paint_offscreen(self, await build_offscreen(self, mode))
                 await self.switch_mode(mode)
             finally:
                 for bar in bars:  # the screen left behind shows its own modes again when it comes back

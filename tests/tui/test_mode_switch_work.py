@@ -97,13 +97,20 @@ def _due_checks(form: train_form.LauncherForm) -> int:
                and t._task is not None and not t._task.done() and not t._task.cancelling())  # noqa: SLF001
 
 
+@pytest.mark.parametrize("late_change", [False, True], ids=["brief-visit", "change-after-leaving"])
 async def test_a_train_check_starts_only_once_the_train_screen_stays(runs_dir: Path, no_deep_check: list[int],  # noqa: ARG001
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+                                                                     monkeypatch: pytest.MonkeyPatch,
+                                                                     late_change: bool) -> None:
+    """``change-after-leaving``: a field's Changed handled after the user left Train (its revalidation comes 50 ms
+    later) set a check timer that fired while Train was away (the full suite, 2 runs of 2, once Train was built
+    whole before it showed)."""
     monkeypatch.setattr(train_form, "DEEP_CHECK_DELAY_S", 3600.0)  # never fires here: the test looks at what is due
     app = FtuiApp(start_mode="plan")
     async with app.run_test(size=SIZE) as pilot:
         await _open_every_mode(app, pilot)  # ends on Evaluate, Train was shown briefly
         form = app.get_screen_stack("train")[0].form  # type: ignore[attr-defined]
+        if late_change:
+            form.revalidate()  # what a late field change does
         assert _due_checks(form) == 0, "a check left due by a brief visit would start while Train is away"
         for _ in range(5):
             await pilot.press(*KEYS)

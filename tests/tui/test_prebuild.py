@@ -429,3 +429,54 @@ async def test_a_pilot_pause_after_a_first_switch_waits_for_the_screen_to_mount(
         assert app.current_mode == "train" and app.screen.is_mounted
         values, errors = app.screen.form.raw_values()
         assert not errors and values["method"] == "qlora" and values["lora_r"] == 8
+
+
+async def test_a_first_switch_built_on_the_key_lays_its_screen_out_once(runs_dir: Path) -> None:  # noqa: ARG001
+    """Shown while it mounted, Train was laid out two or three times and painted four (the end of its mount asked
+    for a layout of the whole screen again): 40-50 ms of a cold first switch. Built whole, then shown: once."""
+    from ftui.tui.screens.train import TrainScreen
+
+    layouts: list[str] = []
+    plain = TrainScreen._refresh_layout
+
+    def counted(screen: TrainScreen, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        layouts.append("layout")
+        plain(screen, *args, **kwargs)
+
+    app = FtuiApp(start_mode="plan", prebuild=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.screen.settled.wait()
+        TrainScreen._refresh_layout = counted  # type: ignore[method-assign]
+        try:
+            await pilot.press("f3")
+            while app.current_mode != "train":
+                await pilot.pause()
+            await pilot.pause()
+            assert app.screen.form.query_one("#f-train_path").value.endswith("support_tickets_train.jsonl")
+        finally:
+            TrainScreen._refresh_layout = plain  # type: ignore[method-assign]
+    assert layouts == ["layout"]
+
+
+async def test_the_other_modes_screen_modules_are_imported_in_a_thread_after_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A key pressed before a screen is built ahead found its modules unimported: 14-18 ms per mode of the switch."""
+    import importlib
+    import threading
+
+    imported: list[tuple[str, str]] = []
+    plain = importlib.import_module
+
+    def recorded(name: str, package: str | None = None):  # noqa: ANN202
+        imported.append((name, threading.current_thread().name))
+        return plain(name, package)
+
+    monkeypatch.setattr(prebuild.importlib, "import_module", recorded)
+    app = FtuiApp(start_mode="data", prebuild=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        while app.preloader is None:
+            await pilot.pause()
+        await asyncio.to_thread(app.preloader.join, 30)
+    assert imported == [(prebuild.SCREEN_MODULES[mode], "preload-screens") for mode in ("train", "evaluate", "plan")]

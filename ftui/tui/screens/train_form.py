@@ -353,6 +353,12 @@ class LauncherForm(Horizontal):
     def _schedule_deep_check(self, config: RunConfig, generation: int) -> None:
         if self._deep_timer is not None:
             self._deep_timer.stop()
+            self._deep_timer = None
+        if self.screen not in self.app.screen_stack:
+            # built ahead, or a change that lands after the user left (a field's late Changed): it waits for the
+            # screen to show (``resume_deep_check``), as one that fell due while it was away does
+            self._deep_waiting, self._deep_due = (config, generation), None
+            return
         self._deep_due = (config, generation)
         self._deep_timer = self.set_timer(DEEP_CHECK_DELAY_S, lambda: self._deep_check_if_shown(config, generation))
 
