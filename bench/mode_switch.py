@@ -23,9 +23,10 @@ as for a user who reads the first screen before pressing a key, and the first sw
 screen; in the other ("cold") the keys come at once and each first switch builds its screen (what a key
 pressed within the first second or two gets, with the "Opening…" notice at once).
 Also timed: the new screen's first frame (its first render while current), before the app is idle.
-Goal: every first switch <= 300 ms (issue 13), until the app is idle again, judged on what ftui does by default: screens built while the
-start screen is idle (the headless children ask for it with FtuiApp(prebuild=True), as a terminal gets it
-unasked); the cold kind is printed too. Median of N samples each.
+Goal: every first switch <= 300 ms (issue 13), until the app is idle again, judged on both kinds: what ftui does by
+default (screens built while the start screen is idle; the headless children ask for it with FtuiApp(prebuild=True),
+as a terminal gets it unasked) and the cold one (a key at once: the switch builds the screen whole off-screen, then
+shows it; the screens' modules were imported in a thread after start, as in a terminal). Median of N samples each.
 """
 
 from __future__ import annotations
@@ -179,7 +180,7 @@ def main() -> int:
     print("keys pressed at once, before any screen was built ahead (the switch builds it):")
     for mode, _ in MODES:
         runs_ms = [round(s[mode]) for s in samples["cold"]]
-        print(f"  first switch to {mode:9s} median {cold[mode]:7.1f} ms  runs {runs_ms};"
+        print(f"  first switch to {mode:9s} median {cold[mode]:7.1f} ms  runs {runs_ms}  (goal <= {GOAL_MS:.0f});"
               f"  CPU {cold[mode + '_cpu']:.0f} ms (UI thread {cold[mode + '_ui_cpu']:.0f});"
               f"  'Opening…' set after {cold[mode + '_notice']:.1f} ms; first frame {cold[mode + '_frame']:.0f} ms")
     print(f"minimal Textual app    median {ready['minimal']:7.1f} ms  (a header, a line, a footer)")
@@ -187,6 +188,7 @@ def main() -> int:
           f"{cold['twenty_switches']:.1f} ms (cold, after the three first switches);"
           f"  UI thread CPU {ready['twenty_switches_ui_cpu']:.0f} / {cold['twenty_switches_ui_cpu']:.0f} ms")
     worst = max(ready[mode] for mode, _ in MODES)  # what ftui does by default in a terminal: screens built ahead
+    cold_worst = max(cold[mode] for mode, _ in MODES)  # a key within the first seconds, before they are
     result = {
         "bench": "mode_switch",
         **{f"{mode}_ms": round(ready[mode], 1) for mode, _ in MODES},
@@ -202,10 +204,10 @@ def main() -> int:
         "cold_twenty_switches_ms": round(cold["twenty_switches"], 1),
         "load": os.getloadavg()[0],
         "worst_ms": round(worst, 1),
-        "cold_worst_ms": round(max(cold[mode] for mode, _ in MODES), 1),
+        "cold_worst_ms": round(cold_worst, 1),
         "ratio": round(worst / ready["minimal"], 2),
         "goal_ms": GOAL_MS,
-        "ok": worst <= GOAL_MS,
+        "ok": worst <= GOAL_MS and cold_worst <= GOAL_MS,
     }
     print(json.dumps(result))
     return 0
