@@ -85,11 +85,30 @@ def validate(
         _validate_extra_switches(c, add)
     if hf and check_model and not any(p.field == "model" for p in problems):
         _validate_against_model(c, add, lora)
+        if check_env:
+            _validate_disk(c, add)
     if hf and check_model and not any(p.field in ("model", "train_path", "data_format") for p in problems):
         masking = _preference_check(c) if c.method in PREFERENCE_METHODS else _masking_check(c)  # after the data checks: a row the linter already names is not named twice
         if masking is not None:
             add(masking)
     return problems
+
+
+def _validate_disk(c: RunConfig, add) -> None:
+    """The disk of the run directory holds what the run writes at least (``ftui.train.preflight.disk``)."""
+    from ftui import paths
+    from ftui.advisor.vram import lora_params
+    from ftui.train.preflight.disk import disk_problem
+    from ftui.train.preflight.estimate import resolve_arch, train_setup
+
+    try:
+        arch = resolve_arch(c)
+        adapter = 0 if weights_method(c) == "full" else lora_params(arch, c.lora_r, train_setup(c, arch).lora_targets)
+    except Exception:  # noqa: BLE001 - a model the estimator cannot price: the model checks say why
+        return
+    found = disk_problem(c, Path(c.output_dir) if c.output_dir else paths.runs_dir(), arch.n_params, adapter)
+    if found is not None:
+        add(found)
 
 
 def _validate_extra_switches(c: RunConfig, add) -> None:
