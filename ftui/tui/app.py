@@ -305,9 +305,14 @@ class FtuiApp(PlainNotifications, App[int]):
         return None
 
     async def _until_started(self, pilot: Pilot, timeout: float = 60.0) -> None:
+        """Until the start screen is up with its lazy parts (Plan's calculator mounts just after its first frame:
+        a snapshot test that set its method at once found no '#f-method', once in a clean-clone CI)."""
         # bounded: a start screen that fails to mount ends the app with its own error
         with suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self.start_screen_mounted.wait(), timeout)
+            settled = getattr(self.screen, "settled", None)
+            if isinstance(settled, asyncio.Event):
+                await asyncio.wait_for(settled.wait(), timeout)
         await pilot.pause()
 
     def on_unmount(self) -> None:

@@ -326,3 +326,15 @@ async def test_usable_at_80x24() -> None:
         await pilot.press("2", "n", "2", "3")
         assert screen.walker.outcome.id == "reasoning_finetune"
         assert screen.estimate is not None and screen.estimate.setup.lora_r == 64
+
+
+async def test_a_test_starts_once_the_start_screens_calculator_has_mounted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """run_test (and a snapshot's auto-pilot) hand over the app once Plan's calculator is there: a snapshot test that
+    set the method at once found no '#f-method' (clean-clone CI, once). The calculator is slowed here to show it."""
+    from ftui.tui.screens import plan
+
+    monkeypatch.setattr(plan, "CALC_DELAY_S", 0.5)
+    app = FtuiApp(start_mode="plan")
+    async with app.run_test(size=SIZE):
+        assert app.screen.settled.is_set()
+        app.screen.query_one("#f-method", Select).value = "full"
