@@ -35,6 +35,8 @@ def test_fp32_master_weights_double_it_and_an_epoch_run_counts_only_its_final_we
     need = disk_need(config, N_8B, 0)
     assert need.checkpoint == 12 * N_8B and need.checkpoints == 0  # the step count depends on the data: a lower bound
     assert need.total == need.final == 4 * N_8B
+    early = RunConfig(model="8B", method="full", max_steps=1000, save_steps=100, eval_steps=400, early_stopping_patience=1)
+    assert disk_need(early, N_8B, 0).checkpoints == 2  # saves at each eval (400, 800): it may stop after patience + 1
     eight_bit = disk_need(RunConfig(model="8B", method="full", precision="bf16", optimizer="adamw_8bit"), N_8B, 0)
     assert eight_bit.checkpoint == 4 * N_8B
 

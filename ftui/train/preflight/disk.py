@@ -9,7 +9,7 @@ on a 64 GB GPU box did, at step 20 of 20).
 ``disk_need`` is a lower bound, so a refusal is never wrong: the final model (or adapter), the merged
 model when ``merge_at_end`` is on, and the checkpoints the run certainly writes and keeps at once. Those
 are counted only when ``max_steps`` fixes the step count (an epoch-based run's count depends on the
-data): ``max_steps // save_steps`` saves, of which ``save_total_limit`` stay (0 keeps all); the one being
+data): ``max_steps // save_steps`` saves (early stopping: every eval, and perhaps only patience + 1), of which ``save_total_limit`` stay (0 keeps all); the one being
 written makes one more until the oldest is rotated out. The best checkpoint, kept besides them when it is
 older (issue 13), is not counted: it may be one of them.
 """
@@ -53,7 +53,12 @@ def disk_need(config: RunConfig, n_params: int, adapter_params: int) -> DiskNeed
     final = trained * weight_bytes
     if method != "full" and config.merge_at_end:
         final += 2 * n_params  # the merged model, in the base's 16-bit dtype
-    saves = config.max_steps // config.save_steps if config.max_steps > 0 and config.save_steps > 0 else 0
+    # early stopping saves at each eval instead (when there is eval data) and may end the run after patience + 1
+    early = config.early_stopping_patience > 0
+    interval = max(config.save_steps, config.eval_steps) if early else config.save_steps
+    saves = config.max_steps // interval if config.max_steps > 0 and interval > 0 else 0
+    if early:
+        saves = min(saves, config.early_stopping_patience + 1)
     kept = saves if config.save_total_limit <= 0 else min(saves, config.save_total_limit)
     at_once = min(saves, kept + 1)  # a new one is written before the oldest goes
     total = max(at_once * checkpoint, kept * checkpoint + final)
