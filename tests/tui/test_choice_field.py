@@ -61,3 +61,30 @@ async def test_options_set_before_the_first_open_are_the_ones_listed() -> None:
         await pilot.press("up", "enter")
         await pilot.pause()
         assert choice.value == "a" and app.changes[-1] == "a"
+
+
+async def test_a_value_set_before_the_shown_label_is_composed_appears_once_it_is(monkeypatch) -> None:  # noqa: ANN001
+    """A Choice mounted with its row into an already mounted section ran its on_mount before its label was composed
+    (stress run: NoMatches '#label' ended the app while the Train form built its Advanced section)."""
+    from textual.css.query import NoMatches
+    from textual.widgets._select import SelectCurrent
+
+    plain = SelectCurrent.update
+    calls: list[object] = []
+
+    def not_composed_the_first_time(current: SelectCurrent, label: object) -> None:
+        calls.append(label)
+        if len(calls) == 1:
+            raise NoMatches("No nodes match '#label'")  # what an uncomposed SelectCurrent raises
+        plain(current, label)
+
+    app = _ChoiceApp()
+    async with app.run_test() as pilot:
+        choice = app.query_one(Choice)
+        await pilot.pause()
+        monkeypatch.setattr(SelectCurrent, "update", not_composed_the_first_time)
+        choice.value = "full"
+        await pilot.pause()
+        assert calls == ["full", "full"]
+        assert "full" in str(choice.query_one("#label").render())
+        assert app.changes[-1] == "full"

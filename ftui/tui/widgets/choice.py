@@ -17,6 +17,16 @@ from textual.widgets import Select
 from textual.widgets._select import SelectCurrent, SelectOverlay
 
 
+def _show(current: SelectCurrent, label: Any) -> None:
+    """``SelectCurrent.update``; one whose label is not composed yet gets it once it is. A Select mounted with a row
+    into an already mounted form section can run its on_mount before its parts compose (under load: the Train form
+    building its Advanced section to mark a field's problem raised NoMatches '#label' and ended the app)."""
+    try:
+        current.update(label)
+    except NoMatches:
+        current.call_later(current.update, label)  # runs after the widget's compose, which comes first in its queue
+
+
 class Choice(Select):
     """``Select`` with its option list mounted on first open (textual 8.2.8's Select internals)."""
 
@@ -41,14 +51,14 @@ class Choice(Select):
         except NoMatches:
             return
         if value == self.NULL:
-            current.update(self.NULL)
+            _show(current, self.NULL)
         else:
             for index, (prompt, option_value) in enumerate(self._options):
                 if option_value == value:
                     overlay = self._overlay()
                     if overlay is not None:
                         overlay.highlighted = index
-                    current.update(prompt)
+                    _show(current, prompt)
                     break
         self.post_message(self.Changed(self, value))
 
@@ -59,7 +69,7 @@ class Choice(Select):
         current = self.query_one(SelectCurrent)
         current.placeholder = prompt
         if self._allow_blank and self.value == self.NULL:
-            current.update(self.NULL)
+            _show(current, self.NULL)
 
     async def _build_overlay(self) -> None:
         if self._overlay() is not None:
