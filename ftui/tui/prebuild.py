@@ -7,7 +7,9 @@ screen is up and no key or mouse event has come for ``IDLE_S``, the next unopene
 is built and mounted off-screen, one mode at a time, each after another quiet spell; the first F2 /
 F3 / F4 then lays out and paints a screen that is ready. A key pressed while a screen is being
 built waits for that build (one screen, not all of them); a mode switched to before its turn is
-built by the switch, as without this.
+built by the switch with the same code (``build_offscreen``, ``paint_offscreen``: whole and laid out once,
+then shown), its modules already imported by a thread started after the start screen's first frame
+(``preload_screen_modules``).
 
 On by default on a real terminal (``FtuiApp(prebuild=False)`` turns it off; a headless Pilot app builds
 nothing ahead unless given ``prebuild=True``). Nothing is built while a run trains in this process (a build
