@@ -13,6 +13,8 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
+from typing import Any
 
 
 def silence_stdio() -> None:
@@ -28,6 +30,49 @@ def silence_stdio() -> None:
         except (OSError, ValueError):
             pass
     point_stdio_at_devnull()
+
+
+_GONE = (5, 6, 32)  # EIO, ENXIO, EPIPE: what a write to a terminal (or pipe) that went away raises
+
+
+class _TerminalGoneSafe:
+    """A text stream that, when its terminal is gone, points fds 1 and 2 at /dev/null and carries on.
+
+    A hang-up points them there in its signal handler, but a training thread that prints (a library's
+    warning) before that handler has run in the main thread got EIO and failed the run (stress run: "OSError
+    at step 11: [Errno 5] Input/output error", the app's process kept busy by another core's load)."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def _safely(self, call: Callable[[], Any], fallback: Any) -> Any:
+        try:
+            return call()
+        except OSError as exc:
+            if exc.errno not in _GONE:
+                raise
+            point_stdio_at_devnull()
+            try:
+                return call()  # what is buffered now goes to /dev/null
+            except OSError:
+                return fallback
+
+    def write(self, text: str) -> int:
+        return self._safely(lambda: self._stream.write(text), len(text))
+
+    def flush(self) -> None:
+        self._safely(self._stream.flush, None)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def guard_stdio() -> None:
+    """Make ``sys.stdout``/``sys.stderr`` survive a terminal that goes away (see ``_TerminalGoneSafe``); once."""
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is not None and not isinstance(stream, _TerminalGoneSafe):
+            setattr(sys, name, _TerminalGoneSafe(stream))
 
 
 def point_stdio_at_devnull() -> None:

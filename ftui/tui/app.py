@@ -565,6 +565,10 @@ class FtuiApp(PlainNotifications, App[int]):
                   f"ftui attach {first}")
 
     def run(self, **kwargs: Any) -> int | None:
+        if sys.__stdout__ is not None and sys.__stdout__.isatty():  # a run here may print after a hang-up
+            from ftui.train.detach import guard_stdio
+
+            guard_stdio()
         try:
             return super().run(**kwargs)
         finally:

@@ -381,3 +381,40 @@ def test_the_tui_notices_a_lost_terminal_that_sent_no_hang_up(tmp_path):
     finally:
         terminal.hang_up()
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
+
+
+def test_prints_after_the_terminal_went_and_before_its_hang_up_was_handled_lose_nothing(tmp_path):
+    """A run's library printed to a terminal that had gone before the app's hang-up handler ran (one core kept busy):
+    EIO failed the run at step 11. With ftui's guarded stdio the writes go to /dev/null and the process carries on.
+    Here SIGHUP is blocked, so no handler ever runs: only the guard stands between the prints and EIO."""
+    go, result = tmp_path / "go", tmp_path / "result"
+    pid, master = pty.fork()
+    if pid == 0:  # pragma: no cover - child
+        code = 1
+        try:
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP})
+            from ftui.train.detach import guard_stdio
+
+            # the streams of a process on this terminal (pytest's capture is what this fork inherited)
+            sys.stdout, sys.stderr = open(1, "w", closefd=False), open(2, "w", closefd=False)  # noqa: SIM115
+            guard_stdio()
+            print("ready", flush=True)
+            deadline = time.monotonic() + 60
+            while not go.exists() and time.monotonic() < deadline:
+                time.sleep(0.02)
+            for step in range(20):
+                print(f"step {step}", flush=True)
+                print(f"warning at step {step}", file=sys.stderr, flush=True)
+            result.write_text("carried on")
+            code = 0
+        finally:
+            os._exit(code)
+    terminal = _Terminal(master)
+    try:
+        wait_for(lambda: terminal.shows(b"ready"), 60, "the child's first line")
+    finally:
+        terminal.hang_up()
+    go.touch()
+    status = _exit_status(pid, None, 60)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
+    assert result.read_text() == "carried on"
